@@ -1,0 +1,86 @@
+# shellcheck shell=bash
+# PostgreSQL helpers for ./platform: find or install the server binaries, create a
+# cluster in a folder, start/stop it on loopback, and create the roles and database.
+
+pg_log() { printf '[platform] %s\n' "$*" >&2; }
+
+# Prints the bin folder of the newest installed PostgreSQL server, installing Debian's package if none is.
+pg_bindir() {
+  local dir
+  dir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1 || true)
+  if [[ -z "$dir" || ! -x "$dir/initdb" ]]; then
+    pg_log "PostgreSQL server binaries not found; installing the Debian package postgresql-15"
+    if [[ $(id -u) -ne 0 ]]; then
+      pg_log "need root to apt-get install postgresql-15 (or install it yourself)"; return 1
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15 >&2
+    dir=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n1)
+  fi
+  printf '%s\n' "$dir"
+}
+
+# Runs a command as the cluster's system user: postgres when we are root (initdb refuses root), else ourselves.
+pg_as_owner() {
+  if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# Prints a free TCP port on 127.0.0.1 at or above $1.
+pg_free_port() {
+  local port=${1:-55432}
+  while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+  printf '%s\n' "$port"
+}
+
+# pg_init DIR MODE: creates a cluster in DIR unless one is there. MODE "test" turns durability off.
+pg_init() {
+  local dir=$1 mode=$2 bin
+  bin=$(pg_bindir)
+  if [[ -f "$dir/PG_VERSION" ]]; then return 0; fi
+  mkdir -p "$dir"
+  chmod 700 "$dir"
+  if [[ $(id -u) -eq 0 ]]; then chown postgres:postgres "$dir"; fi
+  if ! pg_as_owner test -w "$dir"; then
+    pg_log "the postgres user cannot write $dir; set PLATFORM_DATA_DIR to a folder it can reach"; return 1
+  fi
+  pg_as_owner "$bin/initdb" -D "$dir" -U postgres --auth-local=peer --auth-host=scram-sha-256 \
+    --encoding=UTF8 --locale=C.UTF-8 >"$dir.initdb.log" 2>&1 || { cat "$dir.initdb.log" >&2; return 1; }
+  {
+    echo "listen_addresses = '127.0.0.1'"
+    echo "unix_socket_directories = '$dir'"
+    echo "max_connections = 300"
+    echo "shared_buffers = 256MB"
+    if [[ $mode == test ]]; then
+      echo "fsync = off"; echo "synchronous_commit = off"; echo "full_page_writes = off"
+    fi
+  } | pg_as_owner tee -a "$dir/postgresql.conf" >/dev/null
+}
+
+# pg_start DIR PORT: starts the cluster unless it runs.
+pg_start() {
+  local dir=$1 port=$2 bin
+  bin=$(pg_bindir)
+  if pg_as_owner "$bin/pg_ctl" -D "$dir" status >/dev/null 2>&1; then return 0; fi
+  pg_as_owner "$bin/pg_ctl" -D "$dir" -o "-p $port" -l "$dir/server.log" -w -t 60 start >/dev/null \
+    || { pg_log "PostgreSQL did not start; its log:"; tail -n 30 "$dir/server.log" >&2; return 1; }
+}
+
+# pg_stop DIR: stops the cluster quickly and cleanly (fast mode: rolls back open transactions, checkpoints).
+pg_stop() {
+  local dir=$1 bin
+  bin=$(pg_bindir)
+  pg_as_owner "$bin/pg_ctl" -D "$dir" -m fast -w -t 60 stop >/dev/null 2>&1 || true
+}
+
+# pg_psql DIR PORT DB [psql args...]: runs psql as the cluster's superuser over the socket.
+pg_psql() {
+  local dir=$1 port=$2 db=$3; shift 3
+  pg_as_owner "$(pg_bindir)/psql" -X -q -v ON_ERROR_STOP=1 -h "$dir" -p "$port" -U postgres -d "$db" "$@"
+}
+
+# pg_bootstrap DIR PORT DB OWNER_PASSWORD APP_PASSWORD ROOT: creates the roles and the database (idempotent).
+pg_bootstrap() {
+  local dir=$1 port=$2 db=$3 owner_pw=$4 app_pw=$5 root=$6
+  pg_psql "$dir" "$port" postgres -v owner_password="$owner_pw" -v app_password="$app_pw" -v dbname="$db" \
+    <"$root/db/bootstrap.sql"
+}

@@ -1,0 +1,59 @@
+using System.Security.Claims;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+using Platform.Api.Hosting;
+
+namespace Platform.Api.Auth;
+
+/// <summary>Issues and describes the validation of the HS256 access tokens of tenant users.</summary>
+public sealed class TokenIssuer(IOptions<AuthOptions> options, TimeProvider time)
+{
+    public const string UserAudience = "platform-users";
+
+    private readonly SymmetricSecurityKey key = CreateKey(options.Value.SigningKey);
+
+    public int LifetimeSeconds => options.Value.TokenLifetimeMinutes * 60;
+
+    public string IssueUserToken(Guid userId, string email)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = options.Value.Issuer,
+            Audience = UserAudience,
+            IssuedAt = now,
+            NotBefore = now,
+            Expires = now.AddSeconds(LifetimeSeconds),
+            Subject = new ClaimsIdentity([new Claim(JwtRegisteredClaimNames.Sub, userId.ToString()), new Claim(JwtRegisteredClaimNames.Email, email)]),
+            SigningCredentials = new SigningCredentials(key, SecurityAlgorithms.HmacSha256),
+        });
+    }
+
+    public TokenValidationParameters UserValidation() => new()
+    {
+        ValidIssuer = options.Value.Issuer,
+        ValidAudience = UserAudience,
+        IssuerSigningKey = key,
+        ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
+        ClockSkew = TimeSpan.FromSeconds(30),
+    };
+
+    private static SymmetricSecurityKey CreateKey(string base64)
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = Convert.FromBase64String(base64);
+        }
+        catch (FormatException e)
+        {
+            throw new InvalidOperationException("Auth:SigningKey must be base64.", e);
+        }
+        if (bytes.Length < 32)
+        {
+            throw new InvalidOperationException("Auth:SigningKey must hold at least 32 bytes (base64). ./platform run generates one in its data folder.");
+        }
+        return new SymmetricSecurityKey(bytes);
+    }
+}

@@ -1,0 +1,82 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Mvc;
+using Platform.Models.Errors;
+
+namespace Platform.Api.Errors;
+
+/// <summary>Turns every exception into problem details in one place: refusals of the engines keep their code, bad requests become 400, the rest 500 without details.</summary>
+internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        var problem = exception switch
+        {
+            ValidationFailedException e => Validation(e.Errors, StatusCodes.Status422UnprocessableEntity, e.Message),
+            NotFoundException e => Problems.Create(404, e.Code, "Not found", e.Message),
+            ConflictException e => Problems.Create(409, e.Code, "Conflict", e.Message),
+            TenantSuspendedException e => Problems.Create(403, e.Code, "Tenant suspended", e.Message),
+            ForbiddenException e => Problems.Create(403, e.Code, "Forbidden", e.Message),
+            UnauthorizedException e => Problems.Create(401, e.Code, "Unauthorized", e.Message),
+            QuotaExceededException e => Quota(httpContext, e),
+            BadHttpRequestException e => BadRequest(e),
+            _ => null,
+        };
+
+        if (problem is null)
+        {
+            if (exception is OperationCanceledException && httpContext.RequestAborted.IsCancellationRequested)
+            {
+                return true;
+            }
+            logger.LogError(exception, "Unhandled exception on {Method} {Path}", httpContext.Request.Method, httpContext.Request.Path);
+            problem = Problems.Create(500, "internal_error", "Internal error", "The request failed; it has been logged.");
+        }
+
+        httpContext.Response.StatusCode = problem.Status ?? 500;
+        return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = httpContext, ProblemDetails = problem, Exception = exception });
+    }
+
+    private static ProblemDetails Validation(IReadOnlyDictionary<string, string[]> errors, int status, string detail)
+    {
+        var problem = Problems.Create(status, "validation_failed", "Validation failed", detail);
+        problem.Extensions["errors"] = errors;
+        return problem;
+    }
+
+    private static ProblemDetails BadRequest(BadHttpRequestException e)
+    {
+        if (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return Problems.Create(413, "payload_too_large", "Payload too large", "The request body is larger than this API accepts.");
+        }
+        if (e.StatusCode == StatusCodes.Status415UnsupportedMediaType)
+        {
+            return Problems.Create(415, "unsupported_media_type", "Unsupported media type", "Send the body as application/json.");
+        }
+        var field = e.InnerException is JsonException { Path: { } path } ? JsonPathToField(path) : "body";
+        var message = e.InnerException is JsonException ? "The body is not valid JSON for this request." : e.Message;
+        return Validation(new Dictionary<string, string[]> { [field] = [message] }, 400, message);
+    }
+
+    private static ProblemDetails Quota(HttpContext httpContext, QuotaExceededException e)
+    {
+        var status = e.Code is "insufficient_credits" or "payment_required" ? 402 : 429;
+        var problem = Problems.Create(status, e.Code, status == 402 ? "Payment required" : "Too many requests", e.Message);
+        problem.Extensions["quota"] = e.Quota;
+        problem.Extensions["limit"] = e.Limit;
+        problem.Extensions["current"] = e.Current;
+        problem.Extensions["resets_at"] = e.ResetsAt;
+        if (e.ResetsAt is { } resetsAt)
+        {
+            var seconds = Math.Max(1, (long)Math.Ceiling((resetsAt - DateTimeOffset.UtcNow).TotalSeconds));
+            httpContext.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+        }
+        return problem;
+    }
+
+    /// <summary>Turns System.Text.Json's "$.a.b[0]" into "a.b[0]", or "body" for the root.</summary>
+    private static string JsonPathToField(string path) =>
+        path is "$" or "" ? "body" : path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path.TrimStart('$');
+}

@@ -1,0 +1,94 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Options;
+using Platform.Api.Auth;
+using Platform.Api.Endpoints;
+using Platform.Api.Errors;
+using Platform.Api.Tenancy;
+using Platform.Engines;
+
+namespace Platform.Api.Hosting;
+
+/// <summary>Composes the HTTP service: configuration, engines, authentication, problem details, OpenAPI and the routes.</summary>
+public static class PlatformApi
+{
+    public static WebApplicationBuilder AddPlatformApi(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        var configuration = builder.Configuration;
+        var connectionString = configuration.GetConnectionString("Platform")
+            ?? throw new InvalidOperationException("ConnectionStrings:Platform is not set; ./platform run sets it for the embedded database.");
+
+        services.Configure<PlatformOptions>(configuration.GetSection("Platform"));
+        services.Configure<AuthOptions>(configuration.GetSection("Auth"));
+        services.AddSingleton(TimeProvider.System);
+        services.AddEngines(connectionString, o => o.BcryptWorkFactor = configuration.GetValue("Auth:BcryptWorkFactor", 12));
+        if (configuration.GetValue("Platform:RunJobs", true))
+        {
+            services.AddPlatformJobs();
+        }
+
+        services.AddSingleton<TokenIssuer>();
+        services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(o => o.MapInboundClaims = false);
+        services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
+            .Configure<TokenIssuer>((o, tokens) => o.TokenValidationParameters = tokens.UserValidation());
+        services.AddAuthorization();
+
+        services.ConfigureHttpJsonOptions(o => Configure(o.SerializerOptions));
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
+        {
+            var status = context.ProblemDetails.Status ?? context.HttpContext.Response.StatusCode;
+            context.ProblemDetails.Extensions.TryAdd("code", Problems.CodeForStatus(status));
+            context.ProblemDetails.Type = Problems.TypeFor((string)context.ProblemDetails.Extensions["code"]!);
+            context.ProblemDetails.Extensions["request_id"] = context.HttpContext.TraceIdentifier;
+            context.ProblemDetails.Extensions.Remove("traceId");
+        });
+        services.AddExceptionHandler<ProblemExceptionHandler>();
+        services.AddScoped<TenantRouteFilter>();
+        services.AddOpenApi();
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = configuration.GetValue("Platform:MaxRequestBodyBytes", 1_048_576L));
+        return builder;
+    }
+
+    public static WebApplication UsePlatformApi(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.Use(RefuseOversizedBodies);
+        app.UseAuthentication();
+        app.UseAuthorization();
+
+        app.MapOpenApi();
+        app.MapHealthApi();
+        app.MapAuthApi();
+        app.MapPlansApi();
+        app.MapTenantsApi();
+        app.MapMembersApi();
+        return app;
+    }
+
+    public static void Configure(JsonSerializerOptions options)
+    {
+        options.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+        options.DictionaryKeyPolicy = null;
+        options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower));
+    }
+
+    /// <summary>Refuses a declared body over the limit before it is read (Kestrel enforces the same limit on chunked bodies).</summary>
+    private static Task RefuseOversizedBodies(HttpContext context, Func<Task> next)
+    {
+        var limit = context.RequestServices.GetRequiredService<IOptions<PlatformOptions>>().Value.MaxRequestBodyBytes;
+        if (context.Request.ContentLength > limit)
+        {
+            throw new BadHttpRequestException("The request body is too large.", StatusCodes.Status413PayloadTooLarge);
+        }
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature)
+        {
+            feature.MaxRequestBodySize = limit;
+        }
+        return next();
+    }
+}

@@ -1,0 +1,132 @@
+using MediatR;
+using Platform.Engines.Health;
+using Platform.Engines.Tenants;
+using Platform.Engines.Users;
+using Platform.Models;
+using Platform.Models.Errors;
+
+namespace Platform.Api.Hosting;
+
+/// <summary>Runs the service's command-line verbs: serve (the default), migrate, seed-demo, help.</summary>
+public static class PlatformCli
+{
+    private static readonly (string Verb, string Help)[] Verbs =
+    [
+        ("serve", "run the HTTP API (and, unless Platform:RunJobs=false, the background jobs); the default"),
+        ("migrate", "apply pending migrations with ConnectionStrings:PlatformOwner"),
+        ("seed-demo", "create the demo user and tenant if they do not exist"),
+        ("help", "print this list"),
+    ];
+
+    /// <summary>Answers "help", "verb-exists NAME" and unknown verbs without a database; returns null when the verb needs the host.</summary>
+    public static int? TryRunWithoutHost(string[] args)
+    {
+        if (!IsVerb(args))
+        {
+            return null;
+        }
+        var verb = args[0];
+        if (verb == "verb-exists")
+        {
+            var known = args.Length > 1 && Verbs.Any(v => v.Verb == args[1]);
+            if (!known)
+            {
+                Console.Error.WriteLine($"Unknown verb '{(args.Length > 1 ? args[1] : "")}'.");
+                PrintVerbs(Console.Error);
+            }
+            return known ? 0 : 2;
+        }
+        if (verb == "help")
+        {
+            PrintVerbs(Console.Out);
+            return 0;
+        }
+        if (Verbs.All(v => v.Verb != verb))
+        {
+            Console.Error.WriteLine($"Unknown verb '{verb}'.");
+            PrintVerbs(Console.Error);
+            return 2;
+        }
+        return null;
+    }
+
+    /// <summary>Tells whether the first argument names a verb (the builder then gets no arguments).</summary>
+    public static bool IsVerb(string[] args) => args.Length > 0 && !args[0].StartsWith('-');
+
+    public static async Task<int> RunAsync(WebApplication app, string[] args)
+    {
+        var verb = IsVerb(args) ? args[0] : "serve";
+        switch (verb)
+        {
+            case "serve":
+                await MigrateIfOwnerConfiguredAsync(app);
+                if (app.Configuration.GetValue("Seed:Demo", false))
+                {
+                    await SeedDemoAsync(app);
+                }
+                app.Lifetime.ApplicationStarted.Register(() => Console.WriteLine($"Platform is listening on {string.Join(", ", app.Urls)}"));
+                await app.RunAsync();
+                return 0;
+            case "migrate":
+                return await MigrateIfOwnerConfiguredAsync(app) ? 0 : 1;
+            case "seed-demo":
+                await MigrateIfOwnerConfiguredAsync(app);
+                await SeedDemoAsync(app);
+                return 0;
+            default:
+                throw new InvalidOperationException($"The verb '{verb}' has no handler.");
+        }
+    }
+
+    private static void PrintVerbs(TextWriter writer)
+    {
+        writer.WriteLine("Verbs of ./platform:");
+        writer.WriteLine("  run        start the embedded database (unless ConnectionStrings__Platform is set) and serve");
+        writer.WriteLine("  test       run every test against a throwaway database");
+        foreach (var (name, help) in Verbs)
+        {
+            writer.WriteLine($"  {name,-10} {help}");
+        }
+    }
+
+    private static async Task<bool> MigrateIfOwnerConfiguredAsync(WebApplication app)
+    {
+        var owner = app.Configuration.GetConnectionString("PlatformOwner");
+        if (string.IsNullOrEmpty(owner))
+        {
+            app.Logger.LogWarning("ConnectionStrings:PlatformOwner is not set; migrations were not applied");
+            return false;
+        }
+        await using var scope = app.Services.CreateAsyncScope();
+        var applied = await scope.ServiceProvider.GetRequiredService<IMediator>().Send(new MigrateDatabase(owner));
+        Console.WriteLine(applied.Count == 0 ? "Database schema is up to date." : $"Applied migrations: {string.Join(", ", applied)}");
+        return true;
+    }
+
+    private static async Task SeedDemoAsync(WebApplication app)
+    {
+        var email = app.Configuration["Seed:DemoEmail"] ?? "demo@platform.local";
+        var password = app.Configuration["Seed:DemoPassword"]
+            ?? throw new InvalidOperationException("Seed:DemoPassword is not set.");
+        await using var scope = app.Services.CreateAsyncScope();
+        var mediator = scope.ServiceProvider.GetRequiredService<IMediator>();
+        Models.Users.UserSnapshot user;
+        try
+        {
+            user = await mediator.Send(new SignUp(email, password, "Demo Owner"));
+        }
+        catch (ConflictException)
+        {
+            user = await mediator.Send(new LogIn(email, password));
+        }
+        try
+        {
+            await mediator.Send(new CreateTenant(Caller.User(user.Id), "Demo Company", "demo", null, email));
+        }
+        catch (ConflictException)
+        {
+            // Already seeded on an earlier start.
+        }
+        Console.WriteLine($"Demo tenant 'demo' owner: {email} / {password}");
+    }
+}

@@ -1,0 +1,21 @@
+using Dapper;
+using Platform.Drivers.Sessions;
+
+namespace Platform.Drivers.Health;
+
+/// <summary>Answers whether the database takes queries.</summary>
+public interface IHealthDriver
+{
+    /// <summary>Runs a trivial query in the session and returns the server's time.</summary>
+    Task<DateTimeOffset> PingAsync(IDbSession session, CancellationToken cancellationToken);
+}
+
+internal sealed class HealthDriver : IHealthDriver
+{
+    public async Task<DateTimeOffset> PingAsync(IDbSession session, CancellationToken cancellationToken)
+    {
+        var s = session.Npgsql();
+        var now = await s.Connection.ExecuteScalarAsync<DateTime>(s.Command("SELECT now()", null, cancellationToken));
+        return Users.UtcTimes.ToUtcOffset(now);
+    }
+}

@@ -1,0 +1,62 @@
+using FluentValidation;
+using MediatR;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Platform.Drivers;
+using Platform.Engines.Jobs;
+using Platform.Engines.Pipeline;
+using Platform.Engines.Sessions;
+using Platform.Engines.Users;
+using Platform.Models;
+
+namespace Platform.Engines;
+
+/// <summary>Registers MediatR 5.1.0, the engines' handlers and validators (by Scrutor scanning), the pipeline behaviours and the drivers beneath.</summary>
+public static class EnginesServiceCollectionExtensions
+{
+    /// <summary>Adds the engines and the drivers on the service role's connection string.</summary>
+    public static IServiceCollection AddEngines(this IServiceCollection services, string serviceConnectionString, Action<EngineOptions>? configure = null)
+    {
+        var options = new EngineOptions();
+        configure?.Invoke(options);
+        if (options.BcryptWorkFactor < 12)
+        {
+            throw new ArgumentOutOfRangeException(nameof(configure), "The bcrypt work factor must be at least 12.");
+        }
+        services.AddSingleton(options);
+        // Validation errors name fields as the wire does (snake_case).
+        ValidatorOptions.Global.PropertyNameResolver = (_, member, expression) =>
+            System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(member?.Name ?? expression?.ToString() ?? "");
+        ValidatorOptions.Global.DisplayNameResolver = (_, member, _) => member?.Name is { } name
+            ? System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(name)
+            : null;
+        services.AddDrivers(serviceConnectionString);
+        services.TryAddSingleton<IClock, SystemClock>();
+        services.AddSingleton<IPasswordHasher, BcryptPasswordHasher>();
+        services.AddSingleton<TenantGate>();
+
+        // MediatR 5.1.0 has no AddMediatR: the mediator resolves handlers through ServiceFactory.
+        services.AddScoped<ServiceFactory>(provider => provider.GetService!);
+        services.AddScoped<IMediator, Mediator>();
+        services.Scan(scan => scan
+            .FromAssemblyOf<TenantGate>()
+            .AddClasses(c => c.AssignableTo(typeof(IRequestHandler<,>)), publicOnly: false)
+            .AsImplementedInterfaces()
+            .WithTransientLifetime()
+            .AddClasses(c => c.AssignableTo(typeof(IValidator<>)), publicOnly: false)
+            .AsImplementedInterfaces()
+            .WithSingletonLifetime());
+
+        // Registered in order: logging wraps validation, so refused input is logged with its duration too.
+        services.AddTransient(typeof(IPipelineBehavior<,>), typeof(LoggingBehavior<,>));
+        services.AddTransient(typeof(IPipelineBehavior<,>), typeof(ValidationBehavior<,>));
+        return services;
+    }
+
+    /// <summary>Adds the background jobs; the API runs them in-process by default and src/Worker runs them as a separate host.</summary>
+    public static IServiceCollection AddPlatformJobs(this IServiceCollection services)
+    {
+        services.AddHostedService<HeartbeatJob>();
+        return services;
+    }
+}

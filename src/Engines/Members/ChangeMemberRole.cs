@@ -1,0 +1,57 @@
+using MediatR;
+using Platform.Drivers.Tenants;
+using Platform.Engines.Pipeline;
+using Platform.Engines.Sessions;
+using Platform.Models;
+using Platform.Models.Errors;
+using Platform.Models.Tenants;
+
+namespace Platform.Engines.Members;
+
+/// <summary>Changes a member's role: admins manage roles below owner, only owners grant or take the owner role, and the last owner stays.</summary>
+public sealed record ChangeMemberRole(Caller Caller, Guid TenantId, Guid UserId, TenantRole Role)
+    : IRequest<MemberSnapshot>, ITenantCommand, ICallerCommand;
+
+internal sealed class ChangeMemberRoleHandler(TenantGate gate, ITenantDriver tenants, IMemberDriver members, IClock clock)
+    : IRequestHandler<ChangeMemberRole, MemberSnapshot>
+{
+    public async Task<MemberSnapshot> Handle(ChangeMemberRole command, CancellationToken cancellationToken)
+    {
+        await using var scope = await gate.EnterAsync(command.TenantId, command.Caller, TenantRole.Admin, Access.Write, cancellationToken);
+        // The tenant row's lock serialises membership changes, so two concurrent demotions cannot both see two owners.
+        await tenants.LockTenantAsync(scope.Session, command.TenantId, cancellationToken);
+        var target = await members.FetchMemberAsync(scope.Session, command.TenantId, command.UserId, cancellationToken)
+            ?? throw new NotFoundException("member");
+
+        MemberRules.RequireRightToManage(scope.Role, target.Role, command.Role);
+        if (target.Role == TenantRole.Owner && command.Role != TenantRole.Owner)
+        {
+            await MemberRules.RequireAnotherOwnerAsync(members, scope, cancellationToken);
+        }
+
+        var updated = await members.UpdateMemberRoleAsync(scope.Session, command.TenantId, command.UserId, command.Role, clock.UtcNow, cancellationToken)
+            ?? throw new NotFoundException("member");
+        await scope.CommitAsync(cancellationToken);
+        return updated;
+    }
+}
+
+/// <summary>Holds the rules shared by role changes and removals.</summary>
+internal static class MemberRules
+{
+    public static void RequireRightToManage(TenantRole callerRole, TenantRole targetRole, TenantRole newRole)
+    {
+        if ((targetRole == TenantRole.Owner || newRole == TenantRole.Owner) && callerRole != TenantRole.Owner)
+        {
+            throw new ForbiddenException("Only an owner can grant or take the owner role.");
+        }
+    }
+
+    public static async Task RequireAnotherOwnerAsync(IMemberDriver members, TenantScope scope, CancellationToken cancellationToken)
+    {
+        if (await members.CountOwnersAsync(scope.Session, scope.Tenant.Id, cancellationToken) <= 1)
+        {
+            throw new ConflictException("A tenant must keep at least one owner.", "last_owner");
+        }
+    }
+}

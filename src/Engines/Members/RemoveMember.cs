@@ -1,0 +1,38 @@
+using MediatR;
+using Platform.Drivers.Tenants;
+using Platform.Engines.Pipeline;
+using Platform.Engines.Sessions;
+using Platform.Models;
+using Platform.Models.Errors;
+using Platform.Models.Tenants;
+
+namespace Platform.Engines.Members;
+
+/// <summary>Removes a member (admin or higher; any member may remove themselves); the last owner cannot leave.</summary>
+public sealed record RemoveMember(Caller Caller, Guid TenantId, Guid UserId) : IRequest<Unit>, ITenantCommand, ICallerCommand;
+
+internal sealed class RemoveMemberHandler(TenantGate gate, ITenantDriver tenants, IMemberDriver members) : IRequestHandler<RemoveMember, Unit>
+{
+    public async Task<Unit> Handle(RemoveMember command, CancellationToken cancellationToken)
+    {
+        var leaving = command.Caller.UserId == command.UserId;
+        var minimum = leaving ? TenantRole.Viewer : TenantRole.Admin;
+        await using var scope = await gate.EnterAsync(command.TenantId, command.Caller, minimum, Access.Write, cancellationToken);
+        await tenants.LockTenantAsync(scope.Session, command.TenantId, cancellationToken);
+        var target = await members.FetchMemberAsync(scope.Session, command.TenantId, command.UserId, cancellationToken)
+            ?? throw new NotFoundException("member");
+
+        if (!leaving)
+        {
+            MemberRules.RequireRightToManage(scope.Role, target.Role, target.Role);
+        }
+        if (target.Role == TenantRole.Owner)
+        {
+            await MemberRules.RequireAnotherOwnerAsync(members, scope, cancellationToken);
+        }
+
+        await members.DeleteMemberAsync(scope.Session, command.TenantId, command.UserId, cancellationToken);
+        await scope.CommitAsync(cancellationToken);
+        return Unit.Value;
+    }
+}

@@ -1,0 +1,15 @@
+using Platform.Models;
+
+namespace Platform.Engines.Pipeline;
+
+/// <summary>Marks a command that acts inside one tenant; the logging behaviour records its tenant id.</summary>
+public interface ITenantCommand
+{
+    Guid TenantId { get; }
+}
+
+/// <summary>Marks a command sent on behalf of a caller.</summary>
+public interface ICallerCommand
+{
+    Caller Caller { get; }
+}

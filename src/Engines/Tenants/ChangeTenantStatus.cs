@@ -1,0 +1,86 @@
+using FluentValidation;
+using MediatR;
+using Platform.Drivers.Tenants;
+using Platform.Engines.Pipeline;
+using Platform.Engines.Sessions;
+using Platform.Models;
+using Platform.Models.Errors;
+using Platform.Models.Tenants;
+
+namespace Platform.Engines.Tenants;
+
+/// <summary>Soft-deletes a tenant (owner): its status becomes deleted at once; the purge after retention comes later.</summary>
+public sealed record DeleteTenant(Caller Caller, Guid TenantId) : IRequest<TenantSnapshot>, ITenantCommand, ICallerCommand;
+
+/// <summary>Suspends a tenant with a reason; writes are refused until it is unsuspended. Sent by operators and billing, not by tenant users.</summary>
+public sealed record SuspendTenant(Caller Caller, Guid TenantId, string Reason) : IRequest<TenantSnapshot>, ITenantCommand, ICallerCommand;
+
+/// <summary>Lifts a suspension; the tenant returns to active, or to trial while its trial lasts.</summary>
+public sealed record UnsuspendTenant(Caller Caller, Guid TenantId) : IRequest<TenantSnapshot>, ITenantCommand, ICallerCommand;
+
+internal sealed class SuspendTenantValidator : AbstractValidator<SuspendTenant>
+{
+    public SuspendTenantValidator() => RuleFor(c => c.Reason).NotEmpty().MaximumLength(500);
+}
+
+internal sealed class DeleteTenantHandler(TenantGate gate, ITenantDriver tenants, IClock clock) : IRequestHandler<DeleteTenant, TenantSnapshot>
+{
+    public async Task<TenantSnapshot> Handle(DeleteTenant command, CancellationToken cancellationToken)
+    {
+        // Read access: an owner may delete a suspended tenant (erasure must not wait for billing).
+        await using var scope = await gate.EnterAsync(command.TenantId, command.Caller, TenantRole.Owner, Access.Read, cancellationToken);
+        if (scope.Tenant.Status == TenantStatus.Deleted)
+        {
+            throw new NotFoundException("tenant");
+        }
+        var now = clock.UtcNow;
+        var deleted = await tenants.SetTenantStatusAsync(scope.Session, command.TenantId, TenantStatus.Deleted, scope.Tenant.SuspendedReason, now, now, cancellationToken)
+            ?? throw new NotFoundException("tenant");
+        await scope.CommitAsync(cancellationToken);
+        return deleted;
+    }
+}
+
+internal sealed class SuspendTenantHandler(TenantGate gate, ITenantDriver tenants, IClock clock) : IRequestHandler<SuspendTenant, TenantSnapshot>
+{
+    public async Task<TenantSnapshot> Handle(SuspendTenant command, CancellationToken cancellationToken)
+    {
+        RequireSystem(command.Caller);
+        await using var scope = await gate.EnterAsync(command.TenantId, command.Caller, TenantRole.Owner, Access.Read, cancellationToken);
+        if (scope.Tenant.Status == TenantStatus.Deleted)
+        {
+            throw new ConflictException("A deleted tenant cannot be suspended.");
+        }
+        var suspended = await tenants.SetTenantStatusAsync(scope.Session, command.TenantId, TenantStatus.Suspended, command.Reason, null, clock.UtcNow, cancellationToken)
+            ?? throw new NotFoundException("tenant");
+        await scope.CommitAsync(cancellationToken);
+        return suspended;
+    }
+
+    internal static void RequireSystem(Caller caller)
+    {
+        if (caller.Kind != CallerKind.System)
+        {
+            throw new ForbiddenException("Only operators and the system suspend or unsuspend tenants.");
+        }
+    }
+}
+
+internal sealed class UnsuspendTenantHandler(TenantGate gate, ITenantDriver tenants, IClock clock) : IRequestHandler<UnsuspendTenant, TenantSnapshot>
+{
+    public async Task<TenantSnapshot> Handle(UnsuspendTenant command, CancellationToken cancellationToken)
+    {
+        SuspendTenantHandler.RequireSystem(command.Caller);
+        await using var scope = await gate.EnterAsync(command.TenantId, command.Caller, TenantRole.Owner, Access.Read, cancellationToken);
+        if (scope.Tenant.Status != TenantStatus.Suspended)
+        {
+            throw new ConflictException("The tenant is not suspended.");
+        }
+        var now = clock.UtcNow;
+        var status = scope.Tenant.TrialEndsAt > now && scope.Tenant.Plan != Models.Plans.PlanCatalog.Free ? TenantStatus.Trial : TenantStatus.Active;
+        var unsuspended = await tenants.SetTenantStatusAsync(scope.Session, command.TenantId, status, null, null, now, cancellationToken)
+            ?? throw new NotFoundException("tenant");
+        await scope.CommitAsync(cancellationToken);
+        return unsuspended;
+    }
+}

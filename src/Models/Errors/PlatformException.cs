@@ -1,0 +1,45 @@
+namespace Platform.Models.Errors;
+
+/// <summary>Is the base of every refusal the engines raise on purpose; its code is the stable problem-details code.</summary>
+public abstract class PlatformException(string code, string message) : Exception(message)
+{
+    public string Code { get; } = code;
+}
+
+/// <summary>Signals that a resource does not exist or belongs to a tenant the caller cannot see.</summary>
+public sealed class NotFoundException(string resource) : PlatformException("not_found", $"The {resource} was not found.")
+{
+    public string Resource { get; } = resource;
+}
+
+/// <summary>Signals that the request conflicts with the current state (a taken slug, the last owner, a second completion).</summary>
+public sealed class ConflictException(string message, string code = "conflict") : PlatformException(code, message);
+
+/// <summary>Signals that the caller is known but lacks the right for this action.</summary>
+public sealed class ForbiddenException(string message, string code = "forbidden") : PlatformException(code, message);
+
+/// <summary>Signals that the caller is not authenticated or its credentials are not valid.</summary>
+public sealed class UnauthorizedException(string message) : PlatformException("unauthorized", message);
+
+/// <summary>Signals a write to a suspended or deleted tenant.</summary>
+public sealed class TenantSuspendedException() : PlatformException("tenant_suspended", "The tenant is suspended; writes are not allowed.");
+
+/// <summary>Signals input that breaks a rule; the errors name each field and what is wrong with it.</summary>
+public sealed class ValidationFailedException(IReadOnlyDictionary<string, string[]> errors)
+    : PlatformException("validation_failed", "One or more fields are invalid.")
+{
+    public IReadOnlyDictionary<string, string[]> Errors { get; } = errors;
+
+    public static ValidationFailedException For(string field, string message) =>
+        new(new Dictionary<string, string[]> { [field] = [message] });
+}
+
+/// <summary>Signals a refused admission: the quota's name, its limit, the current value and when it resets (null when it does not).</summary>
+public sealed class QuotaExceededException(string quota, long limit, long current, DateTimeOffset? resetsAt, string code = "quota_exceeded")
+    : PlatformException(code, $"Quota '{quota}' exceeded: {current} of {limit}.")
+{
+    public string Quota { get; } = quota;
+    public long Limit { get; } = limit;
+    public long Current { get; } = current;
+    public DateTimeOffset? ResetsAt { get; } = resetsAt;
+}

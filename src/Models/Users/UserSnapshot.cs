@@ -1,0 +1,20 @@
+namespace Platform.Models.Users;
+
+/// <summary>Holds a user's row as read in one transaction, without the password hash.</summary>
+public sealed record UserSnapshot(
+    Guid Id,
+    string Email,
+    string Name,
+    string Status,
+    DateTimeOffset? EmailVerifiedAt,
+    Guid? DefaultTenantId,
+    string Preferences,
+    DateTimeOffset? LastLoginAt,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt);
+
+/// <summary>Holds what login needs of a user: the id, the password hash and the status.</summary>
+public sealed record UserCredentials(Guid Id, string PasswordHash, string Status);
+
+/// <summary>Holds the fields of a new user; the password is already hashed.</summary>
+public sealed record NewUser(Guid Id, string Email, string Name, string PasswordHash, DateTimeOffset Now);
