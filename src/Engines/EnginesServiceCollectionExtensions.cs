@@ -34,6 +34,7 @@ public static class EnginesServiceCollectionExtensions
         services.TryAddSingleton<IClock, SystemClock>();
         services.AddSingleton<IPasswordHasher, BcryptPasswordHasher>();
         services.AddSingleton<TenantGate>();
+        services.AddSingleton<Audit.AuditTrail>();
 
         // MediatR 5.1.0 has no AddMediatR: the mediator resolves handlers through ServiceFactory.
         services.AddScoped<ServiceFactory>(provider => provider.GetService!);

@@ -5,10 +5,19 @@ using Platform.Models.Errors;
 
 namespace Platform.Api.Auth;
 
-/// <summary>Turns the authenticated principal into the engines' caller.</summary>
+/// <summary>Turns the authenticated principal and the request into the engines' caller.</summary>
 public static class CallerExtensions
 {
-    public static Caller ToCaller(this ClaimsPrincipal principal) =>
+    /// <summary>Builds the caller of this request, with its origin (client IP, user agent, request id) for the audit log.</summary>
+    public static Caller ToCaller(this HttpContext http) =>
+        FromPrincipal(http.User) with { Origin = Origin(http) };
+
+    public static RequestOrigin Origin(HttpContext http) => new(
+        http.Connection.RemoteIpAddress?.ToString(),
+        http.Request.Headers.UserAgent.ToString() is { Length: > 0 } ua ? ua[..Math.Min(ua.Length, 512)] : null,
+        http.TraceIdentifier);
+
+    private static Caller FromPrincipal(ClaimsPrincipal principal) =>
         Guid.TryParse(principal.FindFirstValue(JwtRegisteredClaimNames.Sub), out var userId)
             ? Caller.User(userId)
             : throw new UnauthorizedException("A valid access token is required.");

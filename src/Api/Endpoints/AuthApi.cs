@@ -34,7 +34,7 @@ public static class AuthApi
 
     private static async Task<Ok<MeResponse>> GetMeAsync(HttpContext http, IMediator mediator, CancellationToken ct)
     {
-        var me = await mediator.Send(new GetMe(http.User.ToCaller()), ct);
+        var me = await mediator.Send(new GetMe(http.ToCaller()), ct);
         return TypedResults.Ok(new MeResponse(UserResponse.From(me.User), me.Memberships.Select(MembershipResponse.From).ToList()));
     }
 }

@@ -24,7 +24,7 @@ public static class MembersApi
 
     private static async Task<Ok<ListResponse<MemberResponse>>> ListAsync(HttpContext http, IMediator mediator, string? cursor, int? limit, CancellationToken ct)
     {
-        var page = await mediator.Send(new ListMembers(http.User.ToCaller(), TenantRouteFilter.TenantId(http), cursor, limit ?? Paging.DefaultLimit), ct);
+        var page = await mediator.Send(new ListMembers(http.ToCaller(), TenantRouteFilter.TenantId(http), cursor, limit ?? Paging.DefaultLimit), ct);
         return TypedResults.Ok(ListResponse<MemberResponse>.From(page, MemberResponse.From));
     }
 
@@ -34,13 +34,13 @@ public static class MembersApi
         {
             throw ValidationFailedException.For("role", "The role must be one of owner, admin, member, viewer.");
         }
-        var member = await mediator.Send(new ChangeMemberRole(http.User.ToCaller(), TenantRouteFilter.TenantId(http), ParseUserId(user_id), role), ct);
+        var member = await mediator.Send(new ChangeMemberRole(http.ToCaller(), TenantRouteFilter.TenantId(http), ParseUserId(user_id), role), ct);
         return TypedResults.Ok(MemberResponse.From(member));
     }
 
     private static async Task<NoContent> RemoveAsync(string user_id, HttpContext http, IMediator mediator, CancellationToken ct)
     {
-        await mediator.Send(new RemoveMember(http.User.ToCaller(), TenantRouteFilter.TenantId(http), ParseUserId(user_id)), ct);
+        await mediator.Send(new RemoveMember(http.ToCaller(), TenantRouteFilter.TenantId(http), ParseUserId(user_id)), ct);
         return TypedResults.NoContent();
     }
 

@@ -31,32 +31,32 @@ public static class TenantsApi
 
     private static async Task<Created<TenantResponse>> CreateAsync(CreateTenantRequest body, HttpContext http, IMediator mediator, CancellationToken ct)
     {
-        var created = await mediator.Send(new CreateTenant(http.User.ToCaller(), body.Name ?? "", body.Slug ?? "", body.Plan, body.BillingEmail), ct);
+        var created = await mediator.Send(new CreateTenant(http.ToCaller(), body.Name ?? "", body.Slug ?? "", body.Plan, body.BillingEmail), ct);
         return TypedResults.Created($"/v1/tenants/{created.Tenant.Id}", TenantResponse.From(created));
     }
 
     private static async Task<Ok<ListResponse<TenantResponse>>> ListAsync(HttpContext http, IMediator mediator, string? cursor, int? limit, CancellationToken ct)
     {
-        var page = await mediator.Send(new ListMyTenants(http.User.ToCaller(), cursor, limit ?? Paging.DefaultLimit), ct);
+        var page = await mediator.Send(new ListMyTenants(http.ToCaller(), cursor, limit ?? Paging.DefaultLimit), ct);
         return TypedResults.Ok(ListResponse<TenantResponse>.From(page, TenantResponse.From));
     }
 
     private static async Task<Ok<TenantResponse>> GetAsync(HttpContext http, IMediator mediator, CancellationToken ct)
     {
-        var tenant = await mediator.Send(new GetTenant(http.User.ToCaller(), TenantRouteFilter.TenantId(http)), ct);
+        var tenant = await mediator.Send(new GetTenant(http.ToCaller(), TenantRouteFilter.TenantId(http)), ct);
         return TypedResults.Ok(TenantResponse.From(tenant));
     }
 
     private static async Task<Ok<TenantResponse>> UpdateAsync(UpdateTenantRequest body, HttpContext http, IMediator mediator, CancellationToken ct)
     {
         var changes = new TenantChanges(body.Name, body.BillingEmail, body.Settings?.GetRawText(), body.OnboardingState);
-        var tenant = await mediator.Send(new UpdateTenant(http.User.ToCaller(), TenantRouteFilter.TenantId(http), changes), ct);
+        var tenant = await mediator.Send(new UpdateTenant(http.ToCaller(), TenantRouteFilter.TenantId(http), changes), ct);
         return TypedResults.Ok(TenantResponse.From(tenant));
     }
 
     private static async Task<Ok<TenantResponse>> DeleteAsync(HttpContext http, IMediator mediator, CancellationToken ct)
     {
-        var deleted = await mediator.Send(new DeleteTenant(http.User.ToCaller(), TenantRouteFilter.TenantId(http)), ct);
+        var deleted = await mediator.Send(new DeleteTenant(http.ToCaller(), TenantRouteFilter.TenantId(http)), ct);
         return TypedResults.Ok(TenantResponse.From(deleted, TenantRole.Owner));
     }
 }

@@ -1,5 +1,6 @@
 using MediatR;
 using Platform.Drivers.Tenants;
+using Platform.Engines.Audit;
 using Platform.Engines.Pipeline;
 using Platform.Engines.Sessions;
 using Platform.Models;
@@ -12,7 +13,7 @@ namespace Platform.Engines.Members;
 public sealed record ChangeMemberRole(Caller Caller, Guid TenantId, Guid UserId, TenantRole Role)
     : IRequest<MemberSnapshot>, ITenantCommand, ICallerCommand;
 
-internal sealed class ChangeMemberRoleHandler(TenantGate gate, ITenantDriver tenants, IMemberDriver members, IClock clock)
+internal sealed class ChangeMemberRoleHandler(TenantGate gate, ITenantDriver tenants, IMemberDriver members, AuditTrail audit, IClock clock)
     : IRequestHandler<ChangeMemberRole, MemberSnapshot>
 {
     public async Task<MemberSnapshot> Handle(ChangeMemberRole command, CancellationToken cancellationToken)
@@ -31,6 +32,8 @@ internal sealed class ChangeMemberRoleHandler(TenantGate gate, ITenantDriver ten
 
         var updated = await members.UpdateMemberRoleAsync(scope.Session, command.TenantId, command.UserId, command.Role, clock.UtcNow, cancellationToken)
             ?? throw new NotFoundException("member");
+        await audit.RecordAsync(scope.Session, command.TenantId, command.Caller, "member.role_changed", "member", command.UserId,
+            new { role = target.Role }, new { role = updated.Role }, cancellationToken);
         await scope.CommitAsync(cancellationToken);
         return updated;
     }

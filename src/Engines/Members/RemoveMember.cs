@@ -1,5 +1,6 @@
 using MediatR;
 using Platform.Drivers.Tenants;
+using Platform.Engines.Audit;
 using Platform.Engines.Pipeline;
 using Platform.Engines.Sessions;
 using Platform.Models;
@@ -11,7 +12,7 @@ namespace Platform.Engines.Members;
 /// <summary>Removes a member (admin or higher; any member may remove themselves); the last owner cannot leave.</summary>
 public sealed record RemoveMember(Caller Caller, Guid TenantId, Guid UserId) : IRequest<Unit>, ITenantCommand, ICallerCommand;
 
-internal sealed class RemoveMemberHandler(TenantGate gate, ITenantDriver tenants, IMemberDriver members) : IRequestHandler<RemoveMember, Unit>
+internal sealed class RemoveMemberHandler(TenantGate gate, ITenantDriver tenants, IMemberDriver members, AuditTrail audit) : IRequestHandler<RemoveMember, Unit>
 {
     public async Task<Unit> Handle(RemoveMember command, CancellationToken cancellationToken)
     {
@@ -32,6 +33,8 @@ internal sealed class RemoveMemberHandler(TenantGate gate, ITenantDriver tenants
         }
 
         await members.DeleteMemberAsync(scope.Session, command.TenantId, command.UserId, cancellationToken);
+        await audit.RecordAsync(scope.Session, command.TenantId, command.Caller, leaving ? "member.left" : "member.removed", "member", command.UserId,
+            new { role = target.Role, target.Email }, null, cancellationToken);
         await scope.CommitAsync(cancellationToken);
         return Unit.Value;
     }

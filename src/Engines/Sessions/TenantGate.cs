@@ -25,20 +25,32 @@ internal sealed class TenantScope(IDbSession session, TenantSnapshot tenant, Ten
     public ValueTask DisposeAsync() => Session.DisposeAsync();
 }
 
-/// <summary>Opens tenant-scoped sessions and applies the application lock: membership (else 404), role (else 403) and suspension (403 tenant_suspended).</summary>
+/// <summary>Opens tenant-scoped sessions and applies the application lock: membership or key tenant (else 404), role or key permission (else 403) and suspension (403 tenant_suspended).</summary>
 internal sealed class TenantGate(IDbSessionFactory sessions, ITenantDriver tenants)
 {
-    public async Task<TenantScope> EnterAsync(Guid tenantId, Caller caller, TenantRole minimumRole, Access access, CancellationToken cancellationToken)
+    /// <summary>Opens a session scoped to the tenant and checks the caller: users by role, API keys by the permission named (keys are refused where none is named), operators and the system as owners.</summary>
+    public async Task<TenantScope> EnterAsync(
+        Guid tenantId, Caller caller, TenantRole minimumRole, Access access, CancellationToken cancellationToken, string? keyPermission = null)
     {
+        if (caller.Kind == CallerKind.ApiKey && caller.KeyTenantId != tenantId)
+        {
+            throw new NotFoundException("tenant");
+        }
         var session = await sessions.OpenAsync(tenantId, caller.UserId, cancellationToken);
         try
         {
             var (tenant, role) = await ReadAccessAsync(session, tenantId, caller, cancellationToken);
+            if (caller.Kind == CallerKind.ApiKey && (keyPermission is null || !caller.HasPermission(keyPermission)))
+            {
+                throw new ForbiddenException(keyPermission is null
+                    ? "API keys cannot do this; sign in as a user."
+                    : $"This API key lacks the '{keyPermission}' permission.");
+            }
             if (tenant.Status.BlocksWrites() && (access == Access.Write || role < TenantRole.Admin))
             {
                 throw new TenantSuspendedException();
             }
-            if (role < minimumRole)
+            if (caller.Kind != CallerKind.ApiKey && role < minimumRole)
             {
                 throw new ForbiddenException($"This action needs the {minimumRole.ToWire()} role or higher.");
             }
@@ -53,11 +65,12 @@ internal sealed class TenantGate(IDbSessionFactory sessions, ITenantDriver tenan
 
     private async Task<(TenantSnapshot Tenant, TenantRole Role)> ReadAccessAsync(IDbSession session, Guid tenantId, Caller caller, CancellationToken cancellationToken)
     {
-        if (caller.Kind == CallerKind.System)
+        if (caller.Kind != CallerKind.User)
         {
             var tenant = await tenants.FetchTenantAsync(session, tenantId, cancellationToken)
                 ?? throw new NotFoundException("tenant");
-            return (tenant, TenantRole.Owner);
+            // Keys act as members within their permissions; operators and the system act as owners.
+            return (tenant, caller.Kind == CallerKind.ApiKey ? TenantRole.Member : TenantRole.Owner);
         }
         var access = await tenants.FetchAccessAsync(session, tenantId, caller.RequireUserId(), cancellationToken)
             ?? throw new NotFoundException("tenant");

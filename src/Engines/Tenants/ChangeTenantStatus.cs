@@ -1,6 +1,7 @@
 using FluentValidation;
 using MediatR;
 using Platform.Drivers.Tenants;
+using Platform.Engines.Audit;
 using Platform.Engines.Pipeline;
 using Platform.Engines.Sessions;
 using Platform.Models;
@@ -23,7 +24,7 @@ internal sealed class SuspendTenantValidator : AbstractValidator<SuspendTenant>
     public SuspendTenantValidator() => RuleFor(c => c.Reason).NotEmpty().MaximumLength(500);
 }
 
-internal sealed class DeleteTenantHandler(TenantGate gate, ITenantDriver tenants, IClock clock) : IRequestHandler<DeleteTenant, TenantSnapshot>
+internal sealed class DeleteTenantHandler(TenantGate gate, ITenantDriver tenants, AuditTrail audit, IClock clock) : IRequestHandler<DeleteTenant, TenantSnapshot>
 {
     public async Task<TenantSnapshot> Handle(DeleteTenant command, CancellationToken cancellationToken)
     {
@@ -36,12 +37,14 @@ internal sealed class DeleteTenantHandler(TenantGate gate, ITenantDriver tenants
         var now = clock.UtcNow;
         var deleted = await tenants.SetTenantStatusAsync(scope.Session, command.TenantId, TenantStatus.Deleted, scope.Tenant.SuspendedReason, now, now, cancellationToken)
             ?? throw new NotFoundException("tenant");
+        await audit.RecordAsync(scope.Session, command.TenantId, command.Caller, "tenant.deleted", "tenant", command.TenantId,
+            new { status = scope.Tenant.Status }, new { status = deleted.Status, deleted_at = deleted.DeletedAt }, cancellationToken);
         await scope.CommitAsync(cancellationToken);
         return deleted;
     }
 }
 
-internal sealed class SuspendTenantHandler(TenantGate gate, ITenantDriver tenants, IClock clock) : IRequestHandler<SuspendTenant, TenantSnapshot>
+internal sealed class SuspendTenantHandler(TenantGate gate, ITenantDriver tenants, AuditTrail audit, IClock clock) : IRequestHandler<SuspendTenant, TenantSnapshot>
 {
     public async Task<TenantSnapshot> Handle(SuspendTenant command, CancellationToken cancellationToken)
     {
@@ -53,20 +56,22 @@ internal sealed class SuspendTenantHandler(TenantGate gate, ITenantDriver tenant
         }
         var suspended = await tenants.SetTenantStatusAsync(scope.Session, command.TenantId, TenantStatus.Suspended, command.Reason, null, clock.UtcNow, cancellationToken)
             ?? throw new NotFoundException("tenant");
+        await audit.RecordAsync(scope.Session, command.TenantId, command.Caller, "tenant.suspended", "tenant", command.TenantId,
+            new { status = scope.Tenant.Status }, new { status = suspended.Status, reason = command.Reason }, cancellationToken);
         await scope.CommitAsync(cancellationToken);
         return suspended;
     }
 
     internal static void RequireSystem(Caller caller)
     {
-        if (caller.Kind != CallerKind.System)
+        if (caller.Kind is not (CallerKind.System or CallerKind.Operator))
         {
             throw new ForbiddenException("Only operators and the system suspend or unsuspend tenants.");
         }
     }
 }
 
-internal sealed class UnsuspendTenantHandler(TenantGate gate, ITenantDriver tenants, IClock clock) : IRequestHandler<UnsuspendTenant, TenantSnapshot>
+internal sealed class UnsuspendTenantHandler(TenantGate gate, ITenantDriver tenants, AuditTrail audit, IClock clock) : IRequestHandler<UnsuspendTenant, TenantSnapshot>
 {
     public async Task<TenantSnapshot> Handle(UnsuspendTenant command, CancellationToken cancellationToken)
     {
@@ -80,6 +85,8 @@ internal sealed class UnsuspendTenantHandler(TenantGate gate, ITenantDriver tena
         var status = scope.Tenant.TrialEndsAt > now && scope.Tenant.Plan != Models.Plans.PlanCatalog.Free ? TenantStatus.Trial : TenantStatus.Active;
         var unsuspended = await tenants.SetTenantStatusAsync(scope.Session, command.TenantId, status, null, null, now, cancellationToken)
             ?? throw new NotFoundException("tenant");
+        await audit.RecordAsync(scope.Session, command.TenantId, command.Caller, "tenant.unsuspended", "tenant", command.TenantId,
+            new { status = scope.Tenant.Status, reason = scope.Tenant.SuspendedReason }, new { status = unsuspended.Status }, cancellationToken);
         await scope.CommitAsync(cancellationToken);
         return unsuspended;
     }

@@ -2,6 +2,7 @@ using FluentValidation;
 using MediatR;
 using Platform.Drivers.Sessions;
 using Platform.Drivers.Tenants;
+using Platform.Engines.Audit;
 using Platform.Engines.Pipeline;
 using Platform.Models;
 using Platform.Models.Errors;
@@ -27,7 +28,7 @@ internal sealed class CreateTenantValidator : AbstractValidator<CreateTenant>
     }
 }
 
-internal sealed class CreateTenantHandler(IDbSessionFactory sessions, ITenantDriver tenants, IClock clock)
+internal sealed class CreateTenantHandler(IDbSessionFactory sessions, ITenantDriver tenants, AuditTrail audit, IClock clock)
     : IRequestHandler<CreateTenant, TenantMembershipSnapshot>
 {
     /// <summary>Is the plan a new tenant trials when it names none.</summary>
@@ -51,6 +52,8 @@ internal sealed class CreateTenantHandler(IDbSessionFactory sessions, ITenantDri
             isFree ? TenantStatus.Active : TenantStatus.Trial,
             now.AddDays(plan.TrialDays), command.BillingEmail, plan.TenantQuotas, now), cancellationToken);
         await tenants.InsertMembershipAsync(session, id, userId, TenantRole.Owner, now, cancellationToken);
+        await audit.RecordAsync(session, id, command.Caller, "tenant.created", "tenant", id, null,
+            new { tenant.Name, tenant.Slug, tenant.Plan, tenant.Status, owner_user_id = userId }, cancellationToken);
         await session.CommitAsync(cancellationToken);
         return new TenantMembershipSnapshot(tenant, TenantRole.Owner);
     }

@@ -2,6 +2,7 @@ using System.Text.Json;
 using FluentValidation;
 using MediatR;
 using Platform.Drivers.Tenants;
+using Platform.Engines.Audit;
 using Platform.Engines.Pipeline;
 using Platform.Engines.Sessions;
 using Platform.Models;
@@ -39,7 +40,7 @@ internal sealed class UpdateTenantValidator : AbstractValidator<UpdateTenant>
     }
 }
 
-internal sealed class UpdateTenantHandler(TenantGate gate, ITenantDriver tenants, IClock clock)
+internal sealed class UpdateTenantHandler(TenantGate gate, ITenantDriver tenants, AuditTrail audit, IClock clock)
     : IRequestHandler<UpdateTenant, TenantMembershipSnapshot>
 {
     public async Task<TenantMembershipSnapshot> Handle(UpdateTenant command, CancellationToken cancellationToken)
@@ -47,7 +48,13 @@ internal sealed class UpdateTenantHandler(TenantGate gate, ITenantDriver tenants
         await using var scope = await gate.EnterAsync(command.TenantId, command.Caller, TenantRole.Admin, Access.Write, cancellationToken);
         var updated = await tenants.UpdateTenantAsync(scope.Session, command.TenantId, command.Changes, clock.UtcNow, cancellationToken)
             ?? throw new NotFoundException("tenant");
+        var before = scope.Tenant;
+        await audit.RecordAsync(scope.Session, command.TenantId, command.Caller, "tenant.updated", "tenant", command.TenantId,
+            new { before.Name, before.BillingEmail, before.OnboardingState, settings = RawJson(before.Settings) },
+            new { updated.Name, updated.BillingEmail, updated.OnboardingState, settings = RawJson(updated.Settings) }, cancellationToken);
         await scope.CommitAsync(cancellationToken);
         return new TenantMembershipSnapshot(updated, scope.Role);
     }
+
+    private static JsonElement RawJson(string json) => JsonDocument.Parse(json).RootElement.Clone();
 }
