@@ -24,7 +24,8 @@ internal sealed class ChangeMemberRoleHandler(TenantGate gate, ITenantDriver ten
         var target = await members.FetchMemberAsync(scope.Session, command.TenantId, command.UserId, cancellationToken)
             ?? throw new NotFoundException("member");
 
-        MemberRules.RequireRightToManage(scope.Role, target.Role, command.Role);
+        var callerRole = await MemberRules.LockedCallerRoleAsync(members, scope, command.Caller, cancellationToken);
+        MemberRules.RequireRightToManage(callerRole, target.Role, command.Role);
         if (target.Role == TenantRole.Owner && command.Role != TenantRole.Owner)
         {
             await MemberRules.RequireAnotherOwnerAsync(members, scope, cancellationToken);
@@ -42,6 +43,22 @@ internal sealed class ChangeMemberRoleHandler(TenantGate gate, ITenantDriver ten
 /// <summary>Holds the rules shared by role changes and removals.</summary>
 internal static class MemberRules
 {
+    /// <summary>Re-reads the caller's role under the tenant lock, so a caller demoted by a concurrent change acts with the new role.</summary>
+    public static async Task<TenantRole> LockedCallerRoleAsync(IMemberDriver members, TenantScope scope, Caller caller, CancellationToken cancellationToken)
+    {
+        if (caller.Kind != CallerKind.User)
+        {
+            return scope.Role;
+        }
+        var self = await members.FetchMemberAsync(scope.Session, scope.Tenant.Id, caller.RequireUserId(), cancellationToken)
+            ?? throw new NotFoundException("tenant");
+        if (self.Role < TenantRole.Admin)
+        {
+            throw new ForbiddenException("This action needs the admin role or higher.");
+        }
+        return self.Role;
+    }
+
     public static void RequireRightToManage(TenantRole callerRole, TenantRole targetRole, TenantRole newRole)
     {
         if ((targetRole == TenantRole.Owner || newRole == TenantRole.Owner) && callerRole != TenantRole.Owner)

@@ -25,7 +25,8 @@ internal sealed class RemoveMemberHandler(TenantGate gate, ITenantDriver tenants
 
         if (!leaving)
         {
-            MemberRules.RequireRightToManage(scope.Role, target.Role, target.Role);
+            var callerRole = await MemberRules.LockedCallerRoleAsync(members, scope, command.Caller, cancellationToken);
+            MemberRules.RequireRightToManage(callerRole, target.Role, target.Role);
         }
         if (target.Role == TenantRole.Owner)
         {
