@@ -68,6 +68,9 @@ CREATE TABLE tenant_slugs (
     tenant_id uuid NOT NULL
 );
 
+COMMENT ON TABLE tenant_slugs IS 'global: slug registry, a reference table under Citus';
+COMMENT ON TABLE users IS 'global: users belong to many tenants, a reference table under Citus';
+
 CREATE TABLE memberships (
     tenant_id  uuid        NOT NULL REFERENCES tenants (id),
     user_id    uuid        NOT NULL REFERENCES users (id),
