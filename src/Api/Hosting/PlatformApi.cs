@@ -75,6 +75,7 @@ public static class PlatformApi
         options.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
         options.DictionaryKeyPolicy = null;
         options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower));
+        options.Converters.Add(new UtcTimeConverter());
     }
 
     /// <summary>Refuses a declared body over the limit before it is read (Kestrel enforces the same limit on chunked bodies).</summary>

@@ -25,6 +25,7 @@ public sealed class TenantsApiTests : DatabaseTest
             Assert.That((string?)tenant["plan"], Is.EqualTo("professional"));
             Assert.That(trialEnds - DateTimeOffset.UtcNow, Is.EqualTo(TimeSpan.FromDays(14)).Within(TimeSpan.FromMinutes(1)));
             Assert.That(response.Headers.Location?.ToString(), Is.EqualTo($"/v1/tenants/{tenant["id"]}"));
+            Assert.That((string?)tenant["created_at"], Does.EndWith("Z"));
         });
     }
 
