@@ -98,7 +98,7 @@ internal sealed class TenantDriver : ITenantDriver
     {
         var s = session.Npgsql();
         var row = await s.Connection.QuerySingleOrDefaultAsync<TenantRow>(s.Command(
-            $"SELECT {TenantRow.Columns} FROM tenants t WHERE t.id = @tenantId", new { tenantId }, cancellationToken));
+            "SELECT " + TenantRow.Columns + " FROM tenants t WHERE t.id = @tenantId", new { tenantId }, cancellationToken));
         return row?.ToSnapshot();
     }
 

@@ -41,7 +41,7 @@ internal sealed class UserDriver : IUserDriver
     {
         var s = session.Npgsql();
         var row = await s.Connection.QuerySingleOrDefaultAsync<UserRow>(s.Command(
-            $"SELECT {Columns} FROM users WHERE id = @userId", new { userId }, cancellationToken));
+            "SELECT " + Columns + " FROM users WHERE id = @userId", new { userId }, cancellationToken));
         return row?.ToSnapshot();
     }
 
