@@ -67,9 +67,9 @@ CREATE FUNCTION invitation_by_token_hash(p_token_hash bytea)
     LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public
     AS $$ SELECT i.tenant_id, i.id FROM invitations i WHERE i.token_hash = p_token_hash $$;
 
--- Leases up to p_limit due messages for p_lease_seconds: counts the attempt and moves next_attempt_at past the lease,
+-- Leases up to p_limit due messages whose kind starts with p_kind_prefix (one dispatcher per channel) for p_lease_seconds: counts the attempt and moves next_attempt_at past the lease,
 -- so a crashed dispatcher's messages come due again. Concurrent callers skip each other's rows.
-CREATE FUNCTION claim_outbox_messages(p_now timestamptz, p_lease_seconds integer, p_limit integer)
+CREATE FUNCTION claim_outbox_messages(p_kind_prefix text, p_now timestamptz, p_lease_seconds integer, p_limit integer)
     RETURNS TABLE (id uuid, tenant_id uuid, kind text, payload text, attempts integer, created_at timestamptz)
     LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = public
     AS $$
@@ -78,7 +78,7 @@ CREATE FUNCTION claim_outbox_messages(p_now timestamptz, p_lease_seconds integer
             next_attempt_at = p_now + make_interval(secs => p_lease_seconds)
         WHERE o.id IN (
             SELECT d.id FROM outbox_messages d
-            WHERE d.status = 'pending' AND d.next_attempt_at <= p_now
+            WHERE d.status = 'pending' AND d.next_attempt_at <= p_now AND starts_with(d.kind, p_kind_prefix)
             ORDER BY d.next_attempt_at, d.id
             LIMIT p_limit
             FOR UPDATE SKIP LOCKED)
@@ -106,10 +106,10 @@ CREATE FUNCTION finish_outbox_attempt(p_id uuid, p_attempt integer, p_status tex
 
 GRANT CREATE ON SCHEMA public TO platform_xt;
 ALTER FUNCTION invitation_by_token_hash(bytea) OWNER TO platform_xt;
-ALTER FUNCTION claim_outbox_messages(timestamptz, integer, integer) OWNER TO platform_xt;
+ALTER FUNCTION claim_outbox_messages(text, timestamptz, integer, integer) OWNER TO platform_xt;
 ALTER FUNCTION finish_outbox_attempt(uuid, integer, text, text, timestamptz, timestamptz) OWNER TO platform_xt;
 REVOKE CREATE ON SCHEMA public FROM platform_xt;
-REVOKE ALL ON FUNCTION invitation_by_token_hash(bytea), claim_outbox_messages(timestamptz, integer, integer),
+REVOKE ALL ON FUNCTION invitation_by_token_hash(bytea), claim_outbox_messages(text, timestamptz, integer, integer),
     finish_outbox_attempt(uuid, integer, text, text, timestamptz, timestamptz) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION invitation_by_token_hash(bytea), claim_outbox_messages(timestamptz, integer, integer),
+GRANT EXECUTE ON FUNCTION invitation_by_token_hash(bytea), claim_outbox_messages(text, timestamptz, integer, integer),
     finish_outbox_attempt(uuid, integer, text, text, timestamptz, timestamptz) TO platform_app;

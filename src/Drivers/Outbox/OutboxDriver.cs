@@ -11,8 +11,8 @@ public interface IOutboxDriver
     /// <summary>Inserts a pending message, due at once; it commits or rolls back with the change that caused it.</summary>
     Task EnqueueAsync(IDbSession session, NewOutboxMessage message, CancellationToken cancellationToken);
 
-    /// <summary>Leases up to limit due messages for leaseSeconds, counting the attempt; concurrent callers never get the same message.</summary>
-    Task<IReadOnlyList<LeasedOutboxMessage>> ClaimDueAsync(IDbSession session, DateTimeOffset now, int leaseSeconds, int limit, CancellationToken cancellationToken);
+    /// <summary>Leases up to limit due messages whose kind starts with kindPrefix for leaseSeconds, counting the attempt; concurrent callers never get the same message.</summary>
+    Task<IReadOnlyList<LeasedOutboxMessage>> ClaimDueAsync(IDbSession session, string kindPrefix, DateTimeOffset now, int leaseSeconds, int limit, CancellationToken cancellationToken);
 
     /// <summary>Marks a leased attempt sent; returns false when the lease was lost.</summary>
     Task<bool> MarkSentAsync(IDbSession session, Guid id, int attempt, DateTimeOffset now, CancellationToken cancellationToken);
@@ -33,12 +33,12 @@ internal sealed class OutboxDriver : IOutboxDriver
             """, message, cancellationToken));
     }
 
-    public async Task<IReadOnlyList<LeasedOutboxMessage>> ClaimDueAsync(IDbSession session, DateTimeOffset now, int leaseSeconds, int limit, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<LeasedOutboxMessage>> ClaimDueAsync(IDbSession session, string kindPrefix, DateTimeOffset now, int leaseSeconds, int limit, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
         var rows = await s.Connection.QueryAsync<LeasedRow>(s.Command(
-            "SELECT id, tenant_id, kind, payload, attempts, created_at FROM claim_outbox_messages(@now, @leaseSeconds, @limit)",
-            new { now, leaseSeconds, limit }, cancellationToken));
+            "SELECT id, tenant_id, kind, payload, attempts, created_at FROM claim_outbox_messages(@kindPrefix, @now, @leaseSeconds, @limit)",
+            new { kindPrefix, now, leaseSeconds, limit }, cancellationToken));
         return rows.Select(r => new LeasedOutboxMessage(r.Id, r.TenantId, r.Kind, r.Payload, r.Attempts, r.CreatedAt.ToUtcOffset())).ToList();
     }
 
