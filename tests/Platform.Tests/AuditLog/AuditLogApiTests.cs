@@ -39,7 +39,6 @@ public sealed class AuditLogApiTests : DatabaseTest
             Assert.That((string?)accepted["resource_id"], Is.EqualTo(firstId));
             Assert.That((string?)accepted["new_values"]!["role"], Is.EqualTo("member"));
             Assert.That((string?)rows[4]["new_values"]!["email"], Is.EqualTo(invitee.Email));
-            Assert.That((string?)rows[4]["ip"], Is.Not.Null);
             Assert.That((string?)rows[4]["request_id"], Is.Not.Empty);
         });
         foreach (var row in rows)
@@ -60,7 +59,7 @@ public sealed class AuditLogApiTests : DatabaseTest
         }
 
         var byAdmin = await ListAsync(owner, tenantId, $"?actor={admin.Id}");
-        Assert.That(byAdmin.Select(r => (string)r["actor_id"]!), Is.All.EqualTo(admin.Id.ToString()).And.Count.EqualTo(2));
+        Assert.That(byAdmin.Select(r => (string)r["actor_id"]!), Is.EqualTo(new[] { admin.Id.ToString(), admin.Id.ToString() }));
         var created = await ListAsync(owner, tenantId, "?action=invitation.created");
         Assert.That(created, Has.Count.EqualTo(5));
         Assert.That(await ListAsync(owner, tenantId, "?action=tenant.created"), Has.Count.EqualTo(1));

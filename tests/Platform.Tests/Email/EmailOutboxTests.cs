@@ -72,11 +72,12 @@ public sealed partial class EmailOutboxTests : DatabaseTest
     public async Task A_failing_smtp_server_leads_to_retries_with_doubling_backoff_and_then_success()
     {
         await using var smtp = new SmtpTestServer(refuseFirst: 2);
-        var clock = new ManualClock(DateTimeOffset.UtcNow.AddSeconds(1));
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
         await using var engines = TestEngines.Build(o => { PointAt(o, smtp); o.Email.RetryBaseSeconds = 30; }, clock);
         var owner = await TestApi.SignUpAsync();
         var tenantId = await TestApi.CreateTenantAsync(owner);
         await InvitationApiTests.InviteAsync(owner, tenantId, "retry@example.test");
+        clock.UtcNow = DateTimeOffset.UtcNow.AddSeconds(1);
         var mediator = engines.GetRequiredService<IMediator>();
 
         var first = await mediator.Send(new DispatchEmails());
@@ -106,11 +107,12 @@ public sealed partial class EmailOutboxTests : DatabaseTest
     public async Task A_message_is_marked_failed_after_the_configured_attempts()
     {
         await using var smtp = new SmtpTestServer(refuseFirst: 100);
-        var clock = new ManualClock(DateTimeOffset.UtcNow.AddSeconds(1));
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
         await using var engines = TestEngines.Build(o => { PointAt(o, smtp); o.Email.MaxAttempts = 3; o.Email.RetryBaseSeconds = 1; }, clock);
         var owner = await TestApi.SignUpAsync();
         var tenantId = await TestApi.CreateTenantAsync(owner);
         await InvitationApiTests.InviteAsync(owner, tenantId, "never@example.test");
+        clock.UtcNow = DateTimeOffset.UtcNow.AddSeconds(1);
         var mediator = engines.GetRequiredService<IMediator>();
 
         var results = new List<DispatchResult>();

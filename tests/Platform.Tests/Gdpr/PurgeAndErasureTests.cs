@@ -122,7 +122,8 @@ public sealed class PurgeAndErasureTests : DatabaseTest
 
         Assert.That(await OwnerSql.CountAsync("SELECT count(*) FROM memberships WHERE user_id = @u", tenantId, ("u", member.Id)), Is.Zero);
         var row = await OwnerSql.ScalarAsync<string>(
-            "SELECT email::text || '|' || name || '|' || status || '|' || (password_hash IS NULL)::text FROM users WHERE id = @u", null, ("u", member.Id));
+            "SELECT email::text || '|' || name || '|' || status || '|' || (password_hash IS NULL)::text FROM users WHERE id = @u",
+            null, userId: member.Id, ("u", member.Id));
         Assert.That(row, Is.EqualTo($"deleted-{member.Id:N}@erased.invalid|Deleted user|deleted|true"));
 
         using var login = await TestApi.Client().PostAsJsonAsync("/v1/auth/login", new { email = member.Email, password = member.Password });

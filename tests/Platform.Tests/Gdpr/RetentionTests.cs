@@ -39,11 +39,11 @@ public sealed class RetentionTests : DatabaseTest
             var deleted = await scope.ServiceProvider.GetRequiredService<IMediator>().Send(
                 new PurgeExpiredRows([new RetentionTable("retention_probe", "happened_at"), new RetentionTable("not_created_yet", "created_at")]));
 
-            Assert.That(deleted, Is.EqualTo(6 + 2 + 1));
+            Assert.That(deleted, Is.EqualTo(6 + 3 + 1));
             Assert.Multiple(async () =>
             {
                 Assert.That(await OwnerSql.CountAsync("SELECT count(*) FROM retention_probe", free), Is.EqualTo(2));
-                Assert.That(await OwnerSql.CountAsync("SELECT count(*) FROM retention_probe", professional), Is.EqualTo(6));
+                Assert.That(await OwnerSql.CountAsync("SELECT count(*) FROM retention_probe", professional), Is.EqualTo(5));
                 Assert.That(await OwnerSql.CountAsync("SELECT count(*) FROM retention_probe", enterprise), Is.EqualTo(7));
             });
         }

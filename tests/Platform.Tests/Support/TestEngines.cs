@@ -31,15 +31,19 @@ public sealed class ManualClock(DateTimeOffset start) : IClock
 /// <summary>Runs SQL as the schema owner, optionally inside one tenant's row-level-security scope.</summary>
 public static class OwnerSql
 {
-    public static async Task<T?> ScalarAsync<T>(string sql, Guid? tenantId = null, params (string Name, object Value)[] parameters)
+    public static Task<T?> ScalarAsync<T>(string sql, Guid? tenantId = null, params (string Name, object Value)[] parameters) =>
+        ScalarAsync<T>(sql, tenantId, userId: null, parameters);
+
+    /// <summary>Runs the SQL with app.tenant_id and app.user_id set (either may be null) and returns the first column of the first row.</summary>
+    public static async Task<T?> ScalarAsync<T>(string sql, Guid? tenantId, Guid? userId, params (string Name, object Value)[] parameters)
     {
         await using var connection = new Npgsql.NpgsqlConnection(DatabaseFixture.OwnerConnectionString);
         await connection.OpenAsync();
         await using var transaction = await connection.BeginTransactionAsync();
-        if (tenantId is not null)
+        await using (var scope = new Npgsql.NpgsqlCommand("SELECT set_config('app.tenant_id', @t, true), set_config('app.user_id', @u, true)", connection, transaction))
         {
-            await using var scope = new Npgsql.NpgsqlCommand("SELECT set_config('app.tenant_id', @t, true)", connection, transaction);
-            scope.Parameters.AddWithValue("t", tenantId.Value.ToString());
+            scope.Parameters.AddWithValue("t", tenantId?.ToString() ?? "");
+            scope.Parameters.AddWithValue("u", userId?.ToString() ?? "");
             await scope.ExecuteNonQueryAsync();
         }
         await using var command = new Npgsql.NpgsqlCommand(sql, connection, transaction);
