@@ -28,6 +28,7 @@ public static class PlatformApi
         {
             o.BcryptWorkFactor = configuration.GetValue("Auth:BcryptWorkFactor", 12);
             configuration.GetSection("Email").Bind(o.Email);
+            o.InvitationExpiryDays = configuration.GetValue("Invitations:ExpiryDays", o.InvitationExpiryDays);
             o.DeletedTenantRetentionDays = configuration.GetValue("Retention:DeletedTenantDays", o.DeletedTenantRetentionDays);
             o.RetentionJobIntervalMinutes = configuration.GetValue("Retention:JobIntervalMinutes", o.RetentionJobIntervalMinutes);
         });
