@@ -28,7 +28,8 @@ ALTER TABLE invitations ENABLE ROW LEVEL SECURITY;
 ALTER TABLE invitations FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON invitations
     USING (tenant_id = app_tenant_id()) WITH CHECK (tenant_id = app_tenant_id());
-CREATE POLICY cross_tenant_read ON invitations FOR SELECT TO platform_xt USING (true);
+-- Like 0001's: holds only while a platform_xt-owned function runs, not for platform_owner (a member of platform_xt).
+CREATE POLICY cross_tenant_read ON invitations FOR SELECT TO platform_xt USING (current_user = 'platform_xt');
 GRANT SELECT, INSERT, UPDATE ON invitations TO platform_app;
 GRANT SELECT ON invitations TO platform_xt;
 
@@ -54,8 +55,9 @@ ALTER TABLE outbox_messages FORCE ROW LEVEL SECURITY;
 -- A tenant session sees and writes only its own messages; a session without a tenant may write platform-wide ones.
 CREATE POLICY tenant_isolation ON outbox_messages
     USING (tenant_id = app_tenant_id()) WITH CHECK (tenant_id IS NOT DISTINCT FROM app_tenant_id());
-CREATE POLICY dispatcher_read ON outbox_messages FOR SELECT TO platform_xt USING (true);
-CREATE POLICY dispatcher_update ON outbox_messages FOR UPDATE TO platform_xt USING (true) WITH CHECK (true);
+CREATE POLICY dispatcher_read ON outbox_messages FOR SELECT TO platform_xt USING (current_user = 'platform_xt');
+CREATE POLICY dispatcher_update ON outbox_messages FOR UPDATE TO platform_xt
+    USING (current_user = 'platform_xt') WITH CHECK (current_user = 'platform_xt');
 GRANT SELECT, INSERT ON outbox_messages TO platform_app;
 GRANT SELECT, UPDATE ON outbox_messages TO platform_xt;
 
