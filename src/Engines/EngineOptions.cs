@@ -1,3 +1,5 @@
+using Platform.Drivers.Mail;
+
 namespace Platform.Engines;
 
 /// <summary>Holds the engines' settings.</summary>
@@ -5,4 +7,16 @@ public sealed class EngineOptions
 {
     /// <summary>Gets or sets bcrypt's work factor for new password hashes; never below 12.</summary>
     public int BcryptWorkFactor { get; set; } = 12;
+
+    /// <summary>Gets or sets the email settings (section "Email").</summary>
+    public EmailOptions Email { get; set; } = new();
+
+    /// <summary>Gets or sets how long an invitation stays valid, in days.</summary>
+    public int InvitationExpiryDays { get; set; } = 7;
+
+    /// <summary>Gets or sets how long a soft-deleted tenant's rows are kept before the purge job deletes them, in days.</summary>
+    public int DeletedTenantRetentionDays { get; set; } = 30;
+
+    /// <summary>Gets or sets how often the purge and plan-retention jobs run, in minutes.</summary>
+    public int RetentionJobIntervalMinutes { get; set; } = 60;
 }

@@ -24,6 +24,7 @@ public static class EnginesServiceCollectionExtensions
             throw new ArgumentOutOfRangeException(nameof(configure), "The bcrypt work factor must be at least 12.");
         }
         services.AddSingleton(options);
+        services.AddSingleton(options.Email);
         // Validation errors name fields as the wire does (snake_case).
         ValidatorOptions.Global.PropertyNameResolver = (_, member, expression) =>
             System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(member?.Name ?? expression?.ToString() ?? "");
@@ -35,6 +36,7 @@ public static class EnginesServiceCollectionExtensions
         services.AddSingleton<IPasswordHasher, BcryptPasswordHasher>();
         services.AddSingleton<TenantGate>();
         services.AddSingleton<Audit.AuditTrail>();
+        services.AddSingleton<Email.EmailOutbox>();
 
         // MediatR 5.1.0 has no AddMediatR: the mediator resolves handlers through ServiceFactory.
         services.AddScoped<ServiceFactory>(provider => provider.GetService!);
@@ -58,6 +60,8 @@ public static class EnginesServiceCollectionExtensions
     public static IServiceCollection AddPlatformJobs(this IServiceCollection services)
     {
         services.AddHostedService<HeartbeatJob>();
+        services.AddHostedService<EmailDispatchJob>();
+        services.AddHostedService<RetentionJob>();
         return services;
     }
 }

@@ -5,6 +5,11 @@ using Platform.Engines;
 var builder = Host.CreateApplicationBuilder(args);
 var connectionString = builder.Configuration.GetConnectionString("Platform")
     ?? throw new InvalidOperationException("ConnectionStrings:Platform is not set.");
-builder.Services.AddEngines(connectionString);
+builder.Services.AddEngines(connectionString, o =>
+{
+    builder.Configuration.GetSection("Email").Bind(o.Email);
+    o.DeletedTenantRetentionDays = builder.Configuration.GetValue("Retention:DeletedTenantDays", o.DeletedTenantRetentionDays);
+    o.RetentionJobIntervalMinutes = builder.Configuration.GetValue("Retention:JobIntervalMinutes", o.RetentionJobIntervalMinutes);
+});
 builder.Services.AddPlatformJobs();
 await builder.Build().RunAsync();

@@ -13,3 +13,7 @@ public sealed record CreateTenantRequest(string? Name, string? Slug, string? Pla
 public sealed record UpdateTenantRequest(string? Name, string? BillingEmail, JsonElement? Settings, string? OnboardingState);
 
 public sealed record ChangeRoleRequest(string? Role);
+
+public sealed record CreateInvitationRequest(string? Email, string? Role);
+
+public sealed record AcceptInvitationRequest(string? Token);

@@ -16,6 +16,7 @@ internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, I
             ValidationFailedException e => Validation(e.Errors, StatusCodes.Status422UnprocessableEntity, e.Message),
             NotFoundException e => Problems.Create(404, e.Code, "Not found", e.Message),
             ConflictException e => Problems.Create(409, e.Code, "Conflict", e.Message),
+            GoneException e => Problems.Create(410, e.Code, "Gone", e.Message),
             TenantSuspendedException e => Problems.Create(403, e.Code, "Tenant suspended", e.Message),
             ForbiddenException e => Problems.Create(403, e.Code, "Forbidden", e.Message),
             UnauthorizedException e => Problems.Create(401, e.Code, "Unauthorized", e.Message),

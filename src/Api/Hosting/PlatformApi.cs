@@ -24,7 +24,14 @@ public static class PlatformApi
         services.Configure<PlatformOptions>(configuration.GetSection("Platform"));
         services.Configure<AuthOptions>(configuration.GetSection("Auth"));
         services.AddSingleton(TimeProvider.System);
-        services.AddEngines(connectionString, o => o.BcryptWorkFactor = configuration.GetValue("Auth:BcryptWorkFactor", 12));
+        services.AddEngines(connectionString, o =>
+        {
+            o.BcryptWorkFactor = configuration.GetValue("Auth:BcryptWorkFactor", 12);
+            configuration.GetSection("Email").Bind(o.Email);
+            o.InvitationExpiryDays = configuration.GetValue("Invitations:ExpiryDays", o.InvitationExpiryDays);
+            o.DeletedTenantRetentionDays = configuration.GetValue("Retention:DeletedTenantDays", o.DeletedTenantRetentionDays);
+            o.RetentionJobIntervalMinutes = configuration.GetValue("Retention:JobIntervalMinutes", o.RetentionJobIntervalMinutes);
+        });
         if (configuration.GetValue("Platform:RunJobs", true))
         {
             services.AddPlatformJobs();
@@ -67,6 +74,9 @@ public static class PlatformApi
         app.MapPlansApi();
         app.MapTenantsApi();
         app.MapMembersApi();
+        app.MapInvitationsApi();
+        app.MapAuditLogApi();
+        app.MapGdprApi();
         return app;
     }
 

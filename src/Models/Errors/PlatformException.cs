@@ -43,3 +43,6 @@ public sealed class QuotaExceededException(string quota, long limit, long curren
     public long Current { get; } = current;
     public DateTimeOffset? ResetsAt { get; } = resetsAt;
 }
+
+/// <summary>Signals that a resource existed but can no longer be used (an expired, revoked or used invitation).</summary>
+public sealed class GoneException(string message, string code = "gone") : PlatformException(code, message);

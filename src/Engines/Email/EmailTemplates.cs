@@ -1,0 +1,70 @@
+using System.Globalization;
+using System.Net;
+using Platform.Models.Outbox;
+
+namespace Platform.Engines.Email;
+
+/// <summary>Renders the platform's emails, each as plain text and HTML: invitation, trial ending, usage alert and payment failed.</summary>
+public static class EmailTemplates
+{
+    public const string InvitationKind = "email.invitation";
+    public const string TrialEndingKind = "email.trial_ending";
+    public const string UsageAlertKind = "email.usage_alert";
+    public const string PaymentFailedKind = "email.payment_failed";
+
+    public static EmailContent Invitation(string to, string tenantName, string role, string acceptUrl, DateTimeOffset expiresAt) => Render(
+        to,
+        $"You are invited to join {tenantName}",
+        $"You have been invited to join {tenantName} as {role}.",
+        "Accept the invitation",
+        acceptUrl,
+        $"The link works once and expires on {Format(expiresAt)}. If you did not expect this email, ignore it.");
+
+    public static EmailContent TrialEnding(string to, string tenantName, DateTimeOffset trialEndsAt, string billingUrl) => Render(
+        to,
+        $"Your trial of {tenantName} ends on {trialEndsAt.UtcDateTime:yyyy-MM-dd}",
+        $"The trial of {tenantName} ends on {Format(trialEndsAt)}.",
+        "Choose a plan",
+        billingUrl,
+        "Choose a plan before then to keep your workers running.");
+
+    public static EmailContent UsageAlert(string to, string tenantName, string quota, int percent, long used, long limit, string usageUrl) => Render(
+        to,
+        $"{tenantName} has used {percent}% of its {quota} quota",
+        $"{tenantName} has used {used.ToString("N0", CultureInfo.InvariantCulture)} of {limit.ToString("N0", CultureInfo.InvariantCulture)} ({percent}%) of its {quota} quota.",
+        "See usage",
+        usageUrl,
+        percent >= 100 ? "New requests are refused until the quota resets or the plan is upgraded." : "Upgrade the plan to raise the limit.");
+
+    public static EmailContent PaymentFailed(string to, string tenantName, long amountCents, string currency, string billingUrl) => Render(
+        to,
+        $"Payment failed for {tenantName}",
+        $"We could not collect {FormatMoney(amountCents, currency)} for {tenantName}.",
+        "Update the payment method",
+        billingUrl,
+        "Update the payment method to keep the account active; we will retry the charge.");
+
+    public static IReadOnlyList<int> UsageAlertThresholds { get; } = [80, 90, 100];
+
+    private static EmailContent Render(string to, string subject, string lead, string action, string url, string footer)
+    {
+        var text = $"{lead}\n\n{action}: {url}\n\n{footer}\n";
+        var html =
+            $"""
+            <!DOCTYPE html>
+            <html><body style="font-family: sans-serif">
+            <p>{Encode(lead)}</p>
+            <p><a href="{Encode(url)}">{Encode(action)}</a></p>
+            <p style="color: #666">{Encode(footer)}</p>
+            </body></html>
+            """;
+        return new EmailContent(to, subject, text, html);
+    }
+
+    private static string Encode(string value) => WebUtility.HtmlEncode(value);
+
+    private static string Format(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture);
+
+    private static string FormatMoney(long cents, string currency) =>
+        string.Create(CultureInfo.InvariantCulture, $"{cents / 100}.{Math.Abs(cents % 100):00} {currency.ToUpperInvariant()}");
+}

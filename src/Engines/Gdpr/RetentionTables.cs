@@ -1,0 +1,15 @@
+namespace Platform.Engines.Gdpr;
+
+/// <summary>Names a table whose rows expire after the tenant plan's retention_days, and the timestamptz column that dates a row.</summary>
+public sealed record RetentionTable(string Table, string TimeColumn);
+
+/// <summary>Lists, in one place, the tables the plan-retention job trims; a branch adds one line for its table (which must grant DELETE to platform_app). Rollups and invoices are never listed.</summary>
+public static class RetentionTables
+{
+    public static IReadOnlyList<RetentionTable> All { get; } =
+    [
+        new("runs", "created_at"),
+        new("usage_events", "occurred_at"),
+        new("webhook_deliveries", "created_at"),
+    ];
+}

@@ -1,0 +1,61 @@
+using Microsoft.Extensions.DependencyInjection;
+using Platform.Engines;
+using Platform.Models;
+
+namespace Platform.Tests;
+
+/// <summary>Builds a separate engines container on the test database, with its own options and clock, for driving jobs and commands the shared API host does not expose.</summary>
+public static class TestEngines
+{
+    public static ServiceProvider Build(Action<EngineOptions>? configure = null, IClock? clock = null)
+    {
+        var services = new ServiceCollection();
+        services.AddLogging();
+        if (clock is not null)
+        {
+            services.AddSingleton(clock);
+        }
+        services.AddEngines(DatabaseFixture.AppConnectionString, configure);
+        return services.BuildServiceProvider();
+    }
+}
+
+/// <summary>Is a clock the test moves by hand.</summary>
+public sealed class ManualClock(DateTimeOffset start) : IClock
+{
+    public DateTimeOffset UtcNow { get; set; } = start;
+
+    public void Advance(TimeSpan by) => UtcNow += by;
+}
+
+/// <summary>Runs SQL as the schema owner, optionally inside one tenant's row-level-security scope.</summary>
+public static class OwnerSql
+{
+    public static Task<T?> ScalarAsync<T>(string sql, Guid? tenantId = null, params (string Name, object Value)[] parameters) =>
+        ScalarAsync<T>(sql, tenantId, userId: null, parameters);
+
+    /// <summary>Runs the SQL with app.tenant_id and app.user_id set (either may be null) and returns the first column of the first row.</summary>
+    public static async Task<T?> ScalarAsync<T>(string sql, Guid? tenantId, Guid? userId, params (string Name, object Value)[] parameters)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(DatabaseFixture.OwnerConnectionString);
+        await connection.OpenAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        await using (var scope = new Npgsql.NpgsqlCommand("SELECT set_config('app.tenant_id', @t, true), set_config('app.user_id', @u, true)", connection, transaction))
+        {
+            scope.Parameters.AddWithValue("t", tenantId?.ToString() ?? "");
+            scope.Parameters.AddWithValue("u", userId?.ToString() ?? "");
+            await scope.ExecuteNonQueryAsync();
+        }
+        await using var command = new Npgsql.NpgsqlCommand(sql, connection, transaction);
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+        var result = await command.ExecuteScalarAsync();
+        await transaction.CommitAsync();
+        return result is null or DBNull ? default : (T)result;
+    }
+
+    public static Task<long> CountAsync(string sql, Guid? tenantId = null, params (string Name, object Value)[] parameters) =>
+        ScalarAsync<long>(sql, tenantId, parameters);
+}
