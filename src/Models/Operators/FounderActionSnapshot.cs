@@ -19,3 +19,6 @@ public sealed record FounderActionSnapshot(
 
 /// <summary>Filters the founder action list: by tenant, by action type, or none.</summary>
 public sealed record FounderActionFilter(Guid? TenantId, string? ActionType);
+
+/// <summary>Is a tenant as the operator console shows it, with counters: members, open support tickets and founder actions on it.</summary>
+public sealed record AdminTenantDetail(Tenants.TenantSnapshot Tenant, long Members, long OpenSupportTickets, long FounderActions);
