@@ -24,17 +24,25 @@ public static class PlatformApi
         services.Configure<PlatformOptions>(configuration.GetSection("Platform"));
         services.Configure<AuthOptions>(configuration.GetSection("Auth"));
         services.AddSingleton(TimeProvider.System);
-        services.AddEngines(connectionString, o => o.BcryptWorkFactor = configuration.GetValue("Auth:BcryptWorkFactor", 12));
+        services.AddEngines(connectionString, o =>
+        {
+            o.BcryptWorkFactor = configuration.GetValue("Auth:BcryptWorkFactor", 12);
+            o.DataProtectionKeysFolder = configuration["DataProtection:KeysFolder"];
+        });
         if (configuration.GetValue("Platform:RunJobs", true))
         {
             services.AddPlatformJobs();
         }
 
         services.AddSingleton<TokenIssuer>();
-        services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(o => o.MapInboundClaims = false);
+        services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme)
+            .AddJwtBearer(o => o.MapInboundClaims = false)
+            .AddJwtBearer(OperatorAuth.Scheme, o => o.MapInboundClaims = false);
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
             .Configure<TokenIssuer>((o, tokens) => o.TokenValidationParameters = tokens.UserValidation());
-        services.AddAuthorization();
+        services.AddOptions<JwtBearerOptions>(OperatorAuth.Scheme)
+            .Configure<TokenIssuer>((o, tokens) => o.TokenValidationParameters = tokens.OperatorValidation());
+        services.AddAuthorization(OperatorAuth.AddPolicy);
 
         services.ConfigureHttpJsonOptions(o => Configure(o.SerializerOptions));
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
@@ -67,6 +75,8 @@ public static class PlatformApi
         app.MapPlansApi();
         app.MapTenantsApi();
         app.MapMembersApi();
+        app.MapAdminApi();
+        app.MapSupportTicketsApi();
         return app;
     }
 

@@ -50,3 +50,10 @@ internal sealed class PerformFounderActionHandler(
         return action;
     }
 }
+
+/// <summary>Names the founder action types the API applies with PerformFounderAction.</summary>
+public static class FounderActionTypes
+{
+    public const string SuspendTenant = "tenant.suspend";
+    public const string UnsuspendTenant = "tenant.unsuspend";
+}

@@ -8,7 +8,7 @@ namespace Platform.Engines.Admin;
 /// <summary>Suspends a tenant (support+); reversing it unsuspends the tenant.</summary>
 internal sealed class SuspendTenantAction(TenantSuspension suspension) : IFounderActionType
 {
-    public const string ActionName = "tenant.suspend";
+    public const string ActionName = FounderActionTypes.SuspendTenant;
 
     public string Name => ActionName;
     public string TargetType => "tenant";
@@ -32,7 +32,7 @@ internal sealed class SuspendTenantAction(TenantSuspension suspension) : IFounde
 /// <summary>Lifts a tenant's suspension (support+); reversing it suspends the tenant again with the reason it had.</summary>
 internal sealed class UnsuspendTenantAction(TenantSuspension suspension) : IFounderActionType
 {
-    public const string ActionName = "tenant.unsuspend";
+    public const string ActionName = FounderActionTypes.UnsuspendTenant;
 
     public string Name => ActionName;
     public string TargetType => "tenant";
