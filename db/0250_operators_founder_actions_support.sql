@@ -10,6 +10,7 @@ CREATE TABLE platform_users (
     password_hash         text        NOT NULL,
     totp_secret_protected text,
     totp_enabled          boolean     NOT NULL DEFAULT false,
+    totp_last_step        bigint,
     status                text        NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'disabled')),
     failed_attempts       integer     NOT NULL DEFAULT 0 CHECK (failed_attempts >= 0),
     locked_until          timestamptz,

@@ -20,6 +20,9 @@ public interface IOperatorDriver
     /// <summary>Counts a login attempt as failed in one conditional update, locking the operator until lockedUntil when it reaches maxFailures; refuses (Admitted false) while a lock holds.</summary>
     Task<LoginAttempt> ReserveLoginAttemptAsync(IDbSession session, Guid operatorId, int maxFailures, DateTimeOffset now, DateTimeOffset lockUntil, CancellationToken cancellationToken);
 
+    /// <summary>Records a TOTP time step as used, or returns false when this or a later step was already used (a replayed code).</summary>
+    Task<bool> TryUseTotpStepAsync(IDbSession session, Guid operatorId, long step, CancellationToken cancellationToken);
+
     /// <summary>Clears the failure count and lock and records the login time and client IP.</summary>
     Task<OperatorSnapshot> RecordSuccessfulLoginAsync(IDbSession session, Guid operatorId, DateTimeOffset now, string? ip, CancellationToken cancellationToken);
 }
@@ -88,6 +91,15 @@ internal sealed class OperatorDriver : IOperatorDriver
         var current = await s.Connection.QuerySingleAsync<AttemptRow>(s.Command(
             "SELECT failed_attempts, locked_until FROM platform_users WHERE id = @operatorId", new { operatorId }, cancellationToken));
         return new LoginAttempt(false, current.FailedAttempts, current.LockedUntil.ToUtcOffset());
+    }
+
+    public async Task<bool> TryUseTotpStepAsync(IDbSession session, Guid operatorId, long step, CancellationToken cancellationToken)
+    {
+        var s = session.Npgsql();
+        var used = await s.Connection.ExecuteAsync(s.Command(
+            "UPDATE platform_users SET totp_last_step = @step WHERE id = @operatorId AND (totp_last_step IS NULL OR totp_last_step < @step)",
+            new { operatorId, step }, cancellationToken));
+        return used == 1;
     }
 
     public async Task<OperatorSnapshot> RecordSuccessfulLoginAsync(IDbSession session, Guid operatorId, DateTimeOffset now, string? ip, CancellationToken cancellationToken)

@@ -62,19 +62,26 @@ internal sealed class LogInOperatorHandler(IDbSessionFactory sessions, IOperator
         }
 
         var needsTotp = credentials.Operator.TotpEnabled || credentials.Operator.Role == OperatorRole.SuperAdmin;
+        long? step = null;
         if (needsTotp)
         {
             if (string.IsNullOrEmpty(command.TotpCode))
             {
                 throw new UnauthorizedException("A TOTP code is required for this operator.");
             }
-            if (credentials.TotpSecretProtected is null || !totp.Verify(credentials.TotpSecretProtected, command.TotpCode))
+            step = credentials.TotpSecretProtected is null ? null : totp.MatchStep(credentials.TotpSecretProtected, command.TotpCode);
+            if (step is null)
             {
                 throw new UnauthorizedException("The email, password or code is not correct.");
             }
         }
 
         await using var session = await sessions.OpenAsync(null, null, cancellationToken);
+        // A code opens one login only: a replay of the same (or an older) time step is refused.
+        if (step is { } used && !await operators.TryUseTotpStepAsync(session, credentials.Operator.Id, used, cancellationToken))
+        {
+            throw new UnauthorizedException("This TOTP code has already been used; wait for the next one.");
+        }
         var signedIn = await operators.RecordSuccessfulLoginAsync(session, credentials.Operator.Id, now, command.Ip, cancellationToken);
         await session.CommitAsync(cancellationToken);
         return new OperatorLogin(signedIn, needsTotp);

@@ -32,14 +32,17 @@ internal sealed class TotpSecrets(IDataProtectionProvider dataProtection, IClock
     public string Protect(string secret) => protector.Protect(secret);
 
     /// <summary>Checks a six-digit code against the protected secret at the clock's time.</summary>
-    public bool Verify(string protectedSecret, string? code)
+    public bool Verify(string protectedSecret, string? code) => MatchStep(protectedSecret, code) is not null;
+
+    /// <summary>Returns the 30-second time step a valid code belongs to (so that a used step can be refused next time), or null for an invalid code.</summary>
+    public long? MatchStep(string protectedSecret, string? code)
     {
         if (code is not { Length: 6 } || !code.All(char.IsAsciiDigit))
         {
-            return false;
+            return null;
         }
         var secret = protector.Unprotect(protectedSecret);
         var totp = new Totp(Base32Encoding.ToBytes(secret));
-        return totp.VerifyTotp(clock.UtcNow.UtcDateTime, code, out _, new VerificationWindow(previous: 1, future: 1));
+        return totp.VerifyTotp(clock.UtcNow.UtcDateTime, code, out var step, new VerificationWindow(previous: 1, future: 1)) ? step : null;
     }
 }

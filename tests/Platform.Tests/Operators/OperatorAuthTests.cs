@@ -31,6 +31,20 @@ public sealed class OperatorAuthTests : DatabaseTest
     }
 
     [Test]
+    public async Task A_totp_code_opens_one_login_only()
+    {
+        var op = await OperatorTestSupport.CreateAsync("super_admin");
+        var code = OperatorTestSupport.Code(op.TotpSecret!);
+
+        using var first = await OperatorTestSupport.LogInAsync(op.Email, OperatorTestSupport.Password, code);
+        using var replay = await OperatorTestSupport.LogInAsync(op.Email, OperatorTestSupport.Password, code);
+
+        await TestApi.ExpectAsync(first, HttpStatusCode.OK);
+        var body = await TestApi.ExpectProblemAsync(replay, HttpStatusCode.Unauthorized, "unauthorized");
+        Assert.That((string?)body["detail"], Does.Contain("already been used"));
+    }
+
+    [Test]
     public async Task Super_admin_without_a_code_or_with_a_wrong_code_is_refused()
     {
         var op = await OperatorTestSupport.CreateAsync("super_admin");
