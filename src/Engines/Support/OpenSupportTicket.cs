@@ -10,7 +10,7 @@ using Platform.Models.Tenants;
 
 namespace Platform.Engines.Support;
 
-/// <summary>Opens a support ticket in a tenant (member or higher; a signed-in user, not an API key).</summary>
+/// <summary>Opens a support ticket in a tenant (member or higher; a signed-in user, not an API key); owners and admins may do so while the tenant is suspended.</summary>
 public sealed record OpenSupportTicket(Caller Caller, Guid TenantId, string Subject, string Description, string Category, string Priority)
     : IRequest<SupportTicketSnapshot>, ITenantCommand, ICallerCommand;
 
@@ -39,7 +39,8 @@ internal sealed class OpenSupportTicketHandler(TenantGate gate, ISupportTicketDr
 {
     public async Task<SupportTicketSnapshot> Handle(OpenSupportTicket command, CancellationToken cancellationToken)
     {
-        await using var scope = await gate.EnterAsync(command.TenantId, command.Caller, TenantRole.Member, Access.Write, cancellationToken);
+        // Read access: the owners and admins of a suspended tenant can still reach support (to appeal, for one).
+        await using var scope = await gate.EnterAsync(command.TenantId, command.Caller, TenantRole.Member, Access.Read, cancellationToken);
         var now = clock.UtcNow;
         var ticket = await tickets.InsertTicketAsync(scope.Session, new SupportTicketSnapshot(
             command.TenantId, Guid.CreateVersion7(), command.Caller.RequireUserId(), command.Subject.Trim(), command.Description,
@@ -56,7 +57,7 @@ internal sealed class AddSupportTicketCommentHandler(TenantGate gate, ISupportTi
 {
     public async Task<SupportTicketResponseSnapshot> Handle(AddSupportTicketComment command, CancellationToken cancellationToken)
     {
-        await using var scope = await gate.EnterAsync(command.TenantId, command.Caller, TenantRole.Member, Access.Write, cancellationToken);
+        await using var scope = await gate.EnterAsync(command.TenantId, command.Caller, TenantRole.Member, Access.Read, cancellationToken);
         _ = await tickets.FetchTicketAsync(scope.Session, command.TenantId, command.TicketId, cancellationToken)
             ?? throw new Models.Errors.NotFoundException("support ticket");
         var response = await tickets.InsertResponseAsync(scope.Session, new SupportTicketResponseSnapshot(

@@ -32,6 +32,26 @@ public sealed class SupportTicketTests : DatabaseTest
     }
 
     [Test]
+    public async Task The_owner_of_a_suspended_tenant_can_still_open_a_ticket_but_a_member_cannot()
+    {
+        var owner = await TestApi.SignUpAsync();
+        var tenantId = await TestApi.CreateTenantAsync(owner);
+        var member = await TestApi.MemberAsync(tenantId, "member");
+        var (_, support) = await OperatorTestSupport.SignedInAsync("support", totp: false);
+        using (var suspend = await support.PostAsJsonAsync($"/v1/admin/tenants/{tenantId}/suspend", new { reason_code = "payment_failed" }))
+        {
+            await TestApi.ExpectAsync(suspend, HttpStatusCode.Created);
+        }
+
+        var ticket = await OpenAsync(owner, tenantId);
+        using var memberOpens = await TestApi.Client(member.Token).PostAsJsonAsync($"/v1/tenants/{tenantId}/support-tickets",
+            new { subject = "s", description = "d", category = "billing", priority = "low" });
+
+        Assert.That(ticket, Is.Not.Empty);
+        await TestApi.ExpectProblemAsync(memberOpens, HttpStatusCode.Forbidden, "tenant_suspended");
+    }
+
+    [Test]
     public async Task A_member_of_another_tenant_never_sees_the_tickets()
     {
         var ownerA = await TestApi.SignUpAsync();
