@@ -87,7 +87,7 @@ ALTER TABLE support_tickets ENABLE ROW LEVEL SECURITY;
 ALTER TABLE support_tickets FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON support_tickets
     USING (tenant_id = app_tenant_id()) WITH CHECK (tenant_id = app_tenant_id());
-CREATE POLICY cross_tenant_read ON support_tickets FOR SELECT TO platform_xt USING (true);
+CREATE POLICY cross_tenant_read ON support_tickets FOR SELECT TO platform_xt USING (current_user = 'platform_xt');
 
 ALTER TABLE support_ticket_responses ENABLE ROW LEVEL SECURITY;
 ALTER TABLE support_ticket_responses FORCE ROW LEVEL SECURITY;
@@ -98,6 +98,8 @@ GRANT SELECT, INSERT, UPDATE ON support_tickets TO platform_app;
 GRANT SELECT, INSERT ON support_ticket_responses TO platform_app;
 GRANT SELECT ON support_tickets TO platform_xt;
 
+-- The operator console's cross-tenant reads. As in 0001, the cross-tenant read policy holds only while a
+-- platform_xt-owned function runs (current_user = platform_xt), not for platform_owner, a member of platform_xt.
 -- The operator console's cross-tenant reads. The engines call them only for operator callers;
 -- writes still go through a session scoped to the one tenant concerned.
 
