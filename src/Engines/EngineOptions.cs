@@ -19,4 +19,6 @@ public sealed class EngineOptions
 
     /// <summary>Gets or sets how often the purge and plan-retention jobs run, in minutes.</summary>
     public int RetentionJobIntervalMinutes { get; set; } = 60;
+    /// <summary>Gets or sets the folder where Data Protection keeps its keys (which encrypt TOTP secrets); empty uses Data Protection's default location.</summary>
+    public string? DataProtectionKeysFolder { get; set; }
 }

@@ -1,4 +1,5 @@
 using FluentValidation;
+using Microsoft.AspNetCore.DataProtection;
 using MediatR;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -37,6 +38,15 @@ public static class EnginesServiceCollectionExtensions
         services.AddSingleton<TenantGate>();
         services.AddSingleton<Audit.AuditTrail>();
         services.AddSingleton<Email.EmailOutbox>();
+        services.AddSingleton<Tenants.TenantSuspension>();
+        services.AddSingleton<Operators.TotpSecrets>();
+        services.AddSingleton<Admin.FounderActionLog>();
+        services.AddSingleton<Admin.OperatorTicketScopes>();
+        var dataProtection = services.AddDataProtection().SetApplicationName("platform");
+        if (!string.IsNullOrEmpty(options.DataProtectionKeysFolder))
+        {
+            dataProtection.PersistKeysToFileSystem(new DirectoryInfo(options.DataProtectionKeysFolder));
+        }
 
         // MediatR 5.1.0 has no AddMediatR: the mediator resolves handlers through ServiceFactory.
         services.AddScoped<ServiceFactory>(provider => provider.GetService!);
@@ -48,6 +58,9 @@ public static class EnginesServiceCollectionExtensions
             .WithTransientLifetime()
             .AddClasses(c => c.AssignableTo(typeof(IValidator<>)), publicOnly: false)
             .AsImplementedInterfaces()
+            .WithSingletonLifetime()
+            .AddClasses(c => c.AssignableTo<Admin.IFounderActionType>(), publicOnly: false)
+            .As<Admin.IFounderActionType>()
             .WithSingletonLifetime());
 
         // Registered in order: logging wraps validation, so refused input is logged with its duration too.

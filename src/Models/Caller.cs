@@ -15,6 +15,9 @@ public sealed record Caller(
     /// <summary>Gets where the request came from (IP, user agent, request id), for the audit log; null for in-process callers.</summary>
     public RequestOrigin? Origin { get; init; }
 
+    /// <summary>Gets whether an operator caller proved a second factor (TOTP) when signing in.</summary>
+    public bool MfaVerified { get; init; }
+
     public static Caller User(Guid userId) => new(CallerKind.User, UserId: userId);
 
     public static Caller ApiKey(Guid apiKeyId, Guid tenantId, IReadOnlySet<string> permissions) =>

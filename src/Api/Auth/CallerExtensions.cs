@@ -12,6 +12,22 @@ public static class CallerExtensions
     public static Caller ToCaller(this HttpContext http) =>
         FromPrincipal(http.User) with { Origin = Origin(http) };
 
+    /// <summary>Builds the operator caller of an /v1/admin request from the operator scheme's principal: id, role and whether TOTP was verified.</summary>
+    public static Caller ToOperatorCaller(this HttpContext http)
+    {
+        var principal = http.User;
+        if (!Guid.TryParse(principal.FindFirstValue(JwtRegisteredClaimNames.Sub), out var operatorId)
+            || principal.FindFirstValue(TokenIssuer.OperatorRoleClaim) is not { Length: > 0 } role)
+        {
+            throw new UnauthorizedException("A valid operator token is required.");
+        }
+        return Caller.Operator(operatorId, role) with
+        {
+            Origin = Origin(http),
+            MfaVerified = principal.FindFirstValue(TokenIssuer.MfaClaim) == "true",
+        };
+    }
+
     public static RequestOrigin Origin(HttpContext http) => new(
         http.Connection.RemoteIpAddress?.ToString(),
         http.Request.Headers.UserAgent.ToString() is { Length: > 0 } ua ? ua[..Math.Min(ua.Length, 512)] : null,

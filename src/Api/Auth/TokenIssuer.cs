@@ -11,6 +11,12 @@ public sealed class TokenIssuer(IOptions<AuthOptions> options, TimeProvider time
 {
     public const string UserAudience = "platform-users";
 
+    /// <summary>Is the audience of operator tokens; the user scheme refuses it and the operator scheme accepts nothing else.</summary>
+    public const string OperatorAudience = "platform-operators";
+
+    public const string OperatorRoleClaim = "operator_role";
+    public const string MfaClaim = "mfa";
+
     private readonly SymmetricSecurityKey key = CreateKey(options.Value.SigningKey);
 
     public int LifetimeSeconds => options.Value.TokenLifetimeMinutes * 60;
@@ -29,6 +35,38 @@ public sealed class TokenIssuer(IOptions<AuthOptions> options, TimeProvider time
             SigningCredentials = new SigningCredentials(key, SecurityAlgorithms.HmacSha256),
         });
     }
+
+    public int OperatorLifetimeSeconds => options.Value.OperatorTokenLifetimeMinutes * 60;
+
+    public string IssueOperatorToken(Guid operatorId, string email, string role, bool mfaVerified)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = options.Value.Issuer,
+            Audience = OperatorAudience,
+            IssuedAt = now,
+            NotBefore = now,
+            Expires = now.AddSeconds(OperatorLifetimeSeconds),
+            Subject = new ClaimsIdentity(
+            [
+                new Claim(JwtRegisteredClaimNames.Sub, operatorId.ToString()),
+                new Claim(JwtRegisteredClaimNames.Email, email),
+                new Claim(OperatorRoleClaim, role),
+                new Claim(MfaClaim, mfaVerified ? "true" : "false"),
+            ]),
+            SigningCredentials = new SigningCredentials(key, SecurityAlgorithms.HmacSha256),
+        });
+    }
+
+    public TokenValidationParameters OperatorValidation() => new()
+    {
+        ValidIssuer = options.Value.Issuer,
+        ValidAudience = OperatorAudience,
+        IssuerSigningKey = key,
+        ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
+        ClockSkew = TimeSpan.FromSeconds(30),
+    };
 
     public TokenValidationParameters UserValidation() => new()
     {

@@ -31,6 +31,7 @@ public static class PlatformApi
             o.InvitationExpiryDays = configuration.GetValue("Invitations:ExpiryDays", o.InvitationExpiryDays);
             o.DeletedTenantRetentionDays = configuration.GetValue("Retention:DeletedTenantDays", o.DeletedTenantRetentionDays);
             o.RetentionJobIntervalMinutes = configuration.GetValue("Retention:JobIntervalMinutes", o.RetentionJobIntervalMinutes);
+            o.DataProtectionKeysFolder = configuration["DataProtection:KeysFolder"];
         });
         if (configuration.GetValue("Platform:RunJobs", true))
         {
@@ -38,10 +39,15 @@ public static class PlatformApi
         }
 
         services.AddSingleton<TokenIssuer>();
-        services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(o => o.MapInboundClaims = false);
+        services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme)
+            .AddJwtBearer(o => o.MapInboundClaims = false)
+            .AddJwtBearer(OperatorAuth.Scheme, o => o.MapInboundClaims = false);
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
             .Configure<TokenIssuer>((o, tokens) => o.TokenValidationParameters = tokens.UserValidation());
-        services.AddAuthorization();
+        services.AddOptions<JwtBearerOptions>(OperatorAuth.Scheme)
+            .Configure<TokenIssuer>((o, tokens) => o.TokenValidationParameters = tokens.OperatorValidation());
+        services.AddAuthorization(OperatorAuth.AddPolicy);
+        services.AddRateLimiter(o => OperatorAuth.AddLoginRateLimit(o, configuration.GetValue("Auth:OperatorLoginsPerMinutePerIp", 20)));
 
         services.ConfigureHttpJsonOptions(o => Configure(o.SerializerOptions));
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
@@ -67,6 +73,7 @@ public static class PlatformApi
         app.Use(RefuseOversizedBodies);
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseRateLimiter();
 
         app.MapOpenApi();
         app.MapHealthApi();
@@ -77,6 +84,8 @@ public static class PlatformApi
         app.MapInvitationsApi();
         app.MapAuditLogApi();
         app.MapGdprApi();
+        app.MapAdminApi();
+        app.MapSupportTicketsApi();
         return app;
     }
 

@@ -1,13 +1,15 @@
 using MediatR;
 using Platform.Engines.Health;
+using Platform.Engines.Operators;
 using Platform.Engines.Tenants;
 using Platform.Engines.Users;
 using Platform.Models;
 using Platform.Models.Errors;
+using Platform.Models.Operators;
 
 namespace Platform.Api.Hosting;
 
-/// <summary>Runs the service's command-line verbs: serve (the default), migrate, seed-demo, help.</summary>
+/// <summary>Runs the service's command-line verbs: serve (the default), migrate, seed-demo, create-operator, help.</summary>
 public static class PlatformCli
 {
     private static readonly (string Verb, string Help)[] Verbs =
@@ -15,6 +17,7 @@ public static class PlatformCli
         ("serve", "run the HTTP API (and, unless Platform:RunJobs=false, the background jobs); the default"),
         ("migrate", "apply pending migrations with ConnectionStrings:PlatformOwner"),
         ("seed-demo", "create the demo user and tenant if they do not exist"),
+        ("create-operator", "--email X --role super_admin|support|billing|viewer [--name N] [--password P]: create an operator; prints the TOTP secret once"),
         ("help", "print this list"),
     ];
 
@@ -73,6 +76,9 @@ public static class PlatformCli
                 await MigrateIfOwnerConfiguredAsync(app);
                 await SeedDemoAsync(app);
                 return 0;
+            case "create-operator":
+                await MigrateIfOwnerConfiguredAsync(app);
+                return await CreateOperatorAsync(app, args[1..]);
             default:
                 throw new InvalidOperationException($"The verb '{verb}' has no handler.");
         }
@@ -128,5 +134,85 @@ public static class PlatformCli
             // Already seeded on an earlier start.
         }
         Console.WriteLine($"Demo tenant 'demo' owner: {email} / {password}");
+        await SeedDemoOperatorAsync(app, mediator, password);
+    }
+
+    /// <summary>Seeds the demo super_admin operator with the TOTP secret from Seed:OperatorTotpSecret (./platform run keeps one in its data folder), and prints how to sign in.</summary>
+    private static async Task SeedDemoOperatorAsync(WebApplication app, IMediator mediator, string password)
+    {
+        var email = app.Configuration["Seed:OperatorEmail"] ?? "operator@platform.local";
+        var secret = app.Configuration["Seed:OperatorTotpSecret"];
+        if (string.IsNullOrEmpty(secret))
+        {
+            app.Logger.LogWarning("Seed:OperatorTotpSecret is not set; the demo operator was not seeded");
+            return;
+        }
+        try
+        {
+            await mediator.Send(new CreateOperator(email, "Demo Operator", "super_admin", password, EnableTotp: true, TotpSecret: secret));
+        }
+        catch (ConflictException)
+        {
+            // Already seeded on an earlier start.
+        }
+        Console.WriteLine($"Demo operator (super_admin): {email} / {password}, TOTP secret {secret}");
+        Console.WriteLine($"  POST /v1/admin/auth/login {{email, password, totp_code}}; enrol with {TotpSecretsUri(email, secret)}");
+    }
+
+    private static string TotpSecretsUri(string email, string secret) =>
+        $"otpauth://totp/Platform:{Uri.EscapeDataString(email)}?secret={secret}&issuer=Platform";
+
+    private static async Task<int> CreateOperatorAsync(WebApplication app, string[] args)
+    {
+        var options = ParseOptions(args);
+        if (options is null || !options.TryGetValue("email", out var email) || !options.TryGetValue("role", out var role))
+        {
+            Console.Error.WriteLine("Usage: create-operator --email X --role super_admin|support|billing|viewer [--name N] [--password P]");
+            return 2;
+        }
+        var generated = !options.TryGetValue("password", out var password);
+        password ??= Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(18)).Replace('+', '-').Replace('/', '_');
+        await using var scope = app.Services.CreateAsyncScope();
+        var mediator = scope.ServiceProvider.GetRequiredService<IMediator>();
+        try
+        {
+            var created = await mediator.Send(new CreateOperator(email, options.GetValueOrDefault("name") ?? email, role, password, EnableTotp: true));
+            Console.WriteLine($"Operator {created.Operator.Email} ({created.Operator.Role.ToWire()}) created, id {created.Operator.Id}.");
+            if (generated)
+            {
+                Console.WriteLine($"Password (shown once): {password}");
+            }
+            Console.WriteLine($"TOTP secret (shown once): {created.TotpSecret}");
+            Console.WriteLine($"TOTP URI: {created.OtpAuthUri}");
+            return 0;
+        }
+        catch (ValidationFailedException e)
+        {
+            foreach (var (field, messages) in e.Errors)
+            {
+                Console.Error.WriteLine($"{field}: {string.Join(" ", messages)}");
+            }
+            return 2;
+        }
+        catch (ConflictException e)
+        {
+            Console.Error.WriteLine(e.Message);
+            return 1;
+        }
+    }
+
+    /// <summary>Reads "--key value" pairs; returns null when a key has no value.</summary>
+    private static Dictionary<string, string>? ParseOptions(string[] args)
+    {
+        var options = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i < args.Length; i += 2)
+        {
+            if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
+            {
+                return null;
+            }
+            options[args[i][2..]] = args[i + 1];
+        }
+        return options;
     }
 }

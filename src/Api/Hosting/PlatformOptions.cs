@@ -23,4 +23,7 @@ public sealed class AuthOptions
 
     /// <summary>Gets or sets the lifetime of an access token, in minutes.</summary>
     public int TokenLifetimeMinutes { get; set; } = 60;
+
+    /// <summary>Gets or sets the lifetime of an operator's access token, in minutes.</summary>
+    public int OperatorTokenLifetimeMinutes { get; set; } = 30;
 }

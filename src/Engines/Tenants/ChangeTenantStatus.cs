@@ -44,20 +44,13 @@ internal sealed class DeleteTenantHandler(TenantGate gate, ITenantDriver tenants
     }
 }
 
-internal sealed class SuspendTenantHandler(TenantGate gate, ITenantDriver tenants, AuditTrail audit, IClock clock) : IRequestHandler<SuspendTenant, TenantSnapshot>
+internal sealed class SuspendTenantHandler(TenantGate gate, TenantSuspension suspension) : IRequestHandler<SuspendTenant, TenantSnapshot>
 {
     public async Task<TenantSnapshot> Handle(SuspendTenant command, CancellationToken cancellationToken)
     {
         RequireSystem(command.Caller);
         await using var scope = await gate.EnterAsync(command.TenantId, command.Caller, TenantRole.Owner, Access.Read, cancellationToken);
-        if (scope.Tenant.Status == TenantStatus.Deleted)
-        {
-            throw new ConflictException("A deleted tenant cannot be suspended.");
-        }
-        var suspended = await tenants.SetTenantStatusAsync(scope.Session, command.TenantId, TenantStatus.Suspended, command.Reason, null, clock.UtcNow, cancellationToken)
-            ?? throw new NotFoundException("tenant");
-        await audit.RecordAsync(scope.Session, command.TenantId, command.Caller, "tenant.suspended", "tenant", command.TenantId,
-            new { status = scope.Tenant.Status }, new { status = suspended.Status, reason = command.Reason }, cancellationToken);
+        var suspended = await suspension.SuspendAsync(scope, command.Caller, command.Reason, cancellationToken);
         await scope.CommitAsync(cancellationToken);
         return suspended;
     }
@@ -71,23 +64,48 @@ internal sealed class SuspendTenantHandler(TenantGate gate, ITenantDriver tenant
     }
 }
 
-internal sealed class UnsuspendTenantHandler(TenantGate gate, ITenantDriver tenants, AuditTrail audit, IClock clock) : IRequestHandler<UnsuspendTenant, TenantSnapshot>
+internal sealed class UnsuspendTenantHandler(TenantGate gate, TenantSuspension suspension) : IRequestHandler<UnsuspendTenant, TenantSnapshot>
 {
     public async Task<TenantSnapshot> Handle(UnsuspendTenant command, CancellationToken cancellationToken)
     {
         SuspendTenantHandler.RequireSystem(command.Caller);
         await using var scope = await gate.EnterAsync(command.TenantId, command.Caller, TenantRole.Owner, Access.Read, cancellationToken);
+        var unsuspended = await suspension.UnsuspendAsync(scope, command.Caller, cancellationToken);
+        await scope.CommitAsync(cancellationToken);
+        return unsuspended;
+    }
+}
+
+/// <summary>Suspends and unsuspends a tenant inside an open tenant scope, with its audit row; the SuspendTenant and UnsuspendTenant commands and the operators' founder actions share it, so both follow one rule.</summary>
+internal sealed class TenantSuspension(ITenantDriver tenants, AuditTrail audit, IClock clock)
+{
+    public async Task<TenantSnapshot> SuspendAsync(TenantScope scope, Caller caller, string reason, CancellationToken cancellationToken)
+    {
+        var tenantId = scope.Tenant.Id;
+        if (scope.Tenant.Status == TenantStatus.Deleted)
+        {
+            throw new ConflictException("A deleted tenant cannot be suspended.");
+        }
+        var suspended = await tenants.SetTenantStatusAsync(scope.Session, tenantId, TenantStatus.Suspended, reason, null, clock.UtcNow, cancellationToken)
+            ?? throw new NotFoundException("tenant");
+        await audit.RecordAsync(scope.Session, tenantId, caller, "tenant.suspended", "tenant", tenantId,
+            new { status = scope.Tenant.Status }, new { status = suspended.Status, reason }, cancellationToken);
+        return suspended;
+    }
+
+    public async Task<TenantSnapshot> UnsuspendAsync(TenantScope scope, Caller caller, CancellationToken cancellationToken)
+    {
+        var tenantId = scope.Tenant.Id;
         if (scope.Tenant.Status != TenantStatus.Suspended)
         {
             throw new ConflictException("The tenant is not suspended.");
         }
         var now = clock.UtcNow;
         var status = scope.Tenant.TrialEndsAt > now && scope.Tenant.Plan != Models.Plans.PlanCatalog.Free ? TenantStatus.Trial : TenantStatus.Active;
-        var unsuspended = await tenants.SetTenantStatusAsync(scope.Session, command.TenantId, status, null, null, now, cancellationToken)
+        var unsuspended = await tenants.SetTenantStatusAsync(scope.Session, tenantId, status, null, null, now, cancellationToken)
             ?? throw new NotFoundException("tenant");
-        await audit.RecordAsync(scope.Session, command.TenantId, command.Caller, "tenant.unsuspended", "tenant", command.TenantId,
+        await audit.RecordAsync(scope.Session, tenantId, caller, "tenant.unsuspended", "tenant", tenantId,
             new { status = scope.Tenant.Status, reason = scope.Tenant.SuspendedReason }, new { status = unsuspended.Status }, cancellationToken);
-        await scope.CommitAsync(cancellationToken);
         return unsuspended;
     }
 }

@@ -1,0 +1,145 @@
+using Dapper;
+using Platform.Drivers.Sessions;
+using Platform.Drivers.Users;
+using Platform.Models.Operators;
+
+namespace Platform.Drivers.Operators;
+
+/// <summary>Reads and writes operators (platform_users), a global table of the operator plane.</summary>
+public interface IOperatorDriver
+{
+    /// <summary>Inserts an operator, or returns false when the email is already taken.</summary>
+    Task<bool> TryInsertOperatorAsync(IDbSession session, NewOperator newOperator, CancellationToken cancellationToken);
+
+    /// <summary>Fetches an operator with its password hash and protected TOTP secret by email (case-insensitive), or null.</summary>
+    Task<OperatorCredentials?> FetchCredentialsByEmailAsync(IDbSession session, string email, CancellationToken cancellationToken);
+
+    /// <summary>Fetches an operator by id, or null.</summary>
+    Task<OperatorSnapshot?> FetchOperatorAsync(IDbSession session, Guid operatorId, CancellationToken cancellationToken);
+
+    /// <summary>Counts a login attempt as failed in one conditional update, locking the operator until lockedUntil when it reaches maxFailures; refuses (Admitted false) while a lock holds.</summary>
+    Task<LoginAttempt> ReserveLoginAttemptAsync(IDbSession session, Guid operatorId, int maxFailures, DateTimeOffset now, DateTimeOffset lockUntil, CancellationToken cancellationToken);
+
+    /// <summary>Records a TOTP time step as used, or returns false when this or a later step was already used (a replayed code).</summary>
+    Task<bool> TryUseTotpStepAsync(IDbSession session, Guid operatorId, long step, CancellationToken cancellationToken);
+
+    /// <summary>Clears the failure count and lock and records the login time and client IP.</summary>
+    Task<OperatorSnapshot> RecordSuccessfulLoginAsync(IDbSession session, Guid operatorId, DateTimeOffset now, string? ip, CancellationToken cancellationToken);
+}
+
+internal sealed class OperatorDriver : IOperatorDriver
+{
+    private const string Columns =
+        "id, email::text AS email, name, role, totp_enabled, status, failed_attempts, locked_until, last_login_at, last_login_ip, created_at";
+
+    public async Task<bool> TryInsertOperatorAsync(IDbSession session, NewOperator newOperator, CancellationToken cancellationToken)
+    {
+        var s = session.Npgsql();
+        var inserted = await s.Connection.ExecuteAsync(s.Command(
+            """
+            INSERT INTO platform_users (id, email, name, role, password_hash, totp_secret_protected, totp_enabled, created_at, updated_at)
+            VALUES (@Id, @Email, @Name, @Role, @PasswordHash, @TotpSecretProtected, @TotpEnabled, @Now, @Now)
+            ON CONFLICT (email) DO NOTHING
+            """,
+            new
+            {
+                newOperator.Id, newOperator.Email, newOperator.Name, Role = newOperator.Role.ToWire(), newOperator.PasswordHash,
+                newOperator.TotpSecretProtected, newOperator.TotpEnabled, newOperator.Now,
+            },
+            cancellationToken));
+        return inserted == 1;
+    }
+
+    public async Task<OperatorCredentials?> FetchCredentialsByEmailAsync(IDbSession session, string email, CancellationToken cancellationToken)
+    {
+        var s = session.Npgsql();
+        var row = await s.Connection.QuerySingleOrDefaultAsync<OperatorRow>(s.Command(
+            $"SELECT {Columns}, password_hash, totp_secret_protected FROM platform_users WHERE email = @email::citext",
+            new { email }, cancellationToken));
+        return row is null ? null : new OperatorCredentials(row.ToSnapshot(), row.PasswordHash ?? "", row.TotpSecretProtected);
+    }
+
+    public async Task<OperatorSnapshot?> FetchOperatorAsync(IDbSession session, Guid operatorId, CancellationToken cancellationToken)
+    {
+        var s = session.Npgsql();
+        var row = await s.Connection.QuerySingleOrDefaultAsync<OperatorRow>(s.Command(
+            $"SELECT {Columns} FROM platform_users WHERE id = @operatorId", new { operatorId }, cancellationToken));
+        return row?.ToSnapshot();
+    }
+
+    public async Task<LoginAttempt> ReserveLoginAttemptAsync(
+        IDbSession session, Guid operatorId, int maxFailures, DateTimeOffset now, DateTimeOffset lockUntil, CancellationToken cancellationToken)
+    {
+        var s = session.Npgsql();
+        // One statement: the row lock serialises concurrent attempts, so exactly maxFailures attempts are admitted before the lock.
+        // An expired lock starts a fresh count.
+        var admitted = await s.Connection.QuerySingleOrDefaultAsync<AttemptRow>(s.Command(
+            """
+            UPDATE platform_users SET
+                failed_attempts = CASE WHEN locked_until IS NOT NULL THEN 1 ELSE failed_attempts + 1 END,
+                locked_until = CASE WHEN (CASE WHEN locked_until IS NOT NULL THEN 1 ELSE failed_attempts + 1 END) >= @maxFailures
+                                    THEN @lockUntil ELSE NULL END,
+                updated_at = @now
+            WHERE id = @operatorId AND (locked_until IS NULL OR locked_until <= @now)
+            RETURNING failed_attempts, locked_until
+            """,
+            new { operatorId, maxFailures, now, lockUntil }, cancellationToken));
+        if (admitted is not null)
+        {
+            return new LoginAttempt(true, admitted.FailedAttempts, admitted.LockedUntil.ToUtcOffset());
+        }
+        var current = await s.Connection.QuerySingleAsync<AttemptRow>(s.Command(
+            "SELECT failed_attempts, locked_until FROM platform_users WHERE id = @operatorId", new { operatorId }, cancellationToken));
+        return new LoginAttempt(false, current.FailedAttempts, current.LockedUntil.ToUtcOffset());
+    }
+
+    public async Task<bool> TryUseTotpStepAsync(IDbSession session, Guid operatorId, long step, CancellationToken cancellationToken)
+    {
+        var s = session.Npgsql();
+        var used = await s.Connection.ExecuteAsync(s.Command(
+            "UPDATE platform_users SET totp_last_step = @step WHERE id = @operatorId AND (totp_last_step IS NULL OR totp_last_step < @step)",
+            new { operatorId, step }, cancellationToken));
+        return used == 1;
+    }
+
+    public async Task<OperatorSnapshot> RecordSuccessfulLoginAsync(IDbSession session, Guid operatorId, DateTimeOffset now, string? ip, CancellationToken cancellationToken)
+    {
+        var s = session.Npgsql();
+        var row = await s.Connection.QuerySingleAsync<OperatorRow>(s.Command(
+            $"""
+            UPDATE platform_users
+            SET failed_attempts = 0, locked_until = NULL, last_login_at = @now, last_login_ip = @ip, updated_at = @now
+            WHERE id = @operatorId
+            RETURNING {Columns}
+            """,
+            new { operatorId, now, ip }, cancellationToken));
+        return row.ToSnapshot();
+    }
+
+    private sealed class AttemptRow
+    {
+        public int FailedAttempts { get; init; }
+        public DateTime? LockedUntil { get; init; }
+    }
+
+    private sealed class OperatorRow
+    {
+        public Guid Id { get; init; }
+        public string Email { get; init; } = "";
+        public string Name { get; init; } = "";
+        public string Role { get; init; } = "";
+        public bool TotpEnabled { get; init; }
+        public string Status { get; init; } = "";
+        public int FailedAttempts { get; init; }
+        public DateTime? LockedUntil { get; init; }
+        public DateTime? LastLoginAt { get; init; }
+        public string? LastLoginIp { get; init; }
+        public DateTime CreatedAt { get; init; }
+        public string? PasswordHash { get; init; }
+        public string? TotpSecretProtected { get; init; }
+
+        public OperatorSnapshot ToSnapshot() => new(
+            Id, Email, Name, OperatorRoles.Parse(Role), TotpEnabled, Status, FailedAttempts, LockedUntil.ToUtcOffset(),
+            LastLoginAt.ToUtcOffset(), LastLoginIp, CreatedAt.ToUtcOffset());
+    }
+}

@@ -1,0 +1,89 @@
+using FluentValidation;
+using MediatR;
+using Platform.Drivers.Operators;
+using Platform.Drivers.Sessions;
+using Platform.Engines.Users;
+using Platform.Models;
+using Platform.Models.Errors;
+using Platform.Models.Operators;
+
+namespace Platform.Engines.Operators;
+
+/// <summary>Checks an operator's email, password and TOTP code (mandatory for super_admin and whoever enrolled); after MaxFailures failed attempts in a row the operator is locked for LockMinutes.</summary>
+public sealed record LogInOperator(string Email, string Password, string? TotpCode, string? Ip) : IRequest<OperatorLogin>
+{
+    public const int MaxFailures = 5;
+    public const int LockMinutes = 15;
+}
+
+internal sealed class LogInOperatorValidator : AbstractValidator<LogInOperator>
+{
+    public LogInOperatorValidator()
+    {
+        RuleFor(c => c.Email).NotEmpty().MaximumLength(254);
+        RuleFor(c => c.Password).NotEmpty().MaximumLength(128);
+        RuleFor(c => c.TotpCode).MaximumLength(16);
+    }
+}
+
+internal sealed class LogInOperatorHandler(IDbSessionFactory sessions, IOperatorDriver operators, IPasswordHasher hasher, TotpSecrets totp, IClock clock)
+    : IRequestHandler<LogInOperator, OperatorLogin>
+{
+    /// <summary>Is a valid hash of a random password, verified for unknown emails so that timing does not reveal which operators exist.</summary>
+    private static readonly Lazy<string> DecoyHash = new(() => BCrypt.Net.BCrypt.EnhancedHashPassword(Guid.NewGuid().ToString(), 12));
+
+    public async Task<OperatorLogin> Handle(LogInOperator command, CancellationToken cancellationToken)
+    {
+        var now = clock.UtcNow;
+        OperatorCredentials? credentials;
+        LoginAttempt? attempt = null;
+        // The attempt is counted as failed before the password is checked, in its own committed transaction,
+        // so parallel guesses cannot outrun the lock; a success clears the count.
+        await using (var reserve = await sessions.OpenAsync(null, null, cancellationToken))
+        {
+            credentials = await operators.FetchCredentialsByEmailAsync(reserve, command.Email.Trim(), cancellationToken);
+            if (credentials is not null)
+            {
+                attempt = await operators.ReserveLoginAttemptAsync(
+                    reserve, credentials.Operator.Id, LogInOperator.MaxFailures, now, now.AddMinutes(LogInOperator.LockMinutes), cancellationToken);
+                await reserve.CommitAsync(cancellationToken);
+            }
+        }
+
+        if (attempt is { Admitted: false })
+        {
+            throw new QuotaExceededException("operator_login_failures", LogInOperator.MaxFailures, attempt.FailedAttempts, attempt.LockedUntil, "rate_limited");
+        }
+
+        var passwordValid = hasher.Verify(command.Password, credentials?.PasswordHash ?? DecoyHash.Value);
+        if (credentials is null || !passwordValid || credentials.Operator.Status != "active")
+        {
+            throw new UnauthorizedException("The email, password or code is not correct.");
+        }
+
+        var needsTotp = credentials.Operator.TotpEnabled || credentials.Operator.Role == OperatorRole.SuperAdmin;
+        long? step = null;
+        if (needsTotp)
+        {
+            if (string.IsNullOrEmpty(command.TotpCode))
+            {
+                throw new UnauthorizedException("A TOTP code is required for this operator.");
+            }
+            step = credentials.TotpSecretProtected is null ? null : totp.MatchStep(credentials.TotpSecretProtected, command.TotpCode);
+            if (step is null)
+            {
+                throw new UnauthorizedException("The email, password or code is not correct.");
+            }
+        }
+
+        await using var session = await sessions.OpenAsync(null, null, cancellationToken);
+        // A code opens one login only: a replay of the same (or an older) time step is refused.
+        if (step is { } used && !await operators.TryUseTotpStepAsync(session, credentials.Operator.Id, used, cancellationToken))
+        {
+            throw new UnauthorizedException("This TOTP code has already been used; wait for the next one.");
+        }
+        var signedIn = await operators.RecordSuccessfulLoginAsync(session, credentials.Operator.Id, now, command.Ip, cancellationToken);
+        await session.CommitAsync(cancellationToken);
+        return new OperatorLogin(signedIn, needsTotp);
+    }
+}
