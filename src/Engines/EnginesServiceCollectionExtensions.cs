@@ -58,6 +58,7 @@ public static class EnginesServiceCollectionExtensions
     public static IServiceCollection AddPlatformJobs(this IServiceCollection services)
     {
         services.AddHostedService<HeartbeatJob>();
+        services.AddHostedService<RunTimeoutJob>();
         return services;
     }
 }

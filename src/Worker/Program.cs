@@ -5,6 +5,7 @@ using Platform.Engines;
 var builder = Host.CreateApplicationBuilder(args);
 var connectionString = builder.Configuration.GetConnectionString("Platform")
     ?? throw new InvalidOperationException("ConnectionStrings:Platform is not set.");
-builder.Services.AddEngines(connectionString);
+builder.Services.AddEngines(connectionString, o =>
+    o.RunTimeout = TimeSpan.FromSeconds(builder.Configuration.GetValue("Platform:RunTimeoutSeconds", 1800)));
 builder.Services.AddPlatformJobs();
 await builder.Build().RunAsync();

@@ -24,7 +24,11 @@ public static class PlatformApi
         services.Configure<PlatformOptions>(configuration.GetSection("Platform"));
         services.Configure<AuthOptions>(configuration.GetSection("Auth"));
         services.AddSingleton(TimeProvider.System);
-        services.AddEngines(connectionString, o => o.BcryptWorkFactor = configuration.GetValue("Auth:BcryptWorkFactor", 12));
+        services.AddEngines(connectionString, o =>
+        {
+            o.BcryptWorkFactor = configuration.GetValue("Auth:BcryptWorkFactor", 12);
+            o.RunTimeout = TimeSpan.FromSeconds(configuration.GetValue("Platform:RunTimeoutSeconds", 1800));
+        });
         if (configuration.GetValue("Platform:RunJobs", true))
         {
             services.AddPlatformJobs();
@@ -67,6 +71,9 @@ public static class PlatformApi
         app.MapPlansApi();
         app.MapTenantsApi();
         app.MapMembersApi();
+        app.MapWorkersApi();
+        app.MapRunsApi();
+        app.MapUsageApi();
         return app;
     }
 
