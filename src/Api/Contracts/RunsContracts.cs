@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Platform.Models.Runs;
 using Platform.Models.Usage;
 using Platform.Models.Workers;
@@ -18,7 +19,9 @@ public sealed record CompleteRunRequest(
 public sealed record UsageEventRequest(string? Meter, long? Amount, string? IdempotencyKey, DateTimeOffset? OccurredAt);
 
 /// <summary>Is the wire form of a registry worker; prices in integer cents.</summary>
-public sealed record WorkerResponse(string Id, string Name, string Description, long BaseCentsPerRun, long CentsPer1kTokens, bool UsesCredits, string Currency)
+public sealed record WorkerResponse(
+    string Id, string Name, string Description, long BaseCentsPerRun,
+    [property: JsonPropertyName("cents_per_1k_tokens")] long CentsPer1kTokens, bool UsesCredits, string Currency)
 {
     public static WorkerResponse From(WorkerSnapshot w) =>
         new(w.Id, w.Name, w.Description, w.BaseCentsPerRun, w.CentsPer1kTokens, w.UsesCredits, "usd");

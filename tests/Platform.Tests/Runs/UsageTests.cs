@@ -14,7 +14,7 @@ public sealed class UsageTests : DatabaseTest
     public async Task Each_of_1000_events_sent_3_times_in_parallel_is_counted_once_and_the_summary_equals_the_sum_of_events()
     {
         var owner = await TestApi.SignUpAsync();
-        var tenantId = await TestApi.CreateTenantAsync(owner);
+        var tenantId = await TestApi.CreateTenantAsync(owner, plan: "free");
         var client = TestApi.Client(owner.Token);
         var random = new Random(7);
         string[] meters = ["gpu_hours", "images", "api_calls"];
@@ -144,7 +144,7 @@ public sealed class UsageTests : DatabaseTest
     public async Task Check_quota_refuses_with_429_when_the_amount_would_pass_the_plan_quota_and_api_calls_are_counted()
     {
         var owner = await TestApi.SignUpAsync();
-        var tenantId = await TestApi.CreateTenantAsync(owner);
+        var tenantId = await TestApi.CreateTenantAsync(owner, plan: "free");
         var caller = Caller.User(owner.Id);
         await using var scope = TestApi.Services.CreateAsyncScope();
         var mediator = scope.ServiceProvider.GetRequiredService<IMediator>();
