@@ -53,7 +53,7 @@ Console.WriteLine($"cold: {cold.PerSecond:F0} pairs/s in the first 10 s");
 var warm = await LoadGenerator.RunAsync(clients, warmup, seconds, (c, n) => AdmitAndCompleteAsync(c, n));
 Console.WriteLine($"admit+complete: {warm.PerSecond:F0} pairs/s p50 {warm.P50Ms:F1} ms p99 {warm.P99Ms:F1} ms errors {warm.Errors}");
 
-var pgbench = await setup.RunPgbenchAsync(tenants, clients, seconds);
+var pgbench = await setup.RunPgbenchAsync(tenants, clients, env.Int("BENCH_PGBENCH_SCRIPTS", 30));
 Console.WriteLine($"pgbench: {pgbench.Tps:F0} tps (admit+complete script), mean latency {pgbench.LatencyMs:F1} ms");
 
 // Usage ingestion: 1,000-event batches with fresh keys, beside a raw COPY of the same rows.

@@ -20,6 +20,9 @@ public interface IRunDriver
     /// <summary>Inserts an admitted run in the running state; the attempt is one more than the parent's (1 without a parent). Returns null when the parent run does not exist.</summary>
     Task<RunSnapshot?> InsertRunAsync(IDbSession session, NewRun run, CancellationToken cancellationToken);
 
+    /// <summary>Records the per-run token budget the worker config gave the run at admission and returns the run.</summary>
+    Task<RunSnapshot> SetTokenBudgetAsync(IDbSession session, Guid tenantId, Guid runId, int maxTokensPerRun, CancellationToken cancellationToken);
+
     /// <summary>Fetches one run, or null.</summary>
     Task<RunSnapshot?> FetchRunAsync(IDbSession session, Guid tenantId, Guid runId, CancellationToken cancellationToken);
 
@@ -125,6 +128,15 @@ internal sealed class RunDriver : IRunDriver
             """,
             run, cancellationToken));
         return row?.ToSnapshot();
+    }
+
+    public async Task<RunSnapshot> SetTokenBudgetAsync(IDbSession session, Guid tenantId, Guid runId, int maxTokensPerRun, CancellationToken cancellationToken)
+    {
+        var s = session.Npgsql();
+        var row = await s.Connection.QuerySingleAsync<RunRow>(s.Command(
+            $"UPDATE runs AS r SET max_tokens_per_run = @maxTokensPerRun WHERE r.tenant_id = @tenantId AND r.id = @runId RETURNING {RunColumns}",
+            new { tenantId, runId, maxTokensPerRun }, cancellationToken));
+        return row.ToSnapshot();
     }
 
     public async Task<RunSnapshot?> FetchRunAsync(IDbSession session, Guid tenantId, Guid runId, CancellationToken cancellationToken)

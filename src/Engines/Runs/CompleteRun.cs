@@ -66,7 +66,6 @@ internal sealed class CompleteRunHandler(TenantGate gate, IRunDriver runs, IWork
         // Conditional on status = 'running': of two racing completions (or a completion and the timeout job) one wins.
         var completed = await runs.CompleteRunAsync(session, command.TenantId, command.RunId, outcome, cancellationToken)
             ?? throw AlreadyCompleted(null);
-        await runs.ReleaseRunSlotsAsync(session, command.TenantId, 1, command.TotalTokens, now, Meters.DayStart(now), Meters.MonthStart(now), cancellationToken);
         await usage.InsertEventsAsync(session, command.TenantId,
         [
             new UsageEvent(Meters.Runs, 1, $"run:{run.Id}:runs", now),
@@ -75,6 +74,8 @@ internal sealed class CompleteRunHandler(TenantGate gate, IRunDriver runs, IWork
         await audit.RecordAsync(session, command.TenantId, command.Caller, "run.completed", "run", run.Id,
             new { Status = run.Status.ToWire() },
             new { Status = completed.Status.ToWire(), completed.TotalTokens, completed.LatencyMs, completed.CostCents }, cancellationToken);
+        // The tenant row is the hottest lock: taken last, held only until the commit.
+        await runs.ReleaseRunSlotsAsync(session, command.TenantId, 1, command.TotalTokens, now, Meters.DayStart(now), Meters.MonthStart(now), cancellationToken);
         await scope.CommitAsync(cancellationToken);
         return completed;
     }

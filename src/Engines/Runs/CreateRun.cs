@@ -41,19 +41,24 @@ internal sealed class CreateRunHandler(TenantGate gate, IWorkerDriver workers, I
         _ = await workers.FetchWorkerAsync(session, command.WorkerId, cancellationToken)
             ?? throw ValidationFailedException.For("worker_id", "There is no worker with this id.");
 
-        // Locks are always taken in this order (worker config, then tenant) so that admissions cannot deadlock.
+        // The run row and its audit row go first, so that the hot counter rows below are locked only for their own
+        // statement and the commit; a refusal rolls all of it back. Counter locks are always taken in this order
+        // (worker config, then tenant), so admissions cannot deadlock.
+        var run = await runs.InsertRunAsync(session, new NewRun(
+            command.TenantId, Guid.CreateVersion7(now), command.WorkerId, command.Task, command.Input, command.ParentRunId,
+            command.Caller.ActorType, command.Caller.ActorId, command.Caller.ApiKeyId, null, now), cancellationToken)
+            ?? throw ValidationFailedException.For("parent_run_id", "There is no run with this id.");
+        await audit.RecordAsync(session, command.TenantId, command.Caller, "run.created", "run", run.Id, null,
+            new { run.WorkerId, run.ParentRunId, run.Attempt, Status = run.Status.ToWire() }, cancellationToken);
         var config = await workers.TryCountWorkerRunAsync(session, command.TenantId, command.WorkerId, now, dayStart, cancellationToken)
             ?? throw await WorkerRefusalAsync(session, command, now, cancellationToken);
         // A per-key limit (allowed workers, the key's concurrent runs) is one more conditional UPDATE of api_keys here.
         _ = await runs.TryReserveRunSlotAsync(session, command.TenantId, now, dayStart, monthStart, cancellationToken)
             ?? throw await TenantRefusalAsync(session, command.TenantId, now, cancellationToken);
-
-        var run = await runs.InsertRunAsync(session, new NewRun(
-            command.TenantId, Guid.CreateVersion7(now), command.WorkerId, command.Task, command.Input, command.ParentRunId,
-            command.Caller.ActorType, command.Caller.ActorId, command.Caller.ApiKeyId, config.MaxTokensPerRun, now), cancellationToken)
-            ?? throw ValidationFailedException.For("parent_run_id", "There is no run with this id.");
-        await audit.RecordAsync(session, command.TenantId, command.Caller, "run.created", "run", run.Id, null,
-            new { run.WorkerId, run.ParentRunId, run.Attempt, Status = run.Status.ToWire() }, cancellationToken);
+        if (config.MaxTokensPerRun is { } budget)
+        {
+            run = await runs.SetTokenBudgetAsync(session, command.TenantId, run.Id, budget, cancellationToken);
+        }
         await scope.CommitAsync(cancellationToken);
         return run;
     }
