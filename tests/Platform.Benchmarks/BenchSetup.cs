@@ -72,9 +72,10 @@ internal sealed partial class BenchSetup(HttpClient http, BenchEnvironment env)
         var folder = Directory.CreateTempSubdirectory("platform-pgbench-");
         var args = new List<string>
         {
-            "-n", "-h", env.Require("BENCH_PG_HOST"), "-p", env.Require("BENCH_PG_PORT"), "-U", "platform_app", "-d", env.Require("BENCH_PG_DB"),
+            "-n", "-h", env.Require("BENCH_PG_HOST"), "-p", env.Require("BENCH_PG_PORT"), "-U", "platform_app",
             "-c", clients.ToString(CultureInfo.InvariantCulture), "-j", "2", "-t", scriptsPerClient.ToString(CultureInfo.InvariantCulture),
         };
+        // pgbench's -d means --debug: the database is the last, positional argument.
         foreach (var tenant in tenants)
         {
             var file = Path.Combine(folder.FullName, $"admit-{tenant}.sql");
@@ -82,13 +83,17 @@ internal sealed partial class BenchSetup(HttpClient http, BenchEnvironment env)
             args.Add("-f");
             args.Add(file);
         }
+        args.Add(env.Require("BENCH_PG_DB"));
         var start = new ProcessStartInfo(env.Require("BENCH_PGBENCH")) { RedirectStandardOutput = true, RedirectStandardError = true };
         args.ForEach(start.ArgumentList.Add);
         start.Environment["PGPASSWORD"] = env.Require("BENCH_APP_PASSWORD");
         using var process = Process.Start(start)!;
-        var output = await process.StandardOutput.ReadToEndAsync();
-        var errors = await process.StandardError.ReadToEndAsync();
+        // Both pipes are drained at once, so that neither can fill and block pgbench.
+        var outputTask = process.StandardOutput.ReadToEndAsync();
+        var errorsTask = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();
+        var output = await outputTask;
+        var errors = await errorsTask;
         folder.Delete(true);
         var tps = TpsPattern().Match(output);
         var latency = LatencyPattern().Match(output);
