@@ -192,6 +192,25 @@ public sealed class RunAdmissionTests : DatabaseTest
     }
 
     [Test]
+    public async Task A_run_over_its_workers_token_budget_is_completed_with_a_policy_violation()
+    {
+        var owner = await TestApi.SignUpAsync();
+        var tenantId = await TestApi.CreateTenantAsync(owner);
+        var client = TestApi.Client(owner.Token);
+        using (var put = await client.PutAsJsonAsync($"/v1/tenants/{tenantId}/workers/summarizer/config", new { max_tokens_per_run = 100 }))
+        {
+            await TestApi.ExpectAsync(put, HttpStatusCode.OK);
+        }
+        var run = await Runs.CreateRunAsync(client, tenantId);
+        Assert.That((int?)run["max_tokens_per_run"], Is.EqualTo(100));
+        using var done = await Runs.CompleteAsync(client, tenantId, Guid.Parse((string)run["id"]!), tokens: 150);
+        await TestApi.ExpectAsync(done, HttpStatusCode.OK);
+        var body = await TestApi.ReadAsync(done);
+        Assert.That(body["policy_violations"]!.AsArray().Select(v => (string?)v), Is.EqualTo(new[] { "max_tokens_per_run" }));
+        Assert.That((long?)body["total_tokens"], Is.EqualTo(150));
+    }
+
+    [Test]
     public async Task Completing_twice_gets_409_and_of_20_parallel_completions_exactly_one_wins()
     {
         var owner = await TestApi.SignUpAsync();
