@@ -77,7 +77,8 @@ ALTER TABLE runs ENABLE ROW LEVEL SECURITY;
 ALTER TABLE runs FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON runs
     USING (tenant_id = app_tenant_id()) WITH CHECK (tenant_id = app_tenant_id());
-CREATE POLICY cross_tenant_read ON runs FOR SELECT TO platform_xt USING (true);
+-- Holds only while a platform_xt-owned function runs (see db/0001): the owner role, a member of platform_xt, still sees no rows.
+CREATE POLICY cross_tenant_read ON runs FOR SELECT TO platform_xt USING (current_user = 'platform_xt');
 GRANT SELECT, INSERT, UPDATE ON runs TO platform_app;
 GRANT SELECT ON runs TO platform_xt;
 
