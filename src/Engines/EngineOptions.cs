@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Platform.Drivers.Mail;
 
 namespace Platform.Engines;
@@ -5,6 +6,18 @@ namespace Platform.Engines;
 /// <summary>Holds the engines' settings.</summary>
 public sealed class EngineOptions
 {
+    /// <summary>Reads the engines' settings from configuration, as the API and the Worker host both do.</summary>
+    public void ReadFrom(IConfiguration configuration)
+    {
+        BcryptWorkFactor = configuration.GetValue("Auth:BcryptWorkFactor", BcryptWorkFactor);
+        configuration.GetSection("Email").Bind(Email);
+        InvitationExpiryDays = configuration.GetValue("Invitations:ExpiryDays", InvitationExpiryDays);
+        DeletedTenantRetentionDays = configuration.GetValue("Retention:DeletedTenantDays", DeletedTenantRetentionDays);
+        RetentionJobIntervalMinutes = configuration.GetValue("Retention:JobIntervalMinutes", RetentionJobIntervalMinutes);
+        DataProtectionKeysFolder = configuration["DataProtection:KeysFolder"];
+        RunTimeout = TimeSpan.FromSeconds(configuration.GetValue("Platform:RunTimeoutSeconds", (int)RunTimeout.TotalSeconds));
+    }
+
     /// <summary>Gets or sets bcrypt's work factor for new password hashes; never below 12.</summary>
     public int BcryptWorkFactor { get; set; } = 12;
 
@@ -21,4 +34,9 @@ public sealed class EngineOptions
     public int RetentionJobIntervalMinutes { get; set; } = 60;
     /// <summary>Gets or sets the folder where Data Protection keeps its keys (which encrypt TOTP secrets); empty uses Data Protection's default location.</summary>
     public string? DataProtectionKeysFolder { get; set; }
+    /// <summary>Gets or sets how long a run may stay running before the timeout job fails it and frees its slot.</summary>
+    public TimeSpan RunTimeout { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>Gets or sets how often the timeout job looks for runs past their timeout.</summary>
+    public TimeSpan RunTimeoutSweepInterval { get; set; } = TimeSpan.FromSeconds(30);
 }

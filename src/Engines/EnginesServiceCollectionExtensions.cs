@@ -75,6 +75,7 @@ public static class EnginesServiceCollectionExtensions
         services.AddHostedService<HeartbeatJob>();
         services.AddHostedService<EmailDispatchJob>();
         services.AddHostedService<RetentionJob>();
+        services.AddHostedService<RunTimeoutJob>();
         return services;
     }
 }

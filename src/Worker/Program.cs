@@ -3,13 +3,9 @@ using Platform.Engines;
 // The background-job host: the same jobs the API runs in-process, as a separate process.
 // Any number of copies may run beside the API; every job claims its work in the database.
 var builder = Host.CreateApplicationBuilder(args);
-var connectionString = builder.Configuration.GetConnectionString("Platform")
+var configuration = builder.Configuration;
+var connectionString = configuration.GetConnectionString("Platform")
     ?? throw new InvalidOperationException("ConnectionStrings:Platform is not set.");
-builder.Services.AddEngines(connectionString, o =>
-{
-    builder.Configuration.GetSection("Email").Bind(o.Email);
-    o.DeletedTenantRetentionDays = builder.Configuration.GetValue("Retention:DeletedTenantDays", o.DeletedTenantRetentionDays);
-    o.RetentionJobIntervalMinutes = builder.Configuration.GetValue("Retention:JobIntervalMinutes", o.RetentionJobIntervalMinutes);
-});
+builder.Services.AddEngines(connectionString, o => o.ReadFrom(configuration));
 builder.Services.AddPlatformJobs();
 await builder.Build().RunAsync();

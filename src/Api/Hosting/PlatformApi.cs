@@ -24,15 +24,7 @@ public static class PlatformApi
         services.Configure<PlatformOptions>(configuration.GetSection("Platform"));
         services.Configure<AuthOptions>(configuration.GetSection("Auth"));
         services.AddSingleton(TimeProvider.System);
-        services.AddEngines(connectionString, o =>
-        {
-            o.BcryptWorkFactor = configuration.GetValue("Auth:BcryptWorkFactor", 12);
-            configuration.GetSection("Email").Bind(o.Email);
-            o.InvitationExpiryDays = configuration.GetValue("Invitations:ExpiryDays", o.InvitationExpiryDays);
-            o.DeletedTenantRetentionDays = configuration.GetValue("Retention:DeletedTenantDays", o.DeletedTenantRetentionDays);
-            o.RetentionJobIntervalMinutes = configuration.GetValue("Retention:JobIntervalMinutes", o.RetentionJobIntervalMinutes);
-            o.DataProtectionKeysFolder = configuration["DataProtection:KeysFolder"];
-        });
+        services.AddEngines(connectionString, o => o.ReadFrom(configuration));
         if (configuration.GetValue("Platform:RunJobs", true))
         {
             services.AddPlatformJobs();
@@ -86,6 +78,9 @@ public static class PlatformApi
         app.MapGdprApi();
         app.MapAdminApi();
         app.MapSupportTicketsApi();
+        app.MapWorkersApi();
+        app.MapRunsApi();
+        app.MapUsageApi();
         return app;
     }
 

@@ -1,0 +1,61 @@
+using System.Text.Json;
+using MediatR;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Options;
+using Platform.Api.Auth;
+using Platform.Api.Contracts;
+using Platform.Api.Tenancy;
+using Platform.Engines.Usage;
+using Platform.Models.Errors;
+
+namespace Platform.Api.Endpoints;
+
+/// <summary>Maps usage metering: batch ingestion of events, the current period's summary and the monthly history.</summary>
+public static class UsageApi
+{
+    public static IEndpointRouteBuilder MapUsageApi(this IEndpointRouteBuilder routes)
+    {
+        var usage = routes.MapTenantGroup("/usage").WithTags("Usage");
+        usage.MapPost("/events", RecordAsync);
+        usage.MapGet("/", SummaryAsync);
+        usage.MapGet("/history", HistoryAsync);
+        return routes;
+    }
+
+    /// <summary>Takes either a bare array of events or an object {"events": [...]}.</summary>
+    private static async Task<Ok<UsageBatchResponse>> RecordAsync(JsonElement body, HttpContext http, IMediator mediator, IOptions<JsonOptions> json, CancellationToken ct)
+    {
+        var array = body.ValueKind switch
+        {
+            JsonValueKind.Array => body,
+            JsonValueKind.Object when body.TryGetProperty("events", out var events) && events.ValueKind == JsonValueKind.Array => events,
+            _ => throw ValidationFailedException.For("events", "Send an array of events, or an object with an 'events' array."),
+        };
+        List<UsageEventRequest?> items;
+        try
+        {
+            items = array.Deserialize<List<UsageEventRequest?>>(json.Value.SerializerOptions) ?? [];
+        }
+        catch (JsonException e)
+        {
+            throw new BadHttpRequestException("The body is not valid JSON for this request.", StatusCodes.Status400BadRequest, e);
+        }
+        var inputs = items.Select(e => e is null ? null! : new UsageEventInput(e.Meter, e.Amount, e.IdempotencyKey, e.OccurredAt)).ToList();
+        var result = await mediator.Send(new RecordUsage(http.ToCaller(), TenantRouteFilter.TenantId(http), inputs), ct);
+        return TypedResults.Ok(new UsageBatchResponse(inputs.Count, result.Accepted, result.Duplicates));
+    }
+
+    private static async Task<Ok<UsageSummaryResponse>> SummaryAsync(HttpContext http, IMediator mediator, CancellationToken ct)
+    {
+        var summary = await mediator.Send(new GetUsageSummary(http.ToCaller(), TenantRouteFilter.TenantId(http)), ct);
+        return TypedResults.Ok(UsageSummaryResponse.From(summary));
+    }
+
+    private static async Task<Ok<ListResponse<UsagePeriodResponse>>> HistoryAsync(
+        HttpContext http, IMediator mediator, DateTimeOffset? from, DateTimeOffset? to, string? meter, CancellationToken ct)
+    {
+        var rollups = await mediator.Send(new GetUsageHistory(http.ToCaller(), TenantRouteFilter.TenantId(http), from, to, meter), ct);
+        return TypedResults.Ok(new ListResponse<UsagePeriodResponse>(rollups.Select(UsagePeriodResponse.From).ToList(), null));
+    }
+}

@@ -1,0 +1,97 @@
+using System.Text.Json.Nodes;
+using FluentValidation;
+using MediatR;
+using Platform.Drivers.Runs;
+using Platform.Drivers.Usage;
+using Platform.Drivers.Workers;
+using Platform.Engines.Audit;
+using Platform.Engines.Pipeline;
+using Platform.Engines.Sessions;
+using Platform.Engines.Workers;
+using Platform.Models;
+using Platform.Models.Errors;
+using Platform.Models.Runs;
+using Platform.Models.Tenants;
+using Platform.Models.Usage;
+
+namespace Platform.Engines.Runs;
+
+/// <summary>Records a running run's outcome (member or higher, key "runs:write"): prices it in cents, frees its slot, adds its tokens to the month and records the "tokens" and "runs" meters; a second completion is 409.</summary>
+public sealed record CompleteRun(
+    Caller Caller,
+    Guid TenantId,
+    Guid RunId,
+    bool Success,
+    string? Output,
+    string? Error,
+    long TotalTokens,
+    long LatencyMs,
+    string? Stages,
+    int? Recoveries,
+    string? PolicyViolations)
+    : IRequest<RunSnapshot>, ITenantCommand, ICallerCommand;
+
+internal sealed class CompleteRunValidator : AbstractValidator<CompleteRun>
+{
+    public CompleteRunValidator()
+    {
+        RuleFor(c => c.TotalTokens).InclusiveBetween(0, 1_000_000_000_000);
+        RuleFor(c => c.LatencyMs).InclusiveBetween(0, 31_536_000_000);
+        RuleFor(c => c.Recoveries).GreaterThanOrEqualTo(0).When(c => c.Recoveries is not null);
+        RuleFor(c => c.Error).MaximumLength(10_000);
+        RuleFor(c => c.Output).MaximumLength(262_144).WithMessage("The output must be JSON of at most 256 KiB.");
+        RuleFor(c => c.Stages).MaximumLength(65_536);
+        RuleFor(c => c.PolicyViolations).Must(Json.IsArray).MaximumLength(65_536).When(c => c.PolicyViolations is not null)
+            .WithMessage("The policy violations must be a JSON array of at most 64 KiB.");
+    }
+}
+
+internal sealed class CompleteRunHandler(TenantGate gate, IRunDriver runs, IWorkerDriver workers, IUsageDriver usage, AuditTrail audit, IClock clock)
+    : IRequestHandler<CompleteRun, RunSnapshot>
+{
+    public async Task<RunSnapshot> Handle(CompleteRun command, CancellationToken cancellationToken)
+    {
+        var now = clock.UtcNow;
+        await using var scope = await gate.EnterAsync(command.TenantId, command.Caller, TenantRole.Member, Access.Write, cancellationToken, keyPermission: "runs:write");
+        var session = scope.Session;
+        var run = await runs.FetchRunAsync(session, command.TenantId, command.RunId, cancellationToken) ?? throw new NotFoundException("run");
+        if (run.Status != RunStatus.Running)
+        {
+            throw AlreadyCompleted(run.Status);
+        }
+        var worker = await workers.FetchWorkerAsync(session, run.WorkerId, cancellationToken) ?? throw new NotFoundException("worker");
+        var outcome = new RunOutcome(
+            command.Success, command.Output, command.Error, command.TotalTokens, command.LatencyMs, worker.CostCents(command.TotalTokens),
+            command.Stages, command.Recoveries, WithTokenBudgetViolation(command.PolicyViolations, run.MaxTokensPerRun, command.TotalTokens), now);
+        // Conditional on status = 'running': of two racing completions (or a completion and the timeout job) one wins.
+        var completed = await runs.CompleteRunAsync(session, command.TenantId, command.RunId, outcome, cancellationToken)
+            ?? throw AlreadyCompleted(null);
+        await usage.InsertEventsAsync(session, command.TenantId,
+        [
+            new UsageEvent(Meters.Runs, 1, $"run:{run.Id}:runs", now),
+            new UsageEvent(Meters.Tokens, command.TotalTokens, $"run:{run.Id}:tokens", now),
+        ], now, cancellationToken);
+        await audit.RecordAsync(session, command.TenantId, command.Caller, "run.completed", "run", run.Id,
+            new { Status = run.Status.ToWire() },
+            new { Status = completed.Status.ToWire(), completed.TotalTokens, completed.LatencyMs, completed.CostCents }, cancellationToken);
+        // The tenant row is the hottest lock: taken last, held only until the commit.
+        await runs.ReleaseRunSlotsAsync(session, command.TenantId, 1, command.TotalTokens, now, Meters.DayStart(now), Meters.MonthStart(now), cancellationToken);
+        await scope.CommitAsync(cancellationToken);
+        return completed;
+    }
+
+    private static ConflictException AlreadyCompleted(RunStatus? status) =>
+        new(status is null ? "The run has already been completed." : $"The run has already been completed ({status.Value.ToWire()}).", "run_already_completed");
+
+    /// <summary>Adds "max_tokens_per_run" to the reported violations when the run used more tokens than its worker config allows per run.</summary>
+    private static string? WithTokenBudgetViolation(string? violations, int? maxTokensPerRun, long totalTokens)
+    {
+        if (maxTokensPerRun is null || totalTokens <= maxTokensPerRun)
+        {
+            return violations;
+        }
+        var list = violations is null ? new JsonArray() : JsonNode.Parse(violations)!.AsArray();
+        list.Add("max_tokens_per_run");
+        return list.ToJsonString();
+    }
+}

@@ -1,0 +1,103 @@
+using FluentValidation;
+using MediatR;
+using Platform.Drivers.Runs;
+using Platform.Drivers.Sessions;
+using Platform.Drivers.Workers;
+using Platform.Engines.Audit;
+using Platform.Engines.Pipeline;
+using Platform.Engines.Sessions;
+using Platform.Models;
+using Platform.Models.Errors;
+using Platform.Models.Runs;
+using Platform.Models.Tenants;
+using Platform.Models.Usage;
+
+namespace Platform.Engines.Runs;
+
+/// <summary>Admits a worker run (member or higher, key "runs:write") or refuses it with 429: every limit is a conditional UPDATE in one transaction; a retry names its parent run.</summary>
+public sealed record CreateRun(Caller Caller, Guid TenantId, string WorkerId, string Task, string? Input, Guid? ParentRunId)
+    : IRequest<RunSnapshot>, ITenantCommand, ICallerCommand;
+
+internal sealed class CreateRunValidator : AbstractValidator<CreateRun>
+{
+    public CreateRunValidator()
+    {
+        RuleFor(c => c.WorkerId).NotEmpty().MaximumLength(63);
+        RuleFor(c => c.Task).NotEmpty().MaximumLength(10_000);
+        RuleFor(c => c.Input).MaximumLength(262_144).WithMessage("The input must be JSON of at most 256 KiB.");
+    }
+}
+
+internal sealed class CreateRunHandler(TenantGate gate, IWorkerDriver workers, IRunDriver runs, AuditTrail audit, IClock clock)
+    : IRequestHandler<CreateRun, RunSnapshot>
+{
+    public async Task<RunSnapshot> Handle(CreateRun command, CancellationToken cancellationToken)
+    {
+        var now = clock.UtcNow;
+        var dayStart = Meters.DayStart(now);
+        var monthStart = Meters.MonthStart(now);
+        await using var scope = await gate.EnterAsync(command.TenantId, command.Caller, TenantRole.Member, Access.Write, cancellationToken, keyPermission: "runs:write");
+        var session = scope.Session;
+        _ = await workers.FetchWorkerAsync(session, command.WorkerId, cancellationToken)
+            ?? throw ValidationFailedException.For("worker_id", "There is no worker with this id.");
+
+        // The run row and its audit row go first, so that the hot counter rows below are locked only for their own
+        // statement and the commit; a refusal rolls all of it back. Counter locks are always taken in this order
+        // (worker config, then tenant), so admissions cannot deadlock.
+        var run = await runs.InsertRunAsync(session, new NewRun(
+            command.TenantId, Guid.CreateVersion7(now), command.WorkerId, command.Task, command.Input, command.ParentRunId,
+            command.Caller.ActorType, command.Caller.ActorId, command.Caller.ApiKeyId, null, now), cancellationToken)
+            ?? throw ValidationFailedException.For("parent_run_id", "There is no run with this id.");
+        await audit.RecordAsync(session, command.TenantId, command.Caller, "run.created", "run", run.Id, null,
+            new { run.WorkerId, run.ParentRunId, run.Attempt, Status = run.Status.ToWire() }, cancellationToken);
+        var config = await workers.TryCountWorkerRunAsync(session, command.TenantId, command.WorkerId, now, dayStart, cancellationToken)
+            ?? throw await WorkerRefusalAsync(session, command, now, cancellationToken);
+        // A per-key limit (allowed workers, the key's concurrent runs) is one more conditional UPDATE of api_keys here.
+        _ = await runs.TryReserveRunSlotAsync(session, command.TenantId, now, dayStart, monthStart, cancellationToken)
+            ?? throw await TenantRefusalAsync(session, command.TenantId, now, cancellationToken);
+        if (config.MaxTokensPerRun is { } budget)
+        {
+            run = await runs.SetTokenBudgetAsync(session, command.TenantId, run.Id, budget, cancellationToken);
+        }
+        await scope.CommitAsync(cancellationToken);
+        return run;
+    }
+
+    private async Task<Exception> WorkerRefusalAsync(IDbSession session, CreateRun command, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var config = await workers.FetchConfigAsync(session, command.TenantId, command.WorkerId, cancellationToken);
+        if (config is null || !config.Enabled)
+        {
+            return new ForbiddenException($"The worker '{command.WorkerId}' is disabled for this tenant.", "worker_disabled");
+        }
+        var runsToday = config.LastRunResetAt < Meters.DayStart(now) ? 0 : config.RunsToday;
+        return new QuotaExceededException("worker_max_runs_per_day", config.MaxRunsPerDay ?? -1, runsToday, Meters.NextDayStart(now));
+    }
+
+    private async Task<Exception> TenantRefusalAsync(IDbSession session, Guid tenantId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        // Read only to explain the refusal that the conditional UPDATE already decided.
+        var c = await runs.FetchRunCountersAsync(session, tenantId, Meters.DayStart(now), Meters.MonthStart(now), cancellationToken)
+            ?? throw new NotFoundException("tenant");
+        if (TenantStatuses.Parse(c.Status).BlocksWrites())
+        {
+            return new TenantSuspendedException();
+        }
+        if (c.MaxRunsPerDay != PlanQuota.Unlimited && c.RunsToday >= c.MaxRunsPerDay)
+        {
+            return new QuotaExceededException("max_runs_per_day", c.MaxRunsPerDay, c.RunsToday, Meters.NextDayStart(now));
+        }
+        if (c.MaxTokensPerMonth != PlanQuota.Unlimited && c.TokensThisMonth >= c.MaxTokensPerMonth)
+        {
+            return new QuotaExceededException("max_tokens_per_month", c.MaxTokensPerMonth, c.TokensThisMonth, Meters.NextMonthStart(now));
+        }
+        // Concurrency has no reset time: a slot frees when a run completes or times out.
+        return new QuotaExceededException("max_concurrent_runs", c.MaxConcurrentRuns, c.ActiveRuns, null);
+    }
+}
+
+/// <summary>Names the value of a quota that means no limit.</summary>
+internal static class PlanQuota
+{
+    public const int Unlimited = Platform.Models.Plans.PlanCatalog.Unlimited;
+}

@@ -1,0 +1,202 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Platform.Benchmarks;
+
+/// <summary>Reads the BENCH_* settings that ./platform bench exports.</summary>
+internal sealed class BenchEnvironment
+{
+    public string Require(string name) =>
+        Environment.GetEnvironmentVariable(name) ?? throw new InvalidOperationException($"{name} is not set; run ./platform bench.");
+
+    public int Int(string name, int fallback) =>
+        int.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : fallback;
+}
+
+/// <summary>Holds pgbench's figures: transactions (script runs) per second and mean latency in milliseconds.</summary>
+internal sealed record PgbenchResult(double Tps, double LatencyMs);
+
+/// <summary>Prepares users and tenants over HTTP and runs the database-side baselines (pgbench, COPY, bulk tenants).</summary>
+internal sealed partial class BenchSetup(HttpClient http, BenchEnvironment env)
+{
+    private Guid userId;
+
+    public async Task<string> SignUpAsync()
+    {
+        using var response = await http.PostAsJsonAsync("/v1/auth/signup",
+            new { email = $"bench-{Guid.NewGuid():N}@example.test", password = "bench password 1", name = "Bench" });
+        response.EnsureSuccessStatusCode();
+        var body = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        userId = Guid.Parse((string)body["user"]!["id"]!);
+        return (string)body["access_token"]!;
+    }
+
+    /// <summary>Creates a tenant over HTTP and lifts its run limits (-1) as the schema owner inside the tenant's scope.</summary>
+    public async Task<Guid> CreateUnlimitedTenantAsync(string token, int n)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/tenants")
+        {
+            Content = JsonContent.Create(new { name = $"Bench {n}", slug = $"bench-{n}-{Guid.NewGuid().ToString("N")[..8]}", plan = "enterprise" }),
+        };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        using var response = await http.SendAsync(request);
+        response.EnsureSuccessStatusCode();
+        var tenantId = Guid.Parse((string)JsonNode.Parse(await response.Content.ReadAsStringAsync())!["id"]!);
+        await using var connection = new NpgsqlConnection(env.Require("BENCH_OWNER_CS"));
+        await connection.OpenAsync();
+        await using var tx = await connection.BeginTransactionAsync();
+        await using (var scope = new NpgsqlCommand("SELECT set_config('app.tenant_id', @t, true)", connection, tx))
+        {
+            scope.Parameters.AddWithValue("t", tenantId.ToString());
+            await scope.ExecuteNonQueryAsync();
+        }
+        await using (var update = new NpgsqlCommand(
+            "UPDATE tenants SET max_runs_per_day = -1, max_concurrent_runs = -1, max_tokens_per_month = -1 WHERE id = @id", connection, tx))
+        {
+            update.Parameters.AddWithValue("id", tenantId);
+            await update.ExecuteNonQueryAsync();
+        }
+        await tx.CommitAsync();
+        return tenantId;
+    }
+
+    /// <summary>Runs pgbench with one script per tenant holding the statements the service sends for an admission and a completion; a fixed number of scripts per client (-t), since -T can stop a client inside its open transaction while others wait on its locks.</summary>
+    public async Task<PgbenchResult> RunPgbenchAsync(IReadOnlyList<Guid> tenants, int clients, int scriptsPerClient)
+    {
+        var folder = Directory.CreateTempSubdirectory("platform-pgbench-");
+        var args = new List<string>
+        {
+            "-n", "-h", env.Require("BENCH_PG_HOST"), "-p", env.Require("BENCH_PG_PORT"), "-U", "platform_app",
+            "-c", clients.ToString(CultureInfo.InvariantCulture), "-j", "2", "-t", scriptsPerClient.ToString(CultureInfo.InvariantCulture),
+        };
+        // pgbench's -d means --debug: the database is the last, positional argument.
+        foreach (var tenant in tenants)
+        {
+            var file = Path.Combine(folder.FullName, $"admit-{tenant}.sql");
+            await File.WriteAllTextAsync(file, Script(tenant, userId));
+            args.Add("-f");
+            args.Add(file);
+        }
+        args.Add(env.Require("BENCH_PG_DB"));
+        var start = new ProcessStartInfo(env.Require("BENCH_PGBENCH")) { RedirectStandardOutput = true, RedirectStandardError = true };
+        args.ForEach(start.ArgumentList.Add);
+        start.Environment["PGPASSWORD"] = env.Require("BENCH_APP_PASSWORD");
+        using var process = Process.Start(start)!;
+        // Both pipes are drained at once, so that neither can fill and block pgbench.
+        var outputTask = process.StandardOutput.ReadToEndAsync();
+        var errorsTask = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        var output = await outputTask;
+        var errors = await errorsTask;
+        folder.Delete(true);
+        var tps = TpsPattern().Match(output);
+        var latency = LatencyPattern().Match(output);
+        if (!tps.Success)
+        {
+            throw new InvalidOperationException($"pgbench failed: {output}\n{errors}");
+        }
+        return new PgbenchResult(
+            double.Parse(tps.Groups[1].Value, CultureInfo.InvariantCulture),
+            latency.Success ? double.Parse(latency.Groups[1].Value, CultureInfo.InvariantCulture) : double.NaN);
+    }
+
+    /// <summary>Copies rows shaped like usage events into a scratch copy of the table (same columns and key) with binary COPY and returns rows per second.</summary>
+    public async Task<double> CopyBaselineAsync(Guid tenantId, int rows)
+    {
+        await using var connection = new NpgsqlConnection(env.Require("BENCH_OWNER_CS"));
+        await connection.OpenAsync();
+        await using (var create = new NpgsqlCommand("DROP TABLE IF EXISTS bench_copy; CREATE TABLE bench_copy (LIKE usage_events INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES)", connection))
+        {
+            await create.ExecuteNonQueryAsync();
+        }
+        var now = DateTime.UtcNow;
+        var clock = Stopwatch.StartNew();
+        await using (var writer = await connection.BeginBinaryImportAsync(
+            "COPY bench_copy (tenant_id, idempotency_key, meter, amount, occurred_at, recorded_at) FROM STDIN (FORMAT BINARY)"))
+        {
+            for (var i = 0; i < rows; i++)
+            {
+                await writer.StartRowAsync();
+                await writer.WriteAsync(tenantId, NpgsqlDbType.Uuid);
+                await writer.WriteAsync($"copy-{i}", NpgsqlDbType.Text);
+                await writer.WriteAsync($"m{i % 5}", NpgsqlDbType.Text);
+                await writer.WriteAsync((long)(i % 97), NpgsqlDbType.Bigint);
+                await writer.WriteAsync(now, NpgsqlDbType.TimestampTz);
+                await writer.WriteAsync(now, NpgsqlDbType.TimestampTz);
+            }
+            await writer.CompleteAsync();
+        }
+        var elapsed = clock.Elapsed.TotalSeconds;
+        await using (var drop = new NpgsqlCommand("DROP TABLE bench_copy", connection))
+        {
+            await drop.ExecuteNonQueryAsync();
+        }
+        return rows / elapsed;
+    }
+
+    /// <summary>Inserts synthetic tenants as the database superuser (bulk set-up only; the service never does this).</summary>
+    public async Task AddTenantsAsSuperuserAsync(int count)
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"platform-bench-tenants-{Guid.NewGuid():N}.sql");
+        await File.WriteAllTextAsync(file,
+            $"""
+            INSERT INTO tenants (id, name, slug, plan, status, max_workers, max_runs_per_day, max_concurrent_runs,
+                                 max_tokens_per_month, max_api_keys, is_synthetic)
+            SELECT gen_random_uuid(), 'Synthetic ' || g, 'synthetic-' || g, 'free', 'active', 2, 100, 2, 100000, 2, true
+            FROM generate_series(1, {count}) g;
+            ANALYZE tenants;
+            """);
+        if (!OperatingSystem.IsWindows())
+        {
+            // psql runs as the postgres system user and must read the file.
+            File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        }
+        var start = new ProcessStartInfo("bash", ["-c", env.Require("BENCH_PSQL_SUPER") + " -f " + file]) { RedirectStandardError = true };
+        using var process = Process.Start(start)!;
+        var errors = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        File.Delete(file);
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException("Adding tenants failed: " + errors);
+        }
+    }
+
+    /// <summary>Builds the pgbench script: the service's admit transaction, then its complete transaction, for one tenant.</summary>
+    private static string Script(Guid t, Guid u) =>
+        $"""
+        BEGIN;
+        SELECT set_config('app.tenant_id', '{t}', true), set_config('app.user_id', '{u}', true);
+        SELECT t.id, t.status, t.max_runs_per_day, m.role FROM tenants t JOIN memberships m ON m.tenant_id = t.id WHERE t.id = '{t}' AND m.tenant_id = '{t}' AND m.user_id = '{u}';
+        SELECT w.id, w.base_cents_per_run FROM workers w WHERE w.id = 'summarizer';
+        INSERT INTO runs (tenant_id, id, worker_id, task, input, status, parent_run_id, attempt, actor_type, actor_id, api_key_id, max_tokens_per_run, started_at) VALUES ('{t}', gen_random_uuid(), 'summarizer', 'bench', NULL, 'running', NULL, 1, 'user', '{u}', NULL, NULL, now()) RETURNING quote_literal(id) AS run_id, quote_literal('run:' || id || ':runs') AS runs_key, quote_literal('run:' || id || ':tokens') AS tokens_key
+        \gset
+        INSERT INTO audit_log (tenant_id, id, occurred_at, actor_type, actor_id, action, resource_type, resource_id, old_values, new_values) VALUES ('{t}', gen_random_uuid(), now(), 'user', '{u}', 'run.created', 'run', :run_id, NULL, '{"{"}"worker_id":"summarizer","attempt":1,"status":"running"{"}"}'::jsonb);
+        INSERT INTO worker_configs AS c (tenant_id, worker_id, enabled, config, runs_today, last_run_reset_at, created_at, updated_at) VALUES ('{t}', 'summarizer', true, '{"{}"}'::jsonb, 1, now(), now(), now()) ON CONFLICT (tenant_id, worker_id) DO UPDATE SET runs_today = (CASE WHEN c.last_run_reset_at < date_trunc('day', now()) THEN 0 ELSE c.runs_today END) + 1, last_run_reset_at = CASE WHEN c.last_run_reset_at < date_trunc('day', now()) THEN now() ELSE c.last_run_reset_at END WHERE c.enabled AND (c.max_runs_per_day IS NULL OR (CASE WHEN c.last_run_reset_at < date_trunc('day', now()) THEN 0 ELSE c.runs_today END) < c.max_runs_per_day) RETURNING c.runs_today;
+        UPDATE tenants AS t SET runs_today = (CASE WHEN t.last_run_reset_at < date_trunc('day', now()) THEN 0 ELSE t.runs_today END) + 1, runs_this_month = (CASE WHEN t.last_run_reset_at < date_trunc('month', now()) THEN 0 ELSE t.runs_this_month END) + 1, tokens_this_month = (CASE WHEN t.last_run_reset_at < date_trunc('month', now()) THEN 0 ELSE t.tokens_this_month END), last_run_reset_at = (CASE WHEN t.last_run_reset_at < date_trunc('day', now()) THEN now() ELSE t.last_run_reset_at END), active_runs = t.active_runs + 1 WHERE t.id = '{t}' AND t.status NOT IN ('suspended', 'deleted') AND (t.max_runs_per_day = -1 OR (CASE WHEN t.last_run_reset_at < date_trunc('day', now()) THEN 0 ELSE t.runs_today END) < t.max_runs_per_day) AND (t.max_concurrent_runs = -1 OR t.active_runs < t.max_concurrent_runs) AND (t.max_tokens_per_month = -1 OR (CASE WHEN t.last_run_reset_at < date_trunc('month', now()) THEN 0 ELSE t.tokens_this_month END) < t.max_tokens_per_month) RETURNING t.active_runs;
+        COMMIT;
+        BEGIN;
+        SELECT set_config('app.tenant_id', '{t}', true), set_config('app.user_id', '{u}', true);
+        SELECT t.id, t.status, t.max_runs_per_day, m.role FROM tenants t JOIN memberships m ON m.tenant_id = t.id WHERE t.id = '{t}' AND m.tenant_id = '{t}' AND m.user_id = '{u}';
+        SELECT r.id, r.status, r.worker_id FROM runs r WHERE r.tenant_id = '{t}' AND r.id = :run_id;
+        SELECT w.id, w.base_cents_per_run FROM workers w WHERE w.id = 'summarizer';
+        UPDATE runs AS r SET status = 'succeeded', output = NULL, error = NULL, total_tokens = 1200, latency_ms = 5, cost_cents = 4, stages = NULL, recoveries = NULL, policy_violations = NULL, completed_at = now() WHERE r.tenant_id = '{t}' AND r.id = :run_id AND r.status = 'running' RETURNING r.id;
+        WITH inserted AS (INSERT INTO usage_events (tenant_id, idempotency_key, meter, amount, occurred_at, recorded_at) SELECT '{t}', e.k, e.m, e.a, now(), now() FROM unnest(ARRAY[:runs_key, :tokens_key], ARRAY['runs', 'tokens'], ARRAY[1, 1200]::bigint[]) WITH ORDINALITY AS e(k, m, a, n) ORDER BY e.n ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING meter, amount, occurred_at), rolled AS (INSERT INTO usage_rollups AS u (tenant_id, meter, period_start, used, updated_at) SELECT '{t}', i.meter, date_trunc('month', i.occurred_at AT TIME ZONE 'UTC')::date, sum(i.amount), now() FROM inserted i GROUP BY 2, 3 ORDER BY 2, 3 ON CONFLICT (tenant_id, meter, period_start) DO UPDATE SET used = u.used + excluded.used, updated_at = excluded.updated_at) SELECT count(*)::int FROM inserted;
+        INSERT INTO audit_log (tenant_id, id, occurred_at, actor_type, actor_id, action, resource_type, resource_id, old_values, new_values) VALUES ('{t}', gen_random_uuid(), now(), 'user', '{u}', 'run.completed', 'run', :run_id, '{"{"}"status":"running"{"}"}'::jsonb, '{"{"}"status":"succeeded","total_tokens":1200,"latency_ms":5,"cost_cents":4{"}"}'::jsonb);
+        UPDATE tenants AS t SET runs_today = (CASE WHEN t.last_run_reset_at < date_trunc('day', now()) THEN 0 ELSE t.runs_today END), runs_this_month = (CASE WHEN t.last_run_reset_at < date_trunc('month', now()) THEN 0 ELSE t.runs_this_month END), tokens_this_month = (CASE WHEN t.last_run_reset_at < date_trunc('month', now()) THEN 0 ELSE t.tokens_this_month END) + 1200, last_run_reset_at = (CASE WHEN t.last_run_reset_at < date_trunc('day', now()) THEN now() ELSE t.last_run_reset_at END), active_runs = greatest(t.active_runs - 1, 0) WHERE t.id = '{t}';
+        COMMIT;
+
+        """;
+
+    [GeneratedRegex(@"tps = ([0-9.]+)")]
+    private static partial Regex TpsPattern();
+
+    [GeneratedRegex(@"latency average = ([0-9.]+) ms")]
+    private static partial Regex LatencyPattern();
+}

@@ -1,0 +1,148 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+using Platform.Benchmarks;
+
+// Benchmarks of the running service over HTTP on loopback, each beside a baseline measured in the same command.
+// ./platform bench starts a throwaway PostgreSQL and the service, then runs this with the BENCH_* variables set.
+var env = new BenchEnvironment();
+var report = new StringBuilder();
+var clients = env.Int("BENCH_CLIENTS", 64);
+var seconds = TimeSpan.FromSeconds(env.Int("BENCH_SECONDS", 10));
+var warmup = TimeSpan.FromSeconds(env.Int("BENCH_WARMUP_SECONDS", 3));
+var inv = CultureInfo.InvariantCulture;
+
+using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256, PooledConnectionLifetime = Timeout.InfiniteTimeSpan })
+{
+    BaseAddress = new Uri(env.Require("BENCH_URL")),
+    Timeout = TimeSpan.FromSeconds(30),
+};
+
+// Cold start: the service was started just before this process; wait for /healthz, then load at once.
+var coldClock = Stopwatch.StartNew();
+while (true)
+{
+    try
+    {
+        using var health = await http.GetAsync("/healthz");
+        if (health.IsSuccessStatusCode)
+        {
+            break;
+        }
+    }
+    catch (HttpRequestException)
+    {
+    }
+    await Task.Delay(50);
+}
+var healthzAfter = coldClock.Elapsed;
+var setup = new BenchSetup(http, env);
+var token = await setup.SignUpAsync();
+var tenants = new List<Guid>();
+for (var i = 0; i < 10; i++)
+{
+    tenants.Add(await setup.CreateUnlimitedTenantAsync(token, i));
+}
+var setupDone = coldClock.Elapsed;
+var cold = await LoadGenerator.RunAsync(clients, TimeSpan.Zero, TimeSpan.FromSeconds(10), (c, n) => AdmitAndCompleteAsync(c, n));
+Console.WriteLine($"cold: {cold.PerSecond:F0} pairs/s in the first 10 s");
+
+var warm = await LoadGenerator.RunAsync(clients, warmup, seconds, (c, n) => AdmitAndCompleteAsync(c, n));
+Console.WriteLine($"admit+complete: {warm.PerSecond:F0} pairs/s p50 {warm.P50Ms:F1} ms p99 {warm.P99Ms:F1} ms errors {warm.Errors}");
+
+var pgbench = await setup.RunPgbenchAsync(tenants, clients, env.Int("BENCH_PGBENCH_SCRIPTS", 30));
+Console.WriteLine($"pgbench: {pgbench.Tps:F0} tps (admit+complete script), mean latency {pgbench.LatencyMs:F1} ms");
+
+// Usage ingestion: 1,000-event batches with fresh keys, beside a raw COPY of the same rows.
+var ingestClients = env.Int("BENCH_INGEST_CLIENTS", 8);
+var runTag = Guid.NewGuid().ToString("N")[..8];
+var ingest = await LoadGenerator.RunAsync(ingestClients, warmup, seconds, async (c, n) =>
+{
+    var batch = new StringBuilder("[", 80_000);
+    for (var i = 0; i < 1000; i++)
+    {
+        batch.Append(i == 0 ? "" : ",").Append("{\"meter\":\"m").Append(i % 5).Append("\",\"amount\":").Append(i % 97)
+            .Append(",\"idempotency_key\":\"").Append(runTag).Append('-').Append(c).Append('-').Append(n).Append('-').Append(i).Append("\"}");
+    }
+    batch.Append(']');
+    using var request = new HttpRequestMessage(HttpMethod.Post, $"/v1/tenants/{tenants[c % tenants.Count]}/usage/events")
+    {
+        Content = new StringContent(batch.ToString(), Encoding.UTF8, "application/json"),
+    };
+    request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+    using var response = await http.SendAsync(request);
+    return response.IsSuccessStatusCode;
+});
+var eventsPerSecond = ingest.PerSecond * 1000;
+Console.WriteLine($"ingest: {eventsPerSecond:F0} events/s p50 {ingest.P50Ms:F1} ms p99 {ingest.P99Ms:F1} ms errors {ingest.Errors}");
+var copyPerSecond = await setup.CopyBaselineAsync(tenants[0], 200_000);
+Console.WriteLine($"COPY: {copyPerSecond:F0} rows/s");
+
+// Authenticated GET of the usage summary beside a bare endpoint of the same process.
+var summary = await LoadGenerator.RunAsync(clients, warmup, seconds, async (c, n) =>
+{
+    using var request = new HttpRequestMessage(HttpMethod.Get, $"/v1/tenants/{tenants[c % tenants.Count]}/usage");
+    request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+    using var response = await http.SendAsync(request);
+    return response.IsSuccessStatusCode;
+});
+var bare = await LoadGenerator.RunAsync(clients, warmup, seconds, async (c, n) =>
+{
+    using var response = await http.GetAsync("/healthz");
+    return response.IsSuccessStatusCode;
+});
+Console.WriteLine($"summary: {summary.PerSecond:F0} req/s, bare: {bare.PerSecond:F0} req/s");
+
+// The same admit benchmark with 100,000 more tenants in the database.
+await setup.AddTenantsAsSuperuserAsync(100_000);
+var many = await LoadGenerator.RunAsync(clients, warmup, seconds, (c, n) => AdmitAndCompleteAsync(c, n));
+Console.WriteLine($"admit+complete with 100,010 tenants: {many.PerSecond:F0} pairs/s p99 {many.P99Ms:F1} ms");
+
+var now = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", inv);
+string F(double v) => v.ToString("F0", inv);
+string Ms(double v) => v.ToString("F1", inv);
+string Yes(bool met) => met ? "met" : "**not met**";
+report.AppendLine("# Benchmarks").AppendLine()
+    .AppendLine($"Written by `./platform bench` on {now}: {Environment.ProcessorCount} cores, PostgreSQL 15 (throwaway cluster, fsync off as in tests),")
+    .AppendLine($"the service in Release on loopback, {clients} concurrent clients, {warmup.TotalSeconds} s warm-up, {seconds.TotalSeconds} s measured per figure.")
+    .AppendLine("The machine is shared with other builds, so figures move between runs; the baselines run in the same command to keep ratios meaningful.")
+    .AppendLine("Callers authenticate with a user bearer token (JWT): API keys are another branch's work; a key lookup will add its cost.").AppendLine()
+    .AppendLine("| benchmark | platform | baseline | ratio | goal | |")
+    .AppendLine("|---|---|---|---|---|---|")
+    .AppendLine($"| admit + complete a run (pairs of HTTP requests/s; 10 tenants) | {F(warm.PerSecond)}/s, per pair p50 {Ms(warm.P50Ms)} ms, p99 {Ms(warm.P99Ms)} ms, errors {warm.Errors} | pgbench, same statements: {F(pgbench.Tps)} tps, mean {Ms(pgbench.LatencyMs)} ms | {warm.PerSecond / pgbench.Tps:F2} | >= 0.6 of pgbench, p99 <= 25 ms | {Yes(warm.PerSecond >= 0.6 * pgbench.Tps && warm.P99Ms <= 25)} |")
+    .AppendLine($"| usage ingestion, 1,000-event batches, {ingestClients} clients | {F(eventsPerSecond)} events/s, batch p50 {Ms(ingest.P50Ms)} ms, p99 {Ms(ingest.P99Ms)} ms | raw COPY of the same rows: {F(copyPerSecond)} rows/s | {eventsPerSecond / copyPerSecond:F2} | >= 50,000/s and >= 0.5 of COPY | {Yes(eventsPerSecond >= 50_000 && eventsPerSecond >= 0.5 * copyPerSecond)} |")
+    .AppendLine($"| authenticated GET usage summary | {F(summary.PerSecond)} req/s, p99 {Ms(summary.P99Ms)} ms | bare /healthz: {F(bare.PerSecond)} req/s | {summary.PerSecond / bare.PerSecond:F2} | >= 0.5 of bare | {Yes(summary.PerSecond >= 0.5 * bare.PerSecond)} |")
+    .AppendLine($"| admit + complete with 100,010 tenants in the database | {F(many.PerSecond)}/s, p99 {Ms(many.P99Ms)} ms | the 10-tenant figure: {F(warm.PerSecond)}/s | {many.PerSecond / warm.PerSecond:F2} | within 10% | {Yes(Math.Abs(many.PerSecond / warm.PerSecond - 1) <= 0.10)} |")
+    .AppendLine($"| cold start: admit + complete in the first 10 s after set-up | {F(cold.PerSecond)}/s (per second: {string.Join(", ", cold.PerSecondBuckets)}) | warm: {F(warm.PerSecond)}/s | {cold.PerSecond / warm.PerSecond:F2} | no time-outs, full speed quickly | {Yes(cold.Errors == 0)} |")
+    .AppendLine()
+    .AppendLine($"Cold start: /healthz answered {healthzAfter.TotalSeconds:F1} s after the bench began polling; sign-up and 10 tenants took until {setupDone.TotalSeconds:F1} s; errors in the first 10 s: {cold.Errors}.")
+    .AppendLine($"The pgbench script (tests/Platform.Benchmarks/BenchSetup.cs) runs the statements the service sends for one admission and one completion, two transactions, against the same tenants.");
+File.WriteAllText(env.Require("BENCH_OUT"), report.ToString());
+Console.WriteLine(report.ToString());
+return 0;
+
+async Task<bool> AdmitAndCompleteAsync(int client, long n)
+{
+    var tenant = tenants[client % tenants.Count];
+    using var create = new HttpRequestMessage(HttpMethod.Post, $"/v1/tenants/{tenant}/runs")
+    {
+        Content = JsonContent.Create(new { worker_id = "summarizer", task = "bench" }),
+    };
+    create.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+    using var created = await http.SendAsync(create);
+    if (!created.IsSuccessStatusCode)
+    {
+        return false;
+    }
+    var id = (string)JsonNode.Parse(await created.Content.ReadAsStringAsync())!["id"]!;
+    using var complete = new HttpRequestMessage(HttpMethod.Post, $"/v1/tenants/{tenant}/runs/{id}/complete")
+    {
+        Content = JsonContent.Create(new { success = true, total_tokens = 1200, latency_ms = 5 }),
+    };
+    complete.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+    using var completed = await http.SendAsync(complete);
+    return completed.IsSuccessStatusCode;
+}
