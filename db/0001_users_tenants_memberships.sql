@@ -1,5 +1,7 @@
 -- Users, tenants and memberships, with row-level security.
 -- Tenant-scoped tables: policy on app.tenant_id, set transaction-locally by the engine's session.
+-- The cross-tenant read policies hold only while a platform_xt-owned SECURITY DEFINER function runs
+-- (current_user = platform_xt), not for platform_owner, which is a member of platform_xt only to own them.
 -- Users are global; a user row is visible to itself (app.user_id) and to co-members of the current tenant.
 
 CREATE EXTENSION IF NOT EXISTS citext;
@@ -59,8 +61,8 @@ CREATE TABLE tenants (
     deleted_at           timestamptz
 );
 
--- Global slug registry (a reference table under Citus). The service may insert a claim
--- but never read it; lookups go through tenant_id_by_slug().
+-- Global slug registry (a reference table under Citus). The service can neither read nor
+-- write it directly: claims go through claim_tenant_slug(), lookups through tenant_id_by_slug().
 CREATE TABLE tenant_slugs (
     slug      text PRIMARY KEY,
     tenant_id uuid NOT NULL
@@ -80,13 +82,13 @@ ALTER TABLE tenants ENABLE ROW LEVEL SECURITY;
 ALTER TABLE tenants FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON tenants
     USING (id = app_tenant_id()) WITH CHECK (id = app_tenant_id());
-CREATE POLICY cross_tenant_read ON tenants FOR SELECT TO platform_xt USING (true);
+CREATE POLICY cross_tenant_read ON tenants FOR SELECT TO platform_xt USING (current_user = 'platform_xt');
 
 ALTER TABLE memberships ENABLE ROW LEVEL SECURITY;
 ALTER TABLE memberships FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON memberships
     USING (tenant_id = app_tenant_id()) WITH CHECK (tenant_id = app_tenant_id());
-CREATE POLICY cross_tenant_read ON memberships FOR SELECT TO platform_xt USING (true);
+CREATE POLICY cross_tenant_read ON memberships FOR SELECT TO platform_xt USING (current_user = 'platform_xt');
 
 ALTER TABLE users ENABLE ROW LEVEL SECURITY;
 ALTER TABLE users FORCE ROW LEVEL SECURITY;
@@ -95,13 +97,13 @@ CREATE POLICY self_or_co_member_read ON users FOR SELECT
            OR EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = users.id AND m.tenant_id = app_tenant_id()));
 CREATE POLICY self_insert ON users FOR INSERT WITH CHECK (id = app_user_id());
 CREATE POLICY self_update ON users FOR UPDATE USING (id = app_user_id()) WITH CHECK (id = app_user_id());
-CREATE POLICY cross_tenant_read ON users FOR SELECT TO platform_xt USING (true);
+CREATE POLICY cross_tenant_read ON users FOR SELECT TO platform_xt USING (current_user = 'platform_xt');
 
 GRANT SELECT, INSERT, UPDATE ON users TO platform_app;
 GRANT SELECT, INSERT, UPDATE ON tenants TO platform_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON memberships TO platform_app;
-GRANT INSERT ON tenant_slugs TO platform_app;
 GRANT SELECT ON users, tenants, memberships, tenant_slugs TO platform_xt;
+GRANT INSERT ON tenant_slugs TO platform_xt;
 
 -- The explicitly named cross-tenant paths. Each reads app.user_id itself where it can,
 -- so the service cannot ask for somebody else's rows.
@@ -110,6 +112,17 @@ CREATE FUNCTION user_credentials_by_email(p_email text)
     RETURNS TABLE (id uuid, password_hash text, status text)
     LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public
     AS $$ SELECT u.id, u.password_hash, u.status FROM users u WHERE u.email = p_email::citext $$;
+
+-- Claims a slug for a tenant; false when another tenant holds it (waits for an open claim to settle).
+CREATE FUNCTION claim_tenant_slug(p_slug text, p_tenant_id uuid)
+    RETURNS boolean
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = public
+    AS $$
+    BEGIN
+        INSERT INTO tenant_slugs (slug, tenant_id) VALUES (p_slug, p_tenant_id) ON CONFLICT (slug) DO NOTHING;
+        RETURN FOUND;
+    END
+    $$;
 
 CREATE FUNCTION tenant_id_by_slug(p_slug text)
     RETURNS uuid
@@ -144,8 +157,9 @@ CREATE FUNCTION my_tenants(p_after uuid, p_limit integer)
 GRANT CREATE ON SCHEMA public TO platform_xt;
 ALTER FUNCTION user_credentials_by_email(text) OWNER TO platform_xt;
 ALTER FUNCTION tenant_id_by_slug(text) OWNER TO platform_xt;
+ALTER FUNCTION claim_tenant_slug(text, uuid) OWNER TO platform_xt;
 ALTER FUNCTION my_tenants(uuid, integer) OWNER TO platform_xt;
 REVOKE CREATE ON SCHEMA public FROM platform_xt;
-REVOKE ALL ON FUNCTION user_credentials_by_email(text), tenant_id_by_slug(text), my_tenants(uuid, integer) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION user_credentials_by_email(text), tenant_id_by_slug(text), my_tenants(uuid, integer) TO platform_app;
+REVOKE ALL ON FUNCTION user_credentials_by_email(text), tenant_id_by_slug(text), claim_tenant_slug(text, uuid), my_tenants(uuid, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION user_credentials_by_email(text), tenant_id_by_slug(text), claim_tenant_slug(text, uuid), my_tenants(uuid, integer) TO platform_app;
 GRANT EXECUTE ON FUNCTION app_tenant_id(), app_user_id() TO platform_app, platform_xt;

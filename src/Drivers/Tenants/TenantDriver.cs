@@ -43,10 +43,8 @@ internal sealed class TenantDriver : ITenantDriver
     public async Task<bool> TryClaimSlugAsync(IDbSession session, string slug, Guid tenantId, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var claimed = await s.Connection.ExecuteAsync(s.Command(
-            "INSERT INTO tenant_slugs (slug, tenant_id) VALUES (@slug, @tenantId) ON CONFLICT (slug) DO NOTHING",
-            new { slug, tenantId }, cancellationToken));
-        return claimed == 1;
+        return await s.Connection.ExecuteScalarAsync<bool>(s.Command(
+            "SELECT claim_tenant_slug(@slug, @tenantId)", new { slug, tenantId }, cancellationToken));
     }
 
     public async Task<TenantSnapshot> InsertTenantAsync(IDbSession session, NewTenant tenant, CancellationToken cancellationToken)
