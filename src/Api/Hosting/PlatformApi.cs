@@ -31,7 +31,7 @@ public static class PlatformApi
         }
 
         services.AddSingleton<TokenIssuer>();
-        services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(o => o.MapInboundClaims = false);
+        services.AddPlatformAuthentication();
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
             .Configure<TokenIssuer>((o, tokens) => o.TokenValidationParameters = tokens.UserValidation());
         services.AddAuthorization();
@@ -67,6 +67,8 @@ public static class PlatformApi
         app.MapPlansApi();
         app.MapTenantsApi();
         app.MapMembersApi();
+        app.MapApiKeysApi();
+        app.MapFeaturesApi();
         return app;
     }
 
