@@ -1,4 +1,5 @@
 using MediatR;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Platform.Api.Auth;
 using Platform.Api.Contracts;
@@ -38,7 +39,7 @@ public static class ApiKeysApi
         return TypedResults.Ok(ListResponse<ApiKeyResponse>.From(page, k => ApiKeyResponse.From(k, now)));
     }
 
-    private static async Task<Ok<ApiKeyResponse>> RevokeAsync(string key_id, RevokeApiKeyRequest? body, HttpContext http, IMediator mediator, IClock clock, CancellationToken ct)
+    private static async Task<Ok<ApiKeyResponse>> RevokeAsync(string key_id, [FromBody] RevokeApiKeyRequest? body, HttpContext http, IMediator mediator, IClock clock, CancellationToken ct)
     {
         var keyId = Guid.TryParse(key_id, out var id) ? id : throw new NotFoundException("API key");
         var revoked = await mediator.Send(new RevokeApiKey(http.ToCaller(), TenantRouteFilter.TenantId(http), keyId, body?.Reason), ct);

@@ -48,7 +48,17 @@ internal sealed class ApiKeyCache(IClock clock)
         }
     }
 
-    /// <summary>Drops the entries of one key (revoked, frozen or unfrozen on some instance) and completes a local wait for that notification.</summary>
+    /// <summary>Handles a key change notification from PostgreSQL: drops the key's entries and completes a local wait for that notification.</summary>
+    public void OnNotification(Guid keyId)
+    {
+        Invalidate(keyId);
+        if (echoes.TryRemove(keyId, out var echo))
+        {
+            echo.TrySetResult();
+        }
+    }
+
+    /// <summary>Drops the entries of one key (revoked, frozen or unfrozen).</summary>
     public void Invalidate(Guid keyId)
     {
         Interlocked.Increment(ref generation);
@@ -58,10 +68,6 @@ internal sealed class ApiKeyCache(IClock clock)
             {
                 entries.TryRemove(pair.Key, out _);
             }
-        }
-        if (echoes.TryRemove(keyId, out var echo))
-        {
-            echo.TrySetResult();
         }
     }
 

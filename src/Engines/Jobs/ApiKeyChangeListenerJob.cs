@@ -16,7 +16,7 @@ internal sealed class ApiKeyChangeListenerJob(IChannelListener listener, ApiKeyC
             {
                 if (Guid.TryParse(payload, out var keyId))
                 {
-                    cache.Invalidate(keyId);
+                    cache.OnNotification(keyId);
                 }
                 else
                 {

@@ -75,6 +75,19 @@ public sealed class ApiKeyInMemoryTests
     }
 
     [Test]
+    public void A_change_waits_for_the_notification_from_postgresql_not_for_the_local_invalidation()
+    {
+        var cache = new ApiKeyCache(new SystemClock());
+        cache.StartServing();
+        var id = Guid.NewGuid();
+        var echo = cache.ExpectNotification(id);
+        cache.Invalidate(id);
+        Assert.That(echo.IsCompleted, Is.False);
+        cache.OnNotification(id);
+        Assert.That(echo.IsCompletedSuccessfully, Is.True);
+    }
+
+    [Test]
     public void Secrets_have_256_random_bits_after_the_fixed_prefix_and_only_their_shape_passes()
     {
         var a = ApiKeySecrets.NewSecret();
