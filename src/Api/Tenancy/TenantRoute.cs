@@ -29,9 +29,13 @@ internal sealed class TenantRouteFilter(IMediator mediator, IOptions<PlatformOpt
 
     private async Task<Guid> ResolveCurrentAsync(HttpContext http)
     {
-        // A key implies its tenant; naming another one through the header or the Host would only lead to 404.
+        // A key implies its tenant and may not name another one.
         if (http.User.KeyTenantId() is { } keyTenantId)
         {
+            if (http.Request.Headers.TryGetValue(HeaderName, out var named) && !(Guid.TryParse(named.ToString(), out var namedId) && namedId == keyTenantId))
+            {
+                throw new NotFoundException("tenant");
+            }
             return keyTenantId;
         }
         if (http.Request.Headers.TryGetValue(HeaderName, out var header))

@@ -8,7 +8,11 @@ using Platform.Models.Errors;
 namespace Platform.Engines.ApiKeys;
 
 /// <summary>Admits one request made with an API key secret: finds the key (cache, else the cross-tenant look-up by hash), refuses revoked, frozen or expired keys (401), applies the key's requests-per-minute limit (429 rate_limited) and counts the request for last_used_at, total_requests and api_calls.</summary>
-public sealed record AuthenticateApiKey(string Secret) : IRequest<ApiKeyCredentials>;
+public sealed record AuthenticateApiKey(string Secret) : IRequest<ApiKeyCredentials>
+{
+    /// <summary>Returns the command's name without the secret, so that no log or exception message can carry it.</summary>
+    public override string ToString() => "AuthenticateApiKey { Secret = *** }";
+}
 
 internal sealed class AuthenticateApiKeyHandler(
     IDbSessionFactory sessions, IApiKeyDriver keys, ApiKeyCache cache, IApiKeyUsageRecorder usage, IClock clock)

@@ -31,7 +31,11 @@ public sealed record ApiKeySnapshot(
 }
 
 /// <summary>Holds a newly created key together with its secret, which is shown once and never stored.</summary>
-public sealed record CreatedApiKey(ApiKeySnapshot Key, string Secret);
+public sealed record CreatedApiKey(ApiKeySnapshot Key, string Secret)
+{
+    /// <summary>Returns the key without the secret, so that no log can carry it.</summary>
+    public override string ToString() => $"CreatedApiKey {{ Key = {Key}, Secret = *** }}";
+}
 
 /// <summary>Holds the fields of a new key row: the SHA-256 of the secret (32 bytes) and its display prefix, never the secret.</summary>
 public sealed record NewApiKey(

@@ -100,6 +100,7 @@ public sealed class ApiKeyInMemoryTests
             Assert.That(ApiKeySecrets.HasKeyShape("pk_test_" + a[8..]), Is.False);
             Assert.That(ApiKeySecrets.Hash(a), Has.Length.EqualTo(32));
             Assert.That(ApiKeySecrets.DisplayPrefix(a), Is.EqualTo(a[..16]));
+            Assert.That(new AuthenticateApiKey(a).ToString(), Does.Not.Contain(a[8..]));
         });
     }
 }

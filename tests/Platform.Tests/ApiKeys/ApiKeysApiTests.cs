@@ -67,7 +67,7 @@ public sealed class ApiKeysApiTests : DatabaseTest
     }
 
     [Test]
-    public async Task A_key_authenticates_on_its_tenants_routes_and_current_means_the_keys_tenant()
+    public async Task A_key_authenticates_on_its_tenants_routes_current_means_its_tenant_and_it_may_not_name_another()
     {
         var owner = await TestApi.SignUpAsync();
         var tenantId = await TestApi.CreateTenantAsync(owner);
@@ -76,11 +76,18 @@ public sealed class ApiKeysApiTests : DatabaseTest
 
         using var direct = await TestApi.Client(key.Secret).GetAsync($"/v1/tenants/{tenantId}/features");
         await TestApi.ExpectAsync(direct, HttpStatusCode.OK);
-        var client = TestApi.Client(key.Secret);
-        client.DefaultRequestHeaders.Add("X-Tenant-ID", other.ToString());
-        using var current = await client.GetAsync("/v1/tenants/current/features");
+        using var current = await TestApi.Client(key.Secret).GetAsync("/v1/tenants/current/features");
         await TestApi.ExpectAsync(current, HttpStatusCode.OK);
         Assert.That((string?)(await TestApi.ReadAsync(current))["tenant_id"], Is.EqualTo(tenantId.ToString()));
+
+        var same = TestApi.Client(key.Secret);
+        same.DefaultRequestHeaders.Add("X-Tenant-ID", tenantId.ToString());
+        using var sameTenant = await same.GetAsync("/v1/tenants/current/features");
+        await TestApi.ExpectAsync(sameTenant, HttpStatusCode.OK);
+        var naming = TestApi.Client(key.Secret);
+        naming.DefaultRequestHeaders.Add("X-Tenant-ID", other.ToString());
+        using var otherTenant = await naming.GetAsync("/v1/tenants/current/features");
+        await TestApi.ExpectProblemAsync(otherTenant, HttpStatusCode.NotFound, "not_found");
     }
 
     [Test]
