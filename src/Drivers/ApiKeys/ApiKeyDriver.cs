@@ -11,8 +11,14 @@ public sealed record ApiKeySlot(bool Admitted, int Active, int Limit);
 /// <summary>Reads and writes API keys, their slot counter on the tenant, their rate windows and their cross-tenant lookup by hash.</summary>
 public interface IApiKeyDriver
 {
-    /// <summary>Is the PostgreSQL channel on which a key's id is announced when it is revoked, frozen or unfrozen.</summary>
-    const string ChangedChannel = "platform_api_key_changed";
+    /// <summary>Is the PostgreSQL channel of key changes: "changed:{key id}" when a key is revoked, frozen or unfrozen, and "dropped:{key id}" when an instance has dropped it from its cache.</summary>
+    const string Channel = "platform_api_keys";
+
+    const string ChangedPrefix = "changed:";
+    const string DroppedPrefix = "dropped:";
+
+    /// <summary>Gets the channels every instance's key change listener LISTENs to.</summary>
+    static IReadOnlyList<string> ListenerChannels { get; } = [Channel];
 
     /// <summary>Counts one more live key on the tenant if the count stays within max_api_keys, in one conditional update.</summary>
     Task<ApiKeySlot> TryReserveKeySlotAsync(IDbSession session, Guid tenantId, CancellationToken cancellationToken);
@@ -35,8 +41,14 @@ public interface IApiKeyDriver
     /// <summary>Freezes (reason given) or unfreezes (reason null) a key and returns it, or null when there is no such key.</summary>
     Task<ApiKeySnapshot?> SetFrozenAsync(IDbSession session, Guid tenantId, Guid keyId, bool frozen, string? reason, DateTimeOffset now, CancellationToken cancellationToken);
 
-    /// <summary>Announces a key change on ChangedChannel; PostgreSQL delivers it to every listener when the transaction commits.</summary>
+    /// <summary>Announces a key change on Channel; PostgreSQL delivers it to every listener when the transaction commits.</summary>
     Task NotifyApiKeyChangedAsync(IDbSession session, Guid keyId, CancellationToken cancellationToken);
+
+    /// <summary>Announces on Channel that this instance dropped a changed key from its cache.</summary>
+    Task NotifyApiKeyDroppedAsync(IDbSession session, Guid keyId, CancellationToken cancellationToken);
+
+    /// <summary>Counts the connections of the service role that listen for key changes (one per API instance whose listener is connected).</summary>
+    Task<int> CountChangeListenersAsync(IDbSession session, CancellationToken cancellationToken);
 
     /// <summary>Finds a key of any tenant by the SHA-256 of its secret (through api_key_by_hash), or null.</summary>
     Task<ApiKeyCredentials?> FindCredentialsByHashAsync(IDbSession session, byte[] keyHash, CancellationToken cancellationToken);
@@ -167,7 +179,27 @@ internal sealed class ApiKeyDriver : IApiKeyDriver
         var s = session.Npgsql();
         await s.Connection.ExecuteAsync(s.Command(
             "SELECT pg_notify(@channel, @payload)",
-            new { channel = IApiKeyDriver.ChangedChannel, payload = keyId.ToString() }, cancellationToken));
+            new { channel = IApiKeyDriver.Channel, payload = IApiKeyDriver.ChangedPrefix + keyId }, cancellationToken));
+    }
+
+    public async Task NotifyApiKeyDroppedAsync(IDbSession session, Guid keyId, CancellationToken cancellationToken)
+    {
+        var s = session.Npgsql();
+        await s.Connection.ExecuteAsync(s.Command(
+            "SELECT pg_notify(@channel, @payload)",
+            new { channel = IApiKeyDriver.Channel, payload = IApiKeyDriver.DroppedPrefix + keyId }, cancellationToken));
+    }
+
+    public async Task<int> CountChangeListenersAsync(IDbSession session, CancellationToken cancellationToken)
+    {
+        var s = session.Npgsql();
+        // A listener's connection runs nothing but its LISTEN command, so that stays its last query.
+        return await s.Connection.ExecuteScalarAsync<int>(s.Command(
+            """
+            SELECT count(*)::int FROM pg_stat_activity
+            WHERE datname = current_database() AND usename = current_user AND state = 'idle' AND query = @listen
+            """,
+            new { listen = Notifications.ChannelListener.ListenCommand(IApiKeyDriver.ListenerChannels) }, cancellationToken));
     }
 
     public async Task<ApiKeyCredentials?> FindCredentialsByHashAsync(IDbSession session, byte[] keyHash, CancellationToken cancellationToken)

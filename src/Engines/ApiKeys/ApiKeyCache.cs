@@ -11,7 +11,7 @@ internal sealed class ApiKeyCache(IClock clock)
     public static readonly TimeSpan TimeToLive = TimeSpan.FromMinutes(5);
 
     private readonly ConcurrentDictionary<string, Entry> entries = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<Guid, TaskCompletionSource> echoes = new();
+    private readonly ConcurrentDictionary<Guid, AckWait> acks = new();
     private long generation;
     private volatile bool serving;
 
@@ -48,13 +48,12 @@ internal sealed class ApiKeyCache(IClock clock)
         }
     }
 
-    /// <summary>Handles a key change notification from PostgreSQL: drops the key's entries and completes a local wait for that notification.</summary>
-    public void OnNotification(Guid keyId)
+    /// <summary>Counts one instance's acknowledgement that it dropped the key, and completes the local wait once every listener counted before the change has acknowledged.</summary>
+    public void OnAcknowledged(Guid keyId)
     {
-        Invalidate(keyId);
-        if (echoes.TryRemove(keyId, out var echo))
+        if (acks.TryGetValue(keyId, out var wait) && Interlocked.Decrement(ref wait.Remaining) <= 0 && acks.TryRemove(keyId, out _))
         {
-            echo.TrySetResult();
+            wait.Done.TrySetResult();
         }
     }
 
@@ -85,15 +84,16 @@ internal sealed class ApiKeyCache(IClock clock)
         Clear();
     }
 
-    /// <summary>Registers, before the changing transaction commits, a wait for the key's notification to come back through PostgreSQL.</summary>
-    public Task ExpectNotification(Guid keyId)
+    /// <summary>Registers, before the changing transaction commits, a wait for the acknowledgements of the given number of listening instances (this one included).</summary>
+    public Task ExpectAcknowledgements(Guid keyId, int listeners)
     {
-        if (!serving)
+        if (!serving || listeners <= 0)
         {
             return Task.CompletedTask;
         }
-        var echo = echoes.GetOrAdd(keyId, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
-        return echo.Task;
+        var wait = new AckWait(listeners);
+        acks[keyId] = wait;
+        return wait.Done.Task;
     }
 
     private void Clear()
@@ -103,4 +103,10 @@ internal sealed class ApiKeyCache(IClock clock)
     }
 
     private sealed record Entry(ApiKeyCredentials Credentials, DateTimeOffset CachedAt);
+
+    private sealed class AckWait(int listeners)
+    {
+        public readonly TaskCompletionSource Done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public int Remaining = listeners;
+    }
 }

@@ -39,26 +39,27 @@ internal sealed class RevokeApiKeyHandler(TenantGate gate, IApiKeyDriver keys, A
     }
 }
 
-/// <summary>Ends a key-changing transaction: NOTIFY inside it, commit, drop the local cache entry, then wait (at most two seconds) until the notification came back through PostgreSQL, which delivers it to every instance's listener at the same moment.</summary>
+/// <summary>Ends a key-changing transaction: NOTIFY inside it, commit, drop the local cache entry, then wait (at most two seconds) until every instance that was listening has acknowledged that it dropped the key too.</summary>
 internal static class ApiKeyChanges
 {
-    public static readonly TimeSpan EchoTimeout = TimeSpan.FromSeconds(2);
+    public static readonly TimeSpan AckTimeout = TimeSpan.FromSeconds(2);
 
     public static async Task AnnounceAndCommitAsync(
         IApiKeyDriver keys, ApiKeyCache cache, TenantScope scope, Guid keyId, CancellationToken cancellationToken, Func<Task> audit)
     {
         await keys.NotifyApiKeyChangedAsync(scope.Session, keyId, cancellationToken);
         await audit();
-        var echo = cache.ExpectNotification(keyId);
+        var listeners = await keys.CountChangeListenersAsync(scope.Session, cancellationToken);
+        var acknowledged = cache.ExpectAcknowledgements(keyId, listeners);
         await scope.CommitAsync(cancellationToken);
         cache.Invalidate(keyId);
         try
         {
-            await echo.WaitAsync(EchoTimeout, cancellationToken);
+            await acknowledged.WaitAsync(AckTimeout, cancellationToken);
         }
         catch (TimeoutException)
         {
-            // The listener is reconnecting; it empties the cache when it is back, so nothing stale survives.
+            // A listener is reconnecting (it empties its cache when it is back) or its instance is stopping.
         }
     }
 }

@@ -75,16 +75,19 @@ public sealed class ApiKeyInMemoryTests
     }
 
     [Test]
-    public void A_change_waits_for_the_notification_from_postgresql_not_for_the_local_invalidation()
+    public void A_change_waits_for_the_acknowledgement_of_every_listening_instance()
     {
         var cache = new ApiKeyCache(new SystemClock());
         cache.StartServing();
         var id = Guid.NewGuid();
-        var echo = cache.ExpectNotification(id);
+        var acknowledged = cache.ExpectAcknowledgements(id, 3);
         cache.Invalidate(id);
-        Assert.That(echo.IsCompleted, Is.False);
-        cache.OnNotification(id);
-        Assert.That(echo.IsCompletedSuccessfully, Is.True);
+        cache.OnAcknowledged(id);
+        cache.OnAcknowledged(Guid.NewGuid());
+        cache.OnAcknowledged(id);
+        Assert.That(acknowledged.IsCompleted, Is.False);
+        cache.OnAcknowledged(id);
+        Assert.That(acknowledged.IsCompletedSuccessfully, Is.True);
     }
 
     [Test]

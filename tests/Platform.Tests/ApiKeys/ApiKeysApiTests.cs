@@ -337,13 +337,20 @@ public sealed class ApiKeysApiTests : DatabaseTest
     {
         var owner = await TestApi.SignUpAsync();
         var tenantId = await TestApi.CreateTenantAsync(owner);
-        var key = await Keys.CreateAsync(owner.Token, tenantId, expiresAt: DateTimeOffset.UtcNow.AddSeconds(2));
-        using var ok = await TestApi.Client(key.Secret).GetAsync("/v1/tenants/current/features");
+        var clock = new StoppedClock(DateTimeOffset.UtcNow);
+        using var host = Keys.NewHost(s => s.AddSingleton<IClock>(clock));
+        using var create = await host.Client(owner.Token).PostAsJsonAsync($"/v1/tenants/{tenantId}/api-keys",
+            new { name = "short-lived", permissions = new[] { "runs:read" }, expires_at = clock.UtcNow.AddHours(1) });
+        await TestApi.ExpectAsync(create, HttpStatusCode.Created);
+        var secret = (string)(await TestApi.ReadAsync(create))["key"]!;
+        var client = host.Client(secret);
+        using var ok = await client.GetAsync("/v1/tenants/current/features");
         await TestApi.ExpectAsync(ok, HttpStatusCode.OK);
-        await Task.Delay(TimeSpan.FromSeconds(2.5));
-        using var refused = await TestApi.Client(key.Secret).GetAsync("/v1/tenants/current/features");
+
+        clock.UtcNow = clock.UtcNow.AddHours(1);
+        using var refused = await client.GetAsync("/v1/tenants/current/features");
         await TestApi.ExpectProblemAsync(refused, HttpStatusCode.Unauthorized, "unauthorized");
-        using var list = await TestApi.Client(owner.Token).GetAsync($"/v1/tenants/{tenantId}/api-keys");
+        using var list = await host.Client(owner.Token).GetAsync($"/v1/tenants/{tenantId}/api-keys");
         Assert.That((string?)(await TestApi.ReadAsync(list))["data"]![0]!["status"], Is.EqualTo("expired"));
     }
 
