@@ -325,6 +325,13 @@ public sealed class ApiKeysApiTests : DatabaseTest
             await TestApi.ExpectAsync(ok, HttpStatusCode.OK);
         }
         Assert.That(hostB.Services.GetRequiredService<ApiKeyCache>().Count, Is.EqualTo(1));
+        // The revoking instance waits for the acknowledgements of this many listeners: the shared test host, A and B.
+        await Keys.WaitUntilListeningAsync(TestApi.Services);
+        await using (var session = await TestApi.Services.GetRequiredService<Platform.Drivers.Sessions.IDbSessionFactory>().OpenAsync(null, null, CancellationToken.None))
+        {
+            var listeners = await TestApi.Services.GetRequiredService<Platform.Drivers.ApiKeys.IApiKeyDriver>().CountChangeListenersAsync(session, CancellationToken.None);
+            Assert.That(listeners, Is.EqualTo(3));
+        }
 
         using var revoke = await clientA.DeleteAsync($"/v1/tenants/{tenantId}/api-keys/{key.Id}");
         await TestApi.ExpectAsync(revoke, HttpStatusCode.OK);
