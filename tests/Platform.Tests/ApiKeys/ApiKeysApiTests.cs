@@ -28,6 +28,20 @@ public sealed class ApiKeysApiTests : DatabaseTest
     }
 
     [Test]
+    public async Task The_openapi_document_lists_the_key_and_feature_routes()
+    {
+        using var response = await TestApi.Client().GetAsync("/openapi/v1.json");
+        await TestApi.ExpectAsync(response, HttpStatusCode.OK);
+        var paths = (await TestApi.ReadAsync(response))["paths"]!.AsObject();
+        Assert.Multiple(() =>
+        {
+            Assert.That(paths["/v1/tenants/{tenant_id}/api-keys"]!.AsObject().Select(p => p.Key), Is.SupersetOf(new[] { "get", "post" }));
+            Assert.That(paths["/v1/tenants/{tenant_id}/api-keys/{key_id}"]!.AsObject().Select(p => p.Key), Does.Contain("delete"));
+            Assert.That(paths["/v1/tenants/{tenant_id}/features"]!.AsObject().Select(p => p.Key), Does.Contain("get"));
+        });
+    }
+
+    [Test]
     public async Task The_list_never_returns_the_secret()
     {
         var owner = await TestApi.SignUpAsync();
