@@ -34,8 +34,10 @@ ALTER TABLE api_keys ENABLE ROW LEVEL SECURITY;
 ALTER TABLE api_keys FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON api_keys
     USING (tenant_id = app_tenant_id()) WITH CHECK (tenant_id = app_tenant_id());
-CREATE POLICY cross_tenant_read ON api_keys FOR SELECT TO platform_xt USING (true);
-CREATE POLICY cross_tenant_usage ON api_keys FOR UPDATE TO platform_xt USING (true) WITH CHECK (true);
+-- As in 0001: these hold only while a platform_xt-owned function runs, not for platform_owner (a member of platform_xt).
+CREATE POLICY cross_tenant_read ON api_keys FOR SELECT TO platform_xt USING (current_user = 'platform_xt');
+CREATE POLICY cross_tenant_usage ON api_keys FOR UPDATE TO platform_xt
+    USING (current_user = 'platform_xt') WITH CHECK (current_user = 'platform_xt');
 
 GRANT SELECT, INSERT, UPDATE ON api_keys TO platform_app;
 GRANT SELECT, UPDATE (last_used_at, total_requests) ON api_keys TO platform_xt;

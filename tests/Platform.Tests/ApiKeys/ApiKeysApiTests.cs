@@ -63,6 +63,20 @@ public sealed class ApiKeysApiTests : DatabaseTest
     }
 
     [Test]
+    public async Task Key_rows_stay_inside_their_tenant_even_for_the_schema_owner()
+    {
+        var ownerA = await TestApi.SignUpAsync();
+        var tenantA = await TestApi.CreateTenantAsync(ownerA);
+        var ownerB = await TestApi.SignUpAsync();
+        var tenantB = await TestApi.CreateTenantAsync(ownerB);
+        await Keys.CreateAsync(ownerA.Token, tenantA);
+        await Keys.CreateAsync(ownerB.Token, tenantB);
+        var seen = await Keys.ReadRowAsync(tenantA, "SELECT count(*) AS n, count(*) FILTER (WHERE tenant_id <> @t) AS foreign_rows FROM api_keys", ("t", tenantA));
+        Assert.That(seen!["n"], Is.EqualTo(1L));
+        Assert.That(seen["foreign_rows"], Is.EqualTo(0L));
+    }
+
+    [Test]
     public async Task The_stored_hash_is_the_sha256_of_the_secret_and_no_column_holds_the_secret()
     {
         var owner = await TestApi.SignUpAsync();
