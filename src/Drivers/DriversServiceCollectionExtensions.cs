@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
+using Platform.Drivers.Notifications;
 using Platform.Drivers.Schema;
 using Platform.Drivers.Sessions;
 
@@ -15,6 +16,7 @@ public static class DriversServiceCollectionExtensions
         services.AddSingleton(_ => new NpgsqlDataSourceBuilder(serviceConnectionString).Build());
         services.AddSingleton<IDbSessionFactory, NpgsqlDbSessionFactory>();
         services.AddSingleton<SchemaMigrator>();
+        services.AddSingleton<IChannelListener, ChannelListener>();
         services.Scan(scan => scan
             .FromAssemblyOf<NpgsqlDbSessionFactory>()
             .AddClasses(c => c.Where(t => t.Name.EndsWith("Driver", StringComparison.Ordinal)), publicOnly: false)

@@ -47,6 +47,9 @@ public static class EnginesServiceCollectionExtensions
         {
             dataProtection.PersistKeysToFileSystem(new DirectoryInfo(options.DataProtectionKeysFolder));
         }
+        services.AddSingleton<ApiKeys.ApiKeyCache>();
+        services.AddSingleton<ApiKeys.ApiKeyFreezer>();
+        services.AddSingleton<ApiKeys.IApiKeyUsageRecorder, ApiKeys.ApiKeyUsageRecorder>();
 
         // MediatR 5.1.0 has no AddMediatR: the mediator resolves handlers through ServiceFactory.
         services.AddScoped<ServiceFactory>(provider => provider.GetService!);
@@ -66,6 +69,14 @@ public static class EnginesServiceCollectionExtensions
         // Registered in order: logging wraps validation, so refused input is logged with its duration too.
         services.AddTransient(typeof(IPipelineBehavior<,>), typeof(LoggingBehavior<,>));
         services.AddTransient(typeof(IPipelineBehavior<,>), typeof(ValidationBehavior<,>));
+        return services;
+    }
+
+    /// <summary>Adds what every API instance runs for API keys whatever its job settings: the key change listener (cache invalidation) and the usage flush.</summary>
+    public static IServiceCollection AddApiKeyRuntime(this IServiceCollection services)
+    {
+        services.AddHostedService<ApiKeyChangeListenerJob>();
+        services.AddHostedService<ApiKeyUsageFlushJob>();
         return services;
     }
 

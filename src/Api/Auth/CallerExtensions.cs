@@ -33,8 +33,19 @@ public static class CallerExtensions
         http.Request.Headers.UserAgent.ToString() is { Length: > 0 } ua ? ua[..Math.Min(ua.Length, 512)] : null,
         http.TraceIdentifier);
 
-    private static Caller FromPrincipal(ClaimsPrincipal principal) =>
-        Guid.TryParse(principal.FindFirstValue(JwtRegisteredClaimNames.Sub), out var userId)
+    /// <summary>Gets the tenant of the API key that authenticated the request, or null for other callers.</summary>
+    public static Guid? KeyTenantId(this ClaimsPrincipal principal) =>
+        Guid.TryParse(principal.FindFirstValue(PlatformAuthentication.KeyTenantClaim), out var tenantId) ? tenantId : null;
+
+    private static Caller FromPrincipal(ClaimsPrincipal principal)
+    {
+        if (Guid.TryParse(principal.FindFirstValue(PlatformAuthentication.KeyIdClaim), out var keyId) && principal.KeyTenantId() is { } tenantId)
+        {
+            var permissions = principal.FindAll(PlatformAuthentication.KeyPermissionClaim).Select(c => c.Value).ToHashSet(StringComparer.Ordinal);
+            return Caller.ApiKey(keyId, tenantId, permissions);
+        }
+        return Guid.TryParse(principal.FindFirstValue(JwtRegisteredClaimNames.Sub), out var userId)
             ? Caller.User(userId)
-            : throw new UnauthorizedException("A valid access token is required.");
+            : throw new UnauthorizedException("A valid access token or API key is required.");
+    }
 }

@@ -31,8 +31,7 @@ public static class PlatformApi
         }
 
         services.AddSingleton<TokenIssuer>();
-        services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme)
-            .AddJwtBearer(o => o.MapInboundClaims = false)
+        services.AddPlatformAuthentication()
             .AddJwtBearer(OperatorAuth.Scheme, o => o.MapInboundClaims = false);
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
             .Configure<TokenIssuer>((o, tokens) => o.TokenValidationParameters = tokens.UserValidation());
@@ -81,6 +80,8 @@ public static class PlatformApi
         app.MapWorkersApi();
         app.MapRunsApi();
         app.MapUsageApi();
+        app.MapApiKeysApi();
+        app.MapFeaturesApi();
         return app;
     }
 

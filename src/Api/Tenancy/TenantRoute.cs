@@ -1,12 +1,13 @@
 using MediatR;
 using Microsoft.Extensions.Options;
+using Platform.Api.Auth;
 using Platform.Api.Hosting;
 using Platform.Engines.Tenants;
 using Platform.Models.Errors;
 
 namespace Platform.Api.Tenancy;
 
-/// <summary>Resolves the {tenant_id} of tenant-scoped routes: a UUID, or the literal "current" taken from the X-Tenant-ID header or the Host ({slug}.{base host}). Membership is checked by the engine the handler calls (404 for non-members).</summary>
+/// <summary>Resolves the {tenant_id} of tenant-scoped routes: a UUID, or the literal "current" taken from the API key, the X-Tenant-ID header or the Host ({slug}.{base host}). Membership is checked by the engine the handler calls (404 for non-members).</summary>
 internal sealed class TenantRouteFilter(IMediator mediator, IOptions<PlatformOptions> options) : IEndpointFilter
 {
     public const string RouteKey = "tenant_id";
@@ -28,6 +29,15 @@ internal sealed class TenantRouteFilter(IMediator mediator, IOptions<PlatformOpt
 
     private async Task<Guid> ResolveCurrentAsync(HttpContext http)
     {
+        // A key implies its tenant and may not name another one.
+        if (http.User.KeyTenantId() is { } keyTenantId)
+        {
+            if (http.Request.Headers.TryGetValue(HeaderName, out var named) && !(Guid.TryParse(named.ToString(), out var namedId) && namedId == keyTenantId))
+            {
+                throw new NotFoundException("tenant");
+            }
+            return keyTenantId;
+        }
         if (http.Request.Headers.TryGetValue(HeaderName, out var header))
         {
             return Guid.TryParse(header.ToString(), out var id) ? id : throw new NotFoundException("tenant");

@@ -42,4 +42,6 @@ public static class Features
     public const string Branding = "branding";
     public const string AuditExport = "audit_export";
     public const string PrioritySupport = "priority_support";
+
+    public static IReadOnlyList<string> All { get; } = [CustomDomain, Sso, Webhooks, Branding, AuditExport, PrioritySupport];
 }

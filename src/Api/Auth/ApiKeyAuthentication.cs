@@ -1,0 +1,82 @@
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using MediatR;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.Extensions.Options;
+using Platform.Engines;
+using Platform.Engines.ApiKeys;
+using Platform.Models.ApiKeys;
+using Platform.Models.Errors;
+
+namespace Platform.Api.Auth;
+
+/// <summary>Names the authentication schemes and the claims of key callers.</summary>
+public static class PlatformAuthentication
+{
+    /// <summary>Is the default scheme: it forwards to ApiKey when the bearer token has the key prefix, else to JWT.</summary>
+    public const string Scheme = "Platform";
+
+    public const string ApiKeyScheme = "ApiKey";
+
+    public const string KeyIdClaim = "platform:key_id";
+    public const string KeyTenantClaim = "platform:key_tenant_id";
+    public const string KeyPermissionClaim = "platform:key_permission";
+
+    private const string BearerPrefix = "Bearer ";
+
+    /// <summary>Adds the policy scheme, JWT bearer for users, the API key scheme and the key runtime (change listener, usage flush).</summary>
+    public static AuthenticationBuilder AddPlatformAuthentication(this IServiceCollection services)
+    {
+        services.AddApiKeyRuntime();
+        return services.AddAuthentication(Scheme)
+            .AddPolicyScheme(Scheme, "JWT or API key", o => o.ForwardDefaultSelector = context =>
+                ReadKeySecret(context.Request) is not null ? ApiKeyScheme : JwtBearerDefaults.AuthenticationScheme)
+            .AddJwtBearer(o => o.MapInboundClaims = false)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyScheme, null);
+    }
+
+    /// <summary>Reads the secret of "Authorization: Bearer pk_live_…", or null when the header holds no key.</summary>
+    public static string? ReadKeySecret(HttpRequest request)
+    {
+        var header = request.Headers.Authorization.ToString();
+        if (!header.StartsWith(BearerPrefix, StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+        var token = header[BearerPrefix.Length..].Trim();
+        return token.StartsWith(ApiKeyPermissions.SecretPrefix, StringComparison.Ordinal) ? token : null;
+    }
+}
+
+/// <summary>Authenticates "Authorization: Bearer pk_live_…" through the engines (cache, revocation, expiry, rate limit) and puts the key's id, tenant and permissions in the principal.</summary>
+internal sealed class ApiKeyAuthenticationHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, IMediator mediator)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        if (PlatformAuthentication.ReadKeySecret(Request) is not { } secret)
+        {
+            return AuthenticateResult.NoResult();
+        }
+        ApiKeyCredentials key;
+        try
+        {
+            // A refusal by the rate limit (QuotaExceededException) is not caught: it becomes 429 with Retry-After.
+            key = await mediator.Send(new AuthenticateApiKey(secret), Context.RequestAborted);
+        }
+        catch (UnauthorizedException e)
+        {
+            return AuthenticateResult.Fail(e.Message);
+        }
+        var claims = new List<Claim>
+        {
+            new(PlatformAuthentication.KeyIdClaim, key.Id.ToString()),
+            new(PlatformAuthentication.KeyTenantClaim, key.TenantId.ToString()),
+        };
+        claims.AddRange(key.Permissions.Select(p => new Claim(PlatformAuthentication.KeyPermissionClaim, p)));
+        var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, Scheme.Name));
+        return AuthenticateResult.Success(new AuthenticationTicket(principal, Scheme.Name));
+    }
+}

@@ -1,0 +1,86 @@
+using System.Collections.Concurrent;
+using Platform.Models.ApiKeys;
+
+namespace Platform.Engines.ApiKeys;
+
+/// <summary>Counts API key requests in memory; the usage flush job drains the counts at least every second into last_used_at and total_requests.</summary>
+public interface IApiKeyUsageRecorder
+{
+    /// <summary>Counts one admitted request of a key.</summary>
+    void Record(Guid tenantId, Guid keyId, DateTimeOffset at);
+
+    /// <summary>Takes the counts gathered since the last drain (each key once) and starts counting from zero.</summary>
+    IReadOnlyList<ApiKeyUsage> Drain();
+
+    /// <summary>Puts back counts a failed flush could not write, so they go with the next one.</summary>
+    void Restore(IReadOnlyList<ApiKeyUsage> usage);
+}
+
+/// <summary>Receives, after each usage flush has committed, the API requests per tenant it wrote (the api_calls usage meter plugs in here).</summary>
+public interface IApiCallsSink
+{
+    /// <summary>Takes the requests made with each tenant's keys since the previous flush, and the time of the latest one.</summary>
+    Task RecordApiCallsAsync(IReadOnlyList<TenantApiCalls> calls, CancellationToken cancellationToken);
+}
+
+/// <summary>Holds the API key requests of one tenant in one flush, and the time of the latest one.</summary>
+public sealed record TenantApiCalls(Guid TenantId, long Requests, DateTimeOffset LastAt);
+
+internal sealed class ApiKeyUsageRecorder : IApiKeyUsageRecorder
+{
+    // Counters are never removed, so an increment can never land in a counter that a drain has already dropped.
+    private readonly ConcurrentDictionary<Guid, Counter> counters = new();
+
+    public void Record(Guid tenantId, Guid keyId, DateTimeOffset at)
+    {
+        var counter = counters.GetOrAdd(keyId, static (_, t) => new Counter(t), tenantId);
+        Interlocked.Increment(ref counter.Requests);
+        counter.SeenAt(at.UtcTicks);
+    }
+
+    public IReadOnlyList<ApiKeyUsage> Drain()
+    {
+        var drained = new List<ApiKeyUsage>();
+        foreach (var (keyId, counter) in counters)
+        {
+            var requests = Interlocked.Exchange(ref counter.Requests, 0);
+            if (requests > 0)
+            {
+                drained.Add(new ApiKeyUsage(counter.TenantId, keyId, requests, new DateTimeOffset(Interlocked.Read(ref counter.LastTicks), TimeSpan.Zero)));
+            }
+        }
+        return drained;
+    }
+
+    public void Restore(IReadOnlyList<ApiKeyUsage> usage)
+    {
+        foreach (var u in usage)
+        {
+            var counter = counters.GetOrAdd(u.KeyId, static (_, t) => new Counter(t), u.TenantId);
+            Interlocked.Add(ref counter.Requests, u.Requests);
+            counter.SeenAt(u.LastUsedAt.UtcTicks);
+        }
+    }
+
+    private sealed class Counter(Guid tenantId)
+    {
+        public readonly Guid TenantId = tenantId;
+        public long Requests;
+        public long LastTicks;
+
+        /// <summary>Raises LastTicks to the given time unless a later one is already recorded.</summary>
+        public void SeenAt(long ticks)
+        {
+            long seen;
+            while (ticks > (seen = Interlocked.Read(ref LastTicks)) && Interlocked.CompareExchange(ref LastTicks, ticks, seen) != seen)
+            {
+            }
+        }
+    }
+
+    /// <summary>Sums drained key counts per tenant, the shape the api_calls meter takes.</summary>
+    public static IReadOnlyList<TenantApiCalls> PerTenant(IReadOnlyList<ApiKeyUsage> usage) =>
+        usage.GroupBy(u => u.TenantId)
+            .Select(g => new TenantApiCalls(g.Key, g.Sum(u => u.Requests), g.Max(u => u.LastUsedAt)))
+            .ToList();
+}

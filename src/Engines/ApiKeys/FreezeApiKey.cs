@@ -1,0 +1,63 @@
+using FluentValidation;
+using MediatR;
+using Platform.Drivers.ApiKeys;
+using Platform.Drivers.Sessions;
+using Platform.Engines.Audit;
+using Platform.Engines.Pipeline;
+using Platform.Engines.Plans;
+using Platform.Engines.Sessions;
+using Platform.Models;
+using Platform.Models.ApiKeys;
+using Platform.Models.Errors;
+using Platform.Models.Tenants;
+
+namespace Platform.Engines.ApiKeys;
+
+/// <summary>Freezes an API key named by its id alone (operators and the system): it is refused on every instance until unfrozen.</summary>
+public sealed record FreezeApiKey(Caller Caller, Guid KeyId, string Reason) : IRequest<ApiKeySnapshot>, ICallerCommand;
+
+/// <summary>Unfreezes an API key named by its id alone (operators and the system).</summary>
+public sealed record UnfreezeApiKey(Caller Caller, Guid KeyId) : IRequest<ApiKeySnapshot>, ICallerCommand;
+
+internal sealed class FreezeApiKeyValidator : AbstractValidator<FreezeApiKey>
+{
+    public FreezeApiKeyValidator() => RuleFor(c => c.Reason).NotEmpty().MaximumLength(500);
+}
+
+internal sealed class FreezeApiKeyHandler(ApiKeyFreezer freezer) : IRequestHandler<FreezeApiKey, ApiKeySnapshot>
+{
+    public Task<ApiKeySnapshot> Handle(FreezeApiKey command, CancellationToken cancellationToken) =>
+        freezer.SetFrozenAsync(command.Caller, command.KeyId, true, command.Reason, cancellationToken);
+}
+
+internal sealed class UnfreezeApiKeyHandler(ApiKeyFreezer freezer) : IRequestHandler<UnfreezeApiKey, ApiKeySnapshot>
+{
+    public Task<ApiKeySnapshot> Handle(UnfreezeApiKey command, CancellationToken cancellationToken) =>
+        freezer.SetFrozenAsync(command.Caller, command.KeyId, false, null, cancellationToken);
+}
+
+/// <summary>Finds a key's tenant through the cross-tenant path, then freezes or unfreezes it inside that tenant's scope.</summary>
+internal sealed class ApiKeyFreezer(IDbSessionFactory sessions, TenantGate gate, IApiKeyDriver keys, ApiKeyCache cache, AuditTrail audit, IClock clock)
+{
+    public async Task<ApiKeySnapshot> SetFrozenAsync(Caller caller, Guid keyId, bool frozen, string? reason, CancellationToken cancellationToken)
+    {
+        EntitlementRules.RequireOperatorOrSystem(caller, "freeze or unfreeze API keys");
+        Guid tenantId;
+        await using (var lookup = await sessions.OpenAsync(null, null, cancellationToken))
+        {
+            tenantId = await keys.FindTenantIdOfKeyAsync(lookup, keyId, cancellationToken) ?? throw new NotFoundException("API key");
+        }
+        await using var scope = await gate.EnterAsync(tenantId, caller, TenantRole.Owner, Access.Read, cancellationToken);
+        var before = await keys.FetchApiKeyAsync(scope.Session, tenantId, keyId, cancellationToken) ?? throw new NotFoundException("API key");
+        if (frozen == before.FrozenAt is not null)
+        {
+            throw new ConflictException(frozen ? "The API key is already frozen." : "The API key is not frozen.", frozen ? "already_frozen" : "not_frozen");
+        }
+        var after = await keys.SetFrozenAsync(scope.Session, tenantId, keyId, frozen, reason, clock.UtcNow, cancellationToken)
+            ?? throw new NotFoundException("API key");
+        await ApiKeyChanges.AnnounceAndCommitAsync(keys, cache, scope, keyId, cancellationToken, async () =>
+            await audit.RecordAsync(scope.Session, tenantId, caller, frozen ? "api_key.frozen" : "api_key.unfrozen", "api_key", keyId,
+                new { before.FrozenAt, before.FrozenReason }, new { after.FrozenAt, after.FrozenReason }, cancellationToken));
+        return after;
+    }
+}
