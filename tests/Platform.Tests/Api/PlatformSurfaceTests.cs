@@ -55,7 +55,7 @@ public sealed class PlatformSurfaceTests : DatabaseTest
     /// <summary>Turns "/v1/tenants/{tenant_id}/" into the OpenAPI form "/v1/tenants/{tenant_id}".</summary>
     private static string Normalise(string raw)
     {
-        var path = raw.StartsWith('/') ? raw : "/" + raw;
+        var path = System.Text.RegularExpressions.Regex.Replace(raw.StartsWith('/') ? raw : "/" + raw, @"\{(\w+):[^}]+\}", "{$1}");
         return path.Length > 1 ? path.TrimEnd('/') : path;
     }
 }
