@@ -71,7 +71,7 @@ internal sealed class InvitationDriver : IInvitationDriver
     {
         var s = session.Npgsql();
         var row = await s.Connection.QuerySingleOrDefaultAsync<InvitationRow>(s.Command(
-            $"SELECT {Columns} FROM invitations i WHERE i.tenant_id = @tenantId AND i.id = @id{(forUpdate ? " FOR UPDATE" : "")}",
+            "SELECT " + Columns + " FROM invitations i WHERE i.tenant_id = @tenantId AND i.id = @id" + (forUpdate ? " FOR UPDATE" : ""),
             new { tenantId, id, now }, cancellationToken));
         return row?.ToSnapshot();
     }

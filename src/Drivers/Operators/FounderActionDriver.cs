@@ -1,5 +1,4 @@
 using Dapper;
-using Npgsql;
 using Platform.Drivers.Sessions;
 using Platform.Drivers.Users;
 using Platform.Models.Operators;
@@ -33,32 +32,23 @@ internal sealed class FounderActionDriver : IFounderActionDriver
     public async Task<bool> TryAppendAsync(IDbSession session, FounderActionSnapshot action, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        // A savepoint keeps the transaction usable after the unique violation, so the engine decides what to answer.
-        await s.Transaction.SaveAsync("founder_action", cancellationToken);
-        try
-        {
-            await s.Connection.ExecuteAsync(s.Command(
-                """
-                INSERT INTO founder_actions (id, action_type, target_type, target_id, target_tenant_id, reason_code, reason_note,
-                                             operator_id, mfa_verified, reversible, reverses_action_id, details, applied_at)
-                VALUES (@Id, @ActionType, @TargetType, @TargetId, @TargetTenantId, @ReasonCode, @ReasonNote,
-                        @OperatorId, @MfaVerified, @Reversible, @ReversesActionId, @Details::jsonb, @AppliedAt)
-                """, action, cancellationToken));
-            await s.Transaction.ReleaseAsync("founder_action", cancellationToken);
-            return true;
-        }
-        catch (PostgresException e) when (e.IsUniqueViolation("founder_actions_reverses_key"))
-        {
-            await s.Transaction.RollbackAsync("founder_action", cancellationToken);
-            return false;
-        }
+        // A second reversal of one action meets the unique reverses_action_id and inserts nothing; the engine answers 409.
+        var inserted = await s.Connection.ExecuteAsync(s.Command(
+            """
+            INSERT INTO founder_actions (id, action_type, target_type, target_id, target_tenant_id, reason_code, reason_note,
+                                         operator_id, mfa_verified, reversible, reverses_action_id, details, applied_at)
+            VALUES (@Id, @ActionType, @TargetType, @TargetId, @TargetTenantId, @ReasonCode, @ReasonNote,
+                    @OperatorId, @MfaVerified, @Reversible, @ReversesActionId, @Details::jsonb, @AppliedAt)
+            ON CONFLICT (reverses_action_id) DO NOTHING
+            """, action, cancellationToken));
+        return inserted == 1;
     }
 
     public async Task<FounderActionSnapshot?> FetchAsync(IDbSession session, Guid actionId, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
         var row = await s.Connection.QuerySingleOrDefaultAsync<ActionRow>(s.Command(
-            $"SELECT {Columns} FROM founder_actions a LEFT JOIN founder_actions r ON r.reverses_action_id = a.id WHERE a.id = @actionId",
+            "SELECT " + Columns + " FROM founder_actions a LEFT JOIN founder_actions r ON r.reverses_action_id = a.id WHERE a.id = @actionId",
             new { actionId }, cancellationToken));
         return row?.ToSnapshot();
     }

@@ -54,7 +54,7 @@ internal sealed class OperatorDriver : IOperatorDriver
     {
         var s = session.Npgsql();
         var row = await s.Connection.QuerySingleOrDefaultAsync<OperatorRow>(s.Command(
-            $"SELECT {Columns}, password_hash, totp_secret_protected FROM platform_users WHERE email = @email::citext",
+            "SELECT " + Columns + ", password_hash, totp_secret_protected FROM platform_users WHERE email = @email::citext",
             new { email }, cancellationToken));
         return row is null ? null : new OperatorCredentials(row.ToSnapshot(), row.PasswordHash ?? "", row.TotpSecretProtected);
     }
@@ -63,7 +63,7 @@ internal sealed class OperatorDriver : IOperatorDriver
     {
         var s = session.Npgsql();
         var row = await s.Connection.QuerySingleOrDefaultAsync<OperatorRow>(s.Command(
-            $"SELECT {Columns} FROM platform_users WHERE id = @operatorId", new { operatorId }, cancellationToken));
+            "SELECT " + Columns + " FROM platform_users WHERE id = @operatorId", new { operatorId }, cancellationToken));
         return row?.ToSnapshot();
     }
 

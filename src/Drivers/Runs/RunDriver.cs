@@ -134,7 +134,7 @@ internal sealed class RunDriver : IRunDriver
     {
         var s = session.Npgsql();
         var row = await s.Connection.QuerySingleAsync<RunRow>(s.Command(
-            $"UPDATE runs AS r SET max_tokens_per_run = @maxTokensPerRun WHERE r.tenant_id = @tenantId AND r.id = @runId RETURNING {RunColumns}",
+            "UPDATE runs AS r SET max_tokens_per_run = @maxTokensPerRun WHERE r.tenant_id = @tenantId AND r.id = @runId RETURNING " + RunColumns,
             new { tenantId, runId, maxTokensPerRun }, cancellationToken));
         return row.ToSnapshot();
     }
@@ -143,7 +143,7 @@ internal sealed class RunDriver : IRunDriver
     {
         var s = session.Npgsql();
         var row = await s.Connection.QuerySingleOrDefaultAsync<RunRow>(s.Command(
-            $"SELECT {RunColumns} FROM runs r WHERE r.tenant_id = @tenantId AND r.id = @runId", new { tenantId, runId }, cancellationToken));
+            "SELECT " + RunColumns + " FROM runs r WHERE r.tenant_id = @tenantId AND r.id = @runId", new { tenantId, runId }, cancellationToken));
         return row?.ToSnapshot();
     }
 

@@ -61,7 +61,7 @@ internal sealed class SupportTicketDriver : ISupportTicketDriver
     {
         var s = session.Npgsql();
         var row = await s.Connection.QuerySingleOrDefaultAsync<TicketRow>(s.Command(
-            $"SELECT {Columns} FROM support_tickets WHERE tenant_id = @tenantId AND id = @ticketId", new { tenantId, ticketId }, cancellationToken));
+            "SELECT " + Columns + " FROM support_tickets WHERE tenant_id = @tenantId AND id = @ticketId", new { tenantId, ticketId }, cancellationToken));
         return row?.ToSnapshot();
     }
 
@@ -69,7 +69,7 @@ internal sealed class SupportTicketDriver : ISupportTicketDriver
     {
         var s = session.Npgsql();
         var row = await s.Connection.QuerySingleOrDefaultAsync<TicketRow>(s.Command(
-            $"SELECT {Columns} FROM support_tickets WHERE tenant_id = @tenantId AND id = @ticketId FOR UPDATE", new { tenantId, ticketId }, cancellationToken));
+            "SELECT " + Columns + " FROM support_tickets WHERE tenant_id = @tenantId AND id = @ticketId FOR UPDATE", new { tenantId, ticketId }, cancellationToken));
         return row?.ToSnapshot();
     }
 
@@ -95,7 +95,7 @@ internal sealed class SupportTicketDriver : ISupportTicketDriver
     {
         var s = session.Npgsql();
         var rows = await s.Connection.QueryAsync<TicketRow>(s.Command(
-            $"SELECT {Columns} FROM admin_support_tickets(@TenantId, @Status, @Priority, @Category, @after, @limit)",
+            "SELECT " + Columns + " FROM admin_support_tickets(@TenantId, @Status, @Priority, @Category, @after, @limit)",
             new { filter.TenantId, filter.Status, filter.Priority, filter.Category, after, limit }, cancellationToken));
         return rows.Select(r => r.ToSnapshot()).ToList();
     }
@@ -123,7 +123,7 @@ internal sealed class SupportTicketDriver : ISupportTicketDriver
     {
         var s = session.Npgsql();
         var rows = await s.Connection.QueryAsync<ResponseRow>(s.Command(
-            $"SELECT {ResponseColumns} FROM support_ticket_responses WHERE tenant_id = @tenantId AND ticket_id = @ticketId ORDER BY id",
+            "SELECT " + ResponseColumns + " FROM support_ticket_responses WHERE tenant_id = @tenantId AND ticket_id = @ticketId ORDER BY id",
             new { tenantId, ticketId }, cancellationToken));
         return rows.Select(r => r.ToSnapshot()).ToList();
     }

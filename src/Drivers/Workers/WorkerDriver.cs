@@ -38,7 +38,7 @@ internal sealed class WorkerDriver : IWorkerDriver
     {
         var s = session.Npgsql();
         var rows = await s.Connection.QueryAsync<WorkerRow>(s.Command(
-            $"SELECT {WorkerColumns} FROM workers w ORDER BY w.id", null, cancellationToken));
+            "SELECT " + WorkerColumns + " FROM workers w ORDER BY w.id", null, cancellationToken));
         return rows.Select(r => r.ToSnapshot()).ToList();
     }
 
@@ -46,7 +46,7 @@ internal sealed class WorkerDriver : IWorkerDriver
     {
         var s = session.Npgsql();
         var row = await s.Connection.QuerySingleOrDefaultAsync<WorkerRow>(s.Command(
-            $"SELECT {WorkerColumns} FROM workers w WHERE w.id = @workerId", new { workerId }, cancellationToken));
+            "SELECT " + WorkerColumns + " FROM workers w WHERE w.id = @workerId", new { workerId }, cancellationToken));
         return row?.ToSnapshot();
     }
 
@@ -54,7 +54,7 @@ internal sealed class WorkerDriver : IWorkerDriver
     {
         var s = session.Npgsql();
         var row = await s.Connection.QuerySingleOrDefaultAsync<ConfigRow>(s.Command(
-            $"SELECT {ConfigColumns} FROM worker_configs c WHERE c.tenant_id = @tenantId AND c.worker_id = @workerId",
+            "SELECT " + ConfigColumns + " FROM worker_configs c WHERE c.tenant_id = @tenantId AND c.worker_id = @workerId",
             new { tenantId, workerId }, cancellationToken));
         return row?.ToSnapshot();
     }
