@@ -67,6 +67,7 @@ public static class PlatformApi
         app.MapPlansApi();
         app.MapTenantsApi();
         app.MapMembersApi();
+        app.MapCreditsApi();
         return app;
     }
 
