@@ -68,6 +68,7 @@ public static class PlatformApi
         app.MapTenantsApi();
         app.MapMembersApi();
         app.MapCreditsApi();
+        app.MapBillingApi();
         return app;
     }
 
