@@ -44,10 +44,10 @@ public sealed record SubscribeRequest(string? Plan, string? BillingCycle, string
 /// <summary>Is the wire form of a subscription.</summary>
 public sealed record SubscriptionResponse(
     Guid Id, string Plan, string BillingCycle, string Status, bool CancelAtPeriodEnd, string? PendingPlan,
-    DateTimeOffset CurrentPeriodStart, DateTimeOffset CurrentPeriodEnd, DateTimeOffset CreatedAt, DateTimeOffset? CanceledAt)
+    DateTimeOffset CurrentPeriodStart, DateTimeOffset CurrentPeriodEnd, string? StripeSubscriptionId, DateTimeOffset CreatedAt, DateTimeOffset? CanceledAt)
 {
     public static SubscriptionResponse From(SubscriptionSnapshot s) => new(
-        s.Id, s.Plan, s.BillingCycle, s.Status, s.CancelAtPeriodEnd, s.PendingPlan, s.CurrentPeriodStart, s.CurrentPeriodEnd, s.CreatedAt, s.CanceledAt);
+        s.Id, s.Plan, s.BillingCycle, s.Status, s.CancelAtPeriodEnd, s.PendingPlan, s.CurrentPeriodStart, s.CurrentPeriodEnd, s.StripeSubscriptionId, s.CreatedAt, s.CanceledAt);
 }
 
 /// <summary>Is the wire form of one priced line: quantity, unit price in cents (may be fractional) and amount in cents.</summary>

@@ -24,7 +24,16 @@ public static class PlatformApi
         services.Configure<PlatformOptions>(configuration.GetSection("Platform"));
         services.Configure<AuthOptions>(configuration.GetSection("Auth"));
         services.AddSingleton(TimeProvider.System);
-        services.AddEngines(connectionString, o => o.BcryptWorkFactor = configuration.GetValue("Auth:BcryptWorkFactor", 12));
+        services.AddEngines(connectionString, o =>
+        {
+            o.BcryptWorkFactor = configuration.GetValue("Auth:BcryptWorkFactor", 12);
+            o.StripeSecretKey = configuration["Stripe:SecretKey"];
+            o.StripeApiBase = configuration["Stripe:ApiBase"];
+            foreach (var price in configuration.GetSection("Stripe:Prices").GetChildren())
+            {
+                o.StripePriceIds[price.Key] = price.Value ?? "";
+            }
+        });
         if (configuration.GetValue("Platform:RunJobs", true))
         {
             services.AddPlatformJobs();

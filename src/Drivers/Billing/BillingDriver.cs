@@ -25,6 +25,15 @@ public interface IBillingDriver
     /// <summary>Sets the tenant's plan, status and quota columns (billing's own path until ChangeTenantPlan of the keys work is merged), and returns the new row.</summary>
     Task<TenantSnapshot?> SetTenantPlanForBillingAsync(IDbSession session, Guid tenantId, string plan, PlanQuotas quotas, TenantStatus status, DateTimeOffset now, CancellationToken cancellationToken);
 
+    /// <summary>Fetches the tenant's Stripe customer id, or null when none was created yet.</summary>
+    Task<string?> FetchStripeCustomerIdAsync(IDbSession session, Guid tenantId, CancellationToken cancellationToken);
+
+    /// <summary>Records the tenant's Stripe customer id.</summary>
+    Task InsertStripeCustomerAsync(IDbSession session, Guid tenantId, string customerId, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Counts the tenant's subscriptions ever created (canceled ones included), the ordinal the next one's idempotency key uses.</summary>
+    Task<long> CountSubscriptionsAsync(IDbSession session, Guid tenantId, CancellationToken cancellationToken);
+
     /// <summary>Sums the tenant's usage per meter over [from, to) through billing_usage_totals(): api_calls in calls, storage_gb in GB-months, gpu_hours in hours.</summary>
     Task<IReadOnlyDictionary<string, decimal>> FetchUsageTotalsAsync(IDbSession session, Guid tenantId, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken);
 }
@@ -103,6 +112,28 @@ internal sealed class BillingDriver : IBillingDriver
             },
             cancellationToken));
         return row?.ToSnapshot();
+    }
+
+    public async Task<string?> FetchStripeCustomerIdAsync(IDbSession session, Guid tenantId, CancellationToken cancellationToken)
+    {
+        var s = session.Npgsql();
+        return await s.Connection.QuerySingleOrDefaultAsync<string?>(s.Command(
+            "SELECT customer_id FROM stripe_customers WHERE tenant_id = @tenantId", new { tenantId }, cancellationToken));
+    }
+
+    public async Task InsertStripeCustomerAsync(IDbSession session, Guid tenantId, string customerId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var s = session.Npgsql();
+        await s.Connection.ExecuteAsync(s.Command(
+            "INSERT INTO stripe_customers (tenant_id, customer_id, created_at) VALUES (@tenantId, @customerId, @now)",
+            new { tenantId, customerId, now }, cancellationToken));
+    }
+
+    public async Task<long> CountSubscriptionsAsync(IDbSession session, Guid tenantId, CancellationToken cancellationToken)
+    {
+        var s = session.Npgsql();
+        return await s.Connection.ExecuteScalarAsync<long>(s.Command(
+            "SELECT count(*) FROM subscriptions WHERE tenant_id = @tenantId", new { tenantId }, cancellationToken));
     }
 
     public async Task<IReadOnlyDictionary<string, decimal>> FetchUsageTotalsAsync(IDbSession session, Guid tenantId, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)

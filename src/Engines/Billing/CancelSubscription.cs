@@ -1,5 +1,6 @@
 using MediatR;
 using Platform.Drivers.Billing;
+using Platform.Drivers.Stripe;
 using Platform.Drivers.Tenants;
 using Platform.Engines.Audit;
 using Platform.Engines.Pipeline;
@@ -16,7 +17,7 @@ namespace Platform.Engines.Billing;
 public sealed record CancelSubscription(Caller Caller, Guid TenantId, bool AtPeriodEnd)
     : IRequest<SubscriptionSnapshot>, ITenantCommand, ICallerCommand;
 
-internal sealed class CancelSubscriptionHandler(TenantGate gate, ITenantDriver tenants, IBillingDriver billing, AuditTrail audit, IClock clock)
+internal sealed class CancelSubscriptionHandler(TenantGate gate, ITenantDriver tenants, IBillingDriver billing, IStripeDriver stripe, AuditTrail audit, IClock clock)
     : IRequestHandler<CancelSubscription, SubscriptionSnapshot>
 {
     public async Task<SubscriptionSnapshot> Handle(CancelSubscription command, CancellationToken cancellationToken)
@@ -26,6 +27,10 @@ internal sealed class CancelSubscriptionHandler(TenantGate gate, ITenantDriver t
         await tenants.LockTenantAsync(scope.Session, command.TenantId, cancellationToken);
         var current = await billing.FetchLiveSubscriptionAsync(scope.Session, command.TenantId, cancellationToken)
             ?? throw new NotFoundException("subscription");
+        if (current.StripeSubscriptionId is not null || stripe.Online)
+        {
+            throw new ConflictException("Cancelling a Stripe subscription here is not built yet; cancel it in Stripe's dashboard.", "not_supported_online");
+        }
 
         SubscriptionSnapshot result;
         if (command.AtPeriodEnd)

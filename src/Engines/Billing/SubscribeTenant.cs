@@ -1,6 +1,7 @@
 using FluentValidation;
 using MediatR;
 using Platform.Drivers.Billing;
+using Platform.Drivers.Stripe;
 using Platform.Drivers.Tenants;
 using Platform.Engines.Audit;
 using Platform.Engines.Pipeline;
@@ -28,7 +29,7 @@ internal sealed class SubscribeTenantValidator : AbstractValidator<SubscribeTena
     }
 }
 
-internal sealed class SubscribeTenantHandler(TenantGate gate, ITenantDriver tenants, IBillingDriver billing, AuditTrail audit, IClock clock)
+internal sealed class SubscribeTenantHandler(TenantGate gate, ITenantDriver tenants, IBillingDriver billing, IStripeDriver stripe, AuditTrail audit, IClock clock)
     : IRequestHandler<SubscribeTenant, SubscriptionSnapshot>
 {
     public async Task<SubscriptionSnapshot> Handle(SubscribeTenant command, CancellationToken cancellationToken)
@@ -43,10 +44,17 @@ internal sealed class SubscribeTenantHandler(TenantGate gate, ITenantDriver tena
         SubscriptionSnapshot result;
         if (current is null)
         {
+            var id = Guid.CreateVersion7();
+            var stripeSubscription = stripe.Online ? await CreateInStripeAsync(scope, plan.Id, command, id, now, cancellationToken) : null;
             result = await billing.InsertSubscriptionAsync(scope.Session, new SubscriptionSnapshot(
-                command.TenantId, Guid.CreateVersion7(), plan.Id, command.BillingCycle!, "active", false, null, now,
-                command.BillingCycle == "annual" ? now.AddYears(1) : now.AddMonths(1), command.PaymentMethodId, null, now, now, null), cancellationToken);
+                command.TenantId, id, plan.Id, command.BillingCycle!, stripeSubscription?.Status is "past_due" or "unpaid" or "incomplete" ? "past_due" : "active",
+                false, null, now, command.BillingCycle == "annual" ? now.AddYears(1) : now.AddMonths(1), command.PaymentMethodId,
+                stripeSubscription?.Id, now, now, null), cancellationToken);
             await billing.SetTenantPlanForBillingAsync(scope.Session, command.TenantId, plan.Id, plan.TenantQuotas, TenantStatus.Active, now, cancellationToken);
+        }
+        else if (stripe.Online)
+        {
+            throw new ConflictException("Changing a Stripe subscription's plan is not built yet; cancel it in Stripe's dashboard.", "not_supported_online");
         }
         else if (current.Plan == plan.Id)
         {
@@ -77,6 +85,22 @@ internal sealed class SubscribeTenantHandler(TenantGate gate, ITenantDriver tena
             new { result.Plan, result.PendingPlan, result.BillingCycle, result.Status }, cancellationToken);
         await scope.CommitAsync(cancellationToken);
         return result;
+    }
+
+    /// <summary>Creates the customer on first need and the subscription in Stripe; the idempotency keys come from our own records
+    /// (the tenant id, and the ordinal of this tenant's subscription), so a retry after a crash never creates a second one.</summary>
+    private async Task<StripeSubscriptionResult> CreateInStripeAsync(TenantScope scope, string plan, SubscribeTenant command, Guid id, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var tenantId = scope.Tenant.Id;
+        var customerId = await billing.FetchStripeCustomerIdAsync(scope.Session, tenantId, cancellationToken);
+        if (customerId is null)
+        {
+            customerId = await stripe.CreateCustomerAsync(tenantId, scope.Tenant.Name, scope.Tenant.BillingEmail, $"tenant-{tenantId}-customer", cancellationToken);
+            await billing.InsertStripeCustomerAsync(scope.Session, tenantId, customerId, now, cancellationToken);
+        }
+        var ordinal = await billing.CountSubscriptionsAsync(scope.Session, tenantId, cancellationToken) + 1;
+        return await stripe.CreateSubscriptionAsync(customerId, plan, command.BillingCycle!, command.PaymentMethodId, id,
+            $"tenant-{tenantId}-subscription-{ordinal}", cancellationToken);
     }
 
     private static TenantStatus StatusAfterChange(TenantStatus status) => status == TenantStatus.PastDue ? status : TenantStatus.Active;

@@ -1,0 +1,85 @@
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.AspNetCore.Mvc.Testing;
+
+namespace Platform.Tests.Billing;
+
+/// <summary>Proves online subscriptions against a local fake of Stripe: the customer is created once per tenant, and every call carries an idempotency key derived from our records.</summary>
+public sealed class StripeSubscriptionTests : DatabaseTest
+{
+    private FakeStripe stripe = null!;
+    private WebApplicationFactory<Program> online = null!;
+
+    [SetUp]
+    public void StartOnlineApi()
+    {
+        stripe = new FakeStripe();
+        online = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
+        {
+            b.UseSetting("Stripe:SecretKey", "sk_test_fake");
+            b.UseSetting("Stripe:ApiBase", stripe.BaseUrl);
+            b.UseSetting("Stripe:Prices:professional_monthly", "price_pro_m");
+        });
+    }
+
+    [TearDown]
+    public void StopOnlineApi()
+    {
+        online.Dispose();
+        stripe.Dispose();
+    }
+
+    [Test]
+    public async Task Subscribing_creates_the_customer_and_the_subscription_in_Stripe_with_idempotency_keys_from_our_records()
+    {
+        var owner = await TestApi.SignUpAsync();
+        var tenant = await TestApi.CreateTenantAsync(owner, plan: "free");
+        var client = Client(owner.Token);
+
+        using var response = await client.PostAsJsonAsync($"/v1/tenants/{tenant}/subscription", new { plan = "professional", billing_cycle = "monthly", payment_method_id = "pm_card_visa" });
+        await TestApi.ExpectAsync(response, HttpStatusCode.OK);
+        var subscription = await TestApi.ReadAsync(response);
+        var requests = stripe.Requests.ToList();
+        var row = await TestApi.ReadAsync(await client.GetAsync($"/v1/tenants/{tenant}"));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(requests.Select(r => (r.Method, r.Path)), Is.EqualTo(new[] { ("POST", "/v1/customers"), ("POST", "/v1/subscriptions") }));
+            Assert.That(requests[0].IdempotencyKey, Is.EqualTo($"tenant-{tenant}-customer"));
+            Assert.That(requests[0].Form["metadata[tenant_id]"], Is.EqualTo(tenant.ToString()));
+            Assert.That(requests[0].Authorization, Is.EqualTo("Bearer sk_test_fake"));
+            Assert.That(requests[1].IdempotencyKey, Is.EqualTo($"tenant-{tenant}-subscription-1"));
+            Assert.That(requests[1].Form["customer"], Does.StartWith("cus_fake"));
+            Assert.That(requests[1].Form["items[0][price]"], Is.EqualTo("price_pro_m"));
+            Assert.That(requests[1].Form["default_payment_method"], Is.EqualTo("pm_card_visa"));
+            Assert.That(requests[1].Form["metadata[subscription_id]"], Is.EqualTo((string?)subscription["id"]));
+            Assert.That((string?)subscription["stripe_subscription_id"], Does.StartWith("sub_fake"));
+            Assert.That((string?)row["plan"], Is.EqualTo("professional"));
+        });
+    }
+
+    [Test]
+    public async Task A_second_subscription_reuses_the_customer_and_uses_the_next_key()
+    {
+        var owner = await TestApi.SignUpAsync();
+        var tenant = await TestApi.CreateTenantAsync(owner, plan: "free");
+        var client = Client(owner.Token);
+        await TestApi.ExpectAsync(await client.PostAsJsonAsync($"/v1/tenants/{tenant}/subscription", new { plan = "professional", billing_cycle = "monthly" }), HttpStatusCode.OK);
+
+        using var change = await client.PostAsJsonAsync($"/v1/tenants/{tenant}/subscription", new { plan = "starter", billing_cycle = "monthly" });
+        await TestApi.ExpectProblemAsync(change, HttpStatusCode.Conflict, "not_supported_online");
+        using var cancel = await client.DeleteAsync($"/v1/tenants/{tenant}/subscription");
+        await TestApi.ExpectProblemAsync(cancel, HttpStatusCode.Conflict, "not_supported_online");
+
+        Assert.That(stripe.Requests.Count(r => r.Path == "/v1/customers"), Is.EqualTo(1));
+        var row = await TestApi.ReadAsync(await client.GetAsync($"/v1/tenants/{tenant}"));
+        Assert.That((string?)row["plan"], Is.EqualTo("professional"));
+    }
+
+    private HttpClient Client(string token)
+    {
+        var client = online.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        return client;
+    }
+}
