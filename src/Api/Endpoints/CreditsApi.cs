@@ -37,7 +37,7 @@ public static class CreditsApi
     {
         var tenantId = TenantRouteFilter.TenantId(http);
         var purchase = await mediator.Send(new PurchaseCredits(http.ToCaller(), tenantId, body.Pack), ct);
-        return TypedResults.Created($"/v1/tenants/{tenantId}/credits/transactions", CreditPurchaseResponse.From(purchase));
+        return TypedResults.Created($"/v1/tenants/{tenantId}/credits/transactions", CreditPurchaseResponse.From(purchase.Purchase, purchase.ClientSecret));
     }
 }
 
@@ -64,9 +64,11 @@ public sealed record CreditTransactionResponse(Guid Id, string Type, long Amount
         new(t.Id, t.Type.ToWire(), t.Amount, t.BalanceAfter, t.Reference, t.StripePaymentId, t.CreatedAt);
 }
 
-/// <summary>Is the wire form of a credit pack purchase.</summary>
-public sealed record CreditPurchaseResponse(Guid Id, string Pack, long Credits, long AmountCents, string Currency, string Status, DateTimeOffset CreatedAt, DateTimeOffset? CompletedAt)
+/// <summary>Is the wire form of a credit pack purchase; online it carries the PaymentIntent id and its client secret (shown once).</summary>
+public sealed record CreditPurchaseResponse(
+    Guid Id, string Pack, long Credits, long AmountCents, string Currency, string Status, string? StripePaymentIntentId, string? ClientSecret,
+    DateTimeOffset CreatedAt, DateTimeOffset? CompletedAt)
 {
-    public static CreditPurchaseResponse From(CreditPurchaseSnapshot p) =>
-        new(p.Id, p.Pack, p.Credits, p.AmountCents, p.Currency, p.Status, p.CreatedAt, p.CompletedAt);
+    public static CreditPurchaseResponse From(CreditPurchaseSnapshot p, string? clientSecret) =>
+        new(p.Id, p.Pack, p.Credits, p.AmountCents, p.Currency, p.Status, p.StripePaymentIntentId, clientSecret, p.CreatedAt, p.CompletedAt);
 }

@@ -15,6 +15,9 @@ public sealed record StripeSettings(string? SecretKey, string? ApiBase, IReadOnl
 /// <summary>Holds what billing keeps of a Stripe subscription it created.</summary>
 public sealed record StripeSubscriptionResult(string Id, string Status);
 
+/// <summary>Holds what billing keeps of a PaymentIntent: its id and the client secret the front end confirms it with (never stored).</summary>
+public sealed record StripePaymentIntentResult(string Id, string ClientSecret);
+
 /// <summary>Calls Stripe through Stripe.net; every call carries the idempotency key the engine derives from its own records.</summary>
 public interface IStripeDriver
 {
@@ -26,6 +29,9 @@ public interface IStripeDriver
 
     /// <summary>Creates a subscription of a customer to a plan's price and returns its id and status.</summary>
     Task<StripeSubscriptionResult> CreateSubscriptionAsync(string customerId, string plan, string cycle, string? paymentMethodId, Guid ourSubscriptionId, string idempotencyKey, CancellationToken cancellationToken);
+
+    /// <summary>Creates a PaymentIntent for an amount in minor units of a currency, tagged with our tenant and purchase ids.</summary>
+    Task<StripePaymentIntentResult> CreatePaymentIntentAsync(string customerId, long amountCents, string currency, Guid tenantId, Guid purchaseId, string idempotencyKey, CancellationToken cancellationToken);
 }
 
 internal sealed class StripeDriver(StripeSettings settings) : IStripeDriver
@@ -58,6 +64,21 @@ internal sealed class StripeDriver(StripeSettings settings) : IStripeDriver
             },
             new RequestOptions { IdempotencyKey = idempotencyKey }, cancellationToken);
         return new StripeSubscriptionResult(subscription.Id, subscription.Status);
+    }
+
+    public async Task<StripePaymentIntentResult> CreatePaymentIntentAsync(string customerId, long amountCents, string currency, Guid tenantId, Guid purchaseId, string idempotencyKey, CancellationToken cancellationToken)
+    {
+        var intent = await Client.V1.PaymentIntents.CreateAsync(
+            new PaymentIntentCreateOptions
+            {
+                Amount = amountCents,
+                Currency = currency,
+                Customer = customerId,
+                AutomaticPaymentMethods = new PaymentIntentAutomaticPaymentMethodsOptions { Enabled = true },
+                Metadata = new() { ["tenant_id"] = tenantId.ToString(), ["credit_purchase_id"] = purchaseId.ToString() },
+            },
+            new RequestOptions { IdempotencyKey = idempotencyKey }, cancellationToken);
+        return new StripePaymentIntentResult(intent.Id, intent.ClientSecret);
     }
 
     private StripeClient Client => settings.Online ? client.Value : throw new InvalidOperationException("Stripe is not configured (Stripe:SecretKey); billing is offline.");

@@ -92,12 +92,7 @@ internal sealed class SubscribeTenantHandler(TenantGate gate, ITenantDriver tena
     private async Task<StripeSubscriptionResult> CreateInStripeAsync(TenantScope scope, string plan, SubscribeTenant command, Guid id, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var tenantId = scope.Tenant.Id;
-        var customerId = await billing.FetchStripeCustomerIdAsync(scope.Session, tenantId, cancellationToken);
-        if (customerId is null)
-        {
-            customerId = await stripe.CreateCustomerAsync(tenantId, scope.Tenant.Name, scope.Tenant.BillingEmail, $"tenant-{tenantId}-customer", cancellationToken);
-            await billing.InsertStripeCustomerAsync(scope.Session, tenantId, customerId, now, cancellationToken);
-        }
+        var customerId = await StripeCustomers.EnsureAsync(billing, stripe, scope, now, cancellationToken);
         var ordinal = await billing.CountSubscriptionsAsync(scope.Session, tenantId, cancellationToken) + 1;
         return await stripe.CreateSubscriptionAsync(customerId, plan, command.BillingCycle!, command.PaymentMethodId, id,
             $"tenant-{tenantId}-subscription-{ordinal}", cancellationToken);

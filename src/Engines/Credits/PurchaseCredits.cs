@@ -1,7 +1,10 @@
 using FluentValidation;
 using MediatR;
+using Platform.Drivers.Billing;
 using Platform.Drivers.Credits;
+using Platform.Drivers.Stripe;
 using Platform.Engines.Audit;
+using Platform.Engines.Billing;
 using Platform.Engines.Pipeline;
 using Platform.Engines.Sessions;
 using Platform.Models;
@@ -10,9 +13,12 @@ using Platform.Models.Tenants;
 
 namespace Platform.Engines.Credits;
 
-/// <summary>Buys a credit pack (owner); in offline mode (no Stripe key) the pack is credited at once, see docs/decisions/0300.</summary>
+/// <summary>Buys a credit pack (owner): offline (no Stripe key) the pack is credited at once (docs/decisions/0300); online a PaymentIntent is created and the purchase stays pending until Stripe reports the payment.</summary>
 public sealed record PurchaseCredits(Caller Caller, Guid TenantId, string? Pack)
-    : IRequest<CreditPurchaseSnapshot>, ITenantCommand, ICallerCommand;
+    : IRequest<CreditPurchaseResult>, ITenantCommand, ICallerCommand;
+
+/// <summary>Holds a purchase and, online, the PaymentIntent's client secret the front end confirms the payment with (shown once, never stored).</summary>
+public sealed record CreditPurchaseResult(CreditPurchaseSnapshot Purchase, string? ClientSecret);
 
 internal sealed class PurchaseCreditsValidator : AbstractValidator<PurchaseCredits>
 {
@@ -21,16 +27,28 @@ internal sealed class PurchaseCreditsValidator : AbstractValidator<PurchaseCredi
             .WithMessage($"The pack must be one of: {string.Join(", ", CreditPackCatalog.All.Select(p => p.Id))}.");
 }
 
-internal sealed class PurchaseCreditsHandler(TenantGate gate, ICreditDriver credits, AuditTrail audit, IClock clock)
-    : IRequestHandler<PurchaseCredits, CreditPurchaseSnapshot>
+internal sealed class PurchaseCreditsHandler(TenantGate gate, ICreditDriver credits, IBillingDriver billing, IStripeDriver stripe, AuditTrail audit, IClock clock)
+    : IRequestHandler<PurchaseCredits, CreditPurchaseResult>
 {
-    public async Task<CreditPurchaseSnapshot> Handle(PurchaseCredits command, CancellationToken cancellationToken)
+    public async Task<CreditPurchaseResult> Handle(PurchaseCredits command, CancellationToken cancellationToken)
     {
         var pack = CreditPackCatalog.Find(command.Pack)!;
         var now = clock.UtcNow;
         await using var scope = await gate.EnterAsync(command.TenantId, command.Caller, TenantRole.Owner, Access.Write, cancellationToken);
         await CreditLedger.OpenAccountAsync(credits, audit, scope, now, cancellationToken);
         var id = Guid.CreateVersion7();
+        if (stripe.Online)
+        {
+            var customerId = await StripeCustomers.EnsureAsync(billing, stripe, scope, now, cancellationToken);
+            var intent = await stripe.CreatePaymentIntentAsync(customerId, pack.PriceCents, pack.Currency, command.TenantId, id, $"credit-purchase-{id}", cancellationToken);
+            var pending = await credits.InsertPurchaseAsync(scope.Session, new CreditPurchaseSnapshot(
+                command.TenantId, id, pack.Id, pack.Credits, pack.PriceCents, pack.Currency, "pending", intent.Id, now, null), cancellationToken);
+            await audit.RecordAsync(scope.Session, command.TenantId, command.Caller, "credits.purchase_started", "credit_purchase", id,
+                null, new { pack = pack.Id, pack.Credits, amount_cents = pack.PriceCents, pack.Currency, pending.Status, payment_intent = intent.Id }, cancellationToken);
+            await scope.CommitAsync(cancellationToken);
+            return new CreditPurchaseResult(pending, intent.ClientSecret);
+        }
+
         await credits.InsertPurchaseAsync(scope.Session, new CreditPurchaseSnapshot(
             command.TenantId, id, pack.Id, pack.Credits, pack.PriceCents, pack.Currency, "pending", null, now, null), cancellationToken);
 
@@ -43,6 +61,6 @@ internal sealed class PurchaseCreditsHandler(TenantGate gate, ICreditDriver cred
         await audit.RecordAsync(scope.Session, command.TenantId, command.Caller, "credits.purchased", "credit_purchase", id,
             null, new { pack = pack.Id, pack.Credits, amount_cents = pack.PriceCents, pack.Currency, purchase.Status }, cancellationToken);
         await scope.CommitAsync(cancellationToken);
-        return purchase;
+        return new CreditPurchaseResult(purchase, null);
     }
 }

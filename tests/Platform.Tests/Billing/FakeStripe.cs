@@ -72,6 +72,10 @@ public sealed class FakeStripe : IDisposable
                  {"id":"si_fake{{{n}}}","object":"subscription_item","current_period_start":{{{now}}},"current_period_end":{{{now + 2_592_000}}},
                   "price":{"id":"{{{form.GetValueOrDefault("items[0][price]")}}}","object":"price"}}]}}
                 """,
+            "/v1/payment_intents" => $$"""
+                {"id":"pi_fake{{n}}","object":"payment_intent","amount":{{form.GetValueOrDefault("amount")}},"currency":"{{form.GetValueOrDefault("currency")}}",
+                 "status":"requires_payment_method","client_secret":"pi_fake{{n}}_secret_x","livemode":false,"created":{{now}}}
+                """,
             _ => """{"error":{"type":"invalid_request_error","message":"Unrecognized request URL."}}""",
         };
     }

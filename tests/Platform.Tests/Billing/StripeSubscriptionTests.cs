@@ -76,6 +76,32 @@ public sealed class StripeSubscriptionTests : DatabaseTest
         Assert.That((string?)row["plan"], Is.EqualTo("professional"));
     }
 
+    [Test]
+    public async Task An_online_pack_purchase_creates_a_payment_intent_and_credits_nothing_until_payment()
+    {
+        var owner = await TestApi.SignUpAsync();
+        var tenant = await TestApi.CreateTenantAsync(owner, plan: "free");
+        var client = Client(owner.Token);
+
+        using var response = await client.PostAsJsonAsync($"/v1/tenants/{tenant}/credits/purchase", new { pack = "credits_500" });
+        await TestApi.ExpectAsync(response, HttpStatusCode.Created);
+        var purchase = await TestApi.ReadAsync(response);
+        var intent = stripe.Requests.Single(r => r.Path == "/v1/payment_intents");
+        var account = await TestApi.ReadAsync(await client.GetAsync($"/v1/tenants/{tenant}/credits"));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That((string?)purchase["status"], Is.EqualTo("pending"));
+            Assert.That((string?)purchase["client_secret"], Does.StartWith("pi_fake"));
+            Assert.That((string?)purchase["stripe_payment_intent_id"], Does.StartWith("pi_fake"));
+            Assert.That(intent.IdempotencyKey, Is.EqualTo($"credit-purchase-{(string?)purchase["id"]}"));
+            Assert.That(intent.Form["amount"], Is.EqualTo("700"));
+            Assert.That(intent.Form["currency"], Is.EqualTo("eur"));
+            Assert.That(intent.Form["metadata[credit_purchase_id]"], Is.EqualTo((string?)purchase["id"]));
+            Assert.That((long?)account["balance"], Is.EqualTo(10));
+        });
+    }
+
     private HttpClient Client(string token)
     {
         var client = online.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
