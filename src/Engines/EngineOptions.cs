@@ -14,4 +14,7 @@ public sealed class EngineOptions
 
     /// <summary>Gets the Stripe price id per "{plan}_{cycle}" (for example "professional_monthly").</summary>
     public Dictionary<string, string> StripePriceIds { get; } = [];
+
+    /// <summary>Gets or sets the signing secret of Stripe webhooks (whsec_...); without it every webhook is refused.</summary>
+    public string? StripeWebhookSecret { get; set; }
 }

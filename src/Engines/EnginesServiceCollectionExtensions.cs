@@ -35,7 +35,7 @@ public static class EnginesServiceCollectionExtensions
         services.AddSingleton<IPasswordHasher, BcryptPasswordHasher>();
         services.AddSingleton<TenantGate>();
         services.AddSingleton<Audit.AuditTrail>();
-        services.AddSingleton(new Drivers.Stripe.StripeSettings(options.StripeSecretKey, options.StripeApiBase, options.StripePriceIds));
+        services.AddSingleton(new Drivers.Stripe.StripeSettings(options.StripeSecretKey, options.StripeApiBase, options.StripePriceIds, options.StripeWebhookSecret));
 
         // MediatR 5.1.0 has no AddMediatR: the mediator resolves handlers through ServiceFactory.
         services.AddScoped<ServiceFactory>(provider => provider.GetService!);

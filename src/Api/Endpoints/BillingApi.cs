@@ -16,7 +16,16 @@ public static class BillingApi
         subscription.MapPost("/", SubscribeAsync);
         subscription.MapDelete("/", CancelAsync);
         routes.MapTenantGroup("/billing").WithTags("Billing").MapGet("/", GetSummaryAsync);
+        routes.MapPost("/v1/billing/stripe/webhook", ReceiveWebhookAsync).WithTags("Billing").AllowAnonymous();
         return routes;
+    }
+
+    private static async Task<Ok<WebhookReceipt>> ReceiveWebhookAsync(HttpContext http, IMediator mediator, CancellationToken ct)
+    {
+        using var reader = new StreamReader(http.Request.Body);
+        var payload = await reader.ReadToEndAsync(ct);
+        var outcome = await mediator.Send(new ReceiveStripeWebhook(payload, http.Request.Headers["Stripe-Signature"].FirstOrDefault()), ct);
+        return TypedResults.Ok(new WebhookReceipt(true, outcome));
     }
 
     private static async Task<Ok<SubscriptionResponse>> SubscribeAsync(SubscribeRequest body, HttpContext http, IMediator mediator, CancellationToken ct)
@@ -37,6 +46,9 @@ public static class BillingApi
         return TypedResults.Ok(BillingSummaryResponse.From(summary));
     }
 }
+
+/// <summary>Is the answer to Stripe's webhook delivery: processed, duplicate (a replay) or ignored.</summary>
+public sealed record WebhookReceipt(bool Received, string Outcome);
 
 /// <summary>Is the body of a subscription or plan change.</summary>
 public sealed record SubscribeRequest(string? Plan, string? BillingCycle, string? PaymentMethodId);

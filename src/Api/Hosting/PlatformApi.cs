@@ -29,6 +29,7 @@ public static class PlatformApi
             o.BcryptWorkFactor = configuration.GetValue("Auth:BcryptWorkFactor", 12);
             o.StripeSecretKey = configuration["Stripe:SecretKey"];
             o.StripeApiBase = configuration["Stripe:ApiBase"];
+            o.StripeWebhookSecret = configuration["Stripe:WebhookSecret"];
             foreach (var price in configuration.GetSection("Stripe:Prices").GetChildren())
             {
                 o.StripePriceIds[price.Key] = price.Value ?? "";

@@ -34,6 +34,9 @@ public interface IBillingDriver
     /// <summary>Counts the tenant's subscriptions ever created (canceled ones included), the ordinal the next one's idempotency key uses.</summary>
     Task<long> CountSubscriptionsAsync(IDbSession session, Guid tenantId, CancellationToken cancellationToken);
 
+    /// <summary>Records a Stripe event as applied for the tenant; false when it was already recorded (a replay).</summary>
+    Task<bool> TryRecordStripeEventAsync(IDbSession session, Guid tenantId, string eventId, string type, DateTimeOffset created, DateTimeOffset now, CancellationToken cancellationToken);
+
     /// <summary>Sums the tenant's usage per meter over [from, to) through billing_usage_totals(): api_calls in calls, storage_gb in GB-months, gpu_hours in hours.</summary>
     Task<IReadOnlyDictionary<string, decimal>> FetchUsageTotalsAsync(IDbSession session, Guid tenantId, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken);
 }
@@ -134,6 +137,19 @@ internal sealed class BillingDriver : IBillingDriver
         var s = session.Npgsql();
         return await s.Connection.ExecuteScalarAsync<long>(s.Command(
             "SELECT count(*) FROM subscriptions WHERE tenant_id = @tenantId", new { tenantId }, cancellationToken));
+    }
+
+    public async Task<bool> TryRecordStripeEventAsync(IDbSession session, Guid tenantId, string eventId, string type, DateTimeOffset created, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var s = session.Npgsql();
+        var recorded = await s.Connection.QuerySingleOrDefaultAsync<string?>(s.Command(
+            """
+            INSERT INTO stripe_events (tenant_id, event_id, type, created, processed_at) VALUES (@tenantId, @eventId, @type, @created, @now)
+            ON CONFLICT (tenant_id, event_id) DO NOTHING
+            RETURNING event_id
+            """,
+            new { tenantId, eventId, type, created, now }, cancellationToken));
+        return recorded is not null;
     }
 
     public async Task<IReadOnlyDictionary<string, decimal>> FetchUsageTotalsAsync(IDbSession session, Guid tenantId, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)

@@ -3,7 +3,7 @@ using Stripe;
 namespace Platform.Drivers.Stripe;
 
 /// <summary>Holds the Stripe settings: the secret key (null means offline billing), an optional API base (tests point it at a local fake) and the price ids per plan and cycle.</summary>
-public sealed record StripeSettings(string? SecretKey, string? ApiBase, IReadOnlyDictionary<string, string> PriceIds)
+public sealed record StripeSettings(string? SecretKey, string? ApiBase, IReadOnlyDictionary<string, string> PriceIds, string? WebhookSecret = null)
 {
     public bool Online => !string.IsNullOrEmpty(SecretKey);
 
@@ -18,6 +18,9 @@ public sealed record StripeSubscriptionResult(string Id, string Status);
 /// <summary>Holds what billing keeps of a PaymentIntent: its id and the client secret the front end confirms it with (never stored).</summary>
 public sealed record StripePaymentIntentResult(string Id, string ClientSecret);
 
+/// <summary>Holds a verified webhook event: its id, type, Stripe's creation time, and the id and metadata of the object it carries.</summary>
+public sealed record StripeWebhookEvent(string Id, string Type, DateTimeOffset Created, string? ObjectId, IReadOnlyDictionary<string, string> Metadata);
+
 /// <summary>Calls Stripe through Stripe.net; every call carries the idempotency key the engine derives from its own records.</summary>
 public interface IStripeDriver
 {
@@ -29,6 +32,9 @@ public interface IStripeDriver
 
     /// <summary>Creates a subscription of a customer to a plan's price and returns its id and status.</summary>
     Task<StripeSubscriptionResult> CreateSubscriptionAsync(string customerId, string plan, string cycle, string? paymentMethodId, Guid ourSubscriptionId, string idempotencyKey, CancellationToken cancellationToken);
+
+    /// <summary>Verifies a webhook's Stripe-Signature (HMAC and a 300 s timestamp tolerance) with Stripe.net's EventUtility and returns the event, or throws InvalidSignatureException.</summary>
+    StripeWebhookEvent VerifyWebhook(string payload, string? signatureHeader, DateTimeOffset now);
 
     /// <summary>Creates a PaymentIntent for an amount in minor units of a currency, tagged with our tenant and purchase ids.</summary>
     Task<StripePaymentIntentResult> CreatePaymentIntentAsync(string customerId, long amountCents, string currency, Guid tenantId, Guid purchaseId, string idempotencyKey, CancellationToken cancellationToken);
@@ -79,6 +85,31 @@ internal sealed class StripeDriver(StripeSettings settings) : IStripeDriver
             },
             new RequestOptions { IdempotencyKey = idempotencyKey }, cancellationToken);
         return new StripePaymentIntentResult(intent.Id, intent.ClientSecret);
+    }
+
+    public StripeWebhookEvent VerifyWebhook(string payload, string? signatureHeader, DateTimeOffset now)
+    {
+        if (string.IsNullOrEmpty(settings.WebhookSecret))
+        {
+            throw new Models.Errors.InvalidSignatureException("No webhook secret is configured (Stripe:WebhookSecret).");
+        }
+        if (string.IsNullOrEmpty(signatureHeader))
+        {
+            throw new Models.Errors.InvalidSignatureException("The Stripe-Signature header is missing.");
+        }
+        Event stripeEvent;
+        try
+        {
+            stripeEvent = EventUtility.ConstructEvent(payload, signatureHeader, settings.WebhookSecret, 300, now.ToUnixTimeSeconds(), throwOnApiVersionMismatch: false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw new Models.Errors.InvalidSignatureException("The webhook signature or payload is not valid.");
+        }
+        var data = stripeEvent.Data?.Object;
+        return new StripeWebhookEvent(
+            stripeEvent.Id, stripeEvent.Type, new DateTimeOffset(DateTime.SpecifyKind(stripeEvent.Created, DateTimeKind.Utc)),
+            (data as IHasId)?.Id, (data as IHasMetadata)?.Metadata ?? new Dictionary<string, string>());
     }
 
     private StripeClient Client => settings.Online ? client.Value : throw new InvalidOperationException("Stripe is not configured (Stripe:SecretKey); billing is offline.");

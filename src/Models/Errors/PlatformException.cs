@@ -43,3 +43,6 @@ public sealed class QuotaExceededException(string quota, long limit, long curren
     public long Current { get; } = current;
     public DateTimeOffset? ResetsAt { get; } = resetsAt;
 }
+
+/// <summary>Signals a webhook whose signature is missing, wrong or outside the timestamp tolerance; the API answers 400 and changes nothing.</summary>
+public sealed class InvalidSignatureException(string message) : PlatformException("invalid_signature", message);
