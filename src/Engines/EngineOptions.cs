@@ -16,6 +16,13 @@ public sealed class EngineOptions
         RetentionJobIntervalMinutes = configuration.GetValue("Retention:JobIntervalMinutes", RetentionJobIntervalMinutes);
         DataProtectionKeysFolder = configuration["DataProtection:KeysFolder"];
         RunTimeout = TimeSpan.FromSeconds(configuration.GetValue("Platform:RunTimeoutSeconds", (int)RunTimeout.TotalSeconds));
+        StripeSecretKey = configuration["Stripe:SecretKey"];
+        StripeApiBase = configuration["Stripe:ApiBase"];
+        StripeWebhookSecret = configuration["Stripe:WebhookSecret"];
+        foreach (var price in configuration.GetSection("Stripe:Prices").GetChildren())
+        {
+            StripePriceIds[price.Key] = price.Value ?? "";
+        }
     }
 
     /// <summary>Gets or sets bcrypt's work factor for new password hashes; never below 12.</summary>
@@ -39,4 +46,15 @@ public sealed class EngineOptions
 
     /// <summary>Gets or sets how often the timeout job looks for runs past their timeout.</summary>
     public TimeSpan RunTimeoutSweepInterval { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>Gets or sets the Stripe secret key; null or empty means billing runs offline.</summary>
+    public string? StripeSecretKey { get; set; }
+
+    /// <summary>Gets or sets the Stripe API base address (tests point it at a local fake); null means Stripe's own.</summary>
+    public string? StripeApiBase { get; set; }
+
+    /// <summary>Gets the Stripe price id per "{plan}_{cycle}" (for example "professional_monthly").</summary>
+    public Dictionary<string, string> StripePriceIds { get; } = [];
+
+    /// <summary>Gets or sets the signing secret of Stripe webhooks (whsec_...); without it every webhook is refused.</summary>
+    public string? StripeWebhookSecret { get; set; }
 }

@@ -20,6 +20,7 @@ internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, I
             TenantSuspendedException e => Problems.Create(403, e.Code, "Tenant suspended", e.Message),
             ForbiddenException e => Problems.Create(403, e.Code, "Forbidden", e.Message),
             UnauthorizedException e => Problems.Create(401, e.Code, "Unauthorized", e.Message),
+            InvalidSignatureException e => Problems.Create(400, e.Code, "Bad request", e.Message),
             QuotaExceededException e => Quota(httpContext, e),
             BadHttpRequestException e => BadRequest(e),
             _ => null,

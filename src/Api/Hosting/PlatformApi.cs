@@ -82,6 +82,8 @@ public static class PlatformApi
         app.MapUsageApi();
         app.MapApiKeysApi();
         app.MapFeaturesApi();
+        app.MapCreditsApi();
+        app.MapBillingApi();
         return app;
     }
 

@@ -46,3 +46,5 @@ public sealed class QuotaExceededException(string quota, long limit, long curren
 
 /// <summary>Signals that a resource existed but can no longer be used (an expired, revoked or used invitation).</summary>
 public sealed class GoneException(string message, string code = "gone") : PlatformException(code, message);
+/// <summary>Signals a webhook whose signature is missing, wrong or outside the timestamp tolerance; the API answers 400 and changes nothing.</summary>
+public sealed class InvalidSignatureException(string message) : PlatformException("invalid_signature", message);

@@ -1,0 +1,185 @@
+using Dapper;
+using Platform.Drivers.Sessions;
+using Platform.Drivers.Tenants;
+using Platform.Drivers.Users;
+using Platform.Models.Billing;
+using Platform.Models.Tenants;
+
+namespace Platform.Drivers.Billing;
+
+/// <summary>Reads and writes subscriptions, the tenant's plan columns as billing sets them, and usage totals through billing_usage_totals().</summary>
+public interface IBillingDriver
+{
+    /// <summary>Fetches the tenant's live (not canceled) subscription, or null.</summary>
+    Task<SubscriptionSnapshot?> FetchLiveSubscriptionAsync(IDbSession session, Guid tenantId, CancellationToken cancellationToken);
+
+    /// <summary>Inserts a subscription.</summary>
+    Task<SubscriptionSnapshot> InsertSubscriptionAsync(IDbSession session, SubscriptionSnapshot subscription, CancellationToken cancellationToken);
+
+    /// <summary>Sets the plan, the plan waiting for the period end and the cancel-at-period-end flag of a subscription, and returns it.</summary>
+    Task<SubscriptionSnapshot?> UpdateSubscriptionAsync(IDbSession session, Guid tenantId, Guid id, string plan, string? pendingPlan, bool cancelAtPeriodEnd, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Cancels a subscription now and returns it, or null when it is not live.</summary>
+    Task<SubscriptionSnapshot?> CancelSubscriptionAsync(IDbSession session, Guid tenantId, Guid id, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Sets the tenant's plan, status and quota columns (billing's own path until ChangeTenantPlan of the keys work is merged), and returns the new row.</summary>
+    Task<TenantSnapshot?> SetTenantPlanForBillingAsync(IDbSession session, Guid tenantId, string plan, PlanQuotas quotas, TenantStatus status, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Fetches the tenant's Stripe customer id, or null when none was created yet.</summary>
+    Task<string?> FetchStripeCustomerIdAsync(IDbSession session, Guid tenantId, CancellationToken cancellationToken);
+
+    /// <summary>Records the tenant's Stripe customer id.</summary>
+    Task InsertStripeCustomerAsync(IDbSession session, Guid tenantId, string customerId, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Counts the tenant's subscriptions ever created (canceled ones included), the ordinal the next one's idempotency key uses.</summary>
+    Task<long> CountSubscriptionsAsync(IDbSession session, Guid tenantId, CancellationToken cancellationToken);
+
+    /// <summary>Records a Stripe event as applied for the tenant; false when it was already recorded (a replay).</summary>
+    Task<bool> TryRecordStripeEventAsync(IDbSession session, Guid tenantId, string eventId, string type, DateTimeOffset created, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Sums the tenant's usage per meter over [from, to) through billing_usage_totals(): api_calls in calls, storage_gb in GB-months, gpu_hours in hours.</summary>
+    Task<IReadOnlyDictionary<string, decimal>> FetchUsageTotalsAsync(IDbSession session, Guid tenantId, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken);
+}
+
+internal sealed class BillingDriver : IBillingDriver
+{
+    private const string Columns =
+        """
+        tenant_id, id, plan, billing_cycle, status, cancel_at_period_end, pending_plan, current_period_start, current_period_end,
+        payment_method_id, stripe_subscription_id, created_at, updated_at, canceled_at
+        """;
+
+    public async Task<SubscriptionSnapshot?> FetchLiveSubscriptionAsync(IDbSession session, Guid tenantId, CancellationToken cancellationToken)
+    {
+        var s = session.Npgsql();
+        var row = await s.Connection.QuerySingleOrDefaultAsync<SubscriptionRow>(s.Command(
+            $"SELECT {Columns} FROM subscriptions WHERE tenant_id = @tenantId AND status <> 'canceled'", new { tenantId }, cancellationToken));
+        return row?.ToSnapshot();
+    }
+
+    public async Task<SubscriptionSnapshot> InsertSubscriptionAsync(IDbSession session, SubscriptionSnapshot subscription, CancellationToken cancellationToken)
+    {
+        var s = session.Npgsql();
+        var row = await s.Connection.QuerySingleAsync<SubscriptionRow>(s.Command(
+            $"""
+            INSERT INTO subscriptions ({Columns})
+            VALUES (@TenantId, @Id, @Plan, @BillingCycle, @Status, @CancelAtPeriodEnd, @PendingPlan, @CurrentPeriodStart, @CurrentPeriodEnd,
+                    @PaymentMethodId, @StripeSubscriptionId, @CreatedAt, @UpdatedAt, @CanceledAt)
+            RETURNING {Columns}
+            """,
+            subscription, cancellationToken));
+        return row.ToSnapshot();
+    }
+
+    public async Task<SubscriptionSnapshot?> UpdateSubscriptionAsync(IDbSession session, Guid tenantId, Guid id, string plan, string? pendingPlan, bool cancelAtPeriodEnd, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var s = session.Npgsql();
+        var row = await s.Connection.QuerySingleOrDefaultAsync<SubscriptionRow>(s.Command(
+            $"""
+            UPDATE subscriptions SET plan = @plan, pending_plan = @pendingPlan, cancel_at_period_end = @cancelAtPeriodEnd, updated_at = @now
+            WHERE tenant_id = @tenantId AND id = @id AND status <> 'canceled'
+            RETURNING {Columns}
+            """,
+            new { tenantId, id, plan, pendingPlan, cancelAtPeriodEnd, now }, cancellationToken));
+        return row?.ToSnapshot();
+    }
+
+    public async Task<SubscriptionSnapshot?> CancelSubscriptionAsync(IDbSession session, Guid tenantId, Guid id, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var s = session.Npgsql();
+        var row = await s.Connection.QuerySingleOrDefaultAsync<SubscriptionRow>(s.Command(
+            $"""
+            UPDATE subscriptions SET status = 'canceled', canceled_at = @now, pending_plan = NULL, updated_at = @now
+            WHERE tenant_id = @tenantId AND id = @id AND status <> 'canceled'
+            RETURNING {Columns}
+            """,
+            new { tenantId, id, now }, cancellationToken));
+        return row?.ToSnapshot();
+    }
+
+    public async Task<TenantSnapshot?> SetTenantPlanForBillingAsync(IDbSession session, Guid tenantId, string plan, PlanQuotas quotas, TenantStatus status, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var s = session.Npgsql();
+        var row = await s.Connection.QuerySingleOrDefaultAsync<TenantRow>(s.Command(
+            $"""
+            UPDATE tenants AS t SET plan = @plan, status = @status, max_workers = @MaxWorkers, max_runs_per_day = @MaxRunsPerDay,
+                max_concurrent_runs = @MaxConcurrentRuns, max_tokens_per_month = @MaxTokensPerMonth, max_api_keys = @MaxApiKeys,
+                updated_at = @now
+            WHERE t.id = @tenantId
+            RETURNING {TenantRow.Columns}
+            """,
+            new
+            {
+                tenantId, plan, status = status.ToWire(), quotas.MaxWorkers, quotas.MaxRunsPerDay, quotas.MaxConcurrentRuns,
+                quotas.MaxTokensPerMonth, quotas.MaxApiKeys, now,
+            },
+            cancellationToken));
+        return row?.ToSnapshot();
+    }
+
+    public async Task<string?> FetchStripeCustomerIdAsync(IDbSession session, Guid tenantId, CancellationToken cancellationToken)
+    {
+        var s = session.Npgsql();
+        return await s.Connection.QuerySingleOrDefaultAsync<string?>(s.Command(
+            "SELECT customer_id FROM stripe_customers WHERE tenant_id = @tenantId", new { tenantId }, cancellationToken));
+    }
+
+    public async Task InsertStripeCustomerAsync(IDbSession session, Guid tenantId, string customerId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var s = session.Npgsql();
+        await s.Connection.ExecuteAsync(s.Command(
+            "INSERT INTO stripe_customers (tenant_id, customer_id, created_at) VALUES (@tenantId, @customerId, @now)",
+            new { tenantId, customerId, now }, cancellationToken));
+    }
+
+    public async Task<long> CountSubscriptionsAsync(IDbSession session, Guid tenantId, CancellationToken cancellationToken)
+    {
+        var s = session.Npgsql();
+        return await s.Connection.ExecuteScalarAsync<long>(s.Command(
+            "SELECT count(*) FROM subscriptions WHERE tenant_id = @tenantId", new { tenantId }, cancellationToken));
+    }
+
+    public async Task<bool> TryRecordStripeEventAsync(IDbSession session, Guid tenantId, string eventId, string type, DateTimeOffset created, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var s = session.Npgsql();
+        var recorded = await s.Connection.QuerySingleOrDefaultAsync<string?>(s.Command(
+            """
+            INSERT INTO stripe_events (tenant_id, event_id, type, created, processed_at) VALUES (@tenantId, @eventId, @type, @created, @now)
+            ON CONFLICT (tenant_id, event_id) DO NOTHING
+            RETURNING event_id
+            """,
+            new { tenantId, eventId, type, created, now }, cancellationToken));
+        return recorded is not null;
+    }
+
+    public async Task<IReadOnlyDictionary<string, decimal>> FetchUsageTotalsAsync(IDbSession session, Guid tenantId, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+    {
+        var s = session.Npgsql();
+        var rows = await s.Connection.QueryAsync<(string Meter, decimal Quantity)>(s.Command(
+            "SELECT meter, quantity FROM billing_usage_totals(@tenantId, @from, @to)", new { tenantId, from, to }, cancellationToken));
+        return rows.ToDictionary(r => r.Meter, r => r.Quantity);
+    }
+
+    private sealed class SubscriptionRow
+    {
+        public Guid TenantId { get; init; }
+        public Guid Id { get; init; }
+        public string Plan { get; init; } = "";
+        public string BillingCycle { get; init; } = "";
+        public string Status { get; init; } = "";
+        public bool CancelAtPeriodEnd { get; init; }
+        public string? PendingPlan { get; init; }
+        public DateTime CurrentPeriodStart { get; init; }
+        public DateTime CurrentPeriodEnd { get; init; }
+        public string? PaymentMethodId { get; init; }
+        public string? StripeSubscriptionId { get; init; }
+        public DateTime CreatedAt { get; init; }
+        public DateTime UpdatedAt { get; init; }
+        public DateTime? CanceledAt { get; init; }
+
+        public SubscriptionSnapshot ToSnapshot() => new(
+            TenantId, Id, Plan, BillingCycle, Status, CancelAtPeriodEnd, PendingPlan, CurrentPeriodStart.ToUtcOffset(),
+            CurrentPeriodEnd.ToUtcOffset(), PaymentMethodId, StripeSubscriptionId, CreatedAt.ToUtcOffset(), UpdatedAt.ToUtcOffset(),
+            CanceledAt.ToUtcOffset());
+    }
+}

@@ -1,0 +1,210 @@
+using Dapper;
+using Platform.Drivers.Sessions;
+using Platform.Drivers.Users;
+using Platform.Models.Credits;
+
+namespace Platform.Drivers.Credits;
+
+/// <summary>Reads and writes a tenant's credit account, its append-only ledger and its pack purchases.</summary>
+public interface ICreditDriver
+{
+    /// <summary>Creates the tenant's account with a zero balance if it has none, and sets its monthly grant (credits, -1 unlimited) to the plan's.</summary>
+    Task EnsureAccountAsync(IDbSession session, Guid tenantId, long monthlyGrant, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Adds the monthly grant once per UTC period ("yyyy-MM") and returns the new balance, or null when the period was already granted.</summary>
+    Task<long?> TryGrantPeriodAsync(IDbSession session, Guid tenantId, string period, long amount, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Takes credits in one conditional update and returns the new balance, or null when the balance is short (unlimited accounts are never short and keep their balance).</summary>
+    Task<long?> TryDebitAsync(IDbSession session, Guid tenantId, long amount, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Adds credits and returns the new balance, or null when the tenant has no account.</summary>
+    Task<long?> CreditAsync(IDbSession session, Guid tenantId, long amount, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Fetches the tenant's account, or null.</summary>
+    Task<CreditAccountSnapshot?> FetchAccountAsync(IDbSession session, Guid tenantId, CancellationToken cancellationToken);
+
+    /// <summary>Appends one ledger row, or returns null when a row of the same type already holds the reference.</summary>
+    Task<CreditTransactionSnapshot?> TryAppendTransactionAsync(IDbSession session, CreditTransactionSnapshot transaction, CancellationToken cancellationToken);
+
+    /// <summary>Lists ledger rows newest first, before a cursor id.</summary>
+    Task<IReadOnlyList<CreditTransactionSnapshot>> ListTransactionsAsync(IDbSession session, Guid tenantId, Guid? before, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Inserts a pack purchase.</summary>
+    Task<CreditPurchaseSnapshot> InsertPurchaseAsync(IDbSession session, CreditPurchaseSnapshot purchase, CancellationToken cancellationToken);
+
+    /// <summary>Moves a pending purchase to succeeded or failed and returns it, or null when it is not pending (already settled or unknown).</summary>
+    Task<CreditPurchaseSnapshot?> TrySettlePurchaseAsync(IDbSession session, Guid tenantId, Guid purchaseId, string status, string? stripePaymentIntentId, DateTimeOffset now, CancellationToken cancellationToken);
+}
+
+internal sealed class CreditDriver : ICreditDriver
+{
+    private const string AccountColumns = "tenant_id, balance, monthly_grant, last_grant_period, created_at, updated_at";
+    private const string TransactionColumns = "tenant_id, id, type, amount, balance_after, reference, stripe_payment_id, created_at";
+    private const string PurchaseColumns = "tenant_id, id, pack, credits, amount_cents, currency, status, stripe_payment_intent_id, created_at, completed_at";
+
+    public async Task EnsureAccountAsync(IDbSession session, Guid tenantId, long monthlyGrant, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var s = session.Npgsql();
+        await s.Connection.ExecuteAsync(s.Command(
+            """
+            INSERT INTO credit_accounts (tenant_id, balance, monthly_grant, created_at, updated_at)
+            VALUES (@tenantId, 0, @monthlyGrant, @now, @now)
+            ON CONFLICT (tenant_id) DO NOTHING
+            """,
+            new { tenantId, monthlyGrant, now }, cancellationToken));
+        // A separate conditional update: it locks the row only when the plan's grant really changed
+        // (ON CONFLICT DO UPDATE would lock it on every call and serialise every debit's whole transaction).
+        await s.Connection.ExecuteAsync(s.Command(
+            """
+            UPDATE credit_accounts SET monthly_grant = @monthlyGrant, updated_at = @now
+            WHERE tenant_id = @tenantId AND monthly_grant <> @monthlyGrant
+            """,
+            new { tenantId, monthlyGrant, now }, cancellationToken));
+    }
+
+    public async Task<long?> TryGrantPeriodAsync(IDbSession session, Guid tenantId, string period, long amount, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var s = session.Npgsql();
+        return await s.Connection.QuerySingleOrDefaultAsync<long?>(s.Command(
+            """
+            UPDATE credit_accounts SET balance = balance + @amount, last_grant_period = @period, updated_at = @now
+            WHERE tenant_id = @tenantId AND last_grant_period IS DISTINCT FROM @period
+            RETURNING balance
+            """,
+            new { tenantId, period, amount, now }, cancellationToken));
+    }
+
+    public async Task<long?> TryDebitAsync(IDbSession session, Guid tenantId, long amount, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var s = session.Npgsql();
+        return await s.Connection.QuerySingleOrDefaultAsync<long?>(s.Command(
+            """
+            UPDATE credit_accounts
+            SET balance = CASE WHEN monthly_grant < 0 THEN balance ELSE balance - @amount END, updated_at = @now
+            WHERE tenant_id = @tenantId AND (monthly_grant < 0 OR balance >= @amount)
+            RETURNING balance
+            """,
+            new { tenantId, amount, now }, cancellationToken));
+    }
+
+    public async Task<long?> CreditAsync(IDbSession session, Guid tenantId, long amount, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var s = session.Npgsql();
+        return await s.Connection.QuerySingleOrDefaultAsync<long?>(s.Command(
+            "UPDATE credit_accounts SET balance = balance + @amount, updated_at = @now WHERE tenant_id = @tenantId RETURNING balance",
+            new { tenantId, amount, now }, cancellationToken));
+    }
+
+    public async Task<CreditAccountSnapshot?> FetchAccountAsync(IDbSession session, Guid tenantId, CancellationToken cancellationToken)
+    {
+        var s = session.Npgsql();
+        var row = await s.Connection.QuerySingleOrDefaultAsync<AccountRow>(s.Command(
+            $"SELECT {AccountColumns} FROM credit_accounts WHERE tenant_id = @tenantId", new { tenantId }, cancellationToken));
+        return row?.ToSnapshot();
+    }
+
+    public async Task<CreditTransactionSnapshot?> TryAppendTransactionAsync(IDbSession session, CreditTransactionSnapshot transaction, CancellationToken cancellationToken)
+    {
+        var s = session.Npgsql();
+        var row = await s.Connection.QuerySingleOrDefaultAsync<TransactionRow>(s.Command(
+            $"""
+            INSERT INTO credit_transactions ({TransactionColumns})
+            VALUES (@TenantId, @Id, @Type, @Amount, @BalanceAfter, @Reference, @StripePaymentId, @CreatedAt)
+            ON CONFLICT (tenant_id, type, reference) WHERE reference IS NOT NULL DO NOTHING
+            RETURNING {TransactionColumns}
+            """,
+            new
+            {
+                transaction.TenantId, transaction.Id, Type = transaction.Type.ToWire(), transaction.Amount, transaction.BalanceAfter,
+                transaction.Reference, transaction.StripePaymentId, transaction.CreatedAt,
+            },
+            cancellationToken));
+        return row?.ToSnapshot();
+    }
+
+    public async Task<IReadOnlyList<CreditTransactionSnapshot>> ListTransactionsAsync(IDbSession session, Guid tenantId, Guid? before, int limit, CancellationToken cancellationToken)
+    {
+        var s = session.Npgsql();
+        var rows = await s.Connection.QueryAsync<TransactionRow>(s.Command(
+            $"""
+            SELECT {TransactionColumns} FROM credit_transactions
+            WHERE tenant_id = @tenantId AND (@before::uuid IS NULL OR id < @before::uuid)
+            ORDER BY id DESC
+            LIMIT @limit
+            """,
+            new { tenantId, before, limit }, cancellationToken));
+        return rows.Select(r => r.ToSnapshot()).ToList();
+    }
+
+    public async Task<CreditPurchaseSnapshot> InsertPurchaseAsync(IDbSession session, CreditPurchaseSnapshot purchase, CancellationToken cancellationToken)
+    {
+        var s = session.Npgsql();
+        var row = await s.Connection.QuerySingleAsync<PurchaseRow>(s.Command(
+            $"""
+            INSERT INTO credit_purchases ({PurchaseColumns})
+            VALUES (@TenantId, @Id, @Pack, @Credits, @AmountCents, @Currency, @Status, @StripePaymentIntentId, @CreatedAt, @CompletedAt)
+            RETURNING {PurchaseColumns}
+            """,
+            purchase, cancellationToken));
+        return row.ToSnapshot();
+    }
+
+    public async Task<CreditPurchaseSnapshot?> TrySettlePurchaseAsync(IDbSession session, Guid tenantId, Guid purchaseId, string status, string? stripePaymentIntentId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var s = session.Npgsql();
+        var row = await s.Connection.QuerySingleOrDefaultAsync<PurchaseRow>(s.Command(
+            $"""
+            UPDATE credit_purchases SET status = @status, completed_at = @now,
+                stripe_payment_intent_id = coalesce(@stripePaymentIntentId, stripe_payment_intent_id)
+            WHERE tenant_id = @tenantId AND id = @purchaseId AND status = 'pending'
+            RETURNING {PurchaseColumns}
+            """,
+            new { tenantId, purchaseId, status, stripePaymentIntentId, now }, cancellationToken));
+        return row?.ToSnapshot();
+    }
+
+    private sealed class AccountRow
+    {
+        public Guid TenantId { get; init; }
+        public long Balance { get; init; }
+        public long MonthlyGrant { get; init; }
+        public string? LastGrantPeriod { get; init; }
+        public DateTime CreatedAt { get; init; }
+        public DateTime UpdatedAt { get; init; }
+
+        public CreditAccountSnapshot ToSnapshot() =>
+            new(TenantId, Balance, MonthlyGrant, LastGrantPeriod, CreatedAt.ToUtcOffset(), UpdatedAt.ToUtcOffset());
+    }
+
+    private sealed class TransactionRow
+    {
+        public Guid TenantId { get; init; }
+        public Guid Id { get; init; }
+        public string Type { get; init; } = "";
+        public long Amount { get; init; }
+        public long BalanceAfter { get; init; }
+        public string? Reference { get; init; }
+        public string? StripePaymentId { get; init; }
+        public DateTime CreatedAt { get; init; }
+
+        public CreditTransactionSnapshot ToSnapshot() =>
+            new(TenantId, Id, CreditTransactionTypes.Parse(Type), Amount, BalanceAfter, Reference, StripePaymentId, CreatedAt.ToUtcOffset());
+    }
+
+    private sealed class PurchaseRow
+    {
+        public Guid TenantId { get; init; }
+        public Guid Id { get; init; }
+        public string Pack { get; init; } = "";
+        public long Credits { get; init; }
+        public long AmountCents { get; init; }
+        public string Currency { get; init; } = "";
+        public string Status { get; init; } = "";
+        public string? StripePaymentIntentId { get; init; }
+        public DateTime CreatedAt { get; init; }
+        public DateTime? CompletedAt { get; init; }
+
+        public CreditPurchaseSnapshot ToSnapshot() =>
+            new(TenantId, Id, Pack, Credits, AmountCents, Currency, Status, StripePaymentIntentId, CreatedAt.ToUtcOffset(), CompletedAt?.ToUtcOffset());
+    }
+}

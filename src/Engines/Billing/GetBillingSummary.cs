@@ -1,0 +1,35 @@
+using MediatR;
+using Platform.Drivers.Billing;
+using Platform.Drivers.Credits;
+using Platform.Engines.Pipeline;
+using Platform.Engines.Sessions;
+using Platform.Models;
+using Platform.Models.Billing;
+using Platform.Models.Plans;
+using Platform.Models.Tenants;
+
+namespace Platform.Engines.Billing;
+
+/// <summary>Reads the tenant's billing summary (admin or higher): plan, status, subscription, credit balance and the current UTC month's estimate line by line.</summary>
+public sealed record GetBillingSummary(Caller Caller, Guid TenantId) : IRequest<BillingSummary>, ITenantCommand, ICallerCommand;
+
+/// <summary>Holds the billing summary of a tenant; a null credit balance means no credit account was opened yet.</summary>
+public sealed record BillingSummary(TenantSnapshot Tenant, SubscriptionSnapshot? Subscription, long? CreditBalance, PricedPeriod Estimate);
+
+internal sealed class GetBillingSummaryHandler(TenantGate gate, IBillingDriver billing, ICreditDriver credits, IClock clock)
+    : IRequestHandler<GetBillingSummary, BillingSummary>
+{
+    public async Task<BillingSummary> Handle(GetBillingSummary query, CancellationToken cancellationToken)
+    {
+        await using var scope = await gate.EnterAsync(query.TenantId, query.Caller, TenantRole.Admin, Access.Read, cancellationToken);
+        var subscription = await billing.FetchLiveSubscriptionAsync(scope.Session, query.TenantId, cancellationToken);
+        var account = await credits.FetchAccountAsync(scope.Session, query.TenantId, cancellationToken);
+        var (start, end) = UsagePricing.MonthOf(clock.UtcNow);
+        var usage = await billing.FetchUsageTotalsAsync(scope.Session, query.TenantId, start, end, cancellationToken);
+        var plan = PlanCatalog.Find(scope.Tenant.Plan) ?? PlanCatalog.Get(PlanCatalog.Free);
+        // A tenant in its trial or without a subscription owes no base price; overages are shown all the same.
+        var baseFraction = subscription is null ? 0m : 1m;
+        var estimate = UsagePricing.Price(plan, start, end, usage, baseFraction);
+        return new BillingSummary(scope.Tenant, subscription, account?.Balance, estimate);
+    }
+}

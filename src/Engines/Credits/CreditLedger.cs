@@ -1,0 +1,42 @@
+using Platform.Drivers.Credits;
+using Platform.Engines.Audit;
+using Platform.Engines.Sessions;
+using Platform.Models;
+using Platform.Models.Credits;
+using Platform.Models.Errors;
+using Platform.Models.Plans;
+
+namespace Platform.Engines.Credits;
+
+/// <summary>Holds the ledger rules every credits command shares: the account exists, the month's plan grant is in, and every balance change writes its ledger row.</summary>
+internal static class CreditLedger
+{
+    /// <summary>Creates the account on first need and adds the plan's monthly grant once per UTC month, inside the caller's transaction.</summary>
+    public static async Task<CreditAccountSnapshot> OpenAccountAsync(
+        ICreditDriver credits, AuditTrail audit, TenantScope scope, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var tenantId = scope.Tenant.Id;
+        var grant = PlanCatalog.Find(scope.Tenant.Plan)?.Limits.CreditsPerMonth ?? 0;
+        await credits.EnsureAccountAsync(scope.Session, tenantId, grant, now, cancellationToken);
+        if (grant > 0)
+        {
+            var period = CreditPackCatalog.PeriodOf(now);
+            if (await credits.TryGrantPeriodAsync(scope.Session, tenantId, period, grant, now, cancellationToken) is { } balance)
+            {
+                await AppendAsync(credits, scope, CreditTransactionType.QuotaMonthly, grant, balance, "period:" + period, null, now, cancellationToken);
+                await audit.RecordAsync(scope.Session, tenantId, Caller.System, "credits.granted", "credit_account", tenantId,
+                    null, new { type = "quota_monthly", amount = grant, balance_after = balance, period }, cancellationToken);
+            }
+        }
+        return await credits.FetchAccountAsync(scope.Session, tenantId, cancellationToken)
+            ?? throw new NotFoundException("credit account");
+    }
+
+    /// <summary>Appends the ledger row of a balance change; a reference already used by this type is a conflict (the transaction then rolls back).</summary>
+    public static async Task<CreditTransactionSnapshot> AppendAsync(
+        ICreditDriver credits, TenantScope scope, CreditTransactionType type, long amount, long balanceAfter, string? reference,
+        string? stripePaymentId, DateTimeOffset now, CancellationToken cancellationToken) =>
+        await credits.TryAppendTransactionAsync(scope.Session, new CreditTransactionSnapshot(
+            scope.Tenant.Id, Guid.CreateVersion7(), type, amount, balanceAfter, reference, stripePaymentId, now), cancellationToken)
+        ?? throw new ConflictException($"The reference '{reference}' was already applied as {type.ToWire()}.", "duplicate_reference");
+}

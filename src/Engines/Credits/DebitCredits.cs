@@ -1,0 +1,50 @@
+using FluentValidation;
+using MediatR;
+using Platform.Drivers.Credits;
+using Platform.Engines.Audit;
+using Platform.Engines.Pipeline;
+using Platform.Engines.Sessions;
+using Platform.Models;
+using Platform.Models.Credits;
+using Platform.Models.Errors;
+using Platform.Models.Tenants;
+
+namespace Platform.Engines.Credits;
+
+/// <summary>Takes credits from the tenant's balance for usage (member, key runs:write), or refuses with 402 insufficient_credits when short; the reference (a run id) is debited at most once.</summary>
+public sealed record DebitCredits(Caller Caller, Guid TenantId, long Amount, string? Reference)
+    : IRequest<CreditTransactionSnapshot>, ITenantCommand, ICallerCommand;
+
+internal sealed class DebitCreditsValidator : AbstractValidator<DebitCredits>
+{
+    public DebitCreditsValidator()
+    {
+        RuleFor(c => c.Amount).InclusiveBetween(1, 1_000_000_000);
+        RuleFor(c => c.Reference).MaximumLength(200);
+    }
+}
+
+internal sealed class DebitCreditsHandler(TenantGate gate, ICreditDriver credits, AuditTrail audit, IClock clock)
+    : IRequestHandler<DebitCredits, CreditTransactionSnapshot>
+{
+    public async Task<CreditTransactionSnapshot> Handle(DebitCredits command, CancellationToken cancellationToken)
+    {
+        var now = clock.UtcNow;
+        await using var scope = await gate.EnterAsync(command.TenantId, command.Caller, TenantRole.Member, Access.Write, cancellationToken, keyPermission: "runs:write");
+        await CreditLedger.OpenAccountAsync(credits, audit, scope, now, cancellationToken);
+        // One conditional update decides: under any concurrency the balance never goes below zero.
+        var balance = await credits.TryDebitAsync(scope.Session, command.TenantId, command.Amount, now, cancellationToken);
+        if (balance is null)
+        {
+            var account = await credits.FetchAccountAsync(scope.Session, command.TenantId, cancellationToken);
+            throw new QuotaExceededException("credits", command.Amount, account?.Balance ?? 0,
+                CreditPackCatalog.NextPeriodStart(now), "insufficient_credits");
+        }
+        var row = await CreditLedger.AppendAsync(credits, scope, CreditTransactionType.Usage, -command.Amount, balance.Value,
+            command.Reference, null, now, cancellationToken);
+        await audit.RecordAsync(scope.Session, command.TenantId, command.Caller, "credits.debited", "credit_account", command.TenantId,
+            null, new { amount = -command.Amount, balance_after = balance, reference = command.Reference }, cancellationToken);
+        await scope.CommitAsync(cancellationToken);
+        return row;
+    }
+}

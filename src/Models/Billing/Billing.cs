@@ -1,0 +1,76 @@
+using Platform.Models.Plans;
+
+namespace Platform.Models.Billing;
+
+/// <summary>Holds a tenant's subscription: plan, cycle, status, the current period (UTC), a downgrade waiting for the period end and the Stripe id when online.</summary>
+public sealed record SubscriptionSnapshot(
+    Guid TenantId,
+    Guid Id,
+    string Plan,
+    string BillingCycle,
+    string Status,
+    bool CancelAtPeriodEnd,
+    string? PendingPlan,
+    DateTimeOffset CurrentPeriodStart,
+    DateTimeOffset CurrentPeriodEnd,
+    string? PaymentMethodId,
+    string? StripeSubscriptionId,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt,
+    DateTimeOffset? CanceledAt);
+
+/// <summary>Holds one priced line of an invoice or estimate: a quantity, the unit price in cents (may be fractional) and the amount in whole cents.</summary>
+public sealed record InvoiceLine(string Kind, string Description, decimal Quantity, decimal UnitPriceCents, long AmountCents);
+
+/// <summary>Holds a priced period: its lines, their total in cents and the currency.</summary>
+public sealed record PricedPeriod(DateTimeOffset PeriodStart, DateTimeOffset PeriodEnd, string Currency, IReadOnlyList<InvoiceLine> Lines)
+{
+    public long TotalCents => Lines.Sum(l => l.AmountCents);
+}
+
+/// <summary>Prices a month: the plan's base price plus overages beyond its quotas, each line computed exactly in decimal and rounded once, half away from zero (docs/decisions/0301).</summary>
+public static class UsagePricing
+{
+    /// <summary>Is the price of one API call beyond the quota, in cents (0.1 cent = $0.001).</summary>
+    public const decimal ApiCallCents = 0.1m;
+
+    /// <summary>Is the price of one GB-month of storage beyond the quota, in cents ($0.023).</summary>
+    public const decimal StorageGbMonthCents = 2.3m;
+
+    /// <summary>Is the price of one GPU hour beyond the quota, in cents ($2.50).</summary>
+    public const decimal GpuHourCents = 250m;
+
+    /// <summary>Rounds an exact amount in cents once, half away from zero.</summary>
+    public static long RoundCents(decimal exactCents) => (long)decimal.Round(exactCents, 0, MidpointRounding.AwayFromZero);
+
+    /// <summary>Prices a period: base (times the fraction of the period covered, 1 for a full month) and one line per meter over its quota.</summary>
+    public static PricedPeriod Price(Plan plan, DateTimeOffset periodStart, DateTimeOffset periodEnd, IReadOnlyDictionary<string, decimal> usage, decimal baseFraction = 1m)
+    {
+        var lines = new List<InvoiceLine>
+        {
+            new("base", $"{plan.Name} plan", baseFraction, plan.PriceMonthlyCents, RoundCents(plan.PriceMonthlyCents * baseFraction)),
+        };
+        AddOverage(lines, "api_calls", "API calls over the quota", usage, plan.Limits.ApiCallsPerMonth, ApiCallCents);
+        AddOverage(lines, "storage_gb", "Storage over the quota (GB-months)", usage, plan.Limits.StorageGb, StorageGbMonthCents);
+        AddOverage(lines, "gpu_hours", "GPU hours over the quota", usage, plan.Limits.GpuHoursPerMonth, GpuHourCents);
+        return new PricedPeriod(periodStart, periodEnd, plan.Currency, lines);
+    }
+
+    private static void AddOverage(List<InvoiceLine> lines, string meter, string description, IReadOnlyDictionary<string, decimal> usage, long quota, decimal unitCents)
+    {
+        if (quota < 0 || !usage.TryGetValue(meter, out var used) || used <= quota)
+        {
+            return;
+        }
+        var over = used - quota;
+        lines.Add(new InvoiceLine("overage:" + meter, description, over, unitCents, RoundCents(over * unitCents)));
+    }
+
+    /// <summary>Gets the UTC calendar month a moment falls in, as [start, end).</summary>
+    public static (DateTimeOffset Start, DateTimeOffset End) MonthOf(DateTimeOffset moment)
+    {
+        var utc = moment.UtcDateTime;
+        var start = new DateTimeOffset(utc.Year, utc.Month, 1, 0, 0, 0, TimeSpan.Zero);
+        return (start, start.AddMonths(1));
+    }
+}

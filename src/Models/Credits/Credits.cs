@@ -1,0 +1,100 @@
+namespace Platform.Models.Credits;
+
+/// <summary>Holds a tenant's credit account: balance in credits, the plan's monthly grant (-1 means unlimited) and the last UTC month granted ("2026-11").</summary>
+public sealed record CreditAccountSnapshot(
+    Guid TenantId,
+    long Balance,
+    long MonthlyGrant,
+    string? LastGrantPeriod,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt)
+{
+    public bool Unlimited => MonthlyGrant < 0;
+}
+
+/// <summary>Holds one ledger row: a signed amount in credits and the balance right after it.</summary>
+public sealed record CreditTransactionSnapshot(
+    Guid TenantId,
+    Guid Id,
+    CreditTransactionType Type,
+    long Amount,
+    long BalanceAfter,
+    string? Reference,
+    string? StripePaymentId,
+    DateTimeOffset CreatedAt);
+
+/// <summary>Holds a credit pack purchase: the pack bought, its price in cents and whether the payment went through.</summary>
+public sealed record CreditPurchaseSnapshot(
+    Guid TenantId,
+    Guid Id,
+    string Pack,
+    long Credits,
+    long AmountCents,
+    string Currency,
+    string Status,
+    string? StripePaymentIntentId,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? CompletedAt);
+
+/// <summary>Names the kinds of ledger rows.</summary>
+public enum CreditTransactionType
+{
+    QuotaMonthly,
+    Purchase,
+    Usage,
+    Refund,
+    Adjustment,
+    PlanUpgrade,
+}
+
+/// <summary>Converts ledger row types to and from their snake_case wire and database names.</summary>
+public static class CreditTransactionTypes
+{
+    public static string ToWire(this CreditTransactionType type) => type switch
+    {
+        CreditTransactionType.QuotaMonthly => "quota_monthly",
+        CreditTransactionType.Purchase => "purchase",
+        CreditTransactionType.Usage => "usage",
+        CreditTransactionType.Refund => "refund",
+        CreditTransactionType.Adjustment => "adjustment",
+        CreditTransactionType.PlanUpgrade => "plan_upgrade",
+        _ => throw new ArgumentOutOfRangeException(nameof(type)),
+    };
+
+    public static CreditTransactionType Parse(string value) => value switch
+    {
+        "quota_monthly" => CreditTransactionType.QuotaMonthly,
+        "purchase" => CreditTransactionType.Purchase,
+        "usage" => CreditTransactionType.Usage,
+        "refund" => CreditTransactionType.Refund,
+        "adjustment" => CreditTransactionType.Adjustment,
+        "plan_upgrade" => CreditTransactionType.PlanUpgrade,
+        _ => throw new FormatException($"Unknown credit transaction type '{value}'."),
+    };
+}
+
+/// <summary>Describes a credit pack for sale: credits and price in minor units of its currency.</summary>
+public sealed record CreditPack(string Id, long Credits, long PriceCents, string Currency);
+
+/// <summary>Holds the credit packs catalogue as data: 100 credits for 2 EUR, 300 for 5 EUR, 500 for 7 EUR.</summary>
+public static class CreditPackCatalog
+{
+    public static IReadOnlyList<CreditPack> All { get; } =
+    [
+        new("credits_100", 100, 200, "eur"),
+        new("credits_300", 300, 500, "eur"),
+        new("credits_500", 500, 700, "eur"),
+    ];
+
+    public static CreditPack? Find(string? id) => All.FirstOrDefault(p => p.Id == id);
+
+    /// <summary>Gets the UTC month a moment falls in, as "yyyy-MM".</summary>
+    public static string PeriodOf(DateTimeOffset moment) => moment.UtcDateTime.ToString("yyyy-MM", System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>Gets the start of the UTC month after the one a moment falls in (when the next monthly grant arrives).</summary>
+    public static DateTimeOffset NextPeriodStart(DateTimeOffset moment)
+    {
+        var utc = moment.UtcDateTime;
+        return new DateTimeOffset(utc.Year, utc.Month, 1, 0, 0, 0, TimeSpan.Zero).AddMonths(1);
+    }
+}
