@@ -133,6 +133,27 @@ public sealed class SubscriptionApiTests : DatabaseTest
         });
     }
 
+    [Test]
+    public async Task Metered_usage_events_flow_into_the_billing_estimate()
+    {
+        var owner = await TestApi.SignUpAsync();
+        var tenant = await TestApi.CreateTenantAsync(owner, plan: "free");
+        await TestApi.ExpectAsync(await TestApi.Client(owner.Token).PostAsJsonAsync($"/v1/tenants/{tenant}/subscription", new { plan = "professional", billing_cycle = "monthly" }), HttpStatusCode.OK);
+        var events = new[]
+        {
+            new { meter = "api_calls", amount = 1_000_000L, idempotency_key = "calls-1" },
+            new { meter = "api_calls", amount = 50_000L, idempotency_key = "calls-2" },
+            new { meter = "storage_gb", amount = 1_100L, idempotency_key = "storage-1" },
+            new { meter = "gpu_hours", amount = 210L, idempotency_key = "gpu-1" },
+            new { meter = "gpu_hours", amount = 210L, idempotency_key = "gpu-1" },
+        };
+        using var ingest = await TestApi.Client(owner.Token).PostAsJsonAsync($"/v1/tenants/{tenant}/usage/events", events);
+        Assert.That((int)ingest.StatusCode, Is.InRange(200, 299), await ingest.Content.ReadAsStringAsync());
+
+        var summary = await TestApi.ReadAsync(await TestApi.Client(owner.Token).GetAsync($"/v1/tenants/{tenant}/billing"));
+        Assert.That((long?)summary["estimated_cost"]!["total_cents"], Is.EqualTo(27_630), "the repeated gpu-1 event counts once");
+    }
+
     private static async Task InsertUsageAsync(Guid tenant, DateTimeOffset periodStart, params (string Meter, decimal Quantity)[] rows)
     {
         await using var connection = new NpgsqlConnection(DatabaseFixture.OwnerConnectionString);
