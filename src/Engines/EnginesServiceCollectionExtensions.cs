@@ -50,6 +50,7 @@ public static class EnginesServiceCollectionExtensions
         services.AddSingleton<ApiKeys.ApiKeyCache>();
         services.AddSingleton<ApiKeys.ApiKeyFreezer>();
         services.AddSingleton<ApiKeys.IApiKeyUsageRecorder, ApiKeys.ApiKeyUsageRecorder>();
+        services.AddSingleton<ApiKeys.IApiCallsSink, Usage.ApiCallsMeter>();
 
         // MediatR 5.1.0 has no AddMediatR: the mediator resolves handlers through ServiceFactory.
         services.AddScoped<ServiceFactory>(provider => provider.GetService!);
