@@ -4,7 +4,6 @@ using MediatR;
 using Microsoft.Extensions.DependencyInjection;
 using Platform.Engines.Runs;
 using Platform.Tests.ApiKeys;
-using Platform.Tests.Runs;
 
 namespace Platform.Tests.WireKeys;
 
