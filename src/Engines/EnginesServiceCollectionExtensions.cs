@@ -51,6 +51,7 @@ public static class EnginesServiceCollectionExtensions
         services.AddSingleton<ApiKeys.ApiKeyFreezer>();
         services.AddSingleton<ApiKeys.IApiKeyUsageRecorder, ApiKeys.ApiKeyUsageRecorder>();
         services.AddSingleton(new Drivers.Stripe.StripeSettings(options.StripeSecretKey, options.StripeApiBase, options.StripePriceIds, options.StripeWebhookSecret));
+        services.AddSingleton<ApiKeys.IApiCallsSink, Usage.ApiCallsMeter>();
 
         // MediatR 5.1.0 has no AddMediatR: the mediator resolves handlers through ServiceFactory.
         services.AddScoped<ServiceFactory>(provider => provider.GetService!);

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using FluentValidation;
 using MediatR;
+using Platform.Drivers.ApiKeys;
 using Platform.Drivers.Runs;
 using Platform.Drivers.Usage;
 using Platform.Drivers.Workers;
@@ -46,7 +47,8 @@ internal sealed class CompleteRunValidator : AbstractValidator<CompleteRun>
     }
 }
 
-internal sealed class CompleteRunHandler(TenantGate gate, IRunDriver runs, IWorkerDriver workers, IUsageDriver usage, AuditTrail audit, IClock clock)
+internal sealed class CompleteRunHandler(
+    TenantGate gate, IRunDriver runs, IWorkerDriver workers, IUsageDriver usage, IApiKeyRunSlotDriver keySlots, AuditTrail audit, IClock clock)
     : IRequestHandler<CompleteRun, RunSnapshot>
 {
     public async Task<RunSnapshot> Handle(CompleteRun command, CancellationToken cancellationToken)
@@ -74,6 +76,11 @@ internal sealed class CompleteRunHandler(TenantGate gate, IRunDriver runs, IWork
         await audit.RecordAsync(session, command.TenantId, command.Caller, "run.completed", "run", run.Id,
             new { Status = run.Status.ToWire() },
             new { Status = completed.Status.ToWire(), completed.TotalTokens, completed.LatencyMs, completed.CostCents }, cancellationToken);
+        // Locks in the admission order (run, key, tenant): the run created with a key gives its key slot back, whoever completes it.
+        if (run.ApiKeyId is { } keyId)
+        {
+            await keySlots.ReleaseKeyRunSlotsAsync(session, command.TenantId, keyId, 1, cancellationToken);
+        }
         // The tenant row is the hottest lock: taken last, held only until the commit.
         await runs.ReleaseRunSlotsAsync(session, command.TenantId, 1, command.TotalTokens, now, Meters.DayStart(now), Meters.MonthStart(now), cancellationToken);
         await scope.CommitAsync(cancellationToken);

@@ -1,5 +1,6 @@
 using FluentValidation;
 using MediatR;
+using Platform.Drivers.ApiKeys;
 using Platform.Drivers.Runs;
 using Platform.Drivers.Sessions;
 using Platform.Drivers.Workers;
@@ -28,7 +29,8 @@ internal sealed class CreateRunValidator : AbstractValidator<CreateRun>
     }
 }
 
-internal sealed class CreateRunHandler(TenantGate gate, IWorkerDriver workers, IRunDriver runs, AuditTrail audit, IClock clock)
+internal sealed class CreateRunHandler(
+    TenantGate gate, IWorkerDriver workers, IRunDriver runs, IApiKeyRunSlotDriver keySlots, IApiKeyDriver keys, AuditTrail audit, IClock clock)
     : IRequestHandler<CreateRun, RunSnapshot>
 {
     public async Task<RunSnapshot> Handle(CreateRun command, CancellationToken cancellationToken)
@@ -43,7 +45,8 @@ internal sealed class CreateRunHandler(TenantGate gate, IWorkerDriver workers, I
 
         // The run row and its audit row go first, so that the hot counter rows below are locked only for their own
         // statement and the commit; a refusal rolls all of it back. Counter locks are always taken in this order
-        // (worker config, then tenant), so admissions cannot deadlock.
+        // (worker config, then the API key, then tenant), as completion and the timeout job do (run, key, tenant), so
+        // admissions and releases cannot deadlock.
         var run = await runs.InsertRunAsync(session, new NewRun(
             command.TenantId, Guid.CreateVersion7(now), command.WorkerId, command.Task, command.Input, command.ParentRunId,
             command.Caller.ActorType, command.Caller.ActorId, command.Caller.ApiKeyId, null, now), cancellationToken)
@@ -52,7 +55,11 @@ internal sealed class CreateRunHandler(TenantGate gate, IWorkerDriver workers, I
             new { run.WorkerId, run.ParentRunId, run.Attempt, Status = run.Status.ToWire() }, cancellationToken);
         var config = await workers.TryCountWorkerRunAsync(session, command.TenantId, command.WorkerId, now, dayStart, cancellationToken)
             ?? throw await WorkerRefusalAsync(session, command, now, cancellationToken);
-        // A per-key limit (allowed workers, the key's concurrent runs) is one more conditional UPDATE of api_keys here.
+        if (command.Caller.Kind == CallerKind.ApiKey && command.Caller.ApiKeyId is { } keyId)
+        {
+            _ = await keySlots.TryReserveKeyRunSlotAsync(session, command.TenantId, keyId, command.WorkerId, cancellationToken)
+                ?? throw await KeyRefusalAsync(session, command, keyId, cancellationToken);
+        }
         _ = await runs.TryReserveRunSlotAsync(session, command.TenantId, now, dayStart, monthStart, cancellationToken)
             ?? throw await TenantRefusalAsync(session, command.TenantId, now, cancellationToken);
         if (config.MaxTokensPerRun is { } budget)
@@ -72,6 +79,22 @@ internal sealed class CreateRunHandler(TenantGate gate, IWorkerDriver workers, I
         }
         var runsToday = config.LastRunResetAt < Meters.DayStart(now) ? 0 : config.RunsToday;
         return new QuotaExceededException("worker_max_runs_per_day", config.MaxRunsPerDay ?? -1, runsToday, Meters.NextDayStart(now));
+    }
+
+    private async Task<Exception> KeyRefusalAsync(IDbSession session, CreateRun command, Guid keyId, CancellationToken cancellationToken)
+    {
+        // Read only to explain the refusal that the conditional UPDATE already decided.
+        var key = await keys.FetchApiKeyAsync(session, command.TenantId, keyId, cancellationToken);
+        if (key is null || key.RevokedAt is not null || key.FrozenAt is not null)
+        {
+            return new UnauthorizedException("The API key has been revoked or frozen.");
+        }
+        if (key.AllowedWorkers is { } allowed && !allowed.Contains(command.WorkerId, StringComparer.Ordinal))
+        {
+            return new ForbiddenException($"This API key may not run the worker '{command.WorkerId}'.", "worker_not_allowed");
+        }
+        // Concurrency has no reset time: a slot frees when one of the key's runs completes or times out.
+        return new QuotaExceededException("key_concurrent_runs", key.MaxConcurrentRuns ?? -1, key.ActiveRuns, null);
     }
 
     private async Task<Exception> TenantRefusalAsync(IDbSession session, Guid tenantId, DateTimeOffset now, CancellationToken cancellationToken)

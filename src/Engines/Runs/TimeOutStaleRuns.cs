@@ -1,4 +1,5 @@
 using MediatR;
+using Platform.Drivers.ApiKeys;
 using Platform.Drivers.Runs;
 using Platform.Drivers.Sessions;
 using Platform.Engines.Audit;
@@ -11,7 +12,8 @@ namespace Platform.Engines.Runs;
 /// <summary>Fails the runs left running since before a time (default: now minus the configured run timeout) and frees their slots; safe with many copies running (SKIP LOCKED); returns how many it failed.</summary>
 public sealed record TimeOutStaleRuns(DateTimeOffset? Before = null, int MaxTenants = 100, int MaxRunsPerTenant = 500) : IRequest<int>;
 
-internal sealed class TimeOutStaleRunsHandler(IDbSessionFactory sessions, IRunDriver runs, AuditTrail audit, IClock clock, EngineOptions options)
+internal sealed class TimeOutStaleRunsHandler(
+    IDbSessionFactory sessions, IRunDriver runs, IApiKeyRunSlotDriver keySlots, AuditTrail audit, IClock clock, EngineOptions options)
     : IRequestHandler<TimeOutStaleRuns, int>
 {
     public async Task<int> Handle(TimeOutStaleRuns command, CancellationToken cancellationToken)
@@ -33,6 +35,11 @@ internal sealed class TimeOutStaleRunsHandler(IDbSessionFactory sessions, IRunDr
             if (timedOut.Count == 0)
             {
                 continue;
+            }
+            // Key slots before the tenant's, keys in id order, as admissions lock (key, then tenant): no deadlock with them or another copy.
+            foreach (var perKey in timedOut.Where(r => r.ApiKeyId is not null).GroupBy(r => r.ApiKeyId!.Value).OrderBy(g => g.Key))
+            {
+                await keySlots.ReleaseKeyRunSlotsAsync(session, tenantId, perKey.Key, perKey.Count(), cancellationToken);
             }
             await runs.ReleaseRunSlotsAsync(session, tenantId, timedOut.Count, 0, now, Meters.DayStart(now), Meters.MonthStart(now), cancellationToken);
             foreach (var run in timedOut)

@@ -449,7 +449,8 @@ public sealed class RunAdmissionTests : DatabaseTest
         var owner = await TestApi.SignUpAsync();
         var tenantId = await TestApi.CreateTenantAsync(owner);
         var otherTenant = await TestApi.CreateTenantAsync(owner);
-        var keyId = Guid.NewGuid();
+        // Runs admitted with a key take a slot on the key's row, so the key must exist.
+        var keyId = (await Platform.Tests.ApiKeys.Keys.CreateAsync(owner.Token, tenantId, ["runs:write", "runs:read"])).Id;
         var writer = Caller.ApiKey(keyId, tenantId, new HashSet<string> { "runs:write", "runs:read" });
         var reader = Caller.ApiKey(Guid.NewGuid(), tenantId, new HashSet<string> { "runs:read" });
         await using var scope = TestApi.Services.CreateAsyncScope();
