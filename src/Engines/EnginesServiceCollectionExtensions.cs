@@ -38,6 +38,7 @@ public static class EnginesServiceCollectionExtensions
         services.AddSingleton<TenantGate>();
         services.AddSingleton<Audit.AuditTrail>();
         services.AddSingleton<Email.EmailOutbox>();
+        services.AddSingleton<Email.TenantNotices>();
         services.AddSingleton<Tenants.TenantSuspension>();
         services.AddSingleton<Operators.TotpSecrets>();
         services.AddSingleton<Admin.FounderActionLog>();

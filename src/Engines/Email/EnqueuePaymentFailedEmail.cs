@@ -1,11 +1,7 @@
 using FluentValidation;
 using MediatR;
-using Platform.Engines.Audit;
 using Platform.Engines.Pipeline;
-using Platform.Engines.Sessions;
 using Platform.Models;
-using Platform.Models.Errors;
-using Platform.Models.Tenants;
 
 namespace Platform.Engines.Email;
 
@@ -24,18 +20,9 @@ internal sealed class EnqueuePaymentFailedEmailValidator : AbstractValidator<Enq
     }
 }
 
-internal sealed class EnqueuePaymentFailedEmailHandler(TenantGate gate, EmailOutbox emails, AuditTrail audit) : IRequestHandler<EnqueuePaymentFailedEmail, Guid>
+internal sealed class EnqueuePaymentFailedEmailHandler(TenantNotices notices) : IRequestHandler<EnqueuePaymentFailedEmail, Guid>
 {
-    public async Task<Guid> Handle(EnqueuePaymentFailedEmail command, CancellationToken cancellationToken)
-    {
-        await using var scope = await gate.EnterAsync(command.TenantId, command.Caller, TenantRole.Owner, Access.Read, cancellationToken);
-        var to = command.To ?? scope.Tenant.BillingEmail
-            ?? throw ValidationFailedException.For("to", "The tenant has no billing email; name a recipient.");
-        var email = EmailTemplates.PaymentFailed(to, scope.Tenant.Name, command.AmountCents, command.Currency, command.BillingUrl);
-        var id = await emails.EnqueueAsync(scope.Session, command.TenantId, EmailTemplates.PaymentFailedKind, email, cancellationToken);
-        await audit.RecordAsync(scope.Session, command.TenantId, command.Caller, "email.queued", "outbox_message", id,
-            null, new { kind = EmailTemplates.PaymentFailedKind, to }, cancellationToken);
-        await scope.CommitAsync(cancellationToken);
-        return id;
-    }
+    public Task<Guid> Handle(EnqueuePaymentFailedEmail command, CancellationToken cancellationToken) =>
+        notices.QueueAsync(command.TenantId, command.Caller, command.To, EmailTemplates.PaymentFailedKind,
+            (to, tenant) => EmailTemplates.PaymentFailed(to, tenant.Name, command.AmountCents, command.Currency, command.BillingUrl), cancellationToken);
 }

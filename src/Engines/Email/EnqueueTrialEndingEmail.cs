@@ -1,11 +1,7 @@
 using FluentValidation;
 using MediatR;
-using Platform.Engines.Audit;
 using Platform.Engines.Pipeline;
-using Platform.Engines.Sessions;
 using Platform.Models;
-using Platform.Models.Errors;
-using Platform.Models.Tenants;
 
 namespace Platform.Engines.Email;
 
@@ -22,18 +18,9 @@ internal sealed class EnqueueTrialEndingEmailValidator : AbstractValidator<Enque
     }
 }
 
-internal sealed class EnqueueTrialEndingEmailHandler(TenantGate gate, EmailOutbox emails, AuditTrail audit) : IRequestHandler<EnqueueTrialEndingEmail, Guid>
+internal sealed class EnqueueTrialEndingEmailHandler(TenantNotices notices) : IRequestHandler<EnqueueTrialEndingEmail, Guid>
 {
-    public async Task<Guid> Handle(EnqueueTrialEndingEmail command, CancellationToken cancellationToken)
-    {
-        await using var scope = await gate.EnterAsync(command.TenantId, command.Caller, TenantRole.Owner, Access.Read, cancellationToken);
-        var to = command.To ?? scope.Tenant.BillingEmail
-            ?? throw ValidationFailedException.For("to", "The tenant has no billing email; name a recipient.");
-        var email = EmailTemplates.TrialEnding(to, scope.Tenant.Name, command.TrialEndsAt, command.BillingUrl);
-        var id = await emails.EnqueueAsync(scope.Session, command.TenantId, EmailTemplates.TrialEndingKind, email, cancellationToken);
-        await audit.RecordAsync(scope.Session, command.TenantId, command.Caller, "email.queued", "outbox_message", id,
-            null, new { kind = EmailTemplates.TrialEndingKind, to }, cancellationToken);
-        await scope.CommitAsync(cancellationToken);
-        return id;
-    }
+    public Task<Guid> Handle(EnqueueTrialEndingEmail command, CancellationToken cancellationToken) =>
+        notices.QueueAsync(command.TenantId, command.Caller, command.To, EmailTemplates.TrialEndingKind,
+            (to, tenant) => EmailTemplates.TrialEnding(to, tenant.Name, command.TrialEndsAt, command.BillingUrl), cancellationToken);
 }

@@ -1,11 +1,7 @@
 using FluentValidation;
 using MediatR;
-using Platform.Engines.Audit;
 using Platform.Engines.Pipeline;
-using Platform.Engines.Sessions;
 using Platform.Models;
-using Platform.Models.Errors;
-using Platform.Models.Tenants;
 
 namespace Platform.Engines.Email;
 
@@ -26,18 +22,9 @@ internal sealed class EnqueueUsageAlertEmailValidator : AbstractValidator<Enqueu
     }
 }
 
-internal sealed class EnqueueUsageAlertEmailHandler(TenantGate gate, EmailOutbox emails, AuditTrail audit) : IRequestHandler<EnqueueUsageAlertEmail, Guid>
+internal sealed class EnqueueUsageAlertEmailHandler(TenantNotices notices) : IRequestHandler<EnqueueUsageAlertEmail, Guid>
 {
-    public async Task<Guid> Handle(EnqueueUsageAlertEmail command, CancellationToken cancellationToken)
-    {
-        await using var scope = await gate.EnterAsync(command.TenantId, command.Caller, TenantRole.Owner, Access.Read, cancellationToken);
-        var to = command.To ?? scope.Tenant.BillingEmail
-            ?? throw ValidationFailedException.For("to", "The tenant has no billing email; name a recipient.");
-        var email = EmailTemplates.UsageAlert(to, scope.Tenant.Name, command.Quota, command.Percent, command.Used, command.Limit, command.UsageUrl);
-        var id = await emails.EnqueueAsync(scope.Session, command.TenantId, EmailTemplates.UsageAlertKind, email, cancellationToken);
-        await audit.RecordAsync(scope.Session, command.TenantId, command.Caller, "email.queued", "outbox_message", id,
-            null, new { kind = EmailTemplates.UsageAlertKind, to }, cancellationToken);
-        await scope.CommitAsync(cancellationToken);
-        return id;
-    }
+    public Task<Guid> Handle(EnqueueUsageAlertEmail command, CancellationToken cancellationToken) =>
+        notices.QueueAsync(command.TenantId, command.Caller, command.To, EmailTemplates.UsageAlertKind,
+            (to, tenant) => EmailTemplates.UsageAlert(to, tenant.Name, command.Quota, command.Percent, command.Used, command.Limit, command.UsageUrl), cancellationToken);
 }
