@@ -49,6 +49,7 @@ public static class EnginesServiceCollectionExtensions
         }
         services.AddSingleton<ApiKeys.ApiKeyCache>();
         services.AddSingleton<ApiKeys.ApiKeyFreezer>();
+        services.AddSingleton<Plans.QuotaOverrideChanges>();
         services.AddSingleton<ApiKeys.IApiKeyUsageRecorder, ApiKeys.ApiKeyUsageRecorder>();
 
         // MediatR 5.1.0 has no AddMediatR: the mediator resolves handlers through ServiceFactory.
