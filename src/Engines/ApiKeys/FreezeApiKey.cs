@@ -64,12 +64,14 @@ internal sealed class ApiKeyFreezer(IDbSessionFactory sessions, TenantGate gate,
         EntitlementRules.RequireOperatorOrSystem(caller, "freeze or unfreeze API keys");
         var tenantId = scope.Tenant.Id;
         var before = await keys.FetchApiKeyAsync(scope.Session, tenantId, keyId, cancellationToken) ?? throw new NotFoundException("API key");
-        if (frozen == before.FrozenAt is not null)
+        // The update only changes a key not yet in the wanted state, so of two concurrent freezes the second finds it frozen.
+        var after = frozen == before.FrozenAt is not null
+            ? null
+            : await keys.SetFrozenAsync(scope.Session, tenantId, keyId, frozen, reason, clock.UtcNow, cancellationToken);
+        if (after is null)
         {
             throw new ConflictException(frozen ? "The API key is already frozen." : "The API key is not frozen.", frozen ? "already_frozen" : "not_frozen");
         }
-        var after = await keys.SetFrozenAsync(scope.Session, tenantId, keyId, frozen, reason, clock.UtcNow, cancellationToken)
-            ?? throw new NotFoundException("API key");
         await audit.RecordAsync(scope.Session, tenantId, caller, frozen ? "api_key.frozen" : "api_key.unfrozen", "api_key", keyId,
             new { before.FrozenAt, before.FrozenReason }, new { after.FrozenAt, after.FrozenReason }, cancellationToken);
         var afterCommit = await ApiKeyChanges.AnnounceAsync(keys, cache, scope, keyId, cancellationToken);
