@@ -14,7 +14,7 @@ public sealed class AdminQuotaOverrideTests : DatabaseTest
     public async Task An_override_changes_max_api_keys_at_once_under_30_parallel_creates_and_reversal_restores_the_plan_value()
     {
         var owner = await TestApi.SignUpAsync();
-        var tenantId = await TestApi.CreateTenantAsync(owner);
+        var tenantId = await TestApi.CreateTenantAsync(owner, plan: PlanCatalog.Free);
         var (billing, billingClient) = await OperatorTestSupport.SignedInAsync("billing", totp: false);
         var (_, superClient) = await OperatorTestSupport.SignedInAsync("super_admin");
 
@@ -71,7 +71,7 @@ public sealed class AdminQuotaOverrideTests : DatabaseTest
     public async Task Reversing_an_override_restores_the_override_it_replaced_and_reversing_a_removal_puts_it_back()
     {
         var owner = await TestApi.SignUpAsync();
-        var tenantId = await TestApi.CreateTenantAsync(owner);
+        var tenantId = await TestApi.CreateTenantAsync(owner, plan: PlanCatalog.Free);
         var (_, client) = await OperatorTestSupport.SignedInAsync("super_admin");
         await SetAsync(client, tenantId, "max_api_keys", 10, "deal_a");
         var second = await SetAsync(client, tenantId, "max_api_keys", 7, "deal_b");
@@ -103,7 +103,7 @@ public sealed class AdminQuotaOverrideTests : DatabaseTest
     public async Task Quota_routes_need_billing_or_higher_and_an_operator_token()
     {
         var owner = await TestApi.SignUpAsync();
-        var tenantId = await TestApi.CreateTenantAsync(owner);
+        var tenantId = await TestApi.CreateTenantAsync(owner, plan: PlanCatalog.Free);
         var (_, viewer) = await OperatorTestSupport.SignedInAsync("viewer", totp: false);
         var (_, support) = await OperatorTestSupport.SignedInAsync("support", totp: false);
         var url = $"/v1/admin/tenants/{tenantId}/quotas/max_api_keys";
@@ -133,7 +133,7 @@ public sealed class AdminQuotaOverrideTests : DatabaseTest
     public async Task Bad_input_and_unknown_tenants_get_4xx_and_write_nothing()
     {
         var owner = await TestApi.SignUpAsync();
-        var tenantId = await TestApi.CreateTenantAsync(owner);
+        var tenantId = await TestApi.CreateTenantAsync(owner, plan: PlanCatalog.Free);
         var (_, client) = await OperatorTestSupport.SignedInAsync("billing", totp: false);
         var url = $"/v1/admin/tenants/{tenantId}/quotas";
 
