@@ -1,5 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Platform.Engines.ApiKeys;
 using Platform.Tests.ApiKeys;
 using Platform.Tests.Operators;
 
@@ -51,6 +53,37 @@ public sealed class AdminKeyFreezeTests : DatabaseTest
         using var again = await superClient.PostAsJsonAsync($"/v1/admin/actions/{action["id"]}/reverse", new { reason_code = "appeal_accepted" });
         await TestApi.ExpectProblemAsync(again, HttpStatusCode.Conflict, "action_already_reversed");
         Assert.That(await FounderActionTests.OperatorAuditActionsAsync(tenantId), Is.EqualTo(new[] { "api_key.frozen", "api_key.unfrozen" }));
+    }
+
+    [Test]
+    public async Task A_freeze_through_one_instance_is_refused_at_once_by_another_that_cached_the_key()
+    {
+        var owner = await TestApi.SignUpAsync();
+        var tenantId = await TestApi.CreateTenantAsync(owner);
+        var key = await Keys.CreateAsync(owner.Token, tenantId);
+        var (_, superAdmin) = await OperatorTestSupport.SignedInAsync("super_admin");
+        using var hostB = Keys.NewHost();
+        var keyOnB = hostB.Client(key.Secret);
+        await Keys.WaitUntilListeningAsync(TestApi.Services);
+        await Keys.WaitUntilListeningAsync(hostB.Services);
+        for (var i = 0; i < 3; i++)
+        {
+            using var ok = await keyOnB.GetAsync("/v1/tenants/current/features");
+            await TestApi.ExpectAsync(ok, HttpStatusCode.OK);
+        }
+        Assert.That(hostB.Services.GetRequiredService<ApiKeyCache>().Count, Is.EqualTo(1));
+
+        using var freeze = await superAdmin.PostAsJsonAsync($"/v1/admin/api-keys/{key.Id}/freeze", new { reason_code = "abuse" });
+        await TestApi.ExpectAsync(freeze, HttpStatusCode.Created);
+        using (var refused = await keyOnB.GetAsync("/v1/tenants/current/features"))
+        {
+            await TestApi.ExpectProblemAsync(refused, HttpStatusCode.Unauthorized, "unauthorized");
+        }
+
+        using var reverse = await superAdmin.PostAsync($"/v1/admin/actions/{(await TestApi.ReadAsync(freeze))["id"]}/reverse", null);
+        await TestApi.ExpectAsync(reverse, HttpStatusCode.Created);
+        using var works = await keyOnB.GetAsync("/v1/tenants/current/features");
+        await TestApi.ExpectAsync(works, HttpStatusCode.OK);
     }
 
     [Test]
