@@ -10,6 +10,8 @@ public sealed record OperatorLogInRequest(string? Email, string? Password, strin
 
 public sealed record FounderReasonRequest(string? ReasonCode, string? ReasonNote);
 
+public sealed record QuotaOverrideActionRequest(long? Value, string? ReasonCode, string? ReasonNote);
+
 public sealed record OpenSupportTicketRequest(string? Subject, string? Description, string? Category, string? Priority);
 
 public sealed record SupportTicketResponseRequest(string? Body);

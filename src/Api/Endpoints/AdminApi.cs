@@ -1,16 +1,18 @@
 using MediatR;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Platform.Api.Auth;
 using Platform.Api.Contracts;
 using Platform.Engines;
 using Platform.Engines.Admin;
 using Platform.Engines.Operators;
+using Platform.Models.Errors;
 using Platform.Models.Operators;
 using Platform.Models.Support;
 
 namespace Platform.Api.Endpoints;
 
-/// <summary>Maps the operator console under /v1/admin: operator login, tenant search and detail, suspension as founder actions, the action list and reversal, and support tickets across tenants.</summary>
+/// <summary>Maps the operator console under /v1/admin: operator login, tenant search and detail, suspension, API key freezing and quota overrides as founder actions, the action list and reversal, and support tickets across tenants.</summary>
 public static class AdminApi
 {
     public static IEndpointRouteBuilder MapAdminApi(this IEndpointRouteBuilder routes)
@@ -24,6 +26,12 @@ public static class AdminApi
             PerformAsync(FounderActionTypes.SuspendTenant, tenant_id, body, http, mediator, ct));
         admin.MapPost("/tenants/{tenant_id:guid}/unsuspend", (Guid tenant_id, FounderReasonRequest body, HttpContext http, IMediator mediator, CancellationToken ct) =>
             PerformAsync(FounderActionTypes.UnsuspendTenant, tenant_id, body, http, mediator, ct));
+        admin.MapPost("/api-keys/{key_id:guid}/freeze", (Guid key_id, FounderReasonRequest body, HttpContext http, IMediator mediator, CancellationToken ct) =>
+            PerformAsync(FounderActionTypes.FreezeApiKey, key_id, body, http, mediator, ct));
+        admin.MapPost("/api-keys/{key_id:guid}/unfreeze", (Guid key_id, FounderReasonRequest body, HttpContext http, IMediator mediator, CancellationToken ct) =>
+            PerformAsync(FounderActionTypes.UnfreezeApiKey, key_id, body, http, mediator, ct));
+        admin.MapPut("/tenants/{tenant_id:guid}/quotas/{quota}", SetQuotaOverrideAsync);
+        admin.MapDelete("/tenants/{tenant_id:guid}/quotas/{quota}", ClearQuotaOverrideAsync);
         admin.MapGet("/actions", ListActionsAsync);
         admin.MapGet("/actions/{id:guid}", GetActionAsync);
         admin.MapPost("/actions/{id:guid}/reverse", ReverseAsync);
@@ -61,6 +69,23 @@ public static class AdminApi
         string actionType, Guid targetId, FounderReasonRequest body, HttpContext http, IMediator mediator, CancellationToken ct)
     {
         var action = await mediator.Send(new PerformFounderAction(http.ToOperatorCaller(), actionType, targetId.ToString(), body.ReasonCode ?? "", body.ReasonNote), ct);
+        return TypedResults.Created($"/v1/admin/actions/{action.Id}", FounderActionResponse.From(action));
+    }
+
+    private static async Task<Created<FounderActionResponse>> SetQuotaOverrideAsync(
+        Guid tenant_id, string quota, QuotaOverrideActionRequest body, HttpContext http, IMediator mediator, CancellationToken ct)
+    {
+        var value = body.Value ?? throw ValidationFailedException.For("value", "The value is required (-1 for unlimited).");
+        var action = await mediator.Send(new PerformFounderAction(http.ToOperatorCaller(), FounderActionTypes.SetQuotaOverride,
+            $"{tenant_id}/{quota}", body.ReasonCode ?? "", body.ReasonNote, value), ct);
+        return TypedResults.Created($"/v1/admin/actions/{action.Id}", FounderActionResponse.From(action));
+    }
+
+    private static async Task<Created<FounderActionResponse>> ClearQuotaOverrideAsync(
+        Guid tenant_id, string quota, [FromBody] FounderReasonRequest? body, HttpContext http, IMediator mediator, CancellationToken ct)
+    {
+        var action = await mediator.Send(new PerformFounderAction(http.ToOperatorCaller(), FounderActionTypes.ClearQuotaOverride,
+            $"{tenant_id}/{quota}", body?.ReasonCode ?? "", body?.ReasonNote), ct);
         return TypedResults.Created($"/v1/admin/actions/{action.Id}", FounderActionResponse.From(action));
     }
 

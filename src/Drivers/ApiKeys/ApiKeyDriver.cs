@@ -38,7 +38,7 @@ public interface IApiKeyDriver
     /// <summary>Marks a live key revoked and returns it, or null when there is no such unrevoked key.</summary>
     Task<ApiKeySnapshot?> RevokeApiKeyAsync(IDbSession session, Guid tenantId, Guid keyId, string? reason, DateTimeOffset now, CancellationToken cancellationToken);
 
-    /// <summary>Freezes (reason given) or unfreezes (reason null) a key and returns it, or null when there is no such key.</summary>
+    /// <summary>Freezes (reason given) or unfreezes (reason null) a key that is not yet in that state and returns it, or null when there is no such key or it already was (the row lock makes a concurrent second change see the first).</summary>
     Task<ApiKeySnapshot?> SetFrozenAsync(IDbSession session, Guid tenantId, Guid keyId, bool frozen, string? reason, DateTimeOffset now, CancellationToken cancellationToken);
 
     /// <summary>Announces a key change on Channel; PostgreSQL delivers it to every listener when the transaction commits.</summary>
@@ -167,7 +167,7 @@ internal sealed class ApiKeyDriver : IApiKeyDriver
                 frozen_at = CASE WHEN @frozen THEN coalesce(k.frozen_at, @now) END,
                 frozen_reason = CASE WHEN @frozen THEN @reason END,
                 updated_at = @now
-            WHERE k.tenant_id = @tenantId AND k.id = @keyId
+            WHERE k.tenant_id = @tenantId AND k.id = @keyId AND (k.frozen_at IS NULL) = @frozen
             RETURNING
             """ + " " + Columns,
             new { tenantId, keyId, frozen, reason, now }, cancellationToken));

@@ -38,6 +38,23 @@ internal sealed record FounderActionContext(TenantScope Scope, Caller Caller, st
 {
     /// <summary>Gets the reason as one line for places that keep a single text (the tenant's suspension reason).</summary>
     public string ReasonText => ReasonNote is { Length: > 0 } note ? $"{ReasonCode}: {note}" : ReasonCode;
+
+    /// <summary>Gets the action's input beyond target and reason (such as a quota override's value), or null.</summary>
+    public object? Input { get; init; }
+
+    private readonly List<Func<Task>> afterCommit = [];
+
+    /// <summary>Registers work that must run only once the action's transaction has committed (such as invalidating cached API keys).</summary>
+    public void AfterCommit(Func<Task> work) => afterCommit.Add(work);
+
+    /// <summary>Runs the work registered with AfterCommit, in order; the handlers call it right after committing.</summary>
+    public async Task CommittedAsync()
+    {
+        foreach (var work in afterCommit)
+        {
+            await work();
+        }
+    }
 }
 
 /// <summary>Appends founder action rows; every operator action goes through it, in the transaction of its effect.</summary>

@@ -12,7 +12,7 @@ using Platform.Models.Tenants;
 namespace Platform.Engines.Admin;
 
 /// <summary>Applies a founder action of a named type (such as "tenant.suspend") to a target with a reason: the effect, its tenant audit row and the immutable action row commit together.</summary>
-public sealed record PerformFounderAction(Caller Caller, string ActionType, string TargetId, string ReasonCode, string? ReasonNote)
+public sealed record PerformFounderAction(Caller Caller, string ActionType, string TargetId, string ReasonCode, string? ReasonNote, object? Input = null)
     : IRequest<FounderActionSnapshot>, ICallerCommand;
 
 internal sealed class PerformFounderActionValidator : AbstractValidator<PerformFounderAction>
@@ -42,11 +42,12 @@ internal sealed class PerformFounderActionHandler(
             tenantId = await type.FindTenantAsync(lookup, command.TargetId, cancellationToken);
         }
         await using var scope = await gate.EnterAsync(tenantId, command.Caller, TenantRole.Owner, Access.Read, cancellationToken);
-        var context = new FounderActionContext(scope, command.Caller, command.TargetId, command.ReasonCode, command.ReasonNote);
+        var context = new FounderActionContext(scope, command.Caller, command.TargetId, command.ReasonCode, command.ReasonNote) { Input = command.Input };
         var details = await type.ApplyAsync(context, cancellationToken);
         var action = await log.AppendAsync(scope.Session, command.Caller, type.Name, type.TargetType, command.TargetId, tenantId,
             command.ReasonCode, command.ReasonNote, type.Reversible, null, details, cancellationToken);
         await scope.CommitAsync(cancellationToken);
+        await context.CommittedAsync();
         return action;
     }
 }
@@ -56,4 +57,8 @@ public static class FounderActionTypes
 {
     public const string SuspendTenant = "tenant.suspend";
     public const string UnsuspendTenant = "tenant.unsuspend";
+    public const string FreezeApiKey = "api_key.freeze";
+    public const string UnfreezeApiKey = "api_key.unfreeze";
+    public const string SetQuotaOverride = "quota.override_set";
+    public const string ClearQuotaOverride = "quota.override_clear";
 }

@@ -59,6 +59,7 @@ internal sealed class ReverseFounderActionHandler(
         var context = new FounderActionContext(scope, command.Caller, original.TargetId, command.ReasonCode, command.ReasonNote);
         await type.ReverseAsync(context, original, cancellationToken);
         await scope.CommitAsync(cancellationToken);
+        await context.CommittedAsync();
         return reversal;
     }
 }

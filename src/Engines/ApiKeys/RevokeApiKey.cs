@@ -47,19 +47,29 @@ internal static class ApiKeyChanges
     public static async Task AnnounceAndCommitAsync(
         IApiKeyDriver keys, ApiKeyCache cache, TenantScope scope, Guid keyId, CancellationToken cancellationToken, Func<Task> audit)
     {
-        await keys.NotifyApiKeyChangedAsync(scope.Session, keyId, cancellationToken);
         await audit();
+        var afterCommit = await AnnounceAsync(keys, cache, scope, keyId, cancellationToken);
+        await scope.CommitAsync(cancellationToken);
+        await afterCommit();
+    }
+
+    /// <summary>Sends the NOTIFY inside the open transaction and returns what must run once it has committed (drop the local entry, wait for the acknowledgements); the caller commits in between.</summary>
+    public static async Task<Func<Task>> AnnounceAsync(IApiKeyDriver keys, ApiKeyCache cache, TenantScope scope, Guid keyId, CancellationToken cancellationToken)
+    {
+        await keys.NotifyApiKeyChangedAsync(scope.Session, keyId, cancellationToken);
         var listeners = await keys.CountChangeListenersAsync(scope.Session, cancellationToken);
         var acknowledged = cache.ExpectAcknowledgements(keyId, listeners);
-        await scope.CommitAsync(cancellationToken);
-        cache.Invalidate(keyId);
-        try
+        return async () =>
         {
-            await acknowledged.WaitAsync(AckTimeout, cancellationToken);
-        }
-        catch (TimeoutException)
-        {
-            // A listener is reconnecting (it empties its cache when it is back) or its instance is stopping.
-        }
+            cache.Invalidate(keyId);
+            try
+            {
+                await acknowledged.WaitAsync(AckTimeout, cancellationToken);
+            }
+            catch (TimeoutException)
+            {
+                // A listener is reconnecting (it empties its cache when it is back) or its instance is stopping.
+            }
+        };
     }
 }
