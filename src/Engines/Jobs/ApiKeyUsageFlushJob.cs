@@ -20,7 +20,8 @@ internal sealed class ApiKeyUsageFlushJob(
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
-                await FlushAsync(stoppingToken);
+                // Never cancelled mid-write: a cancelled commit could have landed, and restoring its counts would count them twice.
+                await FlushAsync(CancellationToken.None);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -29,10 +30,14 @@ internal sealed class ApiKeyUsageFlushJob(
         }
     }
 
+    /// <summary>Is how long the last flush on shutdown may take, whatever the host's own shutdown budget has left.</summary>
+    public static readonly TimeSpan ShutdownFlushTimeout = TimeSpan.FromSeconds(10);
+
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
-        await FlushAsync(cancellationToken);
+        using var timeout = new CancellationTokenSource(ShutdownFlushTimeout);
+        await FlushAsync(timeout.Token);
     }
 
     /// <summary>Writes what was counted since the last flush; on failure the counts are put back for the next attempt.</summary>
