@@ -53,7 +53,7 @@ internal sealed class BillingDriver : IBillingDriver
     {
         var s = session.Npgsql();
         var row = await s.Connection.QuerySingleOrDefaultAsync<SubscriptionRow>(s.Command(
-            $"SELECT {Columns} FROM subscriptions WHERE tenant_id = @tenantId AND status <> 'canceled'", new { tenantId }, cancellationToken));
+            "SELECT " + Columns + " FROM subscriptions WHERE tenant_id = @tenantId AND status <> 'canceled'", new { tenantId }, cancellationToken));
         return row?.ToSnapshot();
     }
 

@@ -99,7 +99,7 @@ internal sealed class CreditDriver : ICreditDriver
     {
         var s = session.Npgsql();
         var row = await s.Connection.QuerySingleOrDefaultAsync<AccountRow>(s.Command(
-            $"SELECT {AccountColumns} FROM credit_accounts WHERE tenant_id = @tenantId", new { tenantId }, cancellationToken));
+            "SELECT " + AccountColumns + " FROM credit_accounts WHERE tenant_id = @tenantId", new { tenantId }, cancellationToken));
         return row?.ToSnapshot();
     }
 
