@@ -17,7 +17,7 @@ public static class AdminApi
 {
     public static IEndpointRouteBuilder MapAdminApi(this IEndpointRouteBuilder routes)
     {
-        routes.MapPost("/v1/admin/auth/login", LogInAsync).WithTags("Admin").AllowAnonymous().RequireRateLimiting(OperatorAuth.LoginRateLimit);
+        routes.MapPost("/v1/admin/auth/login", LogInAsync).WithTags("Admin").AllowAnonymous();
 
         var admin = routes.MapGroup("/v1/admin").WithTags("Admin").RequireAuthorization(OperatorAuth.Policy);
         admin.MapGet("/tenants", SearchTenantsAsync);
