@@ -74,6 +74,7 @@ public static class PlatformApi
         app.MapAuditLogApi();
         app.MapGdprApi();
         app.MapAdminApi();
+        app.MapOperatorsAdminApi();
         app.MapSupportTicketsApi();
         app.MapWorkersApi();
         app.MapRunsApi();

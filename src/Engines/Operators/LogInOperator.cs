@@ -64,7 +64,10 @@ internal sealed class LogInOperatorHandler(
             throw new UnauthorizedException("The email, password or code is not correct.");
         }
 
-        var needsTotp = credentials.Operator.TotpEnabled || credentials.Operator.Role == OperatorRole.SuperAdmin;
+        // An enrolled operator always needs a code. A super_admin without TOTP (after a reset, or promoted) signs in with the
+        // password alone but gets a token that opens only the TOTP enrolment routes (AuthorizeOperatorRequest).
+        var needsTotp = credentials.Operator.TotpEnabled
+            || (credentials.Operator.Role == OperatorRole.SuperAdmin && !credentials.Operator.TotpEnrolmentRequired);
         long? step = null;
         if (needsTotp)
         {
