@@ -83,6 +83,24 @@ public sealed class LoginRateLimitTests : DatabaseTest
         Dispose(responses);
     }
 
+    [Test]
+    public async Task A_successful_login_records_the_time_and_the_client_ip()
+    {
+        var op = await OperatorTestSupport.CreateAsync("viewer", totp: false);
+        await using var host = Host(new ManualClock(DateTimeOffset.UtcNow), limit: 5, ip: "203.0.113.21");
+
+        using var login = await host.CreateClient().PostAsJsonAsync("/v1/admin/auth/login", new { email = op.Email, password = OperatorTestSupport.Password });
+
+        await TestApi.ExpectAsync(login, HttpStatusCode.OK);
+        var body = await TestApi.ReadAsync(login);
+        Assert.Multiple(() =>
+        {
+            Assert.That((string?)body["operator"]!["last_login_ip"], Is.EqualTo("203.0.113.21"));
+            Assert.That((string?)body["operator"]!["last_login_at"], Is.Not.Null);
+        });
+        Assert.That(await OwnerSql.ScalarAsync<string>("SELECT last_login_ip FROM platform_users WHERE id = @id", null, ("id", op.Id)), Is.EqualTo("203.0.113.21"));
+    }
+
     /// <summary>Starts a separate API instance on the test database with its own clock, per-IP limit and a fixed client IP (null: none, as in-process hosts have).</summary>
     private static WebApplicationFactory<Program> Host(IClock clock, int limit, string? ip) =>
         new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
