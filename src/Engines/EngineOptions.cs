@@ -10,6 +10,7 @@ public sealed class EngineOptions
     public void ReadFrom(IConfiguration configuration)
     {
         BcryptWorkFactor = configuration.GetValue("Auth:BcryptWorkFactor", BcryptWorkFactor);
+        OperatorLoginsPerMinutePerIp = configuration.GetValue("Auth:OperatorLoginsPerMinutePerIp", OperatorLoginsPerMinutePerIp);
         configuration.GetSection("Email").Bind(Email);
         InvitationExpiryDays = configuration.GetValue("Invitations:ExpiryDays", InvitationExpiryDays);
         DeletedTenantRetentionDays = configuration.GetValue("Retention:DeletedTenantDays", DeletedTenantRetentionDays);
@@ -27,6 +28,9 @@ public sealed class EngineOptions
 
     /// <summary>Gets or sets bcrypt's work factor for new password hashes; never below 12.</summary>
     public int BcryptWorkFactor { get; set; } = 12;
+
+    /// <summary>Gets or sets how many operator login attempts one client IP may make per minute, across all instances (Auth:OperatorLoginsPerMinutePerIp; 0 turns the limit off).</summary>
+    public int OperatorLoginsPerMinutePerIp { get; set; } = 20;
 
     /// <summary>Gets or sets the email settings (section "Email").</summary>
     public EmailOptions Email { get; set; } = new();

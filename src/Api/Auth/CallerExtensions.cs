@@ -17,10 +17,12 @@ public static class CallerExtensions
     {
         var principal = http.User;
         if (!Guid.TryParse(principal.FindFirstValue(JwtRegisteredClaimNames.Sub), out var operatorId)
-            || principal.FindFirstValue(TokenIssuer.OperatorRoleClaim) is not { Length: > 0 } role)
+            || principal.FindFirstValue(TokenIssuer.OperatorRoleClaim) is not { Length: > 0 } tokenRole)
         {
             throw new UnauthorizedException("A valid operator token is required.");
         }
+        // OperatorRequestFilter has put the operator's current role here: a role change applies from the next request.
+        var role = http.Items[OperatorRequestFilter.CurrentRoleItem] as string ?? tokenRole;
         return Caller.Operator(operatorId, role) with
         {
             Origin = Origin(http),

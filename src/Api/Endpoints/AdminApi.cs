@@ -17,9 +17,9 @@ public static class AdminApi
 {
     public static IEndpointRouteBuilder MapAdminApi(this IEndpointRouteBuilder routes)
     {
-        routes.MapPost("/v1/admin/auth/login", LogInAsync).WithTags("Admin").AllowAnonymous().RequireRateLimiting(OperatorAuth.LoginRateLimit);
+        routes.MapPost("/v1/admin/auth/login", LogInAsync).WithTags("Admin").AllowAnonymous();
 
-        var admin = routes.MapGroup("/v1/admin").WithTags("Admin").RequireAuthorization(OperatorAuth.Policy);
+        var admin = routes.MapGroup("/v1/admin").WithTags("Admin").RequireAuthorization(OperatorAuth.Policy).AddEndpointFilter<OperatorRequestFilter>();
         admin.MapGet("/tenants", SearchTenantsAsync);
         admin.MapGet("/tenants/{tenant_id:guid}", GetTenantAsync);
         admin.MapPost("/tenants/{tenant_id:guid}/suspend", (Guid tenant_id, FounderReasonRequest body, HttpContext http, IMediator mediator, CancellationToken ct) =>

@@ -38,7 +38,6 @@ public static class PlatformApi
         services.AddOptions<JwtBearerOptions>(OperatorAuth.Scheme)
             .Configure<TokenIssuer>((o, tokens) => o.TokenValidationParameters = tokens.OperatorValidation());
         services.AddAuthorization(OperatorAuth.AddPolicy);
-        services.AddRateLimiter(o => OperatorAuth.AddLoginRateLimit(o, configuration.GetValue("Auth:OperatorLoginsPerMinutePerIp", 20)));
 
         services.ConfigureHttpJsonOptions(o => Configure(o.SerializerOptions));
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
@@ -64,7 +63,6 @@ public static class PlatformApi
         app.Use(RefuseOversizedBodies);
         app.UseAuthentication();
         app.UseAuthorization();
-        app.UseRateLimiter();
 
         app.MapOpenApi();
         app.MapHealthApi();
@@ -76,6 +74,7 @@ public static class PlatformApi
         app.MapAuditLogApi();
         app.MapGdprApi();
         app.MapAdminApi();
+        app.MapOperatorsAdminApi();
         app.MapSupportTicketsApi();
         app.MapWorkersApi();
         app.MapRunsApi();

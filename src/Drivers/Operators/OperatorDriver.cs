@@ -25,12 +25,42 @@ public interface IOperatorDriver
 
     /// <summary>Clears the failure count and lock and records the login time and client IP.</summary>
     Task<OperatorSnapshot> RecordSuccessfulLoginAsync(IDbSession session, Guid operatorId, DateTimeOffset now, string? ip, CancellationToken cancellationToken);
+
+    /// <summary>Counts a login attempt from a client IP in the window starting at windowStart, in one conditional upsert; returns the count, or null when the window already holds limit attempts (refused).</summary>
+    Task<int?> TryCountLoginFromIpAsync(IDbSession session, string ip, DateTimeOffset windowStart, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Deletes the per-IP login windows that started before a time; returns how many.</summary>
+    Task<int> DeleteLoginWindowsBeforeAsync(IDbSession session, DateTimeOffset before, CancellationToken cancellationToken);
+
+    /// <summary>Lists operators in id order after an id, up to limit.</summary>
+    Task<IReadOnlyList<OperatorSnapshot>> ListOperatorsAsync(IDbSession session, Guid? after, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Locks the rows of every active super_admin (in id order, so concurrent callers queue) and returns their ids as they stand once locked.</summary>
+    Task<IReadOnlyList<Guid>> LockActiveSuperAdminsAsync(IDbSession session, CancellationToken cancellationToken);
+
+    /// <summary>Sets an operator's role; promotion to super_admin without TOTP makes enrolment required. Returns the operator, or null when unknown.</summary>
+    Task<OperatorSnapshot?> SetRoleAsync(IDbSession session, Guid operatorId, OperatorRole role, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Sets an operator's status ("active" or "disabled"); returns the operator, or null when unknown.</summary>
+    Task<OperatorSnapshot?> SetStatusAsync(IDbSession session, Guid operatorId, string status, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Removes an operator's TOTP secret (active and pending) and requires a new enrolment; returns the operator, or null when unknown.</summary>
+    Task<OperatorSnapshot?> ResetTotpAsync(IDbSession session, Guid operatorId, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Stores a protected TOTP secret as the operator's pending enrolment, replacing an earlier one.</summary>
+    Task SetPendingTotpAsync(IDbSession session, Guid operatorId, string protectedSecret, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Fetches the operator's pending protected TOTP secret, or null.</summary>
+    Task<string?> FetchPendingTotpAsync(IDbSession session, Guid operatorId, CancellationToken cancellationToken);
+
+    /// <summary>Makes the pending secret (if it is still pendingSecret) the operator's TOTP secret, records the used step and clears the enrolment requirement; returns null when it changed meanwhile.</summary>
+    Task<OperatorSnapshot?> ConfirmTotpAsync(IDbSession session, Guid operatorId, string pendingSecret, long step, DateTimeOffset now, CancellationToken cancellationToken);
 }
 
 internal sealed class OperatorDriver : IOperatorDriver
 {
     private const string Columns =
-        "id, email::text AS email, name, role, totp_enabled, status, failed_attempts, locked_until, last_login_at, last_login_ip, created_at";
+        "id, email::text AS email, name, role, totp_enabled, status, failed_attempts, locked_until, last_login_at, last_login_ip, created_at, totp_enrolment_required";
 
     public async Task<bool> TryInsertOperatorAsync(IDbSession session, NewOperator newOperator, CancellationToken cancellationToken)
     {
@@ -116,6 +146,107 @@ internal sealed class OperatorDriver : IOperatorDriver
         return row.ToSnapshot();
     }
 
+    public async Task<int?> TryCountLoginFromIpAsync(IDbSession session, string ip, DateTimeOffset windowStart, int limit, CancellationToken cancellationToken)
+    {
+        var s = session.Npgsql();
+        // One conditional upsert: a newer window starts at 1; the current window counts up only while below the limit.
+        return await s.Connection.QuerySingleOrDefaultAsync<int?>(s.Command(
+            """
+            INSERT INTO operator_login_ip_windows AS w (ip, window_start, attempt_count)
+            VALUES (@ip, @windowStart, 1)
+            ON CONFLICT (ip) DO UPDATE SET
+                window_start = greatest(w.window_start, EXCLUDED.window_start),
+                attempt_count = CASE WHEN w.window_start < EXCLUDED.window_start THEN 1 ELSE w.attempt_count + 1 END
+            WHERE w.window_start < EXCLUDED.window_start OR w.attempt_count < @limit
+            RETURNING w.attempt_count
+            """,
+            new { ip, windowStart, limit }, cancellationToken));
+    }
+
+    public async Task<int> DeleteLoginWindowsBeforeAsync(IDbSession session, DateTimeOffset before, CancellationToken cancellationToken)
+    {
+        var s = session.Npgsql();
+        return await s.Connection.ExecuteAsync(s.Command(
+            "DELETE FROM operator_login_ip_windows WHERE window_start < @before", new { before }, cancellationToken));
+    }
+
+    public async Task<IReadOnlyList<OperatorSnapshot>> ListOperatorsAsync(IDbSession session, Guid? after, int limit, CancellationToken cancellationToken)
+    {
+        var s = session.Npgsql();
+        var rows = await s.Connection.QueryAsync<OperatorRow>(s.Command(
+            "SELECT " + Columns + " FROM platform_users WHERE (@after::uuid IS NULL OR id > @after) ORDER BY id LIMIT @limit",
+            new { after, limit }, cancellationToken));
+        return rows.Select(r => r.ToSnapshot()).ToList();
+    }
+
+    public async Task<IReadOnlyList<Guid>> LockActiveSuperAdminsAsync(IDbSession session, CancellationToken cancellationToken)
+    {
+        var s = session.Npgsql();
+        // A row changed by a transaction we waited for is re-checked against the WHERE once that one commits.
+        var ids = await s.Connection.QueryAsync<Guid>(s.Command(
+            "SELECT id FROM platform_users WHERE role = 'super_admin' AND status = 'active' ORDER BY id FOR UPDATE",
+            null, cancellationToken));
+        return ids.ToList();
+    }
+
+    public Task<OperatorSnapshot?> SetRoleAsync(IDbSession session, Guid operatorId, OperatorRole role, DateTimeOffset now, CancellationToken cancellationToken) =>
+        UpdateAsync(session,
+            """
+            UPDATE platform_users SET role = @role,
+                totp_enrolment_required = totp_enrolment_required OR (@role = 'super_admin' AND NOT totp_enabled),
+                updated_at = @now
+            WHERE id = @operatorId
+            RETURNING
+            """,
+            new { operatorId, role = role.ToWire(), now }, cancellationToken);
+
+    public Task<OperatorSnapshot?> SetStatusAsync(IDbSession session, Guid operatorId, string status, DateTimeOffset now, CancellationToken cancellationToken) =>
+        UpdateAsync(session, "UPDATE platform_users SET status = @status, updated_at = @now WHERE id = @operatorId RETURNING",
+            new { operatorId, status, now }, cancellationToken);
+
+    public Task<OperatorSnapshot?> ResetTotpAsync(IDbSession session, Guid operatorId, DateTimeOffset now, CancellationToken cancellationToken) =>
+        UpdateAsync(session,
+            """
+            UPDATE platform_users SET totp_secret_protected = NULL, totp_enabled = false, totp_last_step = NULL,
+                totp_pending_secret_protected = NULL, totp_enrolment_required = true, updated_at = @now
+            WHERE id = @operatorId
+            RETURNING
+            """,
+            new { operatorId, now }, cancellationToken);
+
+    public async Task SetPendingTotpAsync(IDbSession session, Guid operatorId, string protectedSecret, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var s = session.Npgsql();
+        await s.Connection.ExecuteAsync(s.Command(
+            "UPDATE platform_users SET totp_pending_secret_protected = @protectedSecret, updated_at = @now WHERE id = @operatorId",
+            new { operatorId, protectedSecret, now }, cancellationToken));
+    }
+
+    public async Task<string?> FetchPendingTotpAsync(IDbSession session, Guid operatorId, CancellationToken cancellationToken)
+    {
+        var s = session.Npgsql();
+        return await s.Connection.QuerySingleOrDefaultAsync<string?>(s.Command(
+            "SELECT totp_pending_secret_protected FROM platform_users WHERE id = @operatorId", new { operatorId }, cancellationToken));
+    }
+
+    public Task<OperatorSnapshot?> ConfirmTotpAsync(IDbSession session, Guid operatorId, string pendingSecret, long step, DateTimeOffset now, CancellationToken cancellationToken) =>
+        UpdateAsync(session,
+            """
+            UPDATE platform_users SET totp_secret_protected = totp_pending_secret_protected, totp_pending_secret_protected = NULL,
+                totp_enabled = true, totp_enrolment_required = false, totp_last_step = @step, updated_at = @now
+            WHERE id = @operatorId AND totp_pending_secret_protected = @pendingSecret
+            RETURNING
+            """,
+            new { operatorId, pendingSecret, step, now }, cancellationToken);
+
+    /// <summary>Runs an UPDATE ending in RETURNING (the operator columns are appended) and reads the operator back, or null when no row matched.</summary>
+    private static async Task<OperatorSnapshot?> UpdateAsync(IDbSession session, string updateReturning, object parameters, CancellationToken cancellationToken)
+    {
+        var s = session.Npgsql();
+        var row = await s.Connection.QuerySingleOrDefaultAsync<OperatorRow>(s.Command(updateReturning + " " + Columns, parameters, cancellationToken));
+        return row?.ToSnapshot();
+    }
+
     private sealed class AttemptRow
     {
         public int FailedAttempts { get; init; }
@@ -137,9 +268,13 @@ internal sealed class OperatorDriver : IOperatorDriver
         public DateTime CreatedAt { get; init; }
         public string? PasswordHash { get; init; }
         public string? TotpSecretProtected { get; init; }
+        public bool TotpEnrolmentRequired { get; init; }
 
         public OperatorSnapshot ToSnapshot() => new(
             Id, Email, Name, OperatorRoles.Parse(Role), TotpEnabled, Status, FailedAttempts, LockedUntil.ToUtcOffset(),
-            LastLoginAt.ToUtcOffset(), LastLoginIp, CreatedAt.ToUtcOffset());
+            LastLoginAt.ToUtcOffset(), LastLoginIp, CreatedAt.ToUtcOffset())
+        {
+            TotpEnrolmentRequired = TotpEnrolmentRequired,
+        };
     }
 }

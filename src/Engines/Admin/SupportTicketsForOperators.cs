@@ -24,7 +24,7 @@ public sealed record GetSupportTicketForOperator(Caller Caller, Guid TicketId) :
 /// <summary>Adds an operator's response to a ticket (support+); audited in the tenant and recorded as an irreversible founder action.</summary>
 public sealed record RespondToSupportTicket(Caller Caller, Guid TicketId, string Body) : IRequest<SupportTicketResponseSnapshot>, ICallerCommand;
 
-/// <summary>Changes a ticket's status (support+); "resolved" needs a resolution. Audited in the tenant and recorded as an irreversible founder action.</summary>
+/// <summary>Changes a ticket's status (support+); "resolved" needs a resolution (resolving again replaces it), a closed ticket is final (409 ticket_closed) and a change to the same status is refused (409 status_unchanged). Audited in the tenant and recorded as an irreversible founder action.</summary>
 public sealed record ChangeSupportTicketStatus(Caller Caller, Guid TicketId, string Status, string? Resolution) : IRequest<SupportTicketSnapshot>, ICallerCommand;
 
 internal sealed class ListAllSupportTicketsValidator : AbstractValidator<ListAllSupportTickets>
@@ -129,8 +129,16 @@ internal sealed class ChangeSupportTicketStatusHandler(
         var tenantId = scope.Tenant.Id;
         var before = await tickets.LockTicketAsync(scope.Session, tenantId, command.TicketId, cancellationToken)
             ?? throw new NotFoundException("support ticket");
-        var now = clock.UtcNow;
         var resolved = command.Status == "resolved";
+        if (before.Status == "closed")
+        {
+            throw new ConflictException("A closed ticket cannot change; the tenant can open a new one.", "ticket_closed");
+        }
+        if (before.Status == command.Status && !resolved)
+        {
+            throw new ConflictException($"The ticket is already {before.Status}.", "status_unchanged");
+        }
+        var now = clock.UtcNow;
         var after = await tickets.SetStatusAsync(scope.Session, tenantId, command.TicketId, command.Status,
             resolved ? command.Resolution : before.Resolution, resolved ? now : before.ResolvedAt,
             resolved ? command.Caller.OperatorId : before.ResolvedBy, now, cancellationToken);

@@ -7,14 +7,14 @@ using Platform.Models;
 
 namespace Platform.Engines.Email;
 
-/// <summary>Sends one batch of due emails from the outbox: leases them, sends each, and marks it sent, due again after a backoff, or failed after the last attempt.</summary>
+/// <summary>Sends one batch of due emails from the outbox: leases them, sends each, and marks it sent, due again after a backoff, or failed after the last attempt or when its secrets expired; sent and failed messages lose their secrets.</summary>
 public sealed record DispatchEmails : IRequest<DispatchResult>;
 
 /// <summary>Counts what one dispatch round did: messages leased, sent, rescheduled and given up.</summary>
 public sealed record DispatchResult(int Claimed, int Sent, int Retried, int Failed);
 
 internal sealed class DispatchEmailsHandler(
-    IDbSessionFactory sessions, IOutboxDriver outbox, IMailDriver mail, EngineOptions options, IClock clock, ILogger<DispatchEmailsHandler> logger)
+    IDbSessionFactory sessions, IOutboxDriver outbox, EmailOutbox emails, IMailDriver mail, EngineOptions options, IClock clock, ILogger<DispatchEmailsHandler> logger)
     : IRequestHandler<DispatchEmails, DispatchResult>
 {
     /// <summary>Is how long a leased message stays invisible to other dispatchers, in seconds; a crashed dispatcher's messages come due again after it.</summary>
@@ -34,9 +34,16 @@ internal sealed class DispatchEmailsHandler(
         foreach (var message in leased)
         {
             string? error = null;
+            var giveUp = false;
             try
             {
-                await mail.SendAsync(EmailOutbox.Read(message.Payload), message.Id, cancellationToken);
+                await mail.SendAsync(emails.Open(message.Kind, message.Payload, clock.UtcNow), message.Id, cancellationToken);
+            }
+            catch (OutboxSecretExpiredException e)
+            {
+                // The link inside is dead: sending later would not help.
+                error = e.Message;
+                giveUp = true;
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -52,7 +59,7 @@ internal sealed class DispatchEmailsHandler(
             }
             else
             {
-                var next = message.Attempt >= settings.MaxAttempts ? (DateTimeOffset?)null : now + Backoff(message.Attempt, settings);
+                var next = giveUp || message.Attempt >= settings.MaxAttempts ? (DateTimeOffset?)null : now + Backoff(message.Attempt, settings);
                 await outbox.MarkAttemptFailedAsync(session, message.Id, message.Attempt, error, next, now, cancellationToken);
                 if (next is null)
                 {

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.DataProtection;
 using Platform.Drivers.Outbox;
 using Platform.Drivers.Sessions;
 using Platform.Models;
@@ -6,18 +8,80 @@ using Platform.Models.Outbox;
 
 namespace Platform.Engines.Email;
 
-/// <summary>Puts an email into the outbox in the caller's transaction, so it is sent if and only if the change that caused it commits.</summary>
-internal sealed class EmailOutbox(IOutboxDriver outbox, IClock clock)
+/// <summary>Puts an email into the outbox in the caller's transaction, so it is sent if and only if the change that caused it commits; secrets in it (such as an invitation token) are stored encrypted and filled in only when the message is sent.</summary>
+internal sealed partial class EmailOutbox(IOutboxDriver outbox, IDataProtectionProvider dataProtection, IClock clock)
 {
+    /// <summary>Is the Data Protection purpose of outbox secrets; the message kind is added as a sub-purpose, so a secret of one kind never opens as another.</summary>
+    public const string SecretPurpose = "Platform.Outbox.Secret.v1";
+
     public static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
-    public async Task<Guid> EnqueueAsync(IDbSession session, Guid? tenantId, string kind, EmailContent email, CancellationToken cancellationToken)
+    /// <summary>Gives the placeholder that stands for a named secret in a rendered email until it is sent.</summary>
+    public static string Placeholder(string name) => "__secret_" + name + "__";
+
+    public Task<Guid> EnqueueAsync(IDbSession session, Guid? tenantId, string kind, EmailContent email, CancellationToken cancellationToken) =>
+        EnqueueAsync(session, tenantId, kind, email, secrets: null, secretsExpireAt: null, cancellationToken);
+
+    /// <summary>Queues an email whose bodies carry placeholders (see Placeholder) for the secrets; each secret is stored protected and is useless after secretsExpireAt, when the message fails instead of being sent.</summary>
+    public async Task<Guid> EnqueueAsync(
+        IDbSession session, Guid? tenantId, string kind, EmailContent email, IReadOnlyDictionary<string, string>? secrets, DateTimeOffset? secretsExpireAt,
+        CancellationToken cancellationToken)
     {
+        Dictionary<string, string>? stored = null;
+        if (secrets is { Count: > 0 })
+        {
+            var protector = Protector(kind);
+            stored = [];
+            foreach (var (name, value) in secrets)
+            {
+                // Secrets go into URLs and HTML unescaped, so only URL- and HTML-safe values are accepted (base64url tokens are).
+                if (!SafeName().IsMatch(name) || !SafeValue().IsMatch(value))
+                {
+                    throw new ArgumentException($"The secret '{name}' must be a base64url string with a name of letters, digits or '_'.", nameof(secrets));
+                }
+                stored[name] = protector.Protect(value);
+            }
+        }
         var id = Guid.CreateVersion7();
-        await outbox.EnqueueAsync(session, new NewOutboxMessage(id, tenantId, kind, JsonSerializer.Serialize(email, Json), clock.UtcNow), cancellationToken);
+        var payload = new StoredEmail(email.To, email.Subject, email.Text, email.Html, stored, stored is null ? null : secretsExpireAt);
+        await outbox.EnqueueAsync(session, new NewOutboxMessage(id, tenantId, kind, JsonSerializer.Serialize(payload, Json), clock.UtcNow), cancellationToken);
         return id;
     }
 
-    public static EmailContent Read(string payload) =>
-        JsonSerializer.Deserialize<EmailContent>(payload, Json) ?? throw new JsonException("The outbox payload is empty.");
+    /// <summary>Reads a leased email and fills in its secrets; throws OutboxSecretExpiredException when they expired before now.</summary>
+    public EmailContent Open(string kind, string payload, DateTimeOffset now)
+    {
+        var stored = JsonSerializer.Deserialize<StoredEmail>(payload, Json) ?? throw new JsonException("The outbox payload is empty.");
+        if (stored.Secrets is not { Count: > 0 } secrets)
+        {
+            return new EmailContent(stored.To, stored.Subject, stored.Text, stored.Html);
+        }
+        if (stored.SecretsExpireAt is { } expireAt && expireAt <= now)
+        {
+            throw new OutboxSecretExpiredException($"The message's secrets expired at {expireAt:O}; it is not sent.");
+        }
+        var protector = Protector(kind);
+        string text = stored.Text, html = stored.Html;
+        foreach (var (name, protectedValue) in secrets)
+        {
+            var value = protector.Unprotect(protectedValue);
+            text = text.Replace(Placeholder(name), value, StringComparison.Ordinal);
+            html = html.Replace(Placeholder(name), value, StringComparison.Ordinal);
+        }
+        return new EmailContent(stored.To, stored.Subject, text, html);
+    }
+
+    private IDataProtector Protector(string kind) => dataProtection.CreateProtector(SecretPurpose, kind);
+
+    [GeneratedRegex("^[A-Za-z0-9_]{1,50}$")]
+    private static partial Regex SafeName();
+
+    [GeneratedRegex("^[A-Za-z0-9_-]{1,512}$")]
+    private static partial Regex SafeValue();
+
+    /// <summary>Is the payload as stored: the rendered email with placeholders, and its protected secrets (removed once the message is sent or failed).</summary>
+    private sealed record StoredEmail(string To, string Subject, string Text, string Html, Dictionary<string, string>? Secrets, DateTimeOffset? SecretsExpireAt);
 }
+
+/// <summary>Signals that an outbox message's secrets expired before it could be sent; the message fails for good.</summary>
+public sealed class OutboxSecretExpiredException(string message) : Exception(message);

@@ -51,8 +51,8 @@ internal sealed class CreateInvitationHandler(
             new NewInvitation(command.TenantId, Guid.CreateVersion7(), email, command.Role, hash, command.Caller.ActorId,
                 now.AddDays(options.InvitationExpiryDays), now), cancellationToken);
         var acceptUrl = InvitationTokens.AcceptUrl(options.Email.LinkBaseUrl, token);
-        await emails.EnqueueAsync(scope.Session, command.TenantId, EmailTemplates.InvitationKind,
-            EmailTemplates.Invitation(email, scope.Tenant.Name, command.Role.ToWire(), acceptUrl, invitation.ExpiresAt), cancellationToken);
+        await InvitationTokens.QueueEmailAsync(emails, scope.Session, command.TenantId, options.Email.LinkBaseUrl, token, invitation.ExpiresAt,
+            url => EmailTemplates.Invitation(email, scope.Tenant.Name, command.Role.ToWire(), url, invitation.ExpiresAt), cancellationToken);
         await audit.RecordAsync(scope.Session, command.TenantId, command.Caller, "invitation.created", "invitation", invitation.Id,
             null, new { invitation.Email, invitation.Role, invitation.ExpiresAt }, cancellationToken);
         await scope.CommitAsync(cancellationToken);

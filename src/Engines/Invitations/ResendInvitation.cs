@@ -42,8 +42,8 @@ internal sealed class ResendInvitationHandler(
         var reissued = await invitations.ReissueInvitationAsync(scope.Session, command.TenantId, invitation.Id, hash, now.AddDays(options.InvitationExpiryDays), now, cancellationToken)
             ?? throw new ConflictException("The invitation is no longer pending.", "invitation_not_pending");
         var acceptUrl = InvitationTokens.AcceptUrl(options.Email.LinkBaseUrl, token);
-        await emails.EnqueueAsync(scope.Session, command.TenantId, EmailTemplates.InvitationKind,
-            EmailTemplates.Invitation(reissued.Email, scope.Tenant.Name, reissued.Role.ToWire(), acceptUrl, reissued.ExpiresAt), cancellationToken);
+        await InvitationTokens.QueueEmailAsync(emails, scope.Session, command.TenantId, options.Email.LinkBaseUrl, token, reissued.ExpiresAt,
+            url => EmailTemplates.Invitation(reissued.Email, scope.Tenant.Name, reissued.Role.ToWire(), url, reissued.ExpiresAt), cancellationToken);
         await audit.RecordAsync(scope.Session, command.TenantId, command.Caller, "invitation.resent", "invitation", reissued.Id,
             new { status = invitation.Status, invitation.ExpiresAt }, new { status = reissued.Status, reissued.ExpiresAt, reissued.SentCount }, cancellationToken);
         await scope.CommitAsync(cancellationToken);

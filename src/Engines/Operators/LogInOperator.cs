@@ -9,7 +9,7 @@ using Platform.Models.Operators;
 
 namespace Platform.Engines.Operators;
 
-/// <summary>Checks an operator's email, password and TOTP code (mandatory for super_admin and whoever enrolled); after MaxFailures failed attempts in a row the operator is locked for LockMinutes.</summary>
+/// <summary>Checks an operator's email, password and TOTP code (mandatory for super_admin and whoever enrolled); after MaxFailures failed attempts in a row the operator is locked for LockMinutes, and each client IP gets OperatorLoginsPerMinutePerIp attempts a minute across all instances.</summary>
 public sealed record LogInOperator(string Email, string Password, string? TotpCode, string? Ip) : IRequest<OperatorLogin>
 {
     public const int MaxFailures = 5;
@@ -26,7 +26,8 @@ internal sealed class LogInOperatorValidator : AbstractValidator<LogInOperator>
     }
 }
 
-internal sealed class LogInOperatorHandler(IDbSessionFactory sessions, IOperatorDriver operators, IPasswordHasher hasher, TotpSecrets totp, IClock clock)
+internal sealed class LogInOperatorHandler(
+    IDbSessionFactory sessions, IOperatorDriver operators, IPasswordHasher hasher, TotpSecrets totp, EngineOptions options, IClock clock)
     : IRequestHandler<LogInOperator, OperatorLogin>
 {
     /// <summary>Is a valid hash of a random password, verified for unknown emails so that timing does not reveal which operators exist.</summary>
@@ -37,17 +38,19 @@ internal sealed class LogInOperatorHandler(IDbSessionFactory sessions, IOperator
         var now = clock.UtcNow;
         OperatorCredentials? credentials;
         LoginAttempt? attempt = null;
-        // The attempt is counted as failed before the password is checked, in its own committed transaction,
-        // so parallel guesses cannot outrun the lock; a success clears the count.
+        // The attempt is counted (per client IP, and as failed for the operator) before the password is checked, in its
+        // own committed transaction, so parallel guesses cannot outrun either limit on any number of instances; a success
+        // clears the operator's count.
         await using (var reserve = await sessions.OpenAsync(null, null, cancellationToken))
         {
+            await CountIpAttemptAsync(reserve, command.Ip, now, cancellationToken);
             credentials = await operators.FetchCredentialsByEmailAsync(reserve, command.Email.Trim(), cancellationToken);
             if (credentials is not null)
             {
                 attempt = await operators.ReserveLoginAttemptAsync(
                     reserve, credentials.Operator.Id, LogInOperator.MaxFailures, now, now.AddMinutes(LogInOperator.LockMinutes), cancellationToken);
-                await reserve.CommitAsync(cancellationToken);
             }
+            await reserve.CommitAsync(cancellationToken);
         }
 
         if (attempt is { Admitted: false })
@@ -61,7 +64,10 @@ internal sealed class LogInOperatorHandler(IDbSessionFactory sessions, IOperator
             throw new UnauthorizedException("The email, password or code is not correct.");
         }
 
-        var needsTotp = credentials.Operator.TotpEnabled || credentials.Operator.Role == OperatorRole.SuperAdmin;
+        // An enrolled operator always needs a code. A super_admin without TOTP (after a reset, or promoted) signs in with the
+        // password alone but gets a token that opens only the TOTP enrolment routes (AuthorizeOperatorRequest).
+        var needsTotp = credentials.Operator.TotpEnabled
+            || (credentials.Operator.Role == OperatorRole.SuperAdmin && !credentials.Operator.TotpEnrolmentRequired);
         long? step = null;
         if (needsTotp)
         {
@@ -85,5 +91,21 @@ internal sealed class LogInOperatorHandler(IDbSessionFactory sessions, IOperator
         var signedIn = await operators.RecordSuccessfulLoginAsync(session, credentials.Operator.Id, now, command.Ip, cancellationToken);
         await session.CommitAsync(cancellationToken);
         return new OperatorLogin(signedIn, needsTotp);
+    }
+
+    /// <summary>Refuses with 429 rate_limited once the client IP has made OperatorLoginsPerMinutePerIp attempts in the current minute (all instances together); requests without an IP (in-process hosts) are not counted.</summary>
+    private async Task CountIpAttemptAsync(IDbSession session, string? ip, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var limit = options.OperatorLoginsPerMinutePerIp;
+        if (ip is not { Length: > 0 } || limit <= 0)
+        {
+            return;
+        }
+        var utc = now.UtcDateTime;
+        var windowStart = new DateTimeOffset(utc.Ticks - (utc.Ticks % TimeSpan.TicksPerMinute), TimeSpan.Zero);
+        if (await operators.TryCountLoginFromIpAsync(session, ip.Length > 64 ? ip[..64] : ip, windowStart, limit, cancellationToken) is null)
+        {
+            throw new QuotaExceededException("operator_logins_per_ip", limit, limit, windowStart.AddMinutes(1), "rate_limited");
+        }
     }
 }

@@ -12,7 +12,14 @@ public sealed record OperatorSnapshot(
     DateTimeOffset? LockedUntil,
     DateTimeOffset? LastLoginAt,
     string? LastLoginIp,
-    DateTimeOffset CreatedAt);
+    DateTimeOffset CreatedAt)
+{
+    /// <summary>Gets whether the operator must enrol TOTP before anything else (after a reset, or promoted to super_admin without it).</summary>
+    public bool TotpEnrolmentRequired { get; init; }
+
+    /// <summary>Gets whether the operator's requests need a token whose TOTP was verified: enrolled, super_admin, or due to enrol.</summary>
+    public bool NeedsMfa => TotpEnabled || Role == OperatorRole.SuperAdmin || TotpEnrolmentRequired;
+}
 
 /// <summary>Holds what a login checks: the operator, the password hash and the protected TOTP secret.</summary>
 public sealed record OperatorCredentials(OperatorSnapshot Operator, string PasswordHash, string? TotpSecretProtected);
@@ -29,3 +36,6 @@ public sealed record CreatedOperator(OperatorSnapshot Operator, string? TotpSecr
 
 /// <summary>Is a successful operator login: the operator and whether a TOTP code was verified.</summary>
 public sealed record OperatorLogin(OperatorSnapshot Operator, bool MfaVerified);
+
+/// <summary>Is a TOTP secret handed out for enrolment (base32) with its otpauth:// URI, shown once.</summary>
+public sealed record TotpEnrolment(string TotpSecret, string OtpAuthUri);

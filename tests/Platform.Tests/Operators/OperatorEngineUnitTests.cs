@@ -29,7 +29,7 @@ public sealed class OperatorEngineUnitTests
         operators.ReserveLoginAttemptAsync(Arg.Any<IDbSession>(), op.Id, LogInOperator.MaxFailures, Now, Now.AddMinutes(LogInOperator.LockMinutes), Arg.Any<CancellationToken>())
             .Returns(new LoginAttempt(false, 5, Now.AddMinutes(10)));
         var hasher = Substitute.For<IPasswordHasher>();
-        var handler = new LogInOperatorHandler(sessions, operators, hasher, Totp(), Clock());
+        var handler = new LogInOperatorHandler(sessions, operators, hasher, Totp(), new Platform.Engines.EngineOptions(), Clock());
 
         var e = Assert.ThrowsAsync<QuotaExceededException>(() => handler.Handle(new LogInOperator("a@b.test", "right password", null, null), CancellationToken.None));
 
@@ -39,6 +39,26 @@ public sealed class OperatorEngineUnitTests
             Assert.That(e.ResetsAt, Is.EqualTo(Now.AddMinutes(10)));
             hasher.DidNotReceiveWithAnyArgs().Verify(default!, default!);
             operators.DidNotReceiveWithAnyArgs().RecordSuccessfulLoginAsync(default!, default, default, default, default);
+        });
+    }
+
+    [Test]
+    public void An_ip_over_its_login_limit_is_refused_before_the_operator_is_looked_up()
+    {
+        var sessions = Substitute.For<IDbSessionFactory>();
+        sessions.OpenAsync(null, null, Arg.Any<CancellationToken>()).Returns(Substitute.For<IDbSession>());
+        var operators = Substitute.For<IOperatorDriver>();
+        operators.TryCountLoginFromIpAsync(Arg.Any<IDbSession>(), "203.0.113.5", Now, 3, Arg.Any<CancellationToken>()).Returns((int?)null);
+        var handler = new LogInOperatorHandler(sessions, operators, Substitute.For<IPasswordHasher>(), Totp(),
+            new Platform.Engines.EngineOptions { OperatorLoginsPerMinutePerIp = 3 }, Clock());
+
+        var e = Assert.ThrowsAsync<QuotaExceededException>(() => handler.Handle(new LogInOperator("a@b.test", "pw", null, "203.0.113.5"), CancellationToken.None));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(e!.Code, Is.EqualTo("rate_limited"));
+            Assert.That(e.ResetsAt, Is.EqualTo(Now.AddMinutes(1)));
+            operators.DidNotReceiveWithAnyArgs().FetchCredentialsByEmailAsync(default!, default!, default);
         });
     }
 
