@@ -39,6 +39,7 @@ public static class EnginesServiceCollectionExtensions
         services.AddSingleton<Audit.AuditTrail>();
         services.AddSingleton<Email.EmailOutbox>();
         services.AddSingleton<Email.TenantNotices>();
+        services.AddSingleton<Billing.BillingLifecycle>();
         services.AddSingleton<Tenants.TenantSuspension>();
         services.AddSingleton<Operators.TotpSecrets>();
         services.AddSingleton<Admin.FounderActionLog>();

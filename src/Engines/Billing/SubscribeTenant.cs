@@ -95,7 +95,7 @@ internal sealed class SubscribeTenantHandler(TenantGate gate, ITenantDriver tena
         var customerId = await StripeCustomers.EnsureAsync(billing, stripe, scope, now, cancellationToken);
         var ordinal = await billing.CountSubscriptionsAsync(scope.Session, tenantId, cancellationToken) + 1;
         return await stripe.CreateSubscriptionAsync(customerId, plan, command.BillingCycle!, command.PaymentMethodId, id,
-            $"tenant-{tenantId}-subscription-{ordinal}", cancellationToken);
+            $"tenant-{tenantId}-subscription-{ordinal}", cancellationToken, tenantId);
     }
 
     private static TenantStatus StatusAfterChange(TenantStatus status) => status == TenantStatus.PastDue ? status : TenantStatus.Active;
