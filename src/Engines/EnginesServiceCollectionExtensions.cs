@@ -92,6 +92,7 @@ public static class EnginesServiceCollectionExtensions
         services.AddHostedService<EmailDispatchJob>();
         services.AddHostedService<RetentionJob>();
         services.AddHostedService<RunTimeoutJob>();
+        services.AddHostedService<BillingLifecycleJob>();
         return services;
     }
 }

@@ -29,14 +29,19 @@ internal sealed class SubscribeTenantValidator : AbstractValidator<SubscribeTena
     }
 }
 
-internal sealed class SubscribeTenantHandler(TenantGate gate, ITenantDriver tenants, IBillingDriver billing, IStripeDriver stripe, AuditTrail audit, IClock clock)
+internal sealed class SubscribeTenantHandler(TenantGate gate, ITenantDriver tenants, IBillingDriver billing, IStripeDriver stripe, BillingLifecycle lifecycle, AuditTrail audit, IClock clock)
     : IRequestHandler<SubscribeTenant, SubscriptionSnapshot>
 {
     public async Task<SubscriptionSnapshot> Handle(SubscribeTenant command, CancellationToken cancellationToken)
     {
         var plan = PlanCatalog.Get(command.Plan!);
         var now = clock.UtcNow;
-        await using var scope = await gate.EnterAsync(command.TenantId, command.Caller, TenantRole.Owner, Access.Write, cancellationToken);
+        // Read access, then the suspension check here: a tenant suspended by billing (trial ended, dunning) may subscribe; an operator's suspension refuses.
+        await using var scope = await gate.EnterAsync(command.TenantId, command.Caller, TenantRole.Owner, Access.Read, cancellationToken);
+        if (scope.Tenant.Status.BlocksWrites() && !BillingLifecycle.IsBillingSuspension(scope.Tenant))
+        {
+            throw new TenantSuspendedException();
+        }
         // The tenant row's lock serialises subscription changes of one tenant.
         await tenants.LockTenantAsync(scope.Session, command.TenantId, cancellationToken);
         var current = await billing.FetchLiveSubscriptionAsync(scope.Session, command.TenantId, cancellationToken);
@@ -46,11 +51,12 @@ internal sealed class SubscribeTenantHandler(TenantGate gate, ITenantDriver tena
         {
             var id = Guid.CreateVersion7();
             var stripeSubscription = stripe.Online ? await CreateInStripeAsync(scope, plan.Id, command, id, now, cancellationToken) : null;
+            var status = stripeSubscription?.Status is "past_due" or "unpaid" or "incomplete" ? "past_due" : "active";
             result = await billing.InsertSubscriptionAsync(scope.Session, new SubscriptionSnapshot(
-                command.TenantId, id, plan.Id, command.BillingCycle!, stripeSubscription?.Status is "past_due" or "unpaid" or "incomplete" ? "past_due" : "active",
+                command.TenantId, id, plan.Id, command.BillingCycle!, status,
                 false, null, now, command.BillingCycle == "annual" ? now.AddYears(1) : now.AddMonths(1), command.PaymentMethodId,
-                stripeSubscription?.Id, now, now, null), cancellationToken);
-            await billing.SetTenantPlanForBillingAsync(scope.Session, command.TenantId, plan.Id, plan.TenantQuotas, TenantStatus.Active, now, cancellationToken);
+                stripeSubscription?.Id, now, now, null, PastDueSince: status == "past_due" ? now : null), cancellationToken);
+            await lifecycle.FollowAsync(scope, result, command.Caller, "subscribed", now, cancellationToken);
         }
         else if (stripe.Online)
         {
@@ -71,7 +77,7 @@ internal sealed class SubscribeTenantHandler(TenantGate gate, ITenantDriver tena
             // Upgrade: now (the invoice prorates by day, docs/decisions/0301).
             result = await billing.UpdateSubscriptionAsync(scope.Session, command.TenantId, current.Id, plan.Id, null, false, now, cancellationToken)
                 ?? throw new NotFoundException("subscription");
-            await billing.SetTenantPlanForBillingAsync(scope.Session, command.TenantId, plan.Id, plan.TenantQuotas, StatusAfterChange(scope.Tenant.Status), now, cancellationToken);
+            await lifecycle.FollowAsync(scope, result, command.Caller, "upgraded", now, cancellationToken);
         }
         else
         {
@@ -97,6 +103,4 @@ internal sealed class SubscribeTenantHandler(TenantGate gate, ITenantDriver tena
         return await stripe.CreateSubscriptionAsync(customerId, plan, command.BillingCycle!, command.PaymentMethodId, id,
             $"tenant-{tenantId}-subscription-{ordinal}", cancellationToken, tenantId);
     }
-
-    private static TenantStatus StatusAfterChange(TenantStatus status) => status == TenantStatus.PastDue ? status : TenantStatus.Active;
 }

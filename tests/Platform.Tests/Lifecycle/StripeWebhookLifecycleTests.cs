@@ -1,4 +1,9 @@
 using System.Net;
+using MediatR;
+using Microsoft.Extensions.DependencyInjection;
+using Platform.Engines.Billing;
+using Platform.Engines.Tenants;
+using Platform.Models;
 
 namespace Platform.Tests.Lifecycle;
 
@@ -161,6 +166,40 @@ public sealed class StripeWebhookLifecycleTests : OnlineBillingTest
             Assert.That(await SubscriptionFieldAsync(tenant, "sub_co", "plan"), Is.EqualTo("professional"));
             Assert.That(await TenantFieldAsync(tenant, "plan"), Is.EqualTo("professional"));
             Assert.That(await TenantFieldAsync(tenant, "status"), Is.EqualTo("active"));
+        });
+    }
+
+    [Test]
+    public async Task An_invoice_paid_lifts_the_dunning_suspension_but_not_an_operator_suspension()
+    {
+        var dunned = await SubscribedTenantAsync(billingEmail: "a@example.com");
+        var held = await SubscribedTenantAsync(billingEmail: "b@example.com");
+        foreach (var s in new[] { dunned, held })
+        {
+            await DeliverAsync(InvoiceEvent("evt_f_" + s.Tenant, "invoice.payment_failed", 10, "in_" + s.Tenant, s.StripeSubscriptionId, s.CustomerId, s.Tenant));
+            await OwnerSql.ScalarAsync<object>("UPDATE subscriptions SET past_due_since = now() - interval '9 days'", s.Tenant);
+        }
+        await using var engines = TestEngines.Build();
+        using (var scope = engines.CreateScope())
+        {
+            var mediator = scope.ServiceProvider.GetRequiredService<IMediator>();
+            Assert.That(await mediator.Send(new SuspendOverdueTenants()), Is.EqualTo(2));
+            // An operator takes over the second suspension with its own reason.
+            await mediator.Send(new SuspendTenant(Caller.System, held.Tenant, "chargeback investigation"));
+        }
+
+        foreach (var s in new[] { dunned, held })
+        {
+            await DeliverTenTimesAsync(InvoiceEvent("evt_p_" + s.Tenant, "invoice.paid", 20, "in_" + s.Tenant, s.StripeSubscriptionId, s.CustomerId, s.Tenant));
+        }
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(await TenantFieldAsync(dunned.Tenant, "status"), Is.EqualTo("active"));
+            Assert.That(await TenantFieldAsync(dunned.Tenant, "suspended_reason"), Is.Null);
+            Assert.That(await TenantFieldAsync(held.Tenant, "status"), Is.EqualTo("suspended"));
+            Assert.That(await TenantFieldAsync(held.Tenant, "suspended_reason"), Is.EqualTo("chargeback investigation"));
+            Assert.That(await SubscriptionFieldAsync(held.Tenant, held.StripeSubscriptionId, "status"), Is.EqualTo("active"));
         });
     }
 
