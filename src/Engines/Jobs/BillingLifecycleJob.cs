@@ -6,7 +6,7 @@ using Platform.Engines.Billing;
 
 namespace Platform.Engines.Jobs;
 
-/// <summary>Every Billing:JobIntervalSeconds, runs billing's lifecycle work: suspends tenants past_due beyond the grace period, reminds and ends trials; safe with many copies
+/// <summary>Every Billing:JobIntervalSeconds, runs billing's lifecycle work: suspends tenants past_due beyond the grace period, applies period ends (pending downgrades, cancellations, offline renewals), reminds and ends trials; safe with many copies
 /// (each command claims its tenants with SKIP LOCKED and re-checks under the lock).</summary>
 internal sealed class BillingLifecycleJob(IServiceScopeFactory scopes, EngineOptions options, ILogger<BillingLifecycleJob> logger) : BackgroundService
 {
@@ -23,6 +23,11 @@ internal sealed class BillingLifecycleJob(IServiceScopeFactory scopes, EngineOpt
                 if (suspended > 0)
                 {
                     logger.LogInformation("Billing: suspended {Count} tenants past due beyond {Days} days", suspended, options.DunningGraceDays);
+                }
+                var periodEnds = await mediator.Send(new ApplyPeriodEnds(), stoppingToken);
+                if (periodEnds > 0)
+                {
+                    logger.LogInformation("Billing: applied {Count} subscription period ends", periodEnds);
                 }
                 var trials = await mediator.Send(new RunTrialLifecycle(), stoppingToken);
                 if (trials.RemindersQueued + trials.TrialsEnded > 0)
