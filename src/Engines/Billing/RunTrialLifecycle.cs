@@ -43,7 +43,7 @@ internal sealed class RunTrialLifecycleHandler(
         {
             return false;
         }
-        if (options.TrialEndAction == "suspend")
+        if (string.Equals(options.TrialEndAction, "suspend", StringComparison.OrdinalIgnoreCase))
         {
             await lifecycle.SetAsync(scope, tenant, PlanCatalog.Find(tenant.Plan) ?? PlanCatalog.Get(PlanCatalog.Free), TenantStatus.Suspended,
                 BillingLifecycle.TrialEndedReason, Caller.System, "trial ended", now, cancellationToken);
