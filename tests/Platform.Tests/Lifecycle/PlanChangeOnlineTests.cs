@@ -33,6 +33,27 @@ public sealed class PlanChangeOnlineTests : OnlineBillingTest
     }
 
     [Test]
+    public async Task Ten_parallel_upgrade_requests_change_the_plan_once_and_call_Stripe_once()
+    {
+        var s = await SubscribedTenantAsync();
+
+        var statuses = await Task.WhenAll(Enumerable.Range(0, 10).Select(async _ =>
+        {
+            using var response = await s.Client.PostAsJsonAsync($"/v1/tenants/{s.Tenant}/subscription", new { plan = "enterprise", billing_cycle = "monthly" });
+            return response.StatusCode;
+        }));
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(statuses.Count(c => c == HttpStatusCode.OK), Is.EqualTo(1));
+            Assert.That(statuses.Count(c => c == HttpStatusCode.Conflict), Is.EqualTo(9));
+            Assert.That(Stripe.Requests.Count(r => r.Method == "POST" && r.Path == "/v1/subscriptions/" + s.StripeSubscriptionId), Is.EqualTo(1));
+            Assert.That(await SubscriptionFieldAsync(s.Tenant, s.StripeSubscriptionId, "change_seq"), Is.EqualTo("1"));
+            Assert.That(await CountAsync(s.Tenant, "SELECT count(*) FROM audit_log WHERE action = 'subscription.changed'"), Is.EqualTo(2));
+        });
+    }
+
+    [Test]
     public async Task A_downgrade_moves_the_Stripe_price_without_proration_and_waits_for_the_period_to_roll()
     {
         var s = await SubscribedTenantAsync();
