@@ -20,6 +20,10 @@ public sealed class EngineOptions
         StripeSecretKey = configuration["Stripe:SecretKey"];
         StripeApiBase = configuration["Stripe:ApiBase"];
         StripeWebhookSecret = configuration["Stripe:WebhookSecret"];
+        DunningGraceDays = configuration.GetValue("Billing:DunningGraceDays", DunningGraceDays);
+        TrialEndAction = configuration.GetValue("Billing:TrialEndAction", TrialEndAction) ?? TrialEndAction;
+        TrialReminderDays = configuration.GetValue("Billing:TrialReminderDays", TrialReminderDays);
+        BillingJobIntervalSeconds = configuration.GetValue("Billing:JobIntervalSeconds", BillingJobIntervalSeconds);
         foreach (var price in configuration.GetSection("Stripe:Prices").GetChildren())
         {
             StripePriceIds[price.Key] = price.Value ?? "";
@@ -61,4 +65,16 @@ public sealed class EngineOptions
 
     /// <summary>Gets or sets the signing secret of Stripe webhooks (whsec_...); without it every webhook is refused.</summary>
     public string? StripeWebhookSecret { get; set; }
+
+    /// <summary>Gets or sets how long a subscription may stay past_due before the dunning job suspends the tenant, in days.</summary>
+    public int DunningGraceDays { get; set; } = 7;
+
+    /// <summary>Gets or sets what happens at the end of a trial without a live subscription: "free" (move to the free plan) or "suspend".</summary>
+    public string TrialEndAction { get; set; } = "free";
+
+    /// <summary>Gets or sets how many days before a trial ends its reminder email is queued.</summary>
+    public int TrialReminderDays { get; set; } = 3;
+
+    /// <summary>Gets or sets how often the billing lifecycle job (dunning, trials, period ends) runs, in seconds.</summary>
+    public int BillingJobIntervalSeconds { get; set; } = 300;
 }

@@ -39,6 +39,7 @@ public static class EnginesServiceCollectionExtensions
         services.AddSingleton<Audit.AuditTrail>();
         services.AddSingleton<Email.EmailOutbox>();
         services.AddSingleton<Email.TenantNotices>();
+        services.AddSingleton<Billing.BillingLifecycle>();
         services.AddSingleton<Tenants.TenantSuspension>();
         services.AddSingleton<Operators.TotpSecrets>();
         services.AddSingleton<Admin.FounderActionLog>();
@@ -91,6 +92,7 @@ public static class EnginesServiceCollectionExtensions
         services.AddHostedService<EmailDispatchJob>();
         services.AddHostedService<RetentionJob>();
         services.AddHostedService<RunTimeoutJob>();
+        services.AddHostedService<BillingLifecycleJob>();
         return services;
     }
 }

@@ -53,13 +53,15 @@ public sealed record WebhookReceipt(bool Received, string Outcome);
 /// <summary>Is the body of a subscription or plan change.</summary>
 public sealed record SubscribeRequest(string? Plan, string? BillingCycle, string? PaymentMethodId);
 
-/// <summary>Is the wire form of a subscription.</summary>
+/// <summary>Is the wire form of a subscription; past_due_since (null unless past due) is the data of the billing banner.</summary>
 public sealed record SubscriptionResponse(
     Guid Id, string Plan, string BillingCycle, string Status, bool CancelAtPeriodEnd, string? PendingPlan,
-    DateTimeOffset CurrentPeriodStart, DateTimeOffset CurrentPeriodEnd, string? StripeSubscriptionId, DateTimeOffset CreatedAt, DateTimeOffset? CanceledAt)
+    DateTimeOffset CurrentPeriodStart, DateTimeOffset CurrentPeriodEnd, string? StripeSubscriptionId, DateTimeOffset CreatedAt, DateTimeOffset? CanceledAt,
+    DateTimeOffset? PastDueSince)
 {
     public static SubscriptionResponse From(SubscriptionSnapshot s) => new(
-        s.Id, s.Plan, s.BillingCycle, s.Status, s.CancelAtPeriodEnd, s.PendingPlan, s.CurrentPeriodStart, s.CurrentPeriodEnd, s.StripeSubscriptionId, s.CreatedAt, s.CanceledAt);
+        s.Id, s.Plan, s.BillingCycle, s.Status, s.CancelAtPeriodEnd, s.PendingPlan, s.CurrentPeriodStart, s.CurrentPeriodEnd, s.StripeSubscriptionId, s.CreatedAt, s.CanceledAt,
+        s.PastDueSince);
 }
 
 /// <summary>Is the wire form of one priced line: quantity, unit price in cents (may be fractional) and amount in cents.</summary>

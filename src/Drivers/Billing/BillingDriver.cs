@@ -39,6 +39,33 @@ public interface IBillingDriver
 
     /// <summary>Sums the tenant's usage per meter over [from, to) through billing_usage_totals(): api_calls in calls, storage_gb in GB-months, gpu_hours in hours.</summary>
     Task<IReadOnlyDictionary<string, decimal>> FetchUsageTotalsAsync(IDbSession session, Guid tenantId, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken);
+
+    /// <summary>Fetches one subscription of the tenant by our id, whatever its status, or null.</summary>
+    Task<SubscriptionSnapshot?> FetchSubscriptionAsync(IDbSession session, Guid tenantId, Guid id, CancellationToken cancellationToken);
+
+    /// <summary>Fetches the tenant's subscription mirrored from a Stripe subscription id, whatever its status, or null.</summary>
+    Task<SubscriptionSnapshot?> FetchSubscriptionByStripeIdAsync(IDbSession session, Guid tenantId, string stripeSubscriptionId, CancellationToken cancellationToken);
+
+    /// <summary>Writes every mutable field of a subscription (plan, cycle, status, flags, period, Stripe id and state time, past-due time, change count) and returns it, or null when it is gone.</summary>
+    Task<SubscriptionSnapshot?> SaveSubscriptionAsync(IDbSession session, SubscriptionSnapshot subscription, CancellationToken cancellationToken);
+
+    /// <summary>Records a billing notice (trial_ending, trial_ended, payment_failed:{invoice}) as done for the tenant; false when it was already recorded.</summary>
+    Task<bool> TryRecordBillingNoticeAsync(IDbSession session, Guid tenantId, string notice, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Locks the tenant row unless another transaction holds it (FOR UPDATE SKIP LOCKED); false when it is locked elsewhere or gone.</summary>
+    Task<bool> TryLockTenantSkipLockedAsync(IDbSession session, Guid tenantId, CancellationToken cancellationToken);
+
+    /// <summary>Finds the tenant of a Stripe customer id across tenants through tenant_id_by_stripe_customer(), or null.</summary>
+    Task<Guid?> FindTenantIdByStripeCustomerAsync(IDbSession session, string customerId, CancellationToken cancellationToken);
+
+    /// <summary>Lists tenants (across tenants) whose live subscription is past_due since before a time and that are neither suspended nor deleted.</summary>
+    Task<IReadOnlyList<Guid>> ListTenantsPastDueSinceAsync(IDbSession session, DateTimeOffset before, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Lists tenants (across tenants) in trial whose trial ends before a time and that have not had a notice yet.</summary>
+    Task<IReadOnlyList<Guid>> ListTenantsWithTrialDueAsync(IDbSession session, DateTimeOffset until, string notice, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Lists tenants (across tenants) whose live subscription's period ended with a pending downgrade or cancellation, or offline.</summary>
+    Task<IReadOnlyList<Guid>> ListTenantsDueAtPeriodEndAsync(IDbSession session, DateTimeOffset now, int limit, CancellationToken cancellationToken);
 }
 
 internal sealed class BillingDriver : IBillingDriver
@@ -46,7 +73,7 @@ internal sealed class BillingDriver : IBillingDriver
     private const string Columns =
         """
         tenant_id, id, plan, billing_cycle, status, cancel_at_period_end, pending_plan, current_period_start, current_period_end,
-        payment_method_id, stripe_subscription_id, created_at, updated_at, canceled_at
+        payment_method_id, stripe_subscription_id, created_at, updated_at, canceled_at, past_due_since, stripe_state_at, change_seq, stripe_status_at
         """;
 
     public async Task<SubscriptionSnapshot?> FetchLiveSubscriptionAsync(IDbSession session, Guid tenantId, CancellationToken cancellationToken)
@@ -64,7 +91,7 @@ internal sealed class BillingDriver : IBillingDriver
             $"""
             INSERT INTO subscriptions ({Columns})
             VALUES (@TenantId, @Id, @Plan, @BillingCycle, @Status, @CancelAtPeriodEnd, @PendingPlan, @CurrentPeriodStart, @CurrentPeriodEnd,
-                    @PaymentMethodId, @StripeSubscriptionId, @CreatedAt, @UpdatedAt, @CanceledAt)
+                    @PaymentMethodId, @StripeSubscriptionId, @CreatedAt, @UpdatedAt, @CanceledAt, @PastDueSince, @StripeStateAt, @ChangeSeq, @StripeStatusAt)
             RETURNING {Columns}
             """,
             subscription, cancellationToken));
@@ -160,6 +187,92 @@ internal sealed class BillingDriver : IBillingDriver
         return rows.ToDictionary(r => r.Meter, r => r.Quantity);
     }
 
+    public async Task<SubscriptionSnapshot?> FetchSubscriptionAsync(IDbSession session, Guid tenantId, Guid id, CancellationToken cancellationToken)
+    {
+        var s = session.Npgsql();
+        var row = await s.Connection.QuerySingleOrDefaultAsync<SubscriptionRow>(s.Command(
+            "SELECT " + Columns + " FROM subscriptions WHERE tenant_id = @tenantId AND id = @id", new { tenantId, id }, cancellationToken));
+        return row?.ToSnapshot();
+    }
+
+    public async Task<SubscriptionSnapshot?> FetchSubscriptionByStripeIdAsync(IDbSession session, Guid tenantId, string stripeSubscriptionId, CancellationToken cancellationToken)
+    {
+        var s = session.Npgsql();
+        var row = await s.Connection.QueryFirstOrDefaultAsync<SubscriptionRow>(s.Command(
+            "SELECT " + Columns + " FROM subscriptions WHERE tenant_id = @tenantId AND stripe_subscription_id = @stripeSubscriptionId ORDER BY created_at DESC, id DESC LIMIT 1",
+            new { tenantId, stripeSubscriptionId }, cancellationToken));
+        return row?.ToSnapshot();
+    }
+
+    public async Task<SubscriptionSnapshot?> SaveSubscriptionAsync(IDbSession session, SubscriptionSnapshot subscription, CancellationToken cancellationToken)
+    {
+        var s = session.Npgsql();
+        var row = await s.Connection.QuerySingleOrDefaultAsync<SubscriptionRow>(s.Command(
+            """
+            UPDATE subscriptions SET plan = @Plan, billing_cycle = @BillingCycle, status = @Status, cancel_at_period_end = @CancelAtPeriodEnd,
+                pending_plan = @PendingPlan, current_period_start = @CurrentPeriodStart, current_period_end = @CurrentPeriodEnd,
+                payment_method_id = @PaymentMethodId, stripe_subscription_id = @StripeSubscriptionId, updated_at = @UpdatedAt,
+                canceled_at = @CanceledAt, past_due_since = @PastDueSince, stripe_state_at = @StripeStateAt, change_seq = @ChangeSeq,
+                stripe_status_at = @StripeStatusAt
+            WHERE tenant_id = @TenantId AND id = @Id
+            RETURNING
+            """ + " " + Columns,
+            subscription, cancellationToken));
+        return row?.ToSnapshot();
+    }
+
+    public async Task<bool> TryRecordBillingNoticeAsync(IDbSession session, Guid tenantId, string notice, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var s = session.Npgsql();
+        var recorded = await s.Connection.QuerySingleOrDefaultAsync<string?>(s.Command(
+            """
+            INSERT INTO billing_notices (tenant_id, notice, created_at) VALUES (@tenantId, @notice, @now)
+            ON CONFLICT (tenant_id, notice) DO NOTHING
+            RETURNING notice
+            """,
+            new { tenantId, notice, now }, cancellationToken));
+        return recorded is not null;
+    }
+
+    public async Task<bool> TryLockTenantSkipLockedAsync(IDbSession session, Guid tenantId, CancellationToken cancellationToken)
+    {
+        var s = session.Npgsql();
+        var locked = await s.Connection.QuerySingleOrDefaultAsync<Guid?>(s.Command(
+            "SELECT id FROM tenants WHERE id = @tenantId FOR UPDATE SKIP LOCKED", new { tenantId }, cancellationToken));
+        return locked is not null;
+    }
+
+    public async Task<Guid?> FindTenantIdByStripeCustomerAsync(IDbSession session, string customerId, CancellationToken cancellationToken)
+    {
+        var s = session.Npgsql();
+        return await s.Connection.QuerySingleOrDefaultAsync<Guid?>(s.Command(
+            "SELECT tenant_id_by_stripe_customer(@customerId)", new { customerId }, cancellationToken));
+    }
+
+    public async Task<IReadOnlyList<Guid>> ListTenantsPastDueSinceAsync(IDbSession session, DateTimeOffset before, int limit, CancellationToken cancellationToken)
+    {
+        var s = session.Npgsql();
+        var rows = await s.Connection.QueryAsync<Guid>(s.Command(
+            "SELECT tenants_past_due_since FROM tenants_past_due_since(@before, @limit)", new { before, limit }, cancellationToken));
+        return rows.ToList();
+    }
+
+    public async Task<IReadOnlyList<Guid>> ListTenantsWithTrialDueAsync(IDbSession session, DateTimeOffset until, string notice, int limit, CancellationToken cancellationToken)
+    {
+        var s = session.Npgsql();
+        var rows = await s.Connection.QueryAsync<Guid>(s.Command(
+            "SELECT tenants_with_trial_due FROM tenants_with_trial_due(@until, @notice, @limit)", new { until, notice, limit }, cancellationToken));
+        return rows.ToList();
+    }
+
+    public async Task<IReadOnlyList<Guid>> ListTenantsDueAtPeriodEndAsync(IDbSession session, DateTimeOffset now, int limit, CancellationToken cancellationToken)
+    {
+        var s = session.Npgsql();
+        var rows = await s.Connection.QueryAsync<Guid>(s.Command(
+            "SELECT subscriptions_due_at_period_end FROM subscriptions_due_at_period_end(@now, @limit)", new { now, limit }, cancellationToken));
+        return rows.ToList();
+    }
+
     private sealed class SubscriptionRow
     {
         public Guid TenantId { get; init; }
@@ -176,10 +289,14 @@ internal sealed class BillingDriver : IBillingDriver
         public DateTime CreatedAt { get; init; }
         public DateTime UpdatedAt { get; init; }
         public DateTime? CanceledAt { get; init; }
+        public DateTime? PastDueSince { get; init; }
+        public DateTime? StripeStateAt { get; init; }
+        public int ChangeSeq { get; init; }
+        public DateTime? StripeStatusAt { get; init; }
 
         public SubscriptionSnapshot ToSnapshot() => new(
             TenantId, Id, Plan, BillingCycle, Status, CancelAtPeriodEnd, PendingPlan, CurrentPeriodStart.ToUtcOffset(),
             CurrentPeriodEnd.ToUtcOffset(), PaymentMethodId, StripeSubscriptionId, CreatedAt.ToUtcOffset(), UpdatedAt.ToUtcOffset(),
-            CanceledAt.ToUtcOffset());
+            CanceledAt.ToUtcOffset(), PastDueSince.ToUtcOffset(), StripeStateAt.ToUtcOffset(), ChangeSeq, StripeStatusAt.ToUtcOffset());
     }
 }

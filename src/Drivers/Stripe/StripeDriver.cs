@@ -18,8 +18,28 @@ public sealed record StripeSubscriptionResult(string Id, string Status);
 /// <summary>Holds what billing keeps of a PaymentIntent: its id and the client secret the front end confirms it with (never stored).</summary>
 public sealed record StripePaymentIntentResult(string Id, string ClientSecret);
 
-/// <summary>Holds a verified webhook event: its id, type, Stripe's creation time, and the id and metadata of the object it carries.</summary>
-public sealed record StripeWebhookEvent(string Id, string Type, DateTimeOffset Created, string? ObjectId, IReadOnlyDictionary<string, string> Metadata);
+/// <summary>Holds a verified webhook event: its id, type, Stripe's creation time, the id and metadata of the object it carries, the customer it
+/// belongs to, and the subscription, invoice or checkout session details when the object is one of those.</summary>
+public sealed record StripeWebhookEvent(
+    string Id,
+    string Type,
+    DateTimeOffset Created,
+    string? ObjectId,
+    IReadOnlyDictionary<string, string> Metadata,
+    string? CustomerId = null,
+    StripeSubscriptionState? Subscription = null,
+    StripeInvoiceState? Invoice = null,
+    StripeCheckoutState? Checkout = null);
+
+/// <summary>Holds a Stripe subscription's state as an event carries it: status as Stripe names it, our plan and cycle (null when its price is not one of ours), the period (UTC) and the cancel flag.</summary>
+public sealed record StripeSubscriptionState(
+    string Id, string Status, string? Plan, string? Cycle, bool CancelAtPeriodEnd, DateTimeOffset? PeriodStart, DateTimeOffset? PeriodEnd);
+
+/// <summary>Holds what billing uses of a Stripe invoice: its id, its subscription, the amount due in minor units, the currency and the customer's email.</summary>
+public sealed record StripeInvoiceState(string Id, string? SubscriptionId, long AmountDue, string Currency, string? CustomerEmail);
+
+/// <summary>Holds what billing uses of a completed Checkout session: its id, mode, subscription and client reference (our tenant id when we set it).</summary>
+public sealed record StripeCheckoutState(string Id, string? Mode, string? SubscriptionId, string? ClientReferenceId);
 
 /// <summary>Calls Stripe through Stripe.net; every call carries the idempotency key the engine derives from its own records.</summary>
 public interface IStripeDriver
@@ -30,8 +50,17 @@ public interface IStripeDriver
     /// <summary>Creates the tenant's Stripe customer and returns its id.</summary>
     Task<string> CreateCustomerAsync(Guid tenantId, string name, string? email, string idempotencyKey, CancellationToken cancellationToken);
 
-    /// <summary>Creates a subscription of a customer to a plan's price and returns its id and status.</summary>
-    Task<StripeSubscriptionResult> CreateSubscriptionAsync(string customerId, string plan, string cycle, string? paymentMethodId, Guid ourSubscriptionId, string idempotencyKey, CancellationToken cancellationToken);
+    /// <summary>Creates a subscription of a customer to a plan's price, tagged with our tenant and subscription ids, and returns its id and status.</summary>
+    Task<StripeSubscriptionResult> CreateSubscriptionAsync(string customerId, string plan, string cycle, string? paymentMethodId, Guid ourSubscriptionId, string idempotencyKey, CancellationToken cancellationToken, Guid? tenantId = null);
+
+    /// <summary>Moves a subscription's item to a plan's price: with create_prorations (an upgrade, charged now for the rest of the period) or none (a downgrade, billed from the next renewal).</summary>
+    Task<StripeSubscriptionResult> ChangeSubscriptionPriceAsync(string stripeSubscriptionId, string plan, string cycle, bool prorate, string idempotencyKey, CancellationToken cancellationToken);
+
+    /// <summary>Sets or clears a subscription's cancel_at_period_end flag.</summary>
+    Task<StripeSubscriptionResult> SetCancelAtPeriodEndAsync(string stripeSubscriptionId, bool cancelAtPeriodEnd, string idempotencyKey, CancellationToken cancellationToken);
+
+    /// <summary>Cancels a subscription now (DELETE /v1/subscriptions/{id}).</summary>
+    Task<StripeSubscriptionResult> CancelSubscriptionNowAsync(string stripeSubscriptionId, string idempotencyKey, CancellationToken cancellationToken);
 
     /// <summary>Verifies a webhook's Stripe-Signature (HMAC and a 300 s timestamp tolerance) with Stripe.net's EventUtility and returns the event, or throws InvalidSignatureException.</summary>
     StripeWebhookEvent VerifyWebhook(string payload, string? signatureHeader, DateTimeOffset now);
@@ -58,17 +87,55 @@ internal sealed class StripeDriver(StripeSettings settings) : IStripeDriver
         return customer.Id;
     }
 
-    public async Task<StripeSubscriptionResult> CreateSubscriptionAsync(string customerId, string plan, string cycle, string? paymentMethodId, Guid ourSubscriptionId, string idempotencyKey, CancellationToken cancellationToken)
+    public async Task<StripeSubscriptionResult> CreateSubscriptionAsync(string customerId, string plan, string cycle, string? paymentMethodId, Guid ourSubscriptionId, string idempotencyKey, CancellationToken cancellationToken, Guid? tenantId = null)
     {
+        var metadata = new Dictionary<string, string> { ["subscription_id"] = ourSubscriptionId.ToString(), ["plan"] = plan };
+        if (tenantId is not null)
+        {
+            metadata["tenant_id"] = tenantId.Value.ToString();
+        }
         var subscription = await Client.V1.Subscriptions.CreateAsync(
             new SubscriptionCreateOptions
             {
                 Customer = customerId,
                 Items = [new SubscriptionItemOptions { Price = settings.PriceIdFor(plan, cycle) }],
                 DefaultPaymentMethod = paymentMethodId,
-                Metadata = new() { ["subscription_id"] = ourSubscriptionId.ToString(), ["plan"] = plan },
+                Metadata = metadata,
             },
             new RequestOptions { IdempotencyKey = idempotencyKey }, cancellationToken);
+        return new StripeSubscriptionResult(subscription.Id, subscription.Status);
+    }
+
+    public async Task<StripeSubscriptionResult> ChangeSubscriptionPriceAsync(string stripeSubscriptionId, string plan, string cycle, bool prorate, string idempotencyKey, CancellationToken cancellationToken)
+    {
+        // The item id is read first (a GET needs no idempotency key); the change itself carries the key.
+        var current = await Client.V1.Subscriptions.GetAsync(stripeSubscriptionId, null, null, cancellationToken);
+        var item = current.Items?.Data?.FirstOrDefault()
+            ?? throw new InvalidOperationException($"The Stripe subscription {stripeSubscriptionId} has no item.");
+        var subscription = await Client.V1.Subscriptions.UpdateAsync(
+            stripeSubscriptionId,
+            new SubscriptionUpdateOptions
+            {
+                Items = [new SubscriptionItemOptions { Id = item.Id, Price = settings.PriceIdFor(plan, cycle) }],
+                ProrationBehavior = prorate ? "create_prorations" : "none",
+                Metadata = new() { ["plan"] = plan },
+            },
+            new RequestOptions { IdempotencyKey = idempotencyKey }, cancellationToken);
+        return new StripeSubscriptionResult(subscription.Id, subscription.Status);
+    }
+
+    public async Task<StripeSubscriptionResult> SetCancelAtPeriodEndAsync(string stripeSubscriptionId, bool cancelAtPeriodEnd, string idempotencyKey, CancellationToken cancellationToken)
+    {
+        var subscription = await Client.V1.Subscriptions.UpdateAsync(
+            stripeSubscriptionId, new SubscriptionUpdateOptions { CancelAtPeriodEnd = cancelAtPeriodEnd },
+            new RequestOptions { IdempotencyKey = idempotencyKey }, cancellationToken);
+        return new StripeSubscriptionResult(subscription.Id, subscription.Status);
+    }
+
+    public async Task<StripeSubscriptionResult> CancelSubscriptionNowAsync(string stripeSubscriptionId, string idempotencyKey, CancellationToken cancellationToken)
+    {
+        var subscription = await Client.V1.Subscriptions.CancelAsync(
+            stripeSubscriptionId, new SubscriptionCancelOptions(), new RequestOptions { IdempotencyKey = idempotencyKey }, cancellationToken);
         return new StripeSubscriptionResult(subscription.Id, subscription.Status);
     }
 
@@ -107,10 +174,64 @@ internal sealed class StripeDriver(StripeSettings settings) : IStripeDriver
             throw new Models.Errors.InvalidSignatureException("The webhook signature or payload is not valid.");
         }
         var data = stripeEvent.Data?.Object;
-        return new StripeWebhookEvent(
-            stripeEvent.Id, stripeEvent.Type, new DateTimeOffset(DateTime.SpecifyKind(stripeEvent.Created, DateTimeKind.Utc)),
-            (data as IHasId)?.Id, (data as IHasMetadata)?.Metadata ?? new Dictionary<string, string>());
+        var metadata = new Dictionary<string, string>((data as IHasMetadata)?.Metadata ?? new Dictionary<string, string>());
+        var created = Utc(stripeEvent.Created);
+        return data switch
+        {
+            Subscription subscription => new StripeWebhookEvent(stripeEvent.Id, stripeEvent.Type, created, subscription.Id, metadata,
+                subscription.CustomerId, Subscription: ReadSubscription(subscription)),
+            Invoice invoice => new StripeWebhookEvent(stripeEvent.Id, stripeEvent.Type, created, invoice.Id,
+                Merge(metadata, invoice.Parent?.SubscriptionDetails?.Metadata), invoice.CustomerId,
+                Invoice: new StripeInvoiceState(invoice.Id, invoice.Parent?.SubscriptionDetails?.SubscriptionId, invoice.AmountDue,
+                    invoice.Currency ?? "usd", invoice.CustomerEmail)),
+            global::Stripe.Checkout.Session session => new StripeWebhookEvent(stripeEvent.Id, stripeEvent.Type, created, session.Id, metadata,
+                session.CustomerId, Checkout: new StripeCheckoutState(session.Id, session.Mode, session.SubscriptionId, session.ClientReferenceId)),
+            _ => new StripeWebhookEvent(stripeEvent.Id, stripeEvent.Type, created, (data as IHasId)?.Id, metadata),
+        };
     }
+
+    private StripeSubscriptionState ReadSubscription(Subscription subscription)
+    {
+        var item = subscription.Items?.Data?.FirstOrDefault();
+        var (plan, cycle) = PlanOfPrice(item?.Price);
+        plan ??= subscription.Metadata?.GetValueOrDefault("plan") is { } named && Models.Plans.PlanCatalog.Find(named) is not null ? named : null;
+        return new StripeSubscriptionState(
+            subscription.Id, subscription.Status, plan, cycle, subscription.CancelAtPeriodEnd,
+            item is null || item.CurrentPeriodStart == default ? null : Utc(item.CurrentPeriodStart),
+            item is null || item.CurrentPeriodEnd == default ? null : Utc(item.CurrentPeriodEnd));
+    }
+
+    /// <summary>Maps a Stripe price back to our plan and cycle through the configured price ids; the cycle falls back to the price's interval.</summary>
+    private (string? Plan, string? Cycle) PlanOfPrice(Price? price)
+    {
+        var fallbackCycle = price?.Recurring?.Interval switch { "year" => "annual", "month" => "monthly", _ => null };
+        if (price?.Id is null)
+        {
+            return (null, fallbackCycle);
+        }
+        foreach (var plan in Models.Plans.PlanCatalog.All)
+        {
+            foreach (var cycle in new[] { "monthly", "annual" })
+            {
+                if (settings.PriceIdFor(plan.Id, cycle) == price.Id)
+                {
+                    return (plan.Id, cycle);
+                }
+            }
+        }
+        return (null, fallbackCycle);
+    }
+
+    private static Dictionary<string, string> Merge(Dictionary<string, string> first, IDictionary<string, string>? second)
+    {
+        foreach (var (key, value) in second ?? new Dictionary<string, string>())
+        {
+            first.TryAdd(key, value);
+        }
+        return first;
+    }
+
+    private static DateTimeOffset Utc(DateTime value) => new(DateTime.SpecifyKind(value, DateTimeKind.Utc));
 
     private StripeClient Client => settings.Online ? client.Value : throw new InvalidOperationException("Stripe is not configured (Stripe:SecretKey); billing is offline.");
 }

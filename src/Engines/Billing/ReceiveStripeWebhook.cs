@@ -1,30 +1,53 @@
 using MediatR;
 using Platform.Drivers.Billing;
 using Platform.Drivers.Credits;
+using Platform.Drivers.Sessions;
 using Platform.Drivers.Stripe;
+using Platform.Drivers.Tenants;
 using Platform.Engines.Audit;
 using Platform.Engines.Credits;
+using Platform.Engines.Email;
 using Platform.Engines.Sessions;
 using Platform.Models;
+using Platform.Models.Billing;
 using Platform.Models.Credits;
 using Platform.Models.Errors;
 using Platform.Models.Tenants;
 
 namespace Platform.Engines.Billing;
 
-/// <summary>Applies a Stripe webhook after verifying its signature: payment_intent.succeeded credits a pack once; the event id is recorded with its effect; other types are ignored. Returns processed, duplicate or ignored.</summary>
+/// <summary>Applies a Stripe webhook after verifying its signature: subscription created/updated/deleted, invoice paid/payment_failed,
+/// checkout.session.completed and payment_intent.succeeded (credit packs). The event id is recorded in the transaction of its effect; a
+/// subscription state older than the last one applied is never applied. Returns processed, duplicate, stale or ignored.</summary>
 public sealed record ReceiveStripeWebhook(string Payload, string? Signature) : IRequest<string>;
 
-internal sealed class ReceiveStripeWebhookHandler(TenantGate gate, IStripeDriver stripe, IBillingDriver billing, ICreditDriver credits, AuditTrail audit, IClock clock)
+internal sealed class ReceiveStripeWebhookHandler(
+    IDbSessionFactory sessions, TenantGate gate, ITenantDriver tenants, IStripeDriver stripe, IBillingDriver billing, ICreditDriver credits,
+    BillingLifecycle lifecycle, AuditTrail audit, IClock clock)
     : IRequestHandler<ReceiveStripeWebhook, string>
 {
+    private const string SubscriptionCreated = "customer.subscription.created";
+    private const string SubscriptionUpdated = "customer.subscription.updated";
+    private const string SubscriptionDeleted = "customer.subscription.deleted";
+    private const string InvoicePaid = "invoice.paid";
+    private const string InvoicePaymentFailed = "invoice.payment_failed";
+    private const string CheckoutCompleted = "checkout.session.completed";
+    private const string PaymentIntentSucceeded = "payment_intent.succeeded";
+
     public async Task<string> Handle(ReceiveStripeWebhook command, CancellationToken cancellationToken)
     {
         var now = clock.UtcNow;
         var stripeEvent = stripe.VerifyWebhook(command.Payload, command.Signature, now);
-        if (stripeEvent.Type != "payment_intent.succeeded"
-            || !Guid.TryParse(stripeEvent.Metadata.GetValueOrDefault("tenant_id"), out var tenantId)
-            || !Guid.TryParse(stripeEvent.Metadata.GetValueOrDefault("credit_purchase_id"), out var purchaseId))
+        var handled = stripeEvent.Type switch
+        {
+            SubscriptionCreated or SubscriptionUpdated or SubscriptionDeleted => stripeEvent.Subscription is not null,
+            InvoicePaid or InvoicePaymentFailed => stripeEvent.Invoice is not null,
+            CheckoutCompleted => stripeEvent.Checkout is not null,
+            PaymentIntentSucceeded => Guid.TryParse(stripeEvent.Metadata.GetValueOrDefault("credit_purchase_id"), out _),
+            _ => false,
+        };
+        var tenantId = handled ? await FindTenantAsync(stripeEvent, cancellationToken) : null;
+        if (tenantId is null)
         {
             return "ignored";
         }
@@ -32,8 +55,8 @@ internal sealed class ReceiveStripeWebhookHandler(TenantGate gate, IStripeDriver
         TenantScope scope;
         try
         {
-            // Read access: a payment that went through is credited even to a suspended tenant.
-            scope = await gate.EnterAsync(tenantId, Caller.System, TenantRole.Owner, Access.Read, cancellationToken);
+            // Read access: Stripe's word is applied even to a suspended tenant (a payment lifts billing's own suspension).
+            scope = await gate.EnterAsync(tenantId.Value, Caller.System, TenantRole.Owner, Access.Read, cancellationToken);
         }
         catch (NotFoundException)
         {
@@ -41,24 +64,225 @@ internal sealed class ReceiveStripeWebhookHandler(TenantGate gate, IStripeDriver
         }
         await using (scope)
         {
-            if (!await billing.TryRecordStripeEventAsync(scope.Session, tenantId, stripeEvent.Id, stripeEvent.Type, stripeEvent.Created, now, cancellationToken))
+            if (stripeEvent.Type != PaymentIntentSucceeded)
+            {
+                // The tenant row's lock serialises every subscription change of one tenant: events, commands and jobs.
+                await tenants.LockTenantAsync(scope.Session, tenantId.Value, cancellationToken);
+            }
+            if (!await billing.TryRecordStripeEventAsync(scope.Session, tenantId.Value, stripeEvent.Id, stripeEvent.Type, stripeEvent.Created, now, cancellationToken))
             {
                 return "duplicate";
             }
-            // Conditional on 'pending': a second event for the same payment credits nothing.
-            var purchase = await credits.TrySettlePurchaseAsync(scope.Session, tenantId, purchaseId, "succeeded", stripeEvent.ObjectId, now, cancellationToken);
-            if (purchase is not null)
+            var outcome = stripeEvent.Type switch
             {
-                await CreditLedger.OpenAccountAsync(credits, audit, scope, now, cancellationToken);
-                var balance = await credits.CreditAsync(scope.Session, tenantId, purchase.Credits, now, cancellationToken)
-                    ?? throw new InvalidOperationException("The credit account opened in this transaction is gone.");
-                await CreditLedger.AppendAsync(credits, scope, CreditTransactionType.Purchase, purchase.Credits, balance,
-                    "purchase:" + purchase.Id, stripeEvent.ObjectId, now, cancellationToken);
-                await audit.RecordAsync(scope.Session, tenantId, Caller.System, "credits.purchased", "credit_purchase", purchase.Id,
-                    new { status = "pending" }, new { purchase.Status, purchase.Credits, balance_after = balance, stripe_event = stripeEvent.Id }, cancellationToken);
-            }
+                SubscriptionCreated or SubscriptionUpdated or SubscriptionDeleted => await ApplySubscriptionAsync(scope, stripeEvent, now, cancellationToken),
+                InvoicePaid => await ApplyInvoicePaidAsync(scope, stripeEvent, now, cancellationToken),
+                InvoicePaymentFailed => await ApplyPaymentFailedAsync(scope, stripeEvent, now, cancellationToken),
+                CheckoutCompleted => await ApplyCheckoutAsync(scope, stripeEvent, now, cancellationToken),
+                _ => await CreditPackAsync(scope, stripeEvent, now, cancellationToken),
+            };
             await scope.CommitAsync(cancellationToken);
-            return "processed";
+            return outcome;
         }
     }
+
+    /// <summary>Finds the tenant: the tenant_id metadata we put on every Stripe object we create (or a Checkout session's client reference),
+    /// else the tenant whose Stripe customer the object belongs to.</summary>
+    private async Task<Guid?> FindTenantAsync(StripeWebhookEvent stripeEvent, CancellationToken cancellationToken)
+    {
+        if (Guid.TryParse(stripeEvent.Metadata.GetValueOrDefault("tenant_id"), out var fromMetadata))
+        {
+            return fromMetadata;
+        }
+        if (Guid.TryParse(stripeEvent.Checkout?.ClientReferenceId, out var fromReference))
+        {
+            return fromReference;
+        }
+        if (string.IsNullOrEmpty(stripeEvent.CustomerId))
+        {
+            return null;
+        }
+        await using var lookup = await sessions.OpenAsync(null, null, cancellationToken);
+        return await billing.FindTenantIdByStripeCustomerAsync(lookup, stripeEvent.CustomerId, cancellationToken);
+    }
+
+    private async Task<string> ApplySubscriptionAsync(TenantScope scope, StripeWebhookEvent stripeEvent, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var state = stripeEvent.Subscription!;
+        var tenantId = scope.Tenant.Id;
+        var status = stripeEvent.Type == SubscriptionDeleted ? "canceled" : OurStatus(state.Status);
+        var row = await billing.FetchSubscriptionByStripeIdAsync(scope.Session, tenantId, state.Id, cancellationToken);
+        if (row is null && Guid.TryParse(stripeEvent.Metadata.GetValueOrDefault("subscription_id"), out var ourId))
+        {
+            row = await billing.FetchSubscriptionAsync(scope.Session, tenantId, ourId, cancellationToken);
+        }
+        if (row is null)
+        {
+            var live = await billing.FetchLiveSubscriptionAsync(scope.Session, tenantId, cancellationToken);
+            if (status == "canceled" || state.Plan is null || live?.StripeSubscriptionId is not null)
+            {
+                // A subscription we never mirrored that is already over, not on one of our prices, or beside another live one: nothing to follow.
+                return "processed";
+            }
+            row = live ?? await billing.InsertSubscriptionAsync(scope.Session, new SubscriptionSnapshot(
+                tenantId, Guid.CreateVersion7(), state.Plan, state.Cycle ?? "monthly", status, state.CancelAtPeriodEnd, null,
+                state.PeriodStart ?? now, state.PeriodEnd ?? now.AddMonths(1), null, state.Id, now, now, null), cancellationToken);
+        }
+        if (row.StripeSubscriptionId is not null && row.StripeSubscriptionId != state.Id)
+        {
+            return "processed";
+        }
+        // Canceled is final: a deleted subscription never comes back, and a deletion applies whatever came before it.
+        // Otherwise an older subscription state never overwrites a newer one.
+        if (row.Status == "canceled" || (status != "canceled" && row.StripeStateAt is { } appliedAt && stripeEvent.Created < appliedAt))
+        {
+            return "stale";
+        }
+        // The status alone also moves with invoice events; a newer one of those keeps its status.
+        if (status != "canceled" && row.StripeStatusAt is { } statusAt && stripeEvent.Created < statusAt)
+        {
+            status = row.Status;
+        }
+
+        var plan = state.Plan ?? row.Plan;
+        var pending = row.PendingPlan;
+        var periodStart = state.PeriodStart ?? row.CurrentPeriodStart;
+        var periodEnd = state.PeriodEnd is { } end && end > periodStart ? end : row.CurrentPeriodEnd;
+        if (pending is not null)
+        {
+            // A downgrade asked here already carries the lower price in Stripe; the tenant keeps the plan it paid for until the period rolls.
+            var rolled = periodStart >= row.CurrentPeriodEnd;
+            if (!rolled && (plan == pending || plan == row.Plan))
+            {
+                plan = row.Plan;
+            }
+            else
+            {
+                pending = null;
+            }
+        }
+        var updated = row with
+        {
+            Plan = plan,
+            BillingCycle = state.Cycle ?? row.BillingCycle,
+            Status = status,
+            CancelAtPeriodEnd = status != "canceled" && state.CancelAtPeriodEnd,
+            PendingPlan = status == "canceled" ? null : pending,
+            CurrentPeriodStart = periodStart,
+            CurrentPeriodEnd = periodEnd > periodStart ? periodEnd : row.CurrentPeriodEnd,
+            StripeSubscriptionId = state.Id,
+            UpdatedAt = now,
+            CanceledAt = status == "canceled" ? row.CanceledAt ?? now : null,
+            PastDueSince = status == "past_due" ? row.PastDueSince ?? stripeEvent.Created : null,
+            StripeStateAt = Latest(row.StripeStateAt, stripeEvent.Created),
+            StripeStatusAt = Latest(row.StripeStatusAt, stripeEvent.Created),
+        };
+        return await SaveAndFollowAsync(scope, row, updated, stripeEvent, now, cancellationToken);
+    }
+
+    private async Task<string> ApplyInvoicePaidAsync(TenantScope scope, StripeWebhookEvent stripeEvent, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        // Invoice rows: after the invoices work is merged, our invoice with stripe_invoice_id = stripeEvent.Invoice.Id is marked paid at this point,
+        // in this transaction. The subscription and tenant effects below do not depend on it.
+        var row = await SubscriptionOfInvoiceAsync(scope, stripeEvent.Invoice!, cancellationToken);
+        if (row is null || row.Status == "canceled")
+        {
+            return "processed";
+        }
+        // A payment never undoes a newer status; at the same second it wins over a failure report.
+        if (row.StripeStatusAt is { } statusAt && stripeEvent.Created < statusAt)
+        {
+            return "stale";
+        }
+        var updated = row with { Status = "active", PastDueSince = null, StripeStatusAt = stripeEvent.Created, UpdatedAt = now };
+        return await SaveAndFollowAsync(scope, row, updated, stripeEvent, now, cancellationToken);
+    }
+
+    private async Task<string> ApplyPaymentFailedAsync(TenantScope scope, StripeWebhookEvent stripeEvent, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var invoice = stripeEvent.Invoice!;
+        var row = await SubscriptionOfInvoiceAsync(scope, invoice, cancellationToken);
+        if (row is null || row.Status == "canceled")
+        {
+            return "processed";
+        }
+        var stale = row.StripeStatusAt is { } statusAt && stripeEvent.Created <= statusAt;
+        var outcome = "stale";
+        if (!stale)
+        {
+            var updated = row with { Status = "past_due", PastDueSince = row.PastDueSince ?? stripeEvent.Created, StripeStatusAt = stripeEvent.Created, UpdatedAt = now };
+            outcome = await SaveAndFollowAsync(scope, row, updated, stripeEvent, now, cancellationToken);
+        }
+        if (!stale || row.Status == "past_due")
+        {
+            // Once per Stripe invoice, however many attempts fail and however often each event is delivered.
+            await lifecycle.QueueOnceAsync(scope, "payment_failed:" + invoice.Id, EmailTemplates.PaymentFailedKind, invoice.CustomerEmail,
+                (to, tenant) => EmailTemplates.PaymentFailed(to, tenant.Name, invoice.AmountDue, invoice.Currency, lifecycle.BillingUrl), now, cancellationToken);
+        }
+        return outcome;
+    }
+
+    private async Task<string> ApplyCheckoutAsync(TenantScope scope, StripeWebhookEvent stripeEvent, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var checkout = stripeEvent.Checkout!;
+        var tenantId = scope.Tenant.Id;
+        var linked = false;
+        if (!string.IsNullOrEmpty(stripeEvent.CustomerId) && await billing.FetchStripeCustomerIdAsync(scope.Session, tenantId, cancellationToken) is null)
+        {
+            // Later events of this customer (its subscription's, its invoices') find the tenant through this row.
+            await billing.InsertStripeCustomerAsync(scope.Session, tenantId, stripeEvent.CustomerId, now, cancellationToken);
+            linked = true;
+        }
+        await audit.RecordAsync(scope.Session, tenantId, Caller.System, "billing.checkout_completed", "stripe_checkout_session", null,
+            null, new { checkout.Id, checkout.Mode, checkout.SubscriptionId, customer_linked = linked, stripe_event = stripeEvent.Id }, cancellationToken);
+        return "processed";
+    }
+
+    private async Task<string> CreditPackAsync(TenantScope scope, StripeWebhookEvent stripeEvent, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var tenantId = scope.Tenant.Id;
+        var purchaseId = Guid.Parse(stripeEvent.Metadata["credit_purchase_id"]);
+        // Conditional on 'pending': a second event for the same payment credits nothing.
+        var purchase = await credits.TrySettlePurchaseAsync(scope.Session, tenantId, purchaseId, "succeeded", stripeEvent.ObjectId, now, cancellationToken);
+        if (purchase is not null)
+        {
+            await CreditLedger.OpenAccountAsync(credits, audit, scope, now, cancellationToken);
+            var balance = await credits.CreditAsync(scope.Session, tenantId, purchase.Credits, now, cancellationToken)
+                ?? throw new InvalidOperationException("The credit account opened in this transaction is gone.");
+            await CreditLedger.AppendAsync(credits, scope, CreditTransactionType.Purchase, purchase.Credits, balance,
+                "purchase:" + purchase.Id, stripeEvent.ObjectId, now, cancellationToken);
+            await audit.RecordAsync(scope.Session, tenantId, Caller.System, "credits.purchased", "credit_purchase", purchase.Id,
+                new { status = "pending" }, new { purchase.Status, purchase.Credits, balance_after = balance, stripe_event = stripeEvent.Id }, cancellationToken);
+        }
+        return "processed";
+    }
+
+    private async Task<SubscriptionSnapshot?> SubscriptionOfInvoiceAsync(TenantScope scope, StripeInvoiceState invoice, CancellationToken cancellationToken) =>
+        invoice.SubscriptionId is { } stripeId
+            ? await billing.FetchSubscriptionByStripeIdAsync(scope.Session, scope.Tenant.Id, stripeId, cancellationToken)
+            : await billing.FetchLiveSubscriptionAsync(scope.Session, scope.Tenant.Id, cancellationToken);
+
+    private async Task<string> SaveAndFollowAsync(
+        TenantScope scope, SubscriptionSnapshot before, SubscriptionSnapshot after, StripeWebhookEvent stripeEvent, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var saved = await billing.SaveSubscriptionAsync(scope.Session, after, cancellationToken) ?? throw new NotFoundException("subscription");
+        await audit.RecordAsync(scope.Session, scope.Tenant.Id, Caller.System, "subscription.synced", "subscription", saved.Id,
+            new { before.Plan, before.Status, before.PendingPlan, before.CancelAtPeriodEnd, before.CurrentPeriodEnd },
+            new { saved.Plan, saved.Status, saved.PendingPlan, saved.CancelAtPeriodEnd, saved.CurrentPeriodEnd, stripe_event = stripeEvent.Id, stripe_type = stripeEvent.Type },
+            cancellationToken);
+        await lifecycle.FollowAsync(scope, saved, Caller.System, stripeEvent.Type, now, cancellationToken);
+        return "processed";
+    }
+
+    private static DateTimeOffset Latest(DateTimeOffset? applied, DateTimeOffset created) =>
+        applied is { } at && at > created ? at : created;
+
+    /// <summary>Maps Stripe's subscription status to ours: active and trialing are active; canceled and incomplete_expired are canceled; every
+    /// other state (past_due, unpaid, incomplete, paused) owes money and is past_due.</summary>
+    private static string OurStatus(string stripeStatus) => stripeStatus switch
+    {
+        "active" or "trialing" => "active",
+        "canceled" or "incomplete_expired" => "canceled",
+        _ => "past_due",
+    };
 }

@@ -14,7 +14,7 @@ using Platform.Models.Tenants;
 
 namespace Platform.Engines.Billing;
 
-/// <summary>Subscribes the tenant to a paid plan or changes its plan (owner): an upgrade applies now, a downgrade waits for the period end; the tenant's plan, status and quotas follow.</summary>
+/// <summary>Subscribes the tenant to a paid plan or changes its plan (owner), online (Stripe) or offline: an upgrade applies now (prorated), a downgrade waits for the period end; the tenant's plan, status and quotas follow.</summary>
 public sealed record SubscribeTenant(Caller Caller, Guid TenantId, string? Plan, string? BillingCycle, string? PaymentMethodId)
     : IRequest<SubscriptionSnapshot>, ITenantCommand, ICallerCommand;
 
@@ -29,14 +29,19 @@ internal sealed class SubscribeTenantValidator : AbstractValidator<SubscribeTena
     }
 }
 
-internal sealed class SubscribeTenantHandler(TenantGate gate, ITenantDriver tenants, IBillingDriver billing, IStripeDriver stripe, AuditTrail audit, IClock clock)
+internal sealed class SubscribeTenantHandler(TenantGate gate, ITenantDriver tenants, IBillingDriver billing, IStripeDriver stripe, BillingLifecycle lifecycle, AuditTrail audit, IClock clock)
     : IRequestHandler<SubscribeTenant, SubscriptionSnapshot>
 {
     public async Task<SubscriptionSnapshot> Handle(SubscribeTenant command, CancellationToken cancellationToken)
     {
         var plan = PlanCatalog.Get(command.Plan!);
         var now = clock.UtcNow;
-        await using var scope = await gate.EnterAsync(command.TenantId, command.Caller, TenantRole.Owner, Access.Write, cancellationToken);
+        // Read access, then the suspension check here: a tenant suspended by billing (trial ended, dunning) may subscribe; an operator's suspension refuses.
+        await using var scope = await gate.EnterAsync(command.TenantId, command.Caller, TenantRole.Owner, Access.Read, cancellationToken);
+        if (scope.Tenant.Status.BlocksWrites() && !BillingLifecycle.IsBillingSuspension(scope.Tenant))
+        {
+            throw new TenantSuspendedException();
+        }
         // The tenant row's lock serialises subscription changes of one tenant.
         await tenants.LockTenantAsync(scope.Session, command.TenantId, cancellationToken);
         var current = await billing.FetchLiveSubscriptionAsync(scope.Session, command.TenantId, cancellationToken);
@@ -46,15 +51,16 @@ internal sealed class SubscribeTenantHandler(TenantGate gate, ITenantDriver tena
         {
             var id = Guid.CreateVersion7();
             var stripeSubscription = stripe.Online ? await CreateInStripeAsync(scope, plan.Id, command, id, now, cancellationToken) : null;
+            var status = stripeSubscription?.Status is "past_due" or "unpaid" or "incomplete" ? "past_due" : "active";
             result = await billing.InsertSubscriptionAsync(scope.Session, new SubscriptionSnapshot(
-                command.TenantId, id, plan.Id, command.BillingCycle!, stripeSubscription?.Status is "past_due" or "unpaid" or "incomplete" ? "past_due" : "active",
+                command.TenantId, id, plan.Id, command.BillingCycle!, status,
                 false, null, now, command.BillingCycle == "annual" ? now.AddYears(1) : now.AddMonths(1), command.PaymentMethodId,
-                stripeSubscription?.Id, now, now, null), cancellationToken);
-            await billing.SetTenantPlanForBillingAsync(scope.Session, command.TenantId, plan.Id, plan.TenantQuotas, TenantStatus.Active, now, cancellationToken);
+                stripeSubscription?.Id, now, now, null, PastDueSince: status == "past_due" ? now : null), cancellationToken);
+            await lifecycle.FollowAsync(scope, result, command.Caller, "subscribed", now, cancellationToken);
         }
-        else if (stripe.Online)
+        else if (current.BillingCycle != command.BillingCycle)
         {
-            throw new ConflictException("Changing a Stripe subscription's plan is not built yet; cancel it in Stripe's dashboard.", "not_supported_online");
+            throw new ConflictException($"The subscription is billed {current.BillingCycle}; changing the billing cycle is not supported, cancel and subscribe again.", "billing_cycle_change_not_supported");
         }
         else if (current.Plan == plan.Id)
         {
@@ -62,22 +68,38 @@ internal sealed class SubscribeTenantHandler(TenantGate gate, ITenantDriver tena
             {
                 throw new ConflictException($"The tenant is already subscribed to {plan.Id}.", "already_subscribed");
             }
-            // Re-choosing the current plan withdraws a pending downgrade or cancellation.
-            result = await billing.UpdateSubscriptionAsync(scope.Session, command.TenantId, current.Id, plan.Id, null, false, now, cancellationToken)
-                ?? throw new NotFoundException("subscription");
+            // Re-choosing the current plan withdraws a pending downgrade or cancellation (in Stripe too: the price goes back, the flag is cleared).
+            if (current.StripeSubscriptionId is { } stripeId)
+            {
+                if (current.PendingPlan is not null)
+                {
+                    await stripe.ChangeSubscriptionPriceAsync(stripeId, current.Plan, current.BillingCycle, false, ChangeKey(current, "keep-" + current.Plan), cancellationToken);
+                }
+                await ResumeInStripeAsync(current, stripeId, cancellationToken);
+            }
+            result = await SaveAsync(scope, current with { PendingPlan = null, CancelAtPeriodEnd = false }, now, cancellationToken);
         }
         else if (plan.PriceMonthlyCents > PlanCatalog.Get(current.Plan).PriceMonthlyCents)
         {
-            // Upgrade: now (the invoice prorates by day, docs/decisions/0301).
-            result = await billing.UpdateSubscriptionAsync(scope.Session, command.TenantId, current.Id, plan.Id, null, false, now, cancellationToken)
-                ?? throw new NotFoundException("subscription");
-            await billing.SetTenantPlanForBillingAsync(scope.Session, command.TenantId, plan.Id, plan.TenantQuotas, StatusAfterChange(scope.Tenant.Status), now, cancellationToken);
+            // Upgrade: now. Stripe charges the difference for the rest of the period (create_prorations); offline, the invoice prorates by day (0301).
+            if (current.StripeSubscriptionId is { } stripeId)
+            {
+                await ResumeInStripeAsync(current, stripeId, cancellationToken);
+                await stripe.ChangeSubscriptionPriceAsync(stripeId, plan.Id, current.BillingCycle, true, ChangeKey(current, "upgrade-" + plan.Id), cancellationToken);
+            }
+            result = await SaveAsync(scope, current with { Plan = plan.Id, PendingPlan = null, CancelAtPeriodEnd = false }, now, cancellationToken);
+            await lifecycle.FollowAsync(scope, result, command.Caller, "upgraded", now, cancellationToken);
         }
         else
         {
-            // Downgrade: the tenant keeps what it paid for until the period ends.
-            result = await billing.UpdateSubscriptionAsync(scope.Session, command.TenantId, current.Id, current.Plan, plan.Id, false, now, cancellationToken)
-                ?? throw new NotFoundException("subscription");
+            // Downgrade: the tenant keeps what it paid for until the period ends. Stripe gets the lower price now without proration, so its next
+            // renewal bills it (docs/decisions/0322); the period-end job or Stripe's renewal event applies it here.
+            if (current.StripeSubscriptionId is { } stripeId)
+            {
+                await ResumeInStripeAsync(current, stripeId, cancellationToken);
+                await stripe.ChangeSubscriptionPriceAsync(stripeId, plan.Id, current.BillingCycle, false, ChangeKey(current, "downgrade-" + plan.Id), cancellationToken);
+            }
+            result = await SaveAsync(scope, current with { PendingPlan = plan.Id, CancelAtPeriodEnd = false }, now, cancellationToken);
         }
 
         await audit.RecordAsync(scope.Session, command.TenantId, command.Caller, "subscription.changed", "subscription", result.Id,
@@ -87,6 +109,23 @@ internal sealed class SubscribeTenantHandler(TenantGate gate, ITenantDriver tena
         return result;
     }
 
+    /// <summary>Derives the idempotency key of a change from our records: the subscription id, the ordinal of this change and what it asks,
+    /// so a retry after a crash repeats the same request and a later change is a new one.</summary>
+    internal static string ChangeKey(SubscriptionSnapshot current, string what) => $"subscription-{current.Id}-change-{current.ChangeSeq + 1}-{what}";
+
+    /// <summary>Clears Stripe's cancel_at_period_end when a change is asked of a subscription set to end: choosing a plan means staying.</summary>
+    private async Task ResumeInStripeAsync(SubscriptionSnapshot current, string stripeId, CancellationToken cancellationToken)
+    {
+        if (current.CancelAtPeriodEnd)
+        {
+            await stripe.SetCancelAtPeriodEndAsync(stripeId, false, ChangeKey(current, "resume"), cancellationToken);
+        }
+    }
+
+    private async Task<SubscriptionSnapshot> SaveAsync(TenantScope scope, SubscriptionSnapshot changed, DateTimeOffset now, CancellationToken cancellationToken) =>
+        await billing.SaveSubscriptionAsync(scope.Session, changed with { ChangeSeq = changed.ChangeSeq + 1, UpdatedAt = now }, cancellationToken)
+            ?? throw new NotFoundException("subscription");
+
     /// <summary>Creates the customer on first need and the subscription in Stripe; the idempotency keys come from our own records
     /// (the tenant id, and the ordinal of this tenant's subscription), so a retry after a crash never creates a second one.</summary>
     private async Task<StripeSubscriptionResult> CreateInStripeAsync(TenantScope scope, string plan, SubscribeTenant command, Guid id, DateTimeOffset now, CancellationToken cancellationToken)
@@ -95,8 +134,6 @@ internal sealed class SubscribeTenantHandler(TenantGate gate, ITenantDriver tena
         var customerId = await StripeCustomers.EnsureAsync(billing, stripe, scope, now, cancellationToken);
         var ordinal = await billing.CountSubscriptionsAsync(scope.Session, tenantId, cancellationToken) + 1;
         return await stripe.CreateSubscriptionAsync(customerId, plan, command.BillingCycle!, command.PaymentMethodId, id,
-            $"tenant-{tenantId}-subscription-{ordinal}", cancellationToken);
+            $"tenant-{tenantId}-subscription-{ordinal}", cancellationToken, tenantId);
     }
-
-    private static TenantStatus StatusAfterChange(TenantStatus status) => status == TenantStatus.PastDue ? status : TenantStatus.Active;
 }

@@ -16,10 +16,19 @@ internal sealed class TenantNotices(TenantGate gate, EmailOutbox emails, AuditTr
         await using var scope = await gate.EnterAsync(tenantId, caller, TenantRole.Owner, Access.Read, cancellationToken);
         var recipient = to ?? scope.Tenant.BillingEmail
             ?? throw ValidationFailedException.For("to", "The tenant has no billing email; name a recipient.");
+        var id = await QueueInScopeAsync(scope, caller, recipient, kind, render, cancellationToken);
+        await scope.CommitAsync(cancellationToken);
+        return id;
+    }
+
+    /// <summary>Queues the notice inside an open tenant scope (the caller commits), so it is sent if and only if the change that caused it commits.</summary>
+    public async Task<Guid> QueueInScopeAsync(
+        TenantScope scope, Caller caller, string recipient, string kind, Func<string, TenantSnapshot, EmailContent> render, CancellationToken cancellationToken)
+    {
+        var tenantId = scope.Tenant.Id;
         var id = await emails.EnqueueAsync(scope.Session, tenantId, kind, render(recipient, scope.Tenant), cancellationToken);
         await audit.RecordAsync(scope.Session, tenantId, caller, "email.queued", "outbox_message", id,
             null, new { kind, to = recipient }, cancellationToken);
-        await scope.CommitAsync(cancellationToken);
         return id;
     }
 }

@@ -2,7 +2,8 @@ using Platform.Models.Plans;
 
 namespace Platform.Models.Billing;
 
-/// <summary>Holds a tenant's subscription: plan, cycle, status, the current period (UTC), a downgrade waiting for the period end and the Stripe id when online.</summary>
+/// <summary>Holds a tenant's subscription: plan, cycle, status, the current period (UTC), a downgrade waiting for the period end, the Stripe id when online,
+/// since when it is past due (the billing banner's data; null when not), Stripe's times of the last subscription state and of the last status applied, and the count of changes asked so far.</summary>
 public sealed record SubscriptionSnapshot(
     Guid TenantId,
     Guid Id,
@@ -17,7 +18,11 @@ public sealed record SubscriptionSnapshot(
     string? StripeSubscriptionId,
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt,
-    DateTimeOffset? CanceledAt);
+    DateTimeOffset? CanceledAt,
+    DateTimeOffset? PastDueSince = null,
+    DateTimeOffset? StripeStateAt = null,
+    int ChangeSeq = 0,
+    DateTimeOffset? StripeStatusAt = null);
 
 /// <summary>Holds one priced line of an invoice or estimate: a quantity, the unit price in cents (may be fractional) and the amount in whole cents.</summary>
 public sealed record InvoiceLine(string Kind, string Description, decimal Quantity, decimal UnitPriceCents, long AmountCents);

@@ -10,6 +10,7 @@ public sealed class FakeStripe : IDisposable
 {
     private readonly HttpListener listener = new();
     private readonly ConcurrentDictionary<string, string> responsesByKey = new();
+    private readonly ConcurrentDictionary<string, FakeSubscription> subscriptions = new();
     private int counter;
 
     public FakeStripe()
@@ -49,7 +50,8 @@ public sealed class FakeStripe : IDisposable
             var path = context.Request.Url!.AbsolutePath;
             Requests.Enqueue(new RecordedStripeRequest(context.Request.HttpMethod, path, key, context.Request.Headers["Authorization"], form));
 
-            var json = key is null ? Answer(path, form) : responsesByKey.GetOrAdd(context.Request.HttpMethod + path + key, _ => Answer(path, form));
+            var method = context.Request.HttpMethod;
+            var json = key is null ? Answer(method, path, form) : responsesByKey.GetOrAdd(method + path + key, _ => Answer(method, path, form));
             var bytes = Encoding.UTF8.GetBytes(json);
             context.Response.StatusCode = json.Contains("\"error\"", StringComparison.Ordinal) ? 404 : 200;
             context.Response.ContentType = "application/json";
@@ -59,10 +61,14 @@ public sealed class FakeStripe : IDisposable
         }
     }
 
-    private string Answer(string path, IReadOnlyDictionary<string, string> form)
+    private string Answer(string method, string path, IReadOnlyDictionary<string, string> form)
     {
         var n = Interlocked.Increment(ref counter);
         var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        if (path.StartsWith("/v1/subscriptions/", StringComparison.Ordinal))
+        {
+            return SubscriptionAnswer(method, path["/v1/subscriptions/".Length..], form, now);
+        }
         return path switch
         {
             "/v1/customers" => $$"""{"id":"cus_fake{{n}}","object":"customer","created":{{now}},"livemode":false,"name":"{{form.GetValueOrDefault("name")}}"}""",
@@ -80,6 +86,30 @@ public sealed class FakeStripe : IDisposable
         };
     }
 
+    /// <summary>Answers GET, POST (update) and DELETE (cancel) of one subscription, keeping its price and cancel flag as the requests set them.</summary>
+    private string SubscriptionAnswer(string method, string id, IReadOnlyDictionary<string, string> form, long now)
+    {
+        var state = subscriptions.GetOrAdd(id, _ => new FakeSubscription());
+        lock (state)
+        {
+            if (method == "POST")
+            {
+                state.Price = form.GetValueOrDefault("items[0][price]") ?? state.Price;
+                state.CancelAtPeriodEnd = form.TryGetValue("cancel_at_period_end", out var flag) ? flag == "true" : state.CancelAtPeriodEnd;
+            }
+            else if (method == "DELETE")
+            {
+                state.Status = "canceled";
+            }
+            return $$$"""
+                {"id":"{{{id}}}","object":"subscription","status":"{{{state.Status}}}","created":{{{now}}},"livemode":false,
+                 "cancel_at_period_end":{{{(state.CancelAtPeriodEnd ? "true" : "false")}}},"items":{"object":"list","has_more":false,"url":"/v1/subscription_items","data":[
+                 {"id":"si_{{{id}}}","object":"subscription_item","current_period_start":{{{now}}},"current_period_end":{{{now + 2_592_000}}},
+                  "price":{"id":"{{{state.Price}}}","object":"price"}}]}}
+                """;
+        }
+    }
+
     private static int FreePort()
     {
         using var probe = new TcpListener(IPAddress.Loopback, 0);
@@ -90,3 +120,11 @@ public sealed class FakeStripe : IDisposable
 
 /// <summary>Is one request the fake Stripe received: verb, path, idempotency key, authorization and form fields.</summary>
 public sealed record RecordedStripeRequest(string Method, string Path, string? IdempotencyKey, string? Authorization, IReadOnlyDictionary<string, string> Form);
+
+/// <summary>Is the fake's state of one subscription: price, status and cancel flag.</summary>
+internal sealed class FakeSubscription
+{
+    public string Price { get; set; } = "price_unknown";
+    public string Status { get; set; } = "active";
+    public bool CancelAtPeriodEnd { get; set; }
+}

@@ -68,14 +68,16 @@ public sealed class StripeSubscriptionTests : DatabaseTest
         var client = Client(owner.Token);
         await TestApi.ExpectAsync(await client.PostAsJsonAsync($"/v1/tenants/{tenant}/subscription", new { plan = "professional", billing_cycle = "monthly" }), HttpStatusCode.OK);
 
-        using var change = await client.PostAsJsonAsync($"/v1/tenants/{tenant}/subscription", new { plan = "starter", billing_cycle = "monthly" });
-        await TestApi.ExpectProblemAsync(change, HttpStatusCode.Conflict, "not_supported_online");
         using var cancel = await client.DeleteAsync($"/v1/tenants/{tenant}/subscription");
-        await TestApi.ExpectProblemAsync(cancel, HttpStatusCode.Conflict, "not_supported_online");
+        await TestApi.ExpectAsync(cancel, HttpStatusCode.OK);
+        using var again = await client.PostAsJsonAsync($"/v1/tenants/{tenant}/subscription", new { plan = "starter", billing_cycle = "monthly" });
+        await TestApi.ExpectAsync(again, HttpStatusCode.OK);
 
         Assert.That(stripe.Requests.Count(r => r.Path == "/v1/customers"), Is.EqualTo(1));
+        Assert.That(stripe.Requests.Where(r => r.Path == "/v1/subscriptions").Select(r => r.IdempotencyKey),
+            Is.EqualTo(new[] { $"tenant-{tenant}-subscription-1", $"tenant-{tenant}-subscription-2" }));
         var row = await TestApi.ReadAsync(await client.GetAsync($"/v1/tenants/{tenant}"));
-        Assert.That((string?)row["plan"], Is.EqualTo("professional"));
+        Assert.That((string?)row["plan"], Is.EqualTo("starter"));
     }
 
     [Test]

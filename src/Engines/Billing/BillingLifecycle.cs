@@ -1,0 +1,109 @@
+using Platform.Drivers.Billing;
+using Platform.Drivers.Tenants;
+using Platform.Engines.Audit;
+using Platform.Engines.Email;
+using Platform.Engines.Sessions;
+using Platform.Models;
+using Platform.Models.Billing;
+using Platform.Models.Errors;
+using Platform.Models.Outbox;
+using Platform.Models.Plans;
+using Platform.Models.Tenants;
+
+namespace Platform.Engines.Billing;
+
+/// <summary>Holds billing's tenant rules in one place, used inside an open tenant scope by webhooks, jobs and commands: the tenant's plan,
+/// quotas and status follow its subscription, billing's own suspensions are told apart from an operator's, and notices are queued once.</summary>
+internal sealed class BillingLifecycle(ITenantDriver tenants, IBillingDriver billing, IMemberDriver members, AuditTrail audit, TenantNotices notices, EngineOptions options)
+{
+    /// <summary>Is the suspended_reason the dunning job writes; a payment lifts only a suspension with this reason (or the trial's), never an operator's.</summary>
+    public const string DunningReason = "billing: payment overdue past the grace period";
+
+    /// <summary>Is the suspended_reason the trial job writes when Billing:TrialEndAction is suspend; subscribing lifts it.</summary>
+    public const string TrialEndedReason = "billing: trial ended without a subscription";
+
+    /// <summary>Tells whether the tenant is suspended by billing (dunning or trial end) rather than by an operator.</summary>
+    public static bool IsBillingSuspension(TenantSnapshot tenant) =>
+        tenant.Status == TenantStatus.Suspended && tenant.SuspendedReason is DunningReason or TrialEndedReason;
+
+    /// <summary>Gets the billing page the emails link to.</summary>
+    public string BillingUrl => options.Email.LinkBaseUrl.TrimEnd('/') + "/billing";
+
+    /// <summary>Makes the tenant's plan, quotas and status follow the subscription: canceled -> free; past_due -> past_due; active -> active
+    /// (lifting billing's own suspension). An operator's suspension and a deleted tenant are left as they are; a dunning suspension stays until paid.
+    /// Writes one audit row when something changed and returns the tenant as it is now.</summary>
+    public async Task<TenantSnapshot> FollowAsync(TenantScope scope, SubscriptionSnapshot subscription, Caller caller, string cause, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var tenantId = scope.Tenant.Id;
+        var tenant = await tenants.FetchTenantAsync(scope.Session, tenantId, cancellationToken) ?? throw new NotFoundException("tenant");
+        if (tenant.Status == TenantStatus.Deleted)
+        {
+            return tenant;
+        }
+        var plan = PlanCatalog.Get(subscription.Status == "canceled" ? PlanCatalog.Free : subscription.Plan);
+        TenantStatus status;
+        string? reason = null;
+        if (tenant.Status == TenantStatus.Suspended && !IsBillingSuspension(tenant))
+        {
+            (status, reason) = (TenantStatus.Suspended, tenant.SuspendedReason);
+        }
+        else if (tenant.Status == TenantStatus.Suspended && tenant.SuspendedReason == DunningReason && subscription.Status != "active")
+        {
+            (status, reason) = (TenantStatus.Suspended, DunningReason);
+        }
+        else
+        {
+            status = subscription.Status == "past_due" ? TenantStatus.PastDue : TenantStatus.Active;
+        }
+        return await SetAsync(scope, tenant, plan, status, reason, caller, cause, now, cancellationToken);
+    }
+
+    /// <summary>Sets the tenant's plan (with its quotas), status and suspension reason when they differ, with one audit row, and returns the tenant.</summary>
+    public async Task<TenantSnapshot> SetAsync(
+        TenantScope scope, TenantSnapshot tenant, Plan plan, TenantStatus status, string? reason, Caller caller, string cause, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (plan.Id == tenant.Plan && status == tenant.Status && reason == tenant.SuspendedReason)
+        {
+            return tenant;
+        }
+        var updated = tenant;
+        if (plan.Id != tenant.Plan || status != tenant.Status)
+        {
+            updated = await billing.SetTenantPlanForBillingAsync(scope.Session, tenant.Id, plan.Id, plan.TenantQuotas, status, now, cancellationToken)
+                ?? throw new NotFoundException("tenant");
+        }
+        if (reason != tenant.SuspendedReason)
+        {
+            updated = await tenants.SetTenantStatusAsync(scope.Session, tenant.Id, status, reason, tenant.DeletedAt, now, cancellationToken)
+                ?? throw new NotFoundException("tenant");
+        }
+        await audit.RecordAsync(scope.Session, tenant.Id, caller, "tenant.billing_changed", "tenant", tenant.Id,
+            new { tenant.Plan, tenant.Status, reason = tenant.SuspendedReason },
+            new { updated.Plan, updated.Status, reason = updated.SuspendedReason, cause }, cancellationToken);
+        return updated;
+    }
+
+    /// <summary>Queues an email once per notice key (the billing_notices row is written in the same transaction), to the billing email, else the
+    /// given fallback, else the first owner; returns false when it was already queued or nobody can receive it.</summary>
+    public async Task<bool> QueueOnceAsync(
+        TenantScope scope, string notice, string kind, string? fallbackRecipient, Func<string, TenantSnapshot, EmailContent> render, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (!await billing.TryRecordBillingNoticeAsync(scope.Session, scope.Tenant.Id, notice, now, cancellationToken))
+        {
+            return false;
+        }
+        var recipient = scope.Tenant.BillingEmail ?? fallbackRecipient ?? await FirstOwnerEmailAsync(scope, cancellationToken);
+        if (recipient is null)
+        {
+            return false;
+        }
+        await notices.QueueInScopeAsync(scope, Caller.System, recipient, kind, render, cancellationToken);
+        return true;
+    }
+
+    private async Task<string?> FirstOwnerEmailAsync(TenantScope scope, CancellationToken cancellationToken)
+    {
+        var list = await members.ListMembersAsync(scope.Session, scope.Tenant.Id, null, 200, cancellationToken);
+        return list.FirstOrDefault(m => m.Role == TenantRole.Owner)?.Email;
+    }
+}

@@ -1,0 +1,64 @@
+using MediatR;
+using Platform.Drivers.Billing;
+using Platform.Drivers.Sessions;
+using Platform.Drivers.Tenants;
+using Platform.Engines.Sessions;
+using Platform.Models;
+using Platform.Models.Errors;
+using Platform.Models.Plans;
+using Platform.Models.Tenants;
+
+namespace Platform.Engines.Billing;
+
+/// <summary>Suspends (as the system, audited) each tenant whose subscription has been past_due longer than Billing:DunningGraceDays; safe with many
+/// copies running (each tenant is claimed with FOR UPDATE SKIP LOCKED and re-checked under the lock); returns how many it suspended.</summary>
+public sealed record SuspendOverdueTenants(int MaxTenants = 500) : IRequest<int>;
+
+internal sealed class SuspendOverdueTenantsHandler(
+    IDbSessionFactory sessions, TenantGate gate, ITenantDriver tenants, IBillingDriver billing, BillingLifecycle lifecycle, EngineOptions options, IClock clock)
+    : IRequestHandler<SuspendOverdueTenants, int>
+{
+    public async Task<int> Handle(SuspendOverdueTenants command, CancellationToken cancellationToken)
+    {
+        var now = clock.UtcNow;
+        var cutoff = now.AddDays(-options.DunningGraceDays);
+        IReadOnlyList<Guid> due;
+        await using (var lookup = await sessions.OpenAsync(null, null, cancellationToken))
+        {
+            due = await billing.ListTenantsPastDueSinceAsync(lookup, cutoff, command.MaxTenants, cancellationToken);
+        }
+        var suspended = 0;
+        foreach (var tenantId in due)
+        {
+            TenantScope scope;
+            try
+            {
+                scope = await gate.EnterAsync(tenantId, Caller.System, TenantRole.Owner, Access.Read, cancellationToken);
+            }
+            catch (NotFoundException)
+            {
+                continue;
+            }
+            await using (scope)
+            {
+                // Another copy holds this tenant: it decides.
+                if (!await billing.TryLockTenantSkipLockedAsync(scope.Session, tenantId, cancellationToken))
+                {
+                    continue;
+                }
+                var tenant = await tenants.FetchTenantAsync(scope.Session, tenantId, cancellationToken);
+                var subscription = await billing.FetchLiveSubscriptionAsync(scope.Session, tenantId, cancellationToken);
+                if (tenant is null || tenant.Status is TenantStatus.Suspended or TenantStatus.Deleted
+                    || subscription is not { Status: "past_due", PastDueSince: { } since } || since >= cutoff)
+                {
+                    continue;
+                }
+                await lifecycle.SetAsync(scope, tenant, PlanCatalog.Find(tenant.Plan) ?? PlanCatalog.Get(PlanCatalog.Free), TenantStatus.Suspended,
+                    BillingLifecycle.DunningReason, Caller.System, $"past_due since {since:O}, grace {options.DunningGraceDays} days", now, cancellationToken);
+                await scope.CommitAsync(cancellationToken);
+                suspended++;
+            }
+        }
+        return suspended;
+    }
+}
