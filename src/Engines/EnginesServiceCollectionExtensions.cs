@@ -91,6 +91,7 @@ public static class EnginesServiceCollectionExtensions
         services.AddHostedService<EmailDispatchJob>();
         services.AddHostedService<RetentionJob>();
         services.AddHostedService<RunTimeoutJob>();
+        services.AddHostedService<BillingCloseJob>();
         return services;
     }
 }
