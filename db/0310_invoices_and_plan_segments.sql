@@ -28,6 +28,8 @@ ALTER TABLE plan_segments FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON plan_segments
     USING (tenant_id = app_tenant_id()) WITH CHECK (tenant_id = app_tenant_id());
 CREATE POLICY cross_tenant_read ON plan_segments FOR SELECT TO platform_xt USING (current_user = 'platform_xt');
+-- A subscription changed by a platform_xt function (such as a cross-tenant webhook path) still gets its segment.
+CREATE POLICY subscription_trigger_insert ON plan_segments FOR INSERT TO platform_xt WITH CHECK (current_user = 'platform_xt');
 GRANT SELECT, INSERT ON plan_segments TO platform_app;
 
 -- Runs as the caller (the service, inside the subscription's tenant scope). The times come from the row the
@@ -153,7 +155,8 @@ GRANT SELECT, INSERT, UPDATE ON billing_periods TO platform_app;
 -- The close reads metered usage across tenants through billing_usage_totals (SECURITY INVOKER) while it runs as platform_xt.
 CREATE POLICY cross_tenant_read ON usage_rollups FOR SELECT TO platform_xt USING (current_user = 'platform_xt');
 CREATE POLICY cross_tenant_read ON billing_usage_inputs FOR SELECT TO platform_xt USING (current_user = 'platform_xt');
-GRANT SELECT ON usage_rollups, billing_usage_inputs, plan_segments TO platform_xt;
+GRANT SELECT ON usage_rollups, billing_usage_inputs TO platform_xt;
+GRANT SELECT, INSERT ON plan_segments TO platform_xt;
 GRANT SELECT, INSERT ON invoices, invoice_lines TO platform_xt;
 GRANT INSERT ON audit_log TO platform_xt;
 GRANT SELECT, INSERT, UPDATE ON invoice_number_counter TO platform_xt;
