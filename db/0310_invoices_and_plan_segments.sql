@@ -163,12 +163,35 @@ GRANT SELECT, INSERT, UPDATE ON invoice_number_counter TO platform_xt;
 GRANT EXECUTE ON FUNCTION billing_usage_totals(uuid, timestamptz, timestamptz) TO platform_xt;
 
 -- What the close needs to price a month, for up to p_limit tenants in id order after p_after that have no
--- period invoice for the month yet: the tenant's plan column, its plan segments relevant to the month (the one
--- in force at the start and every later one before the end) and its usage per meter.
+-- period invoice for the month yet and may owe something: a paid subscription in force at the month's start, a
+-- plan change inside the month, or usage in the month (the sources billing_usage_totals reads). Any other tenant
+-- would price at zero, so it is not read at all. Returns the tenant's plan column, its plan segments relevant to
+-- the month (the one in force at the start and every later one before the end) and its usage per meter.
 CREATE FUNCTION billing_close_candidates(p_start timestamptz, p_end timestamptz, p_after uuid, p_limit integer)
     RETURNS TABLE (tenant_id uuid, plan text, segments text, usage text)
     LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public
     AS $$
+        WITH may_owe AS (
+            SELECT s.tenant_id FROM plan_segments s WHERE s.valid_from >= p_start AND s.valid_from < p_end
+            UNION
+            SELECT l.tenant_id
+            FROM (SELECT DISTINCT ON (s.tenant_id) s.tenant_id, s.status
+                  FROM plan_segments s WHERE s.valid_from <= p_start
+                  ORDER BY s.tenant_id, s.valid_from DESC, s.recorded_at DESC) l
+            WHERE l.status IN ('active', 'past_due')
+            UNION
+            SELECT r.tenant_id FROM usage_rollups r
+            WHERE r.period_start >= (p_start AT TIME ZONE 'UTC')::date AND r.period_start < (p_end AT TIME ZONE 'UTC')::date AND r.used > 0
+            UNION
+            SELECT i.tenant_id FROM billing_usage_inputs i
+            WHERE i.period_start >= p_start AND i.period_start < p_end AND i.quantity > 0
+        ), batch AS (
+            SELECT m.tenant_id FROM may_owe m
+            WHERE (p_after IS NULL OR m.tenant_id > p_after)
+              AND NOT EXISTS (SELECT 1 FROM invoices i WHERE i.tenant_id = m.tenant_id AND i.kind = 'period' AND i.period_start = p_start)
+            ORDER BY m.tenant_id
+            LIMIT p_limit
+        )
         SELECT t.id, t.plan,
                (SELECT coalesce(jsonb_agg(jsonb_build_object(
                            'valid_from', s.valid_from, 'plan', s.plan, 'billing_cycle', s.billing_cycle,
@@ -180,11 +203,9 @@ CREATE FUNCTION billing_close_candidates(p_start timestamptz, p_end timestamptz,
                       '-infinity'::timestamptz)),
                (SELECT coalesce(jsonb_object_agg(u.meter, u.quantity), '{}'::jsonb)::text
                 FROM billing_usage_totals(t.id, p_start, p_end) u)
-        FROM tenants t
-        WHERE (p_after IS NULL OR t.id > p_after)
-          AND NOT EXISTS (SELECT 1 FROM invoices i WHERE i.tenant_id = t.id AND i.kind = 'period' AND i.period_start = p_start)
+        FROM batch b
+        JOIN tenants t ON t.id = b.tenant_id
         ORDER BY t.id
-        LIMIT p_limit
     $$;
 
 -- How many period invoices a month has, and their total in cents.

@@ -96,3 +96,32 @@ public sealed class MonthlyInvoicePricingTests
     public void A_malformed_period_is_not_parsed(string? period) =>
         Assert.That(MonthlyInvoicePricing.ParsePeriod(period), Is.Null);
 }
+
+/// <summary>Proves the command line knows the close-period verb and lists it in its help.</summary>
+public sealed class ClosePeriodVerbTests
+{
+    [Test]
+    public void The_close_period_verb_exists_and_is_listed_in_the_help()
+    {
+        var original = Console.Out;
+        using var help = new StringWriter();
+        int? exists;
+        int? helpExit;
+        try
+        {
+            Console.SetOut(help);
+            exists = Platform.Api.Hosting.PlatformCli.TryRunWithoutHost(["verb-exists", "close-period"]);
+            helpExit = Platform.Api.Hosting.PlatformCli.TryRunWithoutHost(["help"]);
+        }
+        finally
+        {
+            Console.SetOut(original);
+        }
+        Assert.Multiple(() =>
+        {
+            Assert.That(exists, Is.Zero);
+            Assert.That(helpExit, Is.Zero);
+            Assert.That(help.ToString(), Does.Contain("close-period").And.Contain("YYYY-MM"));
+        });
+    }
+}
