@@ -17,6 +17,9 @@ public sealed class EngineOptions
         RetentionJobIntervalMinutes = configuration.GetValue("Retention:JobIntervalMinutes", RetentionJobIntervalMinutes);
         DataProtectionKeysFolder = configuration["DataProtection:KeysFolder"];
         RunTimeout = TimeSpan.FromSeconds(configuration.GetValue("Platform:RunTimeoutSeconds", (int)RunTimeout.TotalSeconds));
+        InvoiceDueDays = configuration.GetValue("Billing:InvoiceDueDays", InvoiceDueDays);
+        BillingCloseBatchSize = configuration.GetValue("Billing:CloseBatchSize", BillingCloseBatchSize);
+        BillingCloseJobIntervalMinutes = configuration.GetValue("Billing:CloseJobIntervalMinutes", BillingCloseJobIntervalMinutes);
         StripeSecretKey = configuration["Stripe:SecretKey"];
         StripeApiBase = configuration["Stripe:ApiBase"];
         StripeWebhookSecret = configuration["Stripe:WebhookSecret"];
@@ -54,6 +57,15 @@ public sealed class EngineOptions
 
     /// <summary>Gets or sets how often the timeout job looks for runs past their timeout.</summary>
     public TimeSpan RunTimeoutSweepInterval { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>Gets or sets how many days after issue an offline invoice falls due.</summary>
+    public int InvoiceDueDays { get; set; } = 14;
+
+    /// <summary>Gets or sets how many tenants the monthly close prices and stores per transaction.</summary>
+    public int BillingCloseBatchSize { get; set; } = 1000;
+
+    /// <summary>Gets or sets how often the close job checks whether the previous UTC month still needs closing, in minutes.</summary>
+    public int BillingCloseJobIntervalMinutes { get; set; } = 15;
+
     /// <summary>Gets or sets the Stripe secret key; null or empty means billing runs offline.</summary>
     public string? StripeSecretKey { get; set; }
 

@@ -93,6 +93,7 @@ public static class EnginesServiceCollectionExtensions
         services.AddHostedService<RetentionJob>();
         services.AddHostedService<RunTimeoutJob>();
         services.AddHostedService<BillingLifecycleJob>();
+        services.AddHostedService<BillingCloseJob>();
         return services;
     }
 }

@@ -122,6 +122,7 @@ report.AppendLine("# Benchmarks").AppendLine()
     .AppendLine($"The pgbench script (tests/Platform.Benchmarks/BenchSetup.cs) runs the statements the service sends for one admission and one completion, two transactions, against the same tenants.");
 File.WriteAllText(env.Require("BENCH_OUT"), report.ToString());
 Console.WriteLine(report.ToString());
+await CloseBenchmark.RunAsync(env);
 return 0;
 
 async Task<bool> AdmitAndCompleteAsync(int client, long n)

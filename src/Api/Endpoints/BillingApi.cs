@@ -76,11 +76,12 @@ public sealed record EstimateResponse(DateTimeOffset PeriodStart, DateTimeOffset
 /// <summary>Is the wire form of the billing summary: plan, status, subscription, credit balance and the current period's estimate.</summary>
 public sealed record BillingSummaryResponse(
     string Plan, string Status, DateTimeOffset? TrialEndsAt, SubscriptionResponse? Subscription, long? CreditBalance,
-    EstimateResponse EstimatedCost)
+    EstimateResponse EstimatedCost, IReadOnlyList<InvoiceResponse> RecentInvoices)
 {
     public static BillingSummaryResponse From(BillingSummary s) => new(
         s.Tenant.Plan, Models.Tenants.TenantStatuses.ToWire(s.Tenant.Status), s.Tenant.TrialEndsAt,
         s.Subscription is null ? null : SubscriptionResponse.From(s.Subscription), s.CreditBalance,
         new EstimateResponse(s.Estimate.PeriodStart, s.Estimate.PeriodEnd, s.Estimate.Currency,
-            s.Estimate.Lines.Select(InvoiceLineResponse.From).ToList(), s.Estimate.TotalCents));
+            s.Estimate.Lines.Select(InvoiceLineResponse.From).ToList(), s.Estimate.TotalCents),
+        s.RecentInvoices.Select(InvoiceResponse.From).ToList());
 }

@@ -83,6 +83,7 @@ public static class PlatformApi
         app.MapFeaturesApi();
         app.MapCreditsApi();
         app.MapBillingApi();
+        app.MapInvoicesApi();
         return app;
     }
 

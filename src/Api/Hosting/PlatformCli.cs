@@ -1,4 +1,5 @@
 using MediatR;
+using Platform.Engines.Billing;
 using Platform.Engines.Health;
 using Platform.Engines.Operators;
 using Platform.Engines.Tenants;
@@ -18,6 +19,7 @@ public static class PlatformCli
         ("migrate", "apply pending migrations with ConnectionStrings:PlatformOwner"),
         ("seed-demo", "create the demo user and tenant if they do not exist"),
         ("create-operator", "--email X --role super_admin|support|billing|viewer [--name N] [--password P]: create an operator; prints the TOTP secret once"),
+        ("close-period", "YYYY-MM: close an ended UTC month (invoice every tenant that owes something); prints a summary"),
         ("help", "print this list"),
     ];
 
@@ -79,10 +81,42 @@ public static class PlatformCli
             case "create-operator":
                 await MigrateIfOwnerConfiguredAsync(app);
                 return await CreateOperatorAsync(app, args[1..]);
+            case "close-period":
+                await MigrateIfOwnerConfiguredAsync(app);
+                return await ClosePeriodAsync(app, args[1..]);
             default:
                 throw new InvalidOperationException($"The verb '{verb}' has no handler.");
         }
     }
+
+    /// <summary>Closes one ended month as the system and prints what it did; a month that has not ended, or a malformed one, exits with 1.</summary>
+    private static async Task<int> ClosePeriodAsync(WebApplication app, string[] args)
+    {
+        if (args.Length != 1)
+        {
+            Console.Error.WriteLine("Usage: ./platform close-period YYYY-MM   (for example ./platform close-period 2026-10)");
+            return 2;
+        }
+        await using var scope = app.Services.CreateAsyncScope();
+        try
+        {
+            var s = await scope.ServiceProvider.GetRequiredService<IMediator>().Send(new CloseBillingPeriod(Caller.System, args[0]));
+            Console.WriteLine($"Closed {s.Period} ({s.PeriodStart:yyyy-MM-dd} to {s.PeriodEnd:yyyy-MM-dd}, UTC) in {s.Elapsed.TotalSeconds:0.00} s:");
+            Console.WriteLine($"  tenants invoiced now:         {s.InvoicesCreated} (total {Money(s.CreatedTotalCents)})");
+            Console.WriteLine($"  skipped as already invoiced:  {s.SkippedAlreadyInvoiced}");
+            Console.WriteLine($"  nothing to bill:              {s.NothingToBill}");
+            Console.WriteLine($"  invoices of the month:        {s.PeriodInvoices} (total {Money(s.PeriodTotalCents)})");
+            return 0;
+        }
+        catch (ValidationFailedException e)
+        {
+            Console.Error.WriteLine(string.Join(" ", e.Errors.SelectMany(x => x.Value)));
+            return 1;
+        }
+    }
+
+    private static string Money(long cents) =>
+        (cents / 100m).ToString("$#,##0.00", System.Globalization.CultureInfo.InvariantCulture);
 
     private static void PrintVerbs(TextWriter writer)
     {

@@ -61,4 +61,5 @@ public static class FounderActionTypes
     public const string UnfreezeApiKey = "api_key.unfreeze";
     public const string SetQuotaOverride = "quota.override_set";
     public const string ClearQuotaOverride = "quota.override_clear";
+    public const string MarkInvoicePaid = "invoice.mark_paid";
 }

@@ -14,9 +14,13 @@ namespace Platform.Engines.Billing;
 public sealed record GetBillingSummary(Caller Caller, Guid TenantId) : IRequest<BillingSummary>, ITenantCommand, ICallerCommand;
 
 /// <summary>Holds the billing summary of a tenant; a null credit balance means no credit account was opened yet.</summary>
-public sealed record BillingSummary(TenantSnapshot Tenant, SubscriptionSnapshot? Subscription, long? CreditBalance, PricedPeriod Estimate);
+public sealed record BillingSummary(TenantSnapshot Tenant, SubscriptionSnapshot? Subscription, long? CreditBalance, PricedPeriod Estimate)
+{
+    /// <summary>Gets the tenant's last five invoices, newest first.</summary>
+    public IReadOnlyList<InvoiceSnapshot> RecentInvoices { get; init; } = [];
+}
 
-internal sealed class GetBillingSummaryHandler(TenantGate gate, IBillingDriver billing, ICreditDriver credits, IClock clock)
+internal sealed class GetBillingSummaryHandler(TenantGate gate, IBillingDriver billing, ICreditDriver credits, IInvoiceDriver invoices, IClock clock)
     : IRequestHandler<GetBillingSummary, BillingSummary>
 {
     public async Task<BillingSummary> Handle(GetBillingSummary query, CancellationToken cancellationToken)
@@ -30,6 +34,7 @@ internal sealed class GetBillingSummaryHandler(TenantGate gate, IBillingDriver b
         // A tenant in its trial or without a subscription owes no base price; overages are shown all the same.
         var baseFraction = subscription is null ? 0m : 1m;
         var estimate = UsagePricing.Price(plan, start, end, usage, baseFraction);
-        return new BillingSummary(scope.Tenant, subscription, account?.Balance, estimate);
+        var recent = await invoices.ListInvoicesAsync(scope.Session, query.TenantId, null, null, 5, cancellationToken);
+        return new BillingSummary(scope.Tenant, subscription, account?.Balance, estimate) { RecentInvoices = recent };
     }
 }

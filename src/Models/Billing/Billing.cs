@@ -24,8 +24,8 @@ public sealed record SubscriptionSnapshot(
     int ChangeSeq = 0,
     DateTimeOffset? StripeStatusAt = null);
 
-/// <summary>Holds one priced line of an invoice or estimate: a quantity, the unit price in cents (may be fractional) and the amount in whole cents.</summary>
-public sealed record InvoiceLine(string Kind, string Description, decimal Quantity, decimal UnitPriceCents, long AmountCents);
+/// <summary>Holds one priced line of an invoice or estimate: a quantity, the unit price in cents (may be fractional), the divisor (the month's days on a prorated base line, else 1) and the amount in whole cents, round(quantity × unit price ÷ divisor).</summary>
+public sealed record InvoiceLine(string Kind, string Description, decimal Quantity, decimal UnitPriceCents, long AmountCents, int Divisor = 1);
 
 /// <summary>Holds a priced period: its lines, their total in cents and the currency.</summary>
 public sealed record PricedPeriod(DateTimeOffset PeriodStart, DateTimeOffset PeriodEnd, string Currency, IReadOnlyList<InvoiceLine> Lines)
@@ -55,11 +55,30 @@ public static class UsagePricing
         {
             new("base", $"{plan.Name} plan", baseFraction, plan.PriceMonthlyCents, RoundCents(plan.PriceMonthlyCents * baseFraction)),
         };
+        lines.AddRange(Overages(plan, usage));
+        return new PricedPeriod(periodStart, periodEnd, plan.Currency, lines);
+    }
+
+    /// <summary>Prices the overage lines alone: one line per meter used beyond the plan's quota (none for unlimited quotas).</summary>
+    public static IReadOnlyList<InvoiceLine> Overages(Plan plan, IReadOnlyDictionary<string, decimal> usage)
+    {
+        var lines = new List<InvoiceLine>();
         AddOverage(lines, "api_calls", "API calls over the quota", usage, plan.Limits.ApiCallsPerMonth, ApiCallCents);
         AddOverage(lines, "storage_gb", "Storage over the quota (GB-months)", usage, plan.Limits.StorageGb, StorageGbMonthCents);
         AddOverage(lines, "gpu_hours", "GPU hours over the quota", usage, plan.Limits.GpuHoursPerMonth, GpuHourCents);
-        return new PricedPeriod(periodStart, periodEnd, plan.Currency, lines);
+        return lines;
     }
+
+    /// <summary>Prices a monthly plan's base over the days it was in force: the whole price for the whole month, else price × days ÷ days of the month, computed exactly and rounded once (docs/decisions/0310).</summary>
+    public static InvoiceLine MonthlyBase(Plan plan, int daysInForce, int daysInMonth) =>
+        daysInForce >= daysInMonth
+            ? new InvoiceLine("base", $"{plan.Name} plan", 1m, plan.PriceMonthlyCents, plan.PriceMonthlyCents)
+            : new InvoiceLine("proration", $"{plan.Name} plan, {daysInForce} of {daysInMonth} days", daysInForce, plan.PriceMonthlyCents,
+                RoundCents(plan.PriceMonthlyCents * (decimal)daysInForce / daysInMonth), daysInMonth);
+
+    /// <summary>Prices an annual plan's base: the whole annual price, charged in the month its annual period starts.</summary>
+    public static InvoiceLine AnnualBase(Plan plan) =>
+        new("base", $"{plan.Name} plan, annual", 1m, plan.PriceYearlyCents, plan.PriceYearlyCents);
 
     private static void AddOverage(List<InvoiceLine> lines, string meter, string description, IReadOnlyDictionary<string, decimal> usage, long quota, decimal unitCents)
     {

@@ -1,0 +1,279 @@
+using System.Globalization;
+using System.Text.Json;
+using Dapper;
+using Platform.Drivers.Sessions;
+using Platform.Drivers.Users;
+using Platform.Models.Billing;
+
+namespace Platform.Drivers.Billing;
+
+/// <summary>Reads and writes invoices: the monthly close's cross-tenant functions, a tenant's invoices and lines, and the paid and Stripe states.</summary>
+public interface IInvoiceDriver
+{
+    /// <summary>Lists up to limit tenants, in id order after the given one, that have no invoice for the month yet, with their plan history and usage (billing_close_candidates, cross-tenant).</summary>
+    Task<IReadOnlyList<CloseCandidate>> FetchCloseCandidatesAsync(IDbSession session, DateTimeOffset periodStart, DateTimeOffset periodEnd, Guid? after, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Counts the month's invoices and sums their totals in cents, across tenants.</summary>
+    Task<(long Invoices, long TotalCents)> FetchPeriodTotalsAsync(IDbSession session, DateTimeOffset periodStart, CancellationToken cancellationToken);
+
+    /// <summary>Numbers and stores priced invoices (open, with their lines and an audit row each) for tenants that have none for the month yet, and returns those stored; waits for other closers on the number counter.</summary>
+    Task<IReadOnlyList<IssuedInvoice>> InsertPeriodInvoicesAsync(IDbSession session, DateTimeOffset periodStart, IReadOnlyList<PricedInvoice> invoices, string actorType, Guid? actorId, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Tells whether the month's close has finished before.</summary>
+    Task<bool> IsPeriodClosedAsync(IDbSession session, DateTimeOffset periodStart, CancellationToken cancellationToken);
+
+    /// <summary>Records that the month's close finished, with the month's invoice count.</summary>
+    Task MarkPeriodClosedAsync(IDbSession session, DateTimeOffset periodStart, DateTimeOffset periodEnd, long invoices, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Lists the tenant's invoices, newest first, optionally of one status, after the cursor id, at most limit rows.</summary>
+    Task<IReadOnlyList<InvoiceSnapshot>> ListInvoicesAsync(IDbSession session, Guid tenantId, string? status, Guid? before, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Fetches one of the tenant's invoices, or null.</summary>
+    Task<InvoiceSnapshot?> FetchInvoiceAsync(IDbSession session, Guid tenantId, Guid invoiceId, CancellationToken cancellationToken);
+
+    /// <summary>Fetches the lines of one of the tenant's invoices, in order.</summary>
+    Task<IReadOnlyList<InvoiceLineSnapshot>> ListLinesAsync(IDbSession session, Guid tenantId, Guid invoiceId, CancellationToken cancellationToken);
+
+    /// <summary>Marks an open (or uncollectible) invoice paid at the given time, recording Stripe's invoice id when given, and returns it; null when it is not payable (unknown, or already paid or void).</summary>
+    Task<InvoiceSnapshot?> MarkPaidAsync(IDbSession session, Guid tenantId, Guid invoiceId, DateTimeOffset paidAt, string? stripeInvoiceId, CancellationToken cancellationToken);
+
+    /// <summary>Sets an invoice's status to uncollectible or void (from open), and returns it; null when it is not open.</summary>
+    Task<InvoiceSnapshot?> SetUnpaidStatusAsync(IDbSession session, Guid tenantId, Guid invoiceId, string status, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Records Stripe's invoice and payment intent ids on an invoice pushed to Stripe, and returns it.</summary>
+    Task<InvoiceSnapshot?> SetStripeIdsAsync(IDbSession session, Guid tenantId, Guid invoiceId, string stripeInvoiceId, string? stripePaymentIntentId, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Finds the tenant's invoice that Stripe knows by this id, or null.</summary>
+    Task<InvoiceSnapshot?> FetchByStripeInvoiceIdAsync(IDbSession session, Guid tenantId, string stripeInvoiceId, CancellationToken cancellationToken);
+
+    /// <summary>Finds the tenant of the invoice Stripe knows by this id, across tenants (invoice_tenant_by_stripe_id), or null.</summary>
+    Task<Guid?> FindTenantByStripeInvoiceIdAsync(IDbSession session, string stripeInvoiceId, CancellationToken cancellationToken);
+}
+
+internal sealed class InvoiceDriver : IInvoiceDriver
+{
+    private const string Columns =
+        """
+        tenant_id, id, number, kind, status, currency, period_start, period_end, subtotal_cents, total_cents, due_date, issued_at,
+        paid_at, stripe_invoice_id, stripe_payment_intent_id, created_at, updated_at
+        """;
+
+    private const string LineColumns = "line_no, kind, meter, description, quantity, unit_price_cents, divisor, amount_cents";
+
+    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    public async Task<IReadOnlyList<CloseCandidate>> FetchCloseCandidatesAsync(IDbSession session, DateTimeOffset periodStart, DateTimeOffset periodEnd, Guid? after, int limit, CancellationToken cancellationToken)
+    {
+        var s = session.Npgsql();
+        var rows = await s.Connection.QueryAsync<CandidateRow>(s.Command(
+            "SELECT tenant_id, plan, segments, usage FROM billing_close_candidates(@periodStart, @periodEnd, @after, @limit)",
+            new { periodStart, periodEnd, after, limit }, cancellationToken));
+        return rows.Select(r => new CloseCandidate(
+            r.TenantId,
+            r.Plan,
+            JsonSerializer.Deserialize<List<SegmentJson>>(r.Segments, Json)!
+                .Select(g => new PlanSegment(g.ValidFrom.ToUniversalTime(), g.Plan, g.BillingCycle, g.Status, g.Reason)).ToList(),
+            JsonSerializer.Deserialize<Dictionary<string, decimal>>(r.Usage, Json)!)).ToList();
+    }
+
+    public async Task<(long Invoices, long TotalCents)> FetchPeriodTotalsAsync(IDbSession session, DateTimeOffset periodStart, CancellationToken cancellationToken)
+    {
+        var s = session.Npgsql();
+        return await s.Connection.QuerySingleAsync<(long, long)>(s.Command(
+            "SELECT invoices, total_cents FROM billing_period_invoice_totals(@periodStart)", new { periodStart }, cancellationToken));
+    }
+
+    public async Task<IReadOnlyList<IssuedInvoice>> InsertPeriodInvoicesAsync(IDbSession session, DateTimeOffset periodStart, IReadOnlyList<PricedInvoice> invoices, string actorType, Guid? actorId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var payload = JsonSerializer.Serialize(invoices.Select((i, n) => new
+        {
+            ord = n + 1,
+            tenant_id = i.TenantId,
+            id = i.Id,
+            currency = i.Priced.Currency,
+            period_end = i.Priced.PeriodEnd,
+            subtotal_cents = i.Priced.TotalCents,
+            total_cents = i.Priced.TotalCents,
+            due_date = i.DueDate.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+            lines = i.Priced.Lines.Select(l => new
+            {
+                kind = l.Kind.StartsWith("overage:", StringComparison.Ordinal) ? "overage" : l.Kind,
+                meter = l.Kind.StartsWith("overage:", StringComparison.Ordinal) ? l.Kind["overage:".Length..] : null,
+                description = l.Description,
+                quantity = l.Quantity,
+                unit_price_cents = l.UnitPriceCents,
+                divisor = l.Divisor,
+                amount_cents = l.AmountCents,
+            }),
+        }));
+        var s = session.Npgsql();
+        var rows = await s.Connection.QueryAsync<(Guid TenantId, Guid Id, long Number, long TotalCents)>(s.Command(
+            "SELECT tenant_id, id, number, total_cents FROM billing_insert_period_invoices(@periodStart, @payload, @actorType, @actorId, @now)",
+            new { periodStart, payload, actorType, actorId, now }, cancellationToken));
+        return rows.Select(r => new IssuedInvoice(r.TenantId, r.Id, r.Number, r.TotalCents)).ToList();
+    }
+
+    public async Task<bool> IsPeriodClosedAsync(IDbSession session, DateTimeOffset periodStart, CancellationToken cancellationToken)
+    {
+        var s = session.Npgsql();
+        return await s.Connection.ExecuteScalarAsync<bool>(s.Command(
+            "SELECT EXISTS (SELECT 1 FROM billing_periods WHERE period_start = @periodStart)", new { periodStart }, cancellationToken));
+    }
+
+    public async Task MarkPeriodClosedAsync(IDbSession session, DateTimeOffset periodStart, DateTimeOffset periodEnd, long invoices, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var s = session.Npgsql();
+        await s.Connection.ExecuteAsync(s.Command(
+            """
+            INSERT INTO billing_periods (period_start, period_end, closed_at, invoices) VALUES (@periodStart, @periodEnd, @now, @invoices)
+            ON CONFLICT (period_start) DO UPDATE SET closed_at = excluded.closed_at, invoices = excluded.invoices
+            """,
+            new { periodStart, periodEnd, now, invoices = (int)invoices }, cancellationToken));
+    }
+
+    public async Task<IReadOnlyList<InvoiceSnapshot>> ListInvoicesAsync(IDbSession session, Guid tenantId, string? status, Guid? before, int limit, CancellationToken cancellationToken)
+    {
+        var s = session.Npgsql();
+        var rows = await s.Connection.QueryAsync<InvoiceRow>(s.Command(
+            "SELECT " + Columns + """
+             FROM invoices
+            WHERE tenant_id = @tenantId AND (@status::text IS NULL OR status = @status::text) AND (@before::uuid IS NULL OR id < @before::uuid)
+            ORDER BY id DESC
+            LIMIT @limit
+            """,
+            new { tenantId, status, before, limit }, cancellationToken));
+        return rows.Select(r => r.ToSnapshot()).ToList();
+    }
+
+    public async Task<InvoiceSnapshot?> FetchInvoiceAsync(IDbSession session, Guid tenantId, Guid invoiceId, CancellationToken cancellationToken)
+    {
+        var s = session.Npgsql();
+        var row = await s.Connection.QuerySingleOrDefaultAsync<InvoiceRow>(s.Command(
+            "SELECT " + Columns + " FROM invoices WHERE tenant_id = @tenantId AND id = @invoiceId", new { tenantId, invoiceId }, cancellationToken));
+        return row?.ToSnapshot();
+    }
+
+    public async Task<IReadOnlyList<InvoiceLineSnapshot>> ListLinesAsync(IDbSession session, Guid tenantId, Guid invoiceId, CancellationToken cancellationToken)
+    {
+        var s = session.Npgsql();
+        var rows = await s.Connection.QueryAsync<LineRow>(s.Command(
+            "SELECT " + LineColumns + " FROM invoice_lines WHERE tenant_id = @tenantId AND invoice_id = @invoiceId ORDER BY line_no",
+            new { tenantId, invoiceId }, cancellationToken));
+        return rows.Select(r => new InvoiceLineSnapshot(r.LineNo, r.Kind, r.Meter, r.Description, r.Quantity, r.UnitPriceCents, r.Divisor, r.AmountCents)).ToList();
+    }
+
+    public async Task<InvoiceSnapshot?> MarkPaidAsync(IDbSession session, Guid tenantId, Guid invoiceId, DateTimeOffset paidAt, string? stripeInvoiceId, CancellationToken cancellationToken)
+    {
+        var s = session.Npgsql();
+        var row = await s.Connection.QuerySingleOrDefaultAsync<InvoiceRow>(s.Command(
+            """
+            UPDATE invoices SET status = 'paid', paid_at = @paidAt, stripe_invoice_id = coalesce(@stripeInvoiceId, stripe_invoice_id), updated_at = @paidAt
+            WHERE tenant_id = @tenantId AND id = @invoiceId AND status IN ('open', 'uncollectible')
+            RETURNING
+            """ + " " + Columns,
+            new { tenantId, invoiceId, paidAt, stripeInvoiceId }, cancellationToken));
+        return row?.ToSnapshot();
+    }
+
+    public async Task<InvoiceSnapshot?> SetUnpaidStatusAsync(IDbSession session, Guid tenantId, Guid invoiceId, string status, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (status is not ("uncollectible" or "void"))
+        {
+            throw new ArgumentException("Only uncollectible or void.", nameof(status));
+        }
+        var s = session.Npgsql();
+        var row = await s.Connection.QuerySingleOrDefaultAsync<InvoiceRow>(s.Command(
+            """
+            UPDATE invoices SET status = @status, updated_at = @now
+            WHERE tenant_id = @tenantId AND id = @invoiceId AND status = 'open'
+            RETURNING
+            """ + " " + Columns,
+            new { tenantId, invoiceId, status, now }, cancellationToken));
+        return row?.ToSnapshot();
+    }
+
+    public async Task<InvoiceSnapshot?> SetStripeIdsAsync(IDbSession session, Guid tenantId, Guid invoiceId, string stripeInvoiceId, string? stripePaymentIntentId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var s = session.Npgsql();
+        var row = await s.Connection.QuerySingleOrDefaultAsync<InvoiceRow>(s.Command(
+            """
+            UPDATE invoices SET stripe_invoice_id = @stripeInvoiceId,
+                stripe_payment_intent_id = coalesce(@stripePaymentIntentId, stripe_payment_intent_id), updated_at = @now
+            WHERE tenant_id = @tenantId AND id = @invoiceId
+            RETURNING
+            """ + " " + Columns,
+            new { tenantId, invoiceId, stripeInvoiceId, stripePaymentIntentId, now }, cancellationToken));
+        return row?.ToSnapshot();
+    }
+
+    public async Task<InvoiceSnapshot?> FetchByStripeInvoiceIdAsync(IDbSession session, Guid tenantId, string stripeInvoiceId, CancellationToken cancellationToken)
+    {
+        var s = session.Npgsql();
+        var row = await s.Connection.QuerySingleOrDefaultAsync<InvoiceRow>(s.Command(
+            "SELECT " + Columns + " FROM invoices WHERE tenant_id = @tenantId AND stripe_invoice_id = @stripeInvoiceId LIMIT 1",
+            new { tenantId, stripeInvoiceId }, cancellationToken));
+        return row?.ToSnapshot();
+    }
+
+    public async Task<Guid?> FindTenantByStripeInvoiceIdAsync(IDbSession session, string stripeInvoiceId, CancellationToken cancellationToken)
+    {
+        var s = session.Npgsql();
+        return await s.Connection.ExecuteScalarAsync<Guid?>(s.Command(
+            "SELECT invoice_tenant_by_stripe_id(@stripeInvoiceId)", new { stripeInvoiceId }, cancellationToken));
+    }
+
+    private sealed class CandidateRow
+    {
+        public Guid TenantId { get; init; }
+        public string Plan { get; init; } = "";
+        public string Segments { get; init; } = "[]";
+        public string Usage { get; init; } = "{}";
+    }
+
+    private sealed class SegmentJson
+    {
+        public DateTimeOffset ValidFrom { get; init; }
+        public string Plan { get; init; } = "";
+        public string BillingCycle { get; init; } = "";
+        public string Status { get; init; } = "";
+        public string Reason { get; init; } = "";
+    }
+
+    private sealed class LineRow
+    {
+        public int LineNo { get; init; }
+        public string Kind { get; init; } = "";
+        public string? Meter { get; init; }
+        public string Description { get; init; } = "";
+        public decimal Quantity { get; init; }
+        public decimal UnitPriceCents { get; init; }
+        public int Divisor { get; init; }
+        public long AmountCents { get; init; }
+    }
+
+    private sealed class InvoiceRow
+    {
+        public Guid TenantId { get; init; }
+        public Guid Id { get; init; }
+        public long Number { get; init; }
+        public string Kind { get; init; } = "";
+        public string Status { get; init; } = "";
+        public string Currency { get; init; } = "";
+        public DateTime PeriodStart { get; init; }
+        public DateTime PeriodEnd { get; init; }
+        public long SubtotalCents { get; init; }
+        public long TotalCents { get; init; }
+        public DateTime? DueDate { get; init; }
+        public DateTime? IssuedAt { get; init; }
+        public DateTime? PaidAt { get; init; }
+        public string? StripeInvoiceId { get; init; }
+        public string? StripePaymentIntentId { get; init; }
+        public DateTime CreatedAt { get; init; }
+        public DateTime UpdatedAt { get; init; }
+
+        public InvoiceSnapshot ToSnapshot() => new(
+            TenantId, Id, Number, Kind, Status, Currency, PeriodStart.ToUtcOffset(), PeriodEnd.ToUtcOffset(), SubtotalCents, TotalCents,
+            DueDate is { } due ? DateOnly.FromDateTime(due) : null, IssuedAt.ToUtcOffset(), PaidAt.ToUtcOffset(), StripeInvoiceId,
+            StripePaymentIntentId, CreatedAt.ToUtcOffset(), UpdatedAt.ToUtcOffset());
+    }
+}

@@ -1,0 +1,108 @@
+using FluentValidation;
+using MediatR;
+using Platform.Drivers.Billing;
+using Platform.Drivers.Sessions;
+using Platform.Engines.Operators;
+using Platform.Engines.Pipeline;
+using Platform.Models;
+using Platform.Models.Billing;
+using Platform.Models.Errors;
+using Platform.Models.Operators;
+
+namespace Platform.Engines.Billing;
+
+/// <summary>Closes an ended UTC month ("yyyy-MM") for every tenant (the system, or a billing or super_admin operator): prices each tenant's month and stores one open invoice per tenant that owes something; closing again creates nothing new.</summary>
+public sealed record CloseBillingPeriod(Caller Caller, string? Period) : IRequest<BillingCloseSummary>, ICallerCommand;
+
+/// <summary>Holds what a close did: the month, invoices created now and their total in cents, tenants skipped because the month was already invoiced for them, and tenants with nothing to bill.</summary>
+public sealed record BillingCloseSummary(
+    string Period, DateTimeOffset PeriodStart, DateTimeOffset PeriodEnd, int InvoicesCreated, long CreatedTotalCents,
+    long SkippedAlreadyInvoiced, int NothingToBill, long PeriodInvoices, long PeriodTotalCents, TimeSpan Elapsed);
+
+internal sealed class CloseBillingPeriodValidator : AbstractValidator<CloseBillingPeriod>
+{
+    public CloseBillingPeriodValidator()
+    {
+        RuleFor(c => c.Period).NotEmpty().Must(p => MonthlyInvoicePricing.ParsePeriod(p) is not null)
+            .WithMessage("The period must be a month written yyyy-MM, such as 2026-10.");
+    }
+}
+
+internal sealed class CloseBillingPeriodHandler(IDbSessionFactory sessions, IInvoiceDriver invoices, EngineOptions options, IClock clock)
+    : IRequestHandler<CloseBillingPeriod, BillingCloseSummary>
+{
+    public async Task<BillingCloseSummary> Handle(CloseBillingPeriod command, CancellationToken cancellationToken)
+    {
+        var caller = command.Caller;
+        if (caller.Kind != CallerKind.System)
+        {
+            var role = OperatorGate.Require(caller, OperatorRole.Billing);
+            if (role is not (OperatorRole.Billing or OperatorRole.SuperAdmin))
+            {
+                throw new ForbiddenException("Closing a billing period needs the billing or super_admin operator role.");
+            }
+        }
+        var (start, end) = MonthlyInvoicePricing.ParsePeriod(command.Period)!.Value;
+        var now = clock.UtcNow;
+        if (end > now)
+        {
+            throw ValidationFailedException.For("period", $"The month {command.Period} has not ended yet; it can be closed from {end:yyyy-MM-dd}T00:00Z on.");
+        }
+        var started = System.Diagnostics.Stopwatch.StartNew();
+
+        long existingBefore;
+        await using (var session = await sessions.OpenAsync(null, null, cancellationToken))
+        {
+            existingBefore = (await invoices.FetchPeriodTotalsAsync(session, start, cancellationToken)).Invoices;
+        }
+
+        var created = 0;
+        var createdTotal = 0L;
+        var lostToOtherClosers = 0;
+        var nothingToBill = 0;
+        var dueDate = DateOnly.FromDateTime(now.UtcDateTime).AddDays(options.InvoiceDueDays);
+        Guid? after = null;
+        while (true)
+        {
+            await using var session = await sessions.OpenAsync(null, null, cancellationToken);
+            var candidates = await invoices.FetchCloseCandidatesAsync(session, start, end, after, options.BillingCloseBatchSize, cancellationToken);
+            if (candidates.Count == 0)
+            {
+                break;
+            }
+            after = candidates[^1].TenantId;
+            var priced = new List<PricedInvoice>(candidates.Count);
+            foreach (var candidate in candidates)
+            {
+                var period = MonthlyInvoicePricing.Price(start, end, candidate.Segments, candidate.Plan, candidate.Usage);
+                if (period.TotalCents > 0)
+                {
+                    priced.Add(new PricedInvoice(candidate.TenantId, Guid.CreateVersion7(), period, dueDate));
+                }
+                else
+                {
+                    nothingToBill++;
+                }
+            }
+            if (priced.Count == 0)
+            {
+                continue;
+            }
+            var issued = await invoices.InsertPeriodInvoicesAsync(session, start, priced, caller.ActorType, caller.ActorId, now, cancellationToken);
+            await session.CommitAsync(cancellationToken);
+            created += issued.Count;
+            createdTotal += issued.Sum(i => i.TotalCents);
+            lostToOtherClosers += priced.Count - issued.Count;
+        }
+
+        (long Invoices, long TotalCents) totals;
+        await using (var session = await sessions.OpenAsync(null, null, cancellationToken))
+        {
+            totals = await invoices.FetchPeriodTotalsAsync(session, start, cancellationToken);
+            await invoices.MarkPeriodClosedAsync(session, start, end, totals.Invoices, now, cancellationToken);
+            await session.CommitAsync(cancellationToken);
+        }
+        return new BillingCloseSummary(command.Period!, start, end, created, createdTotal, existingBefore + lostToOtherClosers, nothingToBill,
+            totals.Invoices, totals.TotalCents, started.Elapsed);
+    }
+}
