@@ -26,7 +26,7 @@ public interface IWorkerDriver
 
 internal sealed class WorkerDriver : IWorkerDriver
 {
-    private const string WorkerColumns = "w.id, w.name, w.description, w.base_cents_per_run, w.cents_per_1k_tokens, w.uses_credits";
+    private const string WorkerColumns = "w.id, w.name, w.description, w.base_cents_per_run, w.cents_per_1k_tokens, w.uses_credits, w.credits_per_run";
 
     private const string ConfigColumns =
         """
@@ -105,8 +105,9 @@ internal sealed class WorkerDriver : IWorkerDriver
         public long BaseCentsPerRun { get; init; }
         public long CentsPer1kTokens { get; init; }
         public bool UsesCredits { get; init; }
+        public long CreditsPerRun { get; init; }
 
-        public WorkerSnapshot ToSnapshot() => new(Id, Name, Description, BaseCentsPerRun, CentsPer1kTokens, UsesCredits);
+        public WorkerSnapshot ToSnapshot() => new(Id, Name, Description, BaseCentsPerRun, CentsPer1kTokens, UsesCredits, CreditsPerRun);
     }
 
     private sealed class ConfigRow

@@ -1,10 +1,12 @@
 using FluentValidation;
 using MediatR;
 using Platform.Drivers.ApiKeys;
+using Platform.Drivers.Credits;
 using Platform.Drivers.Runs;
 using Platform.Drivers.Sessions;
 using Platform.Drivers.Workers;
 using Platform.Engines.Audit;
+using Platform.Engines.Credits;
 using Platform.Engines.Pipeline;
 using Platform.Engines.Sessions;
 using Platform.Models;
@@ -15,7 +17,7 @@ using Platform.Models.Usage;
 
 namespace Platform.Engines.Runs;
 
-/// <summary>Admits a worker run (member or higher, key "runs:write") or refuses it with 429: every limit is a conditional UPDATE in one transaction; a retry names its parent run.</summary>
+/// <summary>Admits a worker run (member or higher, key "runs:write") or refuses it with 429 (402 insufficient_credits for a worker that costs credits): every limit is a conditional UPDATE in one transaction; a retry names its parent run.</summary>
 public sealed record CreateRun(Caller Caller, Guid TenantId, string WorkerId, string Task, string? Input, Guid? ParentRunId)
     : IRequest<RunSnapshot>, ITenantCommand, ICallerCommand;
 
@@ -30,7 +32,8 @@ internal sealed class CreateRunValidator : AbstractValidator<CreateRun>
 }
 
 internal sealed class CreateRunHandler(
-    TenantGate gate, IWorkerDriver workers, IRunDriver runs, IApiKeyRunSlotDriver keySlots, IApiKeyDriver keys, AuditTrail audit, IClock clock)
+    TenantGate gate, IWorkerDriver workers, IRunDriver runs, IApiKeyRunSlotDriver keySlots, IApiKeyDriver keys, ICreditDriver credits,
+    AuditTrail audit, IClock clock)
     : IRequestHandler<CreateRun, RunSnapshot>
 {
     public async Task<RunSnapshot> Handle(CreateRun command, CancellationToken cancellationToken)
@@ -40,7 +43,7 @@ internal sealed class CreateRunHandler(
         var monthStart = Meters.MonthStart(now);
         await using var scope = await gate.EnterAsync(command.TenantId, command.Caller, TenantRole.Member, Access.Write, cancellationToken, keyPermission: "runs:write");
         var session = scope.Session;
-        _ = await workers.FetchWorkerAsync(session, command.WorkerId, cancellationToken)
+        var worker = await workers.FetchWorkerAsync(session, command.WorkerId, cancellationToken)
             ?? throw ValidationFailedException.For("worker_id", "There is no worker with this id.");
 
         // The run row and its audit row go first, so that the hot counter rows below are locked only for their own
@@ -62,6 +65,12 @@ internal sealed class CreateRunHandler(
         }
         _ = await runs.TryReserveRunSlotAsync(session, command.TenantId, now, dayStart, monthStart, cancellationToken)
             ?? throw await TenantRefusalAsync(session, command.TenantId, now, cancellationToken);
+        if (worker.CreditsPerRun > 0)
+        {
+            // Same transaction as the admission: short of credits -> 402 insufficient_credits and the rollback writes nothing.
+            // Taken after the tenant row (tenant -> credit account), the order plan changes use too.
+            await CreditLedger.DebitAsync(credits, audit, scope, command.Caller, worker.CreditsPerRun, "run:" + run.Id, now, cancellationToken);
+        }
         if (config.MaxTokensPerRun is { } budget)
         {
             run = await runs.SetTokenBudgetAsync(session, command.TenantId, run.Id, budget, cancellationToken);
