@@ -13,7 +13,7 @@ public static class DriversServiceCollectionExtensions
     public static IServiceCollection AddDrivers(this IServiceCollection services, string serviceConnectionString)
     {
         DriverDefaults.Apply();
-        services.AddSingleton(_ => new NpgsqlDataSourceBuilder(serviceConnectionString).Build());
+        services.AddSingleton(_ => DataSource(serviceConnectionString));
         services.AddSingleton<IDbSessionFactory, NpgsqlDbSessionFactory>();
         services.AddSingleton<SchemaMigrator>();
         services.AddSingleton<IChannelListener, ChannelListener>();
@@ -23,5 +23,17 @@ public static class DriversServiceCollectionExtensions
             .AsImplementedInterfaces()
             .WithSingletonLifetime());
         return services;
+    }
+
+    /// <summary>Builds the service role's data source; unless the connection string says otherwise, the hot statements are prepared automatically (ADR 0160: behind PgBouncer before 1.21, set "Max Auto Prepare=0").</summary>
+    private static NpgsqlDataSource DataSource(string connectionString)
+    {
+        var builder = new NpgsqlDataSourceBuilder(connectionString);
+        if (!connectionString.Replace(" ", "", StringComparison.Ordinal).Contains("autoprepare", StringComparison.OrdinalIgnoreCase))
+        {
+            builder.ConnectionStringBuilder.MaxAutoPrepare = 64;
+            builder.ConnectionStringBuilder.AutoPrepareMinUsages = 2;
+        }
+        return builder.Build();
     }
 }

@@ -3,7 +3,6 @@ using FluentValidation;
 using MediatR;
 using Platform.Drivers.Runs;
 using Platform.Drivers.Usage;
-using Platform.Drivers.Workers;
 using Platform.Engines.Audit;
 using Platform.Engines.Pipeline;
 using Platform.Engines.Sessions;
@@ -47,7 +46,7 @@ internal sealed class CompleteRunValidator : AbstractValidator<CompleteRun>
 }
 
 internal sealed class CompleteRunHandler(
-    TenantGate gate, IRunDriver runs, IWorkerDriver workers, IUsageDriver usage, IRunAdmissionDriver admissions, AuditTrail audit, IClock clock)
+    TenantGate gate, IRunDriver runs, WorkerRegistry registry, IUsageDriver usage, IRunAdmissionDriver admissions, AuditTrail audit, IClock clock)
     : IRequestHandler<CompleteRun, RunSnapshot>
 {
     public async Task<RunSnapshot> Handle(CompleteRun command, CancellationToken cancellationToken)
@@ -60,7 +59,7 @@ internal sealed class CompleteRunHandler(
         {
             throw AlreadyCompleted(run.Status);
         }
-        var worker = await workers.FetchWorkerAsync(session, run.WorkerId, cancellationToken) ?? throw new NotFoundException("worker");
+        var worker = await registry.FindAsync(session, run.WorkerId, cancellationToken) ?? throw new NotFoundException("worker");
         var outcome = new RunOutcome(
             command.Success, command.Output, command.Error, command.TotalTokens, command.LatencyMs, worker.CostCents(command.TotalTokens),
             command.Stages, command.Recoveries, WithTokenBudgetViolation(command.PolicyViolations, run.MaxTokensPerRun, command.TotalTokens), now);

@@ -9,6 +9,7 @@ using Platform.Engines.Audit;
 using Platform.Engines.Credits;
 using Platform.Engines.Pipeline;
 using Platform.Engines.Sessions;
+using Platform.Engines.Workers;
 using Platform.Models;
 using Platform.Models.Errors;
 using Platform.Models.Runs;
@@ -32,7 +33,7 @@ internal sealed class CreateRunValidator : AbstractValidator<CreateRun>
 }
 
 internal sealed class CreateRunHandler(
-    TenantGate gate, IWorkerDriver workers, IRunDriver runs, IRunAdmissionDriver admissions, IApiKeyDriver keys, ICreditDriver credits,
+    TenantGate gate, IWorkerDriver workers, WorkerRegistry registry, IRunDriver runs, IRunAdmissionDriver admissions, IApiKeyDriver keys, ICreditDriver credits,
     AuditTrail audit, IClock clock)
     : IRequestHandler<CreateRun, RunSnapshot>
 {
@@ -43,7 +44,7 @@ internal sealed class CreateRunHandler(
         var monthStart = Meters.MonthStart(now);
         await using var scope = await gate.EnterAsync(command.TenantId, command.Caller, TenantRole.Member, Access.Write, cancellationToken, keyPermission: "runs:write");
         var session = scope.Session;
-        var worker = await workers.FetchWorkerAsync(session, command.WorkerId, cancellationToken)
+        var worker = await registry.FindAsync(session, command.WorkerId, cancellationToken)
             ?? throw ValidationFailedException.For("worker_id", "There is no worker with this id.");
 
         // The run row and its audit row go first, so that the hot counter rows below are locked only for their one
