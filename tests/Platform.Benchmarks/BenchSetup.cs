@@ -157,17 +157,26 @@ internal sealed partial class BenchSetup(HttpClient http, BenchEnvironment env)
     }
 
     /// <summary>Inserts synthetic tenants as the database superuser (bulk set-up only; the service never does this).</summary>
-    public async Task AddTenantsAsSuperuserAsync(int count)
+    public Task AddTenantsAsSuperuserAsync(int count) => RunAsSuperuserAsync(
+        $"""
+        INSERT INTO tenants (id, name, slug, plan, status, max_workers, max_runs_per_day, max_concurrent_runs,
+                             max_tokens_per_month, max_api_keys, is_synthetic)
+        SELECT gen_random_uuid(), 'Synthetic ' || g, 'synthetic-' || g, 'free', 'active', 2, 100, 2, 100000, 2, true
+        FROM generate_series(1, {count}) g;
+        ANALYZE tenants;
+        """);
+
+    /// <summary>Deletes the synthetic tenants again as the database superuser (they own no rows), so that the 10-tenant figure can be measured after the 100k one.</summary>
+    public Task RemoveSyntheticTenantsAsSuperuserAsync() => RunAsSuperuserAsync(
+        """
+        DELETE FROM tenants WHERE is_synthetic;
+        VACUUM ANALYZE tenants;
+        """);
+
+    private async Task RunAsSuperuserAsync(string sql)
     {
-        var file = Path.Combine(Path.GetTempPath(), $"platform-bench-tenants-{Guid.NewGuid():N}.sql");
-        await File.WriteAllTextAsync(file,
-            $"""
-            INSERT INTO tenants (id, name, slug, plan, status, max_workers, max_runs_per_day, max_concurrent_runs,
-                                 max_tokens_per_month, max_api_keys, is_synthetic)
-            SELECT gen_random_uuid(), 'Synthetic ' || g, 'synthetic-' || g, 'free', 'active', 2, 100, 2, 100000, 2, true
-            FROM generate_series(1, {count}) g;
-            ANALYZE tenants;
-            """);
+        var file = Path.Combine(Path.GetTempPath(), $"platform-bench-{Guid.NewGuid():N}.sql");
+        await File.WriteAllTextAsync(file, sql);
         if (!OperatingSystem.IsWindows())
         {
             // psql runs as the postgres system user and must read the file.
@@ -180,7 +189,7 @@ internal sealed partial class BenchSetup(HttpClient http, BenchEnvironment env)
         File.Delete(file);
         if (process.ExitCode != 0)
         {
-            throw new InvalidOperationException("Adding tenants failed: " + errors);
+            throw new InvalidOperationException("Bulk set-up as the superuser failed: " + errors);
         }
     }
 
