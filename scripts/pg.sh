@@ -58,10 +58,10 @@ pg_init() {
 
 # pg_start DIR PORT: starts the cluster unless it runs.
 pg_start() {
-  local dir=$1 port=$2 bin
+  local dir=$1 port=$2 extra=${3:-} bin
   bin=$(pg_bindir)
   if pg_as_owner "$bin/pg_ctl" -D "$dir" status >/dev/null 2>&1; then return 0; fi
-  pg_as_owner "$bin/pg_ctl" -D "$dir" -o "-p $port" -l "$dir/server.log" -w -t 60 start >/dev/null \
+  pg_as_owner "$bin/pg_ctl" -D "$dir" -o "-p $port $extra" -l "$dir/server.log" -w -t 60 start >/dev/null \
     || { pg_log "PostgreSQL did not start; its log:"; tail -n 30 "$dir/server.log" >&2; return 1; }
 }
 

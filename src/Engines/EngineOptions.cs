@@ -16,6 +16,7 @@ public sealed class EngineOptions
         DeletedTenantRetentionDays = configuration.GetValue("Retention:DeletedTenantDays", DeletedTenantRetentionDays);
         RetentionJobIntervalMinutes = configuration.GetValue("Retention:JobIntervalMinutes", RetentionJobIntervalMinutes);
         DataProtectionKeysFolder = configuration["DataProtection:KeysFolder"];
+        ListenerConnectionString = configuration.GetConnectionString("PlatformListener");
         RunTimeout = TimeSpan.FromSeconds(configuration.GetValue("Platform:RunTimeoutSeconds", (int)RunTimeout.TotalSeconds));
         InvoiceDueDays = configuration.GetValue("Billing:InvoiceDueDays", InvoiceDueDays);
         BillingCloseBatchSize = configuration.GetValue("Billing:CloseBatchSize", BillingCloseBatchSize);
@@ -52,6 +53,9 @@ public sealed class EngineOptions
     public int RetentionJobIntervalMinutes { get; set; } = 60;
     /// <summary>Gets or sets the folder where Data Protection keeps its keys (which encrypt TOTP secrets); empty uses Data Protection's default location.</summary>
     public string? DataProtectionKeysFolder { get; set; }
+
+    /// <summary>Gets or sets the connection string of the LISTEN connection (ConnectionStrings:PlatformListener); null uses the service's own. Set it to a direct (or session-pooled) connection when the service's goes through PgBouncer in transaction mode (ADR 0161).</summary>
+    public string? ListenerConnectionString { get; set; }
     /// <summary>Gets or sets how long a run may stay running before the timeout job fails it and frees its slot.</summary>
     public TimeSpan RunTimeout { get; set; } = TimeSpan.FromMinutes(30);
 

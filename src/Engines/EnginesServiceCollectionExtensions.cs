@@ -32,10 +32,11 @@ public static class EnginesServiceCollectionExtensions
         ValidatorOptions.Global.DisplayNameResolver = (_, member, _) => member?.Name is { } name
             ? System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(name)
             : null;
-        services.AddDrivers(serviceConnectionString);
+        services.AddDrivers(serviceConnectionString, options.ListenerConnectionString);
         services.TryAddSingleton<IClock, SystemClock>();
         services.AddSingleton<IPasswordHasher, BcryptPasswordHasher>();
         services.AddSingleton<TenantGate>();
+        services.AddSingleton<Workers.WorkerRegistry>();
         services.AddSingleton<Audit.AuditTrail>();
         services.AddSingleton<Email.EmailOutbox>();
         services.AddSingleton<Email.TenantNotices>();

@@ -25,6 +25,7 @@ internal sealed record PgbenchResult(double Tps, double LatencyMs);
 /// <summary>Prepares users and tenants over HTTP and runs the database-side baselines (pgbench, COPY, bulk tenants).</summary>
 internal sealed partial class BenchSetup(HttpClient http, BenchEnvironment env)
 {
+    private readonly Dictionary<Guid, Guid> keyIds = [];
     private Guid userId;
 
     public async Task<string> SignUpAsync()
@@ -66,8 +67,23 @@ internal sealed partial class BenchSetup(HttpClient http, BenchEnvironment env)
         return tenantId;
     }
 
+    /// <summary>Creates an API key of the tenant over HTTP with the run and usage permissions (no rate limit, no run limit) and returns its secret.</summary>
+    public async Task<string> CreateKeyAsync(string token, Guid tenantId)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/v1/tenants/{tenantId}/api-keys")
+        {
+            Content = JsonContent.Create(new { name = "bench", permissions = new[] { "runs:read", "runs:write", "usage:read", "usage:write" } }),
+        };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        using var response = await http.SendAsync(request);
+        response.EnsureSuccessStatusCode();
+        var body = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        keyIds[tenantId] = Guid.Parse((string)body["id"]!);
+        return (string)body["key"]!;
+    }
+
     /// <summary>Runs pgbench with one script per tenant holding the statements the service sends for an admission and a completion; a fixed number of scripts per client (-t), since -T can stop a client inside its open transaction while others wait on its locks.</summary>
-    public async Task<PgbenchResult> RunPgbenchAsync(IReadOnlyList<Guid> tenants, int clients, int scriptsPerClient)
+    public async Task<PgbenchResult> RunPgbenchAsync(IReadOnlyList<Guid> tenants, int clients, int scriptsPerClient, bool admitOnly = false)
     {
         var folder = Directory.CreateTempSubdirectory("platform-pgbench-");
         var args = new List<string>
@@ -79,7 +95,7 @@ internal sealed partial class BenchSetup(HttpClient http, BenchEnvironment env)
         foreach (var tenant in tenants)
         {
             var file = Path.Combine(folder.FullName, $"admit-{tenant}.sql");
-            await File.WriteAllTextAsync(file, Script(tenant, userId));
+            await File.WriteAllTextAsync(file, admitOnly ? AdmitScript(tenant, keyIds[tenant]) : AdmitScript(tenant, keyIds[tenant]) + CompleteScript(tenant, keyIds[tenant]));
             args.Add("-f");
             args.Add(file);
         }
@@ -141,17 +157,26 @@ internal sealed partial class BenchSetup(HttpClient http, BenchEnvironment env)
     }
 
     /// <summary>Inserts synthetic tenants as the database superuser (bulk set-up only; the service never does this).</summary>
-    public async Task AddTenantsAsSuperuserAsync(int count)
+    public Task AddTenantsAsSuperuserAsync(int count) => RunAsSuperuserAsync(
+        $"""
+        INSERT INTO tenants (id, name, slug, plan, status, max_workers, max_runs_per_day, max_concurrent_runs,
+                             max_tokens_per_month, max_api_keys, is_synthetic)
+        SELECT gen_random_uuid(), 'Synthetic ' || g, 'synthetic-' || g, 'free', 'active', 2, 100, 2, 100000, 2, true
+        FROM generate_series(1, {count}) g;
+        ANALYZE tenants;
+        """);
+
+    /// <summary>Deletes the synthetic tenants again as the database superuser (they own no rows), so that the 10-tenant figure can be measured after the 100k one.</summary>
+    public Task RemoveSyntheticTenantsAsSuperuserAsync() => RunAsSuperuserAsync(
+        """
+        DELETE FROM tenants WHERE is_synthetic;
+        VACUUM ANALYZE tenants;
+        """);
+
+    private async Task RunAsSuperuserAsync(string sql)
     {
-        var file = Path.Combine(Path.GetTempPath(), $"platform-bench-tenants-{Guid.NewGuid():N}.sql");
-        await File.WriteAllTextAsync(file,
-            $"""
-            INSERT INTO tenants (id, name, slug, plan, status, max_workers, max_runs_per_day, max_concurrent_runs,
-                                 max_tokens_per_month, max_api_keys, is_synthetic)
-            SELECT gen_random_uuid(), 'Synthetic ' || g, 'synthetic-' || g, 'free', 'active', 2, 100, 2, 100000, 2, true
-            FROM generate_series(1, {count}) g;
-            ANALYZE tenants;
-            """);
+        var file = Path.Combine(Path.GetTempPath(), $"platform-bench-{Guid.NewGuid():N}.sql");
+        await File.WriteAllTextAsync(file, sql);
         if (!OperatingSystem.IsWindows())
         {
             // psql runs as the postgres system user and must read the file.
@@ -164,31 +189,39 @@ internal sealed partial class BenchSetup(HttpClient http, BenchEnvironment env)
         File.Delete(file);
         if (process.ExitCode != 0)
         {
-            throw new InvalidOperationException("Adding tenants failed: " + errors);
+            throw new InvalidOperationException("Bulk set-up as the superuser failed: " + errors);
         }
     }
 
-    /// <summary>Builds the pgbench script: the service's admit transaction, then its complete transaction, for one tenant.</summary>
-    private static string Script(Guid t, Guid u) =>
+    /// <summary>Builds the admit transaction as the service sends it for an API key caller (one statement per round trip, as the service did before ADR 0160's batching).</summary>
+    private static string AdmitScript(Guid t, Guid k) =>
         $"""
         BEGIN;
-        SELECT set_config('app.tenant_id', '{t}', true), set_config('app.user_id', '{u}', true);
-        SELECT t.id, t.status, t.max_runs_per_day, m.role FROM tenants t JOIN memberships m ON m.tenant_id = t.id WHERE t.id = '{t}' AND m.tenant_id = '{t}' AND m.user_id = '{u}';
-        SELECT w.id, w.base_cents_per_run FROM workers w WHERE w.id = 'summarizer';
-        INSERT INTO runs (tenant_id, id, worker_id, task, input, status, parent_run_id, attempt, actor_type, actor_id, api_key_id, max_tokens_per_run, started_at) VALUES ('{t}', gen_random_uuid(), 'summarizer', 'bench', NULL, 'running', NULL, 1, 'user', '{u}', NULL, NULL, now()) RETURNING quote_literal(id) AS run_id, quote_literal('run:' || id || ':runs') AS runs_key, quote_literal('run:' || id || ':tokens') AS tokens_key
+        SELECT set_config('app.tenant_id', '{t}', true), set_config('app.user_id', '', true);
+        SELECT t.id, t.name, t.slug, t.plan, t.status, t.max_runs_per_day, t.max_concurrent_runs FROM tenants t WHERE t.id = '{t}';
+        SELECT w.id, w.base_cents_per_run, w.credits_per_run FROM workers w WHERE w.id = 'summarizer';
+        INSERT INTO runs (tenant_id, id, worker_id, task, input, status, parent_run_id, attempt, actor_type, actor_id, api_key_id, max_tokens_per_run, started_at) VALUES ('{t}', gen_random_uuid(), 'summarizer', 'bench', NULL, 'running', NULL, 1, 'api_key', '{k}', '{k}', NULL, now()) RETURNING quote_literal(id) AS run_id, quote_literal('run:' || id || ':runs') AS runs_key, quote_literal('run:' || id || ':tokens') AS tokens_key
         \gset
-        INSERT INTO audit_log (tenant_id, id, occurred_at, actor_type, actor_id, action, resource_type, resource_id, old_values, new_values) VALUES ('{t}', gen_random_uuid(), now(), 'user', '{u}', 'run.created', 'run', :run_id, NULL, '{"{"}"worker_id":"summarizer","attempt":1,"status":"running"{"}"}'::jsonb);
+        INSERT INTO audit_log (tenant_id, id, occurred_at, actor_type, actor_id, action, resource_type, resource_id, old_values, new_values) VALUES ('{t}', gen_random_uuid(), now(), 'api_key', '{k}', 'run.created', 'run', :run_id, NULL, '{"{"}"worker_id":"summarizer","attempt":1,"status":"running"{"}"}'::jsonb);
         INSERT INTO worker_configs AS c (tenant_id, worker_id, enabled, config, runs_today, last_run_reset_at, created_at, updated_at) VALUES ('{t}', 'summarizer', true, '{"{}"}'::jsonb, 1, now(), now(), now()) ON CONFLICT (tenant_id, worker_id) DO UPDATE SET runs_today = (CASE WHEN c.last_run_reset_at < date_trunc('day', now()) THEN 0 ELSE c.runs_today END) + 1, last_run_reset_at = CASE WHEN c.last_run_reset_at < date_trunc('day', now()) THEN now() ELSE c.last_run_reset_at END WHERE c.enabled AND (c.max_runs_per_day IS NULL OR (CASE WHEN c.last_run_reset_at < date_trunc('day', now()) THEN 0 ELSE c.runs_today END) < c.max_runs_per_day) RETURNING c.runs_today;
+        UPDATE api_keys AS k SET active_runs = k.active_runs + 1 WHERE k.tenant_id = '{t}' AND k.id = '{k}' AND k.revoked_at IS NULL AND k.frozen_at IS NULL AND (k.allowed_workers IS NULL OR 'summarizer' = ANY (k.allowed_workers)) AND (k.max_concurrent_runs IS NULL OR k.active_runs < k.max_concurrent_runs) RETURNING k.active_runs;
         UPDATE tenants AS t SET runs_today = (CASE WHEN t.last_run_reset_at < date_trunc('day', now()) THEN 0 ELSE t.runs_today END) + 1, runs_this_month = (CASE WHEN t.last_run_reset_at < date_trunc('month', now()) THEN 0 ELSE t.runs_this_month END) + 1, tokens_this_month = (CASE WHEN t.last_run_reset_at < date_trunc('month', now()) THEN 0 ELSE t.tokens_this_month END), last_run_reset_at = (CASE WHEN t.last_run_reset_at < date_trunc('day', now()) THEN now() ELSE t.last_run_reset_at END), active_runs = t.active_runs + 1 WHERE t.id = '{t}' AND t.status NOT IN ('suspended', 'deleted') AND (t.max_runs_per_day = -1 OR (CASE WHEN t.last_run_reset_at < date_trunc('day', now()) THEN 0 ELSE t.runs_today END) < t.max_runs_per_day) AND (t.max_concurrent_runs = -1 OR t.active_runs < t.max_concurrent_runs) AND (t.max_tokens_per_month = -1 OR (CASE WHEN t.last_run_reset_at < date_trunc('month', now()) THEN 0 ELSE t.tokens_this_month END) < t.max_tokens_per_month) RETURNING t.active_runs;
         COMMIT;
+
+        """;
+
+    /// <summary>Builds the complete transaction as the service sends it for an API key caller, for the run the admit script created.</summary>
+    private static string CompleteScript(Guid t, Guid k) =>
+        $"""
         BEGIN;
-        SELECT set_config('app.tenant_id', '{t}', true), set_config('app.user_id', '{u}', true);
-        SELECT t.id, t.status, t.max_runs_per_day, m.role FROM tenants t JOIN memberships m ON m.tenant_id = t.id WHERE t.id = '{t}' AND m.tenant_id = '{t}' AND m.user_id = '{u}';
-        SELECT r.id, r.status, r.worker_id FROM runs r WHERE r.tenant_id = '{t}' AND r.id = :run_id;
+        SELECT set_config('app.tenant_id', '{t}', true), set_config('app.user_id', '', true);
+        SELECT t.id, t.name, t.slug, t.plan, t.status, t.max_runs_per_day, t.max_concurrent_runs FROM tenants t WHERE t.id = '{t}';
+        SELECT r.id, r.status, r.worker_id, r.api_key_id FROM runs r WHERE r.tenant_id = '{t}' AND r.id = :run_id;
         SELECT w.id, w.base_cents_per_run FROM workers w WHERE w.id = 'summarizer';
         UPDATE runs AS r SET status = 'succeeded', output = NULL, error = NULL, total_tokens = 1200, latency_ms = 5, cost_cents = 4, stages = NULL, recoveries = NULL, policy_violations = NULL, completed_at = now() WHERE r.tenant_id = '{t}' AND r.id = :run_id AND r.status = 'running' RETURNING r.id;
         WITH inserted AS (INSERT INTO usage_events (tenant_id, idempotency_key, meter, amount, occurred_at, recorded_at) SELECT '{t}', e.k, e.m, e.a, now(), now() FROM unnest(ARRAY[:runs_key, :tokens_key], ARRAY['runs', 'tokens'], ARRAY[1, 1200]::bigint[]) WITH ORDINALITY AS e(k, m, a, n) ORDER BY e.n ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING meter, amount, occurred_at), rolled AS (INSERT INTO usage_rollups AS u (tenant_id, meter, period_start, used, updated_at) SELECT '{t}', i.meter, date_trunc('month', i.occurred_at AT TIME ZONE 'UTC')::date, sum(i.amount), now() FROM inserted i GROUP BY 2, 3 ORDER BY 2, 3 ON CONFLICT (tenant_id, meter, period_start) DO UPDATE SET used = u.used + excluded.used, updated_at = excluded.updated_at) SELECT count(*)::int FROM inserted;
-        INSERT INTO audit_log (tenant_id, id, occurred_at, actor_type, actor_id, action, resource_type, resource_id, old_values, new_values) VALUES ('{t}', gen_random_uuid(), now(), 'user', '{u}', 'run.completed', 'run', :run_id, '{"{"}"status":"running"{"}"}'::jsonb, '{"{"}"status":"succeeded","total_tokens":1200,"latency_ms":5,"cost_cents":4{"}"}'::jsonb);
+        INSERT INTO audit_log (tenant_id, id, occurred_at, actor_type, actor_id, action, resource_type, resource_id, old_values, new_values) VALUES ('{t}', gen_random_uuid(), now(), 'api_key', '{k}', 'run.completed', 'run', :run_id, '{"{"}"status":"running"{"}"}'::jsonb, '{"{"}"status":"succeeded","total_tokens":1200,"latency_ms":5,"cost_cents":4{"}"}'::jsonb);
+        UPDATE api_keys AS k SET active_runs = greatest(k.active_runs - 1, 0) WHERE k.tenant_id = '{t}' AND k.id = '{k}';
         UPDATE tenants AS t SET runs_today = (CASE WHEN t.last_run_reset_at < date_trunc('day', now()) THEN 0 ELSE t.runs_today END), runs_this_month = (CASE WHEN t.last_run_reset_at < date_trunc('month', now()) THEN 0 ELSE t.runs_this_month END), tokens_this_month = (CASE WHEN t.last_run_reset_at < date_trunc('month', now()) THEN 0 ELSE t.tokens_this_month END) + 1200, last_run_reset_at = (CASE WHEN t.last_run_reset_at < date_trunc('day', now()) THEN now() ELSE t.last_run_reset_at END), active_runs = greatest(t.active_runs - 1, 0) WHERE t.id = '{t}';
         COMMIT;
 

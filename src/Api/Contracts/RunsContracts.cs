@@ -21,10 +21,10 @@ public sealed record UsageEventRequest(string? Meter, long? Amount, string? Idem
 /// <summary>Is the wire form of a registry worker; prices in integer cents.</summary>
 public sealed record WorkerResponse(
     string Id, string Name, string Description, long BaseCentsPerRun,
-    [property: JsonPropertyName("cents_per_1k_tokens")] long CentsPer1kTokens, bool UsesCredits, string Currency)
+    [property: JsonPropertyName("cents_per_1k_tokens")] long CentsPer1kTokens, bool UsesCredits, long CreditsPerRun, string Currency)
 {
     public static WorkerResponse From(WorkerSnapshot w) =>
-        new(w.Id, w.Name, w.Description, w.BaseCentsPerRun, w.CentsPer1kTokens, w.UsesCredits, "usd");
+        new(w.Id, w.Name, w.Description, w.BaseCentsPerRun, w.CentsPer1kTokens, w.UsesCredits, w.CreditsPerRun, "usd");
 }
 
 /// <summary>Is the wire form of a tenant's worker config; null limits mean no per-worker limit.</summary>

@@ -10,8 +10,18 @@ public interface IChannelListener
     Task ListenAsync(IReadOnlyList<string> channels, Action onListening, Action<string, string> onNotification, Action onLost, CancellationToken cancellationToken);
 }
 
-internal sealed class ChannelListener(NpgsqlDataSource dataSource, ILogger<ChannelListener> logger) : IChannelListener
+/// <summary>Holds the listener's own data source when ConnectionStrings:PlatformListener is set (a LISTEN must not go through a transaction-mode pooler, ADR 0161), else null.</summary>
+internal sealed class ListenerDataSource(NpgsqlDataSource? source) : IAsyncDisposable
 {
+    public NpgsqlDataSource? Source { get; } = source;
+
+    public ValueTask DisposeAsync() => Source?.DisposeAsync() ?? ValueTask.CompletedTask;
+}
+
+internal sealed class ChannelListener(NpgsqlDataSource serviceDataSource, ListenerDataSource listenerDataSource, ILogger<ChannelListener> logger) : IChannelListener
+{
+    private readonly NpgsqlDataSource dataSource = listenerDataSource.Source ?? serviceDataSource;
+
     /// <summary>Is the pause before a reconnection attempt.</summary>
     public static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
 

@@ -8,9 +8,6 @@ namespace Platform.Drivers.Runs;
 /// <summary>Admits, records, completes and times out worker runs, and keeps the tenant's run counters.</summary>
 public interface IRunDriver
 {
-    /// <summary>Reserves one run slot for the tenant in one conditional UPDATE (status, runs per UTC day with lazy reset, concurrency, monthly tokens; -1 is unlimited) and returns the new counters, or null when refused.</summary>
-    Task<RunCounters?> TryReserveRunSlotAsync(IDbSession session, Guid tenantId, DateTimeOffset now, DateTimeOffset dayStart, DateTimeOffset monthStart, CancellationToken cancellationToken);
-
     /// <summary>Reads the tenant's run counters as they are now, with the lazy resets applied to the values read (not written).</summary>
     Task<RunCounters?> FetchRunCountersAsync(IDbSession session, Guid tenantId, DateTimeOffset dayStart, DateTimeOffset monthStart, CancellationToken cancellationToken);
 
@@ -60,28 +57,6 @@ internal sealed class RunDriver : IRunDriver
     private const string RunsThisMonthNow = "(CASE WHEN t.last_run_reset_at < @monthStart THEN 0 ELSE t.runs_this_month END)";
     private const string TokensThisMonthNow = "(CASE WHEN t.last_run_reset_at < @monthStart THEN 0 ELSE t.tokens_this_month END)";
     private const string ResetAtNow = "(CASE WHEN t.last_run_reset_at < @dayStart THEN @now ELSE t.last_run_reset_at END)";
-
-    public async Task<RunCounters?> TryReserveRunSlotAsync(IDbSession session, Guid tenantId, DateTimeOffset now, DateTimeOffset dayStart, DateTimeOffset monthStart, CancellationToken cancellationToken)
-    {
-        var s = session.Npgsql();
-        var row = await s.Connection.QuerySingleOrDefaultAsync<CounterRow>(s.Command(
-            $"""
-            UPDATE tenants AS t SET
-                runs_today = {RunsTodayNow} + 1,
-                runs_this_month = {RunsThisMonthNow} + 1,
-                tokens_this_month = {TokensThisMonthNow},
-                last_run_reset_at = {ResetAtNow},
-                active_runs = t.active_runs + 1
-            WHERE t.id = @tenantId
-              AND t.status NOT IN ('suspended', 'deleted')
-              AND (t.max_runs_per_day = -1 OR {RunsTodayNow} < t.max_runs_per_day)
-              AND (t.max_concurrent_runs = -1 OR t.active_runs < t.max_concurrent_runs)
-              AND (t.max_tokens_per_month = -1 OR {TokensThisMonthNow} < t.max_tokens_per_month)
-            RETURNING {CounterColumns}
-            """,
-            new { tenantId, now, dayStart, monthStart }, cancellationToken));
-        return row?.ToCounters();
-    }
 
     public async Task<RunCounters?> FetchRunCountersAsync(IDbSession session, Guid tenantId, DateTimeOffset dayStart, DateTimeOffset monthStart, CancellationToken cancellationToken)
     {

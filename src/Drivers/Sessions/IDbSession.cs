@@ -18,4 +18,7 @@ public interface IDbSessionFactory
 {
     /// <summary>Opens a connection, begins a transaction and sets app.tenant_id and app.user_id transaction-locally.</summary>
     Task<IDbSession> OpenAsync(Guid? tenantId, Guid? userId, CancellationToken cancellationToken);
+
+    /// <summary>Opens a connection and begins a transaction whose app.tenant_id and app.user_id are sent together with its first statement, which must be a tenant read that supports it (ITenantDriver.FetchTenantAsync or FetchAccessAsync); any other statement first is refused.</summary>
+    Task<IDbSession> OpenScopePendingAsync(Guid tenantId, Guid? userId, CancellationToken cancellationToken);
 }

@@ -23,12 +23,81 @@ internal sealed class NpgsqlDbSession(NpgsqlConnection connection, NpgsqlTransac
         await Connection.DisposeAsync();
     }
 
-    public CommandDefinition Command(string sql, object? parameters, CancellationToken cancellationToken) =>
-        new(sql, parameters, Transaction, commandType: CommandType.Text, cancellationToken: cancellationToken);
+    /// <summary>Gets whether the transaction-local scope still has to be sent (with the first statement, see ReadScopedAsync).</summary>
+    public bool ScopePending { get; private set; }
+
+    public CommandDefinition Command(string sql, object? parameters, CancellationToken cancellationToken)
+    {
+        if (ScopePending)
+        {
+            // Fails closed: nothing may run before app.tenant_id is set (RLS would hide every row anyway).
+            throw new InvalidOperationException("The session's tenant scope is not set yet: its first statement must be a scoped tenant read.");
+        }
+        return new(sql, parameters, Transaction, commandType: CommandType.Text, cancellationToken: cancellationToken);
+    }
+
+    /// <summary>Marks the scope as to be sent with the first statement (one round trip instead of two).</summary>
+    public void DeferScope() => ScopePending = true;
+
+    /// <summary>Runs a query that returns at most one row; when the scope is pending, sends set_config and the query in one batch (one round trip).</summary>
+    public async Task<T?> ReadScopedAsync<T>(string sql, IReadOnlyList<(string Name, object Value)> parameters, CancellationToken cancellationToken)
+    {
+        await using var batch = new NpgsqlBatch(Connection, Transaction);
+        var pending = ScopePending;
+        if (pending)
+        {
+            var scope = new NpgsqlBatchCommand(NpgsqlDbSessionFactory.ScopeSql);
+            scope.Parameters.AddWithValue("tenant", TenantId?.ToString() ?? "");
+            scope.Parameters.AddWithValue("user", UserId?.ToString() ?? "");
+            batch.BatchCommands.Add(scope);
+        }
+        var query = new NpgsqlBatchCommand(sql);
+        foreach (var (name, value) in parameters)
+        {
+            query.Parameters.AddWithValue(name, value);
+        }
+        batch.BatchCommands.Add(query);
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        if (pending)
+        {
+            await reader.NextResultAsync(cancellationToken);
+            ScopePending = false;
+        }
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            return default;
+        }
+        var row = reader.GetRowParser<T>()(reader);
+        if (await reader.ReadAsync(cancellationToken))
+        {
+            throw new InvalidOperationException("The scoped read returned more than one row.");
+        }
+        return row;
+    }
 }
 
 internal sealed class NpgsqlDbSessionFactory(NpgsqlDataSource dataSource) : IDbSessionFactory
 {
+    public const string ScopeSql = "SELECT set_config('app.tenant_id', @tenant, true), set_config('app.user_id', @user, true)";
+
+    public async Task<IDbSession> OpenScopePendingAsync(Guid tenantId, Guid? userId, CancellationToken cancellationToken)
+    {
+        var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            // Npgsql sends BEGIN with the first statement, and the scope goes in that statement's batch: one round trip.
+            var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
+            var session = new NpgsqlDbSession(connection, transaction, tenantId, userId);
+            session.DeferScope();
+            return session;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
     public async Task<IDbSession> OpenAsync(Guid? tenantId, Guid? userId, CancellationToken cancellationToken)
     {
         var connection = await dataSource.OpenConnectionAsync(cancellationToken);
@@ -40,7 +109,7 @@ internal sealed class NpgsqlDbSessionFactory(NpgsqlDataSource dataSource) : IDbS
             {
                 // Transaction-local (third argument true): never leaks to the next user of a pooled connection.
                 await connection.ExecuteAsync(session.Command(
-                    "SELECT set_config('app.tenant_id', @tenant, true), set_config('app.user_id', @user, true)",
+                    ScopeSql,
                     new { tenant = tenantId?.ToString() ?? "", user = userId?.ToString() ?? "" },
                     cancellationToken));
             }

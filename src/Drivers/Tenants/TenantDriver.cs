@@ -83,22 +83,19 @@ internal sealed class TenantDriver : ITenantDriver
 
     public async Task<TenantMembershipSnapshot?> FetchAccessAsync(IDbSession session, Guid tenantId, Guid userId, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var row = await s.Connection.QuerySingleOrDefaultAsync<TenantRow>(s.Command(
-            $"""
-            SELECT {TenantRow.Columns}, m.role
-            FROM tenants t JOIN memberships m ON m.tenant_id = t.id
-            WHERE t.id = @tenantId AND m.tenant_id = @tenantId AND m.user_id = @userId
-            """,
-            new { tenantId, userId }, cancellationToken));
+        // Also the first statement of a gate session: it carries the pending scope in the same round trip.
+        var row = await session.Npgsql().ReadScopedAsync<TenantRow>(
+            "SELECT " + TenantRow.Columns + ", m.role FROM tenants t JOIN memberships m ON m.tenant_id = t.id " +
+            "WHERE t.id = @tenantId AND m.tenant_id = @tenantId AND m.user_id = @userId",
+            [("tenantId", tenantId), ("userId", userId)], cancellationToken);
         return row?.ToMembershipSnapshot();
     }
 
     public async Task<TenantSnapshot?> FetchTenantAsync(IDbSession session, Guid tenantId, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var row = await s.Connection.QuerySingleOrDefaultAsync<TenantRow>(s.Command(
-            "SELECT " + TenantRow.Columns + " FROM tenants t WHERE t.id = @tenantId", new { tenantId }, cancellationToken));
+        // Also the first statement of a gate session: it carries the pending scope in the same round trip.
+        var row = await session.Npgsql().ReadScopedAsync<TenantRow>(
+            "SELECT " + TenantRow.Columns + " FROM tenants t WHERE t.id = @tenantId", [("tenantId", tenantId)], cancellationToken);
         return row?.ToSnapshot();
     }
 

@@ -19,14 +19,11 @@ public interface IWorkerDriver
 
     /// <summary>Creates or replaces the tenant's settings of a worker, keeping its daily counter, and returns the config.</summary>
     Task<WorkerConfigSnapshot> UpsertConfigAsync(IDbSession session, Guid tenantId, string workerId, WorkerConfigChanges changes, DateTimeOffset now, CancellationToken cancellationToken);
-
-    /// <summary>Counts one run against the worker's daily counter (reset lazily when the UTC day changed) if the worker is enabled and under its per-worker daily limit; returns the config, or null when refused.</summary>
-    Task<WorkerConfigSnapshot?> TryCountWorkerRunAsync(IDbSession session, Guid tenantId, string workerId, DateTimeOffset now, DateTimeOffset dayStart, CancellationToken cancellationToken);
 }
 
 internal sealed class WorkerDriver : IWorkerDriver
 {
-    private const string WorkerColumns = "w.id, w.name, w.description, w.base_cents_per_run, w.cents_per_1k_tokens, w.uses_credits";
+    private const string WorkerColumns = "w.id, w.name, w.description, w.base_cents_per_run, w.cents_per_1k_tokens, w.uses_credits, w.credits_per_run";
 
     private const string ConfigColumns =
         """
@@ -77,26 +74,6 @@ internal sealed class WorkerDriver : IWorkerDriver
         return row.ToSnapshot();
     }
 
-    public async Task<WorkerConfigSnapshot?> TryCountWorkerRunAsync(IDbSession session, Guid tenantId, string workerId, DateTimeOffset now, DateTimeOffset dayStart, CancellationToken cancellationToken)
-    {
-        var s = session.Npgsql();
-        // One statement: insert the default config (enabled, no limits) on first use, or count the run when allowed.
-        var row = await s.Connection.QuerySingleOrDefaultAsync<ConfigRow>(s.Command(
-            $"""
-            INSERT INTO worker_configs AS c (tenant_id, worker_id, enabled, config, runs_today, last_run_reset_at, created_at, updated_at)
-            VALUES (@tenantId, @workerId, true, '{"{}"}'::jsonb, 1, @now, @now, @now)
-            ON CONFLICT (tenant_id, worker_id) DO UPDATE SET
-                runs_today = (CASE WHEN c.last_run_reset_at < @dayStart THEN 0 ELSE c.runs_today END) + 1,
-                last_run_reset_at = CASE WHEN c.last_run_reset_at < @dayStart THEN @now ELSE c.last_run_reset_at END
-            WHERE c.enabled
-              AND (c.max_runs_per_day IS NULL
-                   OR (CASE WHEN c.last_run_reset_at < @dayStart THEN 0 ELSE c.runs_today END) < c.max_runs_per_day)
-            RETURNING {ConfigColumns}
-            """,
-            new { tenantId, workerId, now, dayStart }, cancellationToken));
-        return row?.ToSnapshot();
-    }
-
     private sealed class WorkerRow
     {
         public string Id { get; init; } = "";
@@ -105,8 +82,9 @@ internal sealed class WorkerDriver : IWorkerDriver
         public long BaseCentsPerRun { get; init; }
         public long CentsPer1kTokens { get; init; }
         public bool UsesCredits { get; init; }
+        public long CreditsPerRun { get; init; }
 
-        public WorkerSnapshot ToSnapshot() => new(Id, Name, Description, BaseCentsPerRun, CentsPer1kTokens, UsesCredits);
+        public WorkerSnapshot ToSnapshot() => new(Id, Name, Description, BaseCentsPerRun, CentsPer1kTokens, UsesCredits, CreditsPerRun);
     }
 
     private sealed class ConfigRow

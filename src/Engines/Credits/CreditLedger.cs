@@ -32,6 +32,26 @@ internal static class CreditLedger
             ?? throw new NotFoundException("credit account");
     }
 
+    /// <summary>Debits credits for usage inside the caller's transaction: one conditional UPDATE decides (the balance never goes below zero), then the ledger row and the audit row; refuses with 402 insufficient_credits when short, and the caller's transaction then writes nothing.</summary>
+    public static async Task<CreditTransactionSnapshot> DebitAsync(
+        ICreditDriver credits, AuditTrail audit, TenantScope scope, Caller caller, long amount, string? reference, DateTimeOffset now,
+        CancellationToken cancellationToken)
+    {
+        var tenantId = scope.Tenant.Id;
+        await OpenAccountAsync(credits, audit, scope, now, cancellationToken);
+        var balance = await credits.TryDebitAsync(scope.Session, tenantId, amount, now, cancellationToken);
+        if (balance is null)
+        {
+            var account = await credits.FetchAccountAsync(scope.Session, tenantId, cancellationToken);
+            throw new QuotaExceededException("credits", amount, account?.Balance ?? 0,
+                CreditPackCatalog.NextPeriodStart(now), "insufficient_credits");
+        }
+        var row = await AppendAsync(credits, scope, CreditTransactionType.Usage, -amount, balance.Value, reference, null, now, cancellationToken);
+        await audit.RecordAsync(scope.Session, tenantId, caller, "credits.debited", "credit_account", tenantId,
+            null, new { amount = -amount, balance_after = balance, reference }, cancellationToken);
+        return row;
+    }
+
     /// <summary>Appends the ledger row of a balance change; a reference already used by this type is a conflict (the transaction then rolls back).</summary>
     public static async Task<CreditTransactionSnapshot> AppendAsync(
         ICreditDriver credits, TenantScope scope, CreditTransactionType type, long amount, long balanceAfter, string? reference,

@@ -6,7 +6,6 @@ using Platform.Engines.Pipeline;
 using Platform.Engines.Sessions;
 using Platform.Models;
 using Platform.Models.Credits;
-using Platform.Models.Errors;
 using Platform.Models.Tenants;
 
 namespace Platform.Engines.Credits;
@@ -31,19 +30,8 @@ internal sealed class DebitCreditsHandler(TenantGate gate, ICreditDriver credits
     {
         var now = clock.UtcNow;
         await using var scope = await gate.EnterAsync(command.TenantId, command.Caller, TenantRole.Member, Access.Write, cancellationToken, keyPermission: "runs:write");
-        await CreditLedger.OpenAccountAsync(credits, audit, scope, now, cancellationToken);
         // One conditional update decides: under any concurrency the balance never goes below zero.
-        var balance = await credits.TryDebitAsync(scope.Session, command.TenantId, command.Amount, now, cancellationToken);
-        if (balance is null)
-        {
-            var account = await credits.FetchAccountAsync(scope.Session, command.TenantId, cancellationToken);
-            throw new QuotaExceededException("credits", command.Amount, account?.Balance ?? 0,
-                CreditPackCatalog.NextPeriodStart(now), "insufficient_credits");
-        }
-        var row = await CreditLedger.AppendAsync(credits, scope, CreditTransactionType.Usage, -command.Amount, balance.Value,
-            command.Reference, null, now, cancellationToken);
-        await audit.RecordAsync(scope.Session, command.TenantId, command.Caller, "credits.debited", "credit_account", command.TenantId,
-            null, new { amount = -command.Amount, balance_after = balance, reference = command.Reference }, cancellationToken);
+        var row = await CreditLedger.DebitAsync(credits, audit, scope, command.Caller, command.Amount, command.Reference, now, cancellationToken);
         await scope.CommitAsync(cancellationToken);
         return row;
     }

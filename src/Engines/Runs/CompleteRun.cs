@@ -1,10 +1,8 @@
 using System.Text.Json.Nodes;
 using FluentValidation;
 using MediatR;
-using Platform.Drivers.ApiKeys;
 using Platform.Drivers.Runs;
 using Platform.Drivers.Usage;
-using Platform.Drivers.Workers;
 using Platform.Engines.Audit;
 using Platform.Engines.Pipeline;
 using Platform.Engines.Sessions;
@@ -48,7 +46,7 @@ internal sealed class CompleteRunValidator : AbstractValidator<CompleteRun>
 }
 
 internal sealed class CompleteRunHandler(
-    TenantGate gate, IRunDriver runs, IWorkerDriver workers, IUsageDriver usage, IApiKeyRunSlotDriver keySlots, AuditTrail audit, IClock clock)
+    TenantGate gate, IRunDriver runs, WorkerRegistry registry, IUsageDriver usage, IRunAdmissionDriver admissions, AuditTrail audit, IClock clock)
     : IRequestHandler<CompleteRun, RunSnapshot>
 {
     public async Task<RunSnapshot> Handle(CompleteRun command, CancellationToken cancellationToken)
@@ -61,28 +59,25 @@ internal sealed class CompleteRunHandler(
         {
             throw AlreadyCompleted(run.Status);
         }
-        var worker = await workers.FetchWorkerAsync(session, run.WorkerId, cancellationToken) ?? throw new NotFoundException("worker");
+        var worker = await registry.FindAsync(session, run.WorkerId, cancellationToken) ?? throw new NotFoundException("worker");
         var outcome = new RunOutcome(
             command.Success, command.Output, command.Error, command.TotalTokens, command.LatencyMs, worker.CostCents(command.TotalTokens),
             command.Stages, command.Recoveries, WithTokenBudgetViolation(command.PolicyViolations, run.MaxTokensPerRun, command.TotalTokens), now);
         // Conditional on status = 'running': of two racing completions (or a completion and the timeout job) one wins.
         var completed = await runs.CompleteRunAsync(session, command.TenantId, command.RunId, outcome, cancellationToken)
             ?? throw AlreadyCompleted(null);
+        await audit.RecordAsync(session, command.TenantId, command.Caller, "run.completed", "run", run.Id,
+            new { Status = run.Status.ToWire() },
+            new { Status = completed.Status.ToWire(), completed.TotalTokens, completed.LatencyMs, completed.CostCents }, cancellationToken);
+        // The hot rows come last, each held only until the commit: the month's rollups, then the key's and the tenant's
+        // slots in one statement (key before tenant, the admission's order); the run created with a key gives its key
+        // slot back, whoever completes it.
         await usage.InsertEventsAsync(session, command.TenantId,
         [
             new UsageEvent(Meters.Runs, 1, $"run:{run.Id}:runs", now),
             new UsageEvent(Meters.Tokens, command.TotalTokens, $"run:{run.Id}:tokens", now),
         ], now, cancellationToken);
-        await audit.RecordAsync(session, command.TenantId, command.Caller, "run.completed", "run", run.Id,
-            new { Status = run.Status.ToWire() },
-            new { Status = completed.Status.ToWire(), completed.TotalTokens, completed.LatencyMs, completed.CostCents }, cancellationToken);
-        // Locks in the admission order (run, key, tenant): the run created with a key gives its key slot back, whoever completes it.
-        if (run.ApiKeyId is { } keyId)
-        {
-            await keySlots.ReleaseKeyRunSlotsAsync(session, command.TenantId, keyId, 1, cancellationToken);
-        }
-        // The tenant row is the hottest lock: taken last, held only until the commit.
-        await runs.ReleaseRunSlotsAsync(session, command.TenantId, 1, command.TotalTokens, now, Meters.DayStart(now), Meters.MonthStart(now), cancellationToken);
+        await admissions.ReleaseAsync(session, command.TenantId, run.ApiKeyId, command.TotalTokens, now, Meters.DayStart(now), Meters.MonthStart(now), cancellationToken);
         await scope.CommitAsync(cancellationToken);
         return completed;
     }

@@ -1,12 +1,15 @@
 using FluentValidation;
 using MediatR;
 using Platform.Drivers.ApiKeys;
+using Platform.Drivers.Credits;
 using Platform.Drivers.Runs;
 using Platform.Drivers.Sessions;
 using Platform.Drivers.Workers;
 using Platform.Engines.Audit;
+using Platform.Engines.Credits;
 using Platform.Engines.Pipeline;
 using Platform.Engines.Sessions;
+using Platform.Engines.Workers;
 using Platform.Models;
 using Platform.Models.Errors;
 using Platform.Models.Runs;
@@ -15,7 +18,7 @@ using Platform.Models.Usage;
 
 namespace Platform.Engines.Runs;
 
-/// <summary>Admits a worker run (member or higher, key "runs:write") or refuses it with 429: every limit is a conditional UPDATE in one transaction; a retry names its parent run.</summary>
+/// <summary>Admits a worker run (member or higher, key "runs:write") or refuses it with 429 (402 insufficient_credits for a worker that costs credits): every limit is a conditional UPDATE in one transaction; a retry names its parent run.</summary>
 public sealed record CreateRun(Caller Caller, Guid TenantId, string WorkerId, string Task, string? Input, Guid? ParentRunId)
     : IRequest<RunSnapshot>, ITenantCommand, ICallerCommand;
 
@@ -30,7 +33,8 @@ internal sealed class CreateRunValidator : AbstractValidator<CreateRun>
 }
 
 internal sealed class CreateRunHandler(
-    TenantGate gate, IWorkerDriver workers, IRunDriver runs, IApiKeyRunSlotDriver keySlots, IApiKeyDriver keys, AuditTrail audit, IClock clock)
+    TenantGate gate, IWorkerDriver workers, WorkerRegistry registry, IRunDriver runs, IRunAdmissionDriver admissions, IApiKeyDriver keys, ICreditDriver credits,
+    AuditTrail audit, IClock clock)
     : IRequestHandler<CreateRun, RunSnapshot>
 {
     public async Task<RunSnapshot> Handle(CreateRun command, CancellationToken cancellationToken)
@@ -40,31 +44,42 @@ internal sealed class CreateRunHandler(
         var monthStart = Meters.MonthStart(now);
         await using var scope = await gate.EnterAsync(command.TenantId, command.Caller, TenantRole.Member, Access.Write, cancellationToken, keyPermission: "runs:write");
         var session = scope.Session;
-        _ = await workers.FetchWorkerAsync(session, command.WorkerId, cancellationToken)
+        var worker = await registry.FindAsync(session, command.WorkerId, cancellationToken)
             ?? throw ValidationFailedException.For("worker_id", "There is no worker with this id.");
 
-        // The run row and its audit row go first, so that the hot counter rows below are locked only for their own
-        // statement and the commit; a refusal rolls all of it back. Counter locks are always taken in this order
-        // (worker config, then the API key, then tenant), as completion and the timeout job do (run, key, tenant), so
-        // admissions and releases cannot deadlock.
+        // The run row and its audit row go first, so that the hot counter rows below are locked only for their one
+        // statement and the commit; a refusal rolls all of it back.
         var run = await runs.InsertRunAsync(session, new NewRun(
             command.TenantId, Guid.CreateVersion7(now), command.WorkerId, command.Task, command.Input, command.ParentRunId,
             command.Caller.ActorType, command.Caller.ActorId, command.Caller.ApiKeyId, null, now), cancellationToken)
             ?? throw ValidationFailedException.For("parent_run_id", "There is no run with this id.");
         await audit.RecordAsync(session, command.TenantId, command.Caller, "run.created", "run", run.Id, null,
             new { run.WorkerId, run.ParentRunId, run.Attempt, Status = run.Status.ToWire() }, cancellationToken);
-        var config = await workers.TryCountWorkerRunAsync(session, command.TenantId, command.WorkerId, now, dayStart, cancellationToken)
-            ?? throw await WorkerRefusalAsync(session, command, now, cancellationToken);
-        if (command.Caller.Kind == CallerKind.ApiKey && command.Caller.ApiKeyId is { } keyId)
+        // One statement moves the worker config, the key's slot and the tenant's slot, locking them in that order
+        // (completion and the timeout job lock run, key, tenant), so admissions and releases cannot deadlock.
+        var keyId = command.Caller.Kind == CallerKind.ApiKey ? command.Caller.ApiKeyId : null;
+        var admission = await admissions.TryAdmitAsync(session, command.TenantId, command.WorkerId, keyId, now, dayStart, monthStart, cancellationToken);
+        if (!admission.WorkerCounted)
         {
-            _ = await keySlots.TryReserveKeyRunSlotAsync(session, command.TenantId, keyId, command.WorkerId, cancellationToken)
-                ?? throw await KeyRefusalAsync(session, command, keyId, cancellationToken);
+            throw await WorkerRefusalAsync(session, command, now, cancellationToken);
         }
-        _ = await runs.TryReserveRunSlotAsync(session, command.TenantId, now, dayStart, monthStart, cancellationToken)
-            ?? throw await TenantRefusalAsync(session, command.TenantId, now, cancellationToken);
-        if (config.MaxTokensPerRun is { } budget)
+        if (!admission.KeyReserved)
+        {
+            throw await KeyRefusalAsync(session, command, keyId!.Value, cancellationToken);
+        }
+        if (!admission.TenantReserved)
+        {
+            throw await TenantRefusalAsync(session, command.TenantId, now, cancellationToken);
+        }
+        if (admission.MaxTokensPerRun is { } budget)
         {
             run = await runs.SetTokenBudgetAsync(session, command.TenantId, run.Id, budget, cancellationToken);
+        }
+        if (worker.CreditsPerRun > 0)
+        {
+            // Same transaction as the admission: short of credits -> 402 insufficient_credits and the rollback writes nothing.
+            // Taken after the tenant row (tenant -> credit account), the order plan changes use too.
+            await CreditLedger.DebitAsync(credits, audit, scope, command.Caller, worker.CreditsPerRun, "run:" + run.Id, now, cancellationToken);
         }
         await scope.CommitAsync(cancellationToken);
         return run;

@@ -36,7 +36,8 @@ internal sealed class TenantGate(IDbSessionFactory sessions, ITenantDriver tenan
         {
             throw new NotFoundException("tenant");
         }
-        var session = await sessions.OpenAsync(tenantId, caller.UserId, cancellationToken);
+        // The scope (set_config) travels with the access read below: one round trip for both.
+        var session = await sessions.OpenScopePendingAsync(tenantId, caller.UserId, cancellationToken);
         try
         {
             var (tenant, role) = await ReadAccessAsync(session, tenantId, caller, cancellationToken);

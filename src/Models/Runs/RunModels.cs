@@ -102,3 +102,9 @@ public sealed record RunCounters(
 
 /// <summary>Holds the filters of a run list.</summary>
 public sealed record RunFilter(RunStatus? Status, string? WorkerId);
+
+/// <summary>Says which counters one admission statement moved: the worker config (with its per-run token budget), the API key's slot (true when no key) and the tenant's slot; the run is admitted only when all three did.</summary>
+public sealed record RunAdmission(bool WorkerCounted, int? MaxTokensPerRun, bool KeyReserved, bool TenantReserved)
+{
+    public bool Admitted => WorkerCounted && KeyReserved && TenantReserved;
+}

@@ -1,13 +1,14 @@
 namespace Platform.Models.Workers;
 
-/// <summary>Describes one worker of the global registry and its pricing in integer cents.</summary>
+/// <summary>Describes one worker of the global registry, its pricing in integer cents and the credits one run costs (0: none).</summary>
 public sealed record WorkerSnapshot(
     string Id,
     string Name,
     string Description,
     long BaseCentsPerRun,
     long CentsPer1kTokens,
-    bool UsesCredits)
+    bool UsesCredits,
+    long CreditsPerRun = 0)
 {
     /// <summary>Prices a run: the base fee plus the tokens at the per-1,000 rate, rounded up to the next whole cent.</summary>
     public long CostCents(long totalTokens) =>

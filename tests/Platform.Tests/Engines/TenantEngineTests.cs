@@ -32,6 +32,7 @@ public sealed class TenantEngineTests
         session = Substitute.For<IDbSession>();
         sessions = Substitute.For<IDbSessionFactory>();
         sessions.OpenAsync(Arg.Any<Guid?>(), Arg.Any<Guid?>(), Arg.Any<CancellationToken>()).Returns(session);
+        sessions.OpenScopePendingAsync(Arg.Any<Guid>(), Arg.Any<Guid?>(), Arg.Any<CancellationToken>()).Returns(session);
         tenants = Substitute.For<ITenantDriver>();
         members = Substitute.For<IMemberDriver>();
         auditDriver = Substitute.For<IAuditDriver>();
@@ -174,6 +175,7 @@ public sealed class TenantEngineTests
 
         Assert.ThrowsAsync<NotFoundException>(() => gate.EnterAsync(Guid.NewGuid(), key, TenantRole.Viewer, Access.Read, CancellationToken.None, "runs:read"));
         sessions.DidNotReceiveWithAnyArgs().OpenAsync(default, default, default);
+        _ = sessions.DidNotReceiveWithAnyArgs().OpenScopePendingAsync(default, default, default);
     }
 
     private static TenantSnapshot Tenant(Guid id, TenantStatus status, DateTimeOffset? trialEndsAt) => new(
