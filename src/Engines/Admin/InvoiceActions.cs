@@ -1,6 +1,8 @@
 using Platform.Drivers.Billing;
 using Platform.Drivers.Sessions;
+using Platform.Drivers.Tenants;
 using Platform.Engines.Audit;
+using Platform.Engines.Billing;
 using Platform.Models;
 using Platform.Models.Errors;
 using Platform.Models.Operators;
@@ -8,7 +10,7 @@ using Platform.Models.Operators;
 namespace Platform.Engines.Admin;
 
 /// <summary>Marks an offline invoice paid (billing+): only an open invoice that Stripe does not hold; paying it twice is 409 invoice_already_paid. Irreversible (a payment recorded by mistake is corrected by a new action of its own, not by a reversal).</summary>
-internal sealed class MarkInvoicePaidAction(IInvoiceDriver invoices, AuditTrail audit, IClock clock) : IFounderActionType
+internal sealed class MarkInvoicePaidAction(IInvoiceDriver invoices, ITenantDriver tenants, BillingLifecycle lifecycle, AuditTrail audit, IClock clock) : IFounderActionType
 {
     public string Name => FounderActionTypes.MarkInvoicePaid;
     public string TargetType => "invoice";
@@ -22,6 +24,8 @@ internal sealed class MarkInvoicePaidAction(IInvoiceDriver invoices, AuditTrail 
     {
         var (tenantId, invoiceId) = Parse(context.TargetId);
         var session = context.Scope.Session;
+        // The tenant row first, as every billing change of a tenant takes it (webhooks, jobs, commands).
+        await tenants.LockTenantAsync(session, tenantId, cancellationToken);
         var invoice = await invoices.FetchInvoiceAsync(session, tenantId, invoiceId, cancellationToken) ?? throw new NotFoundException("invoice");
         if (invoice.StripeInvoiceId is not null)
         {
@@ -37,6 +41,14 @@ internal sealed class MarkInvoicePaidAction(IInvoiceDriver invoices, AuditTrail 
                 : new ConflictException($"A {invoice.Status} invoice cannot be marked paid.", "invoice_not_payable"));
         await audit.RecordAsync(session, tenantId, context.Caller, "invoice.paid", "invoice", invoiceId,
             new { invoice.Status }, new { paid.Status, paid.PaidAt, paid.Number, paid.TotalCents }, cancellationToken);
+        // Paying the last overdue invoice ends dunning: past_due -> active, billing's suspension lifted (an operator's stays).
+        var now = clock.UtcNow;
+        var stillOverdue = (await invoices.ListInvoicesAsync(session, tenantId, "open", null, 200, cancellationToken))
+            .Any(i => i.DueDate is { } due && due < DateOnly.FromDateTime(now.UtcDateTime));
+        if (!stillOverdue)
+        {
+            await lifecycle.RecordPaymentAsync(context.Scope, context.Caller, now, cancellationToken);
+        }
         return new { invoice_id = invoiceId, number = paid.Number, previous_status = invoice.Status, total_cents = paid.TotalCents };
     }
 

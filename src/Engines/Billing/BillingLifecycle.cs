@@ -58,6 +58,33 @@ internal sealed class BillingLifecycle(ITenantDriver tenants, IBillingDriver bil
         return await SetAsync(scope, tenant, plan, status, reason, caller, cause, now, cancellationToken);
     }
 
+    /// <summary>Records that the tenant paid what it owed, inside the caller's transaction (the tenant row is locked first): a past_due subscription
+    /// becomes active and a tenant that is past_due or suspended by billing becomes active again; an operator's suspension stays. Returns the tenant.</summary>
+    public async Task<TenantSnapshot> RecordPaymentAsync(TenantScope scope, Caller caller, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var tenantId = scope.Tenant.Id;
+        await tenants.LockTenantAsync(scope.Session, tenantId, cancellationToken);
+        var subscription = await billing.FetchLiveSubscriptionAsync(scope.Session, tenantId, cancellationToken);
+        if (subscription is not null)
+        {
+            var paid = subscription;
+            if (subscription.Status == "past_due")
+            {
+                paid = await billing.SaveSubscriptionAsync(scope.Session, subscription with { Status = "active", PastDueSince = null, UpdatedAt = now }, cancellationToken)
+                    ?? throw new NotFoundException("subscription");
+                await audit.RecordAsync(scope.Session, tenantId, caller, "subscription.paid", "subscription", paid.Id,
+                    new { subscription.Status, subscription.PastDueSince }, new { paid.Status }, cancellationToken);
+            }
+            return await FollowAsync(scope, paid, caller, "payment recorded", now, cancellationToken);
+        }
+        // No subscription (a usage invoice paid after cancellation): only billing's own suspension or past_due is lifted.
+        var tenant = await tenants.FetchTenantAsync(scope.Session, tenantId, cancellationToken) ?? throw new NotFoundException("tenant");
+        return tenant.Status == TenantStatus.PastDue || IsBillingSuspension(tenant)
+            ? await SetAsync(scope, tenant, PlanCatalog.Find(tenant.Plan) ?? PlanCatalog.Get(PlanCatalog.Free), TenantStatus.Active, null,
+                caller, "payment recorded", now, cancellationToken)
+            : tenant;
+    }
+
     /// <summary>Sets the tenant's plan (with its quotas), status and suspension reason when they differ, with one audit row, and returns the tenant.</summary>
     public async Task<TenantSnapshot> SetAsync(
         TenantScope scope, TenantSnapshot tenant, Plan plan, TenantStatus status, string? reason, Caller caller, string cause, DateTimeOffset now, CancellationToken cancellationToken)

@@ -22,7 +22,7 @@ namespace Platform.Engines.Billing;
 public sealed record ReceiveStripeWebhook(string Payload, string? Signature) : IRequest<string>;
 
 internal sealed class ReceiveStripeWebhookHandler(
-    IDbSessionFactory sessions, TenantGate gate, ITenantDriver tenants, IStripeDriver stripe, IBillingDriver billing, ICreditDriver credits,
+    IDbSessionFactory sessions, TenantGate gate, ITenantDriver tenants, IStripeDriver stripe, IBillingDriver billing, IInvoiceDriver invoices, ICreditDriver credits,
     BillingLifecycle lifecycle, AuditTrail audit, IClock clock)
     : IRequestHandler<ReceiveStripeWebhook, string>
 {
@@ -182,8 +182,15 @@ internal sealed class ReceiveStripeWebhookHandler(
 
     private async Task<string> ApplyInvoicePaidAsync(TenantScope scope, StripeWebhookEvent stripeEvent, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        // Invoice rows: after the invoices work is merged, our invoice with stripe_invoice_id = stripeEvent.Invoice.Id is marked paid at this point,
-        // in this transaction. The subscription and tenant effects below do not depend on it.
+        // Our own invoice collected by Stripe (if any) is paid, in this transaction; the subscription and tenant effects do not depend on it.
+        var tenantId = scope.Tenant.Id;
+        var stripeInvoiceId = stripeEvent.Invoice!.Id;
+        if (await invoices.FetchByStripeInvoiceIdAsync(scope.Session, tenantId, stripeInvoiceId, cancellationToken) is { Status: not "paid" } ours
+            && await invoices.MarkPaidAsync(scope.Session, tenantId, ours.Id, stripeEvent.Created, stripeInvoiceId, cancellationToken) is { } paid)
+        {
+            await audit.RecordAsync(scope.Session, tenantId, Caller.System, "invoice.paid", "invoice", ours.Id,
+                new { ours.Status }, new { paid.Status, paid.PaidAt, paid.Number, paid.TotalCents, stripe_event = stripeEvent.Id }, cancellationToken);
+        }
         var row = await SubscriptionOfInvoiceAsync(scope, stripeEvent.Invoice!, cancellationToken);
         if (row is null || row.Status == "canceled")
         {

@@ -87,6 +87,37 @@ public sealed class InvoiceApiTests : DatabaseTest
     }
 
     [Test]
+    public async Task Paying_the_last_overdue_invoice_lifts_the_dunning_suspension_and_an_earlier_payment_does_not()
+    {
+        var owner = await TestApi.SignUpAsync();
+        var tenant = await TestApi.CreateTenantAsync(owner, plan: "free");
+        await PutUsageAsync(tenant, Utc(2026, 9, 1), "api_calls", 20_000);
+        await PutUsageAsync(tenant, October, "api_calls", 20_000);
+        await CloseAsync("2026-09", Utc(2026, 10, 2));
+        await CloseAsync("2026-10", Utc(2026, 11, 2));
+        // Both invoices are overdue and the dunning job suspended the tenant (the state it leaves, written directly).
+        await OwnerSql.ScalarAsync<object>("UPDATE invoices SET due_date = date '2026-11-10' WHERE tenant_id = @t", tenant, ("t", tenant));
+        await OwnerSql.ScalarAsync<object>("UPDATE tenants SET status = 'suspended', suspended_reason = @r WHERE id = @t", tenant,
+            ("t", tenant), ("r", Platform.Engines.Billing.BillingLifecycle.DunningReason));
+        var september = await OwnerSql.ScalarAsync<Guid>("SELECT id FROM invoices WHERE tenant_id = @t AND period_start = @p", tenant, ("t", tenant), ("p", Utc(2026, 9, 1)));
+        var october = await OwnerSql.ScalarAsync<Guid>("SELECT id FROM invoices WHERE tenant_id = @t AND period_start = @p", tenant, ("t", tenant), ("p", October));
+        var (_, op) = await OperatorTestSupport.SignedInAsync("billing");
+
+        using var first = await op.PostAsJsonAsync($"/v1/admin/tenants/{tenant}/invoices/{september}/mark-paid", new { reason_code = "bank_transfer" });
+        await TestApi.ExpectAsync(first, HttpStatusCode.Created);
+        var afterFirst = await OwnerSql.ScalarAsync<string>("SELECT status FROM tenants WHERE id = @t", tenant, ("t", tenant));
+        using var second = await op.PostAsJsonAsync($"/v1/admin/tenants/{tenant}/invoices/{october}/mark-paid", new { reason_code = "bank_transfer" });
+        await TestApi.ExpectAsync(second, HttpStatusCode.Created);
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(afterFirst, Is.EqualTo("suspended"), "October is still overdue");
+            Assert.That(await OwnerSql.ScalarAsync<string>("SELECT status FROM tenants WHERE id = @t", tenant, ("t", tenant)), Is.EqualTo("active"));
+            Assert.That(await OwnerSql.CountAsync("SELECT count(*) FROM audit_log WHERE action = 'tenant.billing_changed'", tenant), Is.EqualTo(1));
+        });
+    }
+
+    [Test]
     public async Task Ten_parallel_mark_paid_requests_pay_the_invoice_exactly_once()
     {
         var (_, tenant, invoice, op) = await InvoicedTenantAsync();
