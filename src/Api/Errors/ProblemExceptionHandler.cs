@@ -2,12 +2,13 @@ using System.Globalization;
 using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
+using Platform.Models;
 using Platform.Models.Errors;
 
 namespace Platform.Api.Errors;
 
 /// <summary>Turns every exception into problem details in one place: refusals of the engines keep their code, bad requests become 400, the rest 500 without details.</summary>
-internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
+internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, IClock clock, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
@@ -62,7 +63,7 @@ internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, I
         return Validation(new Dictionary<string, string[]> { [field] = [message] }, 400, message);
     }
 
-    private static ProblemDetails Quota(HttpContext httpContext, QuotaExceededException e)
+    private ProblemDetails Quota(HttpContext httpContext, QuotaExceededException e)
     {
         var status = e.Code is "insufficient_credits" or "payment_required" ? 402 : 429;
         var problem = Problems.Create(status, e.Code, status == 402 ? "Payment required" : "Too many requests", e.Message);
@@ -72,7 +73,7 @@ internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, I
         problem.Extensions["resets_at"] = e.ResetsAt;
         if (e.ResetsAt is { } resetsAt)
         {
-            var seconds = Math.Max(1, (long)Math.Ceiling((resetsAt - DateTimeOffset.UtcNow).TotalSeconds));
+            var seconds = Math.Max(1, (long)Math.Ceiling((resetsAt - clock.UtcNow).TotalSeconds));
             httpContext.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
         }
         return problem;

@@ -59,8 +59,12 @@ public interface IApiKeyDriver
     /// <summary>Adds batched request counts and last-use times to keys of any tenant (through record_api_key_usage) and returns the keys updated.</summary>
     Task<int> RecordUsageAsync(IDbSession session, IReadOnlyList<ApiKeyUsage> usage, CancellationToken cancellationToken);
 
-    /// <summary>Counts one request in the key's one-minute window if the count stays within the limit; returns the new count, or null when refused.</summary>
-    Task<int?> TryCountRequestAsync(IDbSession session, Guid tenantId, Guid keyId, DateTimeOffset windowStart, int limit, CancellationToken cancellationToken);
+    /// <summary>Counts one request in the key's sliding window if the estimate stays within the limit: floor(previous window's count x previousWeight)
+    /// + this window's count must be below the limit before counting. Returns the current window's new count, or null when refused.</summary>
+    Task<int?> TryCountRequestAsync(IDbSession session, Guid tenantId, Guid keyId, DateTimeOffset windowStart, double previousWeight, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Reads the key's rate window (its start, the previous window's count and the current count), or null when the key has none.</summary>
+    Task<RateWindow?> FetchRateWindowAsync(IDbSession session, Guid tenantId, Guid keyId, CancellationToken cancellationToken);
 }
 
 internal sealed class ApiKeyDriver : IApiKeyDriver
@@ -236,21 +240,46 @@ internal sealed class ApiKeyDriver : IApiKeyDriver
             cancellationToken));
     }
 
-    public async Task<int?> TryCountRequestAsync(IDbSession session, Guid tenantId, Guid keyId, DateTimeOffset windowStart, int limit, CancellationToken cancellationToken)
+    public async Task<int?> TryCountRequestAsync(
+        IDbSession session, Guid tenantId, Guid keyId, DateTimeOffset windowStart, double previousWeight, int limit, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        // One conditional upsert: a newer window starts at 1; the current window counts up only while below the limit.
+        // One conditional upsert. The row rolls forward when a newer window starts (the count it had becomes the previous
+        // count if that window was the one just before, else 0); the request is counted only while the weighted estimate
+        // of the last 60 seconds stays below the limit. A row from a later window (another instance's clock ahead) counts as current.
         return await s.Connection.QuerySingleOrDefaultAsync<int?>(s.Command(
             """
-            INSERT INTO api_key_rate_windows AS w (tenant_id, key_id, window_start, request_count)
-            VALUES (@tenantId, @keyId, @windowStart, 1)
+            INSERT INTO api_key_rate_windows AS w (tenant_id, key_id, window_start, request_count, previous_count)
+            VALUES (@tenantId, @keyId, @windowStart, 1, 0)
             ON CONFLICT (tenant_id, key_id) DO UPDATE SET
-                window_start = greatest(w.window_start, EXCLUDED.window_start),
-                request_count = CASE WHEN w.window_start < EXCLUDED.window_start THEN 1 ELSE w.request_count + 1 END
-            WHERE w.window_start < EXCLUDED.window_start OR w.request_count < @limit
+                previous_count = CASE WHEN w.window_start >= EXCLUDED.window_start THEN w.previous_count
+                                      WHEN w.window_start = EXCLUDED.window_start - interval '1 minute' THEN w.request_count
+                                      ELSE 0 END,
+                request_count = CASE WHEN w.window_start >= EXCLUDED.window_start THEN w.request_count + 1 ELSE 1 END,
+                window_start = greatest(w.window_start, EXCLUDED.window_start)
+            WHERE floor(CASE WHEN w.window_start >= EXCLUDED.window_start THEN w.previous_count
+                             WHEN w.window_start = EXCLUDED.window_start - interval '1 minute' THEN w.request_count
+                             ELSE 0 END * @previousWeight::float8)
+                  + CASE WHEN w.window_start >= EXCLUDED.window_start THEN w.request_count ELSE 0 END < @limit
             RETURNING w.request_count
             """,
-            new { tenantId, keyId, windowStart, limit }, cancellationToken));
+            new { tenantId, keyId, windowStart, previousWeight, limit }, cancellationToken));
+    }
+
+    public async Task<RateWindow?> FetchRateWindowAsync(IDbSession session, Guid tenantId, Guid keyId, CancellationToken cancellationToken)
+    {
+        var s = session.Npgsql();
+        var row = await s.Connection.QuerySingleOrDefaultAsync<RateWindowRow>(s.Command(
+            "SELECT window_start, previous_count, request_count FROM api_key_rate_windows WHERE tenant_id = @tenantId AND key_id = @keyId",
+            new { tenantId, keyId }, cancellationToken));
+        return row is null ? null : new RateWindow(row.WindowStart.ToUtcOffset(), row.PreviousCount, row.RequestCount);
+    }
+
+    private sealed class RateWindowRow
+    {
+        public DateTime WindowStart { get; init; }
+        public int PreviousCount { get; init; }
+        public int RequestCount { get; init; }
     }
 
     private sealed class SlotRow

@@ -66,15 +66,18 @@ internal sealed class AuthenticateApiKeyHandler(
     private async Task CountWithinLimitAsync(ApiKeyCredentials key, int rpm, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var windowStart = new DateTimeOffset(now.UtcTicks - now.UtcTicks % Window.Ticks, TimeSpan.Zero);
-        int? counted;
-        await using (var session = await sessions.OpenAsync(key.TenantId, null, cancellationToken))
-        {
-            counted = await keys.TryCountRequestAsync(session, key.TenantId, key.Id, windowStart, rpm, cancellationToken);
-            await session.CommitAsync(cancellationToken);
-        }
+        // The share of the previous window that is still inside the last 60 seconds (docs/decisions/0110).
+        var previousWeight = 1 - (double)(now - windowStart).Ticks / Window.Ticks;
+        await using var session = await sessions.OpenAsync(key.TenantId, null, cancellationToken);
+        var counted = await keys.TryCountRequestAsync(session, key.TenantId, key.Id, windowStart, previousWeight, rpm, cancellationToken);
         if (counted is null)
         {
-            throw new QuotaExceededException("rate_limit_rpm", rpm, rpm, windowStart + Window, "rate_limited");
+            // Refused: read the window only to say when to retry (seconds are rounded up by the API's Retry-After).
+            var state = await keys.FetchRateWindowAsync(session, key.TenantId, key.Id, cancellationToken);
+            await session.CommitAsync(cancellationToken);
+            var retryAt = state?.NextAdmissionAt(rpm, Window) ?? windowStart + Window;
+            throw new QuotaExceededException("rate_limit_rpm", rpm, rpm, retryAt > now ? retryAt : now.AddSeconds(1), "rate_limited");
         }
+        await session.CommitAsync(cancellationToken);
     }
 }

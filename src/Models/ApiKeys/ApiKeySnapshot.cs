@@ -66,3 +66,22 @@ public sealed record ApiKeyCredentials(
 
 /// <summary>Holds the requests one key made since the last flush and the time of the latest one.</summary>
 public sealed record ApiKeyUsage(Guid TenantId, Guid KeyId, long Requests, DateTimeOffset LastUsedAt);
+
+/// <summary>Holds a key's rate window: the start of the current one-minute window, the previous window's count and the current count.</summary>
+public sealed record RateWindow(DateTimeOffset WindowStart, int PreviousCount, int RequestCount)
+{
+    /// <summary>Gets when a request would next fit under the limit if none came meanwhile: the weighted estimate
+    /// floor(previous x (1 - elapsed share)) + current drops below the limit inside this window, or else inside the next one.</summary>
+    public DateTimeOffset NextAdmissionAt(int limit, TimeSpan window)
+    {
+        if (RequestCount < limit)
+        {
+            // previous x (1 - f) < limit - current  <=>  f > 1 - (limit - current) / previous
+            var share = PreviousCount == 0 ? 0 : Math.Max(0, 1 - (double)(limit - RequestCount) / PreviousCount);
+            return WindowStart + window * share;
+        }
+        // In the next window this window's count is the previous one: current x (1 - f) < limit  <=>  f > 1 - limit / current.
+        var nextShare = Math.Max(0, 1 - (double)limit / RequestCount);
+        return WindowStart + window + window * nextShare;
+    }
+}

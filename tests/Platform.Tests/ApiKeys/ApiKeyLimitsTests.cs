@@ -76,11 +76,45 @@ public sealed class ApiKeyLimitsTests : DatabaseTest
         await TestApi.ExpectProblemAsync(limited[0], HttpStatusCode.TooManyRequests, "rate_limited");
         Assert.That(limited[0].Headers.RetryAfter?.Delta, Is.GreaterThanOrEqualTo(TimeSpan.FromSeconds(1)));
 
-        // The next window admits again.
-        clock.UtcNow = clock.UtcNow.AddMinutes(1);
+        // Two windows later the old requests have left the sliding window entirely.
+        clock.UtcNow = clock.UtcNow.AddMinutes(2);
         using var next = await clients[0].GetAsync("/v1/tenants/current/features");
         await TestApi.ExpectAsync(next, HttpStatusCode.OK);
         foreach (var response in responses)
+        {
+            response.Dispose();
+        }
+    }
+
+    [Test]
+    public async Task The_rate_limit_slides_half_a_minute_into_the_next_window_it_admits_exactly_half_the_limit_more()
+    {
+        var owner = await TestApi.SignUpAsync();
+        var tenantId = await TestApi.CreateTenantAsync(owner);
+        var key = await Keys.CreateAsync(owner.Token, tenantId, rateLimitRpm: 10);
+        var now = DateTimeOffset.UtcNow;
+        var minute = new DateTimeOffset(now.UtcTicks - now.UtcTicks % TimeSpan.TicksPerMinute, TimeSpan.Zero);
+        var clock = new StoppedClock(minute.AddSeconds(50));
+        using var hostA = Keys.NewHost(s => s.AddSingleton<IClock>(clock));
+        using var hostB = Keys.NewHost(s => s.AddSingleton<IClock>(clock));
+        var clients = new[] { hostA.Client(key.Secret), hostB.Client(key.Secret) };
+
+        // 10 requests at hh:mm:50 fill the limit.
+        var first = await Task.WhenAll(Enumerable.Range(0, 10).Select(i => clients[i % 2].GetAsync("/v1/tenants/current/features")));
+        // At hh:mm+1:30 half of the previous window is still inside the last 60 s: floor(10 x 0.5) = 5, so exactly 5 more fit,
+        // where a fixed window would have admitted 10 (20 within 40 seconds).
+        clock.UtcNow = minute.AddSeconds(90);
+        var second = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => clients[i % 2].GetAsync("/v1/tenants/current/features")));
+        var refused = second.First(r => r.StatusCode == HttpStatusCode.TooManyRequests);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(first.Count(r => r.StatusCode == HttpStatusCode.OK), Is.EqualTo(10));
+            Assert.That(second.Count(r => r.StatusCode == HttpStatusCode.OK), Is.EqualTo(5));
+            Assert.That(second.Count(r => r.StatusCode == HttpStatusCode.TooManyRequests), Is.EqualTo(15));
+            Assert.That(refused.Headers.RetryAfter?.Delta, Is.InRange(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2)));
+        });
+        foreach (var response in first.Concat(second))
         {
             response.Dispose();
         }
