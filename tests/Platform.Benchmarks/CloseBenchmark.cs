@@ -7,10 +7,10 @@ namespace Platform.Benchmarks;
 
 /// <summary>Benchmarks the monthly close: seeds tenants with a professional subscription and the seed example's usage for the last ended month
 /// (as the superuser, in one statement), then runs `close-period` of the service's command line twice (the close, then an idempotent re-run)
-/// and appends its section to the report.</summary>
+/// and returns its section of the report.</summary>
 internal static partial class CloseBenchmark
 {
-    public static async Task RunAsync(BenchEnvironment env)
+    public static async Task<string> RunAsync(BenchEnvironment env)
     {
         var tenants = env.Int("BENCH_CLOSE_TENANTS", 10_000);
         var inv = CultureInfo.InvariantCulture;
@@ -52,7 +52,7 @@ internal static partial class CloseBenchmark
             .AppendLine(inv, $"| close of {period}: invoices created | {first.Invoiced:N0} invoices in {first.CloseSeconds:F2} s ({perSecond:F0} invoices/s; process incl. start {first.ProcessSeconds:F1} s) | {tenants:N0} in < 10 s | {(first.Invoiced >= tenants && first.CloseSeconds < 10 ? "met" : "**not met**")} |")
             .AppendLine(inv, $"| the same close again (idempotent) | {second.Invoiced:N0} created, {second.Skipped:N0} skipped in {second.CloseSeconds:F2} s | nothing new | {(second.Invoiced == 0 ? "met" : "**not met**")} |");
         Console.WriteLine(section.ToString());
-        await File.AppendAllTextAsync(env.Require("BENCH_OUT"), section.ToString());
+        return section.ToString();
     }
 
     private static async Task<(int Invoiced, long Skipped, double CloseSeconds, double ProcessSeconds)> ClosePeriodAsync(string period)

@@ -156,10 +156,11 @@ const string NoteMarker = "## Reading this run";
 var outPath = env.Require("BENCH_OUT");
 var previous = File.Exists(outPath) ? File.ReadAllText(outPath) : "";
 var note = previous.IndexOf(NoteMarker, StringComparison.Ordinal) is var at and >= 0 ? previous[at..] : NoteMarker + " (hand-written; `./platform bench` rewrites the table above, not this note)\n";
+Console.WriteLine(report.ToString());
+// The close's own section goes above the note too, so that each run replaces it instead of adding another.
+report.Append(await CloseBenchmark.RunAsync(env)).AppendLine();
 report.Append(note);
 File.WriteAllText(outPath, report.ToString());
-Console.WriteLine(report.ToString());
-await CloseBenchmark.RunAsync(env);
 return 0;
 
 async Task<string?> AdmitAsync(int client)
