@@ -139,6 +139,28 @@ public sealed class UsageAlertTests : DatabaseTest
         });
     }
 
+    [Test]
+    public async Task Completing_runs_whose_tokens_cross_80_percent_queues_the_alert_once()
+    {
+        var owner = await TestApi.SignUpAsync();
+        var tenantId = await TestApi.CreateTenantAsync(owner);
+        await SetTokenQuotaAsync(tenantId, 1_000);
+        var client = TestApi.Client(owner.Token);
+
+        foreach (var tokens in new[] { 700, 150, 40 }) // 700, 850 (80%), 890
+        {
+            var run = await Platform.Tests.Runs.Runs.CreateRunAsync(client, tenantId);
+            using var done = await Platform.Tests.Runs.Runs.CompleteAsync(client, tenantId, Guid.Parse((string)run["id"]!), tokens);
+            await TestApi.ExpectAsync(done, HttpStatusCode.OK);
+        }
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(await OwnerSql.CountAsync(AlertsSql, tenantId), Is.EqualTo(1));
+            Assert.That(await OwnerSql.CountAsync(AlertsSql + " AND payload->>'subject' LIKE '% 80% of its tokens quota'", tenantId), Is.EqualTo(1));
+        });
+    }
+
     [TestCase(0, 79, 100, null)]
     [TestCase(79, 80, 100, 80)]
     [TestCase(80, 89, 100, null)]
