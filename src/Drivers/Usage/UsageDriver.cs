@@ -7,11 +7,13 @@ namespace Platform.Drivers.Usage;
 /// <summary>Stores usage events once per idempotency key and keeps the monthly (UTC) rollups that sum them.</summary>
 public interface IUsageDriver
 {
-    /// <summary>Inserts the events whose keys the tenant has not used yet and adds what was inserted to the monthly rollups, in two set-based statements; returns how many were inserted.</summary>
-    Task<int> InsertEventsAsync(IDbSession session, Guid tenantId, IReadOnlyList<UsageEvent> events, DateTimeOffset now, CancellationToken cancellationToken);
+    /// <summary>Inserts the events whose keys the tenant has not used yet and adds what was inserted to the monthly rollups, in one statement;
+    /// returns how many were inserted and each touched rollup's total before and after this write.</summary>
+    Task<UsageInsertResult> InsertEventsAsync(IDbSession session, Guid tenantId, IReadOnlyList<UsageEvent> events, DateTimeOffset now, CancellationToken cancellationToken);
 
-    /// <summary>Adds an amount to a meter's rollup of the month that holds the given time, without a raw event (counted meters such as api_calls).</summary>
-    Task AddToRollupAsync(IDbSession session, Guid tenantId, string meter, long amount, DateTimeOffset at, DateTimeOffset now, CancellationToken cancellationToken);
+    /// <summary>Adds an amount to a meter's rollup of the month that holds the given time, without a raw event (counted meters such as api_calls);
+    /// returns the rollup's total before and after this write.</summary>
+    Task<RollupChange> AddToRollupAsync(IDbSession session, Guid tenantId, string meter, long amount, DateTimeOffset at, DateTimeOffset now, CancellationToken cancellationToken);
 
     /// <summary>Lists the rollups of months starting from one date to another (both inclusive), optionally of one meter, by month then meter.</summary>
     Task<IReadOnlyList<UsageRollup>> ListRollupsAsync(IDbSession session, Guid tenantId, DateOnly fromPeriod, DateOnly toPeriod, string? meter, CancellationToken cancellationToken);
@@ -19,7 +21,7 @@ public interface IUsageDriver
 
 internal sealed class UsageDriver : IUsageDriver
 {
-    public async Task<int> InsertEventsAsync(IDbSession session, Guid tenantId, IReadOnlyList<UsageEvent> events, DateTimeOffset now, CancellationToken cancellationToken)
+    public async Task<UsageInsertResult> InsertEventsAsync(IDbSession session, Guid tenantId, IReadOnlyList<UsageEvent> events, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var keys = new string[events.Count];
         var meters = new string[events.Count];
@@ -35,7 +37,9 @@ internal sealed class UsageDriver : IUsageDriver
         var s = session.Npgsql();
         // Rows go in the order given (the engine sorts by key) and rollups in (meter, period) order, so that
         // concurrent batches take their locks in one order and cannot deadlock.
-        return await s.Connection.ExecuteScalarAsync<int>(s.Command(
+        // The rollup upsert returns the total after this write; what this write added comes from the inserted rows, so the engine
+        // sees before and after without another round trip.
+        var rows = (await s.Connection.QueryAsync<InsertRow>(s.Command(
             """
             WITH inserted AS (
                 INSERT INTO usage_events (tenant_id, idempotency_key, meter, amount, occurred_at, recorded_at)
@@ -44,31 +48,44 @@ internal sealed class UsageDriver : IUsageDriver
                 ORDER BY e.n
                 ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
                 RETURNING meter, amount, occurred_at
+            ), sums AS (
+                SELECT i.meter, date_trunc('month', i.occurred_at AT TIME ZONE 'UTC')::date AS period_start, sum(i.amount)::bigint AS added
+                FROM inserted i
+                GROUP BY 1, 2
             ), rolled AS (
                 INSERT INTO usage_rollups AS u (tenant_id, meter, period_start, used, updated_at)
-                SELECT @tenantId, i.meter, date_trunc('month', i.occurred_at AT TIME ZONE 'UTC')::date, sum(i.amount), @now
-                FROM inserted i
-                GROUP BY 2, 3
-                ORDER BY 2, 3
+                SELECT @tenantId, x.meter, x.period_start, x.added, @now
+                FROM sums x
+                ORDER BY x.meter, x.period_start
                 ON CONFLICT (tenant_id, meter, period_start) DO UPDATE SET
                     used = u.used + excluded.used, updated_at = excluded.updated_at
+                RETURNING u.meter, u.period_start, u.used
             )
-            SELECT count(*)::int FROM inserted
+            SELECT c.n AS inserted, r.meter, r.period_start::timestamp AS period_start, r.used, x.added
+            FROM (SELECT count(*)::int AS n FROM inserted) c
+            LEFT JOIN (rolled r JOIN sums x ON x.meter = r.meter AND x.period_start = r.period_start) ON true
+            ORDER BY r.meter, r.period_start
             """,
-            new { tenantId, keys, meters, amounts, occurred, now }, cancellationToken));
+            new { tenantId, keys, meters, amounts, occurred, now }, cancellationToken))).ToList();
+        var changes = rows.Where(r => r.Meter is not null)
+            .Select(r => new RollupChange(r.Meter!, DateOnly.FromDateTime(r.PeriodStart!.Value), r.Used!.Value - r.Added!.Value, r.Used.Value))
+            .ToList();
+        return new UsageInsertResult(rows.Count == 0 ? 0 : rows[0].Inserted, changes);
     }
 
-    public async Task AddToRollupAsync(IDbSession session, Guid tenantId, string meter, long amount, DateTimeOffset at, DateTimeOffset now, CancellationToken cancellationToken)
+    public async Task<RollupChange> AddToRollupAsync(IDbSession session, Guid tenantId, string meter, long amount, DateTimeOffset at, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        await s.Connection.ExecuteAsync(s.Command(
+        var row = await s.Connection.QuerySingleAsync<RollupRow>(s.Command(
             """
             INSERT INTO usage_rollups AS u (tenant_id, meter, period_start, used, updated_at)
             VALUES (@tenantId, @meter, date_trunc('month', @at AT TIME ZONE 'UTC')::date, @amount, @now)
             ON CONFLICT (tenant_id, meter, period_start) DO UPDATE SET
                 used = u.used + excluded.used, updated_at = excluded.updated_at
+            RETURNING u.meter, u.period_start::timestamp AS period_start, u.used
             """,
             new { tenantId, meter, amount, at, now }, cancellationToken));
+        return new RollupChange(row.Meter, DateOnly.FromDateTime(row.PeriodStart), row.Used - amount, row.Used);
     }
 
     public async Task<IReadOnlyList<UsageRollup>> ListRollupsAsync(IDbSession session, Guid tenantId, DateOnly fromPeriod, DateOnly toPeriod, string? meter, CancellationToken cancellationToken)
@@ -86,6 +103,15 @@ internal sealed class UsageDriver : IUsageDriver
             new { tenantId, fromPeriod = fromPeriod.ToDateTime(TimeOnly.MinValue), toPeriod = toPeriod.ToDateTime(TimeOnly.MinValue), meter },
             cancellationToken));
         return rows.Select(r => new UsageRollup(r.Meter, DateOnly.FromDateTime(r.PeriodStart), r.Used)).ToList();
+    }
+
+    private sealed class InsertRow
+    {
+        public int Inserted { get; init; }
+        public string? Meter { get; init; }
+        public DateTime? PeriodStart { get; init; }
+        public long? Used { get; init; }
+        public long? Added { get; init; }
     }
 
     private sealed class RollupRow

@@ -6,6 +6,7 @@ using Platform.Drivers.Usage;
 using Platform.Engines.Audit;
 using Platform.Engines.Pipeline;
 using Platform.Engines.Sessions;
+using Platform.Engines.Usage;
 using Platform.Engines.Workers;
 using Platform.Models;
 using Platform.Models.Errors;
@@ -46,7 +47,7 @@ internal sealed class CompleteRunValidator : AbstractValidator<CompleteRun>
 }
 
 internal sealed class CompleteRunHandler(
-    TenantGate gate, IRunDriver runs, WorkerRegistry registry, IUsageDriver usage, IRunAdmissionDriver admissions, AuditTrail audit, IClock clock)
+    TenantGate gate, IRunDriver runs, WorkerRegistry registry, IUsageDriver usage, IRunAdmissionDriver admissions, AuditTrail audit, UsageAlerts alerts, IClock clock)
     : IRequestHandler<CompleteRun, RunSnapshot>
 {
     public async Task<RunSnapshot> Handle(CompleteRun command, CancellationToken cancellationToken)
@@ -72,12 +73,14 @@ internal sealed class CompleteRunHandler(
         // The hot rows come last, each held only until the commit: the month's rollups, then the key's and the tenant's
         // slots in one statement (key before tenant, the admission's order); the run created with a key gives its key
         // slot back, whoever completes it.
-        await usage.InsertEventsAsync(session, command.TenantId,
+        var usageResult = await usage.InsertEventsAsync(session, command.TenantId,
         [
             new UsageEvent(Meters.Runs, 1, $"run:{run.Id}:runs", now),
             new UsageEvent(Meters.Tokens, command.TotalTokens, $"run:{run.Id}:tokens", now),
         ], now, cancellationToken);
         await admissions.ReleaseAsync(session, command.TenantId, run.ApiKeyId, command.TotalTokens, now, Meters.DayStart(now), Meters.MonthStart(now), cancellationToken);
+        // Only when the tokens crossed 80, 90 or 100 percent of the quota does this add statements (a notice, an email, an audit row).
+        await alerts.QueueCrossedAsync(scope, usageResult.Rollups, now, cancellationToken);
         await scope.CommitAsync(cancellationToken);
         return completed;
     }

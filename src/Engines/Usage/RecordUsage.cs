@@ -37,7 +37,7 @@ internal sealed class RecordUsageValidator : AbstractValidator<RecordUsage>
     }
 }
 
-internal sealed class RecordUsageHandler(TenantGate gate, IUsageDriver usage, AuditTrail audit, IClock clock)
+internal sealed class RecordUsageHandler(TenantGate gate, IUsageDriver usage, AuditTrail audit, UsageAlerts alerts, IClock clock)
     : IRequestHandler<RecordUsage, UsageBatchResult>
 {
     public async Task<UsageBatchResult> Handle(RecordUsage command, CancellationToken cancellationToken)
@@ -49,11 +49,13 @@ internal sealed class RecordUsageHandler(TenantGate gate, IUsageDriver usage, Au
             .OrderBy(e => e.IdempotencyKey, StringComparer.Ordinal)
             .ToList();
         await using var scope = await gate.EnterAsync(command.TenantId, command.Caller, TenantRole.Member, Access.Write, cancellationToken, keyPermission: "usage:write");
-        var accepted = await usage.InsertEventsAsync(scope.Session, command.TenantId, events, now, cancellationToken);
-        var result = new UsageBatchResult(accepted, events.Count - accepted);
+        var inserted = await usage.InsertEventsAsync(scope.Session, command.TenantId, events, now, cancellationToken);
+        var result = new UsageBatchResult(inserted.Inserted, events.Count - inserted.Inserted);
         await audit.RecordAsync(scope.Session, command.TenantId, command.Caller, "usage.recorded", "usage", null, null,
             new { result.Accepted, result.Duplicates, Meters = events.Select(e => e.Meter).Distinct().Order(StringComparer.Ordinal).ToList() },
             cancellationToken);
+        // Under the rollup rows' locks each batch sees its own before and after, so of many batches crossing a threshold together one alerts.
+        await alerts.QueueCrossedAsync(scope, inserted.Rollups, now, cancellationToken);
         await scope.CommitAsync(cancellationToken);
         return result;
     }

@@ -6,6 +6,12 @@ public sealed record UsageEvent(string Meter, long Amount, string IdempotencyKey
 /// <summary>Counts the events of one batch that were stored and those whose key had been seen before.</summary>
 public sealed record UsageBatchResult(int Accepted, int Duplicates);
 
+/// <summary>Holds how one write changed a meter's monthly (UTC) rollup: its total before and after, as the write itself saw them under the row lock.</summary>
+public sealed record RollupChange(string Meter, DateOnly PeriodStart, long Before, long After);
+
+/// <summary>Holds what a batch of usage events did: how many were inserted and how each rollup they touched changed.</summary>
+public sealed record UsageInsertResult(int Inserted, IReadOnlyList<RollupChange> Rollups);
+
 /// <summary>Holds one monthly (UTC) rollup of a meter.</summary>
 public sealed record UsageRollup(string Meter, DateOnly PeriodStart, long Used);
 
