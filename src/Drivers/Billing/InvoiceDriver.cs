@@ -54,6 +54,9 @@ public interface IInvoiceDriver
 
     /// <summary>Fetches the tenant's open invoice that Stripe does not collect with the earliest due date before today, or null.</summary>
     Task<InvoiceSnapshot?> FetchOldestOverdueOfflineInvoiceAsync(IDbSession session, Guid tenantId, DateOnly today, CancellationToken cancellationToken);
+
+    /// <summary>Lists up to limit open invoices with an amount that Stripe does not hold yet, oldest first, across tenants (invoices_to_push_to_stripe).</summary>
+    Task<IReadOnlyList<(Guid TenantId, Guid InvoiceId)>> ListInvoicesToPushToStripeAsync(IDbSession session, int limit, CancellationToken cancellationToken);
 }
 
 internal sealed class InvoiceDriver : IInvoiceDriver
@@ -249,6 +252,14 @@ internal sealed class InvoiceDriver : IInvoiceDriver
             """,
             new { tenantId, today = today.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) }, cancellationToken));
         return row?.ToSnapshot();
+    }
+
+    public async Task<IReadOnlyList<(Guid TenantId, Guid InvoiceId)>> ListInvoicesToPushToStripeAsync(IDbSession session, int limit, CancellationToken cancellationToken)
+    {
+        var s = session.Npgsql();
+        var rows = await s.Connection.QueryAsync<(Guid, Guid)>(s.Command(
+            "SELECT tenant_id, invoice_id FROM invoices_to_push_to_stripe(@limit)", new { limit }, cancellationToken));
+        return rows.ToList();
     }
 
     private sealed class CandidateRow
