@@ -57,6 +57,9 @@ public interface IInvoiceDriver
 
     /// <summary>Lists up to limit open invoices with an amount that Stripe does not hold yet, oldest first, across tenants (invoices_to_push_to_stripe).</summary>
     Task<IReadOnlyList<(Guid TenantId, Guid InvoiceId)>> ListInvoicesToPushToStripeAsync(IDbSession session, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Lists up to limit tenants (across tenants) that are past_due with no live subscription and hold an open invoice Stripe does not collect due (its day started) before a time (tenants_past_due_by_invoice_since).</summary>
+    Task<IReadOnlyList<Guid>> ListTenantsPastDueByInvoiceSinceAsync(IDbSession session, DateTimeOffset before, int limit, CancellationToken cancellationToken);
 }
 
 internal sealed class InvoiceDriver : IInvoiceDriver
@@ -259,6 +262,14 @@ internal sealed class InvoiceDriver : IInvoiceDriver
         var s = session.Npgsql();
         var rows = await s.Connection.QueryAsync<(Guid, Guid)>(s.Command(
             "SELECT tenant_id, invoice_id FROM invoices_to_push_to_stripe(@limit)", new { limit }, cancellationToken));
+        return rows.ToList();
+    }
+
+    public async Task<IReadOnlyList<Guid>> ListTenantsPastDueByInvoiceSinceAsync(IDbSession session, DateTimeOffset before, int limit, CancellationToken cancellationToken)
+    {
+        var s = session.Npgsql();
+        var rows = await s.Connection.QueryAsync<Guid>(s.Command(
+            "SELECT tenants_past_due_by_invoice_since FROM tenants_past_due_by_invoice_since(@before, @limit)", new { before, limit }, cancellationToken));
         return rows.ToList();
     }
 

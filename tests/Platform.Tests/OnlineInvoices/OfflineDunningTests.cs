@@ -119,6 +119,43 @@ public sealed class OfflineDunningTests : DatabaseTest
         });
     }
 
+    [Test]
+    public async Task Without_a_subscription_the_grace_counts_from_the_due_date_and_marking_the_invoice_paid_lifts_the_suspension()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var today = DateOnly.FromDateTime(now.UtcDateTime);
+        var overdue = await TenantWithUsageAsync(subscribe: false);
+        var withinGrace = await TenantWithUsageAsync(subscribe: false);
+        await CloseAsync("2026-10", Utc(2026, 11, 2));
+        await SetDueAsync(overdue, today.AddDays(-8));
+        await SetDueAsync(withinGrace, today.AddDays(-6));
+        var invoice = await OwnerSql.ScalarAsync<Guid>("SELECT id FROM invoices WHERE tenant_id = @t", overdue, ("t", overdue));
+        await using var engines = TestEngines.Build(clock: new ManualClock(now));
+        var marked = await SendAsync(engines, new MarkOverdueInvoices());
+
+        var suspended = await Task.WhenAll(Enumerable.Range(0, 5).Select(async _ =>
+        {
+            using var scope = engines.CreateScope();
+            return await scope.ServiceProvider.GetRequiredService<IMediator>().Send(new SuspendOverdueTenants());
+        }));
+        var reasonWhileUnpaid = await TenantFieldAsync(overdue, "suspended_reason");
+        var (_, op) = await OperatorTestSupport.SignedInAsync("billing");
+        using var pay = await op.PostAsJsonAsync($"/v1/admin/tenants/{overdue}/invoices/{invoice}/mark-paid", new { reason_code = "bank_transfer" });
+        await TestApi.ExpectAsync(pay, HttpStatusCode.Created);
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(marked, Is.EqualTo(2));
+            Assert.That(suspended.Sum(), Is.EqualTo(1));
+            Assert.That(reasonWhileUnpaid, Is.EqualTo(BillingLifecycle.DunningReason));
+            Assert.That(await TenantFieldAsync(overdue, "status"), Is.EqualTo("active"));
+            Assert.That(await TenantFieldAsync(overdue, "suspended_reason"), Is.Null);
+            Assert.That(await TenantFieldAsync(withinGrace, "status"), Is.EqualTo("past_due"));
+            Assert.That(await OwnerSql.CountAsync("SELECT count(*) FROM audit_log WHERE action = 'tenant.billing_changed' AND actor_type = 'system'", overdue), Is.EqualTo(2),
+                "one row for past_due, one for the suspension");
+        });
+    }
+
     /// <summary>Makes a tenant (subscribed offline to professional, or on free) that used 2,000,000 API calls in October 2026, so closing October invoices it.</summary>
     private static async Task<Guid> TenantWithUsageAsync(bool subscribe)
     {
