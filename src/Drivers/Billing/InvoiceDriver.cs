@@ -48,6 +48,18 @@ public interface IInvoiceDriver
 
     /// <summary>Finds the tenant of the invoice Stripe knows by this id, across tenants (invoice_tenant_by_stripe_id), or null.</summary>
     Task<Guid?> FindTenantByStripeInvoiceIdAsync(IDbSession session, string stripeInvoiceId, CancellationToken cancellationToken);
+
+    /// <summary>Lists up to limit tenants (across tenants) with an open invoice Stripe does not collect that was due before today and that are not marked past_due for it yet (tenants_with_overdue_offline_invoices).</summary>
+    Task<IReadOnlyList<Guid>> ListTenantsWithOverdueOfflineInvoicesAsync(IDbSession session, DateOnly today, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Fetches the tenant's open invoice that Stripe does not collect with the earliest due date before today, or null.</summary>
+    Task<InvoiceSnapshot?> FetchOldestOverdueOfflineInvoiceAsync(IDbSession session, Guid tenantId, DateOnly today, CancellationToken cancellationToken);
+
+    /// <summary>Lists up to limit open invoices with an amount that Stripe does not hold yet, oldest first, across tenants (invoices_to_push_to_stripe).</summary>
+    Task<IReadOnlyList<(Guid TenantId, Guid InvoiceId)>> ListInvoicesToPushToStripeAsync(IDbSession session, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Lists up to limit tenants (across tenants) that are past_due with no live subscription and hold an open invoice Stripe does not collect due (its day started) before a time (tenants_past_due_by_invoice_since).</summary>
+    Task<IReadOnlyList<Guid>> ListTenantsPastDueByInvoiceSinceAsync(IDbSession session, DateTimeOffset before, int limit, CancellationToken cancellationToken);
 }
 
 internal sealed class InvoiceDriver : IInvoiceDriver
@@ -220,6 +232,45 @@ internal sealed class InvoiceDriver : IInvoiceDriver
         var s = session.Npgsql();
         return await s.Connection.ExecuteScalarAsync<Guid?>(s.Command(
             "SELECT invoice_tenant_by_stripe_id(@stripeInvoiceId)", new { stripeInvoiceId }, cancellationToken));
+    }
+
+    public async Task<IReadOnlyList<Guid>> ListTenantsWithOverdueOfflineInvoicesAsync(IDbSession session, DateOnly today, int limit, CancellationToken cancellationToken)
+    {
+        var s = session.Npgsql();
+        var rows = await s.Connection.QueryAsync<Guid>(s.Command(
+            "SELECT tenants_with_overdue_offline_invoices FROM tenants_with_overdue_offline_invoices(@today::date, @limit)",
+            new { today = today.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), limit }, cancellationToken));
+        return rows.ToList();
+    }
+
+    public async Task<InvoiceSnapshot?> FetchOldestOverdueOfflineInvoiceAsync(IDbSession session, Guid tenantId, DateOnly today, CancellationToken cancellationToken)
+    {
+        var s = session.Npgsql();
+        var row = await s.Connection.QuerySingleOrDefaultAsync<InvoiceRow>(s.Command(
+            "SELECT " + Columns + """
+             FROM invoices
+            WHERE tenant_id = @tenantId AND status = 'open' AND stripe_invoice_id IS NULL AND due_date < @today::date
+            ORDER BY due_date, number
+            LIMIT 1
+            """,
+            new { tenantId, today = today.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) }, cancellationToken));
+        return row?.ToSnapshot();
+    }
+
+    public async Task<IReadOnlyList<(Guid TenantId, Guid InvoiceId)>> ListInvoicesToPushToStripeAsync(IDbSession session, int limit, CancellationToken cancellationToken)
+    {
+        var s = session.Npgsql();
+        var rows = await s.Connection.QueryAsync<(Guid, Guid)>(s.Command(
+            "SELECT tenant_id, invoice_id FROM invoices_to_push_to_stripe(@limit)", new { limit }, cancellationToken));
+        return rows.ToList();
+    }
+
+    public async Task<IReadOnlyList<Guid>> ListTenantsPastDueByInvoiceSinceAsync(IDbSession session, DateTimeOffset before, int limit, CancellationToken cancellationToken)
+    {
+        var s = session.Npgsql();
+        var rows = await s.Connection.QueryAsync<Guid>(s.Command(
+            "SELECT tenants_past_due_by_invoice_since FROM tenants_past_due_by_invoice_since(@before, @limit)", new { before, limit }, cancellationToken));
+        return rows.ToList();
     }
 
     private sealed class CandidateRow

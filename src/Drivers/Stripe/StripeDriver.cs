@@ -18,6 +18,12 @@ public sealed record StripeSubscriptionResult(string Id, string Status);
 /// <summary>Holds what billing keeps of a PaymentIntent: its id and the client secret the front end confirms it with (never stored).</summary>
 public sealed record StripePaymentIntentResult(string Id, string ClientSecret);
 
+/// <summary>Holds what billing keeps of a Stripe invoice it created for one of ours: Stripe's invoice id, status and payment intent (null until Stripe makes one).</summary>
+public sealed record StripeInvoiceResult(string Id, string? Status, string? PaymentIntentId);
+
+/// <summary>Is one line billing pushes to a Stripe invoice: an amount in cents, a description and its own idempotency key.</summary>
+public sealed record StripeInvoiceLine(long AmountCents, string Description, string IdempotencyKey);
+
 /// <summary>Holds a verified webhook event: its id, type, Stripe's creation time, the id and metadata of the object it carries, the customer it
 /// belongs to, and the subscription, invoice or checkout session details when the object is one of those.</summary>
 public sealed record StripeWebhookEvent(
@@ -66,6 +72,11 @@ public interface IStripeDriver
     StripeWebhookEvent VerifyWebhook(string payload, string? signatureHeader, DateTimeOffset now);
 
     /// <summary>Creates a PaymentIntent for an amount in minor units of a currency, tagged with our tenant and purchase ids.</summary>
+    /// <summary>Creates a Stripe invoice for the customer (charge_automatically, auto_advance) with our ids as metadata, attaches one invoice item per line
+    /// (each with its own key), finalizes it and returns its id, status and payment intent; every call carries a key derived from our invoice.</summary>
+    Task<StripeInvoiceResult> CreateFinalizedInvoiceAsync(string customerId, string currency, Guid tenantId, Guid ourInvoiceId, long number, IReadOnlyList<StripeInvoiceLine> lines,
+        string idempotencyKey, string finalizeIdempotencyKey, CancellationToken cancellationToken);
+
     Task<StripePaymentIntentResult> CreatePaymentIntentAsync(string customerId, long amountCents, string currency, Guid tenantId, Guid purchaseId, string idempotencyKey, CancellationToken cancellationToken);
 }
 
@@ -152,6 +163,43 @@ internal sealed class StripeDriver(StripeSettings settings) : IStripeDriver
             },
             new RequestOptions { IdempotencyKey = idempotencyKey }, cancellationToken);
         return new StripePaymentIntentResult(intent.Id, intent.ClientSecret);
+    }
+
+    public async Task<StripeInvoiceResult> CreateFinalizedInvoiceAsync(string customerId, string currency, Guid tenantId, Guid ourInvoiceId, long number, IReadOnlyList<StripeInvoiceLine> lines,
+        string idempotencyKey, string finalizeIdempotencyKey, CancellationToken cancellationToken)
+    {
+        var metadata = new Dictionary<string, string> { ["tenant_id"] = tenantId.ToString(), ["invoice_id"] = ourInvoiceId.ToString(), ["number"] = number.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        // The invoice first, then items attached to it by id: pending items of the customer (Stripe's subscription prorations) are never swept in.
+        var invoice = await Client.V1.Invoices.CreateAsync(
+            new InvoiceCreateOptions
+            {
+                Customer = customerId,
+                Currency = currency,
+                CollectionMethod = "charge_automatically",
+                AutoAdvance = true,
+                PendingInvoiceItemsBehavior = "exclude",
+                Description = $"Usage invoice {number}",
+                Metadata = metadata,
+            },
+            new RequestOptions { IdempotencyKey = idempotencyKey }, cancellationToken);
+        foreach (var line in lines)
+        {
+            await Client.V1.InvoiceItems.CreateAsync(
+                new InvoiceItemCreateOptions
+                {
+                    Customer = customerId,
+                    Invoice = invoice.Id,
+                    Amount = line.AmountCents,
+                    Currency = currency,
+                    Description = line.Description,
+                    Metadata = metadata,
+                },
+                new RequestOptions { IdempotencyKey = line.IdempotencyKey }, cancellationToken);
+        }
+        var finalized = await Client.V1.Invoices.FinalizeInvoiceAsync(
+            invoice.Id, new InvoiceFinalizeOptions { AutoAdvance = true }, new RequestOptions { IdempotencyKey = finalizeIdempotencyKey }, cancellationToken);
+        var paymentIntentId = finalized.Payments?.Data?.Select(p => p.Payment?.PaymentIntentId).FirstOrDefault(id => !string.IsNullOrEmpty(id));
+        return new StripeInvoiceResult(finalized.Id, finalized.Status, paymentIntentId);
     }
 
     public StripeWebhookEvent VerifyWebhook(string payload, string? signatureHeader, DateTimeOffset now)

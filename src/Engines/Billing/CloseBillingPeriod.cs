@@ -1,7 +1,9 @@
 using FluentValidation;
 using MediatR;
+using Microsoft.Extensions.Logging;
 using Platform.Drivers.Billing;
 using Platform.Drivers.Sessions;
+using Platform.Drivers.Stripe;
 using Platform.Engines.Operators;
 using Platform.Engines.Pipeline;
 using Platform.Models;
@@ -28,7 +30,8 @@ internal sealed class CloseBillingPeriodValidator : AbstractValidator<CloseBilli
     }
 }
 
-internal sealed class CloseBillingPeriodHandler(IDbSessionFactory sessions, IInvoiceDriver invoices, EngineOptions options, IClock clock)
+internal sealed class CloseBillingPeriodHandler(
+    IDbSessionFactory sessions, IInvoiceDriver invoices, IStripeDriver stripe, IMediator mediator, EngineOptions options, IClock clock, ILogger<CloseBillingPeriodHandler> logger)
     : IRequestHandler<CloseBillingPeriod, BillingCloseSummary>
 {
     public async Task<BillingCloseSummary> Handle(CloseBillingPeriod command, CancellationToken cancellationToken)
@@ -75,6 +78,12 @@ internal sealed class CloseBillingPeriodHandler(IDbSessionFactory sessions, IInv
             foreach (var candidate in candidates)
             {
                 var period = MonthlyInvoicePricing.Price(start, end, candidate.Segments, candidate.Plan, candidate.Usage);
+                if (stripe.Online)
+                {
+                    // Online, Stripe's subscription charges the plan's base (and its prorations) itself: our invoice carries what Stripe does not
+                    // bill, the overages, and is pushed to Stripe after this commit (docs/decisions/0330).
+                    period = period with { Lines = period.Lines.Where(l => l.Kind.StartsWith("overage:", StringComparison.Ordinal)).ToList() };
+                }
                 if (period.TotalCents > 0)
                 {
                     priced.Add(new PricedInvoice(candidate.TenantId, Guid.CreateVersion7(), period, dueDate));
@@ -101,6 +110,20 @@ internal sealed class CloseBillingPeriodHandler(IDbSessionFactory sessions, IInv
             totals = await invoices.FetchPeriodTotalsAsync(session, start, cancellationToken);
             await invoices.MarkPeriodClosedAsync(session, start, end, totals.Invoices, now, cancellationToken);
             await session.CommitAsync(cancellationToken);
+        }
+        if (stripe.Online)
+        {
+            // After the invoices are committed: a pass safe to re-run (keys from our invoice ids); the lifecycle job retries what fails here.
+            try
+            {
+                while (await mediator.Send(new PushInvoicesToStripe(), cancellationToken) > 0)
+                {
+                }
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogWarning(e, "Billing: pushing {Period}'s invoices to Stripe failed; the lifecycle job retries", command.Period);
+            }
         }
         return new BillingCloseSummary(command.Period!, start, end, created, createdTotal, existingBefore + lostToOtherClosers, nothingToBill,
             totals.Invoices, totals.TotalCents, started.Elapsed);

@@ -6,7 +6,7 @@ using Platform.Engines.Billing;
 
 namespace Platform.Engines.Jobs;
 
-/// <summary>Every Billing:JobIntervalSeconds, runs billing's lifecycle work: suspends tenants past_due beyond the grace period, applies period ends (pending downgrades, cancellations, offline renewals), reminds and ends trials; safe with many copies
+/// <summary>Every Billing:JobIntervalSeconds, runs billing's lifecycle work: pushes open invoices to Stripe when online, marks tenants with overdue offline invoices past_due, suspends tenants past_due beyond the grace period, applies period ends (pending downgrades, cancellations, offline renewals), reminds and ends trials; safe with many copies
 /// (each command claims its tenants with SKIP LOCKED and re-checks under the lock).</summary>
 internal sealed class BillingLifecycleJob(IServiceScopeFactory scopes, EngineOptions options, ILogger<BillingLifecycleJob> logger) : BackgroundService
 {
@@ -19,6 +19,16 @@ internal sealed class BillingLifecycleJob(IServiceScopeFactory scopes, EngineOpt
             {
                 await using var scope = scopes.CreateAsyncScope();
                 var mediator = scope.ServiceProvider.GetRequiredService<IMediator>();
+                var sent = await mediator.Send(new PushInvoicesToStripe(), stoppingToken);
+                if (sent > 0)
+                {
+                    logger.LogInformation("Billing: pushed {Count} invoices to Stripe", sent);
+                }
+                var overdue = await mediator.Send(new MarkOverdueInvoices(), stoppingToken);
+                if (overdue > 0)
+                {
+                    logger.LogInformation("Billing: marked {Count} tenants past due for overdue offline invoices", overdue);
+                }
                 var suspended = await mediator.Send(new SuspendOverdueTenants(), stoppingToken);
                 if (suspended > 0)
                 {

@@ -11,6 +11,7 @@ public sealed class FakeStripe : IDisposable
     private readonly HttpListener listener = new();
     private readonly ConcurrentDictionary<string, string> responsesByKey = new();
     private readonly ConcurrentDictionary<string, FakeSubscription> subscriptions = new();
+    private readonly ConcurrentDictionary<string, string> invoices = new();
     private int counter;
 
     public FakeStripe()
@@ -69,6 +70,10 @@ public sealed class FakeStripe : IDisposable
         {
             return SubscriptionAnswer(method, path["/v1/subscriptions/".Length..], form, now);
         }
+        if (path.StartsWith("/v1/invoices/", StringComparison.Ordinal) && path.EndsWith("/finalize", StringComparison.Ordinal))
+        {
+            return FinalizedInvoiceAnswer(path["/v1/invoices/".Length..^"/finalize".Length], now);
+        }
         return path switch
         {
             "/v1/customers" => $$"""{"id":"cus_fake{{n}}","object":"customer","created":{{now}},"livemode":false,"name":"{{form.GetValueOrDefault("name")}}"}""",
@@ -78,12 +83,45 @@ public sealed class FakeStripe : IDisposable
                  {"id":"si_fake{{{n}}}","object":"subscription_item","current_period_start":{{{now}}},"current_period_end":{{{now + 2_592_000}}},
                   "price":{"id":"{{{form.GetValueOrDefault("items[0][price]")}}}","object":"price"}}]}}
                 """,
+            "/v1/invoices" => RememberInvoice($$$"""
+                {"id":"in_fake{{{n}}}","object":"invoice","status":"draft","customer":"{{{form.GetValueOrDefault("customer")}}}","currency":"{{{form.GetValueOrDefault("currency")}}}",
+                 "collection_method":"{{{form.GetValueOrDefault("collection_method")}}}","auto_advance":{{{form.GetValueOrDefault("auto_advance") ?? "false"}}},
+                 "amount_due":0,"created":{{{now}}},"livemode":false,"metadata":{}}
+                """, $"in_fake{n}", form),
+            "/v1/invoiceitems" => $$$"""
+                {"id":"ii_fake{{{n}}}","object":"invoiceitem","amount":{{{form.GetValueOrDefault("amount")}}},"currency":"{{{form.GetValueOrDefault("currency")}}}",
+                 "customer":"{{{form.GetValueOrDefault("customer")}}}","invoice":"{{{form.GetValueOrDefault("invoice")}}}","date":{{{now}}},"livemode":false,"metadata":{}}
+                """,
             "/v1/payment_intents" => $$"""
                 {"id":"pi_fake{{n}}","object":"payment_intent","amount":{{form.GetValueOrDefault("amount")}},"currency":"{{form.GetValueOrDefault("currency")}}",
                  "status":"requires_payment_method","client_secret":"pi_fake{{n}}_secret_x","livemode":false,"created":{{now}}}
                 """,
             _ => """{"error":{"type":"invalid_request_error","message":"Unrecognized request URL."}}""",
         };
+    }
+
+    private string RememberInvoice(string json, string id, IReadOnlyDictionary<string, string> form)
+    {
+        invoices[id] = form.GetValueOrDefault("customer") ?? "";
+        return json;
+    }
+
+    /// <summary>Answers the finalization of an invoice: open, amount due = the sum of the items attached to it (one per idempotency key), with a payment intent.</summary>
+    private string FinalizedInvoiceAnswer(string id, long now)
+    {
+        if (!invoices.TryGetValue(id, out var customer))
+        {
+            return """{"error":{"type":"invalid_request_error","message":"No such invoice."}}""";
+        }
+        var amount = Requests.Where(r => r.Path == "/v1/invoiceitems" && r.Form.GetValueOrDefault("invoice") == id)
+            .DistinctBy(r => r.IdempotencyKey).Sum(r => long.Parse(r.Form["amount"], System.Globalization.CultureInfo.InvariantCulture));
+        return $$$"""
+            {"id":"{{{id}}}","object":"invoice","status":"open","customer":"{{{customer}}}","currency":"usd","collection_method":"charge_automatically","auto_advance":true,
+             "amount_due":{{{amount}}},"created":{{{now}}},"livemode":false,"metadata":{},
+             "payments":{"object":"list","has_more":false,"url":"/v1/invoice_payments","data":[
+              {"id":"inpay_{{{id}}}","object":"invoice_payment","amount_requested":{{{amount}}},"currency":"usd","is_default":true,"status":"open","livemode":false,"created":{{{now}}},
+               "invoice":"{{{id}}}","payment":{"type":"payment_intent","payment_intent":"pi_{{{id}}}"}}]}}
+            """;
     }
 
     /// <summary>Answers GET, POST (update) and DELETE (cancel) of one subscription, keeping its price and cancel flag as the requests set them.</summary>

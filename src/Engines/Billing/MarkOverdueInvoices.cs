@@ -1,0 +1,94 @@
+using MediatR;
+using Platform.Drivers.Billing;
+using Platform.Drivers.Sessions;
+using Platform.Drivers.Stripe;
+using Platform.Drivers.Tenants;
+using Platform.Engines.Audit;
+using Platform.Engines.Sessions;
+using Platform.Models;
+using Platform.Models.Errors;
+using Platform.Models.Plans;
+using Platform.Models.Tenants;
+
+namespace Platform.Engines.Billing;
+
+/// <summary>Offline dunning: makes the live subscription (or, without one, the tenant) past_due for each tenant with an open invoice Stripe does not collect
+/// whose due date has passed, past_due since the start of that due date (UTC); does nothing while Stripe is configured. Safe with many copies running
+/// (each tenant is claimed with FOR UPDATE SKIP LOCKED and re-checked under the lock); returns how many tenants it marked.</summary>
+public sealed record MarkOverdueInvoices(int MaxTenants = 500) : IRequest<int>;
+
+internal sealed class MarkOverdueInvoicesHandler(
+    IDbSessionFactory sessions, TenantGate gate, ITenantDriver tenants, IBillingDriver billing, IInvoiceDriver invoices, IStripeDriver stripe,
+    BillingLifecycle lifecycle, AuditTrail audit, IClock clock)
+    : IRequestHandler<MarkOverdueInvoices, int>
+{
+    public async Task<int> Handle(MarkOverdueInvoices command, CancellationToken cancellationToken)
+    {
+        // Online, Stripe collects and reports failures (invoice.payment_failed); its dunning is the webhook's.
+        if (stripe.Online)
+        {
+            return 0;
+        }
+        var now = clock.UtcNow;
+        var today = DateOnly.FromDateTime(now.UtcDateTime);
+        IReadOnlyList<Guid> due;
+        await using (var lookup = await sessions.OpenAsync(null, null, cancellationToken))
+        {
+            due = await invoices.ListTenantsWithOverdueOfflineInvoicesAsync(lookup, today, command.MaxTenants, cancellationToken);
+        }
+        var marked = 0;
+        foreach (var tenantId in due)
+        {
+            TenantScope scope;
+            try
+            {
+                scope = await gate.EnterAsync(tenantId, Caller.System, TenantRole.Owner, Access.Read, cancellationToken);
+            }
+            catch (NotFoundException)
+            {
+                continue;
+            }
+            await using (scope)
+            {
+                // Another copy holds this tenant: it decides.
+                if (!await billing.TryLockTenantSkipLockedAsync(scope.Session, tenantId, cancellationToken))
+                {
+                    continue;
+                }
+                var tenant = await tenants.FetchTenantAsync(scope.Session, tenantId, cancellationToken);
+                var invoice = await invoices.FetchOldestOverdueOfflineInvoiceAsync(scope.Session, tenantId, today, cancellationToken);
+                if (tenant is null || tenant.Status is TenantStatus.Suspended or TenantStatus.Deleted || invoice?.DueDate is not { } dueDate)
+                {
+                    continue;
+                }
+                var since = new DateTimeOffset(dueDate.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+                var cause = $"invoice {invoice.Number} due {dueDate:yyyy-MM-dd} is unpaid";
+                var subscription = await billing.FetchLiveSubscriptionAsync(scope.Session, tenantId, cancellationToken);
+                if (subscription is not null)
+                {
+                    if (subscription.Status == "past_due")
+                    {
+                        continue;
+                    }
+                    var pastDue = await billing.SaveSubscriptionAsync(scope.Session, subscription with { Status = "past_due", PastDueSince = since, UpdatedAt = now }, cancellationToken)
+                        ?? throw new NotFoundException("subscription");
+                    await audit.RecordAsync(scope.Session, tenantId, Caller.System, "subscription.past_due", "subscription", pastDue.Id,
+                        new { subscription.Status }, new { pastDue.Status, pastDue.PastDueSince, invoice_id = invoice.Id, invoice.Number }, cancellationToken);
+                    await lifecycle.FollowAsync(scope, pastDue, Caller.System, cause, now, cancellationToken);
+                }
+                else
+                {
+                    if (tenant.Status == TenantStatus.PastDue)
+                    {
+                        continue;
+                    }
+                    await lifecycle.SetAsync(scope, tenant, PlanCatalog.Find(tenant.Plan) ?? PlanCatalog.Get(PlanCatalog.Free), TenantStatus.PastDue, null,
+                        Caller.System, cause, now, cancellationToken);
+                }
+                await scope.CommitAsync(cancellationToken);
+                marked++;
+            }
+        }
+        return marked;
+    }
+}
