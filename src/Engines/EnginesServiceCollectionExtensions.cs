@@ -41,6 +41,7 @@ public static class EnginesServiceCollectionExtensions
         services.AddSingleton<Email.EmailOutbox>();
         services.AddSingleton<Email.TenantNotices>();
         services.AddSingleton<Billing.BillingLifecycle>();
+        services.AddSingleton<Billing.TenantSweep>();
         services.AddSingleton<Usage.UsageAlerts>();
         services.AddSingleton<Tenants.TenantSuspension>();
         services.AddSingleton<Operators.TotpSecrets>();

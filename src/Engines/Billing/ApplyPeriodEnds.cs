@@ -5,8 +5,6 @@ using Platform.Engines.Audit;
 using Platform.Engines.Sessions;
 using Platform.Models;
 using Platform.Models.Billing;
-using Platform.Models.Errors;
-using Platform.Models.Tenants;
 
 namespace Platform.Engines.Billing;
 
@@ -16,7 +14,7 @@ namespace Platform.Engines.Billing;
 public sealed record ApplyPeriodEnds(int MaxTenants = 500) : IRequest<int>;
 
 internal sealed class ApplyPeriodEndsHandler(
-    IDbSessionFactory sessions, TenantGate gate, IBillingDriver billing, BillingLifecycle lifecycle, AuditTrail audit, IClock clock)
+    IDbSessionFactory sessions, TenantSweep sweep, IBillingDriver billing, BillingLifecycle lifecycle, AuditTrail audit, IClock clock)
     : IRequestHandler<ApplyPeriodEnds, int>
 {
     public async Task<int> Handle(ApplyPeriodEnds command, CancellationToken cancellationToken)
@@ -27,43 +25,25 @@ internal sealed class ApplyPeriodEndsHandler(
         {
             due = await billing.ListTenantsDueAtPeriodEndAsync(lookup, now, command.MaxTenants, cancellationToken);
         }
-        var changed = 0;
-        foreach (var tenantId in due)
+        return await sweep.ForEachClaimedAsync(due, async scope =>
         {
-            TenantScope scope;
-            try
+            var tenantId = scope.Tenant.Id;
+            var current = await billing.FetchLiveSubscriptionAsync(scope.Session, tenantId, cancellationToken);
+            if (current is null || current.CurrentPeriodEnd > now)
             {
-                scope = await gate.EnterAsync(tenantId, Caller.System, TenantRole.Owner, Access.Read, cancellationToken);
+                return false;
             }
-            catch (NotFoundException)
+            var after = await EndPeriodAsync(scope, current, now, cancellationToken);
+            if (after is null)
             {
-                continue;
+                return false;
             }
-            await using (scope)
-            {
-                if (!await billing.TryLockTenantSkipLockedAsync(scope.Session, tenantId, cancellationToken))
-                {
-                    continue;
-                }
-                var current = await billing.FetchLiveSubscriptionAsync(scope.Session, tenantId, cancellationToken);
-                if (current is null || current.CurrentPeriodEnd > now)
-                {
-                    continue;
-                }
-                var after = await EndPeriodAsync(scope, current, now, cancellationToken);
-                if (after is null)
-                {
-                    continue;
-                }
-                await audit.RecordAsync(scope.Session, tenantId, Caller.System, "subscription.period_ended", "subscription", current.Id,
-                    new { current.Plan, current.PendingPlan, current.CancelAtPeriodEnd, current.Status, current.CurrentPeriodEnd },
-                    new { after.Plan, after.PendingPlan, after.Status, after.CurrentPeriodStart, after.CurrentPeriodEnd }, cancellationToken);
-                await lifecycle.FollowAsync(scope, after, Caller.System, "period ended", now, cancellationToken);
-                await scope.CommitAsync(cancellationToken);
-                changed++;
-            }
-        }
-        return changed;
+            await audit.RecordAsync(scope.Session, tenantId, Caller.System, "subscription.period_ended", "subscription", current.Id,
+                new { current.Plan, current.PendingPlan, current.CancelAtPeriodEnd, current.Status, current.CurrentPeriodEnd },
+                new { after.Plan, after.PendingPlan, after.Status, after.CurrentPeriodStart, after.CurrentPeriodEnd }, cancellationToken);
+            await lifecycle.FollowAsync(scope, after, Caller.System, "period ended", now, cancellationToken);
+            return true;
+        }, cancellationToken);
     }
 
     private async Task<SubscriptionSnapshot?> EndPeriodAsync(TenantScope scope, SubscriptionSnapshot current, DateTimeOffset now, CancellationToken cancellationToken)

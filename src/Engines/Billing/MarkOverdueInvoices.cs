@@ -4,7 +4,6 @@ using Platform.Drivers.Sessions;
 using Platform.Drivers.Stripe;
 using Platform.Drivers.Tenants;
 using Platform.Engines.Audit;
-using Platform.Engines.Sessions;
 using Platform.Models;
 using Platform.Models.Errors;
 using Platform.Models.Plans;
@@ -18,7 +17,7 @@ namespace Platform.Engines.Billing;
 public sealed record MarkOverdueInvoices(int MaxTenants = 500) : IRequest<int>;
 
 internal sealed class MarkOverdueInvoicesHandler(
-    IDbSessionFactory sessions, TenantGate gate, ITenantDriver tenants, IBillingDriver billing, IInvoiceDriver invoices, IStripeDriver stripe,
+    IDbSessionFactory sessions, TenantSweep sweep, ITenantDriver tenants, IBillingDriver billing, IInvoiceDriver invoices, IStripeDriver stripe,
     BillingLifecycle lifecycle, AuditTrail audit, IClock clock)
     : IRequestHandler<MarkOverdueInvoices, int>
 {
@@ -36,59 +35,40 @@ internal sealed class MarkOverdueInvoicesHandler(
         {
             due = await invoices.ListTenantsWithOverdueOfflineInvoicesAsync(lookup, today, command.MaxTenants, cancellationToken);
         }
-        var marked = 0;
-        foreach (var tenantId in due)
+        return await sweep.ForEachClaimedAsync(due, async scope =>
         {
-            TenantScope scope;
-            try
+            var tenantId = scope.Tenant.Id;
+            var tenant = await tenants.FetchTenantAsync(scope.Session, tenantId, cancellationToken);
+            var invoice = await invoices.FetchOldestOverdueOfflineInvoiceAsync(scope.Session, tenantId, today, cancellationToken);
+            if (tenant is null || tenant.Status is TenantStatus.Suspended or TenantStatus.Deleted || invoice?.DueDate is not { } dueDate)
             {
-                scope = await gate.EnterAsync(tenantId, Caller.System, TenantRole.Owner, Access.Read, cancellationToken);
+                return false;
             }
-            catch (NotFoundException)
+            var since = new DateTimeOffset(dueDate.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+            var cause = $"invoice {invoice.Number} due {dueDate:yyyy-MM-dd} is unpaid";
+            var subscription = await billing.FetchLiveSubscriptionAsync(scope.Session, tenantId, cancellationToken);
+            if (subscription is not null)
             {
-                continue;
+                if (subscription.Status == "past_due")
+                {
+                    return false;
+                }
+                var pastDue = await billing.SaveSubscriptionAsync(scope.Session, subscription with { Status = "past_due", PastDueSince = since, UpdatedAt = now }, cancellationToken)
+                    ?? throw new NotFoundException("subscription");
+                await audit.RecordAsync(scope.Session, tenantId, Caller.System, "subscription.past_due", "subscription", pastDue.Id,
+                    new { subscription.Status }, new { pastDue.Status, pastDue.PastDueSince, invoice_id = invoice.Id, invoice.Number }, cancellationToken);
+                await lifecycle.FollowAsync(scope, pastDue, Caller.System, cause, now, cancellationToken);
             }
-            await using (scope)
+            else
             {
-                // Another copy holds this tenant: it decides.
-                if (!await billing.TryLockTenantSkipLockedAsync(scope.Session, tenantId, cancellationToken))
+                if (tenant.Status == TenantStatus.PastDue)
                 {
-                    continue;
+                    return false;
                 }
-                var tenant = await tenants.FetchTenantAsync(scope.Session, tenantId, cancellationToken);
-                var invoice = await invoices.FetchOldestOverdueOfflineInvoiceAsync(scope.Session, tenantId, today, cancellationToken);
-                if (tenant is null || tenant.Status is TenantStatus.Suspended or TenantStatus.Deleted || invoice?.DueDate is not { } dueDate)
-                {
-                    continue;
-                }
-                var since = new DateTimeOffset(dueDate.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
-                var cause = $"invoice {invoice.Number} due {dueDate:yyyy-MM-dd} is unpaid";
-                var subscription = await billing.FetchLiveSubscriptionAsync(scope.Session, tenantId, cancellationToken);
-                if (subscription is not null)
-                {
-                    if (subscription.Status == "past_due")
-                    {
-                        continue;
-                    }
-                    var pastDue = await billing.SaveSubscriptionAsync(scope.Session, subscription with { Status = "past_due", PastDueSince = since, UpdatedAt = now }, cancellationToken)
-                        ?? throw new NotFoundException("subscription");
-                    await audit.RecordAsync(scope.Session, tenantId, Caller.System, "subscription.past_due", "subscription", pastDue.Id,
-                        new { subscription.Status }, new { pastDue.Status, pastDue.PastDueSince, invoice_id = invoice.Id, invoice.Number }, cancellationToken);
-                    await lifecycle.FollowAsync(scope, pastDue, Caller.System, cause, now, cancellationToken);
-                }
-                else
-                {
-                    if (tenant.Status == TenantStatus.PastDue)
-                    {
-                        continue;
-                    }
-                    await lifecycle.SetAsync(scope, tenant, PlanCatalog.Find(tenant.Plan) ?? PlanCatalog.Get(PlanCatalog.Free), TenantStatus.PastDue, null,
-                        Caller.System, cause, now, cancellationToken);
-                }
-                await scope.CommitAsync(cancellationToken);
-                marked++;
+                await lifecycle.SetAsync(scope, tenant, PlanCatalog.Find(tenant.Plan) ?? PlanCatalog.Get(PlanCatalog.Free), TenantStatus.PastDue, null,
+                    Caller.System, cause, now, cancellationToken);
             }
-        }
-        return marked;
+            return true;
+        }, cancellationToken);
     }
 }

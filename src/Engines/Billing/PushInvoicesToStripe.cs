@@ -3,10 +3,8 @@ using Platform.Drivers.Billing;
 using Platform.Drivers.Sessions;
 using Platform.Drivers.Stripe;
 using Platform.Engines.Audit;
-using Platform.Engines.Sessions;
 using Platform.Models;
 using Platform.Models.Errors;
-using Platform.Models.Tenants;
 
 namespace Platform.Engines.Billing;
 
@@ -16,7 +14,7 @@ namespace Platform.Engines.Billing;
 public sealed record PushInvoicesToStripe(int MaxInvoices = 500) : IRequest<int>;
 
 internal sealed class PushInvoicesToStripeHandler(
-    IDbSessionFactory sessions, TenantGate gate, IBillingDriver billing, IInvoiceDriver invoices, IStripeDriver stripe, AuditTrail audit, IClock clock)
+    IDbSessionFactory sessions, TenantSweep sweep, IBillingDriver billing, IInvoiceDriver invoices, IStripeDriver stripe, AuditTrail audit, IClock clock)
     : IRequestHandler<PushInvoicesToStripe, int>
 {
     public async Task<int> Handle(PushInvoicesToStripe command, CancellationToken cancellationToken)
@@ -30,45 +28,26 @@ internal sealed class PushInvoicesToStripeHandler(
         {
             pending = await invoices.ListInvoicesToPushToStripeAsync(lookup, command.MaxInvoices, cancellationToken);
         }
-        var pushed = 0;
-        foreach (var (tenantId, invoiceId) in pending)
+        return await sweep.ForEachClaimedAsync(pending, p => p.TenantId, async (scope, p) =>
         {
-            TenantScope scope;
-            try
+            var (tenantId, invoiceId) = p;
+            var invoice = await invoices.FetchInvoiceAsync(scope.Session, tenantId, invoiceId, cancellationToken);
+            if (invoice is not { Status: "open", StripeInvoiceId: null } || invoice.TotalCents <= 0)
             {
-                scope = await gate.EnterAsync(tenantId, Caller.System, TenantRole.Owner, Access.Read, cancellationToken);
+                return false;
             }
-            catch (NotFoundException)
-            {
-                continue;
-            }
-            await using (scope)
-            {
-                // The tenant row, as every billing change takes it; another copy holding it pushes this tenant's invoices.
-                if (!await billing.TryLockTenantSkipLockedAsync(scope.Session, tenantId, cancellationToken))
-                {
-                    continue;
-                }
-                var invoice = await invoices.FetchInvoiceAsync(scope.Session, tenantId, invoiceId, cancellationToken);
-                if (invoice is not { Status: "open", StripeInvoiceId: null } || invoice.TotalCents <= 0)
-                {
-                    continue;
-                }
-                var now = clock.UtcNow;
-                var lines = await invoices.ListLinesAsync(scope.Session, tenantId, invoiceId, cancellationToken);
-                var customerId = await StripeCustomers.EnsureAsync(billing, stripe, scope, now, cancellationToken);
-                var result = await stripe.CreateFinalizedInvoiceAsync(
-                    customerId, invoice.Currency, tenantId, invoiceId, invoice.Number,
-                    lines.Where(l => l.AmountCents != 0).Select(l => new StripeInvoiceLine(l.AmountCents, l.Description, $"invoice-{invoiceId}-item-{l.LineNo}")).ToList(),
-                    $"invoice-{invoiceId}", $"invoice-{invoiceId}-finalize", cancellationToken);
-                var stored = await invoices.SetStripeIdsAsync(scope.Session, tenantId, invoiceId, result.Id, result.PaymentIntentId, now, cancellationToken)
-                    ?? throw new NotFoundException("invoice");
-                await audit.RecordAsync(scope.Session, tenantId, Caller.System, "invoice.sent_to_stripe", "invoice", invoiceId,
-                    new { invoice.StripeInvoiceId }, new { stored.StripeInvoiceId, stored.StripePaymentIntentId, stripe_status = result.Status, stored.TotalCents }, cancellationToken);
-                await scope.CommitAsync(cancellationToken);
-                pushed++;
-            }
-        }
-        return pushed;
+            var now = clock.UtcNow;
+            var lines = await invoices.ListLinesAsync(scope.Session, tenantId, invoiceId, cancellationToken);
+            var customerId = await StripeCustomers.EnsureAsync(billing, stripe, scope, now, cancellationToken);
+            var result = await stripe.CreateFinalizedInvoiceAsync(
+                customerId, invoice.Currency, tenantId, invoiceId, invoice.Number,
+                lines.Where(l => l.AmountCents != 0).Select(l => new StripeInvoiceLine(l.AmountCents, l.Description, $"invoice-{invoiceId}-item-{l.LineNo}")).ToList(),
+                $"invoice-{invoiceId}", $"invoice-{invoiceId}-finalize", cancellationToken);
+            var stored = await invoices.SetStripeIdsAsync(scope.Session, tenantId, invoiceId, result.Id, result.PaymentIntentId, now, cancellationToken)
+                ?? throw new NotFoundException("invoice");
+            await audit.RecordAsync(scope.Session, tenantId, Caller.System, "invoice.sent_to_stripe", "invoice", invoiceId,
+                new { invoice.StripeInvoiceId }, new { stored.StripeInvoiceId, stored.StripePaymentIntentId, stripe_status = result.Status, stored.TotalCents }, cancellationToken);
+            return true;
+        }, cancellationToken);
     }
 }

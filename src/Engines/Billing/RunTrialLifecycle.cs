@@ -5,7 +5,6 @@ using Platform.Drivers.Tenants;
 using Platform.Engines.Email;
 using Platform.Engines.Sessions;
 using Platform.Models;
-using Platform.Models.Errors;
 using Platform.Models.Plans;
 using Platform.Models.Tenants;
 
@@ -20,7 +19,7 @@ public sealed record RunTrialLifecycle(int MaxTenants = 500) : IRequest<TrialLif
 public sealed record TrialLifecycleResult(int RemindersQueued, int TrialsEnded);
 
 internal sealed class RunTrialLifecycleHandler(
-    IDbSessionFactory sessions, TenantGate gate, ITenantDriver tenants, IBillingDriver billing, BillingLifecycle lifecycle, EngineOptions options, IClock clock)
+    IDbSessionFactory sessions, TenantSweep sweep, ITenantDriver tenants, IBillingDriver billing, BillingLifecycle lifecycle, EngineOptions options, IClock clock)
     : IRequestHandler<RunTrialLifecycle, TrialLifecycleResult>
 {
     private const string EndedNotice = "trial_ended";
@@ -75,35 +74,17 @@ internal sealed class RunTrialLifecycleHandler(
         {
             due = await billing.ListTenantsWithTrialDueAsync(lookup, until, notice, limit, cancellationToken);
         }
-        var done = 0;
-        foreach (var tenantId in due)
+        return await sweep.ForEachClaimedAsync(due, async scope =>
         {
-            TenantScope scope;
-            try
+            var tenantId = scope.Tenant.Id;
+            var tenant = await tenants.FetchTenantAsync(scope.Session, tenantId, cancellationToken);
+            if (tenant is not { Status: TenantStatus.Trial }
+                || await billing.FetchLiveSubscriptionAsync(scope.Session, tenantId, cancellationToken) is not null
+                || !await step(scope, tenant, cancellationToken))
             {
-                scope = await gate.EnterAsync(tenantId, Caller.System, TenantRole.Owner, Access.Read, cancellationToken);
+                return false;
             }
-            catch (NotFoundException)
-            {
-                continue;
-            }
-            await using (scope)
-            {
-                if (!await billing.TryLockTenantSkipLockedAsync(scope.Session, tenantId, cancellationToken))
-                {
-                    continue;
-                }
-                var tenant = await tenants.FetchTenantAsync(scope.Session, tenantId, cancellationToken);
-                if (tenant is not { Status: TenantStatus.Trial }
-                    || await billing.FetchLiveSubscriptionAsync(scope.Session, tenantId, cancellationToken) is not null
-                    || !await step(scope, tenant, cancellationToken))
-                {
-                    continue;
-                }
-                await scope.CommitAsync(cancellationToken);
-                done++;
-            }
-        }
-        return done;
+            return true;
+        }, cancellationToken);
     }
 }

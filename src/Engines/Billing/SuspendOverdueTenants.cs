@@ -4,7 +4,6 @@ using Platform.Drivers.Sessions;
 using Platform.Drivers.Tenants;
 using Platform.Engines.Sessions;
 using Platform.Models;
-using Platform.Models.Errors;
 using Platform.Models.Plans;
 using Platform.Models.Tenants;
 
@@ -15,7 +14,7 @@ namespace Platform.Engines.Billing;
 public sealed record SuspendOverdueTenants(int MaxTenants = 500) : IRequest<int>;
 
 internal sealed class SuspendOverdueTenantsHandler(
-    IDbSessionFactory sessions, TenantGate gate, ITenantDriver tenants, IBillingDriver billing, IInvoiceDriver invoices, BillingLifecycle lifecycle, EngineOptions options, IClock clock)
+    IDbSessionFactory sessions, TenantSweep sweep, ITenantDriver tenants, IBillingDriver billing, IInvoiceDriver invoices, BillingLifecycle lifecycle, EngineOptions options, IClock clock)
     : IRequestHandler<SuspendOverdueTenants, int>
 {
     public async Task<int> Handle(SuspendOverdueTenants command, CancellationToken cancellationToken)
@@ -29,41 +28,22 @@ internal sealed class SuspendOverdueTenantsHandler(
             // Offline, without a subscription: past_due by an overdue invoice, the grace counted from its due date (docs/decisions/0330).
             due = [.. due, .. (await invoices.ListTenantsPastDueByInvoiceSinceAsync(lookup, cutoff, command.MaxTenants, cancellationToken)).Except(due)];
         }
-        var suspended = 0;
-        foreach (var tenantId in due)
+        return await sweep.ForEachClaimedAsync(due, async scope =>
         {
-            TenantScope scope;
-            try
+            var tenantId = scope.Tenant.Id;
+            var tenant = await tenants.FetchTenantAsync(scope.Session, tenantId, cancellationToken);
+            var subscription = await billing.FetchLiveSubscriptionAsync(scope.Session, tenantId, cancellationToken);
+            var since = subscription is null && tenant?.Status == TenantStatus.PastDue
+                ? await OverdueSinceAsync(scope, tenantId, now, cancellationToken)
+                : subscription is { Status: "past_due" } ? subscription.PastDueSince : null;
+            if (tenant is null || tenant.Status is TenantStatus.Suspended or TenantStatus.Deleted || since is null || since >= cutoff)
             {
-                scope = await gate.EnterAsync(tenantId, Caller.System, TenantRole.Owner, Access.Read, cancellationToken);
+                return false;
             }
-            catch (NotFoundException)
-            {
-                continue;
-            }
-            await using (scope)
-            {
-                // Another copy holds this tenant: it decides.
-                if (!await billing.TryLockTenantSkipLockedAsync(scope.Session, tenantId, cancellationToken))
-                {
-                    continue;
-                }
-                var tenant = await tenants.FetchTenantAsync(scope.Session, tenantId, cancellationToken);
-                var subscription = await billing.FetchLiveSubscriptionAsync(scope.Session, tenantId, cancellationToken);
-                var since = subscription is null && tenant?.Status == TenantStatus.PastDue
-                    ? await OverdueSinceAsync(scope, tenantId, now, cancellationToken)
-                    : subscription is { Status: "past_due" } ? subscription.PastDueSince : null;
-                if (tenant is null || tenant.Status is TenantStatus.Suspended or TenantStatus.Deleted || since is null || since >= cutoff)
-                {
-                    continue;
-                }
-                await lifecycle.SetAsync(scope, tenant, PlanCatalog.Find(tenant.Plan) ?? PlanCatalog.Get(PlanCatalog.Free), TenantStatus.Suspended,
-                    BillingLifecycle.DunningReason, Caller.System, $"past_due since {since:O}, grace {options.DunningGraceDays} days", now, cancellationToken);
-                await scope.CommitAsync(cancellationToken);
-                suspended++;
-            }
-        }
-        return suspended;
+            await lifecycle.SetAsync(scope, tenant, PlanCatalog.Find(tenant.Plan) ?? PlanCatalog.Get(PlanCatalog.Free), TenantStatus.Suspended,
+                BillingLifecycle.DunningReason, Caller.System, $"past_due since {since:O}, grace {options.DunningGraceDays} days", now, cancellationToken);
+            return true;
+        }, cancellationToken);
     }
 
     /// <summary>Gets the start (UTC) of the due date of the tenant's oldest overdue invoice that Stripe does not collect, or null.</summary>
