@@ -54,6 +54,33 @@ public sealed class RetentionTests : DatabaseTest
     }
 
     [Test]
+    public async Task The_real_retention_list_trims_old_runs_and_keeps_a_retry_whose_parent_expired()
+    {
+        var owner = await TestApi.SignUpAsync();
+        var free = await TestApi.CreateTenantAsync(owner, plan: "free"); // 7 days
+        var (parent, child, old, recent) = (Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid());
+        await OwnerSql.ScalarAsync<object>(
+            """
+            INSERT INTO runs (tenant_id, id, worker_id, task, status, parent_run_id, attempt, actor_type, started_at)
+            VALUES (@t, @parent, 'summarizer', 'x', 'failed', NULL, 1, 'system', now() - interval '10 days'),
+                   (@t, @child, 'summarizer', 'x', 'succeeded', @parent, 2, 'system', now() - interval '3 days'),
+                   (@t, @old, 'summarizer', 'x', 'succeeded', NULL, 1, 'system', now() - interval '8 days'),
+                   (@t, @recent, 'summarizer', 'x', 'succeeded', NULL, 1, 'system', now() - interval '1 day')
+            """, free, ("t", free), ("parent", parent), ("child", child), ("old", old), ("recent", recent));
+
+        using var scope = TestApi.Services.CreateScope();
+        var deleted = await scope.ServiceProvider.GetRequiredService<IMediator>().Send(new PurgeExpiredRows());
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(deleted, Is.EqualTo(2));
+            Assert.That(await OwnerSql.CountAsync("SELECT count(*) FROM runs WHERE id IN (@child, @recent)", free, ("child", child), ("recent", recent)), Is.EqualTo(2));
+            Assert.That(await OwnerSql.CountAsync("SELECT count(*) FROM runs", free), Is.EqualTo(2));
+            Assert.That(await OwnerSql.CountAsync("SELECT count(*) FROM runs WHERE id = @child AND parent_run_id IS NULL", free, ("child", child)), Is.EqualTo(1));
+        });
+    }
+
+    [Test]
     public void The_retention_list_never_names_rollups_or_invoices()
     {
         Assert.That(RetentionTables.All.Select(t => t.Table), Has.None.Contains("rollup").And.None.Contains("invoice"));
