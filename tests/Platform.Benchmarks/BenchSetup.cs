@@ -173,7 +173,10 @@ internal sealed partial class BenchSetup(HttpClient http, BenchEnvironment env)
         VACUUM ANALYZE tenants;
         """);
 
-    private async Task RunAsSuperuserAsync(string sql)
+    private Task RunAsSuperuserAsync(string sql) => RunAsSuperuserAsync(env, sql);
+
+    /// <summary>Runs SQL as the database superuser through psql (bulk set-up the service role may not do).</summary>
+    internal static async Task RunAsSuperuserAsync(BenchEnvironment env, string sql)
     {
         var file = Path.Combine(Path.GetTempPath(), $"platform-bench-{Guid.NewGuid():N}.sql");
         await File.WriteAllTextAsync(file, sql);

@@ -18,7 +18,7 @@ internal static partial class CloseBenchmark
         var start = new DateTimeOffset(now.Year, now.Month, 1, 0, 0, 0, TimeSpan.Zero).AddMonths(-1);
         var period = start.ToString("yyyy-MM", inv);
         var tag = Guid.NewGuid().ToString("N")[..8];
-        await RunSuperuserSqlAsync(env, $"""
+        await BenchSetup.RunAsSuperuserAsync(env, $"""
             WITH t AS (
                 INSERT INTO tenants (id, name, slug, plan, status, max_workers, max_runs_per_day, max_concurrent_runs, max_tokens_per_month, max_api_keys, is_synthetic)
                 SELECT gen_random_uuid(), 'Close bench ' || g, 'close-{tag}-' || g, 'professional', 'active', 20, 10000, 20, 10000000, 20, true
@@ -75,25 +75,6 @@ internal static partial class CloseBenchmark
             long.Parse(Skipped().Match(output).Groups[1].Value, CultureInfo.InvariantCulture),
             double.Parse(Seconds().Match(output).Groups[1].Value, CultureInfo.InvariantCulture),
             elapsed);
-    }
-
-    private static async Task RunSuperuserSqlAsync(BenchEnvironment env, string sql)
-    {
-        var file = Path.Combine(Path.GetTempPath(), $"platform-bench-close-{Guid.NewGuid():N}.sql");
-        await File.WriteAllTextAsync(file, sql);
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
-        }
-        var start = new ProcessStartInfo("bash", ["-c", env.Require("BENCH_PSQL_SUPER") + " -f " + file]) { RedirectStandardError = true };
-        using var process = Process.Start(start)!;
-        var errors = await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        File.Delete(file);
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException("Seeding the close benchmark failed: " + errors);
-        }
     }
 
     [GeneratedRegex(@"tenants invoiced now:\s+(\d+)")]
