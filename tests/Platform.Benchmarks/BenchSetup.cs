@@ -83,7 +83,16 @@ internal sealed partial class BenchSetup(HttpClient http, BenchEnvironment env)
     }
 
     /// <summary>Runs pgbench with one script per tenant holding the statements the service sends for an admission and a completion; a fixed number of scripts per client (-t), since -T can stop a client inside its open transaction while others wait on its locks.</summary>
-    public async Task<PgbenchResult> RunPgbenchAsync(IReadOnlyList<Guid> tenants, int clients, int scriptsPerClient, bool admitOnly = false)
+    public Task<PgbenchResult> RunPgbenchAsync(IReadOnlyList<Guid> tenants, int clients, int scriptsPerClient, bool admitOnly = false) =>
+        RunPgbenchAsync(tenants, clients, scriptsPerClient, "admit",
+            t => admitOnly ? AdmitScript(t, keyIds[t]) : AdmitScript(t, keyIds[t]) + CompleteScript(t, keyIds[t]));
+
+    /// <summary>Runs the ingestion statement itself under pgbench: 1,000 rows made inside the database per transaction, with the
+    /// scope, the tenant read and the audit row the service sends; tps times 1,000 is the statement's ceiling in events/s.</summary>
+    public Task<PgbenchResult> RunIngestPgbenchAsync(IReadOnlyList<Guid> tenants, int clients, int scriptsPerClient) =>
+        RunPgbenchAsync(tenants, clients, scriptsPerClient, "ingest", IngestScript);
+
+    private async Task<PgbenchResult> RunPgbenchAsync(IReadOnlyList<Guid> tenants, int clients, int scriptsPerClient, string name, Func<Guid, string> script)
     {
         var folder = Directory.CreateTempSubdirectory("platform-pgbench-");
         var args = new List<string>
@@ -94,8 +103,8 @@ internal sealed partial class BenchSetup(HttpClient http, BenchEnvironment env)
         // pgbench's -d means --debug: the database is the last, positional argument.
         foreach (var tenant in tenants)
         {
-            var file = Path.Combine(folder.FullName, $"admit-{tenant}.sql");
-            await File.WriteAllTextAsync(file, admitOnly ? AdmitScript(tenant, keyIds[tenant]) : AdmitScript(tenant, keyIds[tenant]) + CompleteScript(tenant, keyIds[tenant]));
+            var file = Path.Combine(folder.FullName, $"{name}-{tenant}.sql");
+            await File.WriteAllTextAsync(file, script(tenant));
             args.Add("-f");
             args.Add(file);
         }
@@ -197,6 +206,19 @@ internal sealed partial class BenchSetup(HttpClient http, BenchEnvironment env)
     }
 
     /// <summary>Builds the admit transaction as the service sends it for an API key caller (one statement per round trip, as the service did before ADR 0160's batching).</summary>
+    // The statement of UsageDriver.InsertEventsAsync with its rows made by generate_series instead of sent as arrays.
+    private static string IngestScript(Guid t) =>
+        $"""
+        \set b random(1, 2000000000)
+        BEGIN;
+        SELECT set_config('app.tenant_id', '{t}', true), set_config('app.user_id', '', true);
+        SELECT t.id, t.name, t.slug, t.plan, t.status FROM tenants t WHERE t.id = '{t}';
+        WITH inserted AS (INSERT INTO usage_events (tenant_id, idempotency_key, meter, amount, occurred_at, recorded_at) SELECT '{t}', e.k, e.m, e.a, e.o, now() FROM (SELECT 'pgbench-' || :b || '-' || lpad(g::text, 4, '0') AS k, 'm' || (g % 5) AS m, (g % 97)::bigint AS a, now() AS o FROM generate_series(1, 1000) g) e ORDER BY e.k ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING meter, amount, occurred_at), sums AS (SELECT i.meter, date_trunc('month', i.occurred_at AT TIME ZONE 'UTC')::date AS period_start, sum(i.amount)::bigint AS added FROM inserted i GROUP BY 1, 2), rolled AS (INSERT INTO usage_rollups AS u (tenant_id, meter, period_start, used, updated_at) SELECT '{t}', x.meter, x.period_start, x.added, now() FROM sums x ORDER BY x.meter, x.period_start ON CONFLICT (tenant_id, meter, period_start) DO UPDATE SET used = u.used + excluded.used, updated_at = excluded.updated_at RETURNING u.meter, u.period_start, u.used) SELECT c.n AS inserted, r.meter, r.used, x.added FROM (SELECT count(*)::int AS n FROM inserted) c LEFT JOIN (rolled r JOIN sums x ON x.meter = r.meter AND x.period_start = r.period_start) ON true ORDER BY r.meter, r.period_start;
+        INSERT INTO audit_log (tenant_id, id, occurred_at, actor_type, actor_id, action, resource_type, resource_id, old_values, new_values) VALUES ('{t}', gen_random_uuid(), now(), 'system', NULL, 'usage.recorded', 'usage', NULL, NULL, '{"{"}"accepted":1000,"duplicates":0{"}"}'::jsonb);
+        COMMIT;
+
+        """;
+
     private static string AdmitScript(Guid t, Guid k) =>
         $"""
         BEGIN;

@@ -18,6 +18,45 @@ public sealed record CompleteRunRequest(
 
 public sealed record UsageEventRequest(string? Meter, long? Amount, string? IdempotencyKey, DateTimeOffset? OccurredAt);
 
+/// <summary>Is a usage ingestion body: a bare array of events or an object {"events": [...]}; Events is null for any other shape.</summary>
+[JsonConverter(typeof(UsageEventBatchConverter))]
+public sealed record UsageEventBatch(List<UsageEventRequest?>? Events);
+
+/// <summary>Reads either shape of <see cref="UsageEventBatch"/> straight from the reader; other members of the object are skipped.</summary>
+public sealed class UsageEventBatchConverter : JsonConverter<UsageEventBatch>
+{
+    public override UsageEventBatch Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType == JsonTokenType.StartArray)
+        {
+            return new UsageEventBatch(JsonSerializer.Deserialize<List<UsageEventRequest?>>(ref reader, options));
+        }
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            reader.Skip();
+            return new UsageEventBatch(null);
+        }
+        List<UsageEventRequest?>? events = null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isEvents = reader.ValueTextEquals("events"u8);
+            reader.Read();
+            if (isEvents && reader.TokenType == JsonTokenType.StartArray)
+            {
+                events = JsonSerializer.Deserialize<List<UsageEventRequest?>>(ref reader, options);
+            }
+            else
+            {
+                reader.Skip();
+            }
+        }
+        return new UsageEventBatch(events);
+    }
+
+    public override void Write(Utf8JsonWriter writer, UsageEventBatch value, JsonSerializerOptions options) =>
+        JsonSerializer.Serialize(writer, value.Events, options);
+}
+
 /// <summary>Is the wire form of a registry worker; prices in integer cents.</summary>
 public sealed record WorkerResponse(
     string Id, string Name, string Description, long BaseCentsPerRun,

@@ -17,31 +17,35 @@ public static class UsageApi
     public static IEndpointRouteBuilder MapUsageApi(this IEndpointRouteBuilder routes)
     {
         var usage = routes.MapTenantGroup("/usage").WithTags("Usage");
-        usage.MapPost("/events", RecordAsync);
+        usage.MapPost("/events", RecordAsync).Accepts<List<UsageEventRequest>>("application/json");
         usage.MapGet("/", SummaryAsync);
         usage.MapGet("/history", HistoryAsync);
         return routes;
     }
 
-    /// <summary>Takes either a bare array of events or an object {"events": [...]}.</summary>
-    private static async Task<Ok<UsageBatchResponse>> RecordAsync(JsonElement body, HttpContext http, IMediator mediator, IOptions<JsonOptions> json, CancellationToken ct)
+    /// <summary>Takes either a bare array of events or an object {"events": [...]}, read from the body in one pass (no document in between).</summary>
+    private static async Task<Ok<UsageBatchResponse>> RecordAsync(HttpContext http, IMediator mediator, IOptions<JsonOptions> json, CancellationToken ct)
     {
-        var array = body.ValueKind switch
+        if (!http.Request.HasJsonContentType())
         {
-            JsonValueKind.Array => body,
-            JsonValueKind.Object when body.TryGetProperty("events", out var events) && events.ValueKind == JsonValueKind.Array => events,
-            _ => throw ValidationFailedException.For("events", "Send an array of events, or an object with an 'events' array."),
-        };
-        List<UsageEventRequest?> items;
+            throw new BadHttpRequestException("Send the body as application/json.", StatusCodes.Status415UnsupportedMediaType);
+        }
+        UsageEventBatch? batch;
         try
         {
-            items = array.Deserialize<List<UsageEventRequest?>>(json.Value.SerializerOptions) ?? [];
+            batch = await JsonSerializer.DeserializeAsync<UsageEventBatch>(http.Request.Body, json.Value.SerializerOptions, ct);
         }
         catch (JsonException e)
         {
             throw new BadHttpRequestException("The body is not valid JSON for this request.", StatusCodes.Status400BadRequest, e);
         }
-        var inputs = items.Select(e => e is null ? null! : new UsageEventInput(e.Meter, e.Amount, e.IdempotencyKey, e.OccurredAt)).ToList();
+        var items = batch?.Events
+            ?? throw ValidationFailedException.For("events", "Send an array of events, or an object with an 'events' array.");
+        var inputs = new List<UsageEventInput>(items.Count);
+        foreach (var e in items)
+        {
+            inputs.Add(e is null ? null! : new UsageEventInput(e.Meter, e.Amount, e.IdempotencyKey, e.OccurredAt));
+        }
         var result = await mediator.Send(new RecordUsage(http.ToCaller(), TenantRouteFilter.TenantId(http), inputs), ct);
         return TypedResults.Ok(new UsageBatchResponse(inputs.Count, result.Accepted, result.Duplicates));
     }

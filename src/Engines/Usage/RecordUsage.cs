@@ -21,19 +21,43 @@ internal sealed class RecordUsageValidator : AbstractValidator<RecordUsage>
 {
     public const int MaxBatch = 1000;
 
+    private static readonly DateTimeOffset Earliest = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
     public RecordUsageValidator()
     {
         RuleFor(c => c.Events).NotNull().Must(e => e is { Count: >= 1 and <= MaxBatch })
             .WithMessage($"Send between 1 and {MaxBatch} events per call.");
-        RuleForEach(c => c.Events).NotNull().ChildRules(e =>
+        // One plain loop over the batch instead of child rules: per-element rule objects cost more than the database
+        // insert of the same 1,000 events (profile in docs/benchmarks.md). Failures name fields as the wire does (events[3].meter).
+        RuleFor(c => c.Events).Custom(CheckEvents).When(c => c.Events is { Count: >= 1 and <= MaxBatch });
+    }
+
+    private static void CheckEvents(IReadOnlyList<UsageEventInput> events, ValidationContext<RecordUsage> context)
+    {
+        for (var i = 0; i < events.Count; i++)
         {
-            e.RuleFor(x => x.Meter).NotEmpty().Must(MeterNames.IsValid)
-                .WithMessage("The meter must be 1 to 63 lowercase letters, digits or underscores, starting with a letter.");
-            e.RuleFor(x => x.Amount).NotNull().GreaterThanOrEqualTo(0);
-            e.RuleFor(x => x.IdempotencyKey).NotEmpty().MaximumLength(255);
-            e.RuleFor(x => x.OccurredAt).GreaterThanOrEqualTo(new DateTimeOffset(2000, 1, 1, 0, 0, 0, TimeSpan.Zero))
-                .When(x => x.OccurredAt is not null);
-        }).When(c => c.Events is { Count: >= 1 and <= MaxBatch });
+            if (events[i] is not { } e)
+            {
+                context.AddFailure($"events[{i}]", "Each event must be an object.");
+                continue;
+            }
+            if (!MeterNames.IsValid(e.Meter))
+            {
+                context.AddFailure($"events[{i}].meter", "The meter must be 1 to 63 lowercase letters, digits or underscores, starting with a letter.");
+            }
+            if (e.Amount is not >= 0)
+            {
+                context.AddFailure($"events[{i}].amount", "The amount must be a whole number of 0 or more.");
+            }
+            if (string.IsNullOrWhiteSpace(e.IdempotencyKey) || e.IdempotencyKey.Length > 255)
+            {
+                context.AddFailure($"events[{i}].idempotency_key", "The idempotency key must be 1 to 255 characters.");
+            }
+            if (e.OccurredAt < Earliest)
+            {
+                context.AddFailure($"events[{i}].occurred_at", "occurred_at must be in the year 2000 or later.");
+            }
+        }
     }
 }
 

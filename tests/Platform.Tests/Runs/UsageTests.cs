@@ -73,7 +73,20 @@ public sealed class UsageTests : DatabaseTest
         using (var response = await client.PostAsJsonAsync(url, new[] { new { meter = "images", amount = 1, idempotency_key = "a" }, new { meter = "images", amount = -5, idempotency_key = "b" } }))
         {
             var body = await TestApi.ExpectProblemAsync(response, HttpStatusCode.UnprocessableEntity, "validation_failed");
-            Assert.That(body["errors"]!.AsObject().Select(p => p.Key), Has.Some.Contains("amount"));
+            Assert.That(body["errors"]!.AsObject().Select(p => p.Key), Is.EquivalentTo(new[] { "events[1].amount" }));
+        }
+        using (var response = await client.PostAsJsonAsync(url, new { events = new object?[] { null, new { meter = "images", amount = 1, idempotency_key = new string('k', 256) } } }))
+        {
+            var body = await TestApi.ExpectProblemAsync(response, HttpStatusCode.UnprocessableEntity, "validation_failed");
+            Assert.That(body["errors"]!.AsObject().Select(p => p.Key), Is.EquivalentTo(new[] { "events[0]", "events[1].idempotency_key" }));
+        }
+        using (var response = await client.PostAsync(url, new StringContent("[]", System.Text.Encoding.UTF8, "text/plain")))
+        {
+            await TestApi.ExpectProblemAsync(response, HttpStatusCode.UnsupportedMediaType, "unsupported_media_type");
+        }
+        using (var response = await client.SendAsync(TestApi.Request(HttpMethod.Post, url, "\"events\"")))
+        {
+            await TestApi.ExpectProblemAsync(response, HttpStatusCode.UnprocessableEntity, "validation_failed");
         }
         using (var response = await client.PostAsJsonAsync(url, new[] { new { meter = "Bad Meter!", amount = 1, idempotency_key = "c" } }))
         {
