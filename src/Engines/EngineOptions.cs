@@ -18,6 +18,7 @@ public sealed class EngineOptions
         DataProtectionKeysFolder = configuration["DataProtection:KeysFolder"];
         ListenerConnectionString = configuration.GetConnectionString("PlatformListener");
         RunTimeout = TimeSpan.FromSeconds(configuration.GetValue("Platform:RunTimeoutSeconds", (int)RunTimeout.TotalSeconds));
+        UsageSummaryCacheTtl = TimeSpan.FromMilliseconds(configuration.GetValue("Usage:SummaryCacheMilliseconds", (int)UsageSummaryCacheTtl.TotalMilliseconds));
         InvoiceDueDays = configuration.GetValue("Billing:InvoiceDueDays", InvoiceDueDays);
         BillingCloseBatchSize = configuration.GetValue("Billing:CloseBatchSize", BillingCloseBatchSize);
         BillingCloseJobIntervalMinutes = configuration.GetValue("Billing:CloseJobIntervalMinutes", BillingCloseJobIntervalMinutes);
@@ -56,6 +57,10 @@ public sealed class EngineOptions
 
     /// <summary>Gets or sets the connection string of the LISTEN connection (ConnectionStrings:PlatformListener); null uses the service's own. Set it to a direct (or session-pooled) connection when the service's goes through PgBouncer in transaction mode (ADR 0161).</summary>
     public string? ListenerConnectionString { get; set; }
+    /// <summary>Gets or sets how long an API key's usage summary may be served from this instance's memory (Usage:SummaryCacheMilliseconds;
+    /// zero turns the cache off). Writes through this instance evict their tenant at once; the time bounds what other instances wrote (ADR 0164).</summary>
+    public TimeSpan UsageSummaryCacheTtl { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Gets or sets how long a run may stay running before the timeout job fails it and frees its slot.</summary>
     public TimeSpan RunTimeout { get; set; } = TimeSpan.FromMinutes(30);
 

@@ -43,6 +43,7 @@ public static class EnginesServiceCollectionExtensions
         services.AddSingleton<Billing.BillingLifecycle>();
         services.AddSingleton<Billing.TenantSweep>();
         services.AddSingleton<Usage.UsageAlerts>();
+        services.AddSingleton<Usage.UsageSummaryCache>();
         services.AddSingleton<Tenants.TenantSuspension>();
         services.AddSingleton<Operators.TotpSecrets>();
         services.AddSingleton<Admin.FounderActionLog>();
@@ -77,6 +78,7 @@ public static class EnginesServiceCollectionExtensions
         // Registered in order: logging wraps validation, so refused input is logged with its duration too.
         services.AddTransient(typeof(IPipelineBehavior<,>), typeof(LoggingBehavior<,>));
         services.AddTransient(typeof(IPipelineBehavior<,>), typeof(ValidationBehavior<,>));
+        services.AddTransient(typeof(IPipelineBehavior<,>), typeof(UsageSummaryEviction<,>));
         return services;
     }
 

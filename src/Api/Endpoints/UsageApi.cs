@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using MediatR;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -7,6 +8,7 @@ using Platform.Api.Auth;
 using Platform.Api.Contracts;
 using Platform.Api.Tenancy;
 using Platform.Engines.Usage;
+using Platform.Models.Usage;
 using Platform.Models.Errors;
 
 namespace Platform.Api.Endpoints;
@@ -18,7 +20,7 @@ public static class UsageApi
     {
         var usage = routes.MapTenantGroup("/usage").WithTags("Usage");
         usage.MapPost("/events", RecordAsync).Accepts<List<UsageEventRequest>>("application/json");
-        usage.MapGet("/", SummaryAsync);
+        usage.MapGet("/", SummaryAsync).Produces<UsageSummaryResponse>();
         usage.MapGet("/history", HistoryAsync);
         return routes;
     }
@@ -50,10 +52,15 @@ public static class UsageApi
         return TypedResults.Ok(new UsageBatchResponse(inputs.Count, result.Accepted, result.Duplicates));
     }
 
-    private static async Task<Ok<UsageSummaryResponse>> SummaryAsync(HttpContext http, IMediator mediator, CancellationToken ct)
+    /// <summary>Holds the JSON of each summary the engine handed out. The engine gives API keys the same immutable summary until the tenant
+    /// changes (ADR 0164), so a summary is serialized once, not on every poll; entries go when the engine drops the summary.</summary>
+    private static readonly ConditionalWeakTable<UsageSummary, byte[]> SummaryJson = new();
+
+    private static async Task<IResult> SummaryAsync(HttpContext http, IMediator mediator, IOptions<JsonOptions> json, CancellationToken ct)
     {
         var summary = await mediator.Send(new GetUsageSummary(http.ToCaller(), TenantRouteFilter.TenantId(http)), ct);
-        return TypedResults.Ok(UsageSummaryResponse.From(summary));
+        var body = SummaryJson.GetValue(summary, s => JsonSerializer.SerializeToUtf8Bytes(UsageSummaryResponse.From(s), json.Value.SerializerOptions));
+        return TypedResults.Bytes(body, "application/json; charset=utf-8");
     }
 
     private static async Task<Ok<ListResponse<UsagePeriodResponse>>> HistoryAsync(

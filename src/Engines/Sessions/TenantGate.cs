@@ -41,16 +41,11 @@ internal sealed class TenantGate(IDbSessionFactory sessions, ITenantDriver tenan
         try
         {
             var (tenant, role) = await ReadAccessAsync(session, tenantId, caller, cancellationToken);
-            if (caller.Kind == CallerKind.ApiKey && (keyPermission is null || !caller.HasPermission(keyPermission)))
+            if (caller.Kind == CallerKind.ApiKey)
             {
-                throw new ForbiddenException(keyPermission is null
-                    ? "API keys cannot do this; sign in as a user."
-                    : $"This API key lacks the '{keyPermission}' permission.");
+                CheckKeyPermission(caller, keyPermission);
             }
-            if (tenant.Status.BlocksWrites() && (access == Access.Write || role < TenantRole.Admin))
-            {
-                throw new TenantSuspendedException();
-            }
+            CheckStatus(tenant, role, access);
             if (caller.Kind != CallerKind.ApiKey && role < minimumRole)
             {
                 throw new ForbiddenException($"This action needs the {minimumRole.ToWire()} role or higher.");
@@ -61,6 +56,35 @@ internal sealed class TenantGate(IDbSessionFactory sessions, ITenantDriver tenan
         {
             await session.DisposeAsync();
             throw;
+        }
+    }
+
+    /// <summary>Applies EnterAsync's checks of an API key caller to a tenant read earlier, without a session (the usage summary's cache).</summary>
+    public static void CheckKey(Guid tenantId, Caller caller, TenantSnapshot tenant, Access access, string keyPermission)
+    {
+        if (caller.Kind != CallerKind.ApiKey || caller.KeyTenantId != tenantId)
+        {
+            throw new NotFoundException("tenant");
+        }
+        CheckKeyPermission(caller, keyPermission);
+        CheckStatus(tenant, TenantRole.Member, access);
+    }
+
+    private static void CheckKeyPermission(Caller caller, string? keyPermission)
+    {
+        if (keyPermission is null || !caller.HasPermission(keyPermission))
+        {
+            throw new ForbiddenException(keyPermission is null
+                ? "API keys cannot do this; sign in as a user."
+                : $"This API key lacks the '{keyPermission}' permission.");
+        }
+    }
+
+    private static void CheckStatus(TenantSnapshot tenant, TenantRole role, Access access)
+    {
+        if (tenant.Status.BlocksWrites() && (access == Access.Write || role < TenantRole.Admin))
+        {
+            throw new TenantSuspendedException();
         }
     }
 
