@@ -56,7 +56,13 @@ public interface IInvoiceDriver
     Task<InvoiceSnapshot?> FetchOldestOverdueOfflineInvoiceAsync(IDbSession session, Guid tenantId, DateOnly today, CancellationToken cancellationToken);
 
     /// <summary>Lists up to limit open invoices with an amount that Stripe does not hold yet, oldest first, across tenants (invoices_to_push_to_stripe).</summary>
-    Task<IReadOnlyList<(Guid TenantId, Guid InvoiceId)>> ListInvoicesToPushToStripeAsync(IDbSession session, int limit, CancellationToken cancellationToken);
+    Task<IReadOnlyList<(Guid TenantId, Guid InvoiceId)>> ListInvoicesToPushToStripeAsync(IDbSession session, int limit, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Counts a failed push of an open invoice not yet in Stripe and keeps the error (at most 500 characters); the next attempt may run
+    /// after firstDelay doubled per earlier failure, at most maxDelay. Returns the attempts so far and when the next may run, or null when the
+    /// invoice is no longer waiting for a push.</summary>
+    Task<(int Attempts, DateTimeOffset NextAttemptAt)?> RecordStripePushFailureAsync(
+        IDbSession session, Guid tenantId, Guid invoiceId, string error, TimeSpan firstDelay, TimeSpan maxDelay, DateTimeOffset now, CancellationToken cancellationToken);
 
     /// <summary>Lists up to limit tenants (across tenants) that are past_due with no live subscription and hold an open invoice Stripe does not collect due (its day started) before a time (tenants_past_due_by_invoice_since).</summary>
     Task<IReadOnlyList<Guid>> ListTenantsPastDueByInvoiceSinceAsync(IDbSession session, DateTimeOffset before, int limit, CancellationToken cancellationToken);
@@ -210,7 +216,8 @@ internal sealed class InvoiceDriver : IInvoiceDriver
         var row = await s.Connection.QuerySingleOrDefaultAsync<InvoiceRow>(s.Command(
             """
             UPDATE invoices SET stripe_invoice_id = @stripeInvoiceId,
-                stripe_payment_intent_id = coalesce(@stripePaymentIntentId, stripe_payment_intent_id), updated_at = @now
+                stripe_payment_intent_id = coalesce(@stripePaymentIntentId, stripe_payment_intent_id),
+                stripe_push_next_at = NULL, stripe_push_error = NULL, updated_at = @now
             WHERE tenant_id = @tenantId AND id = @invoiceId
             RETURNING
             """ + " " + Columns,
@@ -257,12 +264,35 @@ internal sealed class InvoiceDriver : IInvoiceDriver
         return row?.ToSnapshot();
     }
 
-    public async Task<IReadOnlyList<(Guid TenantId, Guid InvoiceId)>> ListInvoicesToPushToStripeAsync(IDbSession session, int limit, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<(Guid TenantId, Guid InvoiceId)>> ListInvoicesToPushToStripeAsync(IDbSession session, int limit, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
         var rows = await s.Connection.QueryAsync<(Guid, Guid)>(s.Command(
-            "SELECT tenant_id, invoice_id FROM invoices_to_push_to_stripe(@limit)", new { limit }, cancellationToken));
+            "SELECT tenant_id, invoice_id FROM invoices_to_push_to_stripe(@limit, @now)", new { limit, now }, cancellationToken));
         return rows.ToList();
+    }
+
+    public async Task<(int Attempts, DateTimeOffset NextAttemptAt)?> RecordStripePushFailureAsync(
+        IDbSession session, Guid tenantId, Guid invoiceId, string error, TimeSpan firstDelay, TimeSpan maxDelay, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var s = session.Npgsql();
+        // The exponent is capped so that the doubling cannot overflow an interval however many attempts there were.
+        var row = await s.Connection.QuerySingleOrDefaultAsync<PushFailureRow>(s.Command(
+            """
+            UPDATE invoices SET stripe_push_attempts = stripe_push_attempts + 1,
+                stripe_push_next_at = @now + least(@firstDelay * power(2, least(stripe_push_attempts, 30)), @maxDelay),
+                stripe_push_error = left(@error, 500), updated_at = @now
+            WHERE tenant_id = @tenantId AND id = @invoiceId AND status = 'open' AND stripe_invoice_id IS NULL
+            RETURNING stripe_push_attempts AS attempts, stripe_push_next_at AS next_attempt_at
+            """,
+            new { tenantId, invoiceId, error, firstDelay, maxDelay, now }, cancellationToken));
+        return row is null ? null : (row.Attempts, new DateTimeOffset(DateTime.SpecifyKind(row.NextAttemptAt, DateTimeKind.Utc)));
+    }
+
+    private sealed class PushFailureRow
+    {
+        public int Attempts { get; init; }
+        public DateTime NextAttemptAt { get; init; }
     }
 
     public async Task<IReadOnlyList<Guid>> ListTenantsPastDueByInvoiceSinceAsync(IDbSession session, DateTimeOffset before, int limit, CancellationToken cancellationToken)

@@ -1,4 +1,5 @@
 using MediatR;
+using Microsoft.Extensions.Logging;
 using Platform.Drivers.Billing;
 using Platform.Drivers.Sessions;
 using Platform.Drivers.Stripe;
@@ -10,13 +11,20 @@ namespace Platform.Engines.Billing;
 
 /// <summary>When Stripe is configured, pushes each committed open invoice that Stripe does not hold yet to Stripe (an invoice for the tenant's customer,
 /// one invoice item per line, finalized so Stripe charges it) and records Stripe's ids; keys derive from our invoice id, so a re-run after a crash repeats
-/// the same requests and never makes a second Stripe invoice. Does nothing offline; returns how many invoices it pushed.</summary>
+/// the same requests and never makes a second Stripe invoice. An invoice whose push fails is counted and backed off (1, 2, 4 ... minutes, at most
+/// 6 hours) and the pass goes on with the next one. Does nothing offline; returns how many invoices it pushed.</summary>
 public sealed record PushInvoicesToStripe(int MaxInvoices = 500) : IRequest<int>;
 
 internal sealed class PushInvoicesToStripeHandler(
-    IDbSessionFactory sessions, TenantSweep sweep, IBillingDriver billing, IInvoiceDriver invoices, IStripeDriver stripe, AuditTrail audit, IClock clock)
+    IDbSessionFactory sessions, TenantSweep sweep, IBillingDriver billing, IInvoiceDriver invoices, IStripeDriver stripe, AuditTrail audit, IClock clock,
+    ILogger<PushInvoicesToStripeHandler> logger)
     : IRequestHandler<PushInvoicesToStripe, int>
 {
+    /// <summary>Is the wait after an invoice's first failed push; each further failure doubles it, up to MaxRetryDelay.</summary>
+    public static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMinutes(1);
+
+    public static readonly TimeSpan MaxRetryDelay = TimeSpan.FromHours(6);
+
     public async Task<int> Handle(PushInvoicesToStripe command, CancellationToken cancellationToken)
     {
         if (!stripe.Online)
@@ -26,9 +34,39 @@ internal sealed class PushInvoicesToStripeHandler(
         IReadOnlyList<(Guid TenantId, Guid InvoiceId)> pending;
         await using (var lookup = await sessions.OpenAsync(null, null, cancellationToken))
         {
-            pending = await invoices.ListInvoicesToPushToStripeAsync(lookup, command.MaxInvoices, cancellationToken);
+            pending = await invoices.ListInvoicesToPushToStripeAsync(lookup, command.MaxInvoices, clock.UtcNow, cancellationToken);
         }
-        return await sweep.ForEachClaimedAsync(pending, p => p.TenantId, async (scope, p) =>
+        var pushed = 0;
+        foreach (var item in pending)
+        {
+            try
+            {
+                pushed += await PushAsync(item, cancellationToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                await RecordFailureAsync(item, e, cancellationToken);
+            }
+        }
+        return pushed;
+    }
+
+    /// <summary>Counts the failure on the invoice in a transaction of its own (the push's rolled back) and backs it off.</summary>
+    private async Task RecordFailureAsync((Guid TenantId, Guid InvoiceId) item, Exception error, CancellationToken cancellationToken)
+    {
+        (int Attempts, DateTimeOffset NextAttemptAt)? recorded = null;
+        await sweep.ForEachClaimedAsync([item.TenantId], async scope =>
+        {
+            recorded = await invoices.RecordStripePushFailureAsync(scope.Session, item.TenantId, item.InvoiceId,
+                $"{error.GetType().Name}: {error.Message}", FirstRetryDelay, MaxRetryDelay, clock.UtcNow, cancellationToken);
+            return recorded is not null;
+        }, cancellationToken);
+        logger.LogWarning(error, "Billing: pushing invoice {InvoiceId} of tenant {TenantId} to Stripe failed (attempt {Attempts}); next attempt after {NextAttemptAt:O}",
+            item.InvoiceId, item.TenantId, recorded?.Attempts, recorded?.NextAttemptAt);
+    }
+
+    private Task<int> PushAsync((Guid TenantId, Guid InvoiceId) item, CancellationToken cancellationToken) =>
+        sweep.ForEachClaimedAsync([item], p => p.TenantId, async (scope, p) =>
         {
             var (tenantId, invoiceId) = p;
             var invoice = await invoices.FetchInvoiceAsync(scope.Session, tenantId, invoiceId, cancellationToken);
@@ -49,5 +87,4 @@ internal sealed class PushInvoicesToStripeHandler(
                 new { invoice.StripeInvoiceId }, new { stored.StripeInvoiceId, stored.StripePaymentIntentId, stripe_status = result.Status, stored.TotalCents }, cancellationToken);
             return true;
         }, cancellationToken);
-    }
 }

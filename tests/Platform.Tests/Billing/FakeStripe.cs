@@ -27,6 +27,9 @@ public sealed class FakeStripe : IDisposable
 
     public ConcurrentQueue<RecordedStripeRequest> Requests { get; } = new();
 
+    /// <summary>Gets or sets which requests Stripe refuses, with its error body and HTTP 400 (a refusal is not kept for its idempotency key).</summary>
+    public Func<RecordedStripeRequest, bool>? Refuse { get; set; }
+
     public void Dispose() => listener.Close();
 
     private async Task ServeAsync()
@@ -49,12 +52,16 @@ public sealed class FakeStripe : IDisposable
                 .ToDictionary(p => WebUtility.UrlDecode(p[0]), p => p.Length > 1 ? WebUtility.UrlDecode(p[1]) : "");
             var key = context.Request.Headers["Idempotency-Key"];
             var path = context.Request.Url!.AbsolutePath;
-            Requests.Enqueue(new RecordedStripeRequest(context.Request.HttpMethod, path, key, context.Request.Headers["Authorization"], form));
+            var recorded = new RecordedStripeRequest(context.Request.HttpMethod, path, key, context.Request.Headers["Authorization"], form);
+            Requests.Enqueue(recorded);
 
             var method = context.Request.HttpMethod;
-            var json = key is null ? Answer(method, path, form) : responsesByKey.GetOrAdd(method + path + key, _ => Answer(method, path, form));
+            var refused = Refuse?.Invoke(recorded) == true;
+            var json = refused
+                ? """{"error":{"type":"invalid_request_error","code":"resource_missing","message":"No such customer: the fake refuses this request."}}"""
+                : key is null ? Answer(method, path, form) : responsesByKey.GetOrAdd(method + path + key, _ => Answer(method, path, form));
             var bytes = Encoding.UTF8.GetBytes(json);
-            context.Response.StatusCode = json.Contains("\"error\"", StringComparison.Ordinal) ? 404 : 200;
+            context.Response.StatusCode = refused ? 400 : json.Contains("\"error\"", StringComparison.Ordinal) ? 404 : 200;
             context.Response.ContentType = "application/json";
             context.Response.Headers["Request-Id"] = "req_fake_" + Interlocked.Increment(ref counter);
             await context.Response.OutputStream.WriteAsync(bytes);

@@ -2,6 +2,7 @@ using MediatR;
 using Microsoft.Extensions.DependencyInjection;
 using Platform.Engines.Billing;
 using Platform.Models;
+using Platform.Tests.ApiKeys;
 using Platform.Tests.Lifecycle;
 using static Platform.Tests.Invoices.InvoiceTestSupport;
 
@@ -99,6 +100,68 @@ public sealed class StripeInvoicePushTests : OnlineBillingTest
                 Assert.That(await CountAsync(tenant, "SELECT count(*) FROM invoices WHERE stripe_invoice_id IS NOT NULL"), Is.EqualTo(1));
             }
         });
+    }
+
+    [Test]
+    public async Task An_invoice_Stripe_refuses_is_backed_off_and_does_not_hold_up_the_others()
+    {
+        var tenants = new List<Guid>();
+        for (var i = 0; i < 3; i++)
+        {
+            var tenant = await SubscribedInSeptemberAsync();
+            await PutUsageAsync(tenant, October, "api_calls", 1_100_000);
+            tenants.Add(tenant);
+        }
+        await AtAsync(Utc(2026, 11, 2), new CloseBillingPeriod(Caller.System, "2026-10"));
+        var refused = await OwnerSql.ScalarAsync<Guid>("SELECT id FROM invoices WHERE tenant_id = @t", tenants[0], ("t", tenants[0]));
+        Stripe.Refuse = r => r.Method == "POST" && r.Path == "/v1/invoices" && r.Form.GetValueOrDefault("metadata[invoice_id]") == refused.ToString();
+        var start = Utc(2026, 11, 3);
+        var clock = new ManualClock(start);
+        await using var engines = TestEngines.Build(o =>
+        {
+            o.StripeSecretKey = "sk_test_fake";
+            o.StripeApiBase = Stripe.BaseUrl;
+        }, clock);
+        int Attempts() => Stripe.Requests.Count(r => r.Path == "/v1/invoices" && r.Form.GetValueOrDefault("metadata[invoice_id]") == refused.ToString());
+
+        var firstPass = await SendAsync(engines, new PushInvoicesToStripe());
+        var afterFirst = await RowAsync();
+        var duringBackOff = await SendAsync(engines, new PushInvoicesToStripe());
+        var requestsDuringBackOff = Attempts();
+        clock.Advance(TimeSpan.FromMinutes(1));
+        var secondFailure = await SendAsync(engines, new PushInvoicesToStripe());
+        var afterSecond = await RowAsync();
+        Stripe.Refuse = null;
+        clock.Advance(TimeSpan.FromMinutes(1));
+        var stillBackedOff = await SendAsync(engines, new PushInvoicesToStripe());
+        clock.Advance(TimeSpan.FromMinutes(1));
+        var recovered = await SendAsync(engines, new PushInvoicesToStripe());
+        var afterRecovery = await RowAsync();
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(firstPass, Is.EqualTo(2), "the two other invoices go through in the pass where the first one fails");
+            Assert.That(afterFirst["stripe_push_attempts"], Is.EqualTo(1));
+            Assert.That(AtUtc(afterFirst["stripe_push_next_at"]), Is.EqualTo(start.AddMinutes(1)));
+            Assert.That(afterFirst["stripe_push_error"], Does.Contain("No such customer"));
+            Assert.That(duringBackOff, Is.Zero);
+            Assert.That(requestsDuringBackOff, Is.EqualTo(1), "no request to Stripe while the invoice is backed off");
+            Assert.That(secondFailure, Is.Zero);
+            Assert.That(afterSecond["stripe_push_attempts"], Is.EqualTo(2));
+            Assert.That(AtUtc(afterSecond["stripe_push_next_at"]), Is.EqualTo(start.AddMinutes(1 + 2)), "the wait doubles");
+            Assert.That(stillBackedOff, Is.Zero);
+            Assert.That(recovered, Is.EqualTo(1));
+            Assert.That(afterRecovery["stripe_invoice_id"], Does.StartWith("in_"));
+            Assert.That(afterRecovery["stripe_push_error"], Is.Null);
+            Assert.That(afterRecovery["stripe_push_next_at"], Is.Null);
+            Assert.That(await CountAsync(tenants[0], "SELECT count(*) FROM audit_log WHERE action = 'invoice.sent_to_stripe'"), Is.EqualTo(1));
+        });
+
+        async Task<Dictionary<string, object?>> RowAsync() => (await Keys.ReadRowAsync(tenants[0],
+            "SELECT stripe_push_attempts, stripe_push_next_at, stripe_push_error, stripe_invoice_id FROM invoices WHERE tenant_id = @t AND id = @i",
+            ("t", tenants[0]), ("i", refused)))!;
+
+        static DateTimeOffset AtUtc(object? at) => new((DateTime)at!, TimeSpan.Zero);
     }
 
     /// <summary>Creates a tenant subscribed online to professional monthly on 20 September 2026, so October carries a whole base Stripe bills.</summary>
