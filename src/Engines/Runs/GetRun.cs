@@ -10,7 +10,7 @@ using Platform.Models.Tenants;
 namespace Platform.Engines.Runs;
 
 /// <summary>Reads one run of the tenant (viewer or higher, key "runs:read"); another tenant's run is 404.</summary>
-public sealed record GetRun(Caller Caller, Guid TenantId, Guid RunId) : IRequest<RunSnapshot>, ITenantCommand, ICallerCommand;
+public sealed record GetRun(Caller Caller, Guid TenantId, Guid RunId) : IRequest<RunSnapshot>, ITenantRead, ICallerCommand;
 
 internal sealed class GetRunHandler(TenantGate gate, IRunDriver runs) : IRequestHandler<GetRun, RunSnapshot>
 {

@@ -11,7 +11,7 @@ namespace Platform.Engines.Runs;
 
 /// <summary>Lists the tenant's runs newest first, filtered by status and worker (viewer or higher, key "runs:read").</summary>
 public sealed record ListRuns(Caller Caller, Guid TenantId, RunFilter Filter, string? Cursor, int Limit)
-    : IRequest<Page<RunSnapshot>>, ITenantCommand, ICallerCommand;
+    : IRequest<Page<RunSnapshot>>, ITenantRead, ICallerCommand;
 
 internal sealed class ListRunsValidator : AbstractValidator<ListRuns>
 {

@@ -11,7 +11,7 @@ namespace Platform.Engines.Usage;
 
 /// <summary>Lists monthly rollups from the month holding From to the month holding To (defaults: the last 12 months), optionally of one meter (viewer or higher, key "usage:read").</summary>
 public sealed record GetUsageHistory(Caller Caller, Guid TenantId, DateTimeOffset? From, DateTimeOffset? To, string? Meter)
-    : IRequest<IReadOnlyList<UsageRollup>>, ITenantCommand, ICallerCommand;
+    : IRequest<IReadOnlyList<UsageRollup>>, ITenantRead, ICallerCommand;
 
 internal sealed class GetUsageHistoryValidator : AbstractValidator<GetUsageHistory>
 {

@@ -10,7 +10,7 @@ using Platform.Models.Usage;
 namespace Platform.Engines.Usage;
 
 /// <summary>Reads the current UTC month's usage per meter with quota, percentage and reset time (viewer or higher, key "usage:read").</summary>
-public sealed record GetUsageSummary(Caller Caller, Guid TenantId) : IRequest<UsageSummary>, ITenantCommand, ICallerCommand;
+public sealed record GetUsageSummary(Caller Caller, Guid TenantId) : IRequest<UsageSummary>, ITenantRead, ICallerCommand;
 
 internal sealed class GetUsageSummaryHandler(TenantGate gate, IUsageDriver usage, UsageSummaryCache cache, IClock clock)
     : IRequestHandler<GetUsageSummary, UsageSummary>

@@ -1,7 +1,10 @@
 using System.Net;
 using System.Net.Http.Json;
+using MediatR;
+using Microsoft.Extensions.DependencyInjection;
 using Platform.Engines;
 using Platform.Engines.Usage;
+using Platform.Models;
 using Platform.Models.Usage;
 using Platform.Tests.ApiKeys;
 
@@ -89,6 +92,35 @@ public sealed class UsageSummaryCacheTests : DatabaseTest
         }
         Assert.That(reads, Is.EqualTo(3));
         Assert.That(cache.Count, Is.Zero);
+    }
+
+    [Test]
+    public async Task Reads_of_a_tenant_leave_its_held_summary_and_writes_evict_it()
+    {
+        var owner = await TestApi.SignUpAsync();
+        var tenantId = await TestApi.CreateTenantAsync(owner);
+        await using var engines = TestEngines.Build();
+        var cache = engines.GetRequiredService<UsageSummaryCache>();
+        var period = DateOnly.FromDateTime(Meters.MonthStart(DateTimeOffset.UtcNow).UtcDateTime);
+        cache.Store(tenantId, period, null!, Filled(1).Summary, cache.Generation);
+
+        await SendAsync(engines, new CheckQuota(Caller.System, tenantId, "images", 1));
+        await SendAsync(engines, new GetUsageHistory(Caller.System, tenantId, null, null, null));
+        var heldAfterReads = cache.TryGet(tenantId, period, out _, out _);
+        await SendAsync(engines, new RecordUsage(Caller.System, tenantId, [new UsageEventInput("images", 1, "evict-1", null)]));
+        var heldAfterWrite = cache.TryGet(tenantId, period, out _, out _);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(heldAfterReads, Is.True);
+            Assert.That(heldAfterWrite, Is.False);
+        });
+    }
+
+    private static async Task<T> SendAsync<T>(IServiceProvider services, IRequest<T> request)
+    {
+        using var scope = services.CreateScope();
+        return await scope.ServiceProvider.GetRequiredService<IMediator>().Send(request);
     }
 
     [Test]
