@@ -54,7 +54,7 @@ var only = (Environment.GetEnvironmentVariable("BENCH_ONLY") ?? "").Split(',', S
 bool Runs(string figure) => only.Length == 0 || only.Contains(figure, StringComparer.Ordinal);
 var none = new LoadResult(0, 0, 1, double.NaN, double.NaN, double.NaN, []);
 var cold = await LoadGenerator.RunAsync(clients, TimeSpan.Zero, TimeSpan.FromSeconds(10), (c, n) => AdmitAndCompleteAsync(c, n));
-Console.WriteLine($"cold: {cold.PerSecond:F0} pairs/s in the first 10 s");
+Console.WriteLine($"cold: {cold.PerSecond:F0} pairs/s in the first 10 s (per second: {string.Join(", ", cold.PerSecondBuckets)}), errors {cold.Errors}");
 
 var warm = Runs("admit") || Runs("tenants") ? await LoadGenerator.RunAsync(clients, warmup, seconds, (c, n) => AdmitAndCompleteAsync(c, n)) : none;
 Console.WriteLine($"admit+complete: {warm.PerSecond:F0} pairs/s p50 {warm.P50Ms:F1} ms p99 {warm.P99Ms:F1} ms errors {warm.Errors}");
