@@ -67,7 +67,9 @@ internal sealed class ApiKeyUsageFlushJob(
             {
                 await sink.RecordApiCallsAsync(perTenant, cancellationToken);
             }
-            catch (Exception e) when (e is not OperationCanceledException)
+            // A cancellation that is not ours (a sink's own time-out, a disposed resource at shutdown) is that sink's failure: it must not
+            // cost the next sinks their counts, nor leave silently through ExecuteAsync's shutdown catch.
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
                 logger.LogWarning(e, "The API calls sink {Sink} failed", sink.GetType().Name);
             }

@@ -18,7 +18,7 @@ internal sealed class ApiCallsMeter(IServiceScopeFactory scopes, ILogger<ApiCall
             {
                 await mediator.Send(new RecordApiCalls(call.TenantId, call.Requests, call.LastAt), cancellationToken);
             }
-            catch (Exception e) when (e is not OperationCanceledException)
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
                 // One tenant's failure (e.g. purged since the requests) must not cost the other tenants their counts.
                 logger.LogWarning(e, "Recording {Requests} API calls of tenant {TenantId} failed", call.Requests, call.TenantId);
