@@ -40,8 +40,25 @@ internal sealed class ApiKeyUsageFlushJob(
         await FlushAsync(timeout.Token);
     }
 
+    // One flush at a time, sinks included: a stop that finds another flush running (the timer's, or a second StopAsync, which the test
+    // host sends) waits for it, so that StopAsync never returns while counts are still on their way to the database or the sinks.
+    private readonly SemaphoreSlim flushing = new(1, 1);
+
     /// <summary>Writes what was counted since the last flush; on failure the counts are put back for the next attempt.</summary>
     public async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        await flushing.WaitAsync(cancellationToken);
+        try
+        {
+            await FlushOnceAsync(cancellationToken);
+        }
+        finally
+        {
+            flushing.Release();
+        }
+    }
+
+    private async Task FlushOnceAsync(CancellationToken cancellationToken)
     {
         var usage = recorder.Drain();
         if (usage.Count == 0)
