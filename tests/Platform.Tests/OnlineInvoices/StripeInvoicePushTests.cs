@@ -64,15 +64,8 @@ public sealed class StripeInvoicePushTests : OnlineBillingTest
     [Test]
     public async Task A_re_run_after_a_lost_commit_reuses_the_keys_and_gets_the_same_Stripe_invoice_and_five_copies_push_each_invoice_once()
     {
-        var tenants = new List<Guid>();
-        for (var i = 0; i < 3; i++)
-        {
-            var tenant = await SubscribedInSeptemberAsync();
-            await PutUsageAsync(tenant, October, "api_calls", 1_100_000);
-            tenants.Add(tenant);
-        }
         // Closed offline, so nothing is pushed yet; the push then runs here as five copies at once.
-        await AtAsync(Utc(2026, 11, 2), new CloseBillingPeriod(Caller.System, "2026-10"));
+        var tenants = await ThreeOverageInvoicesClosedOfflineAsync();
         await using var engines = OnlineEngines(DateTimeOffset.UtcNow);
 
         var pushed = await Task.WhenAll(Enumerable.Range(0, 5).Select(async _ =>
@@ -105,23 +98,12 @@ public sealed class StripeInvoicePushTests : OnlineBillingTest
     [Test]
     public async Task An_invoice_Stripe_refuses_is_backed_off_and_does_not_hold_up_the_others()
     {
-        var tenants = new List<Guid>();
-        for (var i = 0; i < 3; i++)
-        {
-            var tenant = await SubscribedInSeptemberAsync();
-            await PutUsageAsync(tenant, October, "api_calls", 1_100_000);
-            tenants.Add(tenant);
-        }
-        await AtAsync(Utc(2026, 11, 2), new CloseBillingPeriod(Caller.System, "2026-10"));
+        var tenants = await ThreeOverageInvoicesClosedOfflineAsync();
         var refused = await OwnerSql.ScalarAsync<Guid>("SELECT id FROM invoices WHERE tenant_id = @t", tenants[0], ("t", tenants[0]));
         Stripe.Refuse = r => r.Method == "POST" && r.Path == "/v1/invoices" && r.Form.GetValueOrDefault("metadata[invoice_id]") == refused.ToString();
         var start = Utc(2026, 11, 3);
         var clock = new ManualClock(start);
-        await using var engines = TestEngines.Build(o =>
-        {
-            o.StripeSecretKey = "sk_test_fake";
-            o.StripeApiBase = Stripe.BaseUrl;
-        }, clock);
+        await using var engines = OnlineEngines(clock);
         int Attempts() => Stripe.Requests.Count(r => r.Path == "/v1/invoices" && r.Form.GetValueOrDefault("metadata[invoice_id]") == refused.ToString());
 
         var firstPass = await SendAsync(engines, new PushInvoicesToStripe());
@@ -173,12 +155,28 @@ public sealed class StripeInvoicePushTests : OnlineBillingTest
         return tenant;
     }
 
-    private ServiceProvider OnlineEngines(DateTimeOffset now) =>
+    /// <summary>Creates three subscribed tenants with October overage and closes October offline: three open invoices Stripe does not hold yet.</summary>
+    private async Task<List<Guid>> ThreeOverageInvoicesClosedOfflineAsync()
+    {
+        var tenants = new List<Guid>();
+        for (var i = 0; i < 3; i++)
+        {
+            var tenant = await SubscribedInSeptemberAsync();
+            await PutUsageAsync(tenant, October, "api_calls", 1_100_000);
+            tenants.Add(tenant);
+        }
+        await AtAsync(Utc(2026, 11, 2), new CloseBillingPeriod(Caller.System, "2026-10"));
+        return tenants;
+    }
+
+    private ServiceProvider OnlineEngines(DateTimeOffset now) => OnlineEngines(new ManualClock(now));
+
+    private ServiceProvider OnlineEngines(IClock clock) =>
         TestEngines.Build(o =>
         {
             o.StripeSecretKey = "sk_test_fake";
             o.StripeApiBase = Stripe.BaseUrl;
-        }, new ManualClock(now));
+        }, clock);
 
     private async Task<T> OnlineAsync<T>(DateTimeOffset now, IRequest<T> command)
     {
