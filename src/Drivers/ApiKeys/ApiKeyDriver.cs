@@ -1,4 +1,3 @@
-using Dapper;
 using Platform.Drivers.Sessions;
 using Platform.Drivers.Users;
 using Platform.Models.ApiKeys;
@@ -79,7 +78,7 @@ internal sealed class ApiKeyDriver : IApiKeyDriver
     public async Task<ApiKeySlot> TryReserveKeySlotAsync(IDbSession session, Guid tenantId, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var row = await s.Connection.QuerySingleOrDefaultAsync<SlotRow>(s.Command(
+        var row = await s.QuerySingleOrDefaultAsync<SlotRow>(s.Command(
             """
             UPDATE tenants SET api_keys_active = api_keys_active + 1
             WHERE id = @tenantId AND (max_api_keys = -1 OR api_keys_active < max_api_keys)
@@ -90,7 +89,7 @@ internal sealed class ApiKeyDriver : IApiKeyDriver
         {
             return new ApiKeySlot(true, row.Active, row.Max);
         }
-        var current = await s.Connection.QuerySingleOrDefaultAsync<SlotRow>(s.Command(
+        var current = await s.QuerySingleOrDefaultAsync<SlotRow>(s.Command(
             "SELECT api_keys_active AS active, max_api_keys AS max FROM tenants WHERE id = @tenantId",
             new { tenantId }, cancellationToken));
         return new ApiKeySlot(false, current?.Active ?? 0, current?.Max ?? 0);
@@ -99,7 +98,7 @@ internal sealed class ApiKeyDriver : IApiKeyDriver
     public async Task ReleaseKeySlotAsync(IDbSession session, Guid tenantId, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        await s.Connection.ExecuteAsync(s.Command(
+        await s.ExecuteAsync(s.Command(
             "UPDATE tenants SET api_keys_active = greatest(api_keys_active - 1, 0) WHERE id = @tenantId",
             new { tenantId }, cancellationToken));
     }
@@ -107,7 +106,7 @@ internal sealed class ApiKeyDriver : IApiKeyDriver
     public async Task<ApiKeySnapshot> InsertApiKeyAsync(IDbSession session, NewApiKey key, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var row = await s.Connection.QuerySingleAsync<KeyRow>(s.Command(
+        var row = await s.QuerySingleAsync<KeyRow>(s.Command(
             """
             INSERT INTO api_keys AS k (tenant_id, id, name, prefix, key_hash, permissions, allowed_workers, rate_limit_rpm,
                                        max_concurrent_runs, expires_at, created_by, created_at, updated_at)
@@ -128,7 +127,7 @@ internal sealed class ApiKeyDriver : IApiKeyDriver
     public async Task<IReadOnlyList<ApiKeySnapshot>> ListApiKeysAsync(IDbSession session, Guid tenantId, Guid? after, int limit, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var rows = await s.Connection.QueryAsync<KeyRow>(s.Command(
+        var rows = await s.QueryAsync<KeyRow>(s.Command(
             "SELECT " + Columns + """
 
             FROM api_keys k
@@ -143,7 +142,7 @@ internal sealed class ApiKeyDriver : IApiKeyDriver
     public async Task<ApiKeySnapshot?> FetchApiKeyAsync(IDbSession session, Guid tenantId, Guid keyId, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var row = await s.Connection.QuerySingleOrDefaultAsync<KeyRow>(s.Command(
+        var row = await s.QuerySingleOrDefaultAsync<KeyRow>(s.Command(
             "SELECT " + Columns + " FROM api_keys k WHERE k.tenant_id = @tenantId AND k.id = @keyId",
             new { tenantId, keyId }, cancellationToken));
         return row?.ToSnapshot();
@@ -152,7 +151,7 @@ internal sealed class ApiKeyDriver : IApiKeyDriver
     public async Task<ApiKeySnapshot?> RevokeApiKeyAsync(IDbSession session, Guid tenantId, Guid keyId, string? reason, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var row = await s.Connection.QuerySingleOrDefaultAsync<KeyRow>(s.Command(
+        var row = await s.QuerySingleOrDefaultAsync<KeyRow>(s.Command(
             """
             UPDATE api_keys AS k SET revoked_at = @now, revoked_reason = @reason, updated_at = @now
             WHERE k.tenant_id = @tenantId AND k.id = @keyId AND k.revoked_at IS NULL
@@ -165,7 +164,7 @@ internal sealed class ApiKeyDriver : IApiKeyDriver
     public async Task<ApiKeySnapshot?> SetFrozenAsync(IDbSession session, Guid tenantId, Guid keyId, bool frozen, string? reason, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var row = await s.Connection.QuerySingleOrDefaultAsync<KeyRow>(s.Command(
+        var row = await s.QuerySingleOrDefaultAsync<KeyRow>(s.Command(
             """
             UPDATE api_keys AS k SET
                 frozen_at = CASE WHEN @frozen THEN coalesce(k.frozen_at, @now) END,
@@ -181,7 +180,7 @@ internal sealed class ApiKeyDriver : IApiKeyDriver
     public async Task NotifyApiKeyChangedAsync(IDbSession session, Guid keyId, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        await s.Connection.ExecuteAsync(s.Command(
+        await s.ExecuteAsync(s.Command(
             "SELECT pg_notify(@channel, @payload)",
             new { channel = IApiKeyDriver.Channel, payload = IApiKeyDriver.ChangedPrefix + keyId }, cancellationToken));
     }
@@ -189,7 +188,7 @@ internal sealed class ApiKeyDriver : IApiKeyDriver
     public async Task NotifyApiKeyDroppedAsync(IDbSession session, Guid keyId, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        await s.Connection.ExecuteAsync(s.Command(
+        await s.ExecuteAsync(s.Command(
             "SELECT pg_notify(@channel, @payload)",
             new { channel = IApiKeyDriver.Channel, payload = IApiKeyDriver.DroppedPrefix + keyId }, cancellationToken));
     }
@@ -198,7 +197,7 @@ internal sealed class ApiKeyDriver : IApiKeyDriver
     {
         var s = session.Npgsql();
         // A listener's connection runs nothing but its LISTEN command, so that stays its last query.
-        return await s.Connection.ExecuteScalarAsync<int>(s.Command(
+        return await s.ExecuteScalarAsync<int>(s.Command(
             """
             SELECT count(*)::int FROM pg_stat_activity
             WHERE datname = current_database() AND usename = current_user AND state = 'idle' AND query = @listen
@@ -209,7 +208,7 @@ internal sealed class ApiKeyDriver : IApiKeyDriver
     public async Task<ApiKeyCredentials?> FindCredentialsByHashAsync(IDbSession session, byte[] keyHash, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var row = await s.Connection.QuerySingleOrDefaultAsync<CredentialsRow>(s.Command(
+        var row = await s.QuerySingleOrDefaultAsync<CredentialsRow>(s.Command(
             """
             SELECT tenant_id, id, permissions, allowed_workers, rate_limit_rpm, max_concurrent_runs, expires_at, revoked_at, frozen_at
             FROM api_key_by_hash(@keyHash)
@@ -221,14 +220,14 @@ internal sealed class ApiKeyDriver : IApiKeyDriver
     public async Task<Guid?> FindTenantIdOfKeyAsync(IDbSession session, Guid keyId, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        return await s.Connection.QuerySingleOrDefaultAsync<Guid?>(s.Command(
+        return await s.QuerySingleOrDefaultAsync<Guid?>(s.Command(
             "SELECT api_key_tenant_id(@keyId)", new { keyId }, cancellationToken));
     }
 
     public async Task<int> RecordUsageAsync(IDbSession session, IReadOnlyList<ApiKeyUsage> usage, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        return await s.Connection.ExecuteScalarAsync<int>(s.Command(
+        return await s.ExecuteScalarAsync<int>(s.Command(
             "SELECT record_api_key_usage(@tenantIds, @keyIds, @counts, @lastUsed)",
             new
             {
@@ -247,7 +246,7 @@ internal sealed class ApiKeyDriver : IApiKeyDriver
         // One conditional upsert. The row rolls forward when a newer window starts (the count it had becomes the previous
         // count if that window was the one just before, else 0); the request is counted only while the weighted estimate
         // of the last 60 seconds stays below the limit. A row from a later window (another instance's clock ahead) counts as current.
-        return await s.Connection.QuerySingleOrDefaultAsync<int?>(s.Command(
+        return await s.QuerySingleOrDefaultAsync<int?>(s.Command(
             """
             INSERT INTO api_key_rate_windows AS w (tenant_id, key_id, window_start, request_count, previous_count)
             VALUES (@tenantId, @keyId, @windowStart, 1, 0)
@@ -269,7 +268,7 @@ internal sealed class ApiKeyDriver : IApiKeyDriver
     public async Task<RateWindow?> FetchRateWindowAsync(IDbSession session, Guid tenantId, Guid keyId, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var row = await s.Connection.QuerySingleOrDefaultAsync<RateWindowRow>(s.Command(
+        var row = await s.QuerySingleOrDefaultAsync<RateWindowRow>(s.Command(
             "SELECT window_start, previous_count, request_count FROM api_key_rate_windows WHERE tenant_id = @tenantId AND key_id = @keyId",
             new { tenantId, keyId }, cancellationToken));
         return row is null ? null : new RateWindow(row.WindowStart.ToUtcOffset(), row.PreviousCount, row.RequestCount);

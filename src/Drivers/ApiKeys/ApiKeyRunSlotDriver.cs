@@ -1,4 +1,3 @@
-using Dapper;
 using Platform.Drivers.Sessions;
 
 namespace Platform.Drivers.ApiKeys;
@@ -15,7 +14,7 @@ internal sealed class ApiKeyRunSlotDriver : IApiKeyRunSlotDriver
     public async Task ReleaseKeyRunSlotsAsync(IDbSession session, Guid tenantId, Guid keyId, int slots, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        await s.Connection.ExecuteAsync(s.Command(
+        await s.ExecuteAsync(s.Command(
             "UPDATE api_keys AS k SET active_runs = greatest(k.active_runs - @slots, 0) WHERE k.tenant_id = @tenantId AND k.id = @keyId",
             new { tenantId, keyId, slots }, cancellationToken));
     }

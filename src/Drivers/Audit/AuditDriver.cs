@@ -1,4 +1,3 @@
-using Dapper;
 using Platform.Drivers.Sessions;
 using Platform.Models.Audit;
 
@@ -16,7 +15,7 @@ internal sealed class AuditDriver : IAuditDriver
     public async Task AppendAsync(IDbSession session, AuditRecord record, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        await s.Connection.ExecuteAsync(s.Command(
+        await s.ExecuteAsync(s.Command(
             """
             INSERT INTO audit_log (tenant_id, id, occurred_at, actor_type, actor_id, action, resource_type, resource_id,
                                    old_values, new_values, ip, user_agent, request_id)

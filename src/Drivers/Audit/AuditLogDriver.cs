@@ -1,4 +1,3 @@
-using Dapper;
 using Platform.Drivers.Sessions;
 using Platform.Drivers.Users;
 using Platform.Models.Audit;
@@ -20,7 +19,7 @@ internal sealed class AuditLogDriver : IAuditLogDriver
     public async Task<IReadOnlyList<AuditRecord>> ListAuditRecordsAsync(IDbSession session, Guid tenantId, AuditLogFilter filter, Guid? before, int limit, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var rows = await s.Connection.QueryAsync<AuditRow>(s.Command(
+        var rows = await s.QueryAsync<AuditRow>(s.Command(
             """
             SELECT a.tenant_id, a.id, a.occurred_at, a.actor_type, a.actor_id, a.action, a.resource_type, a.resource_id,
                    a.old_values::text AS old_values, a.new_values::text AS new_values, a.ip, a.user_agent, a.request_id

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using Dapper;
 using Platform.Drivers.Sessions;
 using Platform.Drivers.Users;
 using Platform.Models.Billing;
@@ -83,7 +82,7 @@ internal sealed class InvoiceDriver : IInvoiceDriver
     public async Task<IReadOnlyList<CloseCandidate>> FetchCloseCandidatesAsync(IDbSession session, DateTimeOffset periodStart, DateTimeOffset periodEnd, Guid? after, int limit, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var rows = await s.Connection.QueryAsync<CandidateRow>(s.Command(
+        var rows = await s.QueryAsync<CandidateRow>(s.Command(
             "SELECT tenant_id, plan, segments, usage FROM billing_close_candidates(@periodStart, @periodEnd, @after, @limit)",
             new { periodStart, periodEnd, after, limit }, cancellationToken));
         return rows.Select(r => new CloseCandidate(
@@ -97,7 +96,7 @@ internal sealed class InvoiceDriver : IInvoiceDriver
     public async Task<(long Invoices, long TotalCents)> FetchPeriodTotalsAsync(IDbSession session, DateTimeOffset periodStart, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        return await s.Connection.QuerySingleAsync<(long, long)>(s.Command(
+        return await s.QuerySingleAsync<(long, long)>(s.Command(
             "SELECT invoices, total_cents FROM billing_period_invoice_totals(@periodStart)", new { periodStart }, cancellationToken));
     }
 
@@ -125,7 +124,7 @@ internal sealed class InvoiceDriver : IInvoiceDriver
             }),
         }));
         var s = session.Npgsql();
-        var rows = await s.Connection.QueryAsync<(Guid TenantId, Guid Id, long Number, long TotalCents)>(s.Command(
+        var rows = await s.QueryAsync<(Guid TenantId, Guid Id, long Number, long TotalCents)>(s.Command(
             "SELECT tenant_id, id, number, total_cents FROM billing_insert_period_invoices(@periodStart, @payload, @actorType, @actorId, @now)",
             new { periodStart, payload, actorType, actorId, now }, cancellationToken));
         return rows.Select(r => new IssuedInvoice(r.TenantId, r.Id, r.Number, r.TotalCents)).ToList();
@@ -134,14 +133,14 @@ internal sealed class InvoiceDriver : IInvoiceDriver
     public async Task<bool> IsPeriodClosedAsync(IDbSession session, DateTimeOffset periodStart, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        return await s.Connection.ExecuteScalarAsync<bool>(s.Command(
+        return await s.ExecuteScalarAsync<bool>(s.Command(
             "SELECT EXISTS (SELECT 1 FROM billing_periods WHERE period_start = @periodStart)", new { periodStart }, cancellationToken));
     }
 
     public async Task MarkPeriodClosedAsync(IDbSession session, DateTimeOffset periodStart, DateTimeOffset periodEnd, long invoices, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        await s.Connection.ExecuteAsync(s.Command(
+        await s.ExecuteAsync(s.Command(
             """
             INSERT INTO billing_periods (period_start, period_end, closed_at, invoices) VALUES (@periodStart, @periodEnd, @now, @invoices)
             ON CONFLICT (period_start) DO UPDATE SET closed_at = excluded.closed_at, invoices = excluded.invoices
@@ -152,7 +151,7 @@ internal sealed class InvoiceDriver : IInvoiceDriver
     public async Task<IReadOnlyList<InvoiceSnapshot>> ListInvoicesAsync(IDbSession session, Guid tenantId, string? status, Guid? before, int limit, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var rows = await s.Connection.QueryAsync<InvoiceRow>(s.Command(
+        var rows = await s.QueryAsync<InvoiceRow>(s.Command(
             "SELECT " + Columns + """
              FROM invoices
             WHERE tenant_id = @tenantId AND (@status::text IS NULL OR status = @status::text) AND (@before::uuid IS NULL OR id < @before::uuid)
@@ -166,7 +165,7 @@ internal sealed class InvoiceDriver : IInvoiceDriver
     public async Task<InvoiceSnapshot?> FetchInvoiceAsync(IDbSession session, Guid tenantId, Guid invoiceId, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var row = await s.Connection.QuerySingleOrDefaultAsync<InvoiceRow>(s.Command(
+        var row = await s.QuerySingleOrDefaultAsync<InvoiceRow>(s.Command(
             "SELECT " + Columns + " FROM invoices WHERE tenant_id = @tenantId AND id = @invoiceId", new { tenantId, invoiceId }, cancellationToken));
         return row?.ToSnapshot();
     }
@@ -174,7 +173,7 @@ internal sealed class InvoiceDriver : IInvoiceDriver
     public async Task<IReadOnlyList<InvoiceLineSnapshot>> ListLinesAsync(IDbSession session, Guid tenantId, Guid invoiceId, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var rows = await s.Connection.QueryAsync<LineRow>(s.Command(
+        var rows = await s.QueryAsync<LineRow>(s.Command(
             "SELECT " + LineColumns + " FROM invoice_lines WHERE tenant_id = @tenantId AND invoice_id = @invoiceId ORDER BY line_no",
             new { tenantId, invoiceId }, cancellationToken));
         return rows.Select(r => new InvoiceLineSnapshot(r.LineNo, r.Kind, r.Meter, r.Description, r.Quantity, r.UnitPriceCents, r.Divisor, r.AmountCents)).ToList();
@@ -183,7 +182,7 @@ internal sealed class InvoiceDriver : IInvoiceDriver
     public async Task<InvoiceSnapshot?> MarkPaidAsync(IDbSession session, Guid tenantId, Guid invoiceId, DateTimeOffset paidAt, string? stripeInvoiceId, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var row = await s.Connection.QuerySingleOrDefaultAsync<InvoiceRow>(s.Command(
+        var row = await s.QuerySingleOrDefaultAsync<InvoiceRow>(s.Command(
             """
             UPDATE invoices SET status = 'paid', paid_at = @paidAt, stripe_invoice_id = coalesce(@stripeInvoiceId, stripe_invoice_id), updated_at = @paidAt
             WHERE tenant_id = @tenantId AND id = @invoiceId AND status IN ('open', 'uncollectible')
@@ -200,7 +199,7 @@ internal sealed class InvoiceDriver : IInvoiceDriver
             throw new ArgumentException("Only uncollectible or void.", nameof(status));
         }
         var s = session.Npgsql();
-        var row = await s.Connection.QuerySingleOrDefaultAsync<InvoiceRow>(s.Command(
+        var row = await s.QuerySingleOrDefaultAsync<InvoiceRow>(s.Command(
             """
             UPDATE invoices SET status = @status, updated_at = @now
             WHERE tenant_id = @tenantId AND id = @invoiceId AND status = 'open'
@@ -213,7 +212,7 @@ internal sealed class InvoiceDriver : IInvoiceDriver
     public async Task<InvoiceSnapshot?> SetStripeIdsAsync(IDbSession session, Guid tenantId, Guid invoiceId, string stripeInvoiceId, string? stripePaymentIntentId, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var row = await s.Connection.QuerySingleOrDefaultAsync<InvoiceRow>(s.Command(
+        var row = await s.QuerySingleOrDefaultAsync<InvoiceRow>(s.Command(
             """
             UPDATE invoices SET stripe_invoice_id = @stripeInvoiceId,
                 stripe_payment_intent_id = coalesce(@stripePaymentIntentId, stripe_payment_intent_id),
@@ -228,7 +227,7 @@ internal sealed class InvoiceDriver : IInvoiceDriver
     public async Task<InvoiceSnapshot?> FetchByStripeInvoiceIdAsync(IDbSession session, Guid tenantId, string stripeInvoiceId, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var row = await s.Connection.QuerySingleOrDefaultAsync<InvoiceRow>(s.Command(
+        var row = await s.QuerySingleOrDefaultAsync<InvoiceRow>(s.Command(
             "SELECT " + Columns + " FROM invoices WHERE tenant_id = @tenantId AND stripe_invoice_id = @stripeInvoiceId LIMIT 1",
             new { tenantId, stripeInvoiceId }, cancellationToken));
         return row?.ToSnapshot();
@@ -237,14 +236,14 @@ internal sealed class InvoiceDriver : IInvoiceDriver
     public async Task<Guid?> FindTenantByStripeInvoiceIdAsync(IDbSession session, string stripeInvoiceId, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        return await s.Connection.ExecuteScalarAsync<Guid?>(s.Command(
+        return await s.ExecuteScalarAsync<Guid?>(s.Command(
             "SELECT invoice_tenant_by_stripe_id(@stripeInvoiceId)", new { stripeInvoiceId }, cancellationToken));
     }
 
     public async Task<IReadOnlyList<Guid>> ListTenantsWithOverdueOfflineInvoicesAsync(IDbSession session, DateOnly today, int limit, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var rows = await s.Connection.QueryAsync<Guid>(s.Command(
+        var rows = await s.QueryAsync<Guid>(s.Command(
             "SELECT tenants_with_overdue_offline_invoices FROM tenants_with_overdue_offline_invoices(@today::date, @limit)",
             new { today = today.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), limit }, cancellationToken));
         return rows.ToList();
@@ -253,7 +252,7 @@ internal sealed class InvoiceDriver : IInvoiceDriver
     public async Task<InvoiceSnapshot?> FetchOldestOverdueOfflineInvoiceAsync(IDbSession session, Guid tenantId, DateOnly today, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var row = await s.Connection.QuerySingleOrDefaultAsync<InvoiceRow>(s.Command(
+        var row = await s.QuerySingleOrDefaultAsync<InvoiceRow>(s.Command(
             "SELECT " + Columns + """
              FROM invoices
             WHERE tenant_id = @tenantId AND status = 'open' AND stripe_invoice_id IS NULL AND due_date < @today::date
@@ -267,7 +266,7 @@ internal sealed class InvoiceDriver : IInvoiceDriver
     public async Task<IReadOnlyList<(Guid TenantId, Guid InvoiceId)>> ListInvoicesToPushToStripeAsync(IDbSession session, int limit, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var rows = await s.Connection.QueryAsync<(Guid, Guid)>(s.Command(
+        var rows = await s.QueryAsync<(Guid, Guid)>(s.Command(
             "SELECT tenant_id, invoice_id FROM invoices_to_push_to_stripe(@limit, @now)", new { limit, now }, cancellationToken));
         return rows.ToList();
     }
@@ -277,7 +276,7 @@ internal sealed class InvoiceDriver : IInvoiceDriver
     {
         var s = session.Npgsql();
         // The exponent is capped so that the doubling cannot overflow an interval however many attempts there were.
-        var row = await s.Connection.QuerySingleOrDefaultAsync<PushFailureRow>(s.Command(
+        var row = await s.QuerySingleOrDefaultAsync<PushFailureRow>(s.Command(
             """
             UPDATE invoices SET stripe_push_attempts = stripe_push_attempts + 1,
                 stripe_push_next_at = @now + least(@firstDelay * power(2, least(stripe_push_attempts, 30)), @maxDelay),
@@ -298,7 +297,7 @@ internal sealed class InvoiceDriver : IInvoiceDriver
     public async Task<IReadOnlyList<Guid>> ListTenantsPastDueByInvoiceSinceAsync(IDbSession session, DateTimeOffset before, int limit, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var rows = await s.Connection.QueryAsync<Guid>(s.Command(
+        var rows = await s.QueryAsync<Guid>(s.Command(
             "SELECT tenants_past_due_by_invoice_since FROM tenants_past_due_by_invoice_since(@before, @limit)", new { before, limit }, cancellationToken));
         return rows.ToList();
     }

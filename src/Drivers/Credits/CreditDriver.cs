@@ -1,4 +1,3 @@
-using Dapper;
 using Platform.Drivers.Sessions;
 using Platform.Drivers.Users;
 using Platform.Models.Credits;
@@ -45,7 +44,7 @@ internal sealed class CreditDriver : ICreditDriver
     public async Task EnsureAccountAsync(IDbSession session, Guid tenantId, long monthlyGrant, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        await s.Connection.ExecuteAsync(s.Command(
+        await s.ExecuteAsync(s.Command(
             """
             INSERT INTO credit_accounts (tenant_id, balance, monthly_grant, created_at, updated_at)
             VALUES (@tenantId, 0, @monthlyGrant, @now, @now)
@@ -54,7 +53,7 @@ internal sealed class CreditDriver : ICreditDriver
             new { tenantId, monthlyGrant, now }, cancellationToken));
         // A separate conditional update: it locks the row only when the plan's grant really changed
         // (ON CONFLICT DO UPDATE would lock it on every call and serialise every debit's whole transaction).
-        await s.Connection.ExecuteAsync(s.Command(
+        await s.ExecuteAsync(s.Command(
             """
             UPDATE credit_accounts SET monthly_grant = @monthlyGrant, updated_at = @now
             WHERE tenant_id = @tenantId AND monthly_grant <> @monthlyGrant
@@ -65,7 +64,7 @@ internal sealed class CreditDriver : ICreditDriver
     public async Task<long?> TryGrantPeriodAsync(IDbSession session, Guid tenantId, string period, long amount, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        return await s.Connection.QuerySingleOrDefaultAsync<long?>(s.Command(
+        return await s.QuerySingleOrDefaultAsync<long?>(s.Command(
             """
             UPDATE credit_accounts SET balance = balance + @amount, last_grant_period = @period, updated_at = @now
             WHERE tenant_id = @tenantId AND last_grant_period IS DISTINCT FROM @period
@@ -77,7 +76,7 @@ internal sealed class CreditDriver : ICreditDriver
     public async Task<long?> TryDebitAsync(IDbSession session, Guid tenantId, long amount, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        return await s.Connection.QuerySingleOrDefaultAsync<long?>(s.Command(
+        return await s.QuerySingleOrDefaultAsync<long?>(s.Command(
             """
             UPDATE credit_accounts
             SET balance = CASE WHEN monthly_grant < 0 THEN balance ELSE balance - @amount END, updated_at = @now
@@ -90,7 +89,7 @@ internal sealed class CreditDriver : ICreditDriver
     public async Task<long?> CreditAsync(IDbSession session, Guid tenantId, long amount, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        return await s.Connection.QuerySingleOrDefaultAsync<long?>(s.Command(
+        return await s.QuerySingleOrDefaultAsync<long?>(s.Command(
             "UPDATE credit_accounts SET balance = balance + @amount, updated_at = @now WHERE tenant_id = @tenantId RETURNING balance",
             new { tenantId, amount, now }, cancellationToken));
     }
@@ -98,7 +97,7 @@ internal sealed class CreditDriver : ICreditDriver
     public async Task<CreditAccountSnapshot?> FetchAccountAsync(IDbSession session, Guid tenantId, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var row = await s.Connection.QuerySingleOrDefaultAsync<AccountRow>(s.Command(
+        var row = await s.QuerySingleOrDefaultAsync<AccountRow>(s.Command(
             "SELECT " + AccountColumns + " FROM credit_accounts WHERE tenant_id = @tenantId", new { tenantId }, cancellationToken));
         return row?.ToSnapshot();
     }
@@ -106,7 +105,7 @@ internal sealed class CreditDriver : ICreditDriver
     public async Task<CreditTransactionSnapshot?> TryAppendTransactionAsync(IDbSession session, CreditTransactionSnapshot transaction, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var row = await s.Connection.QuerySingleOrDefaultAsync<TransactionRow>(s.Command(
+        var row = await s.QuerySingleOrDefaultAsync<TransactionRow>(s.Command(
             $"""
             INSERT INTO credit_transactions ({TransactionColumns})
             VALUES (@TenantId, @Id, @Type, @Amount, @BalanceAfter, @Reference, @StripePaymentId, @CreatedAt)
@@ -125,7 +124,7 @@ internal sealed class CreditDriver : ICreditDriver
     public async Task<IReadOnlyList<CreditTransactionSnapshot>> ListTransactionsAsync(IDbSession session, Guid tenantId, Guid? before, int limit, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var rows = await s.Connection.QueryAsync<TransactionRow>(s.Command(
+        var rows = await s.QueryAsync<TransactionRow>(s.Command(
             $"""
             SELECT {TransactionColumns} FROM credit_transactions
             WHERE tenant_id = @tenantId AND (@before::uuid IS NULL OR id < @before::uuid)
@@ -139,7 +138,7 @@ internal sealed class CreditDriver : ICreditDriver
     public async Task<CreditPurchaseSnapshot> InsertPurchaseAsync(IDbSession session, CreditPurchaseSnapshot purchase, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var row = await s.Connection.QuerySingleAsync<PurchaseRow>(s.Command(
+        var row = await s.QuerySingleAsync<PurchaseRow>(s.Command(
             $"""
             INSERT INTO credit_purchases ({PurchaseColumns})
             VALUES (@TenantId, @Id, @Pack, @Credits, @AmountCents, @Currency, @Status, @StripePaymentIntentId, @CreatedAt, @CompletedAt)
@@ -152,7 +151,7 @@ internal sealed class CreditDriver : ICreditDriver
     public async Task<CreditPurchaseSnapshot?> TrySettlePurchaseAsync(IDbSession session, Guid tenantId, Guid purchaseId, string status, string? stripePaymentIntentId, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var row = await s.Connection.QuerySingleOrDefaultAsync<PurchaseRow>(s.Command(
+        var row = await s.QuerySingleOrDefaultAsync<PurchaseRow>(s.Command(
             $"""
             UPDATE credit_purchases SET status = @status, completed_at = @now,
                 stripe_payment_intent_id = coalesce(@stripePaymentIntentId, stripe_payment_intent_id)

@@ -1,4 +1,3 @@
-using Dapper;
 using Platform.Drivers.Sessions;
 
 namespace Platform.Drivers.Gdpr;
@@ -39,7 +38,7 @@ internal sealed class TenantDataDriver : ITenantDataDriver
     public async Task<IReadOnlyList<TenantTable>> ListTenantTablesAsync(IDbSession session, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var rows = await s.Connection.QueryAsync<TableRow>(s.Command(
+        var rows = await s.QueryAsync<TableRow>(s.Command(
             """
             SELECT c.relname AS name, format('%I.%I', n.nspname, c.relname) AS qualified_name,
                    has_table_privilege(c.oid, 'SELECT') AS readable
@@ -56,7 +55,7 @@ internal sealed class TenantDataDriver : ITenantDataDriver
     {
         var s = session.Npgsql();
         // The qualified name is quoted by format('%I.%I') in ListTenantTablesAsync; it never comes from a request.
-        return await s.Connection.ExecuteScalarAsync<string>(s.Command(
+        return await s.ExecuteScalarAsync<string>(s.Command(
             $"SELECT coalesce(jsonb_agg(to_jsonb(r)), '[]'::jsonb)::text FROM {table.QualifiedName} r WHERE r.tenant_id = @tenantId",
             new { tenantId }, cancellationToken)) ?? "[]";
     }
@@ -64,14 +63,14 @@ internal sealed class TenantDataDriver : ITenantDataDriver
     public async Task<string?> ReadTenantRowAsJsonAsync(IDbSession session, Guid tenantId, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        return await s.Connection.ExecuteScalarAsync<string?>(s.Command(
+        return await s.ExecuteScalarAsync<string?>(s.Command(
             "SELECT to_jsonb(t)::text FROM tenants t WHERE t.id = @tenantId", new { tenantId }, cancellationToken));
     }
 
     public async Task<IReadOnlyList<Guid>> ListTenantsDueForPurgeAsync(IDbSession session, DateTimeOffset deletedBefore, Guid? after, int limit, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var rows = await s.Connection.QueryAsync<Guid>(s.Command(
+        var rows = await s.QueryAsync<Guid>(s.Command(
             "SELECT id FROM tenants_due_for_purge(@deletedBefore, @after, @limit)", new { deletedBefore, after, limit }, cancellationToken));
         return rows.ToList();
     }
@@ -79,14 +78,14 @@ internal sealed class TenantDataDriver : ITenantDataDriver
     public async Task<long?> PurgeDeletedTenantAsync(IDbSession session, Guid tenantId, DateTimeOffset deletedBefore, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        return await s.Connection.ExecuteScalarAsync<long?>(s.Command(
+        return await s.ExecuteScalarAsync<long?>(s.Command(
             "SELECT purge_deleted_tenant(@tenantId, @deletedBefore)", new { tenantId, deletedBefore }, cancellationToken));
     }
 
     public async Task<IReadOnlyList<(Guid TenantId, string Plan)>> ListTenantPlansAsync(IDbSession session, Guid? after, int limit, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var rows = await s.Connection.QueryAsync<(Guid, string)>(s.Command(
+        var rows = await s.QueryAsync<(Guid, string)>(s.Command(
             "SELECT id, plan FROM tenant_plans(@after, @limit)", new { after, limit }, cancellationToken));
         return rows.ToList();
     }
@@ -94,7 +93,7 @@ internal sealed class TenantDataDriver : ITenantDataDriver
     public async Task<bool> TableHasColumnAsync(IDbSession session, string table, string column, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        return await s.Connection.ExecuteScalarAsync<bool>(s.Command(
+        return await s.ExecuteScalarAsync<bool>(s.Command(
             """
             SELECT EXISTS (SELECT 1 FROM pg_class c
                            JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -107,9 +106,9 @@ internal sealed class TenantDataDriver : ITenantDataDriver
     {
         var s = session.Npgsql();
         // Identifiers are quoted by PostgreSQL itself; the names come from the code's retention list, never from a request.
-        var (quotedTable, quotedColumn) = await s.Connection.QuerySingleAsync<(string, string)>(s.Command(
+        var (quotedTable, quotedColumn) = await s.QuerySingleAsync<(string, string)>(s.Command(
             "SELECT quote_ident(@table), quote_ident(@timeColumn)", new { table, timeColumn }, cancellationToken));
-        return await s.Connection.ExecuteAsync(s.Command(
+        return await s.ExecuteAsync(s.Command(
             $"DELETE FROM public.{quotedTable} WHERE tenant_id = @tenantId AND {quotedColumn} < @cutoff", new { tenantId, cutoff }, cancellationToken));
     }
 

@@ -1,4 +1,3 @@
-using Dapper;
 using Platform.Drivers.Sessions;
 
 namespace Platform.Drivers.Health;
@@ -15,7 +14,7 @@ internal sealed class HealthDriver : IHealthDriver
     public async Task<DateTimeOffset> PingAsync(IDbSession session, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var now = await s.Connection.ExecuteScalarAsync<DateTime>(s.Command("SELECT now()", null, cancellationToken));
+        var now = await s.ExecuteScalarAsync<DateTime>(s.Command("SELECT now()", null, cancellationToken));
         return Users.UtcTimes.ToUtcOffset(now);
     }
 }

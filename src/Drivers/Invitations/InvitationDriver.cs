@@ -1,4 +1,3 @@
-using Dapper;
 using Platform.Drivers.Sessions;
 using Platform.Drivers.Users;
 using Platform.Models.Invitations;
@@ -52,7 +51,7 @@ internal sealed class InvitationDriver : IInvitationDriver
     public async Task<InvitationSnapshot> InsertInvitationAsync(IDbSession session, NewInvitation invitation, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        await s.Connection.ExecuteAsync(s.Command(
+        await s.ExecuteAsync(s.Command(
             """
             INSERT INTO invitations (tenant_id, id, email, role, token_hash, status, invited_by, expires_at, created_at, updated_at)
             VALUES (@TenantId, @Id, @Email, @Role, @TokenHash, 'pending', @InvitedBy, @ExpiresAt, @Now, @Now)
@@ -70,7 +69,7 @@ internal sealed class InvitationDriver : IInvitationDriver
     public async Task<InvitationSnapshot?> FetchInvitationAsync(IDbSession session, Guid tenantId, Guid id, DateTimeOffset now, bool forUpdate, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var row = await s.Connection.QuerySingleOrDefaultAsync<InvitationRow>(s.Command(
+        var row = await s.QuerySingleOrDefaultAsync<InvitationRow>(s.Command(
             "SELECT " + Columns + " FROM invitations i WHERE i.tenant_id = @tenantId AND i.id = @id" + (forUpdate ? " FOR UPDATE" : ""),
             new { tenantId, id, now }, cancellationToken));
         return row?.ToSnapshot();
@@ -79,7 +78,7 @@ internal sealed class InvitationDriver : IInvitationDriver
     public async Task<IReadOnlyList<InvitationSnapshot>> ListInvitationsAsync(IDbSession session, Guid tenantId, InvitationStatus? status, Guid? before, DateTimeOffset now, int limit, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var rows = await s.Connection.QueryAsync<InvitationRow>(s.Command(
+        var rows = await s.QueryAsync<InvitationRow>(s.Command(
             $"""
             SELECT {Columns} FROM invitations i
             WHERE i.tenant_id = @tenantId AND (@before::uuid IS NULL OR i.id < @before)
@@ -97,7 +96,7 @@ internal sealed class InvitationDriver : IInvitationDriver
     public async Task<(int Members, int PendingInvitations)> CountSeatsAsync(IDbSession session, Guid tenantId, Guid? exceptInvitationId, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var row = await s.Connection.QuerySingleAsync<(int, int)>(s.Command(
+        var row = await s.QuerySingleAsync<(int, int)>(s.Command(
             """
             SELECT (SELECT count(*)::int FROM memberships m WHERE m.tenant_id = @tenantId),
                    (SELECT count(*)::int FROM invitations i
@@ -111,7 +110,7 @@ internal sealed class InvitationDriver : IInvitationDriver
     public async Task<bool> HasPendingInvitationAsync(IDbSession session, Guid tenantId, string email, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        return await s.Connection.ExecuteScalarAsync<bool>(s.Command(
+        return await s.ExecuteScalarAsync<bool>(s.Command(
             """
             SELECT EXISTS (SELECT 1 FROM invitations i
                            WHERE i.tenant_id = @tenantId AND i.email = @email::citext AND i.status = 'pending' AND i.expires_at > @now)
@@ -122,7 +121,7 @@ internal sealed class InvitationDriver : IInvitationDriver
     public async Task<bool> IsMemberEmailAsync(IDbSession session, Guid tenantId, string email, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        return await s.Connection.ExecuteScalarAsync<bool>(s.Command(
+        return await s.ExecuteScalarAsync<bool>(s.Command(
             """
             SELECT EXISTS (SELECT 1 FROM memberships m JOIN users u ON u.id = m.user_id
                            WHERE m.tenant_id = @tenantId AND u.email = @email::citext)
@@ -133,7 +132,7 @@ internal sealed class InvitationDriver : IInvitationDriver
     public async Task<InvitationSnapshot?> RevokeInvitationAsync(IDbSession session, Guid tenantId, Guid id, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var updated = await s.Connection.ExecuteAsync(s.Command(
+        var updated = await s.ExecuteAsync(s.Command(
             """
             UPDATE invitations SET status = 'revoked', revoked_at = @now, updated_at = @now
             WHERE tenant_id = @tenantId AND id = @id AND status = 'pending'
@@ -145,7 +144,7 @@ internal sealed class InvitationDriver : IInvitationDriver
     public async Task<InvitationSnapshot?> ReissueInvitationAsync(IDbSession session, Guid tenantId, Guid id, byte[] tokenHash, DateTimeOffset expiresAt, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var updated = await s.Connection.ExecuteAsync(s.Command(
+        var updated = await s.ExecuteAsync(s.Command(
             """
             UPDATE invitations SET token_hash = @tokenHash, expires_at = @expiresAt, sent_count = sent_count + 1, updated_at = @now
             WHERE tenant_id = @tenantId AND id = @id AND status = 'pending'
@@ -157,7 +156,7 @@ internal sealed class InvitationDriver : IInvitationDriver
     public async Task<InvitationSnapshot?> MarkAcceptedAsync(IDbSession session, Guid tenantId, Guid id, Guid userId, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var updated = await s.Connection.ExecuteAsync(s.Command(
+        var updated = await s.ExecuteAsync(s.Command(
             """
             UPDATE invitations SET status = 'accepted', accepted_by = @userId, accepted_at = @now, updated_at = @now
             WHERE tenant_id = @tenantId AND id = @id AND status = 'pending'
@@ -169,7 +168,7 @@ internal sealed class InvitationDriver : IInvitationDriver
     public async Task<InvitationLocator?> FindByTokenHashAsync(IDbSession session, byte[] tokenHash, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var row = await s.Connection.QuerySingleOrDefaultAsync<LocatorRow>(s.Command(
+        var row = await s.QuerySingleOrDefaultAsync<LocatorRow>(s.Command(
             "SELECT tenant_id, id FROM invitation_by_token_hash(@tokenHash)", new { tokenHash }, cancellationToken));
         return row is null ? null : new InvitationLocator(row.TenantId, row.Id);
     }

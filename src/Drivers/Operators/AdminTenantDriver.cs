@@ -1,4 +1,3 @@
-using Dapper;
 using Platform.Drivers.Sessions;
 using Platform.Drivers.Tenants;
 using Platform.Models.Tenants;
@@ -22,7 +21,7 @@ internal sealed class AdminTenantDriver : IAdminTenantDriver
         IDbSession session, string? query, string? status, string? plan, Guid? after, int limit, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var rows = await s.Connection.QueryAsync<TenantRow>(s.Command(
+        var rows = await s.QueryAsync<TenantRow>(s.Command(
             """
             SELECT id, name, slug, plan, status, trial_ends_at, suspended_reason, billing_email,
                    max_workers, max_runs_per_day, max_concurrent_runs, max_tokens_per_month, max_api_keys,
@@ -37,7 +36,7 @@ internal sealed class AdminTenantDriver : IAdminTenantDriver
     public async Task<(long Members, long OpenTickets)> CountTenantAsync(IDbSession session, Guid tenantId, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var counts = await s.Connection.QuerySingleAsync<CountRow>(s.Command(
+        var counts = await s.QuerySingleAsync<CountRow>(s.Command(
             """
             SELECT (SELECT count(*) FROM memberships WHERE tenant_id = @tenantId) AS members,
                    (SELECT count(*) FROM support_tickets WHERE tenant_id = @tenantId AND status NOT IN ('resolved', 'closed')) AS open_tickets

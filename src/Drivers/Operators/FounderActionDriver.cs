@@ -1,4 +1,3 @@
-using Dapper;
 using Platform.Drivers.Sessions;
 using Platform.Drivers.Users;
 using Platform.Models.Operators;
@@ -33,7 +32,7 @@ internal sealed class FounderActionDriver : IFounderActionDriver
     {
         var s = session.Npgsql();
         // A second reversal of one action meets the unique reverses_action_id and inserts nothing; the engine answers 409.
-        var inserted = await s.Connection.ExecuteAsync(s.Command(
+        var inserted = await s.ExecuteAsync(s.Command(
             """
             INSERT INTO founder_actions (id, action_type, target_type, target_id, target_tenant_id, reason_code, reason_note,
                                          operator_id, mfa_verified, reversible, reverses_action_id, details, applied_at)
@@ -47,7 +46,7 @@ internal sealed class FounderActionDriver : IFounderActionDriver
     public async Task<FounderActionSnapshot?> FetchAsync(IDbSession session, Guid actionId, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var row = await s.Connection.QuerySingleOrDefaultAsync<ActionRow>(s.Command(
+        var row = await s.QuerySingleOrDefaultAsync<ActionRow>(s.Command(
             "SELECT " + Columns + " FROM founder_actions a LEFT JOIN founder_actions r ON r.reverses_action_id = a.id WHERE a.id = @actionId",
             new { actionId }, cancellationToken));
         return row?.ToSnapshot();
@@ -57,7 +56,7 @@ internal sealed class FounderActionDriver : IFounderActionDriver
         IDbSession session, FounderActionFilter filter, Guid? before, int limit, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var rows = await s.Connection.QueryAsync<ActionRow>(s.Command(
+        var rows = await s.QueryAsync<ActionRow>(s.Command(
             $"""
             SELECT {Columns}
             FROM founder_actions a LEFT JOIN founder_actions r ON r.reverses_action_id = a.id
@@ -74,7 +73,7 @@ internal sealed class FounderActionDriver : IFounderActionDriver
     public async Task<long> CountForTenantAsync(IDbSession session, Guid tenantId, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        return await s.Connection.ExecuteScalarAsync<long>(s.Command(
+        return await s.ExecuteScalarAsync<long>(s.Command(
             "SELECT count(*) FROM founder_actions WHERE target_tenant_id = @tenantId", new { tenantId }, cancellationToken));
     }
 

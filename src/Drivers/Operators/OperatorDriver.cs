@@ -1,4 +1,3 @@
-using Dapper;
 using Platform.Drivers.Sessions;
 using Platform.Drivers.Users;
 using Platform.Models.Operators;
@@ -65,7 +64,7 @@ internal sealed class OperatorDriver : IOperatorDriver
     public async Task<bool> TryInsertOperatorAsync(IDbSession session, NewOperator newOperator, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var inserted = await s.Connection.ExecuteAsync(s.Command(
+        var inserted = await s.ExecuteAsync(s.Command(
             """
             INSERT INTO platform_users (id, email, name, role, password_hash, totp_secret_protected, totp_enabled, created_at, updated_at)
             VALUES (@Id, @Email, @Name, @Role, @PasswordHash, @TotpSecretProtected, @TotpEnabled, @Now, @Now)
@@ -83,7 +82,7 @@ internal sealed class OperatorDriver : IOperatorDriver
     public async Task<OperatorCredentials?> FetchCredentialsByEmailAsync(IDbSession session, string email, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var row = await s.Connection.QuerySingleOrDefaultAsync<OperatorRow>(s.Command(
+        var row = await s.QuerySingleOrDefaultAsync<OperatorRow>(s.Command(
             "SELECT " + Columns + ", password_hash, totp_secret_protected FROM platform_users WHERE email = @email::citext",
             new { email }, cancellationToken));
         return row is null ? null : new OperatorCredentials(row.ToSnapshot(), row.PasswordHash ?? "", row.TotpSecretProtected);
@@ -92,7 +91,7 @@ internal sealed class OperatorDriver : IOperatorDriver
     public async Task<OperatorSnapshot?> FetchOperatorAsync(IDbSession session, Guid operatorId, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var row = await s.Connection.QuerySingleOrDefaultAsync<OperatorRow>(s.Command(
+        var row = await s.QuerySingleOrDefaultAsync<OperatorRow>(s.Command(
             "SELECT " + Columns + " FROM platform_users WHERE id = @operatorId", new { operatorId }, cancellationToken));
         return row?.ToSnapshot();
     }
@@ -103,7 +102,7 @@ internal sealed class OperatorDriver : IOperatorDriver
         var s = session.Npgsql();
         // One statement: the row lock serialises concurrent attempts, so exactly maxFailures attempts are admitted before the lock.
         // An expired lock starts a fresh count.
-        var admitted = await s.Connection.QuerySingleOrDefaultAsync<AttemptRow>(s.Command(
+        var admitted = await s.QuerySingleOrDefaultAsync<AttemptRow>(s.Command(
             """
             UPDATE platform_users SET
                 failed_attempts = CASE WHEN locked_until IS NOT NULL THEN 1 ELSE failed_attempts + 1 END,
@@ -118,7 +117,7 @@ internal sealed class OperatorDriver : IOperatorDriver
         {
             return new LoginAttempt(true, admitted.FailedAttempts, admitted.LockedUntil.ToUtcOffset());
         }
-        var current = await s.Connection.QuerySingleAsync<AttemptRow>(s.Command(
+        var current = await s.QuerySingleAsync<AttemptRow>(s.Command(
             "SELECT failed_attempts, locked_until FROM platform_users WHERE id = @operatorId", new { operatorId }, cancellationToken));
         return new LoginAttempt(false, current.FailedAttempts, current.LockedUntil.ToUtcOffset());
     }
@@ -126,7 +125,7 @@ internal sealed class OperatorDriver : IOperatorDriver
     public async Task<bool> TryUseTotpStepAsync(IDbSession session, Guid operatorId, long step, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var used = await s.Connection.ExecuteAsync(s.Command(
+        var used = await s.ExecuteAsync(s.Command(
             "UPDATE platform_users SET totp_last_step = @step WHERE id = @operatorId AND (totp_last_step IS NULL OR totp_last_step < @step)",
             new { operatorId, step }, cancellationToken));
         return used == 1;
@@ -135,7 +134,7 @@ internal sealed class OperatorDriver : IOperatorDriver
     public async Task<OperatorSnapshot> RecordSuccessfulLoginAsync(IDbSession session, Guid operatorId, DateTimeOffset now, string? ip, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var row = await s.Connection.QuerySingleAsync<OperatorRow>(s.Command(
+        var row = await s.QuerySingleAsync<OperatorRow>(s.Command(
             $"""
             UPDATE platform_users
             SET failed_attempts = 0, locked_until = NULL, last_login_at = @now, last_login_ip = @ip, updated_at = @now
@@ -150,7 +149,7 @@ internal sealed class OperatorDriver : IOperatorDriver
     {
         var s = session.Npgsql();
         // One conditional upsert: a newer window starts at 1; the current window counts up only while below the limit.
-        return await s.Connection.QuerySingleOrDefaultAsync<int?>(s.Command(
+        return await s.QuerySingleOrDefaultAsync<int?>(s.Command(
             """
             INSERT INTO operator_login_ip_windows AS w (ip, window_start, attempt_count)
             VALUES (@ip, @windowStart, 1)
@@ -166,14 +165,14 @@ internal sealed class OperatorDriver : IOperatorDriver
     public async Task<int> DeleteLoginWindowsBeforeAsync(IDbSession session, DateTimeOffset before, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        return await s.Connection.ExecuteAsync(s.Command(
+        return await s.ExecuteAsync(s.Command(
             "DELETE FROM operator_login_ip_windows WHERE window_start < @before", new { before }, cancellationToken));
     }
 
     public async Task<IReadOnlyList<OperatorSnapshot>> ListOperatorsAsync(IDbSession session, Guid? after, int limit, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var rows = await s.Connection.QueryAsync<OperatorRow>(s.Command(
+        var rows = await s.QueryAsync<OperatorRow>(s.Command(
             "SELECT " + Columns + " FROM platform_users WHERE (@after::uuid IS NULL OR id > @after) ORDER BY id LIMIT @limit",
             new { after, limit }, cancellationToken));
         return rows.Select(r => r.ToSnapshot()).ToList();
@@ -183,7 +182,7 @@ internal sealed class OperatorDriver : IOperatorDriver
     {
         var s = session.Npgsql();
         // A row changed by a transaction we waited for is re-checked against the WHERE once that one commits.
-        var ids = await s.Connection.QueryAsync<Guid>(s.Command(
+        var ids = await s.QueryAsync<Guid>(s.Command(
             "SELECT id FROM platform_users WHERE role = 'super_admin' AND status = 'active' ORDER BY id FOR UPDATE",
             null, cancellationToken));
         return ids.ToList();
@@ -217,7 +216,7 @@ internal sealed class OperatorDriver : IOperatorDriver
     public async Task SetPendingTotpAsync(IDbSession session, Guid operatorId, string protectedSecret, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        await s.Connection.ExecuteAsync(s.Command(
+        await s.ExecuteAsync(s.Command(
             "UPDATE platform_users SET totp_pending_secret_protected = @protectedSecret, updated_at = @now WHERE id = @operatorId",
             new { operatorId, protectedSecret, now }, cancellationToken));
     }
@@ -225,7 +224,7 @@ internal sealed class OperatorDriver : IOperatorDriver
     public async Task<string?> FetchPendingTotpAsync(IDbSession session, Guid operatorId, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        return await s.Connection.QuerySingleOrDefaultAsync<string?>(s.Command(
+        return await s.QuerySingleOrDefaultAsync<string?>(s.Command(
             "SELECT totp_pending_secret_protected FROM platform_users WHERE id = @operatorId", new { operatorId }, cancellationToken));
     }
 
@@ -243,7 +242,7 @@ internal sealed class OperatorDriver : IOperatorDriver
     private static async Task<OperatorSnapshot?> UpdateAsync(IDbSession session, string updateReturning, object parameters, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var row = await s.Connection.QuerySingleOrDefaultAsync<OperatorRow>(s.Command(updateReturning + " " + Columns, parameters, cancellationToken));
+        var row = await s.QuerySingleOrDefaultAsync<OperatorRow>(s.Command(updateReturning + " " + Columns, parameters, cancellationToken));
         return row?.ToSnapshot();
     }
 

@@ -1,4 +1,3 @@
-using Dapper;
 using Platform.Drivers.Sessions;
 using Platform.Drivers.Users;
 using Platform.Models.Outbox;
@@ -26,7 +25,7 @@ internal sealed class OutboxDriver : IOutboxDriver
     public async Task EnqueueAsync(IDbSession session, NewOutboxMessage message, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        await s.Connection.ExecuteAsync(s.Command(
+        await s.ExecuteAsync(s.Command(
             """
             INSERT INTO outbox_messages (id, tenant_id, kind, payload, status, attempts, next_attempt_at, created_at)
             VALUES (@Id, @TenantId, @Kind, @Payload::jsonb, 'pending', 0, @Now, @Now)
@@ -36,7 +35,7 @@ internal sealed class OutboxDriver : IOutboxDriver
     public async Task<IReadOnlyList<LeasedOutboxMessage>> ClaimDueAsync(IDbSession session, string kindPrefix, DateTimeOffset now, int leaseSeconds, int limit, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var rows = await s.Connection.QueryAsync<LeasedRow>(s.Command(
+        var rows = await s.QueryAsync<LeasedRow>(s.Command(
             "SELECT id, tenant_id, kind, payload, attempts, created_at FROM claim_outbox_messages(@kindPrefix, @now, @leaseSeconds, @limit)",
             new { kindPrefix, now, leaseSeconds, limit }, cancellationToken));
         return rows.Select(r => new LeasedOutboxMessage(r.Id, r.TenantId, r.Kind, r.Payload, r.Attempts, r.CreatedAt.ToUtcOffset())).ToList();
@@ -45,14 +44,14 @@ internal sealed class OutboxDriver : IOutboxDriver
     public async Task<bool> MarkSentAsync(IDbSession session, Guid id, int attempt, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        return await s.Connection.ExecuteScalarAsync<bool>(s.Command(
+        return await s.ExecuteScalarAsync<bool>(s.Command(
             "SELECT finish_outbox_attempt(@id, @attempt, 'sent', NULL, NULL, @now)", new { id, attempt, now }, cancellationToken));
     }
 
     public async Task<bool> MarkAttemptFailedAsync(IDbSession session, Guid id, int attempt, string error, DateTimeOffset? nextAttemptAt, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        return await s.Connection.ExecuteScalarAsync<bool>(s.Command(
+        return await s.ExecuteScalarAsync<bool>(s.Command(
             "SELECT finish_outbox_attempt(@id, @attempt, @status, @error, @nextAttemptAt, @now)",
             new { id, attempt, status = nextAttemptAt is null ? "failed" : "pending", error, nextAttemptAt, now }, cancellationToken));
     }

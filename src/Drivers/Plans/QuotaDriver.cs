@@ -1,4 +1,3 @@
-using Dapper;
 using Platform.Drivers.Sessions;
 using Platform.Drivers.Tenants;
 using Platform.Drivers.Users;
@@ -30,7 +29,7 @@ internal sealed class QuotaDriver : IQuotaDriver
     public async Task<IReadOnlyList<QuotaOverride>> ListOverridesAsync(IDbSession session, Guid tenantId, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var rows = await s.Connection.QueryAsync<OverrideRow>(s.Command(
+        var rows = await s.QueryAsync<OverrideRow>(s.Command(
             "SELECT " + Columns + " FROM tenant_quota_overrides WHERE tenant_id = @tenantId ORDER BY quota",
             new { tenantId }, cancellationToken));
         return rows.Select(r => r.ToSnapshot()).ToList();
@@ -39,7 +38,7 @@ internal sealed class QuotaDriver : IQuotaDriver
     public async Task<QuotaOverride> UpsertOverrideAsync(IDbSession session, Guid tenantId, string quota, long value, string? reason, string setBy, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var row = await s.Connection.QuerySingleAsync<OverrideRow>(s.Command(
+        var row = await s.QuerySingleAsync<OverrideRow>(s.Command(
             """
             INSERT INTO tenant_quota_overrides AS o (tenant_id, quota, value, reason, set_by, created_at, updated_at)
             VALUES (@tenantId, @quota, @value, @reason, @setBy, @now, @now)
@@ -54,7 +53,7 @@ internal sealed class QuotaDriver : IQuotaDriver
     public async Task<QuotaOverride?> DeleteOverrideAsync(IDbSession session, Guid tenantId, string quota, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var row = await s.Connection.QuerySingleOrDefaultAsync<OverrideRow>(s.Command(
+        var row = await s.QuerySingleOrDefaultAsync<OverrideRow>(s.Command(
             "DELETE FROM tenant_quota_overrides WHERE tenant_id = @tenantId AND quota = @quota RETURNING " + Columns,
             new { tenantId, quota }, cancellationToken));
         return row?.ToSnapshot();
@@ -63,7 +62,7 @@ internal sealed class QuotaDriver : IQuotaDriver
     public async Task<TenantSnapshot?> SetPlanAndQuotasAsync(IDbSession session, Guid tenantId, string plan, PlanQuotas quotas, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var row = await s.Connection.QuerySingleOrDefaultAsync<TenantRow>(s.Command(
+        var row = await s.QuerySingleOrDefaultAsync<TenantRow>(s.Command(
             """
             UPDATE tenants AS t SET plan = @plan,
                 max_workers = @MaxWorkers, max_runs_per_day = @MaxRunsPerDay, max_concurrent_runs = @MaxConcurrentRuns,

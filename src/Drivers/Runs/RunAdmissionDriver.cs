@@ -1,4 +1,3 @@
-using Dapper;
 using Platform.Drivers.Sessions;
 using Platform.Models.Runs;
 
@@ -75,7 +74,7 @@ internal sealed class RunAdmissionDriver : IRunAdmissionDriver
     public async Task<RunAdmission> TryAdmitAsync(IDbSession session, Guid tenantId, string workerId, Guid? keyId, DateTimeOffset now, DateTimeOffset dayStart, DateTimeOffset monthStart, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var row = await s.Connection.QuerySingleAsync<AdmissionRow>(s.Command(
+        var row = await s.QuerySingleAsync<AdmissionRow>(s.Command(
             AdmitSql, new { tenantId, workerId, keyId, now, dayStart, monthStart }, cancellationToken));
         return new RunAdmission(row.WorkerCounted, row.MaxTokensPerRun, row.KeyReserved, row.TenantReserved);
     }
@@ -83,7 +82,7 @@ internal sealed class RunAdmissionDriver : IRunAdmissionDriver
     public async Task ReleaseAsync(IDbSession session, Guid tenantId, Guid? keyId, long tokens, DateTimeOffset now, DateTimeOffset dayStart, DateTimeOffset monthStart, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        await s.Connection.ExecuteAsync(s.Command(
+        await s.ExecuteAsync(s.Command(
             ReleaseSql, new { tenantId, keyId, tokens, now, dayStart, monthStart }, cancellationToken));
     }
 

@@ -1,4 +1,3 @@
-using Dapper;
 using Platform.Drivers.Sessions;
 using Platform.Drivers.Users;
 using Platform.Models.Runs;
@@ -61,7 +60,7 @@ internal sealed class RunDriver : IRunDriver
     public async Task<RunCounters?> FetchRunCountersAsync(IDbSession session, Guid tenantId, DateTimeOffset dayStart, DateTimeOffset monthStart, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var row = await s.Connection.QuerySingleOrDefaultAsync<CounterRow>(s.Command(
+        var row = await s.QuerySingleOrDefaultAsync<CounterRow>(s.Command(
             $"""
             SELECT t.status, {RunsTodayNow} AS runs_today, t.max_runs_per_day, t.active_runs, t.max_concurrent_runs,
                    {TokensThisMonthNow} AS tokens_this_month, t.max_tokens_per_month, t.last_run_reset_at
@@ -74,7 +73,7 @@ internal sealed class RunDriver : IRunDriver
     public async Task ReleaseRunSlotsAsync(IDbSession session, Guid tenantId, int slots, long tokens, DateTimeOffset now, DateTimeOffset dayStart, DateTimeOffset monthStart, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        await s.Connection.ExecuteAsync(s.Command(
+        await s.ExecuteAsync(s.Command(
             $"""
             UPDATE tenants AS t SET
                 runs_today = {RunsTodayNow},
@@ -90,7 +89,7 @@ internal sealed class RunDriver : IRunDriver
     public async Task<RunSnapshot?> InsertRunAsync(IDbSession session, NewRun run, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var row = await s.Connection.QuerySingleOrDefaultAsync<RunRow>(s.Command(
+        var row = await s.QuerySingleOrDefaultAsync<RunRow>(s.Command(
             $"""
             INSERT INTO runs AS r (tenant_id, id, worker_id, task, input, status, parent_run_id, attempt,
                                    actor_type, actor_id, api_key_id, max_tokens_per_run, started_at)
@@ -108,7 +107,7 @@ internal sealed class RunDriver : IRunDriver
     public async Task<RunSnapshot> SetTokenBudgetAsync(IDbSession session, Guid tenantId, Guid runId, int maxTokensPerRun, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var row = await s.Connection.QuerySingleAsync<RunRow>(s.Command(
+        var row = await s.QuerySingleAsync<RunRow>(s.Command(
             "UPDATE runs AS r SET max_tokens_per_run = @maxTokensPerRun WHERE r.tenant_id = @tenantId AND r.id = @runId RETURNING " + RunColumns,
             new { tenantId, runId, maxTokensPerRun }, cancellationToken));
         return row.ToSnapshot();
@@ -117,7 +116,7 @@ internal sealed class RunDriver : IRunDriver
     public async Task<RunSnapshot?> FetchRunAsync(IDbSession session, Guid tenantId, Guid runId, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var row = await s.Connection.QuerySingleOrDefaultAsync<RunRow>(s.Command(
+        var row = await s.QuerySingleOrDefaultAsync<RunRow>(s.Command(
             "SELECT " + RunColumns + " FROM runs r WHERE r.tenant_id = @tenantId AND r.id = @runId", new { tenantId, runId }, cancellationToken));
         return row?.ToSnapshot();
     }
@@ -125,7 +124,7 @@ internal sealed class RunDriver : IRunDriver
     public async Task<IReadOnlyList<RunSnapshot>> ListRunsAsync(IDbSession session, Guid tenantId, RunFilter filter, Guid? before, int limit, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var rows = await s.Connection.QueryAsync<RunRow>(s.Command(
+        var rows = await s.QueryAsync<RunRow>(s.Command(
             $"""
             SELECT {RunColumns} FROM runs r
             WHERE r.tenant_id = @tenantId
@@ -142,7 +141,7 @@ internal sealed class RunDriver : IRunDriver
     public async Task<RunSnapshot?> CompleteRunAsync(IDbSession session, Guid tenantId, Guid runId, RunOutcome outcome, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var row = await s.Connection.QuerySingleOrDefaultAsync<RunRow>(s.Command(
+        var row = await s.QuerySingleOrDefaultAsync<RunRow>(s.Command(
             $"""
             UPDATE runs AS r SET
                 status = @status, output = @Output::jsonb, error = @Error, total_tokens = @TotalTokens,
@@ -164,7 +163,7 @@ internal sealed class RunDriver : IRunDriver
     public async Task<IReadOnlyList<Guid>> ListTenantsWithStaleRunsAsync(IDbSession session, DateTimeOffset before, int limit, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var rows = await s.Connection.QueryAsync<Guid>(s.Command(
+        var rows = await s.QueryAsync<Guid>(s.Command(
             "SELECT tenants_with_stale_runs FROM tenants_with_stale_runs(@before, @limit)", new { before, limit }, cancellationToken));
         return rows.ToList();
     }
@@ -172,7 +171,7 @@ internal sealed class RunDriver : IRunDriver
     public async Task<IReadOnlyList<RunSnapshot>> TimeOutStaleRunsAsync(IDbSession session, Guid tenantId, DateTimeOffset before, int limit, string error, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var rows = await s.Connection.QueryAsync<RunRow>(s.Command(
+        var rows = await s.QueryAsync<RunRow>(s.Command(
             $"""
             WITH claimed AS (
                 SELECT c.id FROM runs c

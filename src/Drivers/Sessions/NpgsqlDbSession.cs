@@ -17,10 +17,90 @@ internal sealed class NpgsqlDbSession(NpgsqlConnection connection, NpgsqlTransac
 
     public Task CommitAsync(CancellationToken cancellationToken) => Transaction.CommitAsync(cancellationToken);
 
+    /// <summary>Gets whether a statement of this session failed in Npgsql or PostgreSQL; the connection's prepared statements are then reset before it goes back to the pool (ADR 0170).</summary>
+    public bool Faulted { get; private set; }
+
     public async ValueTask DisposeAsync()
     {
-        await Transaction.DisposeAsync();
-        await Connection.DisposeAsync();
+        try
+        {
+            await Transaction.DisposeAsync();
+            if (Faulted)
+            {
+                ResetPreparedStatements();
+            }
+        }
+        finally
+        {
+            await Connection.DisposeAsync();
+        }
+    }
+
+    /// <summary>Forgets every prepared statement on both sides (DEALLOCATE ALL and Npgsql's own bookkeeping), so that a statement Npgsql wrongly believes prepared cannot fail the connection's next user.</summary>
+    /// <remarks>Npgsql 10 marks an auto-prepared statement as prepared when its Parse succeeds, before its RowDescription arrives; a statement that then fails at Bind stays "prepared" without a row description, and its next use on that connection reads a DataRow it does not expect (ADR 0170).</remarks>
+    private void ResetPreparedStatements()
+    {
+        if (Connection.State != ConnectionState.Open)
+        {
+            return;
+        }
+        try
+        {
+            Connection.UnprepareAll();
+        }
+        catch (Exception e) when (e is NpgsqlException or InvalidOperationException)
+        {
+            // A connection that cannot even deallocate is broken; Npgsql then discards it instead of pooling it.
+        }
+    }
+
+    /// <summary>Runs a Dapper query on this session, remembering a failure (see <see cref="Faulted"/>).</summary>
+    public async Task<IEnumerable<T>> QueryAsync<T>(CommandDefinition command)
+    {
+        try { return await Connection.QueryAsync<T>(command); }
+        catch (NpgsqlException) { Faulted = true; throw; }
+    }
+
+    /// <summary>Runs a Dapper query for at most one row on this session, remembering a failure.</summary>
+    public async Task<T?> QuerySingleOrDefaultAsync<T>(CommandDefinition command)
+    {
+        try { return await Connection.QuerySingleOrDefaultAsync<T>(command); }
+        catch (NpgsqlException) { Faulted = true; throw; }
+    }
+
+    /// <summary>Runs a Dapper query for the first row, if any, on this session, remembering a failure.</summary>
+    public async Task<T?> QueryFirstOrDefaultAsync<T>(CommandDefinition command)
+    {
+        try { return await Connection.QueryFirstOrDefaultAsync<T>(command); }
+        catch (NpgsqlException) { Faulted = true; throw; }
+    }
+
+    /// <summary>Runs a Dapper query for exactly one row on this session, remembering a failure.</summary>
+    public async Task<T> QuerySingleAsync<T>(CommandDefinition command)
+    {
+        try { return await Connection.QuerySingleAsync<T>(command); }
+        catch (NpgsqlException) { Faulted = true; throw; }
+    }
+
+    /// <summary>Runs a Dapper statement on this session and returns the rows it affected, remembering a failure.</summary>
+    public async Task<int> ExecuteAsync(CommandDefinition command)
+    {
+        try { return await Connection.ExecuteAsync(command); }
+        catch (NpgsqlException) { Faulted = true; throw; }
+    }
+
+    /// <summary>Runs a Dapper scalar query on this session, remembering a failure.</summary>
+    public async Task<T?> ExecuteScalarAsync<T>(CommandDefinition command)
+    {
+        try { return await Connection.ExecuteScalarAsync<T>(command); }
+        catch (NpgsqlException) { Faulted = true; throw; }
+    }
+
+    /// <summary>Runs any other Npgsql work on this session's connection (batches, COPY), remembering a failure.</summary>
+    public async Task<T> RunAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work)
+    {
+        try { return await work(Connection, Transaction); }
+        catch (NpgsqlException) { Faulted = true; throw; }
     }
 
     /// <summary>Gets whether the transaction-local scope still has to be sent (with the first statement, see ReadScopedAsync).</summary>
@@ -41,6 +121,19 @@ internal sealed class NpgsqlDbSession(NpgsqlConnection connection, NpgsqlTransac
 
     /// <summary>Runs a query that returns at most one row; when the scope is pending, sends set_config and the query in one batch (one round trip).</summary>
     public async Task<T?> ReadScopedAsync<T>(string sql, IReadOnlyList<(string Name, object Value)> parameters, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await ReadScopedCoreAsync<T>(sql, parameters, cancellationToken);
+        }
+        catch (NpgsqlException)
+        {
+            Faulted = true;
+            throw;
+        }
+    }
+
+    private async Task<T?> ReadScopedCoreAsync<T>(string sql, IReadOnlyList<(string Name, object Value)> parameters, CancellationToken cancellationToken)
     {
         await using var batch = new NpgsqlBatch(Connection, Transaction);
         var pending = ScopePending;

@@ -1,4 +1,3 @@
-using Dapper;
 using Platform.Drivers.Sessions;
 using Platform.Drivers.Users;
 using Platform.Models.Support;
@@ -48,7 +47,7 @@ internal sealed class SupportTicketDriver : ISupportTicketDriver
     public async Task<SupportTicketSnapshot> InsertTicketAsync(IDbSession session, SupportTicketSnapshot ticket, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var row = await s.Connection.QuerySingleAsync<TicketRow>(s.Command(
+        var row = await s.QuerySingleAsync<TicketRow>(s.Command(
             $"""
             INSERT INTO support_tickets (tenant_id, id, opened_by, subject, description, category, priority, status, created_at, updated_at)
             VALUES (@TenantId, @Id, @OpenedBy, @Subject, @Description, @Category, @Priority, @Status, @CreatedAt, @UpdatedAt)
@@ -60,7 +59,7 @@ internal sealed class SupportTicketDriver : ISupportTicketDriver
     public async Task<SupportTicketSnapshot?> FetchTicketAsync(IDbSession session, Guid tenantId, Guid ticketId, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var row = await s.Connection.QuerySingleOrDefaultAsync<TicketRow>(s.Command(
+        var row = await s.QuerySingleOrDefaultAsync<TicketRow>(s.Command(
             "SELECT " + Columns + " FROM support_tickets WHERE tenant_id = @tenantId AND id = @ticketId", new { tenantId, ticketId }, cancellationToken));
         return row?.ToSnapshot();
     }
@@ -68,7 +67,7 @@ internal sealed class SupportTicketDriver : ISupportTicketDriver
     public async Task<SupportTicketSnapshot?> LockTicketAsync(IDbSession session, Guid tenantId, Guid ticketId, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var row = await s.Connection.QuerySingleOrDefaultAsync<TicketRow>(s.Command(
+        var row = await s.QuerySingleOrDefaultAsync<TicketRow>(s.Command(
             "SELECT " + Columns + " FROM support_tickets WHERE tenant_id = @tenantId AND id = @ticketId FOR UPDATE", new { tenantId, ticketId }, cancellationToken));
         return row?.ToSnapshot();
     }
@@ -77,7 +76,7 @@ internal sealed class SupportTicketDriver : ISupportTicketDriver
         IDbSession session, Guid tenantId, string? status, Guid? before, int limit, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var rows = await s.Connection.QueryAsync<TicketRow>(s.Command(
+        var rows = await s.QueryAsync<TicketRow>(s.Command(
             $"""
             SELECT {Columns} FROM support_tickets
             WHERE tenant_id = @tenantId
@@ -94,7 +93,7 @@ internal sealed class SupportTicketDriver : ISupportTicketDriver
         IDbSession session, SupportTicketFilter filter, Guid? after, int limit, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var rows = await s.Connection.QueryAsync<TicketRow>(s.Command(
+        var rows = await s.QueryAsync<TicketRow>(s.Command(
             "SELECT " + Columns + " FROM admin_support_tickets(@TenantId, @Status, @Priority, @Category, @after, @limit)",
             new { filter.TenantId, filter.Status, filter.Priority, filter.Category, after, limit }, cancellationToken));
         return rows.Select(r => r.ToSnapshot()).ToList();
@@ -103,14 +102,14 @@ internal sealed class SupportTicketDriver : ISupportTicketDriver
     public async Task<Guid?> FindTicketTenantAsync(IDbSession session, Guid ticketId, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        return await s.Connection.ExecuteScalarAsync<Guid?>(s.Command(
+        return await s.ExecuteScalarAsync<Guid?>(s.Command(
             "SELECT support_ticket_tenant(@ticketId)", new { ticketId }, cancellationToken));
     }
 
     public async Task<SupportTicketResponseSnapshot> InsertResponseAsync(IDbSession session, SupportTicketResponseSnapshot response, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var row = await s.Connection.QuerySingleAsync<ResponseRow>(s.Command(
+        var row = await s.QuerySingleAsync<ResponseRow>(s.Command(
             $"""
             INSERT INTO support_ticket_responses (tenant_id, id, ticket_id, author_type, author_id, body, created_at)
             VALUES (@TenantId, @Id, @TicketId, @AuthorType, @AuthorId, @Body, @CreatedAt)
@@ -122,7 +121,7 @@ internal sealed class SupportTicketDriver : ISupportTicketDriver
     public async Task<IReadOnlyList<SupportTicketResponseSnapshot>> ListResponsesAsync(IDbSession session, Guid tenantId, Guid ticketId, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var rows = await s.Connection.QueryAsync<ResponseRow>(s.Command(
+        var rows = await s.QueryAsync<ResponseRow>(s.Command(
             "SELECT " + ResponseColumns + " FROM support_ticket_responses WHERE tenant_id = @tenantId AND ticket_id = @ticketId ORDER BY id",
             new { tenantId, ticketId }, cancellationToken));
         return rows.Select(r => r.ToSnapshot()).ToList();
@@ -133,7 +132,7 @@ internal sealed class SupportTicketDriver : ISupportTicketDriver
         DateTimeOffset now, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var row = await s.Connection.QuerySingleAsync<TicketRow>(s.Command(
+        var row = await s.QuerySingleAsync<TicketRow>(s.Command(
             $"""
             UPDATE support_tickets
             SET status = @status, resolution = @resolution, resolved_at = @resolvedAt, resolved_by = @resolvedBy, updated_at = @now

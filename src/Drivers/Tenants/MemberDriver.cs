@@ -1,4 +1,3 @@
-using Dapper;
 using Platform.Drivers.Sessions;
 using Platform.Models.Tenants;
 
@@ -34,7 +33,7 @@ internal sealed class MemberDriver : IMemberDriver
     public async Task<IReadOnlyList<MemberSnapshot>> ListMembersAsync(IDbSession session, Guid tenantId, Guid? after, int limit, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var rows = await s.Connection.QueryAsync<MemberRow>(s.Command(
+        var rows = await s.QueryAsync<MemberRow>(s.Command(
             $"""
             {Select}
             WHERE m.tenant_id = @tenantId AND (@after::uuid IS NULL OR m.user_id > @after)
@@ -48,7 +47,7 @@ internal sealed class MemberDriver : IMemberDriver
     public async Task<MemberSnapshot?> FetchMemberAsync(IDbSession session, Guid tenantId, Guid userId, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var row = await s.Connection.QuerySingleOrDefaultAsync<MemberRow>(s.Command(
+        var row = await s.QuerySingleOrDefaultAsync<MemberRow>(s.Command(
             $"{Select} WHERE m.tenant_id = @tenantId AND m.user_id = @userId", new { tenantId, userId }, cancellationToken));
         return row?.ToSnapshot();
     }
@@ -56,14 +55,14 @@ internal sealed class MemberDriver : IMemberDriver
     public async Task<int> CountOwnersAsync(IDbSession session, Guid tenantId, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        return await s.Connection.ExecuteScalarAsync<int>(s.Command(
+        return await s.ExecuteScalarAsync<int>(s.Command(
             "SELECT count(*)::int FROM memberships WHERE tenant_id = @tenantId AND role = 'owner'", new { tenantId }, cancellationToken));
     }
 
     public async Task<MemberSnapshot?> UpdateMemberRoleAsync(IDbSession session, Guid tenantId, Guid userId, TenantRole role, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var updated = await s.Connection.ExecuteAsync(s.Command(
+        var updated = await s.ExecuteAsync(s.Command(
             "UPDATE memberships SET role = @role, updated_at = @now WHERE tenant_id = @tenantId AND user_id = @userId",
             new { tenantId, userId, role = role.ToWire(), now }, cancellationToken));
         return updated == 0 ? null : await FetchMemberAsync(session, tenantId, userId, cancellationToken);
@@ -72,7 +71,7 @@ internal sealed class MemberDriver : IMemberDriver
     public async Task<bool> DeleteMemberAsync(IDbSession session, Guid tenantId, Guid userId, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var deleted = await s.Connection.ExecuteAsync(s.Command(
+        var deleted = await s.ExecuteAsync(s.Command(
             "DELETE FROM memberships WHERE tenant_id = @tenantId AND user_id = @userId", new { tenantId, userId }, cancellationToken));
         return deleted == 1;
     }

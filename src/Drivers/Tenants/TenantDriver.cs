@@ -1,4 +1,3 @@
-using Dapper;
 using Platform.Drivers.Sessions;
 using Platform.Models.Tenants;
 
@@ -43,14 +42,14 @@ internal sealed class TenantDriver : ITenantDriver
     public async Task<bool> TryClaimSlugAsync(IDbSession session, string slug, Guid tenantId, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        return await s.Connection.ExecuteScalarAsync<bool>(s.Command(
+        return await s.ExecuteScalarAsync<bool>(s.Command(
             "SELECT claim_tenant_slug(@slug, @tenantId)", new { slug, tenantId }, cancellationToken));
     }
 
     public async Task<TenantSnapshot> InsertTenantAsync(IDbSession session, NewTenant tenant, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var row = await s.Connection.QuerySingleAsync<TenantRow>(s.Command(
+        var row = await s.QuerySingleAsync<TenantRow>(s.Command(
             $"""
             INSERT INTO tenants AS t (id, name, slug, plan, status, trial_ends_at, billing_email,
                 max_workers, max_runs_per_day, max_concurrent_runs, max_tokens_per_month, max_api_keys,
@@ -73,7 +72,7 @@ internal sealed class TenantDriver : ITenantDriver
     public async Task InsertMembershipAsync(IDbSession session, Guid tenantId, Guid userId, TenantRole role, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        await s.Connection.ExecuteAsync(s.Command(
+        await s.ExecuteAsync(s.Command(
             """
             INSERT INTO memberships (tenant_id, user_id, role, created_at, updated_at)
             VALUES (@tenantId, @userId, @role, @now, @now)
@@ -102,7 +101,7 @@ internal sealed class TenantDriver : ITenantDriver
     public async Task<bool> LockTenantAsync(IDbSession session, Guid tenantId, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var locked = await s.Connection.QuerySingleOrDefaultAsync<Guid?>(s.Command(
+        var locked = await s.QuerySingleOrDefaultAsync<Guid?>(s.Command(
             "SELECT id FROM tenants WHERE id = @tenantId FOR UPDATE", new { tenantId }, cancellationToken));
         return locked is not null;
     }
@@ -110,7 +109,7 @@ internal sealed class TenantDriver : ITenantDriver
     public async Task<IReadOnlyList<TenantMembershipSnapshot>> ListMyTenantsAsync(IDbSession session, Guid? after, int limit, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var rows = await s.Connection.QueryAsync<TenantRow>(s.Command(
+        var rows = await s.QueryAsync<TenantRow>(s.Command(
             """
             SELECT role, id, name, slug, plan, status, trial_ends_at, suspended_reason, billing_email,
                    max_workers, max_runs_per_day, max_concurrent_runs, max_tokens_per_month, max_api_keys,
@@ -125,14 +124,14 @@ internal sealed class TenantDriver : ITenantDriver
     public async Task<Guid?> FindTenantIdBySlugAsync(IDbSession session, string slug, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        return await s.Connection.QuerySingleOrDefaultAsync<Guid?>(s.Command(
+        return await s.QuerySingleOrDefaultAsync<Guid?>(s.Command(
             "SELECT tenant_id_by_slug(@slug)", new { slug }, cancellationToken));
     }
 
     public async Task<TenantSnapshot?> UpdateTenantAsync(IDbSession session, Guid tenantId, TenantChanges changes, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var row = await s.Connection.QuerySingleOrDefaultAsync<TenantRow>(s.Command(
+        var row = await s.QuerySingleOrDefaultAsync<TenantRow>(s.Command(
             $"""
             UPDATE tenants AS t SET
                 name = coalesce(@Name, t.name),
@@ -151,7 +150,7 @@ internal sealed class TenantDriver : ITenantDriver
     public async Task<TenantSnapshot?> SetTenantStatusAsync(IDbSession session, Guid tenantId, TenantStatus status, string? suspendedReason, DateTimeOffset? deletedAt, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var row = await s.Connection.QuerySingleOrDefaultAsync<TenantRow>(s.Command(
+        var row = await s.QuerySingleOrDefaultAsync<TenantRow>(s.Command(
             $"""
             UPDATE tenants AS t SET status = @status, suspended_reason = @suspendedReason,
                 deleted_at = @deletedAt, updated_at = @now

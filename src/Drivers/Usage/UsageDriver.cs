@@ -1,4 +1,3 @@
-using Dapper;
 using Platform.Drivers.Sessions;
 using Platform.Models.Usage;
 
@@ -39,7 +38,7 @@ internal sealed class UsageDriver : IUsageDriver
         // concurrent batches take their locks in one order and cannot deadlock.
         // The rollup upsert returns the total after this write; what this write added comes from the inserted rows, so the engine
         // sees before and after without another round trip.
-        var rows = (await s.Connection.QueryAsync<InsertRow>(s.Command(
+        var rows = (await s.QueryAsync<InsertRow>(s.Command(
             """
             WITH inserted AS (
                 INSERT INTO usage_events (tenant_id, idempotency_key, meter, amount, occurred_at, recorded_at)
@@ -76,7 +75,7 @@ internal sealed class UsageDriver : IUsageDriver
     public async Task<RollupChange> AddToRollupAsync(IDbSession session, Guid tenantId, string meter, long amount, DateTimeOffset at, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var row = await s.Connection.QuerySingleAsync<RollupRow>(s.Command(
+        var row = await s.QuerySingleAsync<RollupRow>(s.Command(
             """
             INSERT INTO usage_rollups AS u (tenant_id, meter, period_start, used, updated_at)
             VALUES (@tenantId, @meter, date_trunc('month', @at AT TIME ZONE 'UTC')::date, @amount, @now)
@@ -91,7 +90,7 @@ internal sealed class UsageDriver : IUsageDriver
     public async Task<IReadOnlyList<UsageRollup>> ListRollupsAsync(IDbSession session, Guid tenantId, DateOnly fromPeriod, DateOnly toPeriod, string? meter, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var rows = await s.Connection.QueryAsync<RollupRow>(s.Command(
+        var rows = await s.QueryAsync<RollupRow>(s.Command(
             """
             SELECT u.meter, u.period_start::timestamp AS period_start, u.used
             FROM usage_rollups u

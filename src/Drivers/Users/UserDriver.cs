@@ -1,4 +1,3 @@
-using Dapper;
 using Platform.Drivers.Sessions;
 using Platform.Models.Users;
 
@@ -28,7 +27,7 @@ internal sealed class UserDriver : IUserDriver
     public async Task<bool> TryInsertUserAsync(IDbSession session, NewUser user, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var inserted = await s.Connection.ExecuteAsync(s.Command(
+        var inserted = await s.ExecuteAsync(s.Command(
             """
             INSERT INTO users (id, email, name, password_hash, created_at, updated_at)
             VALUES (@Id, @Email, @Name, @PasswordHash, @Now, @Now)
@@ -40,7 +39,7 @@ internal sealed class UserDriver : IUserDriver
     public async Task<UserSnapshot?> FetchUserAsync(IDbSession session, Guid userId, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var row = await s.Connection.QuerySingleOrDefaultAsync<UserRow>(s.Command(
+        var row = await s.QuerySingleOrDefaultAsync<UserRow>(s.Command(
             "SELECT " + Columns + " FROM users WHERE id = @userId", new { userId }, cancellationToken));
         return row?.ToSnapshot();
     }
@@ -48,7 +47,7 @@ internal sealed class UserDriver : IUserDriver
     public async Task<UserCredentials?> FetchCredentialsByEmailAsync(IDbSession session, string email, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var row = await s.Connection.QuerySingleOrDefaultAsync<CredentialsRow>(s.Command(
+        var row = await s.QuerySingleOrDefaultAsync<CredentialsRow>(s.Command(
             "SELECT id, password_hash, status FROM user_credentials_by_email(@email)", new { email }, cancellationToken));
         return row is { PasswordHash: not null } ? new UserCredentials(row.Id, row.PasswordHash, row.Status) : null;
     }
@@ -56,7 +55,7 @@ internal sealed class UserDriver : IUserDriver
     public async Task RecordLoginAsync(IDbSession session, Guid userId, DateTimeOffset at, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        await s.Connection.ExecuteAsync(s.Command(
+        await s.ExecuteAsync(s.Command(
             "UPDATE users SET last_login_at = @at WHERE id = @userId", new { userId, at }, cancellationToken));
     }
 

@@ -1,4 +1,3 @@
-using Dapper;
 using Platform.Drivers.Sessions;
 
 namespace Platform.Drivers.Users;
@@ -15,7 +14,7 @@ internal sealed class UserErasureDriver : IUserErasureDriver
     public async Task<bool> AnonymiseUserAsync(IDbSession session, Guid userId, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var updated = await s.Connection.ExecuteAsync(s.Command(
+        var updated = await s.ExecuteAsync(s.Command(
             """
             UPDATE users SET email = 'deleted-' || replace(id::text, '-', '') || '@erased.invalid', name = 'Deleted user',
                 password_hash = NULL, oauth_provider = NULL, oauth_subject = NULL, email_verified_at = NULL,

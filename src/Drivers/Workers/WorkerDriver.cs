@@ -1,4 +1,3 @@
-using Dapper;
 using Platform.Drivers.Sessions;
 using Platform.Drivers.Users;
 using Platform.Models.Workers;
@@ -34,7 +33,7 @@ internal sealed class WorkerDriver : IWorkerDriver
     public async Task<IReadOnlyList<WorkerSnapshot>> ListWorkersAsync(IDbSession session, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var rows = await s.Connection.QueryAsync<WorkerRow>(s.Command(
+        var rows = await s.QueryAsync<WorkerRow>(s.Command(
             "SELECT " + WorkerColumns + " FROM workers w ORDER BY w.id", null, cancellationToken));
         return rows.Select(r => r.ToSnapshot()).ToList();
     }
@@ -42,7 +41,7 @@ internal sealed class WorkerDriver : IWorkerDriver
     public async Task<WorkerSnapshot?> FetchWorkerAsync(IDbSession session, string workerId, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var row = await s.Connection.QuerySingleOrDefaultAsync<WorkerRow>(s.Command(
+        var row = await s.QuerySingleOrDefaultAsync<WorkerRow>(s.Command(
             "SELECT " + WorkerColumns + " FROM workers w WHERE w.id = @workerId", new { workerId }, cancellationToken));
         return row?.ToSnapshot();
     }
@@ -50,7 +49,7 @@ internal sealed class WorkerDriver : IWorkerDriver
     public async Task<WorkerConfigSnapshot?> FetchConfigAsync(IDbSession session, Guid tenantId, string workerId, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var row = await s.Connection.QuerySingleOrDefaultAsync<ConfigRow>(s.Command(
+        var row = await s.QuerySingleOrDefaultAsync<ConfigRow>(s.Command(
             "SELECT " + ConfigColumns + " FROM worker_configs c WHERE c.tenant_id = @tenantId AND c.worker_id = @workerId",
             new { tenantId, workerId }, cancellationToken));
         return row?.ToSnapshot();
@@ -59,7 +58,7 @@ internal sealed class WorkerDriver : IWorkerDriver
     public async Task<WorkerConfigSnapshot> UpsertConfigAsync(IDbSession session, Guid tenantId, string workerId, WorkerConfigChanges changes, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var row = await s.Connection.QuerySingleAsync<ConfigRow>(s.Command(
+        var row = await s.QuerySingleAsync<ConfigRow>(s.Command(
             $"""
             INSERT INTO worker_configs AS c (tenant_id, worker_id, enabled, config, max_runs_per_day, max_tokens_per_run,
                                              runs_today, last_run_reset_at, created_at, updated_at)
