@@ -17,7 +17,7 @@ internal sealed class NpgsqlDbSession(NpgsqlConnection connection, NpgsqlTransac
 
     public Task CommitAsync(CancellationToken cancellationToken) => Transaction.CommitAsync(cancellationToken);
 
-    /// <summary>Gets whether a statement of this session failed in Npgsql or PostgreSQL; the connection's prepared statements are then reset before it goes back to the pool (ADR 0170).</summary>
+    /// <summary>Gets whether a statement of this session failed (in PostgreSQL, in Npgsql or while reading its rows); the connection's prepared statements are then reset before it goes back to the pool (ADR 0170).</summary>
     public bool Faulted { get; private set; }
 
     public async ValueTask DisposeAsync()
@@ -58,49 +58,49 @@ internal sealed class NpgsqlDbSession(NpgsqlConnection connection, NpgsqlTransac
     public async Task<IEnumerable<T>> QueryAsync<T>(CommandDefinition command)
     {
         try { return await Connection.QueryAsync<T>(command); }
-        catch (NpgsqlException) { Faulted = true; throw; }
+        catch { Faulted = true; throw; }
     }
 
     /// <summary>Runs a Dapper query for at most one row on this session, remembering a failure.</summary>
     public async Task<T?> QuerySingleOrDefaultAsync<T>(CommandDefinition command)
     {
         try { return await Connection.QuerySingleOrDefaultAsync<T>(command); }
-        catch (NpgsqlException) { Faulted = true; throw; }
+        catch { Faulted = true; throw; }
     }
 
     /// <summary>Runs a Dapper query for the first row, if any, on this session, remembering a failure.</summary>
     public async Task<T?> QueryFirstOrDefaultAsync<T>(CommandDefinition command)
     {
         try { return await Connection.QueryFirstOrDefaultAsync<T>(command); }
-        catch (NpgsqlException) { Faulted = true; throw; }
+        catch { Faulted = true; throw; }
     }
 
     /// <summary>Runs a Dapper query for exactly one row on this session, remembering a failure.</summary>
     public async Task<T> QuerySingleAsync<T>(CommandDefinition command)
     {
         try { return await Connection.QuerySingleAsync<T>(command); }
-        catch (NpgsqlException) { Faulted = true; throw; }
+        catch { Faulted = true; throw; }
     }
 
     /// <summary>Runs a Dapper statement on this session and returns the rows it affected, remembering a failure.</summary>
     public async Task<int> ExecuteAsync(CommandDefinition command)
     {
         try { return await Connection.ExecuteAsync(command); }
-        catch (NpgsqlException) { Faulted = true; throw; }
+        catch { Faulted = true; throw; }
     }
 
     /// <summary>Runs a Dapper scalar query on this session, remembering a failure.</summary>
     public async Task<T?> ExecuteScalarAsync<T>(CommandDefinition command)
     {
         try { return await Connection.ExecuteScalarAsync<T>(command); }
-        catch (NpgsqlException) { Faulted = true; throw; }
+        catch { Faulted = true; throw; }
     }
 
     /// <summary>Runs any other Npgsql work on this session's connection (batches, COPY), remembering a failure.</summary>
     public async Task<T> RunAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work)
     {
         try { return await work(Connection, Transaction); }
-        catch (NpgsqlException) { Faulted = true; throw; }
+        catch { Faulted = true; throw; }
     }
 
     /// <summary>Gets whether the transaction-local scope still has to be sent (with the first statement, see ReadScopedAsync).</summary>
@@ -126,7 +126,7 @@ internal sealed class NpgsqlDbSession(NpgsqlConnection connection, NpgsqlTransac
         {
             return await ReadScopedCoreAsync<T>(sql, parameters, cancellationToken);
         }
-        catch (NpgsqlException)
+        catch
         {
             Faulted = true;
             throw;
@@ -194,23 +194,33 @@ internal sealed class NpgsqlDbSessionFactory(NpgsqlDataSource dataSource) : IDbS
     public async Task<IDbSession> OpenAsync(Guid? tenantId, Guid? userId, CancellationToken cancellationToken)
     {
         var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        NpgsqlDbSession session;
         try
         {
             var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
-            var session = new NpgsqlDbSession(connection, transaction, tenantId, userId);
-            if (tenantId is not null || userId is not null)
-            {
-                // Transaction-local (third argument true): never leaks to the next user of a pooled connection.
-                await connection.ExecuteAsync(session.Command(
-                    ScopeSql,
-                    new { tenant = tenantId?.ToString() ?? "", user = userId?.ToString() ?? "" },
-                    cancellationToken));
-            }
-            return session;
+            session = new NpgsqlDbSession(connection, transaction, tenantId, userId);
         }
         catch
         {
             await connection.DisposeAsync();
+            throw;
+        }
+        if (tenantId is null && userId is null)
+        {
+            return session;
+        }
+        try
+        {
+            // Transaction-local (third argument true): never leaks to the next user of a pooled connection.
+            await session.ExecuteAsync(session.Command(
+                ScopeSql,
+                new { tenant = tenantId?.ToString() ?? "", user = userId?.ToString() ?? "" },
+                cancellationToken));
+            return session;
+        }
+        catch
+        {
+            await session.DisposeAsync();
             throw;
         }
     }

@@ -59,6 +59,24 @@ public sealed class LayerTests
     }
 
     [Test]
+    public void Drivers_run_statements_only_through_the_session()
+    {
+        // The session remembers a failed statement and resets the connection's prepared statements (ADR 0170); a driver that runs
+        // Dapper or an NpgsqlCommand on the connection itself would bypass that. Listeners and the migrator own their connections.
+        var direct = Drivers.GetTypes()
+            .Where(t => t.DeclaringType is null && t.Name is not ("NpgsqlDbSession" or "ChannelListener" or "SchemaMigrator"))
+            .SelectMany(DirectStatementCalls)
+            .ToList();
+        Assert.That(direct, Is.Empty);
+    }
+
+    [Test]
+    public void The_statement_rule_fails_on_a_deliberate_violation()
+    {
+        Assert.That(DirectStatementCalls(typeof(DeliberatelyDirectDriver)), Has.Count.EqualTo(2));
+    }
+
+    [Test]
     public void Engine_handlers_are_internal_and_sealed()
     {
         var handlers = Engines.GetTypes().Where(t => t.GetInterfaces().Any(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IRequestHandler<,>))).ToList();
@@ -104,12 +122,25 @@ public sealed class LayerTests
         .Select(c => $"{type.Name}.{c.Caller.Name} calls {c.Callee.DeclaringType?.Name}.{c.Callee.Name}")
         .ToList();
 
+    private static List<string> DirectStatementCalls(Type type) => IlCalls.CallsIn(type)
+        .Where(c => c.Callee.DeclaringType == typeof(Dapper.SqlMapper)
+            || (c.Callee.DeclaringType is { } declaring && declaring.Namespace is "Npgsql" or "System.Data.Common" && c.Callee.Name.StartsWith("Execute", StringComparison.Ordinal)))
+        .Select(c => $"{type.Name}.{c.Caller.Name} calls {c.Callee.DeclaringType?.Name}.{c.Callee.Name}")
+        .ToList();
+
     private static bool IsRecord(Type type) => type.GetMethod("<Clone>$") is not null;
 
     private static bool IsInitOnly(MethodInfo setter) =>
         setter.ReturnParameter.GetRequiredCustomModifiers().Any(m => m.FullName == "System.Runtime.CompilerServices.IsExternalInit");
 
     private sealed class NotARecord;
+
+    private sealed class DeliberatelyDirectDriver
+    {
+        public static Task<int> WriteAsync(NpgsqlConnection connection) => Dapper.SqlMapper.ExecuteAsync(connection, "SELECT 1");
+
+        public static async Task<int> WriteAsync(NpgsqlCommand command) => await command.ExecuteNonQueryAsync();
+    }
 
     private sealed class DeliberatelyCommittingDriver
     {

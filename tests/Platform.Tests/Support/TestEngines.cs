@@ -7,7 +7,11 @@ namespace Platform.Tests;
 /// <summary>Builds a separate engines container on the test database, with its own options and clock, for driving jobs and commands the shared API host does not expose.</summary>
 public static class TestEngines
 {
-    public static ServiceProvider Build(Action<EngineOptions>? configure = null, IClock? clock = null)
+    public static ServiceProvider Build(Action<EngineOptions>? configure = null, IClock? clock = null) =>
+        BuildOn(DatabaseFixture.AppConnectionString, configure, clock);
+
+    /// <summary>Builds the engines on another connection string to the test database (a pool of one, other preparation settings).</summary>
+    public static ServiceProvider BuildOn(string connectionString, Action<EngineOptions>? configure = null, IClock? clock = null)
     {
         var services = new ServiceCollection();
         services.AddLogging();
@@ -15,7 +19,7 @@ public static class TestEngines
         {
             services.AddSingleton(clock);
         }
-        services.AddEngines(DatabaseFixture.AppConnectionString, configure);
+        services.AddEngines(connectionString, configure);
         return services.BuildServiceProvider();
     }
 }
