@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using Platform.Api.Auth;
 using Platform.Api.Endpoints;
 using Platform.Api.Errors;
+using Platform.Api.Input;
 using Platform.Api.Tenancy;
 using Platform.Engines;
 
@@ -61,6 +62,8 @@ public static class PlatformApi
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.Use(RefuseOversizedBodies);
+        // Before authentication: a credential or an id with text PostgreSQL cannot store never reaches an engine (ADR 0180).
+        app.UseMiddleware<StorableTextMiddleware>();
         app.UseAuthentication();
         app.UseAuthorization();
 
