@@ -31,34 +31,55 @@ internal static class StorableTextInspector
     private static readonly ConcurrentDictionary<Type, Member[]> Members = new();
 
     /// <summary>Returns the unstorable fields of the object, or null when all of its text can be stored.</summary>
+    /// <remarks>A first pass only looks (no allocation but enumerators); names are built by a second pass when it found something.</remarks>
     public static Dictionary<string, string[]>? Find(object value)
     {
-        Dictionary<string, string[]>? errors = null;
-        Visit(value, "", 0, ref errors);
+        if (IsStorable(value, Kind.Nested, 0))
+        {
+            return null;
+        }
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        Name(value, "", Kind.Nested, 0, errors);
         return errors;
     }
 
-    private static void Visit(object value, string path, int depth, ref Dictionary<string, string[]>? errors)
+    private static bool IsStorable(object value, Kind kind, int depth)
     {
-        foreach (var member in Members.GetOrAdd(value.GetType(), Describe))
+        switch (value)
         {
-            if (member.Get(value) is not { } child)
-            {
-                continue;
-            }
-            var name = path.Length == 0 ? member.Name : path + "." + member.Name;
-            VisitValue(child, name, member.Kind, depth, ref errors);
+            case string text:
+                return StorableText.IsStorable(text);
+            case IEnumerable sequence when kind == Kind.Sequence && depth < MaxDepth:
+                foreach (var item in sequence)
+                {
+                    if (item is not null && !IsStorable(item, Kind.Nested, depth + 1))
+                    {
+                        return false;
+                    }
+                }
+                return true;
+            case not null when kind == Kind.Nested && depth < MaxDepth:
+                foreach (var member in MembersOf(value.GetType()))
+                {
+                    if (member.Get(value) is { } child && !IsStorable(child, member.Kind, depth + 1))
+                    {
+                        return false;
+                    }
+                }
+                return true;
+            default:
+                return true;
         }
     }
 
-    private static void VisitValue(object value, string name, Kind kind, int depth, ref Dictionary<string, string[]>? errors)
+    private static void Name(object value, string name, Kind kind, int depth, Dictionary<string, string[]> errors)
     {
         switch (value)
         {
             case string text:
                 if (StorableText.Problem(text) is { } problem)
                 {
-                    (errors ??= new Dictionary<string, string[]>(StringComparer.Ordinal)).TryAdd(name, [problem]);
+                    errors.TryAdd(name, [problem]);
                 }
                 break;
             case IEnumerable sequence when kind == Kind.Sequence && depth < MaxDepth:
@@ -67,18 +88,27 @@ internal static class StorableTextInspector
                 {
                     if (item is not null)
                     {
-                        VisitValue(item, $"{name}[{index}]", Kind.Nested, depth + 1, ref errors);
+                        Name(item, $"{name}[{index}]", Kind.Nested, depth + 1, errors);
                     }
                     index++;
                 }
                 break;
-            case not null when kind == Kind.Nested && depth < MaxDepth && IsPlatformType(value.GetType()):
-                Visit(value, name, depth + 1, ref errors);
+            case not null when kind == Kind.Nested && depth < MaxDepth:
+                foreach (var member in MembersOf(value.GetType()))
+                {
+                    if (member.Get(value) is { } child)
+                    {
+                        Name(child, name.Length == 0 ? member.Name : name + "." + member.Name, member.Kind, depth + 1, errors);
+                    }
+                }
                 break;
         }
     }
 
-    private static Member[] Describe(Type type) =>
+    private static Member[] MembersOf(Type type) => Members.TryGetValue(type, out var members) ? members : Members.GetOrAdd(type, Describe);
+
+    /// <summary>Lists the members to read of a Platform type, or none for any other type (read once per type, then cached).</summary>
+    private static Member[] Describe(Type type) => !IsPlatformType(type) ? [] :
         type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
             // Stored data only: auto-properties (positional and init members of records); computed ones may throw or cost.
             .Where(p => p.GetIndexParameters().Length == 0 && p.GetMethod is { IsStatic: false }
