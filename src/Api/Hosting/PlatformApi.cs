@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using Platform.Api.Auth;
@@ -51,6 +52,10 @@ public static class PlatformApi
             context.ProblemDetails.Extensions.Remove("traceId");
         });
         services.AddExceptionHandler<ProblemExceptionHandler>();
+        services.AddSingleton<FailureLog>();
+        // ProblemExceptionHandler handles every exception and FailureLog logs it; the middleware's own entry would be a second one
+        // (.NET 10 already leaves it out for exceptions an IExceptionHandler handled: this says so where it matters).
+        services.Configure<ExceptionHandlerOptions>(o => o.SuppressDiagnosticsCallback = c => c.ExceptionHandledBy == ExceptionHandledType.ExceptionHandlerService);
         services.AddScoped<TenantRouteFilter>();
         services.AddOpenApi();
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = configuration.GetValue("Platform:MaxRequestBodyBytes", 1_048_576L));
