@@ -75,8 +75,10 @@ public static class EnginesServiceCollectionExtensions
             .As<Admin.IFounderActionType>()
             .WithSingletonLifetime());
 
-        // Registered in order: logging wraps validation, so refused input is logged with its duration too.
+        // Registered in order: logging wraps validation, so refused input is logged with its duration too; text PostgreSQL
+        // cannot store is refused before any validator or handler sees it (ADR 0180).
         services.AddTransient(typeof(IPipelineBehavior<,>), typeof(LoggingBehavior<,>));
+        services.AddTransient(typeof(IPipelineBehavior<,>), typeof(StorableTextBehavior<,>));
         services.AddTransient(typeof(IPipelineBehavior<,>), typeof(ValidationBehavior<,>));
         services.AddTransient(typeof(IPipelineBehavior<,>), typeof(UsageSummaryEviction<,>));
         return services;

@@ -8,7 +8,9 @@ using Platform.Models.Errors;
 namespace Platform.Api.Errors;
 
 /// <summary>Turns every exception into problem details in one place: refusals of the engines keep their code, bad requests become 400, the rest 500 without details.</summary>
-internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, IClock clock, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
+/// <remarks>Refusals are not logged here (the engines' pipeline logs them without a stack); an unhandled exception is logged once, by
+/// <see cref="FailureLog"/>, and ASP.NET Core's exception handler middleware records nothing for the exceptions handled here (ADR 0181).</remarks>
+internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, IClock clock, FailureLog failures) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
@@ -33,7 +35,7 @@ internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, I
             {
                 return true;
             }
-            logger.LogError(exception, "Unhandled exception on {Method} {Path}", httpContext.Request.Method, httpContext.Request.Path);
+            failures.Unhandled(httpContext, exception);
             problem = Problems.Create(500, "internal_error", "Internal error", "The request failed; it has been logged.");
         }
 

@@ -1,11 +1,13 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using Platform.Api.Auth;
 using Platform.Api.Endpoints;
 using Platform.Api.Errors;
+using Platform.Api.Input;
 using Platform.Api.Tenancy;
 using Platform.Engines;
 
@@ -50,6 +52,10 @@ public static class PlatformApi
             context.ProblemDetails.Extensions.Remove("traceId");
         });
         services.AddExceptionHandler<ProblemExceptionHandler>();
+        services.AddSingleton<FailureLog>();
+        // ProblemExceptionHandler handles every exception and FailureLog logs it; the middleware's own entry would be a second one
+        // (.NET 10 already leaves it out for exceptions an IExceptionHandler handled: this says so where it matters).
+        services.Configure<ExceptionHandlerOptions>(o => o.SuppressDiagnosticsCallback = c => c.ExceptionHandledBy == ExceptionHandledType.ExceptionHandlerService);
         services.AddScoped<TenantRouteFilter>();
         services.AddOpenApi();
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = configuration.GetValue("Platform:MaxRequestBodyBytes", 1_048_576L));
@@ -61,6 +67,8 @@ public static class PlatformApi
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.Use(RefuseOversizedBodies);
+        // Before authentication: a credential or an id with text PostgreSQL cannot store never reaches an engine (ADR 0180).
+        app.UseMiddleware<StorableTextMiddleware>();
         app.UseAuthentication();
         app.UseAuthorization();
 
