@@ -55,6 +55,7 @@ public static class EnginesServiceCollectionExtensions
         }
         services.AddSingleton<ApiKeys.ApiKeyCache>();
         services.AddSingleton<ApiKeys.ApiKeyFreezer>();
+        services.AddSingleton<ApiKeys.KeyCustody>();
         services.AddSingleton<Plans.QuotaOverrideChanges>();
         services.AddSingleton<ApiKeys.IApiKeyUsageRecorder, ApiKeys.ApiKeyUsageRecorder>();
         services.AddSingleton(new Drivers.Stripe.StripeSettings(options.StripeSecretKey, options.StripeApiBase, options.StripePriceIds, options.StripeWebhookSecret));
