@@ -24,7 +24,11 @@ public static class PlatformApi
         services.Configure<PlatformOptions>(configuration.GetSection("Platform"));
         services.Configure<AuthOptions>(configuration.GetSection("Auth"));
         services.AddSingleton(TimeProvider.System);
-        services.AddEngines(connectionString, o => o.ReadFrom(configuration));
+        services.AddEngines(connectionString, o =>
+        {
+            o.ReadFrom(configuration);
+            o.RequireKeyEncryptionKey = !builder.Environment.IsDevelopment();
+        });
         if (configuration.GetValue("Platform:RunJobs", true))
         {
             services.AddPlatformJobs();
