@@ -56,7 +56,12 @@ public static class PlatformApi
         services.AddExceptionHandler<ProblemExceptionHandler>();
         services.AddScoped<TenantRouteFilter>();
         services.AddOpenApi();
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = configuration.GetValue("Platform:MaxRequestBodyBytes", 1_048_576L));
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxRequestBodySize = configuration.GetValue("Platform:MaxRequestBodyBytes", 1_048_576L);
+            // Kestrel's own refusals (414, 431, 400, 408, 413 before the app runs) answer problem details too (ADR 0197).
+            k.ConfigureEndpointDefaults(l => KestrelRefusals.Use(l));
+        });
         return builder;
     }
 
