@@ -102,6 +102,36 @@ public sealed class KeyRingTests
     }
 
     [Test]
+    public async Task Keys_of_the_former_key_folder_are_imported_once_encrypted_so_earlier_secrets_still_open()
+    {
+        var folder = Directory.CreateTempSubdirectory("platform-dp-");
+        try
+        {
+            var legacy = new ServiceCollection();
+            legacy.AddDataProtection().SetApplicationName("platform").PersistKeysToFileSystem(folder);
+            string stored;
+            await using (var old = legacy.BuildServiceProvider())
+            {
+                stored = old.GetRequiredService<IDataProtectionProvider>().CreateProtector(TotpPurpose).Protect("JBSWY3DPEHPK3PXP");
+            }
+            var keyName = Path.GetFileNameWithoutExtension(folder.GetFiles("*.xml").Single().Name);
+
+            await using var engines = TestEngines.Build(o => o.DataProtectionKeysFolder = folder.FullName);
+            var opened = engines.GetRequiredService<IDataProtectionProvider>().CreateProtector(TotpPurpose).Unprotect(stored);
+            var row = await OwnerSql.ScalarAsync<string>("SELECT xml FROM data_protection_keys WHERE name = @n", null, ("n", keyName));
+            Assert.Multiple(() =>
+            {
+                Assert.That(opened, Is.EqualTo("JBSWY3DPEHPK3PXP"));
+                Assert.That(row, Does.Contain("aesGcmEncryptedSecret").And.Not.Contain("masterKey"));
+            });
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
+    [Test]
     public void The_engines_refuse_to_start_without_a_key_encryption_key_where_one_is_required()
     {
         var error = Assert.Throws<InvalidOperationException>(() => TestEngines.Build(o =>
