@@ -16,6 +16,9 @@ public sealed class EngineOptions
         DeletedTenantRetentionDays = configuration.GetValue("Retention:DeletedTenantDays", DeletedTenantRetentionDays);
         RetentionJobIntervalMinutes = configuration.GetValue("Retention:JobIntervalMinutes", RetentionJobIntervalMinutes);
         DataProtectionKeysFolder = configuration["DataProtection:KeysFolder"];
+        DataProtectionKeyEncryptionKey = configuration["DataProtection:KeyEncryptionKey"];
+        DataProtectionOldKeyEncryptionKeys = (configuration["DataProtection:OldKeyEncryptionKeys"] ?? "")
+            .Split([',', ';', ' '], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         ListenerConnectionString = configuration.GetConnectionString("PlatformListener");
         RunTimeout = TimeSpan.FromSeconds(configuration.GetValue("Platform:RunTimeoutSeconds", (int)RunTimeout.TotalSeconds));
         UsageSummaryCacheTtl = TimeSpan.FromMilliseconds(configuration.GetValue("Usage:SummaryCacheMilliseconds", (int)UsageSummaryCacheTtl.TotalMilliseconds));
@@ -52,8 +55,17 @@ public sealed class EngineOptions
 
     /// <summary>Gets or sets how often the purge and plan-retention jobs run, in minutes.</summary>
     public int RetentionJobIntervalMinutes { get; set; } = 60;
-    /// <summary>Gets or sets the folder where Data Protection keeps its keys (which encrypt TOTP secrets); empty uses Data Protection's default location.</summary>
+    /// <summary>Gets or sets the former key folder of Data Protection (DataProtection:KeysFolder): keys found there are imported once into PostgreSQL, which holds the key ring (ADR 0196).</summary>
     public string? DataProtectionKeysFolder { get; set; }
+
+    /// <summary>Gets or sets the base64 of the 32-byte key that encrypts the Data Protection key ring at rest (DataProtection:KeyEncryptionKey).</summary>
+    public string? DataProtectionKeyEncryptionKey { get; set; }
+
+    /// <summary>Gets or sets former key encryption keys, base64, that still decrypt keys stored before a rotation (DataProtection:OldKeyEncryptionKeys, comma-separated).</summary>
+    public IReadOnlyList<string> DataProtectionOldKeyEncryptionKeys { get; set; } = [];
+
+    /// <summary>Gets or sets whether the engines refuse to start without DataProtection:KeyEncryptionKey; the API and the Worker require it outside Development.</summary>
+    public bool RequireKeyEncryptionKey { get; set; }
 
     /// <summary>Gets or sets the connection string of the LISTEN connection (ConnectionStrings:PlatformListener); null uses the service's own. Set it to a direct (or session-pooled) connection when the service's goes through PgBouncer in transaction mode (ADR 0161).</summary>
     public string? ListenerConnectionString { get; set; }

@@ -1,5 +1,7 @@
 using FluentValidation;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.Extensions.Options;
 using MediatR;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -15,6 +17,27 @@ namespace Platform.Engines;
 /// <summary>Registers MediatR 5.1.0, the engines' handlers and validators (by Scrutor scanning), the pipeline behaviours and the drivers beneath.</summary>
 public static class EnginesServiceCollectionExtensions
 {
+    /// <summary>Keeps the Data Protection key ring in PostgreSQL, its key material encrypted with DataProtection:KeyEncryptionKey (ADR 0196).</summary>
+    private static void AddKeyRingInPostgres(IServiceCollection services, EngineOptions options)
+    {
+        var keks = new DataProtection.KeyEncryptionKeys(options.DataProtectionKeyEncryptionKey, options.DataProtectionOldKeyEncryptionKeys);
+        if (keks.Current is null && options.RequireKeyEncryptionKey)
+        {
+            throw new InvalidOperationException(
+                "DataProtection:KeyEncryptionKey is not set: give it base64 of 32 random bytes (openssl rand -base64 32); ./platform run generates one in its data folder.");
+        }
+        services.AddSingleton(keks);
+        services.AddSingleton<DataProtection.PostgresXmlRepository>();
+        services.AddSingleton<IConfigureOptions<KeyManagementOptions>>(provider => new ConfigureOptions<KeyManagementOptions>(o =>
+        {
+            o.XmlRepository = provider.GetRequiredService<DataProtection.PostgresXmlRepository>();
+            if (keks.Current is not null)
+            {
+                o.XmlEncryptor = new DataProtection.AesGcmXmlEncryptor(keks);
+            }
+        }));
+    }
+
     /// <summary>Adds the engines and the drivers on the service role's connection string.</summary>
     public static IServiceCollection AddEngines(this IServiceCollection services, string serviceConnectionString, Action<EngineOptions>? configure = null)
     {
@@ -48,13 +71,11 @@ public static class EnginesServiceCollectionExtensions
         services.AddSingleton<Operators.TotpSecrets>();
         services.AddSingleton<Admin.FounderActionLog>();
         services.AddSingleton<Admin.OperatorTicketScopes>();
-        var dataProtection = services.AddDataProtection().SetApplicationName("platform");
-        if (!string.IsNullOrEmpty(options.DataProtectionKeysFolder))
-        {
-            dataProtection.PersistKeysToFileSystem(new DirectoryInfo(options.DataProtectionKeysFolder));
-        }
+        services.AddDataProtection().SetApplicationName("platform");
+        AddKeyRingInPostgres(services, options);
         services.AddSingleton<ApiKeys.ApiKeyCache>();
         services.AddSingleton<ApiKeys.ApiKeyFreezer>();
+        services.AddSingleton<ApiKeys.KeyCustody>();
         services.AddSingleton<Plans.QuotaOverrideChanges>();
         services.AddSingleton<ApiKeys.IApiKeyUsageRecorder, ApiKeys.ApiKeyUsageRecorder>();
         services.AddSingleton(new Drivers.Stripe.StripeSettings(options.StripeSecretKey, options.StripeApiBase, options.StripePriceIds, options.StripeWebhookSecret));

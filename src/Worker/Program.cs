@@ -6,6 +6,10 @@ var builder = Host.CreateApplicationBuilder(args);
 var configuration = builder.Configuration;
 var connectionString = configuration.GetConnectionString("Platform")
     ?? throw new InvalidOperationException("ConnectionStrings:Platform is not set.");
-builder.Services.AddEngines(connectionString, o => o.ReadFrom(configuration));
+builder.Services.AddEngines(connectionString, o =>
+{
+    o.ReadFrom(configuration);
+    o.RequireKeyEncryptionKey = !builder.Environment.IsDevelopment();
+});
 builder.Services.AddPlatformJobs();
 await builder.Build().RunAsync();

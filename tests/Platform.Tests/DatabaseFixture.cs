@@ -14,6 +14,9 @@ public sealed class DatabaseFixture
     public static string AppConnectionString { get; private set; } = "";
     public static string OwnerConnectionString { get; private set; } = "";
 
+    /// <summary>Gets the key encryption key of the Data Protection key ring that every host of this run uses (ADR 0196).</summary>
+    public static string KeyEncryptionKey { get; private set; } = "";
+
     [OneTimeSetUp]
     public async Task MigrateAsync()
     {
@@ -23,6 +26,11 @@ public sealed class DatabaseFixture
             ?? throw new InvalidOperationException("ConnectionStrings__PlatformOwner is not set.");
         Environment.SetEnvironmentVariable("Auth__SigningKey", Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)));
         Environment.SetEnvironmentVariable("Platform__RunJobs", "false");
+        // ./platform test sets one; a run through dotnet test alone gets its own.
+        KeyEncryptionKey = Environment.GetEnvironmentVariable("DataProtection__KeyEncryptionKey") is { Length: > 0 } kek
+            ? kek
+            : Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        Environment.SetEnvironmentVariable("DataProtection__KeyEncryptionKey", KeyEncryptionKey);
 
         await new SchemaMigrator(NullLogger<SchemaMigrator>.Instance).MigrateAsync(OwnerConnectionString, CancellationToken.None);
         await using var connection = new NpgsqlConnection(OwnerConnectionString);
@@ -31,8 +39,13 @@ public sealed class DatabaseFixture
         {
             DbAdapter = DbAdapter.Postgres,
             SchemasToInclude = ["public"],
-            // The worker registry is a catalogue seeded by its migration, not test data.
-            TablesToIgnore = [new Respawn.Graph.Table("public", "schemaversions"), new Respawn.Graph.Table("public", "workers")],
+            // The worker registry is a catalogue seeded by its migration, not test data; the Data Protection key ring outlives tests
+            // as it outlives requests (hosts keep it in memory, and a host built later must still open what an earlier one protected).
+            TablesToIgnore =
+            [
+                new Respawn.Graph.Table("public", "schemaversions"), new Respawn.Graph.Table("public", "workers"),
+                new Respawn.Graph.Table("public", "data_protection_keys"),
+            ],
         });
     }
 

@@ -11,7 +11,7 @@ using Platform.Models.Errors;
 
 namespace Platform.Api.Endpoints;
 
-/// <summary>Maps the API key routes of a tenant (admin): create (the secret shown once), list (never the secret), revoke.</summary>
+/// <summary>Maps the API key routes of a tenant (admin): create (the secret shown once; service keys by owners), list (never the secret; with each key's creator), revoke.</summary>
 public static class ApiKeysApi
 {
     public static IEndpointRouteBuilder MapApiKeysApi(this IEndpointRouteBuilder routes)
@@ -28,7 +28,7 @@ public static class ApiKeysApi
         var tenantId = TenantRouteFilter.TenantId(http);
         var created = await mediator.Send(new CreateApiKey(
             http.ToCaller(), tenantId, body.Name ?? "", body.Permissions ?? [], body.AllowedWorkers, body.RateLimitRpm,
-            body.MaxConcurrentRuns, body.ExpiresAt), ct);
+            body.MaxConcurrentRuns, body.ExpiresAt, body.ServiceKey ?? false), ct);
         return TypedResults.Created($"/v1/tenants/{tenantId}/api-keys/{created.Key.Id}", CreatedApiKeyResponse.From(created, clock.UtcNow));
     }
 

@@ -26,7 +26,11 @@ public static class PlatformApi
         services.Configure<PlatformOptions>(configuration.GetSection("Platform"));
         services.Configure<AuthOptions>(configuration.GetSection("Auth"));
         services.AddSingleton(TimeProvider.System);
-        services.AddEngines(connectionString, o => o.ReadFrom(configuration));
+        services.AddEngines(connectionString, o =>
+        {
+            o.ReadFrom(configuration);
+            o.RequireKeyEncryptionKey = !builder.Environment.IsDevelopment();
+        });
         if (configuration.GetValue("Platform:RunJobs", true))
         {
             services.AddPlatformJobs();
@@ -58,7 +62,12 @@ public static class PlatformApi
         services.Configure<ExceptionHandlerOptions>(o => o.SuppressDiagnosticsCallback = c => c.ExceptionHandledBy == ExceptionHandledType.ExceptionHandlerService);
         services.AddScoped<TenantRouteFilter>();
         services.AddOpenApi();
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = configuration.GetValue("Platform:MaxRequestBodyBytes", 1_048_576L));
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxRequestBodySize = configuration.GetValue("Platform:MaxRequestBodyBytes", 1_048_576L);
+            // Kestrel's own refusals (414, 431, 400, 408, 413 before the app runs) answer problem details too (ADR 0197).
+            k.ConfigureEndpointDefaults(l => KestrelRefusals.Use(l));
+        });
         return builder;
     }
 

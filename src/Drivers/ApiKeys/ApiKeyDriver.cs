@@ -25,17 +25,23 @@ public interface IApiKeyDriver
     /// <summary>Counts one live key less on the tenant (after a revocation).</summary>
     Task ReleaseKeySlotAsync(IDbSession session, Guid tenantId, CancellationToken cancellationToken);
 
+    /// <summary>Counts count live keys less on the tenant (after revoking several at once).</summary>
+    Task ReleaseKeySlotsAsync(IDbSession session, Guid tenantId, int count, CancellationToken cancellationToken);
+
     /// <summary>Inserts a key row (hash and prefix only) and returns it.</summary>
     Task<ApiKeySnapshot> InsertApiKeyAsync(IDbSession session, NewApiKey key, CancellationToken cancellationToken);
 
-    /// <summary>Lists the tenant's keys in id order after a cursor id, at most limit rows.</summary>
-    Task<IReadOnlyList<ApiKeySnapshot>> ListApiKeysAsync(IDbSession session, Guid tenantId, Guid? after, int limit, CancellationToken cancellationToken);
+    /// <summary>Lists the tenant's keys in id order after a cursor id, at most limit rows, each with its creator while the creator is a member.</summary>
+    Task<IReadOnlyList<ApiKeyListing>> ListApiKeysAsync(IDbSession session, Guid tenantId, Guid? after, int limit, CancellationToken cancellationToken);
 
     /// <summary>Fetches one key of the tenant, or null.</summary>
     Task<ApiKeySnapshot?> FetchApiKeyAsync(IDbSession session, Guid tenantId, Guid keyId, CancellationToken cancellationToken);
 
     /// <summary>Marks a live key revoked and returns it, or null when there is no such unrevoked key.</summary>
     Task<ApiKeySnapshot?> RevokeApiKeyAsync(IDbSession session, Guid tenantId, Guid keyId, string? reason, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Revokes every live key the user created in the tenant that is not a service key, and returns them.</summary>
+    Task<IReadOnlyList<ApiKeySnapshot>> RevokeKeysCreatedByAsync(IDbSession session, Guid tenantId, Guid userId, string reason, DateTimeOffset now, CancellationToken cancellationToken);
 
     /// <summary>Freezes (reason given) or unfreezes (reason null) a key that is not yet in that state and returns it, or null when there is no such key or it already was (the row lock makes a concurrent second change see the first).</summary>
     Task<ApiKeySnapshot?> SetFrozenAsync(IDbSession session, Guid tenantId, Guid keyId, bool frozen, string? reason, DateTimeOffset now, CancellationToken cancellationToken);
@@ -72,7 +78,7 @@ internal sealed class ApiKeyDriver : IApiKeyDriver
         """
         k.tenant_id, k.id, k.name, k.prefix, k.permissions, k.allowed_workers, k.rate_limit_rpm, k.max_concurrent_runs,
         k.active_runs, k.expires_at, k.created_by, k.created_at, k.updated_at, k.last_used_at, k.total_requests,
-        k.revoked_at, k.revoked_reason, k.frozen_at, k.frozen_reason
+        k.revoked_at, k.revoked_reason, k.frozen_at, k.frozen_reason, k.service_key
         """;
 
     public async Task<ApiKeySlot> TryReserveKeySlotAsync(IDbSession session, Guid tenantId, CancellationToken cancellationToken)
@@ -103,40 +109,52 @@ internal sealed class ApiKeyDriver : IApiKeyDriver
             new { tenantId }, cancellationToken));
     }
 
+    public async Task ReleaseKeySlotsAsync(IDbSession session, Guid tenantId, int count, CancellationToken cancellationToken)
+    {
+        var s = session.Npgsql();
+        await s.ExecuteAsync(s.Command(
+            "UPDATE tenants SET api_keys_active = greatest(api_keys_active - @count, 0) WHERE id = @tenantId",
+            new { tenantId, count }, cancellationToken));
+    }
+
     public async Task<ApiKeySnapshot> InsertApiKeyAsync(IDbSession session, NewApiKey key, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
         var row = await s.QuerySingleAsync<KeyRow>(s.Command(
             """
             INSERT INTO api_keys AS k (tenant_id, id, name, prefix, key_hash, permissions, allowed_workers, rate_limit_rpm,
-                                       max_concurrent_runs, expires_at, created_by, created_at, updated_at)
+                                       max_concurrent_runs, expires_at, created_by, service_key, created_at, updated_at)
             VALUES (@TenantId, @Id, @Name, @Prefix, @KeyHash, @Permissions, @AllowedWorkers, @RateLimitRpm,
-                    @MaxConcurrentRuns, @ExpiresAt, @CreatedBy, @Now, @Now)
+                    @MaxConcurrentRuns, @ExpiresAt, @CreatedBy, @ServiceKey, @Now, @Now)
             RETURNING
             """ + " " + Columns,
             new
             {
                 key.TenantId, key.Id, key.Name, key.Prefix, key.KeyHash, Permissions = key.Permissions.ToArray(),
                 AllowedWorkers = key.AllowedWorkers?.ToArray(), key.RateLimitRpm, key.MaxConcurrentRuns, key.ExpiresAt,
-                key.CreatedBy, key.Now,
+                key.CreatedBy, key.ServiceKey, key.Now,
             },
             cancellationToken));
         return row.ToSnapshot();
     }
 
-    public async Task<IReadOnlyList<ApiKeySnapshot>> ListApiKeysAsync(IDbSession session, Guid tenantId, Guid? after, int limit, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<ApiKeyListing>> ListApiKeysAsync(IDbSession session, Guid tenantId, Guid? after, int limit, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
-        var rows = await s.QueryAsync<KeyRow>(s.Command(
+        // users' row-level security shows only the tenant's members, so a creator who left has no email or name here.
+        var rows = await s.QueryAsync<ListingRow>(s.Command(
             "SELECT " + Columns + """
-
+            , u.email::text AS creator_email, u.name AS creator_name, m.role AS creator_role
             FROM api_keys k
+            LEFT JOIN memberships m ON m.tenant_id = k.tenant_id AND m.user_id = k.created_by
+            LEFT JOIN users u ON u.id = m.user_id
             WHERE k.tenant_id = @tenantId AND (@after::uuid IS NULL OR k.id > @after)
             ORDER BY k.id
             LIMIT @limit
             """,
             new { tenantId, after, limit }, cancellationToken));
-        return rows.Select(r => r.ToSnapshot()).ToList();
+        return rows.Select(r => new ApiKeyListing(
+            r.ToSnapshot(), r.CreatorEmail, r.CreatorName, r.CreatorRole is null ? null : Models.Tenants.TenantRoles.Parse(r.CreatorRole))).ToList();
     }
 
     public async Task<ApiKeySnapshot?> FetchApiKeyAsync(IDbSession session, Guid tenantId, Guid keyId, CancellationToken cancellationToken)
@@ -159,6 +177,20 @@ internal sealed class ApiKeyDriver : IApiKeyDriver
             """ + " " + Columns,
             new { tenantId, keyId, reason, now }, cancellationToken));
         return row?.ToSnapshot();
+    }
+
+    public async Task<IReadOnlyList<ApiKeySnapshot>> RevokeKeysCreatedByAsync(
+        IDbSession session, Guid tenantId, Guid userId, string reason, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var s = session.Npgsql();
+        var rows = await s.QueryAsync<KeyRow>(s.Command(
+            """
+            UPDATE api_keys AS k SET revoked_at = @now, revoked_reason = @reason, updated_at = @now
+            WHERE k.tenant_id = @tenantId AND k.created_by = @userId AND k.revoked_at IS NULL AND NOT k.service_key
+            RETURNING
+            """ + " " + Columns,
+            new { tenantId, userId, reason, now }, cancellationToken));
+        return rows.Select(r => r.ToSnapshot()).OrderBy(k => k.Id).ToList();
     }
 
     public async Task<ApiKeySnapshot?> SetFrozenAsync(IDbSession session, Guid tenantId, Guid keyId, bool frozen, string? reason, DateTimeOffset now, CancellationToken cancellationToken)
@@ -287,7 +319,7 @@ internal sealed class ApiKeyDriver : IApiKeyDriver
         public int Max { get; init; }
     }
 
-    private sealed class KeyRow
+    private class KeyRow
     {
         public Guid TenantId { get; init; }
         public Guid Id { get; init; }
@@ -308,11 +340,19 @@ internal sealed class ApiKeyDriver : IApiKeyDriver
         public string? RevokedReason { get; init; }
         public DateTime? FrozenAt { get; init; }
         public string? FrozenReason { get; init; }
+        public bool ServiceKey { get; init; }
 
         public ApiKeySnapshot ToSnapshot() => new(
             TenantId, Id, Name, Prefix, Permissions, AllowedWorkers, RateLimitRpm, MaxConcurrentRuns, ActiveRuns,
             ExpiresAt.ToUtcOffset(), CreatedBy, CreatedAt.ToUtcOffset(), UpdatedAt.ToUtcOffset(), LastUsedAt.ToUtcOffset(),
-            TotalRequests, RevokedAt.ToUtcOffset(), RevokedReason, FrozenAt.ToUtcOffset(), FrozenReason);
+            TotalRequests, RevokedAt.ToUtcOffset(), RevokedReason, FrozenAt.ToUtcOffset(), FrozenReason, ServiceKey);
+    }
+
+    private sealed class ListingRow : KeyRow
+    {
+        public string? CreatorEmail { get; init; }
+        public string? CreatorName { get; init; }
+        public string? CreatorRole { get; init; }
     }
 
     private sealed class CredentialsRow

@@ -12,7 +12,7 @@ using Platform.Models.Tenants;
 
 namespace Platform.Engines.ApiKeys;
 
-/// <summary>Creates an API key (admin): the secret is returned once; the tenant's max_api_keys is admitted by one conditional update. Limits are per minute (requests) and concurrent runs.</summary>
+/// <summary>Creates an API key (admin; a service key, which outlives its creator's membership, owner only): the secret is returned once; the tenant's max_api_keys is admitted by one conditional update. Limits are per minute (requests) and concurrent runs.</summary>
 public sealed record CreateApiKey(
     Caller Caller,
     Guid TenantId,
@@ -21,7 +21,8 @@ public sealed record CreateApiKey(
     IReadOnlyList<string>? AllowedWorkers,
     int? RateLimitRpm,
     int? MaxConcurrentRuns,
-    DateTimeOffset? ExpiresAt) : IRequest<CreatedApiKey>, ITenantCommand, ICallerCommand;
+    DateTimeOffset? ExpiresAt,
+    bool ServiceKey = false) : IRequest<CreatedApiKey>, ITenantCommand, ICallerCommand;
 
 internal sealed class CreateApiKeyValidator : AbstractValidator<CreateApiKey>
 {
@@ -50,6 +51,10 @@ internal sealed class CreateApiKeyHandler(TenantGate gate, IApiKeyDriver keys, A
     public async Task<CreatedApiKey> Handle(CreateApiKey command, CancellationToken cancellationToken)
     {
         await using var scope = await gate.EnterAsync(command.TenantId, command.Caller, TenantRole.Admin, Access.Write, cancellationToken);
+        if (command.ServiceKey && scope.Role != TenantRole.Owner)
+        {
+            throw new ForbiddenException("Only an owner can create a service key.");
+        }
         var slot = await keys.TryReserveKeySlotAsync(scope.Session, command.TenantId, cancellationToken);
         if (!slot.Admitted)
         {
@@ -59,9 +64,9 @@ internal sealed class CreateApiKeyHandler(TenantGate gate, IApiKeyDriver keys, A
         var key = await keys.InsertApiKeyAsync(scope.Session, new NewApiKey(
             command.TenantId, Guid.CreateVersion7(), command.Name.Trim(), ApiKeySecrets.DisplayPrefix(secret), ApiKeySecrets.Hash(secret),
             command.Permissions, command.AllowedWorkers, command.RateLimitRpm, command.MaxConcurrentRuns, command.ExpiresAt,
-            command.Caller.UserId, clock.UtcNow), cancellationToken);
+            command.Caller.UserId, command.ServiceKey, clock.UtcNow), cancellationToken);
         await audit.RecordAsync(scope.Session, command.TenantId, command.Caller, "api_key.created", "api_key", key.Id, null,
-            new { key.Name, key.Prefix, key.Permissions, key.AllowedWorkers, key.RateLimitRpm, key.MaxConcurrentRuns, key.ExpiresAt },
+            new { key.Name, key.Prefix, key.Permissions, key.AllowedWorkers, key.RateLimitRpm, key.MaxConcurrentRuns, key.ExpiresAt, key.ServiceKey },
             cancellationToken);
         await scope.CommitAsync(cancellationToken);
         return new CreatedApiKey(key, secret);

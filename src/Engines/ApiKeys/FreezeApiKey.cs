@@ -74,7 +74,7 @@ internal sealed class ApiKeyFreezer(IDbSessionFactory sessions, TenantGate gate,
         }
         await audit.RecordAsync(scope.Session, tenantId, caller, frozen ? "api_key.frozen" : "api_key.unfrozen", "api_key", keyId,
             new { before.FrozenAt, before.FrozenReason }, new { after.FrozenAt, after.FrozenReason }, cancellationToken);
-        var afterCommit = await ApiKeyChanges.AnnounceAsync(keys, cache, scope, keyId, cancellationToken);
+        var afterCommit = await ApiKeyChanges.AnnounceAsync(keys, cache, scope.Session, keyId, cancellationToken);
         return new FrozenKeyChange(before, after, afterCommit);
     }
 }

@@ -1,6 +1,7 @@
 using FluentValidation;
 using MediatR;
 using Platform.Drivers.ApiKeys;
+using Platform.Drivers.Sessions;
 using Platform.Engines.Audit;
 using Platform.Engines.Pipeline;
 using Platform.Engines.Sessions;
@@ -48,16 +49,16 @@ internal static class ApiKeyChanges
         IApiKeyDriver keys, ApiKeyCache cache, TenantScope scope, Guid keyId, CancellationToken cancellationToken, Func<Task> audit)
     {
         await audit();
-        var afterCommit = await AnnounceAsync(keys, cache, scope, keyId, cancellationToken);
+        var afterCommit = await AnnounceAsync(keys, cache, scope.Session, keyId, cancellationToken);
         await scope.CommitAsync(cancellationToken);
         await afterCommit();
     }
 
     /// <summary>Sends the NOTIFY inside the open transaction and returns what must run once it has committed (drop the local entry, wait for the acknowledgements); the caller commits in between.</summary>
-    public static async Task<Func<Task>> AnnounceAsync(IApiKeyDriver keys, ApiKeyCache cache, TenantScope scope, Guid keyId, CancellationToken cancellationToken)
+    public static async Task<Func<Task>> AnnounceAsync(IApiKeyDriver keys, ApiKeyCache cache, IDbSession session, Guid keyId, CancellationToken cancellationToken)
     {
-        await keys.NotifyApiKeyChangedAsync(scope.Session, keyId, cancellationToken);
-        var listeners = await keys.CountChangeListenersAsync(scope.Session, cancellationToken);
+        await keys.NotifyApiKeyChangedAsync(session, keyId, cancellationToken);
+        var listeners = await keys.CountChangeListenersAsync(session, cancellationToken);
         var acknowledged = cache.ExpectAcknowledgements(keyId, listeners);
         return async () =>
         {

@@ -1,19 +1,22 @@
 using MediatR;
 using Platform.Drivers.Tenants;
+using Platform.Engines.ApiKeys;
 using Platform.Engines.Audit;
 using Platform.Engines.Pipeline;
 using Platform.Engines.Sessions;
 using Platform.Models;
+using Platform.Models.ApiKeys;
 using Platform.Models.Errors;
 using Platform.Models.Tenants;
 
 namespace Platform.Engines.Members;
 
-/// <summary>Changes a member's role: admins manage roles below owner, only owners grant or take the owner role, and the last owner stays.</summary>
+/// <summary>Changes a member's role: admins manage roles below owner, only owners grant or take the owner role, the last owner stays, and a demotion below admin revokes the keys the member created (ADR 0195).</summary>
 public sealed record ChangeMemberRole(Caller Caller, Guid TenantId, Guid UserId, TenantRole Role)
     : IRequest<MemberSnapshot>, ITenantCommand, ICallerCommand;
 
-internal sealed class ChangeMemberRoleHandler(TenantGate gate, ITenantDriver tenants, IMemberDriver members, AuditTrail audit, IClock clock)
+internal sealed class ChangeMemberRoleHandler(
+    TenantGate gate, ITenantDriver tenants, IMemberDriver members, KeyCustody custody, AuditTrail audit, IClock clock)
     : IRequestHandler<ChangeMemberRole, MemberSnapshot>
 {
     public async Task<MemberSnapshot> Handle(ChangeMemberRole command, CancellationToken cancellationToken)
@@ -35,7 +38,11 @@ internal sealed class ChangeMemberRoleHandler(TenantGate gate, ITenantDriver ten
             ?? throw new NotFoundException("member");
         await audit.RecordAsync(scope.Session, command.TenantId, command.Caller, "member.role_changed", "member", command.UserId,
             new { role = target.Role }, new { role = updated.Role }, cancellationToken);
+        var afterCommit = KeyCustody.MayHoldKeys(target.Role) && !KeyCustody.MayHoldKeys(updated.Role)
+            ? await custody.RevokeKeysOfCreatorAsync(scope.Session, command.TenantId, command.UserId, command.Caller, ApiKeyCustody.CreatorDemoted, cancellationToken)
+            : () => Task.CompletedTask;
         await scope.CommitAsync(cancellationToken);
+        await afterCommit();
         return updated;
     }
 }

@@ -1,18 +1,21 @@
 using MediatR;
 using Platform.Drivers.Tenants;
+using Platform.Engines.ApiKeys;
 using Platform.Engines.Audit;
 using Platform.Engines.Pipeline;
 using Platform.Engines.Sessions;
 using Platform.Models;
+using Platform.Models.ApiKeys;
 using Platform.Models.Errors;
 using Platform.Models.Tenants;
 
 namespace Platform.Engines.Members;
 
-/// <summary>Removes a member (admin or higher; any member may remove themselves); the last owner cannot leave.</summary>
+/// <summary>Removes a member (admin or higher; any member may remove themselves); the last owner cannot leave, and the keys the member created are revoked (ADR 0195).</summary>
 public sealed record RemoveMember(Caller Caller, Guid TenantId, Guid UserId) : IRequest<Unit>, ITenantCommand, ICallerCommand;
 
-internal sealed class RemoveMemberHandler(TenantGate gate, ITenantDriver tenants, IMemberDriver members, AuditTrail audit) : IRequestHandler<RemoveMember, Unit>
+internal sealed class RemoveMemberHandler(TenantGate gate, ITenantDriver tenants, IMemberDriver members, KeyCustody custody, AuditTrail audit)
+    : IRequestHandler<RemoveMember, Unit>
 {
     public async Task<Unit> Handle(RemoveMember command, CancellationToken cancellationToken)
     {
@@ -36,7 +39,10 @@ internal sealed class RemoveMemberHandler(TenantGate gate, ITenantDriver tenants
         await members.DeleteMemberAsync(scope.Session, command.TenantId, command.UserId, cancellationToken);
         await audit.RecordAsync(scope.Session, command.TenantId, command.Caller, leaving ? "member.left" : "member.removed", "member", command.UserId,
             new { role = target.Role, target.Email }, null, cancellationToken);
+        var afterCommit = await custody.RevokeKeysOfCreatorAsync(scope.Session, command.TenantId, command.UserId, command.Caller,
+            leaving ? ApiKeyCustody.CreatorLeft : ApiKeyCustody.CreatorRemoved, cancellationToken);
         await scope.CommitAsync(cancellationToken);
+        await afterCommit();
         return Unit.Value;
     }
 }

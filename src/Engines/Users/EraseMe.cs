@@ -2,19 +2,22 @@ using MediatR;
 using Platform.Drivers.Sessions;
 using Platform.Drivers.Tenants;
 using Platform.Drivers.Users;
+using Platform.Engines.ApiKeys;
 using Platform.Engines.Audit;
 using Platform.Engines.Pipeline;
 using Platform.Models;
+using Platform.Models.ApiKeys;
 using Platform.Models.Errors;
 using Platform.Models.Tenants;
 
 namespace Platform.Engines.Users;
 
-/// <summary>Erases the signed-in user's account: refuses (409 last_owner) while the user is the last owner of a live tenant, removes every membership, and anonymises the user row (email, name, password).</summary>
+/// <summary>Erases the signed-in user's account: refuses (409 last_owner) while the user is the last owner of a live tenant, removes every membership with the keys the user created there (ADR 0195), and anonymises the user row (email, name, password).</summary>
 public sealed record EraseMe(Caller Caller) : IRequest<Unit>, ICallerCommand;
 
 internal sealed class EraseMeHandler(
-    IDbSessionFactory sessions, ITenantDriver tenants, IMemberDriver members, IUserErasureDriver erasure, AuditTrail audit, IClock clock)
+    IDbSessionFactory sessions, ITenantDriver tenants, IMemberDriver members, IUserErasureDriver erasure, KeyCustody custody, AuditTrail audit,
+    IClock clock)
     : IRequestHandler<EraseMe, Unit>
 {
     public async Task<Unit> Handle(EraseMe command, CancellationToken cancellationToken)
@@ -60,7 +63,10 @@ internal sealed class EraseMeHandler(
             // The audit row names the user by id only: the email is about to be erased.
             await audit.RecordAsync(session, membership.Tenant.Id, command.Caller, "member.erased", "member", userId,
                 new { role = me.Role }, null, cancellationToken);
+            var afterCommit = await custody.RevokeKeysOfCreatorAsync(
+                session, membership.Tenant.Id, userId, command.Caller, ApiKeyCustody.CreatorErased, cancellationToken);
             await session.CommitAsync(cancellationToken);
+            await afterCommit();
         }
 
         await using var own = await sessions.OpenAsync(null, userId, cancellationToken);

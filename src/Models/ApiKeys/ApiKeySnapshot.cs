@@ -1,6 +1,9 @@
+using Platform.Models.Tenants;
+
 namespace Platform.Models.ApiKeys;
 
-/// <summary>Holds an API key's row without its secret: display prefix, permissions, limits (requests per minute, concurrent runs), usage and lifecycle.</summary>
+/// <summary>Holds an API key's row without its secret: display prefix, permissions, limits (requests per minute, concurrent runs), custody, usage and lifecycle.</summary>
+/// <remarks>A service key (ServiceKey) belongs to the tenant; any other key is held by its creator's admin membership (ADR 0195).</remarks>
 public sealed record ApiKeySnapshot(
     Guid TenantId,
     Guid Id,
@@ -20,7 +23,8 @@ public sealed record ApiKeySnapshot(
     DateTimeOffset? RevokedAt,
     string? RevokedReason,
     DateTimeOffset? FrozenAt,
-    string? FrozenReason)
+    string? FrozenReason,
+    bool ServiceKey)
 {
     /// <summary>Gets the key's state at a moment: revoked, frozen, expired or active.</summary>
     public string StatusAt(DateTimeOffset now) =>
@@ -28,6 +32,13 @@ public sealed record ApiKeySnapshot(
         : FrozenAt is not null ? "frozen"
         : ExpiresAt <= now ? "expired"
         : "active";
+}
+
+/// <summary>Holds a key as the list shows it: the row, and its creator's email, name and role while the creator is still a member (else null).</summary>
+public sealed record ApiKeyListing(ApiKeySnapshot Key, string? CreatorEmail, string? CreatorName, TenantRole? CreatorRole)
+{
+    /// <summary>Gets whether the key's creator is still a member of the tenant.</summary>
+    public bool CreatorIsMember => CreatorRole is not null;
 }
 
 /// <summary>Holds a newly created key together with its secret, which is shown once and never stored.</summary>
@@ -50,6 +61,7 @@ public sealed record NewApiKey(
     int? MaxConcurrentRuns,
     DateTimeOffset? ExpiresAt,
     Guid? CreatedBy,
+    bool ServiceKey,
     DateTimeOffset Now);
 
 /// <summary>Holds what authentication needs of a key found by the hash of its secret, across tenants.</summary>

@@ -15,6 +15,7 @@ public sealed partial class EmailOutboxTests : DatabaseTest
 {
     private static void PointAt(EngineOptions o, SmtpTestServer smtp)
     {
+        o.DataProtectionKeyEncryptionKey = DatabaseFixture.KeyEncryptionKey;
         o.Email.PickupDirectory = null;
         o.Email.Smtp.Host = "127.0.0.1";
         o.Email.Smtp.Port = smtp.Port;

@@ -1,4 +1,6 @@
 using NSubstitute;
+using Platform.Drivers.ApiKeys;
+using Platform.Engines.ApiKeys;
 using Platform.Drivers.Audit;
 using Platform.Drivers.Sessions;
 using Platform.Drivers.Tenants;
@@ -25,6 +27,9 @@ public sealed class TenantEngineTests
     private IAuditDriver auditDriver = null!;
     private AuditTrail audit = null!;
     private IClock clock = null!;
+    private IApiKeyDriver apiKeys = null!;
+
+    private KeyCustody Custody() => new(apiKeys, new ApiKeyCache(clock), audit, clock);
 
     [SetUp]
     public void Fakes()
@@ -39,6 +44,7 @@ public sealed class TenantEngineTests
         clock = Substitute.For<IClock>();
         clock.UtcNow.Returns(Now);
         audit = new AuditTrail(auditDriver, clock);
+        apiKeys = Substitute.For<IApiKeyDriver>();
     }
 
     [TearDown]
@@ -139,7 +145,7 @@ public sealed class TenantEngineTests
         members.FetchMemberAsync(session, tenantId, userId, Arg.Any<CancellationToken>())
             .Returns(new MemberSnapshot(tenantId, userId, "o@example.test", "O", TenantRole.Owner, Now, Now));
         members.CountOwnersAsync(session, tenantId, Arg.Any<CancellationToken>()).Returns(1);
-        var handler = new ChangeMemberRoleHandler(new TenantGate(sessions, tenants), tenants, members, audit, clock);
+        var handler = new ChangeMemberRoleHandler(new TenantGate(sessions, tenants), tenants, members, Custody(), audit, clock);
 
         var error = Assert.ThrowsAsync<ConflictException>(() => handler.Handle(
             new ChangeMemberRole(Caller.User(userId), tenantId, userId, TenantRole.Admin), CancellationToken.None));
@@ -161,7 +167,7 @@ public sealed class TenantEngineTests
             .Returns(new MemberSnapshot(tenantId, userId, "a@example.test", "A", TenantRole.Admin, Now, Now));
         members.FetchMemberAsync(session, tenantId, target, Arg.Any<CancellationToken>())
             .Returns(new MemberSnapshot(tenantId, target, "m@example.test", "M", TenantRole.Member, Now, Now));
-        var handler = new ChangeMemberRoleHandler(new TenantGate(sessions, tenants), tenants, members, audit, clock);
+        var handler = new ChangeMemberRoleHandler(new TenantGate(sessions, tenants), tenants, members, Custody(), audit, clock);
 
         Assert.ThrowsAsync<ForbiddenException>(() => handler.Handle(
             new ChangeMemberRole(Caller.User(userId), tenantId, target, TenantRole.Owner), CancellationToken.None));

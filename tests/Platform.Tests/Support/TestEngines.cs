@@ -19,7 +19,12 @@ public static class TestEngines
         {
             services.AddSingleton(clock);
         }
-        services.AddEngines(connectionString, configure);
+        services.AddEngines(connectionString, o =>
+        {
+            // Every host of a run shares the key ring in PostgreSQL, so it needs the run's key encryption key (ADR 0196).
+            o.DataProtectionKeyEncryptionKey = DatabaseFixture.KeyEncryptionKey;
+            configure?.Invoke(o);
+        });
         return services.BuildServiceProvider();
     }
 }
