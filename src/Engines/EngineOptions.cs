@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Platform.Drivers.Mail;
+using Platform.Engines.Throttles;
 
 namespace Platform.Engines;
 
@@ -11,6 +12,7 @@ public sealed class EngineOptions
     {
         BcryptWorkFactor = configuration.GetValue("Auth:BcryptWorkFactor", BcryptWorkFactor);
         OperatorLoginsPerMinutePerIp = configuration.GetValue("Auth:OperatorLoginsPerMinutePerIp", OperatorLoginsPerMinutePerIp);
+        Throttles.ReadFrom(configuration.GetSection("Auth"));
         configuration.GetSection("Email").Bind(Email);
         InvitationExpiryDays = configuration.GetValue("Invitations:ExpiryDays", InvitationExpiryDays);
         DeletedTenantRetentionDays = configuration.GetValue("Retention:DeletedTenantDays", DeletedTenantRetentionDays);
@@ -43,6 +45,9 @@ public sealed class EngineOptions
 
     /// <summary>Gets or sets how many operator login attempts one client IP may make per minute, across all instances (Auth:OperatorLoginsPerMinutePerIp; 0 turns the limit off).</summary>
     public int OperatorLoginsPerMinutePerIp { get; set; } = 20;
+
+    /// <summary>Gets or sets the limits of logins, codes, tokens and sign-ups per account and per client IP, and the bound of concurrent password hashing (section "Auth").</summary>
+    public AuthThrottleOptions Throttles { get; set; } = new();
 
     /// <summary>Gets or sets the email settings (section "Email").</summary>
     public EmailOptions Email { get; set; } = new();

@@ -69,6 +69,7 @@ public static class EnginesServiceCollectionExtensions
         services.AddSingleton<Usage.UsageSummaryCache>();
         services.AddSingleton<Tenants.TenantSuspension>();
         services.AddSingleton<Operators.TotpSecrets>();
+        services.AddSingleton<Throttles.AuthThrottle>();
         services.AddSingleton<Admin.FounderActionLog>();
         services.AddSingleton<Admin.OperatorTicketScopes>();
         services.AddDataProtection().SetApplicationName("platform");

@@ -49,7 +49,7 @@ for (var i = 0; i < 10; i++)
     keys.Add(await setup.CreateKeyAsync(token, tenants[i]));
 }
 var setupDone = coldClock.Elapsed;
-// BENCH_ONLY=admit,ingest,summary,tenants runs a subset (for profiling) and leaves docs/benchmarks.md alone.
+// BENCH_ONLY=admit,ingest,summary,tenants,flood runs a subset (for profiling) and leaves docs/benchmarks.md alone.
 var only = (Environment.GetEnvironmentVariable("BENCH_ONLY") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 bool Runs(string figure) => only.Length == 0 || only.Contains(figure, StringComparer.Ordinal);
 var none = new LoadResult(0, 0, 1, double.NaN, double.NaN, double.NaN, []);
@@ -130,6 +130,55 @@ if (Runs("tenants"))
 var fewAfter = Runs("tenants") ? await LoadGenerator.RunAsync(clients, warmup, seconds, (c, n) => AdmitAndCompleteAsync(c, n)) : none;
 Console.WriteLine($"admit+complete with 10 tenants, after: {fewAfter.PerSecond:F0} pairs/s p99 {fewAfter.P99Ms:F1} ms");
 var fewMean = (few.PerSecond + fewAfter.PerSecond) / 2;
+
+// Login flood (ADR 0185, 0186): 1,000 tenants admit runs, alone and while 64 connections send wrong passwords for one
+// account (throttled before bcrypt; what passes is bounded by the hashing semaphore). The figure is the tenants' admission p99.
+var floodTenants = env.Int("BENCH_FLOOD_TENANTS", 1000);
+var floodKeys = new List<(Guid Tenant, string Key)>();
+if (Runs("flood"))
+{
+    var floodOwner = await setup.SignUpAsync();
+    for (var i = 0; i < floodTenants; i++)
+    {
+        var tenant = await setup.CreateUnlimitedTenantAsync(floodOwner, 1_000 + i);
+        floodKeys.Add((tenant, await setup.CreateKeyAsync(floodOwner, tenant)));
+    }
+}
+async Task<bool> AdmitFloodTenantAsync(long n)
+{
+    var (tenant, key) = floodKeys[(int)(n % floodKeys.Count)];
+    using var create = new HttpRequestMessage(HttpMethod.Post, $"/v1/tenants/{tenant}/runs")
+    {
+        Content = JsonContent.Create(new { worker_id = "summarizer", task = "bench" }),
+    };
+    create.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+    using var created = await http.SendAsync(create);
+    return created.IsSuccessStatusCode;
+}
+long admitted = 0;
+var quiet = Runs("flood") ? await LoadGenerator.RunAsync(clients, warmup, seconds, (c, n) => AdmitFloodTenantAsync(Interlocked.Increment(ref admitted))) : none;
+Console.WriteLine($"admit, 1,000 tenants, no flood: {quiet.PerSecond:F0} req/s p99 {quiet.P99Ms:F1} ms");
+var floodStatuses = new System.Collections.Concurrent.ConcurrentDictionary<int, long>();
+using var stopFlood = new CancellationTokenSource();
+var flooders = !Runs("flood") ? Array.Empty<Task>() : Enumerable.Range(0, 64).Select(f => Task.Run(async () =>
+{
+    while (!stopFlood.IsCancellationRequested)
+    {
+        try
+        {
+            using var login = await http.PostAsJsonAsync("/v1/auth/login", new { email = "victim@example.test", password = $"wrong {f}" });
+            floodStatuses.AddOrUpdate((int)login.StatusCode, 1, (_, v) => v + 1);
+        }
+        catch (HttpRequestException)
+        {
+        }
+    }
+})).ToArray();
+var flooded = Runs("flood") ? await LoadGenerator.RunAsync(clients, warmup, seconds, (c, n) => AdmitFloodTenantAsync(Interlocked.Increment(ref admitted))) : none;
+await stopFlood.CancelAsync();
+await Task.WhenAll(flooders);
+var floodSummary = string.Join(", ", floodStatuses.OrderBy(p => p.Key).Select(p => $"{p.Key}: {p.Value}"));
+Console.WriteLine($"admit, 1,000 tenants, during a 64-connection wrong-password flood: {flooded.PerSecond:F0} req/s p99 {flooded.P99Ms:F1} ms (flood answers {floodSummary})");
 if (only.Length > 0)
 {
     return 0;
@@ -151,6 +200,7 @@ report.AppendLine("# Benchmarks").AppendLine()
     .AppendLine($"| usage ingestion, 1,000-event batches, {ingestClients} clients | {F(eventsPerSecond)} events/s, batch p50 {Ms(ingest.P50Ms)} ms, p99 {Ms(ingest.P99Ms)} ms | raw COPY of the same rows: {F(copyPerSecond)} rows/s (the service's insert statement alone, pgbench, {ingestClients} clients: {F(ingestSqlPerSecond)} events/s, {ingestSqlPerSecond / copyPerSecond:F2} of COPY) | {eventsPerSecond / copyPerSecond:F2} | >= 50,000/s and >= 0.5 of COPY | {Yes(eventsPerSecond >= 50_000 && eventsPerSecond >= 0.5 * copyPerSecond)} |")
     .AppendLine($"| authenticated GET usage summary | {F(summary.PerSecond)} req/s, p99 {Ms(summary.P99Ms)} ms | bare /healthz: {F(bare.PerSecond)} req/s | {summary.PerSecond / bare.PerSecond:F2} | >= 0.5 of bare | {Yes(summary.PerSecond >= 0.5 * bare.PerSecond)} |")
     .AppendLine($"| admit + complete with 100,010 tenants in the database | {F(many.PerSecond)}/s, p99 {Ms(many.P99Ms)} ms | 10 tenants just before and just after (synthetic tenants deleted): {F(few.PerSecond)}/s and {F(fewAfter.PerSecond)}/s, mean {F(fewMean)}/s | {many.PerSecond / fewMean:F2} | within 10% | {Yes(Math.Abs(many.PerSecond / fewMean - 1) <= 0.10)} |")
+    .AppendLine($"| admit with {floodTenants:N0} tenants during a wrong-password login flood at 64 connections | p99 {Ms(flooded.P99Ms)} ms, {F(flooded.PerSecond)}/s, errors {flooded.Errors} (flood answers {floodSummary}) | no flood: p99 {Ms(quiet.P99Ms)} ms, {F(quiet.PerSecond)}/s | {flooded.P99Ms / quiet.P99Ms:F2} | p99 within 2x of no flood | {Yes(flooded.P99Ms <= 2 * quiet.P99Ms)} |")
     .AppendLine($"| cold start: admit + complete in the first 10 s after set-up | {F(cold.PerSecond)}/s (per second: {string.Join(", ", cold.PerSecondBuckets)}) | warm: {F(warm.PerSecond)}/s | {cold.PerSecond / warm.PerSecond:F2} | no time-outs, full speed quickly | {Yes(cold.Errors == 0)} |")
     .AppendLine()
     .AppendLine($"Cold start: /healthz answered {healthzAfter.TotalSeconds:F1} s after the bench began polling; sign-up and 10 tenants took until {setupDone.TotalSeconds:F1} s; errors in the first 10 s: {cold.Errors}.")

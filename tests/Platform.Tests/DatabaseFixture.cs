@@ -31,6 +31,13 @@ public sealed class DatabaseFixture
             ? kek
             : Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
         Environment.SetEnvironmentVariable("DataProtection__KeyEncryptionKey", KeyEncryptionKey);
+        // Every in-process request comes without a client IP, so all of them share the per-IP bucket "unknown" (ADR 0185): the
+        // shared hosts turn the per-IP limits off and let password hashing queue; the throttle tests set their own limits per host.
+        foreach (var perIp in new[] { "LoginAttemptsPerMinutePerIp", "OperatorLoginsPerMinutePerIp", "InvitationAttemptsPerMinutePerIp", "SignUpsPerHourPerIp" })
+        {
+            Environment.SetEnvironmentVariable("Auth__" + perIp, "0");
+        }
+        Environment.SetEnvironmentVariable("Auth__PasswordHashingWaitMilliseconds", "30000");
 
         await new SchemaMigrator(NullLogger<SchemaMigrator>.Instance).MigrateAsync(OwnerConnectionString, CancellationToken.None);
         await using var connection = new NpgsqlConnection(OwnerConnectionString);

@@ -18,16 +18,16 @@ public static class AuthApi
         return routes;
     }
 
-    private static async Task<Created<SignUpResponse>> SignUpAsync(SignUpRequest body, IMediator mediator, TokenIssuer tokens, CancellationToken ct)
+    private static async Task<Created<SignUpResponse>> SignUpAsync(SignUpRequest body, HttpContext http, IMediator mediator, TokenIssuer tokens, CancellationToken ct)
     {
-        var user = await mediator.Send(new SignUp(body.Email ?? "", body.Password ?? "", body.Name ?? ""), ct);
+        var user = await mediator.Send(new SignUp(body.Email ?? "", body.Password ?? "", body.Name ?? "", CallerExtensions.Origin(http).Ip), ct);
         var token = tokens.IssueUserToken(user.Id, user.Email);
         return TypedResults.Created("/v1/me", new SignUpResponse(UserResponse.From(user), token, "Bearer", tokens.LifetimeSeconds));
     }
 
-    private static async Task<Ok<LogInResponse>> LogInAsync(LogInRequest body, IMediator mediator, TokenIssuer tokens, CancellationToken ct)
+    private static async Task<Ok<LogInResponse>> LogInAsync(LogInRequest body, HttpContext http, IMediator mediator, TokenIssuer tokens, CancellationToken ct)
     {
-        var user = await mediator.Send(new LogIn(body.Email ?? "", body.Password ?? ""), ct);
+        var user = await mediator.Send(new LogIn(body.Email ?? "", body.Password ?? "", CallerExtensions.Origin(http).Ip), ct);
         var token = tokens.IssueUserToken(user.Id, user.Email);
         return TypedResults.Ok(new LogInResponse(token, "Bearer", tokens.LifetimeSeconds, UserResponse.From(user)));
     }

@@ -153,11 +153,11 @@ public static class PlatformCli
         Models.Users.UserSnapshot user;
         try
         {
-            user = await mediator.Send(new SignUp(email, password, "Demo Owner"));
+            user = await mediator.Send(new SignUp(email, password, "Demo Owner", null));
         }
         catch (ConflictException)
         {
-            user = await mediator.Send(new LogIn(email, password));
+            user = await mediator.Send(new LogIn(email, password, null));
         }
         try
         {

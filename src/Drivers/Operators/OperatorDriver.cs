@@ -25,12 +25,6 @@ public interface IOperatorDriver
     /// <summary>Clears the failure count and lock and records the login time and client IP.</summary>
     Task<OperatorSnapshot> RecordSuccessfulLoginAsync(IDbSession session, Guid operatorId, DateTimeOffset now, string? ip, CancellationToken cancellationToken);
 
-    /// <summary>Counts a login attempt from a client IP in the window starting at windowStart, in one conditional upsert; returns the count, or null when the window already holds limit attempts (refused).</summary>
-    Task<int?> TryCountLoginFromIpAsync(IDbSession session, string ip, DateTimeOffset windowStart, int limit, CancellationToken cancellationToken);
-
-    /// <summary>Deletes the per-IP login windows that started before a time; returns how many.</summary>
-    Task<int> DeleteLoginWindowsBeforeAsync(IDbSession session, DateTimeOffset before, CancellationToken cancellationToken);
-
     /// <summary>Lists operators in id order after an id, up to limit.</summary>
     Task<IReadOnlyList<OperatorSnapshot>> ListOperatorsAsync(IDbSession session, Guid? after, int limit, CancellationToken cancellationToken);
 
@@ -143,30 +137,6 @@ internal sealed class OperatorDriver : IOperatorDriver
             """,
             new { operatorId, now, ip }, cancellationToken));
         return row.ToSnapshot();
-    }
-
-    public async Task<int?> TryCountLoginFromIpAsync(IDbSession session, string ip, DateTimeOffset windowStart, int limit, CancellationToken cancellationToken)
-    {
-        var s = session.Npgsql();
-        // One conditional upsert: a newer window starts at 1; the current window counts up only while below the limit.
-        return await s.QuerySingleOrDefaultAsync<int?>(s.Command(
-            """
-            INSERT INTO operator_login_ip_windows AS w (ip, window_start, attempt_count)
-            VALUES (@ip, @windowStart, 1)
-            ON CONFLICT (ip) DO UPDATE SET
-                window_start = greatest(w.window_start, EXCLUDED.window_start),
-                attempt_count = CASE WHEN w.window_start < EXCLUDED.window_start THEN 1 ELSE w.attempt_count + 1 END
-            WHERE w.window_start < EXCLUDED.window_start OR w.attempt_count < @limit
-            RETURNING w.attempt_count
-            """,
-            new { ip, windowStart, limit }, cancellationToken));
-    }
-
-    public async Task<int> DeleteLoginWindowsBeforeAsync(IDbSession session, DateTimeOffset before, CancellationToken cancellationToken)
-    {
-        var s = session.Npgsql();
-        return await s.ExecuteAsync(s.Command(
-            "DELETE FROM operator_login_ip_windows WHERE window_start < @before", new { before }, cancellationToken));
     }
 
     public async Task<IReadOnlyList<OperatorSnapshot>> ListOperatorsAsync(IDbSession session, Guid? after, int limit, CancellationToken cancellationToken)

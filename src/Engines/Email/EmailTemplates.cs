@@ -4,13 +4,14 @@ using Platform.Models.Outbox;
 
 namespace Platform.Engines.Email;
 
-/// <summary>Renders the platform's emails, each as plain text and HTML: invitation, trial ending, usage alert and payment failed.</summary>
+/// <summary>Renders the platform's emails, each as plain text and HTML: invitation, trial ending, usage alert, payment failed and sign-up attempt.</summary>
 public static class EmailTemplates
 {
     public const string InvitationKind = "email.invitation";
     public const string TrialEndingKind = "email.trial_ending";
     public const string UsageAlertKind = "email.usage_alert";
     public const string PaymentFailedKind = "email.payment_failed";
+    public const string SignUpAttemptKind = "email.signup_attempt";
 
     public static EmailContent Invitation(string to, string tenantName, string role, string acceptUrl, DateTimeOffset expiresAt) => Render(
         to,
@@ -43,6 +44,15 @@ public static class EmailTemplates
         "Update the payment method",
         billingUrl,
         "Update the payment method to keep the account active; we will retry the charge.");
+
+    /// <summary>Renders the notice to an address's owner that someone tried to sign up with it (ADR 0187).</summary>
+    public static EmailContent SignUpAttempt(string to, string signInUrl) => Render(
+        to,
+        "Someone tried to sign up with your email address",
+        "Someone tried to create a new account with this email address, which already has an account.",
+        "Sign in",
+        signInUrl,
+        "If it was you, sign in or reset your password. If it was not, ignore this email: your account has not changed.");
 
     public static IReadOnlyList<int> UsageAlertThresholds { get; } = [80, 90, 100];
 

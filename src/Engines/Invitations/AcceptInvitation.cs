@@ -6,6 +6,7 @@ using Platform.Drivers.Tenants;
 using Platform.Drivers.Users;
 using Platform.Engines.Audit;
 using Platform.Engines.Pipeline;
+using Platform.Engines.Throttles;
 using Platform.Models;
 using Platform.Models.Errors;
 using Platform.Models.Invitations;
@@ -13,7 +14,7 @@ using Platform.Models.Tenants;
 
 namespace Platform.Engines.Invitations;
 
-/// <summary>Accepts an invitation by its token for the signed-in user whose email matches it (case-insensitive): the user becomes a member with the invited role.</summary>
+/// <summary>Accepts an invitation by its token for the signed-in user whose email matches it (case-insensitive): the user becomes a member with the invited role. Unknown tokens are limited per user and acceptances per client IP (429 rate_limited).</summary>
 public sealed record AcceptInvitation(Caller Caller, string Token) : IRequest<TenantMembershipSnapshot>, ICallerCommand;
 
 internal sealed class AcceptInvitationValidator : AbstractValidator<AcceptInvitation>
@@ -22,7 +23,8 @@ internal sealed class AcceptInvitationValidator : AbstractValidator<AcceptInvita
 }
 
 internal sealed class AcceptInvitationHandler(
-    IDbSessionFactory sessions, IUserDriver users, ITenantDriver tenants, IInvitationDriver invitations, AuditTrail audit, IClock clock)
+    IDbSessionFactory sessions, IUserDriver users, ITenantDriver tenants, IInvitationDriver invitations, AuditTrail audit,
+    AuthThrottle throttle, EngineOptions options, IClock clock)
     : IRequestHandler<AcceptInvitation, TenantMembershipSnapshot>
 {
     public async Task<TenantMembershipSnapshot> Handle(AcceptInvitation command, CancellationToken cancellationToken)
@@ -34,13 +36,25 @@ internal sealed class AcceptInvitationHandler(
         var userId = command.Caller.RequireUserId();
         var hash = InvitationTokens.Hash(command.Token.Trim());
 
-        // The tenant is not known yet: the token hash finds it through the one cross-tenant function for this path.
+        // The tenant is not known yet: the token hash finds it through the one cross-tenant function for this path. Before it
+        // looks, the attempt is counted for the client IP, and as an unknown token of the user until the token is found, in a
+        // transaction committed first, so parallel guesses cannot outrun either limit (ADR 0185).
         Models.Users.UserSnapshot? user;
         InvitationLocator? locator;
         await using (var lookup = await sessions.OpenAsync(null, userId, cancellationToken))
         {
+            var limits = options.Throttles;
+            await throttle.CountAsync(lookup, ThrottleRule.InvitationPerIp, AuthThrottle.IpSubject(command.Caller.Origin?.Ip),
+                limits.InvitationAttemptsPerMinutePerIp, cancellationToken);
+            var unknownToken = await throttle.CountAsync(lookup, ThrottleRule.InvitationPerUser, userId.ToString(),
+                limits.InvitationAttemptsPerMinutePerUser, cancellationToken);
             user = await users.FetchUserAsync(lookup, userId, cancellationToken);
             locator = await invitations.FindByTokenHashAsync(lookup, hash, cancellationToken);
+            if (locator is not null)
+            {
+                await throttle.RefundAsync(lookup, unknownToken, cancellationToken);
+            }
+            await lookup.CommitAsync(cancellationToken);
         }
         if (user is null || user.Status != "active")
         {

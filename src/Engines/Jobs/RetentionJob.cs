@@ -20,7 +20,7 @@ internal sealed class RetentionJob(IServiceScopeFactory scopes, EngineOptions op
                 var mediator = scope.ServiceProvider.GetRequiredService<IMediator>();
                 await mediator.Send(new PurgeDeletedTenants(), stoppingToken);
                 await mediator.Send(new PurgeExpiredRows(), stoppingToken);
-                await mediator.Send(new Operators.PurgeOperatorLoginWindows(), stoppingToken);
+                await mediator.Send(new Throttles.PurgeThrottleWindows(), stoppingToken);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

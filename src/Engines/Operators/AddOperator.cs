@@ -40,7 +40,7 @@ internal sealed class AddOperatorHandler(
         var role = OperatorRoles.Parse(command.Role);
         var secret = command.EnableTotp ? TotpSecrets.NewSecret() : null;
         var id = Guid.CreateVersion7();
-        var passwordHash = hasher.Hash(command.Password);
+        var passwordHash = await hasher.HashAsync(command.Password, cancellationToken);
 
         await using var session = await sessions.OpenAsync(null, null, cancellationToken);
         await OperatorManagement.EnterAsync(operators, session, command.Caller, cancellationToken);

@@ -35,7 +35,7 @@ internal sealed class CreateOperatorHandler(IDbSessionFactory sessions, IOperato
         var secret = command.EnableTotp ? command.TotpSecret ?? TotpSecrets.NewSecret() : null;
         var id = Guid.CreateVersion7();
         var row = new NewOperator(
-            id, email, command.Name.Trim(), OperatorRoles.Parse(command.Role), hasher.Hash(command.Password),
+            id, email, command.Name.Trim(), OperatorRoles.Parse(command.Role), await hasher.HashAsync(command.Password, cancellationToken),
             secret is null ? null : totp.Protect(secret), secret is not null, clock.UtcNow);
 
         await using var session = await sessions.OpenAsync(null, null, cancellationToken);

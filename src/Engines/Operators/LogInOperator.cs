@@ -2,6 +2,7 @@ using FluentValidation;
 using MediatR;
 using Platform.Drivers.Operators;
 using Platform.Drivers.Sessions;
+using Platform.Engines.Throttles;
 using Platform.Engines.Users;
 using Platform.Models;
 using Platform.Models.Errors;
@@ -9,7 +10,7 @@ using Platform.Models.Operators;
 
 namespace Platform.Engines.Operators;
 
-/// <summary>Checks an operator's email, password and TOTP code (mandatory for super_admin and whoever enrolled); after MaxFailures failed attempts in a row the operator is locked for LockMinutes, and each client IP gets OperatorLoginsPerMinutePerIp attempts a minute across all instances.</summary>
+/// <summary>Checks an operator's email, password and TOTP code (mandatory for super_admin and whoever enrolled); after MaxFailures failed attempts in a row the operator is locked for LockMinutes, each client IP gets OperatorLoginsPerMinutePerIp attempts a minute and each operator TotpAttemptsPerMinutePerOperator wrong codes a minute, across all instances.</summary>
 public sealed record LogInOperator(string Email, string Password, string? TotpCode, string? Ip) : IRequest<OperatorLogin>
 {
     public const int MaxFailures = 5;
@@ -27,7 +28,7 @@ internal sealed class LogInOperatorValidator : AbstractValidator<LogInOperator>
 }
 
 internal sealed class LogInOperatorHandler(
-    IDbSessionFactory sessions, IOperatorDriver operators, IPasswordHasher hasher, TotpSecrets totp, EngineOptions options, IClock clock)
+    IDbSessionFactory sessions, IOperatorDriver operators, IPasswordHasher hasher, TotpSecrets totp, AuthThrottle throttle, EngineOptions options, IClock clock)
     : IRequestHandler<LogInOperator, OperatorLogin>
 {
     /// <summary>Is a valid hash of a random password, verified for unknown emails so that timing does not reveal which operators exist.</summary>
@@ -43,7 +44,7 @@ internal sealed class LogInOperatorHandler(
         // clears the operator's count.
         await using (var reserve = await sessions.OpenAsync(null, null, cancellationToken))
         {
-            await CountIpAttemptAsync(reserve, command.Ip, now, cancellationToken);
+            await throttle.CountAsync(reserve, ThrottleRule.OperatorLoginPerIp, AuthThrottle.IpSubject(command.Ip), options.OperatorLoginsPerMinutePerIp, cancellationToken);
             credentials = await operators.FetchCredentialsByEmailAsync(reserve, command.Email.Trim(), cancellationToken);
             if (credentials is not null)
             {
@@ -58,7 +59,7 @@ internal sealed class LogInOperatorHandler(
             throw new QuotaExceededException("operator_login_failures", LogInOperator.MaxFailures, attempt.FailedAttempts, attempt.LockedUntil, "rate_limited");
         }
 
-        var passwordValid = hasher.Verify(command.Password, credentials?.PasswordHash ?? DecoyHash.Value);
+        var passwordValid = await hasher.VerifyAsync(command.Password, credentials?.PasswordHash ?? DecoyHash.Value, cancellationToken);
         if (credentials is null || !passwordValid || credentials.Operator.Status != "active")
         {
             throw new UnauthorizedException("The email, password or code is not correct.");
@@ -69,12 +70,15 @@ internal sealed class LogInOperatorHandler(
         var needsTotp = credentials.Operator.TotpEnabled
             || (credentials.Operator.Role == OperatorRole.SuperAdmin && !credentials.Operator.TotpEnrolmentRequired);
         long? step = null;
+        ThrottleTicket? codeFailure = null;
         if (needsTotp)
         {
             if (string.IsNullOrEmpty(command.TotpCode))
             {
                 throw new UnauthorizedException("A TOTP code is required for this operator.");
             }
+            // The code is counted as a wrong one first (shared with the enrolment's confirmation), and taken back on success.
+            codeFailure = await CountCodeAsync(credentials.Operator.Id, cancellationToken);
             step = credentials.TotpSecretProtected is null ? null : totp.MatchStep(credentials.TotpSecretProtected, command.TotpCode);
             if (step is null)
             {
@@ -88,24 +92,19 @@ internal sealed class LogInOperatorHandler(
         {
             throw new UnauthorizedException("This TOTP code has already been used; wait for the next one.");
         }
+        await throttle.RefundAsync(session, codeFailure, cancellationToken);
         var signedIn = await operators.RecordSuccessfulLoginAsync(session, credentials.Operator.Id, now, command.Ip, cancellationToken);
         await session.CommitAsync(cancellationToken);
         return new OperatorLogin(signedIn, needsTotp);
     }
 
-    /// <summary>Refuses with 429 rate_limited once the client IP has made OperatorLoginsPerMinutePerIp attempts in the current minute (all instances together); requests without an IP (in-process hosts) are not counted.</summary>
-    private async Task CountIpAttemptAsync(IDbSession session, string? ip, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>Counts a TOTP code of the operator as wrong, in its own committed transaction, before it is checked.</summary>
+    private async Task<ThrottleTicket?> CountCodeAsync(Guid operatorId, CancellationToken cancellationToken)
     {
-        var limit = options.OperatorLoginsPerMinutePerIp;
-        if (ip is not { Length: > 0 } || limit <= 0)
-        {
-            return;
-        }
-        var utc = now.UtcDateTime;
-        var windowStart = new DateTimeOffset(utc.Ticks - (utc.Ticks % TimeSpan.TicksPerMinute), TimeSpan.Zero);
-        if (await operators.TryCountLoginFromIpAsync(session, ip.Length > 64 ? ip[..64] : ip, windowStart, limit, cancellationToken) is null)
-        {
-            throw new QuotaExceededException("operator_logins_per_ip", limit, limit, windowStart.AddMinutes(1), "rate_limited");
-        }
+        await using var session = await sessions.OpenAsync(null, null, cancellationToken);
+        var ticket = await throttle.CountAsync(
+            session, ThrottleRule.TotpPerOperator, operatorId.ToString(), options.Throttles.TotpAttemptsPerMinutePerOperator, cancellationToken);
+        await session.CommitAsync(cancellationToken);
+        return ticket;
     }
 }

@@ -2,6 +2,7 @@ using FluentValidation;
 using MediatR;
 using Platform.Drivers.Sessions;
 using Platform.Drivers.Tenants;
+using Platform.Drivers.Users;
 using Platform.Engines.Audit;
 using Platform.Engines.Pipeline;
 using Platform.Models;
@@ -28,7 +29,7 @@ internal sealed class CreateTenantValidator : AbstractValidator<CreateTenant>
     }
 }
 
-internal sealed class CreateTenantHandler(IDbSessionFactory sessions, ITenantDriver tenants, AuditTrail audit, IClock clock)
+internal sealed class CreateTenantHandler(IDbSessionFactory sessions, ITenantDriver tenants, IUserDriver users, AuditTrail audit, IClock clock)
     : IRequestHandler<CreateTenant, TenantMembershipSnapshot>
 {
     /// <summary>Is the plan a new tenant trials when it names none.</summary>
@@ -42,6 +43,11 @@ internal sealed class CreateTenantHandler(IDbSessionFactory sessions, ITenantDri
         var id = Guid.CreateVersion7();
 
         await using var session = await sessions.OpenAsync(id, userId, cancellationToken);
+        // A valid token of a user that does not exist (erased, or invented by a sign-up of a registered email, ADR 0187) is a 401, not a foreign-key 500.
+        if (await users.FetchUserAsync(session, userId, cancellationToken) is not { Status: "active" })
+        {
+            throw new UnauthorizedException("The account no longer exists or is disabled.");
+        }
         if (!await tenants.TryClaimSlugAsync(session, command.Slug, id, cancellationToken))
         {
             throw new ConflictException($"The slug '{command.Slug}' is taken.", "slug_taken");

@@ -1,19 +1,51 @@
+using Platform.Models;
+using Platform.Models.Errors;
+
 namespace Platform.Engines.Users;
 
 /// <summary>Hashes and verifies passwords.</summary>
 public interface IPasswordHasher
 {
-    string Hash(string password);
+    /// <summary>Hashes a password; throws QuotaExceededException (rate_limited) when hashing is saturated.</summary>
+    Task<string> HashAsync(string password, CancellationToken cancellationToken);
 
-    bool Verify(string password, string hash);
+    /// <summary>Verifies a password against a hash; throws QuotaExceededException (rate_limited) when hashing is saturated.</summary>
+    Task<bool> VerifyAsync(string password, string hash, CancellationToken cancellationToken);
 }
 
-/// <summary>Hashes passwords with bcrypt at the configured work factor (12 unless configured higher).</summary>
-internal sealed class BcryptPasswordHasher(EngineOptions options) : IPasswordHasher
+/// <summary>Hashes passwords with bcrypt at the configured work factor (12 unless configured higher), at most PasswordHashingConcurrency at a time.</summary>
+/// <remarks>A call that finds no free slot within PasswordHashingWaitMilliseconds is refused at once (429 with Retry-After) instead of
+/// queueing, so a flood of logins cannot take every core and starve the rest of the service (ADR 0186).</remarks>
+internal sealed class BcryptPasswordHasher(EngineOptions options, IClock clock) : IPasswordHasher, IDisposable
 {
-    public string Hash(string password) => BCrypt.Net.BCrypt.EnhancedHashPassword(password, options.BcryptWorkFactor);
+    private readonly SemaphoreSlim slots = new(Math.Max(1, options.Throttles.PasswordHashingConcurrency));
 
-    public bool Verify(string password, string hash)
+    public Task<string> HashAsync(string password, CancellationToken cancellationToken) =>
+        RunAsync(() => BCrypt.Net.BCrypt.EnhancedHashPassword(password, options.BcryptWorkFactor), cancellationToken);
+
+    public Task<bool> VerifyAsync(string password, string hash, CancellationToken cancellationToken) =>
+        RunAsync(() => Verify(password, hash), cancellationToken);
+
+    public void Dispose() => slots.Dispose();
+
+    private async Task<T> RunAsync<T>(Func<T> work, CancellationToken cancellationToken)
+    {
+        if (!await slots.WaitAsync(Math.Max(0, options.Throttles.PasswordHashingWaitMilliseconds), cancellationToken))
+        {
+            var concurrency = Math.Max(1, options.Throttles.PasswordHashingConcurrency);
+            throw new QuotaExceededException("password_hashing", concurrency, concurrency, clock.UtcNow.AddSeconds(1), "rate_limited");
+        }
+        try
+        {
+            return work();
+        }
+        finally
+        {
+            slots.Release();
+        }
+    }
+
+    private static bool Verify(string password, string hash)
     {
         try
         {

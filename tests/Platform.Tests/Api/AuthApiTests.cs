@@ -48,11 +48,12 @@ public sealed class AuthApiTests : DatabaseTest
     }
 
     [Test]
-    public async Task Signup_with_a_taken_email_in_other_case_gets_409()
+    public async Task Signup_with_a_taken_email_in_other_case_gets_201_as_a_new_email_does()
     {
         var user = await TestApi.SignUpAsync();
         using var response = await TestApi.Client().PostAsJsonAsync("/v1/auth/signup", new { email = user.Email.ToUpperInvariant(), password = "another password", name = "Twin" });
-        await TestApi.ExpectProblemAsync(response, HttpStatusCode.Conflict, "email_taken");
+        await TestApi.ExpectAsync(response, HttpStatusCode.Created);
+        Assert.That((string?)(await TestApi.ReadAsync(response))["user"]!["email"], Is.EqualTo(user.Email.ToUpperInvariant()));
     }
 
     [Test]

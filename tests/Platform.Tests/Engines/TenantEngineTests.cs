@@ -4,6 +4,7 @@ using Platform.Engines.ApiKeys;
 using Platform.Drivers.Audit;
 using Platform.Drivers.Sessions;
 using Platform.Drivers.Tenants;
+using Platform.Drivers.Users;
 using Platform.Engines.Audit;
 using Platform.Engines.Members;
 using Platform.Engines.Sessions;
@@ -12,6 +13,7 @@ using Platform.Models;
 using Platform.Models.Audit;
 using Platform.Models.Errors;
 using Platform.Models.Tenants;
+using Platform.Models.Users;
 
 namespace Platform.Tests.Engines;
 
@@ -50,13 +52,22 @@ public sealed class TenantEngineTests
     [TearDown]
     public ValueTask DisposeSession() => session.DisposeAsync();
 
+    /// <summary>Gives a user driver that finds the caller as an active user, as CreateTenant checks before it writes.</summary>
+    private IUserDriver ActiveUser()
+    {
+        var users = Substitute.For<IUserDriver>();
+        users.FetchUserAsync(Arg.Any<IDbSession>(), userId, Arg.Any<CancellationToken>())
+            .Returns(new UserSnapshot(userId, "u@example.test", "U", "active", null, null, "{}", null, Now, Now));
+        return users;
+    }
+
     [Test]
     public async Task Create_makes_the_caller_owner_writes_an_audit_row_and_commits_once()
     {
         tenants.TryClaimSlugAsync(session, "acme", Arg.Any<Guid>(), Arg.Any<CancellationToken>()).Returns(true);
         tenants.InsertTenantAsync(session, Arg.Any<NewTenant>(), Arg.Any<CancellationToken>())
             .Returns(call => Tenant(call.Arg<NewTenant>().Id, call.Arg<NewTenant>().Status, call.Arg<NewTenant>().TrialEndsAt));
-        var handler = new CreateTenantHandler(sessions, tenants, audit, clock);
+        var handler = new CreateTenantHandler(sessions, tenants, ActiveUser(), audit, clock);
 
         var created = await handler.Handle(new CreateTenant(Caller.User(userId), "Acme", "acme", null, null), CancellationToken.None);
 
@@ -76,7 +87,7 @@ public sealed class TenantEngineTests
     public async Task Create_with_a_taken_slug_is_a_conflict_and_writes_nothing()
     {
         tenants.TryClaimSlugAsync(session, "taken", Arg.Any<Guid>(), Arg.Any<CancellationToken>()).Returns(false);
-        var handler = new CreateTenantHandler(sessions, tenants, audit, clock);
+        var handler = new CreateTenantHandler(sessions, tenants, ActiveUser(), audit, clock);
 
         var error = Assert.ThrowsAsync<ConflictException>(() => handler.Handle(new CreateTenant(Caller.User(userId), "X", "taken", null, null), CancellationToken.None));
 
@@ -93,7 +104,7 @@ public sealed class TenantEngineTests
         tenants.TryClaimSlugAsync(session, "free-co", Arg.Any<Guid>(), Arg.Any<CancellationToken>()).Returns(true);
         tenants.InsertTenantAsync(session, Arg.Any<NewTenant>(), Arg.Any<CancellationToken>())
             .Returns(call => Tenant(call.Arg<NewTenant>().Id, call.Arg<NewTenant>().Status, null));
-        var handler = new CreateTenantHandler(sessions, tenants, audit, clock);
+        var handler = new CreateTenantHandler(sessions, tenants, ActiveUser(), audit, clock);
 
         var created = await handler.Handle(new CreateTenant(Caller.User(userId), "Free", "free-co", "free", null), CancellationToken.None);
 

@@ -5,6 +5,8 @@ using Platform.Drivers.Operators;
 using Platform.Drivers.Sessions;
 using Platform.Engines.Admin;
 using Platform.Engines.Operators;
+using Platform.Engines.Throttles;
+using Platform.Drivers.Throttles;
 using Platform.Engines.Users;
 using Platform.Models;
 using Platform.Models.Errors;
@@ -29,7 +31,7 @@ public sealed class OperatorEngineUnitTests
         operators.ReserveLoginAttemptAsync(Arg.Any<IDbSession>(), op.Id, LogInOperator.MaxFailures, Now, Now.AddMinutes(LogInOperator.LockMinutes), Arg.Any<CancellationToken>())
             .Returns(new LoginAttempt(false, 5, Now.AddMinutes(10)));
         var hasher = Substitute.For<IPasswordHasher>();
-        var handler = new LogInOperatorHandler(sessions, operators, hasher, Totp(), new Platform.Engines.EngineOptions(), Clock());
+        var handler = new LogInOperatorHandler(sessions, operators, hasher, Totp(), Throttle(Admitting()), new Platform.Engines.EngineOptions(), Clock());
 
         var e = Assert.ThrowsAsync<QuotaExceededException>(() => handler.Handle(new LogInOperator("a@b.test", "right password", null, null), CancellationToken.None));
 
@@ -37,7 +39,7 @@ public sealed class OperatorEngineUnitTests
         {
             Assert.That(e!.Code, Is.EqualTo("rate_limited"));
             Assert.That(e.ResetsAt, Is.EqualTo(Now.AddMinutes(10)));
-            hasher.DidNotReceiveWithAnyArgs().Verify(default!, default!);
+            hasher.DidNotReceiveWithAnyArgs().VerifyAsync(default!, default!, default);
             operators.DidNotReceiveWithAnyArgs().RecordSuccessfulLoginAsync(default!, default, default, default, default);
         });
     }
@@ -48,8 +50,9 @@ public sealed class OperatorEngineUnitTests
         var sessions = Substitute.For<IDbSessionFactory>();
         sessions.OpenAsync(null, null, Arg.Any<CancellationToken>()).Returns(Substitute.For<IDbSession>());
         var operators = Substitute.For<IOperatorDriver>();
-        operators.TryCountLoginFromIpAsync(Arg.Any<IDbSession>(), "203.0.113.5", Now, 3, Arg.Any<CancellationToken>()).Returns((int?)null);
-        var handler = new LogInOperatorHandler(sessions, operators, Substitute.For<IPasswordHasher>(), Totp(),
+        var throttles = Substitute.For<IThrottleDriver>();
+        throttles.TryCountAttemptAsync(Arg.Any<IDbSession>(), "operator_login_ip", "203.0.113.5", Now, Now.AddMinutes(1), 3, Arg.Any<CancellationToken>()).Returns((int?)null);
+        var handler = new LogInOperatorHandler(sessions, operators, Substitute.For<IPasswordHasher>(), Totp(), Throttle(throttles),
             new Platform.Engines.EngineOptions { OperatorLoginsPerMinutePerIp = 3 }, Clock());
 
         var e = Assert.ThrowsAsync<QuotaExceededException>(() => handler.Handle(new LogInOperator("a@b.test", "pw", null, "203.0.113.5"), CancellationToken.None));
@@ -114,6 +117,15 @@ public sealed class OperatorEngineUnitTests
 
         Assert.That(e!.Code, Is.EqualTo("action_already_reversed"));
         actions.DidNotReceiveWithAnyArgs().TryAppendAsync(default!, default!, default);
+    }
+
+    private static AuthThrottle Throttle(IThrottleDriver driver) => new(driver, Clock());
+
+    private static IThrottleDriver Admitting()
+    {
+        var driver = Substitute.For<IThrottleDriver>();
+        driver.TryCountAttemptAsync(default!, default!, default!, default, default, default, default).ReturnsForAnyArgs(1);
+        return driver;
     }
 
     private static TotpSecrets Totp() => new(new EphemeralDataProtectionProvider(), Clock());
