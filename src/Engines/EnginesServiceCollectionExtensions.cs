@@ -24,6 +24,10 @@ public static class EnginesServiceCollectionExtensions
         {
             throw new ArgumentOutOfRangeException(nameof(configure), "The bcrypt work factor must be at least 12.");
         }
+        if (options.IdempotencyRetention < TimeSpan.FromHours(24) || options.IdempotencyLease < TimeSpan.FromSeconds(1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(configure), "Idempotency keys are kept at least 24 hours and leased at least one second.");
+        }
         services.AddSingleton(options);
         services.AddSingleton(options.Email);
         // Validation errors name fields as the wire does (snake_case).
@@ -46,6 +50,7 @@ public static class EnginesServiceCollectionExtensions
         services.AddSingleton<Usage.UsageSummaryCache>();
         services.AddSingleton<Tenants.TenantSuspension>();
         services.AddSingleton<Operators.TotpSecrets>();
+        services.AddSingleton<Idempotency.IdempotencyRecords>();
         services.AddSingleton<Admin.FounderActionLog>();
         services.AddSingleton<Admin.OperatorTicketScopes>();
         var dataProtection = services.AddDataProtection().SetApplicationName("platform");
