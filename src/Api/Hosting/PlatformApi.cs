@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using Platform.Api.Auth;
 using Platform.Api.Endpoints;
 using Platform.Api.Errors;
+using Platform.Api.Idempotency;
 using Platform.Api.Tenancy;
 using Platform.Engines;
 
@@ -58,6 +59,7 @@ public static class PlatformApi
 
     public static WebApplication UsePlatformApi(this WebApplication app)
     {
+        app.UseIdempotencyRecorder();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.Use(RefuseOversizedBodies);
