@@ -88,7 +88,7 @@ public sealed class IdempotencyApiTests : DatabaseTest
 
         var created = responses.Where(r => r.StatusCode == HttpStatusCode.Created).ToList();
         var inFlight = responses.Where(r => r.StatusCode == HttpStatusCode.Conflict).ToList();
-        TestContext.Out.WriteLine($"50 parallel: {created.Count} x 201 (first + replays), {inFlight.Count} x 409 in flight");
+        TestContext.Progress.WriteLine($"50 parallel: {created.Count} x 201 (first + replays), {inFlight.Count} x 409 in flight");
         Assert.Multiple(async () =>
         {
             Assert.That(created.Count + inFlight.Count, Is.EqualTo(50));
@@ -443,6 +443,94 @@ public sealed class IdempotencyApiTests : DatabaseTest
                 Assert.That(await RunCalls.ScalarAsync(tenantId, $"SELECT count(*) FROM {table} WHERE tenant_id = @t"), Is.EqualTo(1), url);
             });
         }
+    }
+
+    [Test]
+    public async Task Accepting_an_invitation_twice_with_one_key_replays_the_membership_instead_of_410()
+    {
+        var (owner, tenantId) = await TenantAsync();
+        var invitee = await TestApi.SignUpAsync();
+        var issued = await Invitations.InvitationApiTests.InviteAsync(owner, tenantId, invitee.Email);
+        var client = TestApi.Client(invitee.Token);
+        var body = new { token = (string)issued["token"]! };
+
+        using var first = await PostAsync(client, "/v1/invitations/accept", body, "join");
+        using var replay = await PostAsync(client, "/v1/invitations/accept", body, "join");
+        using var unkeyed = await client.PostAsJsonAsync("/v1/invitations/accept", body);
+
+        await TestApi.ExpectAsync(first, HttpStatusCode.OK);
+        await TestApi.ExpectAsync(replay, HttpStatusCode.OK);
+        Assert.Multiple(async () =>
+        {
+            Assert.That(await replay.Content.ReadAsStringAsync(), Is.EqualTo(await first.Content.ReadAsStringAsync()));
+            Assert.That(replay.Headers.GetValues("Idempotent-Replayed"), Is.EqualTo(new[] { "true" }));
+            Assert.That((int)unkeyed.StatusCode, Is.EqualTo(410), "without the key the used token is gone, as before");
+        });
+    }
+
+    [Test]
+    public async Task A_claim_taken_over_after_its_lease_cannot_overwrite_the_new_holders_outcome()
+    {
+        var (owner, tenantId) = await TenantAsync();
+        var caller = Caller.User(owner.Id);
+        var fingerprint = new byte[32];
+
+        var stalled = await SendAsync(new ClaimIdempotencyKey(caller, tenantId, "slow", fingerprint));
+        var waiting = await SendAsync(new ClaimIdempotencyKey(caller, tenantId, "slow", fingerprint));
+        await OwnerSql.ScalarAsync<object>("UPDATE idempotency_keys SET lease_until = now() - interval '1 second'", tenantId);
+        var takeover = await SendAsync(new ClaimIdempotencyKey(caller, tenantId, "slow", fingerprint));
+        var staleWrite = await SendAsync(new CompleteIdempotencyKey(caller, tenantId, "slow", stalled.ClaimId,
+            new Models.Idempotency.IdempotentResponse(201, new Dictionary<string, string>(), "stale"u8.ToArray())));
+        var holderWrite = await SendAsync(new CompleteIdempotencyKey(caller, tenantId, "slow", takeover.ClaimId,
+            new Models.Idempotency.IdempotentResponse(201, new Dictionary<string, string> { ["Location"] = "/x" }, "fresh"u8.ToArray())));
+        var replay = await SendAsync(new ClaimIdempotencyKey(caller, tenantId, "slow", fingerprint));
+        var otherBody = await SendAsync(new ClaimIdempotencyKey(caller, tenantId, "slow", Enumerable.Repeat((byte)1, 32).ToArray()));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(stalled.Outcome, Is.EqualTo(IdempotencyClaimOutcome.Claimed));
+            Assert.That(waiting.Outcome, Is.EqualTo(IdempotencyClaimOutcome.InFlight));
+            Assert.That(takeover.Outcome, Is.EqualTo(IdempotencyClaimOutcome.Claimed));
+            Assert.That(takeover.ClaimId, Is.Not.EqualTo(stalled.ClaimId));
+            Assert.That(staleWrite, Is.False);
+            Assert.That(holderWrite, Is.True);
+            Assert.That(replay.Outcome, Is.EqualTo(IdempotencyClaimOutcome.Replay));
+            Assert.That(replay.Response!.Body, Is.EqualTo("fresh"u8.ToArray()));
+            Assert.That(replay.Response.Headers["Location"], Is.EqualTo("/x"));
+            Assert.That(otherBody.Outcome, Is.EqualTo(IdempotencyClaimOutcome.Reused));
+        });
+    }
+
+    [Test]
+    public async Task Measures_what_a_key_adds_to_a_run_creation()
+    {
+        var (owner, tenantId) = await TenantAsync();
+        await RunCalls.SetTenantAsync(tenantId, "max_concurrent_runs = -1, max_runs_per_day = -1, max_tokens_per_month = -1");
+        var client = TestApi.Client(owner.Token);
+        const int N = 40;
+
+        async Task<double> MeanMsAsync(Func<int, string?> key)
+        {
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            for (var i = 0; i < N; i++)
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Post, $"/v1/tenants/{tenantId}/runs") { Content = JsonContent.Create(new { worker_id = "summarizer", task = "m" + i }) };
+                if (key(i) is { } k)
+                {
+                    request.Headers.TryAddWithoutValidation("Idempotency-Key", k);
+                }
+                using var response = await client.SendAsync(request);
+                Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Created));
+            }
+            return watch.Elapsed.TotalMilliseconds / N;
+        }
+
+        await MeanMsAsync(_ => null);
+        var without = await MeanMsAsync(_ => null);
+        var with = await MeanMsAsync(i => "measure-" + i);
+        var replayed = await MeanMsAsync(i => "measure-" + i);
+        TestContext.Progress.WriteLine($"run creation, mean of {N} sequential: without key {without:F1} ms, new key {with:F1} ms, replay {replayed:F1} ms");
+        Assert.That(await RunCalls.ScalarAsync(tenantId, "SELECT count(*) FROM runs WHERE tenant_id = @t"), Is.EqualTo(3 * N));
     }
 
     [Test]
