@@ -37,6 +37,18 @@ public static class IdempotencyEndpoints
                     + "1 to 255 printable ASCII characters, per tenant and caller.",
                 Schema = new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 1, MaxLength = IdempotencyKeys.MaxLength },
             });
+            foreach (var (_, response) in operation.Responses?.Where(r => r.Key.StartsWith('2')) ?? [])
+            {
+                if (response is OpenApiResponse concrete)
+                {
+                    concrete.Headers ??= new Dictionary<string, IOpenApiHeader>();
+                    concrete.Headers[IdempotencyKeys.ReplayedHeader] = new OpenApiHeader
+                    {
+                        Description = "\"true\" when this is the stored response of an earlier request with the same Idempotency-Key.",
+                        Schema = new OpenApiSchema { Type = JsonSchemaType.String },
+                    };
+                }
+            }
             return Task.CompletedTask;
         });
 

@@ -16,9 +16,11 @@ internal sealed class IdempotencyRecords(TenantGate gate, IDbSessionFactory sess
     private readonly IDataProtector protector = dataProtection.CreateProtector("Platform.Idempotency.Response.v1");
 
     /// <summary>Names the key space of a caller: its tenant and its user or API key id, or, outside a tenant, its user id.</summary>
+    /// <remarks>Outside a tenant only a user has keys (others get 401, as the routes there answer them); inside one, users and API keys.</remarks>
     public static IdempotencyScope ScopeOf(Caller caller, Guid? tenantId) => caller.Kind switch
     {
-        CallerKind.ApiKey when tenantId is not null => new(tenantId, caller.ApiKeyId!.Value),
+        _ when tenantId is null => new(null, caller.RequireUserId()),
+        CallerKind.ApiKey => new(tenantId, caller.ApiKeyId!.Value),
         CallerKind.User => new(tenantId, caller.RequireUserId()),
         _ => throw new ForbiddenException("Idempotency keys are kept for signed-in users and, inside their tenant, API keys."),
     };

@@ -554,6 +554,7 @@ public sealed class IdempotencyApiTests : DatabaseTest
                 Assert.That(Declares(paths[path]?["post"]), Is.True, path);
             }
             Assert.That(Declares(paths["/v1/tenants/{tenant_id}/runs"]?["get"]), Is.False);
+            Assert.That(paths["/v1/tenants/{tenant_id}/runs"]?["post"]?["responses"]?["201"]?["headers"]?["Idempotent-Replayed"], Is.Not.Null);
         });
     }
 
