@@ -26,7 +26,8 @@ internal sealed class IdempotencyRecorder(RequestDelegate next, ILogger<Idempote
         try
         {
             await next(http);
-            await http.Response.BodyWriter.FlushAsync(http.RequestAborted);
+            // Not the request's token: a client that went away must not turn a committed effect into a released key.
+            await http.Response.BodyWriter.FlushAsync(CancellationToken.None);
         }
         catch
         {
@@ -36,6 +37,10 @@ internal sealed class IdempotencyRecorder(RequestDelegate next, ILogger<Idempote
         }
         http.Response.Body = original;
         var status = http.Response.StatusCode;
+        if (buffer.Length > MaxStoredBytes)
+        {
+            logger.LogWarning("Idempotency: a {Bytes}-byte response of {Path} is too large to keep; its key is released", buffer.Length, http.Request.Path);
+        }
         await RecordAsync(http, IdempotencyKeys.IsStored(status) && buffer.Length <= MaxStoredBytes
             ? new IdempotentResponse(status, ReplayedHeaders(http.Response), buffer.ToArray())
             : null);
