@@ -16,6 +16,8 @@ CREATE TABLE idempotency_keys (
     response_body_encrypted  bytea,
     created_at               timestamptz NOT NULL,
     completed_at             timestamptz,
+    -- Set in the transaction of the request's effect: a record with it is never run again, only replayed (ADR 0190).
+    effect_committed_at      timestamptz,
     expires_at               timestamptz NOT NULL,
     PRIMARY KEY (tenant_id, caller_id, key),
     CHECK ((state = 'completed') = (status_code IS NOT NULL))
@@ -40,6 +42,7 @@ CREATE TABLE user_idempotency_keys (
     response_body_encrypted  bytea,
     created_at               timestamptz NOT NULL,
     completed_at             timestamptz,
+    effect_committed_at      timestamptz,
     expires_at               timestamptz NOT NULL,
     PRIMARY KEY (user_id, key),
     CHECK ((state = 'completed') = (status_code IS NOT NULL))

@@ -38,13 +38,19 @@ internal sealed class IdempotencyFilter(IMediator mediator) : IEndpointFilter
         {
             case IdempotencyClaimOutcome.Claimed:
                 http.Items[PendingItem] = new PendingIdempotency(caller, tenantId, key, claim.ClaimId);
-                return await next(context);
+                using (IdempotentEffects.Hold(caller, tenantId, key, claim.ClaimId))
+                {
+                    return await next(context);
+                }
             case IdempotencyClaimOutcome.Replay:
                 return new IdempotentReplay(claim.Response!);
             case IdempotencyClaimOutcome.InFlight:
                 http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(claim.RetryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
                 return TypedResults.Problem(Problems.Create(StatusCodes.Status409Conflict, "idempotency_key_in_flight", "Conflict",
                     "A request with this Idempotency-Key is still being processed; retry it after the Retry-After seconds."));
+            case IdempotencyClaimOutcome.OutcomeLost:
+                return TypedResults.Problem(Problems.Create(StatusCodes.Status409Conflict, "idempotency_key_outcome_unknown", "Conflict",
+                    "The first request with this Idempotency-Key took effect but its response was lost; look the result up, or send a new key."));
             default:
                 return TypedResults.Problem(Problems.Create(StatusCodes.Status422UnprocessableEntity, "idempotency_key_reused", "Idempotency key reused",
                     "This Idempotency-Key was used with another request (method, route or body); send a new key for a new request."));

@@ -32,7 +32,7 @@ internal sealed class IdempotencyRecorder(RequestDelegate next, ILogger<Idempote
         catch
         {
             http.Response.Body = original;
-            await RecordAsync(http, null);
+            await RecordAsync(http, new IdempotentResponse(StatusCodes.Status500InternalServerError, new Dictionary<string, string>(), []), keep: false);
             throw;
         }
         http.Response.Body = original;
@@ -41,9 +41,9 @@ internal sealed class IdempotencyRecorder(RequestDelegate next, ILogger<Idempote
         {
             logger.LogWarning("Idempotency: a {Bytes}-byte response of {Path} is too large to keep; its key is released", buffer.Length, http.Request.Path);
         }
-        await RecordAsync(http, IdempotencyKeys.IsStored(status) && buffer.Length <= MaxStoredBytes
-            ? new IdempotentResponse(status, ReplayedHeaders(http.Response), buffer.ToArray())
-            : null);
+        var fits = buffer.Length <= MaxStoredBytes;
+        await RecordAsync(http, new IdempotentResponse(status, ReplayedHeaders(http.Response), fits ? buffer.ToArray() : []),
+            keep: fits && IdempotencyKeys.IsStored(status));
         buffer.Position = 0;
         await buffer.CopyToAsync(original, http.RequestAborted);
     }
@@ -62,8 +62,8 @@ internal sealed class IdempotencyRecorder(RequestDelegate next, ILogger<Idempote
         return headers;
     }
 
-    /// <summary>Completes or releases the request's claim, if it holds one; the outcome is recorded even when the client has gone (its effect may have committed).</summary>
-    private async Task RecordAsync(HttpContext http, IdempotentResponse? response)
+    /// <summary>Completes or releases the request's claim, if it holds one (a claim whose effect committed is completed whatever the status); the outcome is recorded even when the client has gone.</summary>
+    private async Task RecordAsync(HttpContext http, IdempotentResponse response, bool keep)
     {
         if (http.Items[IdempotencyFilter.PendingItem] is not PendingIdempotency pending)
         {
@@ -72,7 +72,7 @@ internal sealed class IdempotencyRecorder(RequestDelegate next, ILogger<Idempote
         try
         {
             var mediator = http.RequestServices.GetRequiredService<IMediator>();
-            var held = await mediator.Send(new CompleteIdempotencyKey(pending.Caller, pending.TenantId, pending.Key, pending.ClaimId, response), CancellationToken.None);
+            var held = await mediator.Send(new CompleteIdempotencyKey(pending.Caller, pending.TenantId, pending.Key, pending.ClaimId, response, keep), CancellationToken.None);
             if (!held)
             {
                 logger.LogWarning("Idempotency: the claim on a key of tenant {TenantId} was taken over before its request ended (lease too short?)", pending.TenantId);

@@ -7,7 +7,7 @@ namespace Platform.Drivers.Idempotency;
 /// <summary>Claims, completes and releases Idempotency-Key records: a tenant's (idempotency_keys, under the tenant's row-level security) or a signed-in user's outside any tenant (user_idempotency_keys).</summary>
 public interface IIdempotencyDriver
 {
-    /// <summary>Claims the key with one conditional upsert: inserts it in flight, or takes over a record that expired or whose lease ran out with the same fingerprint; returns the record as claimed, or null when another holds it.</summary>
+    /// <summary>Claims the key with one conditional upsert: inserts it in flight, or takes over a record that expired, or whose lease ran out with the same fingerprint and no effect committed; returns the record as claimed, or null when another holds it.</summary>
     Task<IdempotencyRecordSnapshot?> TryClaimAsync(
         IDbSession session, IdempotencyScope scope, string key, byte[] fingerprint, Guid claimId, DateTimeOffset now, DateTimeOffset leaseUntil,
         DateTimeOffset expiresAt, CancellationToken cancellationToken);
@@ -20,7 +20,7 @@ public interface IIdempotencyDriver
         IDbSession session, IdempotencyScope scope, string key, Guid claimId, int statusCode, string headersJson, byte[] bodyEncrypted, DateTimeOffset now,
         CancellationToken cancellationToken);
 
-    /// <summary>Deletes the key's record if the claim still holds it, so that a retry runs again; returns whether it did.</summary>
+    /// <summary>Deletes the key's record if the claim still holds it and no effect of its request committed, so that a retry runs again; returns whether it did.</summary>
     Task<bool> ReleaseAsync(IDbSession session, IdempotencyScope scope, string key, Guid claimId, CancellationToken cancellationToken);
 
     /// <summary>Deletes up to limit expired records of each table across tenants and users, through purge_expired_idempotency_keys; returns the rows deleted.</summary>
@@ -30,7 +30,7 @@ public interface IIdempotencyDriver
 internal sealed class IdempotencyDriver : IIdempotencyDriver
 {
     private const string Columns =
-        "key, fingerprint, state, claim_id, lease_until, status_code, response_headers::text AS response_headers, response_body_encrypted, created_at, expires_at";
+        "key, fingerprint, state, claim_id, lease_until, status_code, response_headers::text AS response_headers, response_body_encrypted, created_at, effect_committed_at, expires_at";
 
     private const string TenantTable = "idempotency_keys";
     private const string TenantKeyColumns = "tenant_id, caller_id, key";
@@ -89,7 +89,7 @@ internal sealed class IdempotencyDriver : IIdempotencyDriver
         var s = session.Npgsql();
         var (table, match) = scope.TenantId is null ? (UserTable, UserKeyMatch) : (TenantTable, TenantKeyMatch);
         var deleted = await s.ExecuteAsync(s.Command(
-            $"DELETE FROM {table} WHERE {match} AND claim_id = @ClaimId AND state = 'in_flight'",
+            $"DELETE FROM {table} WHERE {match} AND claim_id = @ClaimId AND state = 'in_flight' AND effect_committed_at IS NULL",
             new { scope.TenantId, scope.CallerId, Key = key, ClaimId = claimId }, cancellationToken));
         return deleted == 1;
     }
@@ -102,7 +102,7 @@ internal sealed class IdempotencyDriver : IIdempotencyDriver
     }
 
     /// <summary>Builds the claim: a new key is inserted in flight; an existing one is taken over only when it expired (not yet purged) or when
-    /// it is still in flight past its lease with the same fingerprint (its instance crashed or stalled); otherwise nothing is returned.</summary>
+    /// it is still in flight past its lease with the same fingerprint and no committed effect (its instance crashed or stalled before); otherwise nothing is returned.</summary>
     private static string ClaimSql(string table, string keyColumns, string keyValues) =>
         $"""
         INSERT INTO {table} AS k ({keyColumns}, fingerprint, state, claim_id, lease_until, created_at, expires_at)
@@ -110,9 +110,9 @@ internal sealed class IdempotencyDriver : IIdempotencyDriver
         ON CONFLICT ({keyColumns}) DO UPDATE
         SET fingerprint = EXCLUDED.fingerprint, state = 'in_flight', claim_id = EXCLUDED.claim_id, lease_until = EXCLUDED.lease_until,
             status_code = NULL, response_headers = NULL, response_body_encrypted = NULL, created_at = EXCLUDED.created_at,
-            completed_at = NULL, expires_at = EXCLUDED.expires_at
+            completed_at = NULL, effect_committed_at = NULL, expires_at = EXCLUDED.expires_at
         WHERE k.expires_at <= @Now
-           OR (k.state = 'in_flight' AND k.lease_until <= @Now AND k.fingerprint = EXCLUDED.fingerprint)
+           OR (k.state = 'in_flight' AND k.lease_until <= @Now AND k.fingerprint = EXCLUDED.fingerprint AND k.effect_committed_at IS NULL)
         RETURNING {Columns}
         """;
 
@@ -127,10 +127,11 @@ internal sealed class IdempotencyDriver : IIdempotencyDriver
         public string? ResponseHeaders { get; init; }
         public byte[]? ResponseBodyEncrypted { get; init; }
         public DateTime CreatedAt { get; init; }
+        public DateTime? EffectCommittedAt { get; init; }
         public DateTime ExpiresAt { get; init; }
 
         public IdempotencyRecordSnapshot ToSnapshot() => new(
             Key, Fingerprint, State == "completed" ? IdempotencyState.Completed : IdempotencyState.InFlight, ClaimId, LeaseUntil.ToUtcOffset(),
-            StatusCode, ResponseHeaders, ResponseBodyEncrypted, CreatedAt.ToUtcOffset(), ExpiresAt.ToUtcOffset());
+            StatusCode, ResponseHeaders, ResponseBodyEncrypted, CreatedAt.ToUtcOffset(), EffectCommittedAt.ToUtcOffset(), ExpiresAt.ToUtcOffset());
     }
 }

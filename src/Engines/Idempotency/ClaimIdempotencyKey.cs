@@ -11,13 +11,14 @@ namespace Platform.Engines.Idempotency;
 /// <remarks>The fingerprint is the SHA-256 of the request's method, route and canonical body (32 bytes).</remarks>
 public sealed record ClaimIdempotencyKey(Caller Caller, Guid? TenantId, string Key, byte[] Fingerprint) : IRequest<IdempotencyClaim>, ICallerCommand;
 
-/// <summary>Says what a request with an Idempotency-Key does: run (it holds the claim), replay a stored response, wait (in flight) or stop (the key was used with another request).</summary>
+/// <summary>Says what a request with an Idempotency-Key does: run (it holds the claim), replay a stored response, wait (in flight) or stop (the key was used with another request, or its first request took effect and its response was lost).</summary>
 public enum IdempotencyClaimOutcome
 {
     Claimed,
     Replay,
     InFlight,
     Reused,
+    OutcomeLost,
 }
 
 /// <summary>Is the answer to a claim: the outcome, the claim id to complete or release (Claimed), the response to replay (Replay) and, in flight, how long to wait before a retry.</summary>
@@ -65,9 +66,14 @@ internal sealed class ClaimIdempotencyKeyHandler(IdempotencyRecords records, IId
             {
                 return new IdempotencyClaim(IdempotencyClaimOutcome.Reused, Guid.Empty, null, TimeSpan.Zero);
             }
-            return held.State == IdempotencyState.InFlight
-                ? new IdempotencyClaim(IdempotencyClaimOutcome.InFlight, Guid.Empty, null, RetryAfter)
-                : new IdempotencyClaim(IdempotencyClaimOutcome.Replay, held.ClaimId, records.ToResponse(held), TimeSpan.Zero);
+            if (held.State == IdempotencyState.Completed)
+            {
+                return new IdempotencyClaim(IdempotencyClaimOutcome.Replay, held.ClaimId, records.ToResponse(held), TimeSpan.Zero);
+            }
+            // Past its lease with a committed effect: its instance died between the effect and the outcome; running again would repeat it.
+            return held.EffectCommittedAt is not null && held.LeaseUntil <= now
+                ? new IdempotencyClaim(IdempotencyClaimOutcome.OutcomeLost, Guid.Empty, null, TimeSpan.Zero)
+                : new IdempotencyClaim(IdempotencyClaimOutcome.InFlight, Guid.Empty, null, RetryAfter);
         }
     }
 }

@@ -21,6 +21,7 @@ public sealed record IdempotencyRecordSnapshot(
     string? ResponseHeaders,
     byte[]? ResponseBodyEncrypted,
     DateTimeOffset CreatedAt,
+    DateTimeOffset? EffectCommittedAt,
     DateTimeOffset ExpiresAt);
 
 /// <summary>Is a response kept for replay: status code, the headers worth replaying (Location, Content-Type) and the body bytes.</summary>

@@ -45,7 +45,31 @@ public sealed class IdempotencyApiTests : DatabaseTest
             Assert.That(replay.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/json"));
             Assert.That(await RunCalls.ScalarAsync(tenantId, "SELECT count(*) FROM runs WHERE tenant_id = @t"), Is.EqualTo(1));
             Assert.That(await RunCalls.ScalarAsync(tenantId, "SELECT active_runs FROM tenants WHERE id = @t"), Is.EqualTo(1));
+            Assert.That(await RunCalls.ScalarAsync(tenantId, "SELECT count(*) FROM idempotency_keys WHERE effect_committed_at IS NOT NULL AND state = 'completed'"), Is.EqualTo(1));
         });
+    }
+
+    [Test]
+    public async Task A_run_whose_effect_committed_but_whose_outcome_was_lost_is_never_run_again()
+    {
+        var (owner, tenantId) = await TenantAsync();
+        var client = TestApi.Client(owner.Token);
+        var body = new { worker_id = "summarizer", task = "t" };
+        using (var first = await PostAsync(client, $"/v1/tenants/{tenantId}/runs", body, "half"))
+        {
+            await TestApi.ExpectAsync(first, HttpStatusCode.Created);
+        }
+        // As if the instance died after the run's commit (which marked the key) and before its outcome was stored.
+        await OwnerSql.ScalarAsync<object>(
+            """
+            UPDATE idempotency_keys SET state = 'in_flight', status_code = NULL, response_headers = NULL, response_body_encrypted = NULL,
+                completed_at = NULL, lease_until = now() - interval '1 second'
+            """, tenantId);
+
+        using var retry = await PostAsync(client, $"/v1/tenants/{tenantId}/runs", body, "half");
+
+        await TestApi.ExpectProblemAsync(retry, HttpStatusCode.Conflict, "idempotency_key_outcome_unknown");
+        Assert.That(await RunCalls.ScalarAsync(tenantId, "SELECT count(*) FROM runs WHERE tenant_id = @t"), Is.EqualTo(1));
     }
 
     [Test]
@@ -224,6 +248,8 @@ public sealed class IdempotencyApiTests : DatabaseTest
             Assert.That(await replay.Content.ReadAsStringAsync(), Is.EqualTo(refusal));
             Assert.That(replay.Headers.GetValues("Idempotent-Replayed"), Is.EqualTo(new[] { "true" }));
             Assert.That(await RunCalls.ScalarAsync(tenantId, "SELECT count(*) FROM runs WHERE tenant_id = @t"), Is.EqualTo(1));
+            Assert.That(await RunCalls.ScalarAsync(tenantId, "SELECT count(*) FROM idempotency_keys WHERE key = 'short' AND effect_committed_at IS NULL"), Is.EqualTo(1),
+                "a refusal rolls back, so it marks no effect");
         });
     }
 
@@ -316,11 +342,11 @@ public sealed class IdempotencyApiTests : DatabaseTest
         {
             await TestApi.ExpectAsync(first, HttpStatusCode.Created);
         }
-        // As if the instance died after claiming: the record is in flight with a live lease.
+        // As if the instance died after claiming and before its effect committed: in flight with a live lease, no effect.
         await OwnerSql.ScalarAsync<object>(
             """
             UPDATE idempotency_keys SET state = 'in_flight', status_code = NULL, response_headers = NULL, response_body_encrypted = NULL,
-                completed_at = NULL, lease_until = now() + interval '1 hour'
+                completed_at = NULL, effect_committed_at = NULL, lease_until = now() + interval '1 hour'
             """, tenantId);
 
         using var blocked = await PostAsync(client, $"/v1/tenants/{tenantId}/runs", body, "crash");
@@ -480,9 +506,9 @@ public sealed class IdempotencyApiTests : DatabaseTest
         await OwnerSql.ScalarAsync<object>("UPDATE idempotency_keys SET lease_until = now() - interval '1 second'", tenantId);
         var takeover = await SendAsync(new ClaimIdempotencyKey(caller, tenantId, "slow", fingerprint));
         var staleWrite = await SendAsync(new CompleteIdempotencyKey(caller, tenantId, "slow", stalled.ClaimId,
-            new Models.Idempotency.IdempotentResponse(201, new Dictionary<string, string>(), "stale"u8.ToArray())));
+            new Models.Idempotency.IdempotentResponse(201, new Dictionary<string, string>(), "stale"u8.ToArray()), Keep: true));
         var holderWrite = await SendAsync(new CompleteIdempotencyKey(caller, tenantId, "slow", takeover.ClaimId,
-            new Models.Idempotency.IdempotentResponse(201, new Dictionary<string, string> { ["Location"] = "/x" }, "fresh"u8.ToArray())));
+            new Models.Idempotency.IdempotentResponse(201, new Dictionary<string, string> { ["Location"] = "/x" }, "fresh"u8.ToArray()), Keep: true));
         var replay = await SendAsync(new ClaimIdempotencyKey(caller, tenantId, "slow", fingerprint));
         var otherBody = await SendAsync(new ClaimIdempotencyKey(caller, tenantId, "slow", Enumerable.Repeat((byte)1, 32).ToArray()));
 

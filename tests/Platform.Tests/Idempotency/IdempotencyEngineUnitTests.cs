@@ -93,7 +93,7 @@ public sealed class IdempotencyEngineUnitTests
         driver, new EngineOptions(), new FixedClock());
 
     private static IdempotencyRecordSnapshot Record(IdempotencyState state) =>
-        new("k", Fingerprint, state, Guid.NewGuid(), Now.AddMinutes(5), null, null, null, Now, Now.AddHours(24));
+        new("k", Fingerprint, state, Guid.NewGuid(), Now.AddMinutes(5), null, null, null, Now, null, Now.AddHours(24));
 
     private sealed class FixedClock : IClock
     {
