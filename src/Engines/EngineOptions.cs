@@ -34,6 +34,8 @@ public sealed class EngineOptions
         TrialEndAction = configuration.GetValue("Billing:TrialEndAction", TrialEndAction) ?? TrialEndAction;
         TrialReminderDays = configuration.GetValue("Billing:TrialReminderDays", TrialReminderDays);
         BillingJobIntervalSeconds = configuration.GetValue("Billing:JobIntervalSeconds", BillingJobIntervalSeconds);
+        IdempotencyRetention = TimeSpan.FromHours(configuration.GetValue("Idempotency:RetentionHours", (int)IdempotencyRetention.TotalHours));
+        IdempotencyLease = TimeSpan.FromSeconds(configuration.GetValue("Idempotency:LeaseSeconds", (int)IdempotencyLease.TotalSeconds));
         foreach (var price in configuration.GetSection("Stripe:Prices").GetChildren())
         {
             StripePriceIds[price.Key] = price.Value ?? "";
@@ -115,4 +117,11 @@ public sealed class EngineOptions
 
     /// <summary>Gets or sets how often the billing lifecycle job (dunning, trials, period ends) runs, in seconds.</summary>
     public int BillingJobIntervalSeconds { get; set; } = 300;
+
+    /// <summary>Gets or sets how long an Idempotency-Key is kept after its first request before the retention job purges it (Idempotency:RetentionHours; at least 24 hours).</summary>
+    public TimeSpan IdempotencyRetention { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>Gets or sets how long a claimed Idempotency-Key stays in flight before another request with the same key and body may take it over (Idempotency:LeaseSeconds).</summary>
+    /// <remarks>It must exceed the longest a create or charge request can take: a request still running after it may run twice (ADR 0190).</remarks>
+    public TimeSpan IdempotencyLease { get; set; } = TimeSpan.FromMinutes(5);
 }

@@ -47,6 +47,10 @@ public static class EnginesServiceCollectionExtensions
         {
             throw new ArgumentOutOfRangeException(nameof(configure), "The bcrypt work factor must be at least 12.");
         }
+        if (options.IdempotencyRetention < TimeSpan.FromHours(24) || options.IdempotencyLease < TimeSpan.FromSeconds(1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(configure), "Idempotency keys are kept at least 24 hours and leased at least one second.");
+        }
         services.AddSingleton(options);
         services.AddSingleton(options.Email);
         // Validation errors name fields as the wire does (snake_case).
@@ -70,6 +74,7 @@ public static class EnginesServiceCollectionExtensions
         services.AddSingleton<Tenants.TenantSuspension>();
         services.AddSingleton<Operators.TotpSecrets>();
         services.AddSingleton<Throttles.AuthThrottle>();
+        services.AddSingleton<Idempotency.IdempotencyRecords>();
         services.AddSingleton<Admin.FounderActionLog>();
         services.AddSingleton<Admin.OperatorTicketScopes>();
         services.AddDataProtection().SetApplicationName("platform");

@@ -8,6 +8,7 @@ using Platform.Engines;
 using Platform.Engines.ApiKeys;
 using Platform.Models;
 using Platform.Models.Errors;
+using Platform.Api.Idempotency;
 
 namespace Platform.Api.Endpoints;
 
@@ -17,7 +18,7 @@ public static class ApiKeysApi
     public static IEndpointRouteBuilder MapApiKeysApi(this IEndpointRouteBuilder routes)
     {
         var keys = routes.MapTenantGroup("/api-keys").WithTags("API keys");
-        keys.MapPost("/", CreateAsync);
+        keys.MapPost("/", CreateAsync).WithIdempotency();
         keys.MapGet("/", ListAsync);
         keys.MapDelete("/{key_id}", RevokeAsync);
         return routes;

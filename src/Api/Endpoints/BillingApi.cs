@@ -4,6 +4,7 @@ using Platform.Api.Auth;
 using Platform.Api.Tenancy;
 using Platform.Engines.Billing;
 using Platform.Models.Billing;
+using Platform.Api.Idempotency;
 
 namespace Platform.Api.Endpoints;
 
@@ -13,7 +14,7 @@ public static class BillingApi
     public static IEndpointRouteBuilder MapBillingApi(this IEndpointRouteBuilder routes)
     {
         var subscription = routes.MapTenantGroup("/subscription").WithTags("Billing");
-        subscription.MapPost("/", SubscribeAsync);
+        subscription.MapPost("/", SubscribeAsync).WithIdempotency();
         subscription.MapDelete("/", CancelAsync);
         routes.MapTenantGroup("/billing").WithTags("Billing").MapGet("/", GetSummaryAsync);
         routes.MapPost("/v1/billing/stripe/webhook", ReceiveWebhookAsync).WithTags("Billing").AllowAnonymous();

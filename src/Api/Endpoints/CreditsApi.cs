@@ -6,6 +6,7 @@ using Platform.Api.Tenancy;
 using Platform.Engines;
 using Platform.Engines.Credits;
 using Platform.Models.Credits;
+using Platform.Api.Idempotency;
 
 namespace Platform.Api.Endpoints;
 
@@ -17,7 +18,7 @@ public static class CreditsApi
         var credits = routes.MapTenantGroup("/credits").WithTags("Credits");
         credits.MapGet("/", GetAsync);
         credits.MapGet("/transactions", ListTransactionsAsync);
-        credits.MapPost("/purchase", PurchaseAsync);
+        credits.MapPost("/purchase", PurchaseAsync).WithIdempotency();
         return routes;
     }
 

@@ -8,6 +8,7 @@ using Platform.Engines.Invitations;
 using Platform.Models.Errors;
 using Platform.Models.Invitations;
 using Platform.Models.Tenants;
+using Platform.Api.Idempotency;
 
 namespace Platform.Api.Endpoints;
 
@@ -17,11 +18,11 @@ public static class InvitationsApi
     public static IEndpointRouteBuilder MapInvitationsApi(this IEndpointRouteBuilder routes)
     {
         var invitations = routes.MapTenantGroup("/invitations").WithTags("Invitations");
-        invitations.MapPost("/", CreateAsync);
+        invitations.MapPost("/", CreateAsync).WithIdempotency();
         invitations.MapGet("/", ListAsync);
         invitations.MapDelete("/{invitation_id}", RevokeAsync);
-        invitations.MapPost("/{invitation_id}/resend", ResendAsync);
-        routes.MapPost("/v1/invitations/accept", AcceptAsync).WithTags("Invitations").RequireAuthorization();
+        invitations.MapPost("/{invitation_id}/resend", ResendAsync).WithIdempotency();
+        routes.MapPost("/v1/invitations/accept", AcceptAsync).WithTags("Invitations").RequireAuthorization().WithIdempotency();
         return routes;
     }
 

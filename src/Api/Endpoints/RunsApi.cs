@@ -8,6 +8,7 @@ using Platform.Engines;
 using Platform.Engines.Runs;
 using Platform.Models.Errors;
 using Platform.Models.Runs;
+using Platform.Api.Idempotency;
 
 namespace Platform.Api.Endpoints;
 
@@ -17,10 +18,10 @@ public static class RunsApi
     public static IEndpointRouteBuilder MapRunsApi(this IEndpointRouteBuilder routes)
     {
         var runs = routes.MapTenantGroup("/runs").WithTags("Runs");
-        runs.MapPost("/", CreateAsync);
+        runs.MapPost("/", CreateAsync).WithIdempotency();
         runs.MapGet("/", ListAsync);
         runs.MapGet("/{run_id}", GetAsync);
-        runs.MapPost("/{run_id}/complete", CompleteAsync);
+        runs.MapPost("/{run_id}/complete", CompleteAsync).WithIdempotency();
         return routes;
     }
 

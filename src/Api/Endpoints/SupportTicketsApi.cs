@@ -5,6 +5,7 @@ using Platform.Api.Contracts;
 using Platform.Api.Tenancy;
 using Platform.Engines;
 using Platform.Engines.Support;
+using Platform.Api.Idempotency;
 
 namespace Platform.Api.Endpoints;
 
@@ -14,10 +15,10 @@ public static class SupportTicketsApi
     public static IEndpointRouteBuilder MapSupportTicketsApi(this IEndpointRouteBuilder routes)
     {
         var tickets = routes.MapTenantGroup("/support-tickets").WithTags("Support tickets");
-        tickets.MapPost("/", OpenAsync);
+        tickets.MapPost("/", OpenAsync).WithIdempotency();
         tickets.MapGet("/", ListAsync);
         tickets.MapGet("/{id:guid}", GetAsync);
-        tickets.MapPost("/{id:guid}/responses", CommentAsync);
+        tickets.MapPost("/{id:guid}/responses", CommentAsync).WithIdempotency();
         return routes;
     }
 

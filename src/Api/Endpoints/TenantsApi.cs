@@ -6,6 +6,7 @@ using Platform.Api.Tenancy;
 using Platform.Engines;
 using Platform.Engines.Tenants;
 using Platform.Models.Tenants;
+using Platform.Api.Idempotency;
 
 namespace Platform.Api.Endpoints;
 
@@ -15,7 +16,7 @@ public static class TenantsApi
     public static IEndpointRouteBuilder MapTenantsApi(this IEndpointRouteBuilder routes)
     {
         var tenants = routes.MapGroup("/v1/tenants").WithTags("Tenants").RequireAuthorization();
-        tenants.MapPost("/", CreateAsync);
+        tenants.MapPost("/", CreateAsync).WithIdempotency();
         tenants.MapGet("/", ListAsync);
 
         var tenant = routes.MapTenantGroup("").WithTags("Tenants");

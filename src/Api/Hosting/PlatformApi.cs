@@ -8,6 +8,7 @@ using Platform.Api.Auth;
 using Platform.Api.Endpoints;
 using Platform.Api.Errors;
 using Platform.Api.Input;
+using Platform.Api.Idempotency;
 using Platform.Api.Tenancy;
 using Platform.Engines;
 
@@ -73,6 +74,7 @@ public static class PlatformApi
 
     public static WebApplication UsePlatformApi(this WebApplication app)
     {
+        app.UseIdempotencyRecorder();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.Use(RefuseOversizedBodies);

@@ -15,7 +15,12 @@ internal sealed class NpgsqlDbSession(NpgsqlConnection connection, NpgsqlTransac
 
     public Guid? UserId { get; } = userId;
 
-    public Task CommitAsync(CancellationToken cancellationToken) => Transaction.CommitAsync(cancellationToken);
+    public async Task CommitAsync(CancellationToken cancellationToken)
+    {
+        // A request holding an Idempotency-Key marks it in the transaction of its effect (ADR 0190).
+        await Idempotency.IdempotencyEffect.MarkAsync(this, cancellationToken);
+        await Transaction.CommitAsync(cancellationToken);
+    }
 
     /// <summary>Gets whether a statement of this session failed (in PostgreSQL, in Npgsql or while reading its rows); the connection's prepared statements are then reset before it goes back to the pool (ADR 0170).</summary>
     public bool Faulted { get; private set; }

@@ -6,7 +6,7 @@ using Platform.Engines.Gdpr;
 
 namespace Platform.Engines.Jobs;
 
-/// <summary>Every RetentionJobIntervalMinutes, purges tenants deleted longer ago than the retention window and trims rows older than each plan's retention_days; safe with many copies (the purge locks the tenant row and re-checks).</summary>
+/// <summary>Every RetentionJobIntervalMinutes, purges tenants deleted longer ago than the retention window and trims rows older than each plan's retention_days and expired idempotency keys; safe with many copies (the purge locks the tenant row and re-checks).</summary>
 internal sealed class RetentionJob(IServiceScopeFactory scopes, EngineOptions options, ILogger<RetentionJob> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -21,6 +21,7 @@ internal sealed class RetentionJob(IServiceScopeFactory scopes, EngineOptions op
                 await mediator.Send(new PurgeDeletedTenants(), stoppingToken);
                 await mediator.Send(new PurgeExpiredRows(), stoppingToken);
                 await mediator.Send(new Throttles.PurgeThrottleWindows(), stoppingToken);
+                await mediator.Send(new Idempotency.PurgeExpiredIdempotencyKeys(), stoppingToken);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
