@@ -157,9 +157,9 @@ public sealed class UnstorableTextTests : DatabaseTest
     {
         using var scope = TestApi.Services.CreateScope();
         var mediator = scope.ServiceProvider.GetRequiredService<IMediator>();
-        var refusal = Assert.ThrowsAsync<ValidationFailedException>(() => mediator.Send(new SignUp("a@x.test", "correct horse battery", "Bad\ud800")));
+        var refusal = Assert.ThrowsAsync<ValidationFailedException>(() => mediator.Send(new SignUp("a@x.test", "correct horse battery", "Bad\ud800", null)));
         Assert.That(refusal!.Errors.Keys, Is.EquivalentTo(new[] { "name" }));
-        refusal = Assert.ThrowsAsync<ValidationFailedException>(() => mediator.Send(new LogIn("a\0b@x.test", "p")));
+        refusal = Assert.ThrowsAsync<ValidationFailedException>(() => mediator.Send(new LogIn("a\0b@x.test", "p", null)));
         Assert.That(refusal!.Errors.Keys, Is.EquivalentTo(new[] { "email" }));
     }
 
