@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Json;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
@@ -30,7 +29,7 @@ public sealed class LoginRateLimitTests : DatabaseTest
         var refused = responses.First(r => r.StatusCode == HttpStatusCode.TooManyRequests);
         Assert.That(refused.Headers.RetryAfter, Is.Not.Null);
         await TestApi.ExpectProblemAsync(refused, HttpStatusCode.TooManyRequests, "rate_limited");
-        Dispose(responses);
+        Responses.DisposeAll(responses);
 
         // The next minute opens a fresh window.
         clock.Advance(TimeSpan.FromMinutes(1));
@@ -56,7 +55,7 @@ public sealed class LoginRateLimitTests : DatabaseTest
             Assert.That(responses.Where((r, i) => i % 2 == 1).Count(r => r.StatusCode == HttpStatusCode.TooManyRequests), Is.GreaterThan(0));
             Assert.That(responses.Where((r, i) => i % 2 == 0).Count(r => r.StatusCode == HttpStatusCode.TooManyRequests), Is.GreaterThan(0));
         });
-        Dispose(responses);
+        Responses.DisposeAll(responses);
 
         // Another address has its own window.
         await using var third = Host(clock, limit: 7, ip: "198.51.100.1");
@@ -80,7 +79,7 @@ public sealed class LoginRateLimitTests : DatabaseTest
             Assert.That(responses.Count(r => r.StatusCode == HttpStatusCode.Unauthorized), Is.EqualTo(LogInOperator.MaxFailures));
             Assert.That(responses.Count(r => r.StatusCode == HttpStatusCode.TooManyRequests), Is.EqualTo(20 - LogInOperator.MaxFailures));
         });
-        Dispose(responses);
+        Responses.DisposeAll(responses);
     }
 
     [Test]
@@ -115,26 +114,4 @@ public sealed class LoginRateLimitTests : DatabaseTest
                 }
             });
         });
-
-    private static void Dispose(IEnumerable<HttpResponseMessage> responses)
-    {
-        foreach (var r in responses)
-        {
-            r.Dispose();
-        }
-    }
-
-    /// <summary>Gives every request the same client IP, as a client behind one address would have (the in-process test server has none).</summary>
-    private sealed class FixedClientIp(IPAddress ip) : IStartupFilter
-    {
-        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
-        {
-            app.Use((context, nextMiddleware) =>
-            {
-                context.Connection.RemoteIpAddress = ip;
-                return nextMiddleware();
-            });
-            next(app);
-        };
-    }
 }

@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
@@ -37,7 +36,7 @@ public sealed class AuthThrottleTests : DatabaseTest
         });
         var body = await TestApi.ExpectProblemAsync(responses.First(r => r.StatusCode == HttpStatusCode.TooManyRequests), HttpStatusCode.TooManyRequests, "rate_limited");
         Assert.That((string?)body["quota"], Is.EqualTo("login_attempts_per_account"));
-        Dispose(responses);
+        Responses.DisposeAll(responses);
 
         // The right password is refused too while the email's window is full: the count is checked before bcrypt.
         using var right = await client.PostAsJsonAsync("/v1/auth/login", new { email = user.Email.ToUpperInvariant(), password = user.Password });
@@ -61,7 +60,7 @@ public sealed class AuthThrottleTests : DatabaseTest
         });
         var body = await TestApi.ExpectProblemAsync(responses.First(r => r.StatusCode == HttpStatusCode.TooManyRequests), HttpStatusCode.TooManyRequests, "rate_limited");
         Assert.That((string?)body["quota"], Is.EqualTo("login_attempts_per_ip"));
-        Dispose(responses);
+        Responses.DisposeAll(responses);
 
         await using var other = Host(clock, "198.51.100.40", ("LoginAttemptsPerMinutePerIp", 7));
         using var elsewhere = await other.CreateClient().PostAsJsonAsync("/v1/auth/login", new { email = "nobody@example.test", password = "guess guess" });
@@ -116,7 +115,7 @@ public sealed class AuthThrottleTests : DatabaseTest
             Assert.That(responses.Where((r, i) => i % 4 != 0).Count(r => r.StatusCode == HttpStatusCode.Unauthorized), Is.LessThanOrEqualTo(4));
             Assert.That(responses.Count(r => r.StatusCode == HttpStatusCode.TooManyRequests), Is.EqualTo(31));
         });
-        Dispose(responses);
+        Responses.DisposeAll(responses);
         Assert.That(await OwnerSql.ScalarAsync<int>("SELECT attempt_count FROM auth_throttle_windows WHERE scope = 'login_ip' AND subject = @ip", null, ("ip", Ip)), Is.EqualTo(9));
     }
 
@@ -142,7 +141,7 @@ public sealed class AuthThrottleTests : DatabaseTest
         });
         var body = await TestApi.ExpectProblemAsync(responses.First(r => r.StatusCode == HttpStatusCode.TooManyRequests), HttpStatusCode.TooManyRequests, "rate_limited");
         Assert.That((string?)body["quota"], Is.EqualTo("totp_attempts_per_operator"));
-        Dispose(responses);
+        Responses.DisposeAll(responses);
 
         clock.Advance(TimeSpan.FromMinutes(1));
         var code = new OtpNet.Totp(OtpNet.Base32Encoding.ToBytes(secret)).ComputeTotp(clock.UtcNow.UtcDateTime);
@@ -193,7 +192,7 @@ public sealed class AuthThrottleTests : DatabaseTest
         });
         var body = await TestApi.ExpectProblemAsync(guesses.First(r => r.StatusCode == HttpStatusCode.TooManyRequests), HttpStatusCode.TooManyRequests, "rate_limited");
         Assert.That((string?)body["quota"], Is.EqualTo("invitation_attempts_per_user"));
-        Dispose(guesses);
+        Responses.DisposeAll(guesses);
 
         // Another user behind the same address has its own unknown-token allowance, but the address's 6 acceptances are shared.
         var other = await TestApi.SignUpAsync();
@@ -238,7 +237,7 @@ public sealed class AuthThrottleTests : DatabaseTest
         Assert.That((string?)body["quota"], Is.EqualTo("password_hashing"));
         // A refused login waited for no hash: it answers faster than the slowest success, which waited for none either.
         Assert.That(busy.Min(t => t.Took), Is.LessThan(timed.Where(t => t.Response.StatusCode == HttpStatusCode.OK).Max(t => t.Took)));
-        Dispose(timed.Select(t => t.Response));
+        Responses.DisposeAll(timed.Select(t => t.Response));
 
         // The refused logins were not counted as failures of their accounts.
         Assert.That(await OwnerSql.ScalarAsync<long>("SELECT coalesce(sum(attempt_count), 0) FROM auth_throttle_windows WHERE scope = 'login_account'"), Is.Zero);
@@ -387,26 +386,4 @@ public sealed class AuthThrottleTests : DatabaseTest
                 s.AddSingleton<IStartupFilter>(new FixedClientIp(IPAddress.Parse(ip)));
             });
         });
-
-    private static void Dispose(IEnumerable<HttpResponseMessage> responses)
-    {
-        foreach (var r in responses)
-        {
-            r.Dispose();
-        }
-    }
-
-    /// <summary>Gives every request the same client IP, as a client behind one address would have (the in-process test server has none).</summary>
-    private sealed class FixedClientIp(IPAddress ip) : IStartupFilter
-    {
-        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
-        {
-            app.Use((context, nextMiddleware) =>
-            {
-                context.Connection.RemoteIpAddress = ip;
-                return nextMiddleware();
-            });
-            next(app);
-        };
-    }
 }
