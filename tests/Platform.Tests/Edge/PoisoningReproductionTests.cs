@@ -17,11 +17,13 @@ public sealed class PoisoningReproductionTests : DatabaseTest
             using var response = await TestApi.Client().PostAsJsonAsync("/v1/auth/login", new { email = "a\u0000b@x.test", password = "whatever it is" });
             return response.StatusCode;
         }));
-        var valid = await Task.WhenAll(Enumerable.Range(0, 30).Select(async _ =>
+        // One after another, as a person signs in: parallel attempts on one account are throttled on purpose (ADR 0185).
+        var valid = new List<HttpStatusCode>();
+        for (var i = 0; i < 30; i++)
         {
             using var response = await TestApi.Client().PostAsJsonAsync("/v1/auth/login", new { email = user.Email, password = user.Password });
-            return response.StatusCode;
-        }));
+            valid.Add(response.StatusCode);
+        }
         Assert.Multiple(() =>
         {
             Assert.That(hostile, Has.All.EqualTo(HttpStatusCode.UnprocessableEntity));
