@@ -1,7 +1,7 @@
 using Platform.Models.Billing;
 using Platform.Models.Plans;
 
-namespace Platform.Tests.Billing;
+namespace Platform.UnitTests.Billing;
 
 /// <summary>Proves the pricing rule: base plus overages, each line exact in decimal and rounded once, half away from zero.</summary>
 public sealed class UsagePricingTests
