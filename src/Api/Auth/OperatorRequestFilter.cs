@@ -1,6 +1,6 @@
 using MediatR;
 using Platform.Engines.Operators;
-using Platform.Models.Operators;
+using Platform.Models;
 
 namespace Platform.Api.Auth;
 

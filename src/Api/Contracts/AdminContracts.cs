@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Platform.Models;
 using Platform.Models.Operators;
 using Platform.Models.Support;
 

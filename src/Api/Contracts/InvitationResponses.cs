@@ -1,7 +1,7 @@
 using System.Text.Json;
+using Platform.Models;
 using Platform.Models.Audit;
 using Platform.Models.Invitations;
-using Platform.Models.Tenants;
 
 namespace Platform.Api.Contracts;
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Platform.Models;
 using Platform.Models.Runs;
 using Platform.Models.Usage;
 using Platform.Models.Workers;

@@ -6,6 +6,7 @@ using Platform.Api.Contracts;
 using Platform.Engines;
 using Platform.Engines.Admin;
 using Platform.Engines.Operators;
+using Platform.Models;
 using Platform.Models.Errors;
 using Platform.Models.Operators;
 using Platform.Models.Support;

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Platform.Api.Auth;
 using Platform.Api.Tenancy;
 using Platform.Engines.Billing;
+using Platform.Models;
 using Platform.Models.Billing;
 using Platform.Api.Idempotency;
 
@@ -80,7 +81,7 @@ public sealed record BillingSummaryResponse(
     EstimateResponse EstimatedCost, IReadOnlyList<InvoiceResponse> RecentInvoices)
 {
     public static BillingSummaryResponse From(BillingSummary s) => new(
-        s.Tenant.Plan, Models.Tenants.TenantStatuses.ToWire(s.Tenant.Status), s.Tenant.TrialEndsAt,
+        s.Tenant.Plan, WireNames.ToWire(s.Tenant.Status), s.Tenant.TrialEndsAt,
         s.Subscription is null ? null : SubscriptionResponse.From(s.Subscription), s.CreditBalance,
         new EstimateResponse(s.Estimate.PeriodStart, s.Estimate.PeriodEnd, s.Estimate.Currency,
             s.Estimate.Lines.Select(InvoiceLineResponse.From).ToList(), s.Estimate.TotalCents),

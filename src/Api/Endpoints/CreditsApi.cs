@@ -5,6 +5,7 @@ using Platform.Api.Contracts;
 using Platform.Api.Tenancy;
 using Platform.Engines;
 using Platform.Engines.Credits;
+using Platform.Models;
 using Platform.Models.Credits;
 using Platform.Api.Idempotency;
 

@@ -5,6 +5,7 @@ using Platform.Api.Contracts;
 using Platform.Api.Tenancy;
 using Platform.Engines;
 using Platform.Engines.Invitations;
+using Platform.Models;
 using Platform.Models.Errors;
 using Platform.Models.Invitations;
 using Platform.Models.Tenants;
@@ -38,7 +39,7 @@ public static class InvitationsApi
         InvitationStatus? parsed = null;
         if (status is not null)
         {
-            parsed = InvitationStatuses.TryParse(status, out var s)
+            parsed = WireNames.TryParse<InvitationStatus>(status, out var s)
                 ? s
                 : throw ValidationFailedException.For("status", "The status must be one of pending, accepted, revoked, expired.");
         }
@@ -64,7 +65,7 @@ public static class InvitationsApi
         return TypedResults.Ok(MembershipResponse.From(membership));
     }
 
-    private static TenantRole ParseRole(string? role) => TenantRoles.TryParse(role, out var parsed)
+    private static TenantRole ParseRole(string? role) => WireNames.TryParse<TenantRole>(role, out var parsed)
         ? parsed
         : throw ValidationFailedException.For("role", "The role must be one of owner, admin, member, viewer.");
 

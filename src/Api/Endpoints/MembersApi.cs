@@ -5,6 +5,7 @@ using Platform.Api.Contracts;
 using Platform.Api.Tenancy;
 using Platform.Engines;
 using Platform.Engines.Members;
+using Platform.Models;
 using Platform.Models.Errors;
 using Platform.Models.Tenants;
 
@@ -30,7 +31,7 @@ public static class MembersApi
 
     private static async Task<Ok<MemberResponse>> ChangeRoleAsync(string user_id, ChangeRoleRequest body, HttpContext http, IMediator mediator, CancellationToken ct)
     {
-        if (!TenantRoles.TryParse(body.Role, out var role))
+        if (!WireNames.TryParse<TenantRole>(body.Role, out var role))
         {
             throw ValidationFailedException.For("role", "The role must be one of owner, admin, member, viewer.");
         }

@@ -6,6 +6,7 @@ using Platform.Api.Contracts;
 using Platform.Api.Tenancy;
 using Platform.Engines;
 using Platform.Engines.Runs;
+using Platform.Models;
 using Platform.Models.Errors;
 using Platform.Models.Runs;
 using Platform.Api.Idempotency;
@@ -61,7 +62,7 @@ public static class RunsApi
         RunStatus? parsed = null;
         if (status is not null)
         {
-            parsed = RunStatuses.TryParse(status, out var s)
+            parsed = WireNames.TryParse<RunStatus>(status, out var s)
                 ? s
                 : throw ValidationFailedException.For("status", "The status must be one of running, succeeded, failed, timed_out.");
         }

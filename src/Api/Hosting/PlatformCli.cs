@@ -6,7 +6,6 @@ using Platform.Engines.Tenants;
 using Platform.Engines.Users;
 using Platform.Models;
 using Platform.Models.Errors;
-using Platform.Models.Operators;
 
 namespace Platform.Api.Hosting;
 

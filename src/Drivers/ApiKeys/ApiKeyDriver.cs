@@ -1,5 +1,6 @@
 using Platform.Drivers.Sessions;
 using Platform.Drivers.Users;
+using Platform.Models;
 using Platform.Models.ApiKeys;
 
 namespace Platform.Drivers.ApiKeys;
@@ -154,7 +155,7 @@ internal sealed class ApiKeyDriver : IApiKeyDriver
             """,
             new { tenantId, after, limit }, cancellationToken));
         return rows.Select(r => new ApiKeyListing(
-            r.ToSnapshot(), r.CreatorEmail, r.CreatorName, r.CreatorRole is null ? null : Models.Tenants.TenantRoles.Parse(r.CreatorRole))).ToList();
+            r.ToSnapshot(), r.CreatorEmail, r.CreatorName, r.CreatorRole is null ? null : WireNames.Parse<Models.Tenants.TenantRole>(r.CreatorRole))).ToList();
     }
 
     public async Task<ApiKeySnapshot?> FetchApiKeyAsync(IDbSession session, Guid tenantId, Guid keyId, CancellationToken cancellationToken)

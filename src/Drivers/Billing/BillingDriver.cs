@@ -1,6 +1,7 @@
 using Platform.Drivers.Sessions;
 using Platform.Drivers.Tenants;
 using Platform.Drivers.Users;
+using Platform.Models;
 using Platform.Models.Billing;
 using Platform.Models.Tenants;
 

@@ -1,5 +1,6 @@
 using Platform.Drivers.Sessions;
 using Platform.Drivers.Users;
+using Platform.Models;
 using Platform.Models.Credits;
 
 namespace Platform.Drivers.Credits;
@@ -187,7 +188,7 @@ internal sealed class CreditDriver : ICreditDriver
         public DateTime CreatedAt { get; init; }
 
         public CreditTransactionSnapshot ToSnapshot() =>
-            new(TenantId, Id, CreditTransactionTypes.Parse(Type), Amount, BalanceAfter, Reference, StripePaymentId, CreatedAt.ToUtcOffset());
+            new(TenantId, Id, WireNames.Parse<CreditTransactionType>(Type), Amount, BalanceAfter, Reference, StripePaymentId, CreatedAt.ToUtcOffset());
     }
 
     private sealed class PurchaseRow

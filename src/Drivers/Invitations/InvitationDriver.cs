@@ -1,5 +1,6 @@
 using Platform.Drivers.Sessions;
 using Platform.Drivers.Users;
+using Platform.Models;
 using Platform.Models.Invitations;
 using Platform.Models.Tenants;
 
@@ -196,7 +197,7 @@ internal sealed class InvitationDriver : IInvitationDriver
         public DateTime UpdatedAt { get; init; }
 
         public InvitationSnapshot ToSnapshot() => new(
-            TenantId, Id, Email, TenantRoles.Parse(Role), InvitationStatuses.Parse(Status), InvitedBy, ExpiresAt.ToUtcOffset(),
+            TenantId, Id, Email, WireNames.Parse<TenantRole>(Role), WireNames.Parse<InvitationStatus>(Status), InvitedBy, ExpiresAt.ToUtcOffset(),
             AcceptedBy, AcceptedAt.ToUtcOffset(), RevokedAt.ToUtcOffset(), SentCount, CreatedAt.ToUtcOffset(), UpdatedAt.ToUtcOffset());
     }
 }

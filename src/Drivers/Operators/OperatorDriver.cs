@@ -1,5 +1,6 @@
 using Platform.Drivers.Sessions;
 using Platform.Drivers.Users;
+using Platform.Models;
 using Platform.Models.Operators;
 
 namespace Platform.Drivers.Operators;
@@ -240,7 +241,7 @@ internal sealed class OperatorDriver : IOperatorDriver
         public bool TotpEnrolmentRequired { get; init; }
 
         public OperatorSnapshot ToSnapshot() => new(
-            Id, Email, Name, OperatorRoles.Parse(Role), TotpEnabled, Status, FailedAttempts, LockedUntil.ToUtcOffset(),
+            Id, Email, Name, WireNames.Parse<OperatorRole>(Role), TotpEnabled, Status, FailedAttempts, LockedUntil.ToUtcOffset(),
             LastLoginAt.ToUtcOffset(), LastLoginIp, CreatedAt.ToUtcOffset())
         {
             TotpEnrolmentRequired = TotpEnrolmentRequired,

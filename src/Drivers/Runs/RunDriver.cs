@@ -1,5 +1,6 @@
 using Platform.Drivers.Sessions;
 using Platform.Drivers.Users;
+using Platform.Models;
 using Platform.Models.Runs;
 
 namespace Platform.Drivers.Runs;
@@ -230,7 +231,7 @@ internal sealed class RunDriver : IRunDriver
         public DateTime? CompletedAt { get; init; }
 
         public RunSnapshot ToSnapshot() => new(
-            TenantId, Id, WorkerId, Task, Input, RunStatuses.Parse(Status), ParentRunId, Attempt, ActorType, ActorId, ApiKeyId,
+            TenantId, Id, WorkerId, Task, Input, WireNames.Parse<RunStatus>(Status), ParentRunId, Attempt, ActorType, ActorId, ApiKeyId,
             MaxTokensPerRun, Output, Error, TotalTokens, LatencyMs, CostCents, Stages, Recoveries, PolicyViolations,
             StartedAt.ToUtcOffset(), CompletedAt.ToUtcOffset());
     }

@@ -1,4 +1,5 @@
 using Platform.Drivers.Sessions;
+using Platform.Models;
 using Platform.Models.Tenants;
 
 namespace Platform.Drivers.Tenants;
@@ -87,7 +88,7 @@ internal sealed class MemberDriver : IMemberDriver
         public DateTime UpdatedAt { get; init; }
 
         public MemberSnapshot ToSnapshot() => new(
-            TenantId, UserId, Email, Name, TenantRoles.Parse(Role),
+            TenantId, UserId, Email, Name, WireNames.Parse<TenantRole>(Role),
             Users.UtcTimes.ToUtcOffset(CreatedAt), Users.UtcTimes.ToUtcOffset(UpdatedAt));
     }
 }

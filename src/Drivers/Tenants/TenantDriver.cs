@@ -1,4 +1,5 @@
 using Platform.Drivers.Sessions;
+using Platform.Models;
 using Platform.Models.Tenants;
 
 namespace Platform.Drivers.Tenants;

@@ -1,3 +1,4 @@
+using Platform.Models;
 using Platform.Models.Tenants;
 
 namespace Platform.Drivers.Tenants;
@@ -41,11 +42,11 @@ internal sealed class TenantRow
     public string? Role { get; init; }
 
     public TenantSnapshot ToSnapshot() => new(
-        Id, Name, Slug, Plan, TenantStatuses.Parse(Status), Users.UtcTimes.ToUtcOffset(TrialEndsAt), SuspendedReason, BillingEmail,
+        Id, Name, Slug, Plan, WireNames.Parse<TenantStatus>(Status), Users.UtcTimes.ToUtcOffset(TrialEndsAt), SuspendedReason, BillingEmail,
         MaxWorkers, MaxRunsPerDay, MaxConcurrentRuns, MaxTokensPerMonth, MaxApiKeys,
         RunsToday, RunsThisMonth, TokensThisMonth, Users.UtcTimes.ToUtcOffset(LastRunResetAt), OnboardingState,
         Settings, IsSynthetic, Users.UtcTimes.ToUtcOffset(CreatedAt), Users.UtcTimes.ToUtcOffset(UpdatedAt), Users.UtcTimes.ToUtcOffset(DeletedAt));
 
     public TenantMembershipSnapshot ToMembershipSnapshot() =>
-        new(ToSnapshot(), TenantRoles.Parse(Role ?? throw new InvalidOperationException("The row was read without a role.")));
+        new(ToSnapshot(), WireNames.Parse<TenantRole>(Role ?? throw new InvalidOperationException("The row was read without a role.")));
 }

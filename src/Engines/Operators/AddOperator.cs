@@ -21,7 +21,7 @@ internal sealed class AddOperatorValidator : AbstractValidator<AddOperator>
     {
         RuleFor(c => c.Email).NotEmpty().MaximumLength(254).EmailAddress();
         RuleFor(c => c.Name).NotEmpty().MaximumLength(200);
-        RuleFor(c => c.Role).Must(r => OperatorRoles.TryParse(r, out _)).WithMessage("Role must be super_admin, support, billing or viewer.");
+        RuleFor(c => c.Role).Must(r => WireNames.TryParse<OperatorRole>(r, out _)).WithMessage("Role must be super_admin, support, billing or viewer.");
         RuleFor(c => c.Password).MinimumLength(12).MaximumLength(128);
         RuleFor(c => c.EnableTotp).Equal(true).When(c => c.Role == "super_admin").WithMessage("TOTP is mandatory for super_admin.");
         RuleFor(c => c.ReasonCode).MaximumLength(100).Matches(OperatorManagement.ReasonCodePattern).When(c => c.ReasonCode is not null);
@@ -37,7 +37,7 @@ internal sealed class AddOperatorHandler(
     {
         OperatorGate.Require(command.Caller, OperatorRole.SuperAdmin);
         var email = command.Email.Trim();
-        var role = OperatorRoles.Parse(command.Role);
+        var role = WireNames.Parse<OperatorRole>(command.Role);
         var secret = command.EnableTotp ? TotpSecrets.NewSecret() : null;
         var id = Guid.CreateVersion7();
         var passwordHash = await hasher.HashAsync(command.Password, cancellationToken);

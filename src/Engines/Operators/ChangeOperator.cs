@@ -34,7 +34,7 @@ internal sealed class ChangeOperatorValidator : AbstractValidator<ChangeOperator
 {
     public ChangeOperatorValidator()
     {
-        RuleFor(c => c.Role).Must(r => OperatorRoles.TryParse(r, out _)).When(c => c.Change == OperatorChange.Role)
+        RuleFor(c => c.Role).Must(r => WireNames.TryParse<OperatorRole>(r, out _)).When(c => c.Change == OperatorChange.Role)
             .WithMessage("Role must be super_admin, support, billing or viewer.");
         RuleFor(c => c.ReasonCode).MaximumLength(100).Matches(OperatorManagement.ReasonCodePattern).When(c => c.ReasonCode is not null);
         RuleFor(c => c.ReasonNote).MaximumLength(2000);
@@ -58,7 +58,7 @@ internal sealed class ChangeOperatorHandler(IDbSessionFactory sessions, IOperato
         switch (command.Change)
         {
             case OperatorChange.Role:
-                var role = OperatorRoles.Parse(command.Role!);
+                var role = WireNames.Parse<OperatorRole>(command.Role!);
                 if (role != OperatorRole.SuperAdmin)
                 {
                     OperatorManagement.KeepOneSuperAdmin(superAdmins, target);

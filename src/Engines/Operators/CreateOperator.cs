@@ -19,7 +19,7 @@ internal sealed class CreateOperatorValidator : AbstractValidator<CreateOperator
     {
         RuleFor(c => c.Email).NotEmpty().MaximumLength(254).EmailAddress();
         RuleFor(c => c.Name).NotEmpty().MaximumLength(200);
-        RuleFor(c => c.Role).Must(r => OperatorRoles.TryParse(r, out _)).WithMessage("Role must be super_admin, support, billing or viewer.");
+        RuleFor(c => c.Role).Must(r => WireNames.TryParse<OperatorRole>(r, out _)).WithMessage("Role must be super_admin, support, billing or viewer.");
         RuleFor(c => c.Password).MinimumLength(12).MaximumLength(128);
         RuleFor(c => c.EnableTotp).Equal(true).When(c => c.Role == "super_admin").WithMessage("TOTP is mandatory for super_admin.");
         RuleFor(c => c.TotpSecret).Must(s => s is null || TotpSecrets.IsValidSecret(s)).WithMessage("The TOTP secret must be base32 of at least 128 bits.");
@@ -35,7 +35,7 @@ internal sealed class CreateOperatorHandler(IDbSessionFactory sessions, IOperato
         var secret = command.EnableTotp ? command.TotpSecret ?? TotpSecrets.NewSecret() : null;
         var id = Guid.CreateVersion7();
         var row = new NewOperator(
-            id, email, command.Name.Trim(), OperatorRoles.Parse(command.Role), await hasher.HashAsync(command.Password, cancellationToken),
+            id, email, command.Name.Trim(), WireNames.Parse<OperatorRole>(command.Role), await hasher.HashAsync(command.Password, cancellationToken),
             secret is null ? null : totp.Protect(secret), secret is not null, clock.UtcNow);
 
         await using var session = await sessions.OpenAsync(null, null, cancellationToken);

@@ -10,7 +10,7 @@ internal static class OperatorGate
     /// <summary>Returns the operator's role, or refuses with 403 when the caller is no operator or its role is below the minimum.</summary>
     public static OperatorRole Require(Caller caller, OperatorRole minimum)
     {
-        if (caller.Kind != CallerKind.Operator || caller.OperatorId is null || !OperatorRoles.TryParse(caller.OperatorRole, out var role))
+        if (caller.Kind != CallerKind.Operator || caller.OperatorId is null || !WireNames.TryParse<OperatorRole>(caller.OperatorRole, out var role))
         {
             throw new ForbiddenException("Only operators may do this.");
         }

@@ -117,7 +117,7 @@ internal sealed class CreateRunHandler(
         // Read only to explain the refusal that the conditional UPDATE already decided.
         var c = await runs.FetchRunCountersAsync(session, tenantId, Meters.DayStart(now), Meters.MonthStart(now), cancellationToken)
             ?? throw new NotFoundException("tenant");
-        if (TenantStatuses.Parse(c.Status).BlocksWrites())
+        if (WireNames.Parse<TenantStatus>(c.Status).BlocksWrites())
         {
             return new TenantSuspendedException();
         }

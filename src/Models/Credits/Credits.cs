@@ -37,6 +37,7 @@ public sealed record CreditPurchaseSnapshot(
     DateTimeOffset? CompletedAt);
 
 /// <summary>Names the kinds of ledger rows.</summary>
+[WireEnum]
 public enum CreditTransactionType
 {
     QuotaMonthly,
@@ -45,32 +46,6 @@ public enum CreditTransactionType
     Refund,
     Adjustment,
     PlanUpgrade,
-}
-
-/// <summary>Converts ledger row types to and from their snake_case wire and database names.</summary>
-public static class CreditTransactionTypes
-{
-    public static string ToWire(this CreditTransactionType type) => type switch
-    {
-        CreditTransactionType.QuotaMonthly => "quota_monthly",
-        CreditTransactionType.Purchase => "purchase",
-        CreditTransactionType.Usage => "usage",
-        CreditTransactionType.Refund => "refund",
-        CreditTransactionType.Adjustment => "adjustment",
-        CreditTransactionType.PlanUpgrade => "plan_upgrade",
-        _ => throw new ArgumentOutOfRangeException(nameof(type)),
-    };
-
-    public static CreditTransactionType Parse(string value) => value switch
-    {
-        "quota_monthly" => CreditTransactionType.QuotaMonthly,
-        "purchase" => CreditTransactionType.Purchase,
-        "usage" => CreditTransactionType.Usage,
-        "refund" => CreditTransactionType.Refund,
-        "adjustment" => CreditTransactionType.Adjustment,
-        "plan_upgrade" => CreditTransactionType.PlanUpgrade,
-        _ => throw new FormatException($"Unknown credit transaction type '{value}'."),
-    };
 }
 
 /// <summary>Describes a credit pack for sale: credits and price in minor units of its currency.</summary>

@@ -3,40 +3,13 @@ using Platform.Models.Tenants;
 namespace Platform.Models.Invitations;
 
 /// <summary>Describes where an invitation is in its life; expired is derived from a pending row past its expiry.</summary>
+[WireEnum]
 public enum InvitationStatus
 {
     Pending,
     Accepted,
     Revoked,
     Expired,
-}
-
-/// <summary>Converts invitation statuses to and from their lowercase wire and database names.</summary>
-public static class InvitationStatuses
-{
-    public static string ToWire(this InvitationStatus status) => status switch
-    {
-        InvitationStatus.Pending => "pending",
-        InvitationStatus.Accepted => "accepted",
-        InvitationStatus.Revoked => "revoked",
-        InvitationStatus.Expired => "expired",
-        _ => throw new ArgumentOutOfRangeException(nameof(status)),
-    };
-
-    public static bool TryParse(string? value, out InvitationStatus status)
-    {
-        switch (value)
-        {
-            case "pending": status = InvitationStatus.Pending; return true;
-            case "accepted": status = InvitationStatus.Accepted; return true;
-            case "revoked": status = InvitationStatus.Revoked; return true;
-            case "expired": status = InvitationStatus.Expired; return true;
-            default: status = default; return false;
-        }
-    }
-
-    public static InvitationStatus Parse(string value) =>
-        TryParse(value, out var status) ? status : throw new FormatException($"Unknown invitation status '{value}'.");
 }
 
 /// <summary>Holds an invitation's row as read in one transaction, without its token hash; the status is as of the read.</summary>

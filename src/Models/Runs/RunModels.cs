@@ -1,40 +1,13 @@
 namespace Platform.Models.Runs;
 
 /// <summary>Describes where a run is: running until completed, failed or timed out.</summary>
+[WireEnum]
 public enum RunStatus
 {
     Running,
     Succeeded,
     Failed,
     TimedOut,
-}
-
-/// <summary>Converts run statuses to and from their snake_case wire and database names.</summary>
-public static class RunStatuses
-{
-    public static string ToWire(this RunStatus status) => status switch
-    {
-        RunStatus.Running => "running",
-        RunStatus.Succeeded => "succeeded",
-        RunStatus.Failed => "failed",
-        RunStatus.TimedOut => "timed_out",
-        _ => throw new ArgumentOutOfRangeException(nameof(status)),
-    };
-
-    public static bool TryParse(string? value, out RunStatus status)
-    {
-        switch (value)
-        {
-            case "running": status = RunStatus.Running; return true;
-            case "succeeded": status = RunStatus.Succeeded; return true;
-            case "failed": status = RunStatus.Failed; return true;
-            case "timed_out": status = RunStatus.TimedOut; return true;
-            default: status = default; return false;
-        }
-    }
-
-    public static RunStatus Parse(string value) =>
-        TryParse(value, out var status) ? status : throw new FormatException($"Unknown run status '{value}'.");
 }
 
 /// <summary>Holds one worker run as read in one transaction; tokens, latency in milliseconds, cost in cents.</summary>
