@@ -48,6 +48,10 @@ internal sealed class ApplyPeriodEndsHandler(
 
     private async Task<SubscriptionSnapshot?> EndPeriodAsync(TenantScope scope, SubscriptionSnapshot current, DateTimeOffset now, CancellationToken cancellationToken)
     {
+        if (BillingLifecycle.Next(current.Status, current.CancelAtPeriodEnd ? SubscriptionEvent.PeriodEndedCanceling : SubscriptionEvent.PeriodRolled) is null)
+        {
+            return null;
+        }
         if (current.CancelAtPeriodEnd)
         {
             return await billing.CancelSubscriptionAsync(scope.Session, current.TenantId, current.Id, now, cancellationToken);

@@ -26,6 +26,10 @@ internal sealed class BillingLifecycle(ITenantDriver tenants, IBillingDriver bil
     public static bool IsBillingSuspension(TenantSnapshot tenant) =>
         tenant.Status == TenantStatus.Suspended && tenant.SuspendedReason is DunningReason or TrialEndedReason;
 
+    /// <summary>Decides a subscription's next status (a wire name) through <see cref="SubscriptionLifecycle"/>; null when the event is refused (canceled is final).</summary>
+    public static string? Next(string status, SubscriptionEvent happened) =>
+        SubscriptionLifecycle.Apply(WireNames.Parse<SubscriptionStatus>(status), happened).To?.ToWire();
+
     /// <summary>Gets the billing page the emails link to.</summary>
     public string BillingUrl => options.Email.LinkBaseUrl.TrimEnd('/') + "/billing";
 
@@ -53,7 +57,7 @@ internal sealed class BillingLifecycle(ITenantDriver tenants, IBillingDriver bil
         }
         else
         {
-            status = subscription.Status == "past_due" ? TenantStatus.PastDue : TenantStatus.Active;
+            status = SubscriptionLifecycle.TenantStatusFor(WireNames.Parse<SubscriptionStatus>(subscription.Status));
         }
         return await SetAsync(scope, tenant, plan, status, reason, caller, cause, now, cancellationToken);
     }
@@ -68,9 +72,9 @@ internal sealed class BillingLifecycle(ITenantDriver tenants, IBillingDriver bil
         if (subscription is not null)
         {
             var paid = subscription;
-            if (subscription.Status == "past_due")
+            if (Next(subscription.Status, SubscriptionEvent.PaymentSucceeded) is { } next && next != subscription.Status)
             {
-                paid = await billing.SaveSubscriptionAsync(scope.Session, subscription with { Status = "active", PastDueSince = null, UpdatedAt = now }, cancellationToken)
+                paid = await billing.SaveSubscriptionAsync(scope.Session, subscription with { Status = next, PastDueSince = null, UpdatedAt = now }, cancellationToken)
                     ?? throw new NotFoundException("subscription");
                 await audit.RecordAsync(scope.Session, tenantId, caller, "subscription.paid", "subscription", paid.Id,
                     new { subscription.Status, subscription.PastDueSince }, new { paid.Status }, cancellationToken);

@@ -33,6 +33,8 @@ internal sealed class CancelSubscriptionHandler(
         await tenants.LockTenantAsync(scope.Session, command.TenantId, cancellationToken);
         var current = await billing.FetchLiveSubscriptionAsync(scope.Session, command.TenantId, cancellationToken)
             ?? throw new NotFoundException("subscription");
+        _ = BillingLifecycle.Next(current.Status, command.AtPeriodEnd ? SubscriptionEvent.CancelScheduled : SubscriptionEvent.CanceledNow)
+            ?? throw new NotFoundException("subscription");
 
         SubscriptionSnapshot result;
         if (command.AtPeriodEnd)

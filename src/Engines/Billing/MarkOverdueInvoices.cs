@@ -5,6 +5,7 @@ using Platform.Drivers.Stripe;
 using Platform.Drivers.Tenants;
 using Platform.Engines.Audit;
 using Platform.Models;
+using Platform.Models.Billing;
 using Platform.Models.Errors;
 using Platform.Models.Plans;
 using Platform.Models.Tenants;
@@ -49,11 +50,11 @@ internal sealed class MarkOverdueInvoicesHandler(
             var subscription = await billing.FetchLiveSubscriptionAsync(scope.Session, tenantId, cancellationToken);
             if (subscription is not null)
             {
-                if (subscription.Status == "past_due")
+                if (BillingLifecycle.Next(subscription.Status, SubscriptionEvent.PaymentFailed) is not { } owing || owing == subscription.Status)
                 {
                     return false;
                 }
-                var pastDue = await billing.SaveSubscriptionAsync(scope.Session, subscription with { Status = "past_due", PastDueSince = since, UpdatedAt = now }, cancellationToken)
+                var pastDue = await billing.SaveSubscriptionAsync(scope.Session, subscription with { Status = owing, PastDueSince = since, UpdatedAt = now }, cancellationToken)
                     ?? throw new NotFoundException("subscription");
                 await audit.RecordAsync(scope.Session, tenantId, Caller.System, "subscription.past_due", "subscription", pastDue.Id,
                     new { subscription.Status }, new { pastDue.Status, pastDue.PastDueSince, invoice_id = invoice.Id, invoice.Number }, cancellationToken);

@@ -110,7 +110,9 @@ internal sealed class ReceiveStripeWebhookHandler(
     {
         var state = stripeEvent.Subscription!;
         var tenantId = scope.Tenant.Id;
-        var status = stripeEvent.Type == SubscriptionDeleted ? "canceled" : OurStatus(state.Status);
+        var happened = stripeEvent.Type == SubscriptionDeleted ? SubscriptionEvent.StripeReportedEnded : SubscriptionLifecycle.FromStripe(state.Status);
+        // The status Stripe reports; a row we already hold moves only as the lifecycle allows (below).
+        var status = SubscriptionLifecycle.Apply(SubscriptionStatus.Active, happened).To!.Value.ToWire();
         var row = await billing.FetchSubscriptionByStripeIdAsync(scope.Session, tenantId, state.Id, cancellationToken);
         if (row is null && Guid.TryParse(stripeEvent.Metadata.GetValueOrDefault("subscription_id"), out var ourId))
         {
@@ -134,7 +136,7 @@ internal sealed class ReceiveStripeWebhookHandler(
         }
         // Canceled is final: a deleted subscription never comes back, and a deletion applies whatever came before it.
         // Otherwise an older subscription state never overwrites a newer one.
-        if (row.Status == "canceled" || (status != "canceled" && row.StripeStateAt is { } appliedAt && stripeEvent.Created < appliedAt))
+        if (BillingLifecycle.Next(row.Status, happened) is null || (status != "canceled" && row.StripeStateAt is { } appliedAt && stripeEvent.Created < appliedAt))
         {
             return "stale";
         }
@@ -192,7 +194,7 @@ internal sealed class ReceiveStripeWebhookHandler(
                 new { ours.Status }, new { paid.Status, paid.PaidAt, paid.Number, paid.TotalCents, stripe_event = stripeEvent.Id }, cancellationToken);
         }
         var row = await SubscriptionOfInvoiceAsync(scope, stripeEvent.Invoice!, cancellationToken);
-        if (row is null || row.Status == "canceled")
+        if (row is null || BillingLifecycle.Next(row.Status, SubscriptionEvent.PaymentSucceeded) is not { } paidStatus)
         {
             return "processed";
         }
@@ -201,7 +203,7 @@ internal sealed class ReceiveStripeWebhookHandler(
         {
             return "stale";
         }
-        var updated = row with { Status = "active", PastDueSince = null, StripeStatusAt = stripeEvent.Created, UpdatedAt = now };
+        var updated = row with { Status = paidStatus, PastDueSince = null, StripeStatusAt = stripeEvent.Created, UpdatedAt = now };
         return await SaveAndFollowAsync(scope, row, updated, stripeEvent, now, cancellationToken);
     }
 
@@ -209,7 +211,7 @@ internal sealed class ReceiveStripeWebhookHandler(
     {
         var invoice = stripeEvent.Invoice!;
         var row = await SubscriptionOfInvoiceAsync(scope, invoice, cancellationToken);
-        if (row is null || row.Status == "canceled")
+        if (row is null || BillingLifecycle.Next(row.Status, SubscriptionEvent.PaymentFailed) is not { } owingStatus)
         {
             return "processed";
         }
@@ -217,7 +219,7 @@ internal sealed class ReceiveStripeWebhookHandler(
         var outcome = "stale";
         if (!stale)
         {
-            var updated = row with { Status = "past_due", PastDueSince = row.PastDueSince ?? stripeEvent.Created, StripeStatusAt = stripeEvent.Created, UpdatedAt = now };
+            var updated = row with { Status = owingStatus, PastDueSince = row.PastDueSince ?? stripeEvent.Created, StripeStatusAt = stripeEvent.Created, UpdatedAt = now };
             outcome = await SaveAndFollowAsync(scope, row, updated, stripeEvent, now, cancellationToken);
         }
         if (!stale || row.Status == "past_due")
@@ -283,13 +285,4 @@ internal sealed class ReceiveStripeWebhookHandler(
 
     private static DateTimeOffset Latest(DateTimeOffset? applied, DateTimeOffset created) =>
         applied is { } at && at > created ? at : created;
-
-    /// <summary>Maps Stripe's subscription status to ours: active and trialing are active; canceled and incomplete_expired are canceled; every
-    /// other state (past_due, unpaid, incomplete, paused) owes money and is past_due.</summary>
-    private static string OurStatus(string stripeStatus) => stripeStatus switch
-    {
-        "active" or "trialing" => "active",
-        "canceled" or "incomplete_expired" => "canceled",
-        _ => "past_due",
-    };
 }

@@ -51,12 +51,16 @@ internal sealed class SubscribeTenantHandler(TenantGate gate, ITenantDriver tena
         {
             var id = Guid.CreateVersion7();
             var stripeSubscription = stripe.Online ? await CreateInStripeAsync(scope, plan.Id, command, id, now, cancellationToken) : null;
-            var status = stripeSubscription?.Status is "past_due" or "unpaid" or "incomplete" ? "past_due" : "active";
+            var status = SubscriptionLifecycle.Start(stripeSubscription?.Status is "past_due" or "unpaid" or "incomplete").ToWire();
             result = await billing.InsertSubscriptionAsync(scope.Session, new SubscriptionSnapshot(
                 command.TenantId, id, plan.Id, command.BillingCycle!, status,
                 false, null, now, command.BillingCycle == "annual" ? now.AddYears(1) : now.AddMonths(1), command.PaymentMethodId,
                 stripeSubscription?.Id, now, now, null, PastDueSince: status == "past_due" ? now : null), cancellationToken);
             await lifecycle.FollowAsync(scope, result, command.Caller, "subscribed", now, cancellationToken);
+        }
+        else if (BillingLifecycle.Next(current.Status, SubscriptionEvent.PlanChanged) is null)
+        {
+            throw new NotFoundException("subscription");
         }
         else if (current.BillingCycle != command.BillingCycle)
         {
