@@ -1,15 +1,14 @@
 using Platform.Models.ApiKeys;
-using Platform.Models.Plans;
 
-namespace Platform.Api.Contracts;
+namespace Platform.Api.ApiKeys;
 
-// Every request field is nullable so that a missing field reaches validation and is named there.
+// Request fields are nullable so that a missing one reaches validation and is named there; optional ones default to null.
 
 public sealed record CreateApiKeyRequest(
-    string? Name, IReadOnlyList<string>? Permissions, IReadOnlyList<string>? AllowedWorkers, int? RateLimitRpm,
-    int? MaxConcurrentRuns, DateTimeOffset? ExpiresAt, bool? ServiceKey);
+    string? Name, IReadOnlyList<string>? Permissions, IReadOnlyList<string>? AllowedWorkers = null, int? RateLimitRpm = null,
+    int? MaxConcurrentRuns = null, DateTimeOffset? ExpiresAt = null, bool? ServiceKey = null);
 
-public sealed record RevokeApiKeyRequest(string? Reason);
+public sealed record RevokeApiKeyRequest(string? Reason = null);
 
 /// <summary>Is the wire form of an API key; it never holds the secret. The creator's email, name and membership are in the list only (null elsewhere).</summary>
 public sealed record ApiKeyResponse(
@@ -42,17 +41,3 @@ public sealed record CreatedApiKeyResponse(
             k.ExpiresAt, k.CreatedAt, k.ServiceKey, created.Secret);
     }
 }
-
-/// <summary>Is the wire form of what a tenant's effective plan grants: features, quotas (plan then overrides; -1 unlimited) and the overrides.</summary>
-public sealed record EntitlementsResponse(
-    Guid TenantId, string Plan, IReadOnlyList<string> Features, IReadOnlyDictionary<string, bool> AllFeatures,
-    IReadOnlyDictionary<string, long> Quotas, IReadOnlyList<QuotaOverrideResponse> Overrides)
-{
-    public static EntitlementsResponse From(Entitlements e) => new(
-        e.TenantId, e.Plan.Id, e.Features.Order().ToList(),
-        Models.Plans.Features.All.ToDictionary(f => f, e.HasFeature),
-        Models.Plans.Quotas.All.ToDictionary(q => q, q => Models.Plans.Quotas.ValueOf(e.Quotas, q)),
-        e.Overrides.Select(o => new QuotaOverrideResponse(o.Quota, o.Value, o.Reason, o.UpdatedAt)).ToList());
-}
-
-public sealed record QuotaOverrideResponse(string Quota, long Value, string? Reason, DateTimeOffset UpdatedAt);

@@ -1,27 +1,24 @@
-using MediatR;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Platform.Api.Auth;
-using Platform.Api.Contracts;
+using Platform.Api.Hosting;
 using Platform.Api.Tenancy;
 using Platform.Engines;
 using Platform.Engines.Audit;
 
-namespace Platform.Api.Endpoints;
+namespace Platform.Api.Audit;
 
 /// <summary>Maps a tenant's audit log: newest first, filtered by action, actor and time range, with cursor pagination.</summary>
-public static class AuditLogApi
+public sealed class AuditApi : IEndpointGroup
 {
-    public static IEndpointRouteBuilder MapAuditLogApi(this IEndpointRouteBuilder routes)
-    {
-        routes.MapTenantGroup("/audit-log").WithTags("Audit log").MapGet("/", ListAsync);
-        return routes;
-    }
+    public static void Map(IEndpointRouteBuilder routes) =>
+        routes.MapTenantGroup("/audit-log").WithTags("Audit").MapGet("/", ListAsync)
+            .WithName("listAuditLog")
+            .WithSummary("List a tenant's audit log, newest first")
+            .WithDescription("Needs the admin role or higher; API keys cannot read it. Filters by action, actor (user id, or a type such as api_key) and time range [from, to).");
 
     private static async Task<Ok<ListResponse<AuditRecordResponse>>> ListAsync(
-        HttpContext http, IMediator mediator, string? action, string? actor, DateTimeOffset? from, DateTimeOffset? to, string? cursor, int? limit, CancellationToken ct)
+        [AsParameters] TenantRequest request, string? action, string? actor, DateTimeOffset? from, DateTimeOffset? to, string? cursor, int? limit)
     {
-        var page = await mediator.Send(
-            new ListAuditLog(http.ToCaller(), TenantRouteFilter.TenantId(http), action, actor, from, to, cursor, limit ?? Paging.DefaultLimit), ct);
+        var page = await request.Send(new ListAuditLog(request.Caller, request.TenantId, action, actor, from, to, cursor, limit ?? Paging.DefaultLimit));
         return TypedResults.Ok(ListResponse<AuditRecordResponse>.From(page, AuditRecordResponse.From));
     }
 }

@@ -1,75 +1,46 @@
-using MediatR;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Platform.Api.Auth;
-using Platform.Api.Contracts;
+using Platform.Api.Errors;
+using Platform.Api.Hosting;
+using Platform.Api.Idempotency;
 using Platform.Api.Tenancy;
 using Platform.Engines;
 using Platform.Engines.Credits;
-using Platform.Models.Credits;
-using Platform.Api.Idempotency;
 
-namespace Platform.Api.Endpoints;
+namespace Platform.Api.Credits;
 
 /// <summary>Maps the credit routes of a tenant: balance, ledger and pack purchase.</summary>
-public static class CreditsApi
+public sealed class CreditsApi : IEndpointGroup
 {
-    public static IEndpointRouteBuilder MapCreditsApi(this IEndpointRouteBuilder routes)
+    public static void Map(IEndpointRouteBuilder routes)
     {
         var credits = routes.MapTenantGroup("/credits").WithTags("Credits");
-        credits.MapGet("/", GetAsync);
-        credits.MapGet("/transactions", ListTransactionsAsync);
-        credits.MapPost("/purchase", PurchaseAsync).WithIdempotency();
-        return routes;
+        credits.MapGet("/", GetAsync)
+            .WithName("getCredits")
+            .WithSummary("Get the tenant's credit balance, monthly grant and the packs for sale")
+            .WithDescription("Needs the admin role or higher; API keys cannot.");
+        credits.MapGet("/transactions", ListTransactionsAsync)
+            .WithName("listCreditTransactions")
+            .WithSummary("List the tenant's credit ledger, newest first")
+            .WithDescription("Needs the admin role or higher; API keys cannot.");
+        credits.MapPost("/purchase", PurchaseAsync).WithIdempotency()
+            .WithName("purchaseCredits")
+            .WithSummary("Buy a credit pack")
+            .WithDescription("Needs the owner role; refused while the tenant is suspended. Online, the answer carries the PaymentIntent's client secret (shown once) and the credits arrive when Stripe confirms the payment.")
+            .RefusesBody(ProblemResponses.InvalidOrKeyReused);
     }
 
-    private static async Task<Ok<CreditAccountResponse>> GetAsync(HttpContext http, IMediator mediator, CancellationToken ct)
-    {
-        var account = await mediator.Send(new GetCredits(http.ToCaller(), TenantRouteFilter.TenantId(http)), ct);
-        return TypedResults.Ok(CreditAccountResponse.From(account));
-    }
+    private static async Task<Ok<CreditAccountResponse>> GetAsync([AsParameters] TenantRequest request) =>
+        TypedResults.Ok(CreditAccountResponse.From(await request.Send(new GetCredits(request.Caller, request.TenantId))));
 
-    private static async Task<Ok<ListResponse<CreditTransactionResponse>>> ListTransactionsAsync(HttpContext http, IMediator mediator, string? cursor, int? limit, CancellationToken ct)
+    private static async Task<Ok<ListResponse<CreditTransactionResponse>>> ListTransactionsAsync([AsParameters] TenantRequest request, string? cursor, int? limit)
     {
-        var page = await mediator.Send(new ListCreditTransactions(http.ToCaller(), TenantRouteFilter.TenantId(http), cursor, limit ?? Paging.DefaultLimit), ct);
+        var page = await request.Send(new ListCreditTransactions(request.Caller, request.TenantId, cursor, limit ?? Paging.DefaultLimit));
         return TypedResults.Ok(ListResponse<CreditTransactionResponse>.From(page, CreditTransactionResponse.From));
     }
 
-    private static async Task<Created<CreditPurchaseResponse>> PurchaseAsync(PurchaseCreditsRequest body, HttpContext http, IMediator mediator, CancellationToken ct)
+    private static async Task<Created<CreditPurchaseResponse>> PurchaseAsync(PurchaseCreditsRequest body, [AsParameters] TenantRequest request)
     {
-        var tenantId = TenantRouteFilter.TenantId(http);
-        var purchase = await mediator.Send(new PurchaseCredits(http.ToCaller(), tenantId, body.Pack), ct);
-        return TypedResults.Created($"/v1/tenants/{tenantId}/credits/transactions", CreditPurchaseResponse.From(purchase.Purchase, purchase.ClientSecret));
+        var purchase = await request.Send(new PurchaseCredits(request.Caller, request.TenantId, body.Pack));
+        return TypedResults.Created($"/v1/tenants/{request.TenantId}/credits/transactions", CreditPurchaseResponse.From(purchase.Purchase, purchase.ClientSecret));
     }
-}
-
-/// <summary>Is the body of a credit pack purchase.</summary>
-public sealed record PurchaseCreditsRequest(string? Pack);
-
-/// <summary>Is the wire form of a credit account: balance and monthly grant in credits (null grant means unlimited) and the packs for sale.</summary>
-public sealed record CreditAccountResponse(long Balance, long? MonthlyGrant, bool Unlimited, string? LastGrantPeriod, IReadOnlyList<CreditPackResponse> Packs)
-{
-    public static CreditAccountResponse From(CreditAccountSnapshot a) =>
-        new(a.Balance, a.Unlimited ? null : a.MonthlyGrant, a.Unlimited, a.LastGrantPeriod, CreditPackCatalog.All.Select(CreditPackResponse.From).ToList());
-}
-
-/// <summary>Is the wire form of a credit pack: credits and price in minor units.</summary>
-public sealed record CreditPackResponse(string Id, long Credits, long PriceCents, string Currency)
-{
-    public static CreditPackResponse From(CreditPack p) => new(p.Id, p.Credits, p.PriceCents, p.Currency);
-}
-
-/// <summary>Is the wire form of one ledger row.</summary>
-public sealed record CreditTransactionResponse(Guid Id, string Type, long Amount, long BalanceAfter, string? Reference, string? StripePaymentId, DateTimeOffset CreatedAt)
-{
-    public static CreditTransactionResponse From(CreditTransactionSnapshot t) =>
-        new(t.Id, t.Type.ToWire(), t.Amount, t.BalanceAfter, t.Reference, t.StripePaymentId, t.CreatedAt);
-}
-
-/// <summary>Is the wire form of a credit pack purchase; online it carries the PaymentIntent id and its client secret (shown once).</summary>
-public sealed record CreditPurchaseResponse(
-    Guid Id, string Pack, long Credits, long AmountCents, string Currency, string Status, string? StripePaymentIntentId, string? ClientSecret,
-    DateTimeOffset CreatedAt, DateTimeOffset? CompletedAt)
-{
-    public static CreditPurchaseResponse From(CreditPurchaseSnapshot p, string? clientSecret) =>
-        new(p.Id, p.Pack, p.Credits, p.AmountCents, p.Currency, p.Status, p.StripePaymentIntentId, clientSecret, p.CreatedAt, p.CompletedAt);
 }

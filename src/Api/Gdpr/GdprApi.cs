@@ -1,26 +1,38 @@
 using MediatR;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Platform.Api.Auth;
+using Platform.Api.Errors;
+using Platform.Api.Hosting;
 using Platform.Api.Tenancy;
 using Platform.Engines.Gdpr;
 using Platform.Engines.Users;
 
-namespace Platform.Api.Endpoints;
+namespace Platform.Api.Gdpr;
 
 /// <summary>Maps the GDPR routes: a tenant's data export (owner) and the erasure of the signed-in user's account.</summary>
-public static class GdprApi
+public sealed class GdprApi : IEndpointGroup
 {
-    public static IEndpointRouteBuilder MapGdprApi(this IEndpointRouteBuilder routes)
+    public static void Map(IEndpointRouteBuilder routes)
     {
-        routes.MapTenantGroup("/export").WithTags("GDPR").MapPost("/", ExportAsync);
-        routes.MapDelete("/v1/me", EraseMeAsync).WithTags("GDPR").RequireAuthorization();
-        return routes;
+        routes.MapTenantGroup("/export").WithTags("Gdpr").MapPost("/", ExportAsync)
+            .WithName("exportTenant")
+            .WithSummary("Export all of a tenant's data as one JSON document")
+            .WithDescription("Needs the owner role; API keys cannot. The answer is an attachment named tenant-{id}.json.");
+        routes.MapDelete("/v1/me", EraseMeAsync).WithTags("Gdpr").RequireAuthorization()
+            .WithName("eraseMe")
+            .WithSummary("Erase the signed-in user's account and personal data")
+            .WithDescription("Only the signed-in user (not an API key). Refused while the user is the last owner of a tenant.")
+            .RefusesMalformed()
+            .Refuses(StatusCodes.Status401Unauthorized, ProblemResponses.Unauthenticated + " Also when the account no longer exists or is disabled.")
+            .Refuses(StatusCodes.Status403Forbidden, "`forbidden`: the caller is not a signed-in user (API keys cannot erase accounts).")
+            .Refuses(StatusCodes.Status409Conflict, "`last_owner`: the user is the last owner of a tenant; transfer ownership or delete the tenant first.")
+            .Refuses(StatusCodes.Status429TooManyRequests, ProblemResponses.KeyThrottled);
     }
 
-    private static async Task<Ok<TenantExport>> ExportAsync(HttpContext http, IMediator mediator, CancellationToken ct)
+    private static async Task<Ok<TenantExport>> ExportAsync([AsParameters] TenantRequest request)
     {
-        var export = await mediator.Send(new ExportTenant(http.ToCaller(), TenantRouteFilter.TenantId(http)), ct);
-        http.Response.Headers.ContentDisposition = $"attachment; filename=\"tenant-{export.TenantId}.json\"";
+        var export = await request.Send(new ExportTenant(request.Caller, request.TenantId));
+        request.Http.Response.Headers.ContentDisposition = $"attachment; filename=\"tenant-{export.TenantId}.json\"";
         return TypedResults.Ok(export);
     }
 

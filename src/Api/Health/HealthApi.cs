@@ -1,19 +1,27 @@
 using MediatR;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Platform.Api.Contracts;
 using Platform.Api.Errors;
+using Platform.Api.Hosting;
 using Platform.Engines.Health;
 
-namespace Platform.Api.Endpoints;
+namespace Platform.Api.Health;
 
 /// <summary>Maps liveness (the process answers) and readiness (the database answers within 2 seconds).</summary>
-public static class HealthApi
+public sealed class HealthApi : IEndpointGroup
 {
-    public static IEndpointRouteBuilder MapHealthApi(this IEndpointRouteBuilder routes)
+    public static void Map(IEndpointRouteBuilder routes)
     {
-        routes.MapGet("/healthz", () => TypedResults.Ok(new StatusResponse("ok"))).WithTags("Health");
-        routes.MapGet("/readyz", ReadyAsync).WithTags("Health");
-        return routes;
+        routes.MapGet("/healthz", () => TypedResults.Ok(new StatusResponse("ok"))).WithTags("Health")
+            .WithName("getLiveness")
+            .WithSummary("Tell whether the process answers")
+            .WithDescription("Public: no token needed.")
+            .RefusesMalformed();
+        routes.MapGet("/readyz", ReadyAsync).WithTags("Health")
+            .WithName("getReadiness")
+            .WithSummary("Tell whether the database answers within 2 seconds")
+            .WithDescription("Public: no token needed.")
+            .RefusesMalformed()
+            .Refuses(StatusCodes.Status503ServiceUnavailable, "`not_ready`: the database does not answer.");
     }
 
     private static async Task<Results<Ok<StatusResponse>, ProblemHttpResult>> ReadyAsync(IMediator mediator, ILogger<StatusResponse> logger, CancellationToken ct)
@@ -33,3 +41,6 @@ public static class HealthApi
         }
     }
 }
+
+/// <summary>Is the answer of a health check.</summary>
+public sealed record StatusResponse(string Status);

@@ -1,9 +1,11 @@
-using System.Text.Json;
-using Platform.Models.Audit;
 using Platform.Models.Invitations;
 using Platform.Models.Tenants;
 
-namespace Platform.Api.Contracts;
+namespace Platform.Api.Invitations;
+
+public sealed record CreateInvitationRequest(string? Email, string? Role);
+
+public sealed record AcceptInvitationRequest(string? Token);
 
 /// <summary>Is the wire form of an invitation, without its token.</summary>
 public sealed record InvitationResponse(
@@ -19,16 +21,4 @@ public sealed record InvitationResponse(
 public sealed record IssuedInvitationResponse(InvitationResponse Invitation, string Token, string AcceptUrl)
 {
     public static IssuedInvitationResponse From(IssuedInvitation i) => new(InvitationResponse.From(i.Invitation), i.Token, i.AcceptUrl);
-}
-
-/// <summary>Is the wire form of one audit row; old and new values are JSON as recorded.</summary>
-public sealed record AuditRecordResponse(
-    Guid Id, Guid TenantId, DateTimeOffset OccurredAt, string ActorType, Guid? ActorId, string Action, string ResourceType,
-    string? ResourceId, JsonElement? OldValues, JsonElement? NewValues, string? Ip, string? UserAgent, string? RequestId)
-{
-    public static AuditRecordResponse From(AuditRecord a) => new(
-        a.Id, a.TenantId, a.OccurredAt, a.ActorType, a.ActorId, a.Action, a.ResourceType, a.ResourceId,
-        Parse(a.OldValues), Parse(a.NewValues), a.Ip, a.UserAgent, a.RequestId);
-
-    private static JsonElement? Parse(string? json) => json is null ? null : JsonDocument.Parse(json).RootElement.Clone();
 }

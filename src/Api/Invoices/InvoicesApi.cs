@@ -1,42 +1,56 @@
 using MediatR;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Platform.Api.Auth;
-using Platform.Api.Contracts;
+using Platform.Api.Errors;
+using Platform.Api.Hosting;
+using Platform.Api.Operators;
 using Platform.Api.Tenancy;
 using Platform.Engines;
 using Platform.Engines.Admin;
 using Platform.Engines.Billing;
-using Platform.Models.Billing;
 
-namespace Platform.Api.Endpoints;
+namespace Platform.Api.Invoices;
 
 /// <summary>Maps a tenant's invoices (admin) and the operator billing routes: close a month, mark an offline invoice paid.</summary>
-public static class InvoicesApi
+public sealed class InvoicesApi : IEndpointGroup
 {
-    public static IEndpointRouteBuilder MapInvoicesApi(this IEndpointRouteBuilder routes)
+    public static void Map(IEndpointRouteBuilder routes)
     {
-        var invoices = routes.MapTenantGroup("/invoices").WithTags("Billing");
-        invoices.MapGet("/", ListAsync);
-        invoices.MapGet("/{invoice_id:guid}", GetAsync);
+        var invoices = routes.MapTenantGroup("/invoices").WithTags("Invoices");
+        invoices.MapGet("/", ListAsync)
+            .WithName("listInvoices")
+            .WithSummary("List the tenant's invoices, newest first, optionally by status")
+            .WithDescription("Needs the admin role or higher; API keys cannot.");
+        invoices.MapGet("/{invoice_id:guid}", GetAsync)
+            .WithName("getInvoice")
+            .WithSummary("Get an invoice with its lines")
+            .WithDescription("Needs the admin role or higher; API keys cannot.")
+            .Refuses(StatusCodes.Status404NotFound, ProblemResponses.NotATenantOfYours + " Also when the invoice is not this tenant's.");
 
-        var admin = routes.MapGroup("/v1/admin").WithTags("Admin").RequireAuthorization(OperatorAuth.Policy);
-        admin.MapPost("/billing/close", CloseAsync);
-        admin.MapPost("/tenants/{tenant_id:guid}/invoices/{invoice_id:guid}/mark-paid", MarkPaidAsync);
-        return routes;
+        var admin = routes.MapGroup("/v1/admin").WithTags("Invoices").RequireAuthorization(OperatorAuth.Policy).RefusesAsOperatorRoute();
+        admin.MapPost("/billing/close", CloseAsync)
+            .WithName("closeBillingPeriod")
+            .WithSummary("Close a billing month: invoice every tenant not yet invoiced for it")
+            .WithDescription("Needs the billing or super_admin operator role. Closing a month twice invoices nobody twice.")
+            .RefusesBody();
+        admin.MapPost("/tenants/{tenant_id:guid}/invoices/{invoice_id:guid}/mark-paid", MarkPaidAsync)
+            .WithName("markInvoicePaid")
+            .WithSummary("Mark an offline invoice paid, as a founder action")
+            .WithDescription("Needs the billing or super_admin operator role; cannot be reversed. The body (a reason) is optional.")
+            .RefusesBody()
+            .Refuses(StatusCodes.Status404NotFound, "`not_found`: no such invoice in this tenant.")
+            .Refuses(StatusCodes.Status409Conflict, "`invoice_already_paid`: the invoice is paid; `invoice_not_payable`: its status cannot become paid; "
+                + "`invoice_online`: Stripe collects it and marks it paid when the payment arrives.");
     }
 
-    private static async Task<Ok<ListResponse<InvoiceResponse>>> ListAsync(
-        HttpContext http, IMediator mediator, string? status, string? cursor, int? limit, CancellationToken ct)
+    private static async Task<Ok<ListResponse<InvoiceResponse>>> ListAsync([AsParameters] TenantRequest request, string? status, string? cursor, int? limit)
     {
-        var page = await mediator.Send(new ListInvoices(http.ToCaller(), TenantRouteFilter.TenantId(http), status, cursor, limit ?? Paging.DefaultLimit), ct);
+        var page = await request.Send(new ListInvoices(request.Caller, request.TenantId, status, cursor, limit ?? Paging.DefaultLimit));
         return TypedResults.Ok(ListResponse<InvoiceResponse>.From(page, InvoiceResponse.From));
     }
 
-    private static async Task<Ok<InvoiceDetailResponse>> GetAsync(Guid invoice_id, HttpContext http, IMediator mediator, CancellationToken ct)
-    {
-        var detail = await mediator.Send(new GetInvoice(http.ToCaller(), TenantRouteFilter.TenantId(http), invoice_id), ct);
-        return TypedResults.Ok(InvoiceDetailResponse.From(detail));
-    }
+    private static async Task<Ok<InvoiceDetailResponse>> GetAsync(Guid invoice_id, [AsParameters] TenantRequest request) =>
+        TypedResults.Ok(InvoiceDetailResponse.From(await request.Send(new GetInvoice(request.Caller, request.TenantId, invoice_id))));
 
     private static async Task<Ok<BillingCloseResponse>> CloseAsync(CloseBillingPeriodRequest body, HttpContext http, IMediator mediator, CancellationToken ct)
     {
@@ -50,51 +64,5 @@ public static class InvoicesApi
         var action = await mediator.Send(new PerformFounderAction(http.ToOperatorCaller(), FounderActionTypes.MarkInvoicePaid,
             MarkInvoicePaidTarget.Of(tenant_id, invoice_id), body?.ReasonCode ?? "payment_received", body?.ReasonNote), ct);
         return TypedResults.Created($"/v1/admin/actions/{action.Id}", FounderActionResponse.From(action));
-    }
-}
-
-/// <summary>Is the body of a billing close: the month, written yyyy-MM.</summary>
-public sealed record CloseBillingPeriodRequest(string? Period);
-
-/// <summary>Is the wire form of a close's summary; amounts in cents.</summary>
-public sealed record BillingCloseResponse(
-    string Period, DateTimeOffset PeriodStart, DateTimeOffset PeriodEnd, int InvoicesCreated, long CreatedTotalCents,
-    long SkippedAlreadyInvoiced, int NothingToBill, long PeriodInvoices, long PeriodTotalCents, double ElapsedSeconds)
-{
-    public static BillingCloseResponse From(BillingCloseSummary s) => new(
-        s.Period, s.PeriodStart, s.PeriodEnd, s.InvoicesCreated, s.CreatedTotalCents, s.SkippedAlreadyInvoiced, s.NothingToBill,
-        s.PeriodInvoices, s.PeriodTotalCents, Math.Round(s.Elapsed.TotalSeconds, 3));
-}
-
-/// <summary>Is the wire form of an invoice; amounts in cents, due_date a UTC date.</summary>
-public sealed record InvoiceResponse(
-    Guid Id, long Number, string Kind, string Status, string Currency, DateTimeOffset PeriodStart, DateTimeOffset PeriodEnd,
-    long SubtotalCents, long TotalCents, DateOnly? DueDate, DateTimeOffset? IssuedAt, DateTimeOffset? PaidAt,
-    string? StripeInvoiceId, string? StripePaymentIntentId, DateTimeOffset CreatedAt)
-{
-    public static InvoiceResponse From(InvoiceSnapshot i) => new(
-        i.Id, i.Number, i.Kind, i.Status, i.Currency, i.PeriodStart, i.PeriodEnd, i.SubtotalCents, i.TotalCents, i.DueDate, i.IssuedAt,
-        i.PaidAt, i.StripeInvoiceId, i.StripePaymentIntentId, i.CreatedAt);
-}
-
-/// <summary>Is the wire form of one stored invoice line: amount_cents = round(quantity × unit_price_cents ÷ divisor).</summary>
-public sealed record StoredInvoiceLineResponse(
-    int LineNo, string Kind, string? Meter, string Description, decimal Quantity, decimal UnitPriceCents, int Divisor, long AmountCents)
-{
-    public static StoredInvoiceLineResponse From(InvoiceLineSnapshot l) =>
-        new(l.LineNo, l.Kind, l.Meter, l.Description, l.Quantity, l.UnitPriceCents, l.Divisor, l.AmountCents);
-}
-
-/// <summary>Is the wire form of an invoice with its lines.</summary>
-public sealed record InvoiceDetailResponse(
-    Guid Id, long Number, string Kind, string Status, string Currency, DateTimeOffset PeriodStart, DateTimeOffset PeriodEnd,
-    long SubtotalCents, long TotalCents, DateOnly? DueDate, DateTimeOffset? IssuedAt, DateTimeOffset? PaidAt,
-    string? StripeInvoiceId, string? StripePaymentIntentId, DateTimeOffset CreatedAt, IReadOnlyList<StoredInvoiceLineResponse> Lines)
-{
-    public static InvoiceDetailResponse From(InvoiceDetail d)
-    {
-        var i = d.Invoice;
-        return new(i.Id, i.Number, i.Kind, i.Status, i.Currency, i.PeriodStart, i.PeriodEnd, i.SubtotalCents, i.TotalCents, i.DueDate,
-            i.IssuedAt, i.PaidAt, i.StripeInvoiceId, i.StripePaymentIntentId, i.CreatedAt, d.Lines.Select(StoredInvoiceLineResponse.From).ToList());
     }
 }

@@ -1,24 +1,23 @@
 using System.Text.Json;
+using Platform.Api.Tenants;
 using Platform.Models.Operators;
-using Platform.Models.Support;
 
-namespace Platform.Api.Contracts;
+namespace Platform.Api.Operators;
 
-// Requests of the operator console and of support tickets; every field is nullable so that validation names a missing one.
+// Requests of the operator console; fields are nullable so that validation names a missing one, and optional ones default to null.
 
-public sealed record OperatorLogInRequest(string? Email, string? Password, string? TotpCode);
+public sealed record OperatorLogInRequest(string? Email, string? Password, string? TotpCode = null);
 
-public sealed record FounderReasonRequest(string? ReasonCode, string? ReasonNote);
+public sealed record FounderReasonRequest(string? ReasonCode = null, string? ReasonNote = null);
 
-public sealed record QuotaOverrideActionRequest(long? Value, string? ReasonCode, string? ReasonNote);
+public sealed record QuotaOverrideActionRequest(long? Value, string? ReasonCode, string? ReasonNote = null);
 
-public sealed record OpenSupportTicketRequest(string? Subject, string? Description, string? Category, string? Priority);
+public sealed record CreateOperatorRequest(
+    string? Email, string? Name, string? Role, string? Password, bool? EnableTotp = null, string? ReasonCode = null, string? ReasonNote = null);
 
-public sealed record SupportTicketResponseRequest(string? Body);
+public sealed record ChangeOperatorRoleRequest(string? Role, string? ReasonCode = null, string? ReasonNote = null);
 
-public sealed record ChangeSupportTicketStatusRequest(string? Status, string? Resolution);
-
-public sealed record ResolveSupportTicketRequest(string? Resolution);
+public sealed record ConfirmTotpRequest(string? Code);
 
 /// <summary>Is the wire form of an operator (never its secrets).</summary>
 public sealed record OperatorResponse(
@@ -49,22 +48,14 @@ public sealed record AdminTenantResponse(TenantResponse Tenant, long Members, lo
         new(TenantResponse.From(d.Tenant, null), d.Members, d.OpenSupportTickets, d.FounderActions);
 }
 
-/// <summary>Is the wire form of a support ticket.</summary>
-public sealed record SupportTicketResponse(
-    Guid Id, Guid TenantId, Guid OpenedBy, string Subject, string Description, string Category, string Priority, string Status,
-    string? Resolution, DateTimeOffset? ResolvedAt, Guid? ResolvedBy, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
-    IReadOnlyList<SupportTicketCommentResponse>? Responses)
+/// <summary>Is a created operator with its TOTP secret and otpauth:// URI, shown once (null without TOTP).</summary>
+public sealed record CreatedOperatorResponse(OperatorResponse Operator, string? TotpSecret, string? OtpauthUri)
 {
-    public static SupportTicketResponse From(SupportTicketSnapshot t) => new(
-        t.Id, t.TenantId, t.OpenedBy, t.Subject, t.Description, t.Category, t.Priority, t.Status, t.Resolution, t.ResolvedAt, t.ResolvedBy,
-        t.CreatedAt, t.UpdatedAt, null);
-
-    public static SupportTicketResponse From(SupportTicketDetail d) =>
-        From(d.Ticket) with { Responses = d.Responses.Select(SupportTicketCommentResponse.From).ToList() };
+    public static CreatedOperatorResponse From(CreatedOperator c) => new(OperatorResponse.From(c.Operator), c.TotpSecret, c.OtpAuthUri);
 }
 
-/// <summary>Is the wire form of one response on a support ticket.</summary>
-public sealed record SupportTicketCommentResponse(Guid Id, Guid TicketId, string AuthorType, Guid AuthorId, string Body, DateTimeOffset CreatedAt)
+/// <summary>Is a TOTP secret to enrol (base32) and its otpauth:// URI, shown once.</summary>
+public sealed record TotpEnrolmentResponse(string TotpSecret, string OtpauthUri)
 {
-    public static SupportTicketCommentResponse From(SupportTicketResponseSnapshot r) => new(r.Id, r.TicketId, r.AuthorType, r.AuthorId, r.Body, r.CreatedAt);
+    public static TotpEnrolmentResponse From(TotpEnrolment e) => new(e.TotpSecret, e.OtpAuthUri);
 }

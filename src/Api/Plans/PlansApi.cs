@@ -1,39 +1,32 @@
-using MediatR;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Platform.Api.Auth;
-using Platform.Api.Contracts;
+using Platform.Api.Errors;
+using Platform.Api.Hosting;
 using Platform.Api.Tenancy;
 using Platform.Engines.Plans;
-using Platform.Models.Errors;
+using Platform.Models.Plans;
 
-namespace Platform.Api.Endpoints;
+namespace Platform.Api.Plans;
 
-/// <summary>Maps what a tenant's plan grants (viewer, or any key of the tenant) and offers the feature gate filter for other routes.</summary>
-public static class FeaturesApi
+/// <summary>Maps the plan catalogue and what a tenant's plan grants (viewer, or any key of the tenant).</summary>
+public sealed class PlansApi : IEndpointGroup
 {
-    public static IEndpointRouteBuilder MapFeaturesApi(this IEndpointRouteBuilder routes)
+    public static void Map(IEndpointRouteBuilder routes)
     {
-        routes.MapTenantGroup("/features").WithTags("Plans").MapGet("/", GetAsync);
-        return routes;
+        routes.MapGet("/v1/plans", List).WithTags("Plans")
+            .WithName("listPlans")
+            .WithSummary("List the plan catalogue with prices in cents, quotas and features")
+            .WithDescription("Public: no token needed.")
+            .RefusesMalformed();
+        routes.MapTenantGroup("/features").WithTags("Plans").MapGet("/", GetEntitlementsAsync)
+            .WithName("getEntitlements")
+            .WithSummary("Get what a tenant's plan grants: features and quotas, overrides included")
+            .WithDescription("Any member (viewer or higher) or any API key of the tenant may read it.");
     }
 
-    /// <summary>Lets the route answer only when the tenant's effective plan has the feature, else 403 feature_not_in_plan; put it on tenant routes (after the tenant filter).</summary>
-    public static TBuilder RequireFeature<TBuilder>(this TBuilder builder, string feature) where TBuilder : IEndpointConventionBuilder =>
-        builder.AddEndpointFilter(async (context, next) =>
-        {
-            var http = context.HttpContext;
-            var entitlements = await http.RequestServices.GetRequiredService<IMediator>()
-                .Send(new GetEntitlements(http.ToCaller(), TenantRouteFilter.TenantId(http)), http.RequestAborted);
-            if (!entitlements.HasFeature(feature))
-            {
-                throw new ForbiddenException($"The {entitlements.Plan.Name} plan does not include '{feature}'.", "feature_not_in_plan");
-            }
-            return await next(context);
-        });
+    private static Ok<ListResponse<PlanResponse>> List() => TypedResults.Ok(new ListResponse<PlanResponse>(
+        PlanCatalog.All.Select(p => new PlanResponse(p.Id, p.Name, p.Currency, p.PriceMonthlyCents, p.PriceYearlyCents, p.Limits, p.Features.Order().ToList(), p.TrialDays)).ToList(),
+        null));
 
-    private static async Task<Ok<EntitlementsResponse>> GetAsync(HttpContext http, IMediator mediator, CancellationToken ct)
-    {
-        var entitlements = await mediator.Send(new GetEntitlements(http.ToCaller(), TenantRouteFilter.TenantId(http)), ct);
-        return TypedResults.Ok(EntitlementsResponse.From(entitlements));
-    }
+    private static async Task<Ok<EntitlementsResponse>> GetEntitlementsAsync([AsParameters] TenantRequest request) =>
+        TypedResults.Ok(EntitlementsResponse.From(await request.Send(new GetEntitlements(request.Caller, request.TenantId))));
 }

@@ -1,20 +1,20 @@
-using Microsoft.AspNetCore.Http.HttpResults;
 using Platform.Models.Plans;
 
-namespace Platform.Api.Endpoints;
+namespace Platform.Api.Plans;
 
-/// <summary>Maps the plan catalogue.</summary>
-public static class PlansApi
+/// <summary>Is the wire form of a catalogue plan: prices in cents, quotas (-1 unlimited) and features.</summary>
+public sealed record PlanResponse(string Id, string Name, string Currency, long PriceMonthlyCents, long PriceYearlyCents, PlanLimits Quotas, IReadOnlyList<string> Features, int TrialDays);
+
+/// <summary>Is the wire form of what a tenant's effective plan grants: features, quotas (plan then overrides; -1 unlimited) and the overrides.</summary>
+public sealed record EntitlementsResponse(
+    Guid TenantId, string Plan, IReadOnlyList<string> Features, IReadOnlyDictionary<string, bool> AllFeatures,
+    IReadOnlyDictionary<string, long> Quotas, IReadOnlyList<QuotaOverrideResponse> Overrides)
 {
-    public sealed record PlanResponse(string Id, string Name, string Currency, long PriceMonthlyCents, long PriceYearlyCents, PlanLimits Quotas, IReadOnlyList<string> Features, int TrialDays);
-
-    public static IEndpointRouteBuilder MapPlansApi(this IEndpointRouteBuilder routes)
-    {
-        routes.MapGet("/v1/plans", List).WithTags("Plans");
-        return routes;
-    }
-
-    private static Ok<Contracts.ListResponse<PlanResponse>> List() => TypedResults.Ok(new Contracts.ListResponse<PlanResponse>(
-        PlanCatalog.All.Select(p => new PlanResponse(p.Id, p.Name, p.Currency, p.PriceMonthlyCents, p.PriceYearlyCents, p.Limits, p.Features.Order().ToList(), p.TrialDays)).ToList(),
-        null));
+    public static EntitlementsResponse From(Entitlements e) => new(
+        e.TenantId, e.Plan.Id, e.Features.Order().ToList(),
+        Models.Plans.Features.All.ToDictionary(f => f, e.HasFeature),
+        Models.Plans.Quotas.All.ToDictionary(q => q, q => Models.Plans.Quotas.ValueOf(e.Quotas, q)),
+        e.Overrides.Select(o => new QuotaOverrideResponse(o.Quota, o.Value, o.Reason, o.UpdatedAt)).ToList());
 }
+
+public sealed record QuotaOverrideResponse(string Quota, long Value, string? Reason, DateTimeOffset UpdatedAt);

@@ -1,34 +1,50 @@
 using MediatR;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Platform.Api.Auth;
-using Platform.Api.Contracts;
+using Platform.Api.Errors;
+using Platform.Api.Hosting;
+using Platform.Api.Idempotency;
 using Platform.Api.Tenancy;
 using Platform.Engines;
 using Platform.Engines.Tenants;
 using Platform.Models.Tenants;
-using Platform.Api.Idempotency;
 
-namespace Platform.Api.Endpoints;
+namespace Platform.Api.Tenants;
 
 /// <summary>Maps the tenant routes: create, list, get, update and soft delete.</summary>
-public static class TenantsApi
+public sealed class TenantsApi : IEndpointGroup
 {
-    public static IEndpointRouteBuilder MapTenantsApi(this IEndpointRouteBuilder routes)
+    public static void Map(IEndpointRouteBuilder routes)
     {
-        var tenants = routes.MapGroup("/v1/tenants").WithTags("Tenants").RequireAuthorization();
-        tenants.MapPost("/", CreateAsync).WithIdempotency();
-        tenants.MapGet("/", ListAsync);
+        var tenants = routes.MapGroup("/v1/tenants").WithTags("Tenants").RequireAuthorization()
+            .RefusesMalformed()
+            .Refuses(StatusCodes.Status401Unauthorized, ProblemResponses.Unauthenticated + " Also when the account no longer exists or is disabled, or an API key calls (only users may).")
+            .Refuses(StatusCodes.Status429TooManyRequests, ProblemResponses.KeyThrottled);
+        tenants.MapPost("/", CreateAsync).WithIdempotency()
+            .WithName("createTenant")
+            .WithSummary("Create a tenant owned by the signed-in user")
+            .WithDescription("A signed-in user creates a tenant and becomes its owner; a paid plan starts with its trial. API keys cannot create tenants.")
+            .RefusesBody(ProblemResponses.InvalidOrKeyReused)
+            .Refuses(StatusCodes.Status409Conflict, "`slug_taken`: another tenant has this slug; `idempotency_key_in_flight`: a request with this Idempotency-Key is still running.");
+        tenants.MapGet("/", ListAsync)
+            .WithName("listTenants")
+            .WithSummary("List the signed-in user's tenants, with their role in each");
 
         var tenant = routes.MapTenantGroup("").WithTags("Tenants");
-        tenant.MapGet("/", GetAsync);
-        tenant.MapPatch("/", UpdateAsync);
-        tenant.MapDelete("/", DeleteAsync);
-        return routes;
+        tenant.MapGet("/", GetAsync)
+            .WithName("getTenant")
+            .WithSummary("Get a tenant")
+            .WithDescription("Any member (viewer or higher) may read the tenant; the answer carries the caller's role. API keys cannot call it.");
+        tenant.MapPatch("/", UpdateAsync)
+            .WithName("updateTenant")
+            .WithSummary("Change a tenant's name, billing email, settings or onboarding state")
+            .WithDescription("Needs the admin role or higher; refused while the tenant is suspended. Fields left out keep their value.")
+            .RefusesBody();
+        tenant.MapDelete("/", DeleteAsync)
+            .WithName("deleteTenant")
+            .WithSummary("Soft delete a tenant")
+            .WithDescription("Needs the owner role. The tenant's data is purged after the retention period.");
     }
-
-    /// <summary>Maps a group under /v1/tenants/{tenant_id}{prefix} that requires a signed-in caller and resolves the tenant id.</summary>
-    public static RouteGroupBuilder MapTenantGroup(this IEndpointRouteBuilder routes, string prefix) =>
-        routes.MapGroup("/v1/tenants/{tenant_id}" + prefix).RequireAuthorization().AddEndpointFilter<TenantRouteFilter>();
 
     private static async Task<Created<TenantResponse>> CreateAsync(CreateTenantRequest body, HttpContext http, IMediator mediator, CancellationToken ct)
     {
@@ -42,22 +58,15 @@ public static class TenantsApi
         return TypedResults.Ok(ListResponse<TenantResponse>.From(page, TenantResponse.From));
     }
 
-    private static async Task<Ok<TenantResponse>> GetAsync(HttpContext http, IMediator mediator, CancellationToken ct)
-    {
-        var tenant = await mediator.Send(new GetTenant(http.ToCaller(), TenantRouteFilter.TenantId(http)), ct);
-        return TypedResults.Ok(TenantResponse.From(tenant));
-    }
+    private static async Task<Ok<TenantResponse>> GetAsync([AsParameters] TenantRequest request) =>
+        TypedResults.Ok(TenantResponse.From(await request.Send(new GetTenant(request.Caller, request.TenantId))));
 
-    private static async Task<Ok<TenantResponse>> UpdateAsync(UpdateTenantRequest body, HttpContext http, IMediator mediator, CancellationToken ct)
+    private static async Task<Ok<TenantResponse>> UpdateAsync(UpdateTenantRequest body, [AsParameters] TenantRequest request)
     {
         var changes = new TenantChanges(body.Name, body.BillingEmail, body.Settings?.GetRawText(), body.OnboardingState);
-        var tenant = await mediator.Send(new UpdateTenant(http.ToCaller(), TenantRouteFilter.TenantId(http), changes), ct);
-        return TypedResults.Ok(TenantResponse.From(tenant));
+        return TypedResults.Ok(TenantResponse.From(await request.Send(new UpdateTenant(request.Caller, request.TenantId, changes))));
     }
 
-    private static async Task<Ok<TenantResponse>> DeleteAsync(HttpContext http, IMediator mediator, CancellationToken ct)
-    {
-        var deleted = await mediator.Send(new DeleteTenant(http.ToCaller(), TenantRouteFilter.TenantId(http)), ct);
-        return TypedResults.Ok(TenantResponse.From(deleted, TenantRole.Owner));
-    }
+    private static async Task<Ok<TenantResponse>> DeleteAsync([AsParameters] TenantRequest request) =>
+        TypedResults.Ok(TenantResponse.From(await request.Send(new DeleteTenant(request.Caller, request.TenantId)), TenantRole.Owner));
 }

@@ -1,21 +1,39 @@
 using MediatR;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Platform.Api.Auth;
-using Platform.Api.Contracts;
+using Platform.Api.Errors;
+using Platform.Api.Hosting;
 using Platform.Engines.Users;
 
-namespace Platform.Api.Endpoints;
+namespace Platform.Api.Users;
 
 /// <summary>Maps sign-up, login and the signed-in user's own view.</summary>
-public static class AuthApi
+public sealed class UsersApi : IEndpointGroup
 {
-    public static IEndpointRouteBuilder MapAuthApi(this IEndpointRouteBuilder routes)
+    private const string Throttled = "`rate_limited`: too many attempts from this client address or for this account in the window (Retry-After says when to retry).";
+
+    public static void Map(IEndpointRouteBuilder routes)
     {
-        var auth = routes.MapGroup("/v1/auth").WithTags("Auth");
-        auth.MapPost("/signup", SignUpAsync);
-        auth.MapPost("/login", LogInAsync);
-        routes.MapGet("/v1/me", GetMeAsync).WithTags("Auth").RequireAuthorization();
-        return routes;
+        var auth = routes.MapGroup("/v1/auth").WithTags("Users").RefusesBody();
+        auth.MapPost("/signup", SignUpAsync)
+            .WithName("signUp")
+            .WithSummary("Create a user account and sign in")
+            .WithDescription("Anyone may sign up. A registered address gets the same answer as a new one (its token signs in to nothing) and its owner is told by email. Sign-ups per client address are throttled.")
+            .Refuses(StatusCodes.Status429TooManyRequests, Throttled);
+        auth.MapPost("/login", LogInAsync)
+            .WithName("logIn")
+            .WithSummary("Sign in with email and password")
+            .WithDescription("Returns a bearer token for the user routes. Failed attempts are throttled per client address and per account.")
+            .Refuses(StatusCodes.Status401Unauthorized, "`unauthorized`: the email or password is not correct.")
+            .Refuses(StatusCodes.Status429TooManyRequests, Throttled);
+        routes.MapGet("/v1/me", GetMeAsync)
+            .WithTags("Users")
+            .RequireAuthorization()
+            .WithName("getMe")
+            .WithSummary("Get the signed-in user and their memberships")
+            .RefusesMalformed()
+            .Refuses(StatusCodes.Status401Unauthorized, ProblemResponses.Unauthenticated + " Also when the account no longer exists or is disabled.")
+            .Refuses(StatusCodes.Status429TooManyRequests, ProblemResponses.KeyThrottled);
     }
 
     private static async Task<Created<SignUpResponse>> SignUpAsync(SignUpRequest body, HttpContext http, IMediator mediator, TokenIssuer tokens, CancellationToken ct)

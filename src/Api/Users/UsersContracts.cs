@@ -1,16 +1,13 @@
-using System.Text.Json;
-using Platform.Models;
 using Platform.Models.Tenants;
 using Platform.Models.Users;
 
-namespace Platform.Api.Contracts;
+namespace Platform.Api.Users;
 
-/// <summary>Is the wire form of a list page.</summary>
-public sealed record ListResponse<T>(IReadOnlyList<T> Data, string? NextCursor)
-{
-    public static ListResponse<T> From<TSource>(Page<TSource> page, Func<TSource, T> map) =>
-        new(page.Items.Select(map).ToList(), page.NextCursor);
-}
+// Request fields are nullable so that a missing one reaches validation and is named there.
+
+public sealed record SignUpRequest(string? Email, string? Password, string? Name);
+
+public sealed record LogInRequest(string? Email, string? Password);
 
 /// <summary>Is the wire form of a user.</summary>
 public sealed record UserResponse(
@@ -19,30 +16,6 @@ public sealed record UserResponse(
 {
     public static UserResponse From(UserSnapshot u) =>
         new(u.Id, u.Email, u.Name, u.Status, u.EmailVerifiedAt, u.DefaultTenantId, u.LastLoginAt, u.CreatedAt);
-}
-
-/// <summary>Is the wire form of a tenant, with the caller's role in it.</summary>
-public sealed record TenantResponse(
-    Guid Id, string Name, string Slug, string Plan, string Status, DateTimeOffset? TrialEndsAt, string? SuspendedReason,
-    string? BillingEmail, int MaxWorkers, int MaxRunsPerDay, int MaxConcurrentRuns, long MaxTokensPerMonth, int MaxApiKeys,
-    int RunsToday, int RunsThisMonth, long TokensThisMonth, DateTimeOffset LastRunResetAt, string OnboardingState,
-    JsonElement Settings, bool IsSynthetic, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, DateTimeOffset? DeletedAt,
-    string? Role)
-{
-    public static TenantResponse From(TenantSnapshot t, TenantRole? role) => new(
-        t.Id, t.Name, t.Slug, t.Plan, t.Status.ToWire(), t.TrialEndsAt, t.SuspendedReason, t.BillingEmail,
-        t.MaxWorkers, t.MaxRunsPerDay, t.MaxConcurrentRuns, t.MaxTokensPerMonth, t.MaxApiKeys,
-        t.RunsToday, t.RunsThisMonth, t.TokensThisMonth, t.LastRunResetAt, t.OnboardingState,
-        JsonDocument.Parse(t.Settings).RootElement.Clone(), t.IsSynthetic, t.CreatedAt, t.UpdatedAt, t.DeletedAt,
-        role?.ToWire());
-
-    public static TenantResponse From(TenantMembershipSnapshot m) => From(m.Tenant, m.Role);
-}
-
-/// <summary>Is the wire form of a member.</summary>
-public sealed record MemberResponse(Guid UserId, string Email, string Name, string Role, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
-{
-    public static MemberResponse From(MemberSnapshot m) => new(m.UserId, m.Email, m.Name, m.Role.ToWire(), m.CreatedAt, m.UpdatedAt);
 }
 
 /// <summary>Is the wire form of one of the signed-in user's memberships.</summary>
@@ -57,5 +30,3 @@ public sealed record SignUpResponse(UserResponse User, string AccessToken, strin
 public sealed record LogInResponse(string AccessToken, string TokenType, int ExpiresIn, UserResponse User);
 
 public sealed record MeResponse(UserResponse User, IReadOnlyList<MembershipResponse> Memberships);
-
-public sealed record StatusResponse(string Status);
