@@ -2,9 +2,9 @@ using System.Diagnostics;
 using System.Text;
 using Npgsql;
 
-namespace Platform.Tests;
+namespace Platform.Tests.Testing;
 
-/// <summary>Is a psql session as the test cluster's superuser (over the socket ./platform test names), which sees every row despite FORCE ROW LEVEL SECURITY.</summary>
+/// <summary>Is a psql session as the test cluster's superuser (over the socket ./platform test or the fixture's own database names), which sees every row despite FORCE ROW LEVEL SECURITY.</summary>
 /// <remarks>One process serves many queries: a fingerprint after each refused request then costs the query, not a process start.</remarks>
 public sealed class Superuser : IDisposable
 {
@@ -25,7 +25,7 @@ public sealed class Superuser : IDisposable
 
     private Superuser(Process process) => this.process = process;
 
-    /// <summary>Tells whether ./platform test named a superuser socket (PLATFORM_TEST_SUPERUSER_SOCKET, PLATFORM_TEST_PORT).</summary>
+    /// <summary>Tells whether the run named a superuser socket (PLATFORM_TEST_SUPERUSER_SOCKET, PLATFORM_TEST_PORT).</summary>
     public static bool IsAvailable =>
         Environment.GetEnvironmentVariable("PLATFORM_TEST_SUPERUSER_SOCKET") is { Length: > 0 }
         && Environment.GetEnvironmentVariable("PLATFORM_TEST_PORT") is { Length: > 0 };
@@ -36,10 +36,8 @@ public sealed class Superuser : IDisposable
         var socket = Environment.GetEnvironmentVariable("PLATFORM_TEST_SUPERUSER_SOCKET")!;
         var port = Environment.GetEnvironmentVariable("PLATFORM_TEST_PORT")!;
         var database = new NpgsqlConnectionStringBuilder(DatabaseFixture.OwnerConnectionString).Database!;
-        var psql = Directory.Exists("/usr/lib/postgresql")
-            ? Directory.GetDirectories("/usr/lib/postgresql").Select(d => Path.Combine(d, "bin", "psql")).Where(File.Exists)
-                .OrderBy(p => p, StringComparer.Ordinal).LastOrDefault() ?? "psql"
-            : "psql";
+        // The binaries scripts/pg.sh chose for the cluster (./platform test and the fixture's own database both name them).
+        var psql = Environment.GetEnvironmentVariable("PLATFORM_TEST_PG_BIN") is { Length: > 0 } bin ? Path.Combine(bin, "psql") : "psql";
         string[] arguments = [psql, "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", socket, "-p", port, "-U", "postgres", "-d", database];
         // The cluster authenticates its socket by peer: the postgres system user, which root becomes with runuser.
         var start = Environment.UserName == "root"

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 
-namespace Platform.Tests;
+namespace Platform.Tests.Testing;
 
 /// <summary>Keeps every log entry of a host in memory, for tests that count what a failure writes.</summary>
 public sealed class CapturedLogs : ILoggerProvider

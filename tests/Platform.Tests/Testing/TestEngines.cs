@@ -2,7 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Platform.Engines;
 using Platform.Models;
 
-namespace Platform.Tests;
+namespace Platform.Tests.Testing;
 
 /// <summary>Builds a separate engines container on the test database, with its own options and clock, for driving jobs and commands the shared API host does not expose.</summary>
 public static class TestEngines

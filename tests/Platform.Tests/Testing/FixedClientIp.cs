@@ -2,7 +2,7 @@ using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 
-namespace Platform.Tests;
+namespace Platform.Tests.Testing;
 
 /// <summary>Gives every request the same client IP, as a client behind one address would have (the in-process test server has none).</summary>
 public sealed class FixedClientIp(IPAddress ip) : IStartupFilter

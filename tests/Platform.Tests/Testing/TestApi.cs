@@ -6,7 +6,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Npgsql;
 
-namespace Platform.Tests;
+namespace Platform.Tests.Testing;
 
 /// <summary>Hosts the real API in-process (one host per test run) and offers the calls tests make again and again.</summary>
 public static class TestApi
