@@ -15,7 +15,7 @@ using Platform.Models.Errors;
 using Platform.Models.Tenants;
 using Platform.Models.Users;
 
-namespace Platform.Tests.Engines;
+namespace Platform.UnitTests.Tenants;
 
 /// <summary>Unit tests of the tenant engine's rules with NSubstitute fakes of its drivers: no database.</summary>
 public sealed class TenantEngineTests

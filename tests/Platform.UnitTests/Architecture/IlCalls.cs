@@ -1,7 +1,7 @@
 using System.Reflection;
 using System.Reflection.Emit;
 
-namespace Platform.Tests.Architecture;
+namespace Platform.UnitTests.Architecture;
 
 /// <summary>Lists the methods a type's IL calls (including its compiler-generated nested types: async state machines, lambdas).</summary>
 public static class IlCalls

@@ -7,7 +7,7 @@ using Platform.Engines.Runs;
 using Platform.Engines.Usage;
 using Platform.Models;
 
-namespace Platform.Tests.Edge;
+namespace Platform.UnitTests.Input;
 
 /// <summary>Measures what the text checks add to a request (printed to the test output) and fails only on a gross regression.</summary>
 /// <remarks>The bounds are far above the figures seen on the shared 2-core machine even at a load average of 30, so a busy

@@ -10,7 +10,7 @@ using Platform.Models;
 using Platform.Models.Errors;
 using Platform.Models.Idempotency;
 
-namespace Platform.Tests.Idempotency;
+namespace Platform.UnitTests.Idempotency;
 
 /// <summary>Unit tests of the idempotency engines with faked drivers (no database).</summary>
 public sealed class IdempotencyEngineUnitTests

@@ -7,7 +7,7 @@ using Platform.Engines.Invitations;
 using Platform.Models.Errors;
 using Platform.Models.Tenants;
 
-namespace Platform.Tests.Invitations;
+namespace Platform.UnitTests.Invitations;
 
 /// <summary>Unit tests of the invitation rules and the retry backoff, with the drivers faked.</summary>
 public sealed class InvitationRulesTests

@@ -5,7 +5,7 @@ using Platform.Drivers.Sessions;
 using Platform.Engines;
 using Platform.Models;
 
-namespace Platform.Tests.Architecture;
+namespace Platform.UnitTests.Architecture;
 
 /// <summary>Proves the design card's layer rules on the built assemblies; each rule is also run against a deliberate violation so that it is known to fail.</summary>
 public sealed class LayerTests

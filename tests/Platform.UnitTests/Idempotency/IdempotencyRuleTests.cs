@@ -2,7 +2,7 @@ using System.Text;
 using Platform.Api.Idempotency;
 using Platform.Models.Idempotency;
 
-namespace Platform.Tests.Idempotency;
+namespace Platform.UnitTests.Idempotency;
 
 /// <summary>Checks the pure rules of Idempotency-Key: which header values are keys, which outcomes are kept, and what makes two requests the same.</summary>
 public sealed class IdempotencyRuleTests

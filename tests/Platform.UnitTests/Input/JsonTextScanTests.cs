@@ -3,7 +3,7 @@ using System.Text.Json;
 using Platform.Api.Input;
 using Platform.Models.Text;
 
-namespace Platform.Tests.Edge;
+namespace Platform.UnitTests.Input;
 
 /// <summary>Checks the edge's JSON scan against a slow reference on thousands of random documents full of escapes, pairs, lone surrogates and NULs.</summary>
 public sealed class JsonTextScanTests

@@ -12,7 +12,7 @@ using Platform.Models;
 using Platform.Models.Errors;
 using Platform.Models.Operators;
 
-namespace Platform.Tests.Operators;
+namespace Platform.UnitTests.Operators;
 
 /// <summary>Unit tests of the operator engines with faked drivers (no database).</summary>
 public sealed class OperatorEngineUnitTests

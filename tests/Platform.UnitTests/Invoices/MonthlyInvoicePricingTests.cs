@@ -1,6 +1,6 @@
 using Platform.Models.Billing;
 
-namespace Platform.Tests.Invoices;
+namespace Platform.UnitTests.Invoices;
 
 /// <summary>Unit tests of the month pricer's proration rule (docs/decisions/0310) on months of other lengths and on mixed histories.</summary>
 public sealed class MonthlyInvoicePricingTests

@@ -2,7 +2,7 @@ using Platform.Engines.ApiKeys;
 using Platform.Models;
 using Platform.Models.ApiKeys;
 
-namespace Platform.Tests.ApiKeys;
+namespace Platform.UnitTests.ApiKeys;
 
 public sealed class ApiKeyInMemoryTests
 {
