@@ -12,14 +12,13 @@ public sealed class KeyRunLimitsTests : DatabaseTest
     public async Task A_key_with_max_concurrent_runs_5_admits_exactly_5_of_200_parallel_creates_and_exactly_5_more_after_completing_them()
     {
         var owner = await TestApi.SignUpAsync();
-        var tenantId = await TestApi.CreateTenantAsync(owner);
         // The tenant's own limits stay out of the way, so only the key's limit can refuse.
-        await Runs.Runs.SetTenantAsync(tenantId, "max_concurrent_runs = -1, max_runs_per_day = -1");
+        var tenantId = await TestTenant.New(owner).WithLimits(concurrentRuns: -1, runsPerDay: -1).CreateAsync();
         var key = await CreateKeyAsync(owner.Token, tenantId, maxConcurrentRuns: 5);
         var client = TestApi.Client(key.Secret);
 
         var admitted = await AdmitAsync(client, tenantId, 200, expected: 5);
-        Assert.That(await Runs.Runs.ScalarAsync(tenantId, $"SELECT active_runs FROM api_keys WHERE id = '{key.Id}'"), Is.EqualTo(5));
+        Assert.That(await Runs.Runs.ScalarAsync(tenantId, "SELECT active_runs FROM api_keys WHERE id = @k", ("k", key.Id)), Is.EqualTo(5));
         Assert.That(await Runs.Runs.ScalarAsync(tenantId, "SELECT count(*) FROM runs WHERE tenant_id = @t"), Is.EqualTo(5));
         Assert.That(await Runs.Runs.ScalarAsync(tenantId, "SELECT active_runs FROM tenants WHERE id = @t"), Is.EqualTo(5));
 
@@ -28,10 +27,10 @@ public sealed class KeyRunLimitsTests : DatabaseTest
 
         var completions = await Task.WhenAll(admitted.Select(id => Runs.Runs.CompleteAsync(client, tenantId, id)));
         Assert.That(completions.Select(r => r.StatusCode), Is.All.EqualTo(HttpStatusCode.OK));
-        Assert.That(await Runs.Runs.ScalarAsync(tenantId, $"SELECT active_runs FROM api_keys WHERE id = '{key.Id}'"), Is.EqualTo(0));
+        Assert.That(await Runs.Runs.ScalarAsync(tenantId, "SELECT active_runs FROM api_keys WHERE id = @k", ("k", key.Id)), Is.EqualTo(0));
 
         await AdmitAsync(client, tenantId, 200, expected: 5);
-        Assert.That(await Runs.Runs.ScalarAsync(tenantId, $"SELECT active_runs FROM api_keys WHERE id = '{key.Id}'"), Is.EqualTo(5));
+        Assert.That(await Runs.Runs.ScalarAsync(tenantId, "SELECT active_runs FROM api_keys WHERE id = @k", ("k", key.Id)), Is.EqualTo(5));
         Assert.That(await Runs.Runs.ScalarAsync(tenantId, "SELECT count(*) FROM runs WHERE tenant_id = @t"), Is.EqualTo(11));
         foreach (var response in completions)
         {
@@ -54,14 +53,14 @@ public sealed class KeyRunLimitsTests : DatabaseTest
         Assert.Multiple(async () =>
         {
             Assert.That(await Runs.Runs.ScalarAsync(tenantId, "SELECT count(*) FROM runs WHERE tenant_id = @t"), Is.EqualTo(0));
-            Assert.That(await Runs.Runs.ScalarAsync(tenantId, $"SELECT active_runs FROM api_keys WHERE id = '{key.Id}'"), Is.EqualTo(0));
+            Assert.That(await Runs.Runs.ScalarAsync(tenantId, "SELECT active_runs FROM api_keys WHERE id = @k", ("k", key.Id)), Is.EqualTo(0));
             Assert.That(await Runs.Runs.ScalarAsync(tenantId, "SELECT active_runs FROM tenants WHERE id = @t"), Is.EqualTo(0));
             Assert.That(await Runs.Runs.ScalarAsync(tenantId, "SELECT count(*) FROM worker_configs WHERE tenant_id = @t AND worker_id = 'classifier' AND runs_today > 0"), Is.EqualTo(0));
         });
 
         var run = await Runs.Runs.CreateRunAsync(client, tenantId, "summarizer");
         Assert.That((string?)run["worker_id"], Is.EqualTo("summarizer"));
-        Assert.That(await Runs.Runs.ScalarAsync(tenantId, $"SELECT active_runs FROM api_keys WHERE id = '{key.Id}'"), Is.EqualTo(1));
+        Assert.That(await Runs.Runs.ScalarAsync(tenantId, "SELECT active_runs FROM api_keys WHERE id = @k", ("k", key.Id)), Is.EqualTo(1));
 
         // The owner may still run any enabled worker.
         await Runs.Runs.CreateRunAsync(TestApi.Client(owner.Token), tenantId, "classifier");
@@ -87,16 +86,16 @@ public sealed class KeyRunLimitsTests : DatabaseTest
             var timedOut = await scope.ServiceProvider.GetRequiredService<IMediator>().Send(new TimeOutStaleRuns(DateTimeOffset.UtcNow.AddSeconds(5)));
             Assert.That(timedOut, Is.EqualTo(1));
         }
-        Assert.That(await Runs.Runs.ScalarAsync(tenantId, $"SELECT count(*) FROM runs WHERE tenant_id = @t AND id = '{stale}' AND status = 'timed_out'"), Is.EqualTo(1));
-        Assert.That(await Runs.Runs.ScalarAsync(tenantId, $"SELECT active_runs FROM api_keys WHERE id = '{key.Id}'"), Is.EqualTo(0));
+        Assert.That(await Runs.Runs.ScalarAsync(tenantId, "SELECT count(*) FROM runs WHERE tenant_id = @t AND id = @r AND status = 'timed_out'", ("r", stale)), Is.EqualTo(1));
+        Assert.That(await Runs.Runs.ScalarAsync(tenantId, "SELECT active_runs FROM api_keys WHERE id = @k", ("k", key.Id)), Is.EqualTo(0));
 
         var next = Guid.Parse((string)(await Runs.Runs.CreateRunAsync(client, tenantId))["id"]!);
-        Assert.That(await Runs.Runs.ScalarAsync(tenantId, $"SELECT active_runs FROM api_keys WHERE id = '{key.Id}'"), Is.EqualTo(1));
+        Assert.That(await Runs.Runs.ScalarAsync(tenantId, "SELECT active_runs FROM api_keys WHERE id = @k", ("k", key.Id)), Is.EqualTo(1));
         using (var completed = await Runs.Runs.CompleteAsync(TestApi.Client(owner.Token), tenantId, next))
         {
             await TestApi.ExpectAsync(completed, HttpStatusCode.OK);
         }
-        Assert.That(await Runs.Runs.ScalarAsync(tenantId, $"SELECT active_runs FROM api_keys WHERE id = '{key.Id}'"), Is.EqualTo(0));
+        Assert.That(await Runs.Runs.ScalarAsync(tenantId, "SELECT active_runs FROM api_keys WHERE id = @k", ("k", key.Id)), Is.EqualTo(0));
         await Runs.Runs.CreateRunAsync(client, tenantId);
     }
 
@@ -104,8 +103,7 @@ public sealed class KeyRunLimitsTests : DatabaseTest
     public async Task Timeout_copies_racing_release_every_key_slot_exactly_once()
     {
         var owner = await TestApi.SignUpAsync();
-        var tenantId = await TestApi.CreateTenantAsync(owner);
-        await Runs.Runs.SetTenantAsync(tenantId, "max_concurrent_runs = -1, max_runs_per_day = -1");
+        var tenantId = await TestTenant.New(owner).WithLimits(concurrentRuns: -1, runsPerDay: -1).CreateAsync();
         var keys = new[]
         {
             await CreateKeyAsync(owner.Token, tenantId, maxConcurrentRuns: 10),

@@ -15,8 +15,7 @@ public sealed class CreditRunTests : DatabaseTest
     public async Task Admits_exactly_30_of_100_parallel_credit_runs_against_a_balance_of_30_and_writes_nothing_for_the_others()
     {
         var owner = await TestApi.SignUpAsync();
-        var tenantId = await TestApi.CreateTenantAsync(owner, plan: "free");
-        await RunCalls.SetTenantAsync(tenantId, "max_concurrent_runs = -1, max_runs_per_day = -1, max_tokens_per_month = -1");
+        var tenantId = await TestTenant.New(owner).WithPlan("free").WithLimits(concurrentRuns: -1, runsPerDay: -1, tokensPerMonth: -1).CreateAsync();
         var opening = await SendAsync(new GetCredits(Caller.System, tenantId));
         await SendAsync(new GrantCredits(Caller.System, tenantId, 30 - opening.Balance, CreditTransactionType.Adjustment, "test-setup"));
         var client = TestApi.Client(owner.Token);

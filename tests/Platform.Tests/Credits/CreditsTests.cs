@@ -190,15 +190,8 @@ public sealed class CreditsTests : DatabaseTest
         var tenant = await TestApi.CreateTenantAsync(owner, plan: "free");
         await SendAsync(new GetCredits(Caller.System, tenant));
 
-        await using var connection = new NpgsqlConnection(DatabaseFixture.OwnerConnectionString);
-        await connection.OpenAsync();
-        await using var transaction = await connection.BeginTransactionAsync();
-        await using (var scope = new NpgsqlCommand("SELECT set_config('app.tenant_id', @t, true)", connection, transaction))
-        {
-            scope.Parameters.AddWithValue("t", tenant.ToString());
-            await scope.ExecuteNonQueryAsync();
-        }
-        await using var update = new NpgsqlCommand("UPDATE credit_transactions SET amount = 1000000", connection, transaction);
+        await using var scope = await TenantScope.OwnerAsync(tenant);
+        await using var update = scope.Command("UPDATE credit_transactions SET amount = 1000000");
         var error = Assert.ThrowsAsync<PostgresException>(() => update.ExecuteNonQueryAsync());
         Assert.That(error!.SqlState, Is.EqualTo("42501"));
     }
@@ -211,17 +204,9 @@ public sealed class CreditsTests : DatabaseTest
 
     private static async Task<(long LedgerSum, long UsageRows, long NegativeBalances)> LedgerFactsAsync(Guid tenant)
     {
-        await using var connection = new NpgsqlConnection(DatabaseFixture.AppConnectionString);
-        await connection.OpenAsync();
-        await using var transaction = await connection.BeginTransactionAsync();
-        await using (var scope = new NpgsqlCommand("SELECT set_config('app.tenant_id', @t, true)", connection, transaction))
-        {
-            scope.Parameters.AddWithValue("t", tenant.ToString());
-            await scope.ExecuteNonQueryAsync();
-        }
-        await using var facts = new NpgsqlCommand(
-            "SELECT coalesce(sum(amount), 0)::bigint, count(*) FILTER (WHERE type = 'usage'), count(*) FILTER (WHERE balance_after < 0) FROM credit_transactions",
-            connection, transaction);
+        await using var scope = await TenantScope.AppAsync(tenant);
+        await using var facts = scope.Command(
+            "SELECT coalesce(sum(amount), 0)::bigint, count(*) FILTER (WHERE type = 'usage'), count(*) FILTER (WHERE balance_after < 0) FROM credit_transactions");
         await using var reader = await facts.ExecuteReaderAsync();
         await reader.ReadAsync();
         return (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));

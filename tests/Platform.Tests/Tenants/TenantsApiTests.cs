@@ -252,15 +252,8 @@ public sealed class TenantsApiTests : DatabaseTest
 
     internal static async Task<string[]> AuditActionsAsync(Guid tenant)
     {
-        await using var connection = new Npgsql.NpgsqlConnection(DatabaseFixture.AppConnectionString);
-        await connection.OpenAsync();
-        await using var tx = await connection.BeginTransactionAsync();
-        await using (var scope = new Npgsql.NpgsqlCommand("SELECT set_config('app.tenant_id', @t, true)", connection, tx))
-        {
-            scope.Parameters.AddWithValue("t", tenant.ToString());
-            await scope.ExecuteNonQueryAsync();
-        }
-        await using var query = new Npgsql.NpgsqlCommand("SELECT action FROM audit_log ORDER BY occurred_at, id", connection, tx);
+        await using var scope = await TenantScope.AppAsync(tenant);
+        await using var query = scope.Command("SELECT action FROM audit_log ORDER BY occurred_at, id");
         var actions = new List<string>();
         await using var reader = await query.ExecuteReaderAsync();
         while (await reader.ReadAsync())

@@ -4,7 +4,6 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Mvc.Testing;
-using Npgsql;
 
 namespace Platform.Tests.Testing;
 
@@ -60,22 +59,9 @@ public static class TestApi
     /// <summary>Adds a membership directly (invitations come in a later issue), as the schema owner inside the tenant's scope.</summary>
     public static async Task AddMemberAsync(Guid tenantId, Guid userId, string role)
     {
-        await using var connection = new NpgsqlConnection(DatabaseFixture.OwnerConnectionString);
-        await connection.OpenAsync();
-        await using var transaction = await connection.BeginTransactionAsync();
-        await using (var scope = new NpgsqlCommand("SELECT set_config('app.tenant_id', @t, true)", connection, transaction))
-        {
-            scope.Parameters.AddWithValue("t", tenantId.ToString());
-            await scope.ExecuteNonQueryAsync();
-        }
-        await using (var insert = new NpgsqlCommand("INSERT INTO memberships (tenant_id, user_id, role) VALUES (@t, @u, @r)", connection, transaction))
-        {
-            insert.Parameters.AddWithValue("t", tenantId);
-            insert.Parameters.AddWithValue("u", userId);
-            insert.Parameters.AddWithValue("r", role);
-            await insert.ExecuteNonQueryAsync();
-        }
-        await transaction.CommitAsync();
+        await using var scope = await TenantScope.OwnerAsync(tenantId);
+        await scope.ExecuteAsync("INSERT INTO memberships (tenant_id, user_id, role) VALUES (@t, @u, @r)", ("t", tenantId), ("u", userId), ("r", role));
+        await scope.CommitAsync();
     }
 
     /// <summary>Creates a user with the given role in the tenant.</summary>

@@ -46,22 +46,9 @@ public static class OwnerSql
     /// <summary>Runs the SQL with app.tenant_id and app.user_id set (either may be null) and returns the first column of the first row.</summary>
     public static async Task<T?> ScalarAsync<T>(string sql, Guid? tenantId, Guid? userId, params (string Name, object Value)[] parameters)
     {
-        await using var connection = new Npgsql.NpgsqlConnection(DatabaseFixture.OwnerConnectionString);
-        await connection.OpenAsync();
-        await using var transaction = await connection.BeginTransactionAsync();
-        await using (var scope = new Npgsql.NpgsqlCommand("SELECT set_config('app.tenant_id', @t, true), set_config('app.user_id', @u, true)", connection, transaction))
-        {
-            scope.Parameters.AddWithValue("t", tenantId?.ToString() ?? "");
-            scope.Parameters.AddWithValue("u", userId?.ToString() ?? "");
-            await scope.ExecuteNonQueryAsync();
-        }
-        await using var command = new Npgsql.NpgsqlCommand(sql, connection, transaction);
-        foreach (var (name, value) in parameters)
-        {
-            command.Parameters.AddWithValue(name, value);
-        }
-        var result = await command.ExecuteScalarAsync();
-        await transaction.CommitAsync();
+        await using var scope = await TenantScope.OwnerAsync(tenantId, userId);
+        var result = await scope.ScalarAsync(sql, parameters);
+        await scope.CommitAsync();
         return result is null or DBNull ? default : (T)result;
     }
 

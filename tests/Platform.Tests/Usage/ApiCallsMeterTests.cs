@@ -59,7 +59,7 @@ public sealed class ApiCallsMeterTests : DatabaseTest
         {
             Assert.That(await ApiCallsAsync(owner.Token, tenantId), Is.EqualTo(n), "stopping a host counted the same requests again");
             Assert.That(await ApiCallsAsync(owner.Token, other), Is.EqualTo(7));
-            Assert.That(await Runs.Runs.ScalarAsync(tenantId, $"SELECT total_requests FROM api_keys WHERE id = '{key.Id}'"), Is.EqualTo(n));
+            Assert.That(await Runs.Runs.ScalarAsync(tenantId, "SELECT total_requests FROM api_keys WHERE id = @k", ("k", key.Id)), Is.EqualTo(n));
         });
     }
 

@@ -49,7 +49,7 @@ public sealed class UsageTests : DatabaseTest
         {
             var expected = events.Where(e => e.meter == meter).Sum(e => e.amount);
             Assert.That((long)lines[meter]["used"]!, Is.EqualTo(expected), meter);
-            Assert.That(await RunCalls.ScalarAsync(tenantId, $"SELECT coalesce(sum(amount), 0) FROM usage_events WHERE tenant_id = @t AND meter = '{meter}'"), Is.EqualTo(expected));
+            Assert.That(await RunCalls.ScalarAsync(tenantId, "SELECT coalesce(sum(amount), 0) FROM usage_events WHERE tenant_id = @t AND meter = @m", ("m", meter)), Is.EqualTo(expected));
         }
         Assert.That((long?)lines["api_calls"]["quota"], Is.EqualTo(10_000));
         Assert.That((decimal?)lines["api_calls"]["percentage"],
