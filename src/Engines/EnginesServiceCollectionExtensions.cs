@@ -1,3 +1,9 @@
+using Platform.Engines.ApiKeys;
+using Platform.Engines.Billing;
+using Platform.Engines.Email;
+using Platform.Engines.Gdpr;
+using Platform.Engines.Health;
+using Platform.Engines.Runs;
 using FluentValidation;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
@@ -6,7 +12,6 @@ using MediatR;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Platform.Drivers;
-using Platform.Engines.Jobs;
 using Platform.Engines.Pipeline;
 using Platform.Engines.Sessions;
 using Platform.Engines.Users;
@@ -63,7 +68,7 @@ public static class EnginesServiceCollectionExtensions
         services.TryAddSingleton<IClock, SystemClock>();
         services.AddSingleton<IPasswordHasher, BcryptPasswordHasher>();
         services.AddSingleton<TenantGate>();
-        services.AddSingleton<Workers.WorkerRegistry>();
+        services.AddSingleton<Runs.WorkerRegistry>();
         services.AddSingleton<Audit.AuditTrail>();
         services.AddSingleton<Email.EmailOutbox>();
         services.AddSingleton<Email.TenantNotices>();
@@ -75,8 +80,8 @@ public static class EnginesServiceCollectionExtensions
         services.AddSingleton<Operators.TotpSecrets>();
         services.AddSingleton<Throttles.AuthThrottle>();
         services.AddSingleton<Idempotency.IdempotencyRecords>();
-        services.AddSingleton<Admin.FounderActionLog>();
-        services.AddSingleton<Admin.OperatorTicketScopes>();
+        services.AddSingleton<Operators.FounderActionLog>();
+        services.AddSingleton<Operators.OperatorTicketScopes>();
         services.AddDataProtection().SetApplicationName("platform");
         AddKeyRingInPostgres(services, options);
         services.AddSingleton<ApiKeys.ApiKeyCache>();
@@ -98,8 +103,8 @@ public static class EnginesServiceCollectionExtensions
             .AddClasses(c => c.AssignableTo(typeof(IValidator<>)), publicOnly: false)
             .AsImplementedInterfaces()
             .WithSingletonLifetime()
-            .AddClasses(c => c.AssignableTo<Admin.IFounderActionType>(), publicOnly: false)
-            .As<Admin.IFounderActionType>()
+            .AddClasses(c => c.AssignableTo<Operators.IFounderActionType>(), publicOnly: false)
+            .As<Operators.IFounderActionType>()
             .WithSingletonLifetime());
 
         // Registered in order: logging wraps validation, so refused input is logged with its duration too; text PostgreSQL

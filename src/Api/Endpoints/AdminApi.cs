@@ -4,7 +4,6 @@ using Microsoft.AspNetCore.Mvc;
 using Platform.Api.Auth;
 using Platform.Api.Contracts;
 using Platform.Engines;
-using Platform.Engines.Admin;
 using Platform.Engines.Operators;
 using Platform.Models.Errors;
 using Platform.Models.Operators;

@@ -4,7 +4,7 @@ using Platform.Api.Auth;
 using Platform.Api.Contracts;
 using Platform.Api.Tenancy;
 using Platform.Engines;
-using Platform.Engines.Admin;
+using Platform.Engines.Operators;
 using Platform.Engines.Billing;
 using Platform.Models.Billing;
 

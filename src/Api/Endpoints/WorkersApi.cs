@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Platform.Api.Auth;
 using Platform.Api.Contracts;
 using Platform.Api.Tenancy;
-using Platform.Engines.Workers;
+using Platform.Engines.Runs;
 using Platform.Models;
 
 namespace Platform.Api.Endpoints;

@@ -2,7 +2,6 @@ using FluentValidation;
 using MediatR;
 using Platform.Drivers.Operators;
 using Platform.Drivers.Sessions;
-using Platform.Engines.Admin;
 using Platform.Engines.Pipeline;
 using Platform.Engines.Throttles;
 using Platform.Models;

@@ -3,7 +3,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Platform.Engines;
 using Platform.Engines.Billing;
-using Platform.Engines.Jobs;
 using Platform.Models;
 using Platform.Models.Errors;
 using static Platform.Tests.Invoices.InvoiceTestSupport;

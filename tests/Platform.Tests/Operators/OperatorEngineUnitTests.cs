@@ -3,7 +3,6 @@ using NSubstitute;
 using OtpNet;
 using Platform.Drivers.Operators;
 using Platform.Drivers.Sessions;
-using Platform.Engines.Admin;
 using Platform.Engines.Operators;
 using Platform.Engines.Throttles;
 using Platform.Drivers.Throttles;
