@@ -1,31 +1,20 @@
 using MediatR;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Platform.Engines.Hosting;
 
 namespace Platform.Engines.Health;
 
 /// <summary>Checks the database every 30 seconds and logs the result; proves a job host is alive and connected.</summary>
-internal sealed class HeartbeatJob(IServiceScopeFactory scopes, ILogger<HeartbeatJob> logger) : BackgroundService
+internal sealed class HeartbeatJob(IServiceScopeFactory scopes, ILogger<HeartbeatJob> logger) : PeriodicJob(scopes, logger)
 {
-    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(30);
+    protected override TimeSpan Interval => TimeSpan.FromSeconds(30);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override string FailureMessage => "Heartbeat: the database did not answer";
+
+    protected override async Task RunOnceAsync(IMediator mediator, CancellationToken cancellationToken)
     {
-        using var timer = new PeriodicTimer(Interval);
-        do
-        {
-            try
-            {
-                await using var scope = scopes.CreateAsyncScope();
-                var databaseTime = await scope.ServiceProvider.GetRequiredService<IMediator>().Send(new CheckDatabase(), stoppingToken);
-                logger.LogInformation("Heartbeat: database time {DatabaseTime:O}", databaseTime);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                logger.LogWarning(e, "Heartbeat: the database did not answer");
-            }
-        }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
+        var databaseTime = await mediator.Send(new CheckDatabase(), cancellationToken);
+        Logger.LogInformation("Heartbeat: database time {DatabaseTime:O}", databaseTime);
     }
 }

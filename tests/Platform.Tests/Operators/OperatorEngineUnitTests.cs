@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.DataProtection;
 using NSubstitute;
 using OtpNet;
+using Platform.Engines.Sessions;
 using Platform.Drivers.Operators;
 using Platform.Drivers.Sessions;
 using Platform.Engines.Operators;

@@ -2,7 +2,7 @@ using Platform.Drivers.Billing;
 using Platform.Drivers.Stripe;
 using Platform.Engines.Sessions;
 
-namespace Platform.Engines.Billing;
+namespace Platform.Engines.Stripe;
 
 /// <summary>Creates the tenant's Stripe customer on first need, with the idempotency key tenant-{id}-customer, inside the caller's transaction.</summary>
 internal static class StripeCustomers

@@ -1,7 +1,7 @@
 using MediatR;
-using Platform.Engines.Usage;
+using Platform.Engines.Pipeline;
 
-namespace Platform.Engines.Pipeline;
+namespace Platform.Engines.Usage;
 
 /// <summary>Evicts a tenant's cached usage summary after any of its commands ran in this process (reads marked ITenantRead aside), committed
 /// or refused: usage, runs, plan and quota changes, suspension all change what the summary shows (ADR 0164).</summary>

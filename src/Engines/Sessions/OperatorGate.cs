@@ -2,7 +2,7 @@ using Platform.Models;
 using Platform.Models.Errors;
 using Platform.Models.Operators;
 
-namespace Platform.Engines.Operators;
+namespace Platform.Engines.Sessions;
 
 /// <summary>Applies the operator console's application lock: only operator callers, and only at or above the role an action needs.</summary>
 internal static class OperatorGate
