@@ -6,7 +6,7 @@ using Platform.Api.Hosting;
 using Platform.Api.Operators;
 using Platform.Api.Tenancy;
 using Platform.Engines;
-using Platform.Engines.Admin;
+using Platform.Engines.Operators;
 using Platform.Engines.Billing;
 
 namespace Platform.Api.Invoices;

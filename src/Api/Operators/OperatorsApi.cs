@@ -6,7 +6,6 @@ using Platform.Api.Errors;
 using Platform.Api.Hosting;
 using Platform.Api.Tenants;
 using Platform.Engines;
-using Platform.Engines.Admin;
 using Platform.Engines.Operators;
 using Platform.Models.Errors;
 using Platform.Models.Operators;

@@ -7,7 +7,6 @@ using Platform.Api.Idempotency;
 using Platform.Api.Tenancy;
 using Platform.Engines;
 using Platform.Engines.Runs;
-using Platform.Engines.Workers;
 using Platform.Models;
 using Platform.Models.Errors;
 using Platform.Models.Runs;

@@ -2,7 +2,6 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Platform.Models.Runs;
 using Platform.Models.Usage;
-using Platform.Models.Workers;
 
 namespace Platform.Api.Runs;
 

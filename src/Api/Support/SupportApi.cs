@@ -6,7 +6,7 @@ using Platform.Api.Hosting;
 using Platform.Api.Idempotency;
 using Platform.Api.Tenancy;
 using Platform.Engines;
-using Platform.Engines.Admin;
+using Platform.Engines.Operators;
 using Platform.Engines.Support;
 using Platform.Models.Support;
 

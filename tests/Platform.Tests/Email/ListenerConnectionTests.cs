@@ -1,6 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
-using Platform.Drivers.Notifications;
+using Platform.Drivers.Sessions;
 
 namespace Platform.Tests.Email;
 

@@ -1,6 +1,6 @@
 using NSubstitute;
 using Platform.Drivers.Invitations;
-using Platform.Drivers.Mail;
+using Platform.Drivers.Email;
 using Platform.Drivers.Sessions;
 using Platform.Engines.Email;
 using Platform.Engines.Invitations;

@@ -1,9 +1,9 @@
 using Microsoft.AspNetCore.DataProtection;
 using NSubstitute;
 using OtpNet;
+using Platform.Engines.Sessions;
 using Platform.Drivers.Operators;
 using Platform.Drivers.Sessions;
-using Platform.Engines.Admin;
 using Platform.Engines.Operators;
 using Platform.Engines.Throttles;
 using Platform.Drivers.Throttles;
