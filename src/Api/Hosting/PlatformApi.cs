@@ -61,7 +61,7 @@ public static class PlatformApi
         // (.NET 10 already leaves it out for exceptions an IExceptionHandler handled: this says so where it matters).
         services.Configure<ExceptionHandlerOptions>(o => o.SuppressDiagnosticsCallback = c => c.ExceptionHandledBy == ExceptionHandledType.ExceptionHandlerService);
         services.AddScoped<TenantRouteFilter>();
-        services.AddOpenApi();
+        services.AddPlatformOpenApi();
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.Limits.MaxRequestBodySize = configuration.GetValue("Platform:MaxRequestBodyBytes", 1_048_576L);
@@ -82,7 +82,7 @@ public static class PlatformApi
         app.UseAuthentication();
         app.UseAuthorization();
 
-        app.MapOpenApi();
+        app.MapPlatformOpenApi();
         // Every feature's IEndpointGroup, found in this assembly: adding a feature edits no list here (ADR 0400).
         app.MapEndpointGroups();
         return app;
