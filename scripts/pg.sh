@@ -84,3 +84,19 @@ pg_bootstrap() {
   pg_psql "$dir" "$port" postgres -v owner_password="$owner_pw" -v app_password="$app_pw" -v dbname="$db" \
     <"$root/db/bootstrap.sql"
 }
+
+# pg_test_start DIR DB OWNER_PASSWORD APP_PASSWORD ROOT: creates a throwaway cluster in DIR (durability off), starts it on a
+# free loopback port, creates the roles and the database, and prints the port. ./platform test and the test fixture (when
+# dotnet test runs without ./platform, through scripts/test-db.sh) both start their database with it.
+pg_test_start() {
+  local dir=$1 db=$2 owner_pw=$3 app_pw=$4 root=$5 port attempt
+  pg_init "$dir" test
+  # Another process may take the free port between the check and the bind: try a few random ones.
+  for attempt in 1 2 3 4 5; do
+    port=$(pg_free_port $((40000 + RANDOM % 20000)))
+    if pg_start "$dir" "$port" 2>/dev/null; then break; fi
+    [[ $attempt -eq 5 ]] && { pg_log "PostgreSQL did not start on any port"; tail -n 20 "$dir/server.log" >&2; return 1; }
+  done
+  pg_bootstrap "$dir" "$port" "$db" "$owner_pw" "$app_pw" "$root" >&2
+  printf '%s\n' "$port"
+}

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
-using Platform.Drivers.Notifications;
 using Platform.Drivers.Schema;
 using Platform.Drivers.Sessions;
 

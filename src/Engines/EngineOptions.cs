@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Configuration;
-using Platform.Drivers.Mail;
+using Platform.Drivers.Email;
 using Platform.Engines.Throttles;
 
 namespace Platform.Engines;

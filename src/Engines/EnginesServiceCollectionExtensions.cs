@@ -6,10 +6,10 @@ using MediatR;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Platform.Drivers;
-using Platform.Engines.Jobs;
+using Platform.Engines.ApiKeys;
+using Platform.Engines.Hosting;
 using Platform.Engines.Pipeline;
 using Platform.Engines.Sessions;
-using Platform.Engines.Users;
 using Platform.Models;
 
 namespace Platform.Engines;
@@ -61,31 +61,12 @@ public static class EnginesServiceCollectionExtensions
             : null;
         services.AddDrivers(serviceConnectionString, options.ListenerConnectionString);
         services.TryAddSingleton<IClock, SystemClock>();
-        services.AddSingleton<IPasswordHasher, BcryptPasswordHasher>();
         services.AddSingleton<TenantGate>();
-        services.AddSingleton<Workers.WorkerRegistry>();
-        services.AddSingleton<Audit.AuditTrail>();
-        services.AddSingleton<Email.EmailOutbox>();
-        services.AddSingleton<Email.TenantNotices>();
-        services.AddSingleton<Billing.BillingLifecycle>();
-        services.AddSingleton<Billing.TenantSweep>();
-        services.AddSingleton<Usage.UsageAlerts>();
-        services.AddSingleton<Usage.UsageSummaryCache>();
-        services.AddSingleton<Tenants.TenantSuspension>();
-        services.AddSingleton<Operators.TotpSecrets>();
         services.AddSingleton<Throttles.AuthThrottle>();
         services.AddSingleton<Idempotency.IdempotencyRecords>();
-        services.AddSingleton<Admin.FounderActionLog>();
-        services.AddSingleton<Admin.OperatorTicketScopes>();
         services.AddDataProtection().SetApplicationName("platform");
         AddKeyRingInPostgres(services, options);
-        services.AddSingleton<ApiKeys.ApiKeyCache>();
-        services.AddSingleton<ApiKeys.ApiKeyFreezer>();
-        services.AddSingleton<ApiKeys.KeyCustody>();
-        services.AddSingleton<Plans.QuotaOverrideChanges>();
-        services.AddSingleton<ApiKeys.IApiKeyUsageRecorder, ApiKeys.ApiKeyUsageRecorder>();
         services.AddSingleton(new Drivers.Stripe.StripeSettings(options.StripeSecretKey, options.StripeApiBase, options.StripePriceIds, options.StripeWebhookSecret));
-        services.AddSingleton<ApiKeys.IApiCallsSink, Usage.ApiCallsMeter>();
 
         // MediatR 5.1.0 has no AddMediatR: the mediator resolves handlers through ServiceFactory.
         services.AddScoped<ServiceFactory>(provider => provider.GetService!);
@@ -97,9 +78,6 @@ public static class EnginesServiceCollectionExtensions
             .WithTransientLifetime()
             .AddClasses(c => c.AssignableTo(typeof(IValidator<>)), publicOnly: false)
             .AsImplementedInterfaces()
-            .WithSingletonLifetime()
-            .AddClasses(c => c.AssignableTo<Admin.IFounderActionType>(), publicOnly: false)
-            .As<Admin.IFounderActionType>()
             .WithSingletonLifetime());
 
         // Registered in order: logging wraps validation, so refused input is logged with its duration too; text PostgreSQL
@@ -107,7 +85,12 @@ public static class EnginesServiceCollectionExtensions
         services.AddTransient(typeof(IPipelineBehavior<,>), typeof(LoggingBehavior<,>));
         services.AddTransient(typeof(IPipelineBehavior<,>), typeof(StorableTextBehavior<,>));
         services.AddTransient(typeof(IPipelineBehavior<,>), typeof(ValidationBehavior<,>));
-        services.AddTransient(typeof(IPipelineBehavior<,>), typeof(UsageSummaryEviction<,>));
+
+        // Each feature registers its own singletons (and behaviours, which thus come after the pipeline's own); none is listed here.
+        foreach (var module in FeatureModules.All)
+        {
+            module.AddServices(services);
+        }
         return services;
     }
 
@@ -119,15 +102,13 @@ public static class EnginesServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>Adds the background jobs; the API runs them in-process by default and src/Worker runs them as a separate host.</summary>
+    /// <summary>Adds every feature's background jobs; the API runs them in-process by default and src/Worker runs them as a separate host.</summary>
     public static IServiceCollection AddPlatformJobs(this IServiceCollection services)
     {
-        services.AddHostedService<HeartbeatJob>();
-        services.AddHostedService<EmailDispatchJob>();
-        services.AddHostedService<RetentionJob>();
-        services.AddHostedService<RunTimeoutJob>();
-        services.AddHostedService<BillingLifecycleJob>();
-        services.AddHostedService<BillingCloseJob>();
+        foreach (var module in FeatureModules.All)
+        {
+            module.AddJobs(services);
+        }
         return services;
     }
 }

@@ -5,11 +5,16 @@ using Respawn;
 
 namespace Platform.Tests;
 
-/// <summary>Migrates the throwaway database that ./platform test started, once per run, and resets it between tests with Respawn.</summary>
+/// <summary>Migrates the run's throwaway database once per run and resets it between tests with Respawn.</summary>
+/// <remarks>
+/// ./platform test starts the database and names it in ConnectionStrings__Platform; without it (dotnet test from an IDE or the
+/// command line) the fixture starts its own through scripts/test-db.sh, the same logic, and stops and deletes it at the end.
+/// </remarks>
 [SetUpFixture]
 public sealed class DatabaseFixture
 {
     private static Respawner? respawner;
+    private static OwnDatabase? ownDatabase;
 
     public static string AppConnectionString { get; private set; } = "";
     public static string OwnerConnectionString { get; private set; } = "";
@@ -20,10 +25,14 @@ public sealed class DatabaseFixture
     [OneTimeSetUp]
     public async Task MigrateAsync()
     {
-        AppConnectionString = Environment.GetEnvironmentVariable("ConnectionStrings__Platform")
-            ?? throw new InvalidOperationException("Run the tests with ./platform test: it starts PostgreSQL and sets ConnectionStrings__Platform.");
-        OwnerConnectionString = Environment.GetEnvironmentVariable("ConnectionStrings__PlatformOwner")
-            ?? throw new InvalidOperationException("ConnectionStrings__PlatformOwner is not set.");
+        if (Environment.GetEnvironmentVariable("ConnectionStrings__Platform") is not { Length: > 0 })
+        {
+            StartOwnDatabase();
+        }
+        AppConnectionString = Environment.GetEnvironmentVariable("ConnectionStrings__Platform")!;
+        OwnerConnectionString = Environment.GetEnvironmentVariable("ConnectionStrings__PlatformOwner") is { Length: > 0 } owner
+            ? owner
+            : throw new InvalidOperationException("ConnectionStrings__Platform is set but ConnectionStrings__PlatformOwner is not: set both, or neither to let the tests start their own PostgreSQL.");
         Environment.SetEnvironmentVariable("Auth__SigningKey", Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)));
         Environment.SetEnvironmentVariable("Platform__RunJobs", "false");
         // ./platform test sets one; a run through dotnet test alone gets its own.
@@ -57,7 +66,24 @@ public sealed class DatabaseFixture
     }
 
     [OneTimeTearDown]
-    public static void TearDown() => TestApi.DisposeShared();
+    public static void TearDown()
+    {
+        TestApi.DisposeShared();
+        ownDatabase?.Stop();
+    }
+
+    /// <summary>Starts the run's own PostgreSQL and names it in the variables ./platform test would have set, for the hosts the tests build.</summary>
+    private static void StartOwnDatabase()
+    {
+        ownDatabase = OwnDatabase.Start();
+        // A run that is cancelled or crashes skips the teardown: the process's exit still stops the cluster and deletes its folder.
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => ownDatabase.Stop();
+        Environment.SetEnvironmentVariable("ConnectionStrings__Platform", ownDatabase.AppConnectionString);
+        Environment.SetEnvironmentVariable("ConnectionStrings__PlatformOwner", ownDatabase.OwnerConnectionString);
+        Environment.SetEnvironmentVariable("PLATFORM_TEST_SUPERUSER_SOCKET", ownDatabase.Socket);
+        Environment.SetEnvironmentVariable("PLATFORM_TEST_PORT", ownDatabase.Port);
+        Environment.SetEnvironmentVariable("PLATFORM_TEST_PG_BIN", ownDatabase.Binaries);
+    }
 
     /// <summary>Empties every table but the migrations journal (about 10 ms).</summary>
     public static async Task ResetAsync()

@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Mvc;
 
 namespace Platform.Api.Errors;
 
-/// <summary>Builds RFC 9457 problem details with the stable codes of API.md.</summary>
+/// <summary>Builds RFC 9457 problem details with stable codes; the OpenAPI document (/openapi/v1.json) lists which each route answers.</summary>
 public static class Problems
 {
     public static string TypeFor(string code) => $"https://platform.dev/problems/{code.Replace('_', '-')}";

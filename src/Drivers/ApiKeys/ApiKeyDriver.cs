@@ -235,7 +235,7 @@ internal sealed class ApiKeyDriver : IApiKeyDriver
             SELECT count(*)::int FROM pg_stat_activity
             WHERE datname = current_database() AND usename = current_user AND state = 'idle' AND query = @listen
             """,
-            new { listen = Notifications.ChannelListener.ListenCommand(IApiKeyDriver.ListenerChannels) }, cancellationToken));
+            new { listen = Sessions.ChannelListener.ListenCommand(IApiKeyDriver.ListenerChannels) }, cancellationToken));
     }
 
     public async Task<ApiKeyCredentials?> FindCredentialsByHashAsync(IDbSession session, byte[] keyHash, CancellationToken cancellationToken)

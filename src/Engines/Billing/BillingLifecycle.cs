@@ -6,7 +6,7 @@ using Platform.Engines.Sessions;
 using Platform.Models;
 using Platform.Models.Billing;
 using Platform.Models.Errors;
-using Platform.Models.Outbox;
+using Platform.Models.Email;
 using Platform.Models.Plans;
 using Platform.Models.Tenants;
 

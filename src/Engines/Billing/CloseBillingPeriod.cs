@@ -1,10 +1,10 @@
 using FluentValidation;
 using MediatR;
 using Microsoft.Extensions.Logging;
+using Platform.Engines.Sessions;
 using Platform.Drivers.Billing;
 using Platform.Drivers.Sessions;
 using Platform.Drivers.Stripe;
-using Platform.Engines.Operators;
 using Platform.Engines.Pipeline;
 using Platform.Models;
 using Platform.Models.Billing;

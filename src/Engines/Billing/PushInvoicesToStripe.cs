@@ -1,5 +1,6 @@
 using MediatR;
 using Microsoft.Extensions.Logging;
+using Platform.Engines.Stripe;
 using Platform.Drivers.Billing;
 using Platform.Drivers.Sessions;
 using Platform.Drivers.Stripe;

@@ -1,5 +1,6 @@
 using FluentValidation;
 using MediatR;
+using Platform.Engines.Stripe;
 using Platform.Drivers.Billing;
 using Platform.Drivers.Stripe;
 using Platform.Drivers.Tenants;

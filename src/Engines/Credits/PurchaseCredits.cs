@@ -1,10 +1,10 @@
 using FluentValidation;
 using MediatR;
+using Platform.Engines.Stripe;
 using Platform.Drivers.Billing;
 using Platform.Drivers.Credits;
 using Platform.Drivers.Stripe;
 using Platform.Engines.Audit;
-using Platform.Engines.Billing;
 using Platform.Engines.Pipeline;
 using Platform.Engines.Sessions;
 using Platform.Models;

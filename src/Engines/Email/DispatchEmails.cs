@@ -1,7 +1,6 @@
 using MediatR;
 using Microsoft.Extensions.Logging;
-using Platform.Drivers.Mail;
-using Platform.Drivers.Outbox;
+using Platform.Drivers.Email;
 using Platform.Drivers.Sessions;
 using Platform.Models;
 
@@ -23,7 +22,7 @@ internal sealed class DispatchEmailsHandler(
     public async Task<DispatchResult> Handle(DispatchEmails request, CancellationToken cancellationToken)
     {
         var settings = options.Email;
-        IReadOnlyList<Models.Outbox.LeasedOutboxMessage> leased;
+        IReadOnlyList<Models.Email.LeasedOutboxMessage> leased;
         await using (var session = await sessions.OpenAsync(null, null, cancellationToken))
         {
             leased = await outbox.ClaimDueAsync(session, "email.", clock.UtcNow, LeaseSeconds, settings.BatchSize, cancellationToken);

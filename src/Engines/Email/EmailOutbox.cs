@@ -1,10 +1,10 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.DataProtection;
-using Platform.Drivers.Outbox;
+using Platform.Drivers.Email;
 using Platform.Drivers.Sessions;
 using Platform.Models;
-using Platform.Models.Outbox;
+using Platform.Models.Email;
 
 namespace Platform.Engines.Email;
 

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Net;
-using Platform.Models.Outbox;
+using Platform.Models.Email;
 
 namespace Platform.Engines.Email;
 

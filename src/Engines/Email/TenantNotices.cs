@@ -2,7 +2,7 @@ using Platform.Engines.Audit;
 using Platform.Engines.Sessions;
 using Platform.Models;
 using Platform.Models.Errors;
-using Platform.Models.Outbox;
+using Platform.Models.Email;
 using Platform.Models.Tenants;
 
 namespace Platform.Engines.Email;

@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Platform.Drivers.Sessions;
 using Platform.Engines.Email;
-using Platform.Models.Outbox;
+using Platform.Models.Email;
 
 namespace Platform.Engines.Invitations;
 

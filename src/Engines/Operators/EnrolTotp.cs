@@ -1,8 +1,8 @@
 using FluentValidation;
 using MediatR;
+using Platform.Engines.Sessions;
 using Platform.Drivers.Operators;
 using Platform.Drivers.Sessions;
-using Platform.Engines.Admin;
 using Platform.Engines.Pipeline;
 using Platform.Engines.Throttles;
 using Platform.Models;

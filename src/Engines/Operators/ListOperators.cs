@@ -1,5 +1,6 @@
 using FluentValidation;
 using MediatR;
+using Platform.Engines.Sessions;
 using Platform.Drivers.Operators;
 using Platform.Drivers.Sessions;
 using Platform.Engines.Pipeline;

@@ -1,3 +1,4 @@
+using Platform.Engines.Sessions;
 using Platform.Drivers.Operators;
 using Platform.Drivers.Sessions;
 using Platform.Models;

@@ -7,7 +7,6 @@ using Platform.Engines.Audit;
 using Platform.Engines.Pipeline;
 using Platform.Engines.Sessions;
 using Platform.Engines.Usage;
-using Platform.Engines.Workers;
 using Platform.Models;
 using Platform.Models.Errors;
 using Platform.Models.Runs;

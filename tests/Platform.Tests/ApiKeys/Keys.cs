@@ -4,7 +4,6 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
 using Platform.Models;
 
 namespace Platform.Tests.ApiKeys;
@@ -51,19 +50,8 @@ internal static class Keys
     /// <summary>Runs a query as the schema owner inside the tenant's row-level-security scope and returns the first row's columns.</summary>
     public static async Task<Dictionary<string, object?>?> ReadRowAsync(Guid tenantId, string sql, params (string Name, object Value)[] parameters)
     {
-        await using var connection = new NpgsqlConnection(DatabaseFixture.OwnerConnectionString);
-        await connection.OpenAsync();
-        await using var transaction = await connection.BeginTransactionAsync();
-        await using (var scope = new NpgsqlCommand("SELECT set_config('app.tenant_id', @t, true)", connection, transaction))
-        {
-            scope.Parameters.AddWithValue("t", tenantId.ToString());
-            await scope.ExecuteNonQueryAsync();
-        }
-        await using var command = new NpgsqlCommand(sql, connection, transaction);
-        foreach (var (name, value) in parameters)
-        {
-            command.Parameters.AddWithValue(name, value);
-        }
+        await using var scope = await TenantScope.OwnerAsync(tenantId);
+        await using var command = scope.Command(sql, parameters);
         await using var reader = await command.ExecuteReaderAsync();
         if (!await reader.ReadAsync())
         {

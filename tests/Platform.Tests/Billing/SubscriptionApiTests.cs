@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Json;
-using Npgsql;
 using Platform.Models.Billing;
 
 namespace Platform.Tests.Billing;
@@ -156,24 +155,12 @@ public sealed class SubscriptionApiTests : DatabaseTest
 
     private static async Task InsertUsageAsync(Guid tenant, DateTimeOffset periodStart, params (string Meter, decimal Quantity)[] rows)
     {
-        await using var connection = new NpgsqlConnection(DatabaseFixture.OwnerConnectionString);
-        await connection.OpenAsync();
-        await using var transaction = await connection.BeginTransactionAsync();
-        await using (var scope = new NpgsqlCommand("SELECT set_config('app.tenant_id', @t, true)", connection, transaction))
-        {
-            scope.Parameters.AddWithValue("t", tenant.ToString());
-            await scope.ExecuteNonQueryAsync();
-        }
+        await using var scope = await TenantScope.OwnerAsync(tenant);
         foreach (var (meter, quantity) in rows)
         {
-            await using var insert = new NpgsqlCommand(
-                "INSERT INTO billing_usage_inputs (tenant_id, period_start, meter, quantity) VALUES (@t, @p, @m, @q)", connection, transaction);
-            insert.Parameters.AddWithValue("t", tenant);
-            insert.Parameters.AddWithValue("p", periodStart);
-            insert.Parameters.AddWithValue("m", meter);
-            insert.Parameters.AddWithValue("q", quantity);
-            await insert.ExecuteNonQueryAsync();
+            await scope.ExecuteAsync("INSERT INTO billing_usage_inputs (tenant_id, period_start, meter, quantity) VALUES (@t, @p, @m, @q)",
+                ("t", tenant), ("p", periodStart), ("m", meter), ("q", quantity));
         }
-        await transaction.CommitAsync();
+        await scope.CommitAsync();
     }
 }

@@ -100,7 +100,7 @@ public sealed class IdempotencyApiTests : DatabaseTest
     public async Task Fifty_parallel_run_requests_with_one_key_create_exactly_one_run_and_the_others_get_409_or_the_replay()
     {
         var (owner, tenantId) = await TenantAsync();
-        await RunCalls.SetTenantAsync(tenantId, "max_concurrent_runs = -1, max_runs_per_day = -1, max_tokens_per_month = -1");
+        await TestTenant.Existing(tenantId).WithLimits(concurrentRuns: -1, runsPerDay: -1, tokensPerMonth: -1).ApplyAsync();
         var client = TestApi.Client(owner.Token);
         var body = new { worker_id = "summarizer", task = "once" };
 
@@ -257,13 +257,13 @@ public sealed class IdempotencyApiTests : DatabaseTest
     public async Task A_429_quota_refusal_releases_the_key_so_the_same_request_runs_once_the_limit_allows()
     {
         var (owner, tenantId) = await TenantAsync();
-        await RunCalls.SetTenantAsync(tenantId, "max_runs_per_day = 0");
+        await TestTenant.Existing(tenantId).WithLimits(runsPerDay: 0).ApplyAsync();
         var client = TestApi.Client(owner.Token);
         var body = new { worker_id = "summarizer", task = "later" };
 
         using var refused = await PostAsync(client, $"/v1/tenants/{tenantId}/runs", body, "retry-me");
         await TestApi.ExpectProblemAsync(refused, HttpStatusCode.TooManyRequests, "quota_exceeded");
-        await RunCalls.SetTenantAsync(tenantId, "max_runs_per_day = -1");
+        await TestTenant.Existing(tenantId).WithLimits(runsPerDay: -1).ApplyAsync();
         using var retried = await PostAsync(client, $"/v1/tenants/{tenantId}/runs", body, "retry-me");
 
         await TestApi.ExpectAsync(retried, HttpStatusCode.Created);
@@ -299,17 +299,10 @@ public sealed class IdempotencyApiTests : DatabaseTest
         await TestApi.ExpectAsync(inB, HttpStatusCode.Created);
         Assert.That(inB.Headers.Contains("Idempotent-Replayed"), Is.False);
 
-        await using var connection = new Npgsql.NpgsqlConnection(DatabaseFixture.AppConnectionString);
-        await connection.OpenAsync();
-        await using var tx = await connection.BeginTransactionAsync();
-        await using (var scope = new Npgsql.NpgsqlCommand("SELECT set_config('app.tenant_id', @t, true)", connection, tx))
-        {
-            scope.Parameters.AddWithValue("t", tenantA.ToString());
-            await scope.ExecuteNonQueryAsync();
-        }
-        await using var count = new Npgsql.NpgsqlCommand(
-            "SELECT count(*) FILTER (WHERE tenant_id = @a), count(*) FILTER (WHERE tenant_id <> @a), (SELECT count(*) FROM user_idempotency_keys) FROM idempotency_keys", connection, tx);
-        count.Parameters.AddWithValue("a", tenantA);
+        await using var scope = await TenantScope.AppAsync(tenantA);
+        await using var count = scope.Command(
+            "SELECT count(*) FILTER (WHERE tenant_id = @a), count(*) FILTER (WHERE tenant_id <> @a), (SELECT count(*) FROM user_idempotency_keys) FROM idempotency_keys",
+            ("a", tenantA));
         await using var reader = await count.ExecuteReaderAsync();
         Assert.That(await reader.ReadAsync(), Is.True);
         Assert.Multiple(() =>
@@ -531,7 +524,7 @@ public sealed class IdempotencyApiTests : DatabaseTest
     public async Task Measures_what_a_key_adds_to_a_run_creation()
     {
         var (owner, tenantId) = await TenantAsync();
-        await RunCalls.SetTenantAsync(tenantId, "max_concurrent_runs = -1, max_runs_per_day = -1, max_tokens_per_month = -1");
+        await TestTenant.Existing(tenantId).WithLimits(concurrentRuns: -1, runsPerDay: -1, tokensPerMonth: -1).ApplyAsync();
         var client = TestApi.Client(owner.Token);
         const int N = 40;
 

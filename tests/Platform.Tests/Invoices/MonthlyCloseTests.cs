@@ -1,9 +1,6 @@
 using MediatR;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
-using Platform.Engines;
 using Platform.Engines.Billing;
-using Platform.Engines.Jobs;
 using Platform.Models;
 using Platform.Models.Errors;
 using static Platform.Tests.Invoices.InvoiceTestSupport;
@@ -226,8 +223,7 @@ public sealed class MonthlyCloseTests : DatabaseTest
         await PutUsageAsync(tenant, October, "api_calls", 30_000);
         var clock = new ManualClock(Utc(2026, 11, 1, 0).AddMinutes(5));
         await using var engines = TestEngines.Build(clock: clock);
-        var job = new BillingCloseJob(engines.GetRequiredService<IServiceScopeFactory>(), engines.GetRequiredService<EngineOptions>(), clock,
-            NullLogger<BillingCloseJob>.Instance);
+        var job = ActivatorUtilities.CreateInstance<BillingCloseJob>(engines);
 
         var first = await job.CloseEndedMonthAsync(CancellationToken.None);
         var second = await job.CloseEndedMonthAsync(CancellationToken.None);

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using Npgsql;
 
 namespace Platform.Tests.Operators;
 
@@ -237,17 +236,9 @@ public sealed class FounderActionTests : DatabaseTest
     /// <summary>Reads the tenant's audit actions written by operators, oldest first, as the schema owner inside the tenant's scope.</summary>
     internal static async Task<List<string>> OperatorAuditActionsAsync(Guid tenantId)
     {
-        await using var connection = new NpgsqlConnection(DatabaseFixture.OwnerConnectionString);
-        await connection.OpenAsync();
-        await using var transaction = await connection.BeginTransactionAsync();
-        await using (var scope = new NpgsqlCommand("SELECT set_config('app.tenant_id', @t, true)", connection, transaction))
-        {
-            scope.Parameters.AddWithValue("t", tenantId.ToString());
-            await scope.ExecuteNonQueryAsync();
-        }
-        await using var select = new NpgsqlCommand(
-            "SELECT action FROM audit_log WHERE tenant_id = @t AND actor_type = 'operator' ORDER BY occurred_at, id", connection, transaction);
-        select.Parameters.AddWithValue("t", tenantId);
+        await using var scope = await TenantScope.OwnerAsync(tenantId);
+        await using var select = scope.Command(
+            "SELECT action FROM audit_log WHERE tenant_id = @t AND actor_type = 'operator' ORDER BY occurred_at, id", ("t", tenantId));
         var actions = new List<string>();
         await using var reader = await select.ExecuteReaderAsync();
         while (await reader.ReadAsync())

@@ -14,8 +14,7 @@ public sealed class RunAdmissionTests : DatabaseTest
     public async Task Admits_exactly_the_concurrency_limit_under_200_parallel_requests_and_exactly_as_many_after_completing_them()
     {
         var owner = await TestApi.SignUpAsync();
-        var tenantId = await TestApi.CreateTenantAsync(owner);
-        await Runs.SetTenantAsync(tenantId, "max_concurrent_runs = 5, max_runs_per_day = -1, max_tokens_per_month = -1");
+        var tenantId = await TestTenant.New(owner).WithLimits(concurrentRuns: 5, runsPerDay: -1, tokensPerMonth: -1).CreateAsync();
         var client = TestApi.Client(owner.Token);
 
         var first = await Runs.CreateManyAsync(client, tenantId, 200);
@@ -48,8 +47,7 @@ public sealed class RunAdmissionTests : DatabaseTest
     public async Task Admits_exactly_the_daily_limit_under_200_parallel_requests_and_none_after_completing_them()
     {
         var owner = await TestApi.SignUpAsync();
-        var tenantId = await TestApi.CreateTenantAsync(owner);
-        await Runs.SetTenantAsync(tenantId, "max_concurrent_runs = -1, max_runs_per_day = 5, max_tokens_per_month = -1");
+        var tenantId = await TestTenant.New(owner).WithLimits(concurrentRuns: -1, runsPerDay: 5, tokensPerMonth: -1).CreateAsync();
         var client = TestApi.Client(owner.Token);
 
         var first = await Runs.CreateManyAsync(client, tenantId, 200);
@@ -81,8 +79,7 @@ public sealed class RunAdmissionTests : DatabaseTest
     public async Task Admits_exactly_the_per_worker_daily_limit_under_200_parallel_requests_and_leaves_other_workers_open()
     {
         var owner = await TestApi.SignUpAsync();
-        var tenantId = await TestApi.CreateTenantAsync(owner);
-        await Runs.SetTenantAsync(tenantId, "max_concurrent_runs = -1, max_runs_per_day = -1, max_tokens_per_month = -1");
+        var tenantId = await TestTenant.New(owner).WithLimits(concurrentRuns: -1, runsPerDay: -1, tokensPerMonth: -1).CreateAsync();
         var client = TestApi.Client(owner.Token);
         using (var put = await client.PutAsJsonAsync($"/v1/tenants/{tenantId}/workers/extractor/config", new { enabled = true, max_runs_per_day = 3 }))
         {
@@ -107,7 +104,7 @@ public sealed class RunAdmissionTests : DatabaseTest
         using var created = await client.PostAsJsonAsync("/v1/tenants", new { name = "Clocked", slug = "clocked-" + Guid.NewGuid().ToString("N")[..8] });
         await TestApi.ExpectAsync(created, HttpStatusCode.Created);
         var tenantId = Guid.Parse((string)(await TestApi.ReadAsync(created))["id"]!);
-        await Runs.SetTenantAsync(tenantId, "max_concurrent_runs = -1, max_runs_per_day = 3, max_tokens_per_month = 1000");
+        await TestTenant.Existing(tenantId).WithLimits(concurrentRuns: -1, runsPerDay: 3, tokensPerMonth: 1000).ApplyAsync();
         using (var put = await client.PutAsJsonAsync($"/v1/tenants/{tenantId}/workers/classifier/config", new { max_runs_per_day = 2 }))
         {
             await TestApi.ExpectAsync(put, HttpStatusCode.OK);
@@ -125,7 +122,7 @@ public sealed class RunAdmissionTests : DatabaseTest
             Assert.That(DateTimeOffset.Parse((string)body["resets_at"]!, System.Globalization.CultureInfo.InvariantCulture),
                 Is.EqualTo(new DateTimeOffset(2031, 4, 1, 0, 0, 0, TimeSpan.Zero)));
         }
-        await Runs.SetTenantAsync(tenantId, "max_tokens_per_month = -1");
+        await TestTenant.Existing(tenantId).WithLimits(tokensPerMonth: -1).ApplyAsync();
         await Runs.CreateRunAsync(client, tenantId, "classifier");
         await Runs.CreateRunAsync(client, tenantId, "classifier");
         using (var overWorker = await client.PostAsJsonAsync($"/v1/tenants/{tenantId}/runs", new { worker_id = "classifier", task = "t" }))
@@ -142,7 +139,7 @@ public sealed class RunAdmissionTests : DatabaseTest
         }
 
         api.Clock.UtcNow = new DateTimeOffset(2031, 4, 1, 0, 0, 30, TimeSpan.Zero);
-        await Runs.SetTenantAsync(tenantId, "max_tokens_per_month = 1000");
+        await TestTenant.Existing(tenantId).WithLimits(tokensPerMonth: 1000).ApplyAsync();
         await Runs.CreateRunAsync(client, tenantId, "classifier");
         await Runs.CreateRunAsync(client, tenantId, "classifier");
         await Runs.CreateRunAsync(client, tenantId, "summarizer");
@@ -342,7 +339,7 @@ public sealed class RunAdmissionTests : DatabaseTest
         {
             await TestApi.ExpectProblemAsync(disabled, HttpStatusCode.Forbidden, "worker_disabled");
         }
-        await Runs.SetTenantAsync(tenantId, "status = 'suspended'");
+        await TestTenant.Existing(tenantId).WithStatus("suspended").ApplyAsync();
         using (var suspended = await TestApi.Client(owner.Token).PostAsJsonAsync($"/v1/tenants/{tenantId}/runs", new { worker_id = "classifier", task = "t" }))
         {
             await TestApi.ExpectProblemAsync(suspended, HttpStatusCode.Forbidden, "tenant_suspended");
@@ -371,8 +368,7 @@ public sealed class RunAdmissionTests : DatabaseTest
     public async Task Lists_filter_by_status_and_worker_and_page_with_cursors_without_gaps_or_repeats()
     {
         var owner = await TestApi.SignUpAsync();
-        var tenantId = await TestApi.CreateTenantAsync(owner);
-        await Runs.SetTenantAsync(tenantId, "max_concurrent_runs = -1");
+        var tenantId = await TestTenant.New(owner).WithLimits(concurrentRuns: -1).CreateAsync();
         var client = TestApi.Client(owner.Token);
         var ids = new List<Guid>();
         for (var i = 0; i < 5; i++)
@@ -408,10 +404,8 @@ public sealed class RunAdmissionTests : DatabaseTest
     public async Task The_timeout_job_fails_stale_runs_once_and_frees_their_slots_with_four_copies_racing()
     {
         var owner = await TestApi.SignUpAsync();
-        var tenantId = await TestApi.CreateTenantAsync(owner);
-        var otherTenant = await TestApi.CreateTenantAsync(owner);
-        await Runs.SetTenantAsync(tenantId, "max_concurrent_runs = 30");
-        await Runs.SetTenantAsync(otherTenant, "max_concurrent_runs = 30");
+        var tenantId = await TestTenant.New(owner).WithLimits(concurrentRuns: 30).CreateAsync();
+        var otherTenant = await TestTenant.New(owner).WithLimits(concurrentRuns: 30).CreateAsync();
         var client = TestApi.Client(owner.Token);
         for (var i = 0; i < 30; i++)
         {
@@ -438,7 +432,7 @@ public sealed class RunAdmissionTests : DatabaseTest
             Assert.That(await Runs.ScalarAsync(t, "SELECT count(*) FROM runs WHERE tenant_id = @t AND status = 'timed_out'"), Is.EqualTo(15));
             Assert.That(await Runs.ScalarAsync(t, "SELECT count(*) FROM audit_log WHERE tenant_id = @t AND action = 'run.timed_out'"), Is.EqualTo(15));
         }
-        Assert.That(await Runs.ScalarAsync(tenantId, $"SELECT count(*) FROM runs WHERE tenant_id = @t AND id = '{finished}' AND status = 'succeeded'"), Is.EqualTo(1));
+        Assert.That(await Runs.ScalarAsync(tenantId, "SELECT count(*) FROM runs WHERE tenant_id = @t AND id = @r AND status = 'succeeded'", ("r", finished)), Is.EqualTo(1));
         using var late = await Runs.CompleteAsync(client, tenantId, finished);
         await TestApi.ExpectProblemAsync(late, HttpStatusCode.Conflict, "run_already_completed");
     }

@@ -5,7 +5,6 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Npgsql;
 using Platform.Models;
 
 namespace Platform.Tests.Runs;
@@ -39,33 +38,13 @@ public sealed class ClockedApi : WebApplicationFactory<Program>
 /// <summary>Offers the calls the run and usage tests make again and again, over HTTP and directly on the database (as the owner, inside the tenant's scope).</summary>
 public static class Runs
 {
-    /// <summary>Sets tenant columns directly (the plan-change command belongs to another issue), e.g. "max_concurrent_runs = 5".</summary>
-    public static Task SetTenantAsync(Guid tenantId, string assignments) =>
-        ExecuteAsync(tenantId, $"UPDATE tenants SET {assignments} WHERE id = @t");
-
-    public static async Task ExecuteAsync(Guid tenantId, string sql)
+    /// <summary>Runs a query as the schema owner inside the tenant's scope, with @t bound to the tenant and the other parameters given, and returns its first column as a number.</summary>
+    public static async Task<long> ScalarAsync(Guid tenantId, string sql, params (string Name, object Value)[] parameters)
     {
-        await using var connection = new NpgsqlConnection(DatabaseFixture.OwnerConnectionString);
-        await connection.OpenAsync();
-        await using var transaction = await connection.BeginTransactionAsync();
-        await Scope(connection, transaction, tenantId);
-        await using (var command = new NpgsqlCommand(sql, connection, transaction))
-        {
-            command.Parameters.AddWithValue("t", tenantId);
-            await command.ExecuteNonQueryAsync();
-        }
-        await transaction.CommitAsync();
-    }
-
-    public static async Task<long> ScalarAsync(Guid tenantId, string sql)
-    {
-        await using var connection = new NpgsqlConnection(DatabaseFixture.OwnerConnectionString);
-        await connection.OpenAsync();
-        await using var transaction = await connection.BeginTransactionAsync();
-        await Scope(connection, transaction, tenantId);
-        await using var command = new NpgsqlCommand(sql, connection, transaction);
-        command.Parameters.AddWithValue("t", tenantId);
-        return Convert.ToInt64(await command.ExecuteScalarAsync() ?? 0L, System.Globalization.CultureInfo.InvariantCulture);
+        await using var scope = await TenantScope.OwnerAsync(tenantId);
+        var value = await scope.ScalarAsync(sql, [("t", tenantId), .. parameters]);
+        await scope.CommitAsync();
+        return Convert.ToInt64(value ?? 0L, System.Globalization.CultureInfo.InvariantCulture);
     }
 
     public static async Task<JsonNode> CreateRunAsync(HttpClient client, Guid tenantId, string worker = "summarizer", Guid? parent = null)
@@ -89,12 +68,5 @@ public static class Runs
             return (response.StatusCode, body, response);
         }).ToArray();
         return await Task.WhenAll(tasks);
-    }
-
-    private static async Task Scope(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId)
-    {
-        await using var scope = new NpgsqlCommand("SELECT set_config('app.tenant_id', @t, true)", connection, transaction);
-        scope.Parameters.AddWithValue("t", tenantId.ToString());
-        await scope.ExecuteNonQueryAsync();
     }
 }

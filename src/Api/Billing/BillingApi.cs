@@ -1,0 +1,62 @@
+using MediatR;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Platform.Api.Errors;
+using Platform.Api.Hosting;
+using Platform.Api.Idempotency;
+using Platform.Api.Tenancy;
+using Platform.Engines.Billing;
+
+namespace Platform.Api.Billing;
+
+/// <summary>Maps the billing routes of a tenant: subscribe or change plan, cancel, the billing summary, and Stripe's webhook.</summary>
+public sealed class BillingApi : IEndpointGroup
+{
+    private const string NoSubscription = ProblemResponses.NotATenantOfYours + " Also when the tenant has no subscription.";
+
+    public static void Map(IEndpointRouteBuilder routes)
+    {
+        var subscription = routes.MapTenantGroup("/subscription").WithTags("Billing");
+        subscription.MapPost("/", SubscribeAsync).WithIdempotency()
+            .WithName("subscribe")
+            .WithSummary("Subscribe the tenant to a paid plan, or change its plan")
+            .WithDescription("Needs the owner role; API keys cannot. An upgrade applies at once, a downgrade at the period's end; the billing cycle (monthly or annual) cannot change.")
+            .RefusesBody(ProblemResponses.InvalidOrKeyReused)
+            .Refuses(StatusCodes.Status404NotFound, NoSubscription)
+            .Refuses(StatusCodes.Status409Conflict, "`already_subscribed`: the tenant is on this plan already; `billing_cycle_change_not_supported`: the cycle differs from the subscription's; "
+                + "`idempotency_key_in_flight`: a request with this Idempotency-Key is still running.");
+        subscription.MapDelete("/", CancelAsync)
+            .WithName("cancelSubscription")
+            .WithSummary("Cancel the tenant's subscription, now or at the period's end")
+            .WithDescription("Needs the owner role; API keys cannot. at_period_end=true keeps the plan until the period ends.")
+            .Refuses(StatusCodes.Status404NotFound, NoSubscription);
+        routes.MapTenantGroup("/billing").WithTags("Billing").MapGet("/", GetSummaryAsync)
+            .WithName("getBillingSummary")
+            .WithSummary("Get the tenant's plan, subscription, credit balance, the period's estimate and recent invoices")
+            .WithDescription("Needs the admin role or higher; API keys cannot.");
+        routes.MapPost("/v1/billing/stripe/webhook", ReceiveWebhookAsync).WithTags("Billing").AllowAnonymous()
+            .WithName("receiveStripeWebhook")
+            .WithSummary("Receive a Stripe event (Stripe calls this, signed with the webhook secret)")
+            .WithDescription("Anonymous, but the Stripe-Signature header must verify; a replayed event is answered as a duplicate and changes nothing.")
+            .Refuses(StatusCodes.Status400BadRequest, "`invalid_signature`: the Stripe-Signature header is missing or does not verify, or no webhook secret is configured; "
+                + ProblemResponses.BadParameter)
+            .Refuses(StatusCodes.Status413PayloadTooLarge, ProblemResponses.TooLarge)
+            .Refuses(StatusCodes.Status422UnprocessableEntity, ProblemResponses.UnstorableText);
+    }
+
+    private static async Task<Ok<WebhookReceipt>> ReceiveWebhookAsync(HttpContext http, IMediator mediator, CancellationToken ct)
+    {
+        using var reader = new StreamReader(http.Request.Body);
+        var payload = await reader.ReadToEndAsync(ct);
+        var outcome = await mediator.Send(new ReceiveStripeWebhook(payload, http.Request.Headers["Stripe-Signature"].FirstOrDefault()), ct);
+        return TypedResults.Ok(new WebhookReceipt(true, outcome));
+    }
+
+    private static async Task<Ok<SubscriptionResponse>> SubscribeAsync(SubscribeRequest body, [AsParameters] TenantRequest request) =>
+        TypedResults.Ok(SubscriptionResponse.From(await request.Send(new SubscribeTenant(request.Caller, request.TenantId, body.Plan, body.BillingCycle, body.PaymentMethodId))));
+
+    private static async Task<Ok<SubscriptionResponse>> CancelAsync([AsParameters] TenantRequest request, bool? at_period_end) =>
+        TypedResults.Ok(SubscriptionResponse.From(await request.Send(new CancelSubscription(request.Caller, request.TenantId, at_period_end ?? false))));
+
+    private static async Task<Ok<BillingSummaryResponse>> GetSummaryAsync([AsParameters] TenantRequest request) =>
+        TypedResults.Ok(BillingSummaryResponse.From(await request.Send(new GetBillingSummary(request.Caller, request.TenantId))));
+}

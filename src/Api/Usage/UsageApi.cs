@@ -1,0 +1,85 @@
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Options;
+using Platform.Api.Errors;
+using Platform.Api.Hosting;
+using Platform.Api.Tenancy;
+using Platform.Engines.Usage;
+using Platform.Models.Usage;
+using Platform.Models.Errors;
+
+namespace Platform.Api.Usage;
+
+/// <summary>Maps usage metering: batch ingestion of events, the current period's summary and the monthly history.</summary>
+public sealed class UsageApi : IEndpointGroup
+{
+    public static void Map(IEndpointRouteBuilder routes)
+    {
+        var usage = routes.MapTenantGroup("/usage").WithTags("Usage");
+        usage.MapPost("/events", RecordAsync).Accepts<List<UsageEventRequest>>("application/json")
+            .WithName("recordUsage")
+            .WithSummary("Record a batch of usage events (1 to 1,000); an event's idempotency key is counted once")
+            .WithDescription("Needs the member role or higher, or an API key with usage:write; refused while the tenant is suspended. "
+                + "The body is a bare array of events or an object {\"events\": [...]}.")
+            .Produces<UsageBatchResponse>()
+            .RefusesBody();
+        usage.MapGet("/", SummaryAsync)
+            .WithName("getUsageSummary")
+            .WithSummary("Get the current period's usage per meter, with quotas and reset times")
+            .WithDescription("Any member (viewer or higher), or an API key with usage:read.")
+            .Produces<UsageSummaryResponse>();
+        usage.MapGet("/history", HistoryAsync)
+            .WithName("getUsageHistory")
+            .WithSummary("Get the monthly usage rollups in a time range, optionally of one meter")
+            .WithDescription("Any member (viewer or higher), or an API key with usage:read.");
+    }
+
+    /// <summary>Takes either a bare array of events or an object {"events": [...]}, read from the body in one pass (no document in between).</summary>
+    private static async Task<Ok<UsageBatchResponse>> RecordAsync([AsParameters] TenantRequest request, IOptions<JsonOptions> json)
+    {
+        var http = request.Http;
+        var ct = request.CancellationToken;
+        if (!http.Request.HasJsonContentType())
+        {
+            throw new BadHttpRequestException("Send the body as application/json.", StatusCodes.Status415UnsupportedMediaType);
+        }
+        UsageEventBatch? batch;
+        try
+        {
+            batch = await JsonSerializer.DeserializeAsync<UsageEventBatch>(http.Request.Body, json.Value.SerializerOptions, ct);
+        }
+        catch (JsonException e)
+        {
+            throw new BadHttpRequestException("The body is not valid JSON for this request.", StatusCodes.Status400BadRequest, e);
+        }
+        var items = batch?.Events
+            ?? throw ValidationFailedException.For("events", "Send an array of events, or an object with an 'events' array.");
+        var inputs = new List<UsageEventInput>(items.Count);
+        foreach (var e in items)
+        {
+            inputs.Add(e is null ? null! : new UsageEventInput(e.Meter, e.Amount, e.IdempotencyKey, e.OccurredAt));
+        }
+        var result = await request.Send(new RecordUsage(request.Caller, request.TenantId, inputs));
+        return TypedResults.Ok(new UsageBatchResponse(inputs.Count, result.Accepted, result.Duplicates));
+    }
+
+    /// <summary>Holds the JSON of each summary the engine handed out. The engine gives API keys the same immutable summary until the tenant
+    /// changes (ADR 0164), so a summary is serialized once, not on every poll; entries go when the engine drops the summary.</summary>
+    private static readonly ConditionalWeakTable<UsageSummary, byte[]> SummaryJson = new();
+
+    private static async Task<IResult> SummaryAsync([AsParameters] TenantRequest request, IOptions<JsonOptions> json)
+    {
+        var summary = await request.Send(new GetUsageSummary(request.Caller, request.TenantId));
+        var body = SummaryJson.GetValue(summary, s => JsonSerializer.SerializeToUtf8Bytes(UsageSummaryResponse.From(s), json.Value.SerializerOptions));
+        return TypedResults.Bytes(body, "application/json; charset=utf-8");
+    }
+
+    private static async Task<Ok<ListResponse<UsagePeriodResponse>>> HistoryAsync(
+        [AsParameters] TenantRequest request, DateTimeOffset? from, DateTimeOffset? to, string? meter)
+    {
+        var rollups = await request.Send(new GetUsageHistory(request.Caller, request.TenantId, from, to, meter));
+        return TypedResults.Ok(new ListResponse<UsagePeriodResponse>(rollups.Select(UsagePeriodResponse.From).ToList(), null));
+    }
+}

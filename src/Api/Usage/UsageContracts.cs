@@ -1,0 +1,72 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Platform.Models.Usage;
+
+namespace Platform.Api.Usage;
+
+// Request fields are nullable so that a missing one reaches validation and is named there; optional ones default to null.
+
+public sealed record UsageEventRequest(string? Meter, long? Amount, string? IdempotencyKey = null, DateTimeOffset? OccurredAt = null);
+
+/// <summary>Is a usage ingestion body: a bare array of events or an object {"events": [...]}; Events is null for any other shape.</summary>
+[JsonConverter(typeof(UsageEventBatchConverter))]
+public sealed record UsageEventBatch(List<UsageEventRequest?>? Events);
+
+/// <summary>Reads either shape of <see cref="UsageEventBatch"/> straight from the reader; other members of the object are skipped.</summary>
+public sealed class UsageEventBatchConverter : JsonConverter<UsageEventBatch>
+{
+    public override UsageEventBatch Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType == JsonTokenType.StartArray)
+        {
+            return new UsageEventBatch(JsonSerializer.Deserialize<List<UsageEventRequest?>>(ref reader, options));
+        }
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            reader.Skip();
+            return new UsageEventBatch(null);
+        }
+        List<UsageEventRequest?>? events = null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isEvents = reader.ValueTextEquals("events"u8);
+            reader.Read();
+            if (isEvents && reader.TokenType == JsonTokenType.StartArray)
+            {
+                events = JsonSerializer.Deserialize<List<UsageEventRequest?>>(ref reader, options);
+            }
+            else
+            {
+                reader.Skip();
+            }
+        }
+        return new UsageEventBatch(events);
+    }
+
+    public override void Write(Utf8JsonWriter writer, UsageEventBatch value, JsonSerializerOptions options) =>
+        JsonSerializer.Serialize(writer, value.Events, options);
+}
+
+public sealed record UsageBatchResponse(int Received, int Accepted, int Duplicates);
+
+/// <summary>Is the wire form of one meter's current period: used, quota (null: none, -1: unlimited), percentage and reset time.</summary>
+public sealed record MeterUsageResponse(string Meter, long Used, long? Quota, decimal? Percentage, DateTimeOffset PeriodStart, DateTimeOffset ResetsAt)
+{
+    public static MeterUsageResponse From(MeterUsage m) => new(m.Meter, m.Used, m.Quota, m.Percentage, m.PeriodStart, m.ResetsAt);
+}
+
+/// <summary>Is the wire form of the current period's usage.</summary>
+public sealed record UsageSummaryResponse(DateTimeOffset PeriodStart, DateTimeOffset ResetsAt, IReadOnlyList<MeterUsageResponse> Meters)
+{
+    public static UsageSummaryResponse From(UsageSummary s) => new(s.PeriodStart, s.ResetsAt, s.Meters.Select(MeterUsageResponse.From).ToList());
+}
+
+/// <summary>Is the wire form of one monthly rollup.</summary>
+public sealed record UsagePeriodResponse(string Meter, DateTimeOffset PeriodStart, DateTimeOffset PeriodEnd, long Used)
+{
+    public static UsagePeriodResponse From(UsageRollup r)
+    {
+        var start = new DateTimeOffset(r.PeriodStart.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+        return new(r.Meter, start, start.AddMonths(1), r.Used);
+    }
+}

@@ -1,0 +1,64 @@
+using FluentValidation;
+using MediatR;
+using Platform.Drivers.Sessions;
+using Platform.Engines.Pipeline;
+using Platform.Engines.Sessions;
+using Platform.Models;
+using Platform.Models.Errors;
+using Platform.Models.Operators;
+using Platform.Models.Tenants;
+
+namespace Platform.Engines.Operators;
+
+/// <summary>Applies a founder action of a named type (such as "tenant.suspend") to a target with a reason: the effect, its tenant audit row and the immutable action row commit together.</summary>
+public sealed record PerformFounderAction(Caller Caller, string ActionType, string TargetId, string ReasonCode, string? ReasonNote, object? Input = null)
+    : IRequest<FounderActionSnapshot>, ICallerCommand;
+
+internal sealed class PerformFounderActionValidator : AbstractValidator<PerformFounderAction>
+{
+    public PerformFounderActionValidator()
+    {
+        RuleFor(c => c.ReasonCode).NotEmpty().MaximumLength(100).Matches("^[a-z0-9_.-]+$")
+            .WithMessage("The reason code must be lower-case letters, digits, '_', '.' or '-'.");
+        RuleFor(c => c.ReasonNote).MaximumLength(2000);
+        RuleFor(c => c.TargetId).NotEmpty().MaximumLength(100);
+    }
+}
+
+internal sealed class PerformFounderActionHandler(
+    IDbSessionFactory sessions, TenantGate gate, FounderActionLog log, IEnumerable<IFounderActionType> types)
+    : IRequestHandler<PerformFounderAction, FounderActionSnapshot>
+{
+    public async Task<FounderActionSnapshot> Handle(PerformFounderAction command, CancellationToken cancellationToken)
+    {
+        var type = types.SingleOrDefault(t => t.Name == command.ActionType)
+            ?? throw ValidationFailedException.For("action_type", $"Unknown founder action type '{command.ActionType}'.");
+        OperatorGate.Require(command.Caller, type.MinimumRole);
+
+        Guid tenantId;
+        await using (var lookup = await sessions.OpenAsync(null, null, cancellationToken))
+        {
+            tenantId = await type.FindTenantAsync(lookup, command.TargetId, cancellationToken);
+        }
+        await using var scope = await gate.EnterAsync(tenantId, command.Caller, TenantRole.Owner, Access.Read, cancellationToken);
+        var context = new FounderActionContext(scope, command.Caller, command.TargetId, command.ReasonCode, command.ReasonNote) { Input = command.Input };
+        var details = await type.ApplyAsync(context, cancellationToken);
+        var action = await log.AppendAsync(scope.Session, command.Caller, type.Name, type.TargetType, command.TargetId, tenantId,
+            command.ReasonCode, command.ReasonNote, type.Reversible, null, details, cancellationToken);
+        await scope.CommitAsync(cancellationToken);
+        await context.CommittedAsync();
+        return action;
+    }
+}
+
+/// <summary>Names the founder action types the API applies with PerformFounderAction.</summary>
+public static class FounderActionTypes
+{
+    public const string SuspendTenant = "tenant.suspend";
+    public const string UnsuspendTenant = "tenant.unsuspend";
+    public const string FreezeApiKey = "api_key.freeze";
+    public const string UnfreezeApiKey = "api_key.unfreeze";
+    public const string SetQuotaOverride = "quota.override_set";
+    public const string ClearQuotaOverride = "quota.override_clear";
+    public const string MarkInvoicePaid = "invoice.mark_paid";
+}

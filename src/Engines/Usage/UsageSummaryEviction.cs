@@ -1,0 +1,25 @@
+using MediatR;
+using Platform.Engines.Pipeline;
+
+namespace Platform.Engines.Usage;
+
+/// <summary>Evicts a tenant's cached usage summary after any of its commands ran in this process (reads marked ITenantRead aside), committed
+/// or refused: usage, runs, plan and quota changes, suspension all change what the summary shows (ADR 0164).</summary>
+internal sealed class UsageSummaryEviction<TRequest, TResponse>(UsageSummaryCache cache) : IPipelineBehavior<TRequest, TResponse>
+{
+    public async Task<TResponse> Handle(TRequest request, CancellationToken cancellationToken, RequestHandlerDelegate<TResponse> next)
+    {
+        if (request is not ITenantCommand command || request is ITenantRead)
+        {
+            return await next();
+        }
+        try
+        {
+            return await next();
+        }
+        finally
+        {
+            cache.Evict(command.TenantId);
+        }
+    }
+}

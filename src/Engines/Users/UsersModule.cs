@@ -1,0 +1,10 @@
+using Microsoft.Extensions.DependencyInjection;
+using Platform.Engines.Hosting;
+
+namespace Platform.Engines.Users;
+
+/// <summary>Registers users and sign-in: the bcrypt password hasher.</summary>
+internal sealed class UsersModule : IFeatureModule
+{
+    public void AddServices(IServiceCollection services) => services.AddSingleton<IPasswordHasher, BcryptPasswordHasher>();
+}
