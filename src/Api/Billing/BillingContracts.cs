@@ -1,7 +1,7 @@
 using Platform.Api.Invoices;
 using Platform.Engines.Billing;
-using Platform.Models;
 using Platform.Models.Billing;
+using Platform.Models.Tenants;
 
 namespace Platform.Api.Billing;
 
@@ -13,7 +13,7 @@ public sealed record SubscribeRequest(string? Plan, string? BillingCycle, string
 
 /// <summary>Is the wire form of a subscription; past_due_since (null unless past due) is the data of the billing banner.</summary>
 public sealed record SubscriptionResponse(
-    Guid Id, string Plan, string BillingCycle, string Status, bool CancelAtPeriodEnd, string? PendingPlan,
+    Guid Id, string Plan, string BillingCycle, SubscriptionStatus Status, bool CancelAtPeriodEnd, string? PendingPlan,
     DateTimeOffset CurrentPeriodStart, DateTimeOffset CurrentPeriodEnd, string? StripeSubscriptionId, DateTimeOffset CreatedAt, DateTimeOffset? CanceledAt,
     DateTimeOffset? PastDueSince)
 {
@@ -33,11 +33,11 @@ public sealed record EstimateResponse(DateTimeOffset PeriodStart, DateTimeOffset
 
 /// <summary>Is the wire form of the billing summary: plan, status, subscription, credit balance and the current period's estimate.</summary>
 public sealed record BillingSummaryResponse(
-    string Plan, string Status, DateTimeOffset? TrialEndsAt, SubscriptionResponse? Subscription, long? CreditBalance,
+    string Plan, TenantStatus Status, DateTimeOffset? TrialEndsAt, SubscriptionResponse? Subscription, long? CreditBalance,
     EstimateResponse EstimatedCost, IReadOnlyList<InvoiceResponse> RecentInvoices)
 {
     public static BillingSummaryResponse From(BillingSummary s) => new(
-        s.Tenant.Plan, WireNames.ToWire(s.Tenant.Status), s.Tenant.TrialEndsAt,
+        s.Tenant.Plan, s.Tenant.Status, s.Tenant.TrialEndsAt,
         s.Subscription is null ? null : SubscriptionResponse.From(s.Subscription), s.CreditBalance,
         new EstimateResponse(s.Estimate.PeriodStart, s.Estimate.PeriodEnd, s.Estimate.Currency,
             s.Estimate.Lines.Select(InvoiceLineResponse.From).ToList(), s.Estimate.TotalCents),

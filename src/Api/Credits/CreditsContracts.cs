@@ -1,4 +1,3 @@
-using Platform.Models;
 using Platform.Models.Credits;
 
 namespace Platform.Api.Credits;
@@ -20,15 +19,15 @@ public sealed record CreditPackResponse(string Id, long Credits, long PriceCents
 }
 
 /// <summary>Is the wire form of one ledger row.</summary>
-public sealed record CreditTransactionResponse(Guid Id, string Type, long Amount, long BalanceAfter, string? Reference, string? StripePaymentId, DateTimeOffset CreatedAt)
+public sealed record CreditTransactionResponse(Guid Id, CreditTransactionType Type, long Amount, long BalanceAfter, string? Reference, string? StripePaymentId, DateTimeOffset CreatedAt)
 {
     public static CreditTransactionResponse From(CreditTransactionSnapshot t) =>
-        new(t.Id, t.Type.ToWire(), t.Amount, t.BalanceAfter, t.Reference, t.StripePaymentId, t.CreatedAt);
+        new(t.Id, t.Type, t.Amount, t.BalanceAfter, t.Reference, t.StripePaymentId, t.CreatedAt);
 }
 
 /// <summary>Is the wire form of a credit pack purchase; online it carries the PaymentIntent id and its client secret (shown once).</summary>
 public sealed record CreditPurchaseResponse(
-    Guid Id, string Pack, long Credits, long AmountCents, string Currency, string Status, string? StripePaymentIntentId, string? ClientSecret,
+    Guid Id, string Pack, long Credits, long AmountCents, string Currency, CreditPurchaseStatus Status, string? StripePaymentIntentId, string? ClientSecret,
     DateTimeOffset CreatedAt, DateTimeOffset? CompletedAt)
 {
     public static CreditPurchaseResponse From(CreditPurchaseSnapshot p, string? clientSecret) =>

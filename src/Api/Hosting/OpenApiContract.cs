@@ -1,4 +1,4 @@
-using System.Text.Json;
+using System.Reflection;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Authorization;
@@ -49,11 +49,11 @@ public static class OpenApiContract
     /// <summary>Lists the API key permissions (scopes), in order.</summary>
     public static IReadOnlyList<string> ApiKeyPermissionNames { get; } = [.. ApiKeyPermissions.All.Order(StringComparer.Ordinal)];
 
-    /// <summary>Gives an enum's wire names, as the service's JsonStringEnumConverter(SnakeCaseLower) writes them.</summary>
-    public static IReadOnlyList<string> WireNames<TEnum>() where TEnum : struct, Enum => WireNames(typeof(TEnum));
+    /// <summary>Gives an enum's wire names, as the service's JsonStringEnumConverter(SnakeCaseLower) writes them (the rule of <see cref="Models.WireNames"/>).</summary>
+    public static IReadOnlyList<string> WireNames<TEnum>() where TEnum : struct, Enum => Models.WireNames.Names<TEnum>();
 
     public static IReadOnlyList<string> WireNames(Type enumType) =>
-        [.. Enum.GetNames(enumType).Select(JsonNamingPolicy.SnakeCaseLower.ConvertName)];
+        [.. enumType.GetFields(BindingFlags.Public | BindingFlags.Static).Select(Models.WireNames.NameOf)];
 
     internal static OpenApiSchema ProblemSchema() => new()
     {

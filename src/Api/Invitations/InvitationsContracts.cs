@@ -9,11 +9,11 @@ public sealed record AcceptInvitationRequest(string? Token);
 
 /// <summary>Is the wire form of an invitation, without its token.</summary>
 public sealed record InvitationResponse(
-    Guid Id, Guid TenantId, string Email, string Role, string Status, Guid? InvitedBy, DateTimeOffset ExpiresAt,
+    Guid Id, Guid TenantId, string Email, string Role, InvitationStatus Status, Guid? InvitedBy, DateTimeOffset ExpiresAt,
     Guid? AcceptedBy, DateTimeOffset? AcceptedAt, DateTimeOffset? RevokedAt, int SentCount, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
 {
     public static InvitationResponse From(InvitationSnapshot i) => new(
-        i.Id, i.TenantId, i.Email, i.Role.ToWire(), i.Status.ToWire(), i.InvitedBy, i.ExpiresAt,
+        i.Id, i.TenantId, i.Email, i.Role.ToWire(), i.Status, i.InvitedBy, i.ExpiresAt,
         i.AcceptedBy, i.AcceptedAt, i.RevokedAt, i.SentCount, i.CreatedAt, i.UpdatedAt);
 }
 

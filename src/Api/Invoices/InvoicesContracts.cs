@@ -18,7 +18,7 @@ public sealed record BillingCloseResponse(
 
 /// <summary>Is the wire form of an invoice; amounts in cents, due_date a UTC date.</summary>
 public sealed record InvoiceResponse(
-    Guid Id, long Number, string Kind, string Status, string Currency, DateTimeOffset PeriodStart, DateTimeOffset PeriodEnd,
+    Guid Id, long Number, string Kind, InvoiceStatus Status, string Currency, DateTimeOffset PeriodStart, DateTimeOffset PeriodEnd,
     long SubtotalCents, long TotalCents, DateOnly? DueDate, DateTimeOffset? IssuedAt, DateTimeOffset? PaidAt,
     string? StripeInvoiceId, string? StripePaymentIntentId, DateTimeOffset CreatedAt)
 {
@@ -37,7 +37,7 @@ public sealed record StoredInvoiceLineResponse(
 
 /// <summary>Is the wire form of an invoice with its lines.</summary>
 public sealed record InvoiceDetailResponse(
-    Guid Id, long Number, string Kind, string Status, string Currency, DateTimeOffset PeriodStart, DateTimeOffset PeriodEnd,
+    Guid Id, long Number, string Kind, InvoiceStatus Status, string Currency, DateTimeOffset PeriodStart, DateTimeOffset PeriodEnd,
     long SubtotalCents, long TotalCents, DateOnly? DueDate, DateTimeOffset? IssuedAt, DateTimeOffset? PaidAt,
     string? StripeInvoiceId, string? StripePaymentIntentId, DateTimeOffset CreatedAt, IReadOnlyList<StoredInvoiceLineResponse> Lines)
 {

@@ -23,7 +23,7 @@ public sealed record ConfirmTotpRequest(string? Code);
 /// <summary>Is the wire form of an operator (never its secrets).</summary>
 public sealed record OperatorResponse(
     Guid Id, string Email, string Name, string Role, bool TotpEnabled, DateTimeOffset? LastLoginAt, string? LastLoginIp, DateTimeOffset CreatedAt,
-    string Status, bool TotpEnrolmentRequired)
+    OperatorStatus Status, bool TotpEnrolmentRequired)
 {
     public static OperatorResponse From(OperatorSnapshot o) =>
         new(o.Id, o.Email, o.Name, o.Role.ToWire(), o.TotpEnabled, o.LastLoginAt, o.LastLoginIp, o.CreatedAt, o.Status, o.TotpEnrolmentRequired);

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Platform.Models;
 using Platform.Models.Runs;
 using Platform.Models.Usage;
 
@@ -39,13 +38,13 @@ public sealed record ActorResponse(string Type, Guid? Id);
 
 /// <summary>Is the wire form of a run; tokens, latency in milliseconds, cost in integer cents.</summary>
 public sealed record RunResponse(
-    Guid Id, Guid TenantId, string WorkerId, string Task, JsonElement? Input, string Status, Guid? ParentRunId, int Attempt,
+    Guid Id, Guid TenantId, string WorkerId, string Task, JsonElement? Input, RunStatus Status, Guid? ParentRunId, int Attempt,
     ActorResponse CreatedBy, Guid? ApiKeyId, int? MaxTokensPerRun, JsonElement? Output, string? Error, long? TotalTokens,
     long? LatencyMs, long? CostCents, string Currency, JsonElement? Stages, int? Recoveries, JsonElement? PolicyViolations,
     DateTimeOffset StartedAt, DateTimeOffset? CompletedAt)
 {
     public static RunResponse From(RunSnapshot r) => new(
-        r.Id, r.TenantId, r.WorkerId, r.Task, Parse(r.Input), r.Status.ToWire(), r.ParentRunId, r.Attempt,
+        r.Id, r.TenantId, r.WorkerId, r.Task, Parse(r.Input), r.Status, r.ParentRunId, r.Attempt,
         new ActorResponse(r.ActorType, r.ActorId), r.ApiKeyId, r.MaxTokensPerRun, Parse(r.Output), r.Error, r.TotalTokens,
         r.LatencyMs, r.CostCents, "usd", Parse(r.Stages), r.Recoveries, Parse(r.PolicyViolations), r.StartedAt, r.CompletedAt);
 

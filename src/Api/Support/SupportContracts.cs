@@ -14,7 +14,7 @@ public sealed record ResolveSupportTicketRequest(string? Resolution);
 
 /// <summary>Is the wire form of a support ticket.</summary>
 public sealed record SupportTicketResponse(
-    Guid Id, Guid TenantId, Guid OpenedBy, string Subject, string Description, string Category, string Priority, string Status,
+    Guid Id, Guid TenantId, Guid OpenedBy, string Subject, string Description, string Category, string Priority, SupportTicketStatus Status,
     string? Resolution, DateTimeOffset? ResolvedAt, Guid? ResolvedBy, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
     IReadOnlyList<SupportTicketCommentResponse>? Responses)
 {

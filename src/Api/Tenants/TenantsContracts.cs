@@ -12,14 +12,14 @@ public sealed record UpdateTenantRequest(string? Name = null, string? BillingEma
 
 /// <summary>Is the wire form of a tenant, with the caller's role in it.</summary>
 public sealed record TenantResponse(
-    Guid Id, string Name, string Slug, string Plan, string Status, DateTimeOffset? TrialEndsAt, string? SuspendedReason,
+    Guid Id, string Name, string Slug, string Plan, TenantStatus Status, DateTimeOffset? TrialEndsAt, string? SuspendedReason,
     string? BillingEmail, int MaxWorkers, int MaxRunsPerDay, int MaxConcurrentRuns, long MaxTokensPerMonth, int MaxApiKeys,
     int RunsToday, int RunsThisMonth, long TokensThisMonth, DateTimeOffset LastRunResetAt, string OnboardingState,
     JsonElement Settings, bool IsSynthetic, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, DateTimeOffset? DeletedAt,
     string? Role)
 {
     public static TenantResponse From(TenantSnapshot t, TenantRole? role) => new(
-        t.Id, t.Name, t.Slug, t.Plan, t.Status.ToWire(), t.TrialEndsAt, t.SuspendedReason, t.BillingEmail,
+        t.Id, t.Name, t.Slug, t.Plan, t.Status, t.TrialEndsAt, t.SuspendedReason, t.BillingEmail,
         t.MaxWorkers, t.MaxRunsPerDay, t.MaxConcurrentRuns, t.MaxTokensPerMonth, t.MaxApiKeys,
         t.RunsToday, t.RunsThisMonth, t.TokensThisMonth, t.LastRunResetAt, t.OnboardingState,
         JsonDocument.Parse(t.Settings).RootElement.Clone(), t.IsSynthetic, t.CreatedAt, t.UpdatedAt, t.DeletedAt,

@@ -12,7 +12,7 @@ public sealed record LogInRequest(string? Email, string? Password);
 
 /// <summary>Is the wire form of a user.</summary>
 public sealed record UserResponse(
-    Guid Id, string Email, string Name, string Status, DateTimeOffset? EmailVerifiedAt, Guid? DefaultTenantId,
+    Guid Id, string Email, string Name, UserStatus Status, DateTimeOffset? EmailVerifiedAt, Guid? DefaultTenantId,
     DateTimeOffset? LastLoginAt, DateTimeOffset CreatedAt)
 {
     public static UserResponse From(UserSnapshot u) =>
@@ -20,10 +20,10 @@ public sealed record UserResponse(
 }
 
 /// <summary>Is the wire form of one of the signed-in user's memberships.</summary>
-public sealed record MembershipResponse(Guid TenantId, string TenantName, string Slug, string Role, string Status, string Plan)
+public sealed record MembershipResponse(Guid TenantId, string TenantName, string Slug, string Role, TenantStatus Status, string Plan)
 {
     public static MembershipResponse From(TenantMembershipSnapshot m) =>
-        new(m.Tenant.Id, m.Tenant.Name, m.Tenant.Slug, m.Role.ToWire(), m.Tenant.Status.ToWire(), m.Tenant.Plan);
+        new(m.Tenant.Id, m.Tenant.Name, m.Tenant.Slug, m.Role.ToWire(), m.Tenant.Status, m.Tenant.Plan);
 }
 
 public sealed record SignUpResponse(UserResponse User, string AccessToken, string TokenType, int ExpiresIn);

@@ -94,7 +94,7 @@ internal sealed class BillingDriver : IBillingDriver
                     @PaymentMethodId, @StripeSubscriptionId, @CreatedAt, @UpdatedAt, @CanceledAt, @PastDueSince, @StripeStateAt, @ChangeSeq, @StripeStatusAt)
             RETURNING {Columns}
             """,
-            subscription, cancellationToken));
+            Parameters(subscription), cancellationToken));
         return row.ToSnapshot();
     }
 
@@ -217,7 +217,7 @@ internal sealed class BillingDriver : IBillingDriver
             WHERE tenant_id = @TenantId AND id = @Id
             RETURNING
             """ + " " + Columns,
-            subscription, cancellationToken));
+            Parameters(subscription), cancellationToken));
         return row?.ToSnapshot();
     }
 
@@ -273,6 +273,13 @@ internal sealed class BillingDriver : IBillingDriver
         return rows.ToList();
     }
 
+    /// <summary>Gives a subscription's columns as parameters, the status as its wire name (Dapper would send an enum as its number).</summary>
+    private static object Parameters(SubscriptionSnapshot s) => new
+    {
+        s.TenantId, s.Id, s.Plan, s.BillingCycle, Status = s.Status.ToWire(), s.CancelAtPeriodEnd, s.PendingPlan, s.CurrentPeriodStart, s.CurrentPeriodEnd,
+        s.PaymentMethodId, s.StripeSubscriptionId, s.CreatedAt, s.UpdatedAt, s.CanceledAt, s.PastDueSince, s.StripeStateAt, s.ChangeSeq, s.StripeStatusAt,
+    };
+
     private sealed class SubscriptionRow
     {
         public Guid TenantId { get; init; }
@@ -295,7 +302,7 @@ internal sealed class BillingDriver : IBillingDriver
         public DateTime? StripeStatusAt { get; init; }
 
         public SubscriptionSnapshot ToSnapshot() => new(
-            TenantId, Id, Plan, BillingCycle, Status, CancelAtPeriodEnd, PendingPlan, CurrentPeriodStart.ToUtcOffset(),
+            TenantId, Id, Plan, BillingCycle, WireNames.Parse<SubscriptionStatus>(Status), CancelAtPeriodEnd, PendingPlan, CurrentPeriodStart.ToUtcOffset(),
             CurrentPeriodEnd.ToUtcOffset(), PaymentMethodId, StripeSubscriptionId, CreatedAt.ToUtcOffset(), UpdatedAt.ToUtcOffset(),
             CanceledAt.ToUtcOffset(), PastDueSince.ToUtcOffset(), StripeStateAt.ToUtcOffset(), ChangeSeq, StripeStatusAt.ToUtcOffset());
     }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Platform.Drivers.Sessions;
 using Platform.Drivers.Users;
+using Platform.Models;
 using Platform.Models.Billing;
 
 namespace Platform.Drivers.Billing;
@@ -25,7 +26,7 @@ public interface IInvoiceDriver
     Task MarkPeriodClosedAsync(IDbSession session, DateTimeOffset periodStart, DateTimeOffset periodEnd, long invoices, DateTimeOffset now, CancellationToken cancellationToken);
 
     /// <summary>Lists the tenant's invoices, newest first, optionally of one status, after the cursor id, at most limit rows.</summary>
-    Task<IReadOnlyList<InvoiceSnapshot>> ListInvoicesAsync(IDbSession session, Guid tenantId, string? status, Guid? before, int limit, CancellationToken cancellationToken);
+    Task<IReadOnlyList<InvoiceSnapshot>> ListInvoicesAsync(IDbSession session, Guid tenantId, InvoiceStatus? status, Guid? before, int limit, CancellationToken cancellationToken);
 
     /// <summary>Fetches one of the tenant's invoices, or null.</summary>
     Task<InvoiceSnapshot?> FetchInvoiceAsync(IDbSession session, Guid tenantId, Guid invoiceId, CancellationToken cancellationToken);
@@ -37,7 +38,7 @@ public interface IInvoiceDriver
     Task<InvoiceSnapshot?> MarkPaidAsync(IDbSession session, Guid tenantId, Guid invoiceId, DateTimeOffset paidAt, string? stripeInvoiceId, CancellationToken cancellationToken);
 
     /// <summary>Sets an invoice's status to uncollectible or void (from open), and returns it; null when it is not open.</summary>
-    Task<InvoiceSnapshot?> SetUnpaidStatusAsync(IDbSession session, Guid tenantId, Guid invoiceId, string status, DateTimeOffset now, CancellationToken cancellationToken);
+    Task<InvoiceSnapshot?> SetUnpaidStatusAsync(IDbSession session, Guid tenantId, Guid invoiceId, InvoiceStatus status, DateTimeOffset now, CancellationToken cancellationToken);
 
     /// <summary>Records Stripe's invoice and payment intent ids on an invoice pushed to Stripe, and returns it.</summary>
     Task<InvoiceSnapshot?> SetStripeIdsAsync(IDbSession session, Guid tenantId, Guid invoiceId, string stripeInvoiceId, string? stripePaymentIntentId, DateTimeOffset now, CancellationToken cancellationToken);
@@ -89,7 +90,7 @@ internal sealed class InvoiceDriver : IInvoiceDriver
             r.TenantId,
             r.Plan,
             JsonSerializer.Deserialize<List<SegmentJson>>(r.Segments, Json)!
-                .Select(g => new PlanSegment(g.ValidFrom.ToUniversalTime(), g.Plan, g.BillingCycle, g.Status, g.Reason)).ToList(),
+                .Select(g => new PlanSegment(g.ValidFrom.ToUniversalTime(), g.Plan, g.BillingCycle, WireNames.Parse<SubscriptionStatus>(g.Status), g.Reason)).ToList(),
             JsonSerializer.Deserialize<Dictionary<string, decimal>>(r.Usage, Json)!)).ToList();
     }
 
@@ -148,7 +149,7 @@ internal sealed class InvoiceDriver : IInvoiceDriver
             new { periodStart, periodEnd, now, invoices = (int)invoices }, cancellationToken));
     }
 
-    public async Task<IReadOnlyList<InvoiceSnapshot>> ListInvoicesAsync(IDbSession session, Guid tenantId, string? status, Guid? before, int limit, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<InvoiceSnapshot>> ListInvoicesAsync(IDbSession session, Guid tenantId, InvoiceStatus? status, Guid? before, int limit, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
         var rows = await s.QueryAsync<InvoiceRow>(s.Command(
@@ -158,7 +159,7 @@ internal sealed class InvoiceDriver : IInvoiceDriver
             ORDER BY id DESC
             LIMIT @limit
             """,
-            new { tenantId, status, before, limit }, cancellationToken));
+            new { tenantId, status = status?.ToWire(), before, limit }, cancellationToken));
         return rows.Select(r => r.ToSnapshot()).ToList();
     }
 
@@ -192,9 +193,9 @@ internal sealed class InvoiceDriver : IInvoiceDriver
         return row?.ToSnapshot();
     }
 
-    public async Task<InvoiceSnapshot?> SetUnpaidStatusAsync(IDbSession session, Guid tenantId, Guid invoiceId, string status, DateTimeOffset now, CancellationToken cancellationToken)
+    public async Task<InvoiceSnapshot?> SetUnpaidStatusAsync(IDbSession session, Guid tenantId, Guid invoiceId, InvoiceStatus status, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        if (status is not ("uncollectible" or "void"))
+        if (status is not (InvoiceStatus.Uncollectible or InvoiceStatus.Void))
         {
             throw new ArgumentException("Only uncollectible or void.", nameof(status));
         }
@@ -205,7 +206,7 @@ internal sealed class InvoiceDriver : IInvoiceDriver
             WHERE tenant_id = @tenantId AND id = @invoiceId AND status = 'open'
             RETURNING
             """ + " " + Columns,
-            new { tenantId, invoiceId, status, now }, cancellationToken));
+            new { tenantId, invoiceId, status = status.ToWire(), now }, cancellationToken));
         return row?.ToSnapshot();
     }
 
@@ -352,7 +353,7 @@ internal sealed class InvoiceDriver : IInvoiceDriver
         public DateTime UpdatedAt { get; init; }
 
         public InvoiceSnapshot ToSnapshot() => new(
-            TenantId, Id, Number, Kind, Status, Currency, PeriodStart.ToUtcOffset(), PeriodEnd.ToUtcOffset(), SubtotalCents, TotalCents,
+            TenantId, Id, Number, Kind, WireNames.Parse<InvoiceStatus>(Status), Currency, PeriodStart.ToUtcOffset(), PeriodEnd.ToUtcOffset(), SubtotalCents, TotalCents,
             DueDate is { } due ? DateOnly.FromDateTime(due) : null, IssuedAt.ToUtcOffset(), PaidAt.ToUtcOffset(), StripeInvoiceId,
             StripePaymentIntentId, CreatedAt.ToUtcOffset(), UpdatedAt.ToUtcOffset());
     }

@@ -33,7 +33,7 @@ public interface ICreditDriver
     Task<CreditPurchaseSnapshot> InsertPurchaseAsync(IDbSession session, CreditPurchaseSnapshot purchase, CancellationToken cancellationToken);
 
     /// <summary>Moves a pending purchase to succeeded or failed and returns it, or null when it is not pending (already settled or unknown).</summary>
-    Task<CreditPurchaseSnapshot?> TrySettlePurchaseAsync(IDbSession session, Guid tenantId, Guid purchaseId, string status, string? stripePaymentIntentId, DateTimeOffset now, CancellationToken cancellationToken);
+    Task<CreditPurchaseSnapshot?> TrySettlePurchaseAsync(IDbSession session, Guid tenantId, Guid purchaseId, CreditPurchaseStatus status, string? stripePaymentIntentId, DateTimeOffset now, CancellationToken cancellationToken);
 }
 
 internal sealed class CreditDriver : ICreditDriver
@@ -145,11 +145,15 @@ internal sealed class CreditDriver : ICreditDriver
             VALUES (@TenantId, @Id, @Pack, @Credits, @AmountCents, @Currency, @Status, @StripePaymentIntentId, @CreatedAt, @CompletedAt)
             RETURNING {PurchaseColumns}
             """,
-            purchase, cancellationToken));
+            new
+            {
+                purchase.TenantId, purchase.Id, purchase.Pack, purchase.Credits, purchase.AmountCents, purchase.Currency, Status = purchase.Status.ToWire(),
+                purchase.StripePaymentIntentId, purchase.CreatedAt, purchase.CompletedAt,
+            }, cancellationToken));
         return row.ToSnapshot();
     }
 
-    public async Task<CreditPurchaseSnapshot?> TrySettlePurchaseAsync(IDbSession session, Guid tenantId, Guid purchaseId, string status, string? stripePaymentIntentId, DateTimeOffset now, CancellationToken cancellationToken)
+    public async Task<CreditPurchaseSnapshot?> TrySettlePurchaseAsync(IDbSession session, Guid tenantId, Guid purchaseId, CreditPurchaseStatus status, string? stripePaymentIntentId, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
         var row = await s.QuerySingleOrDefaultAsync<PurchaseRow>(s.Command(
@@ -159,7 +163,7 @@ internal sealed class CreditDriver : ICreditDriver
             WHERE tenant_id = @tenantId AND id = @purchaseId AND status = 'pending'
             RETURNING {PurchaseColumns}
             """,
-            new { tenantId, purchaseId, status, stripePaymentIntentId, now }, cancellationToken));
+            new { tenantId, purchaseId, status = status.ToWire(), stripePaymentIntentId, now }, cancellationToken));
         return row?.ToSnapshot();
     }
 
@@ -205,6 +209,6 @@ internal sealed class CreditDriver : ICreditDriver
         public DateTime? CompletedAt { get; init; }
 
         public CreditPurchaseSnapshot ToSnapshot() =>
-            new(TenantId, Id, Pack, Credits, AmountCents, Currency, Status, StripePaymentIntentId, CreatedAt.ToUtcOffset(), CompletedAt?.ToUtcOffset());
+            new(TenantId, Id, Pack, Credits, AmountCents, Currency, WireNames.Parse<CreditPurchaseStatus>(Status), StripePaymentIntentId, CreatedAt.ToUtcOffset(), CompletedAt?.ToUtcOffset());
     }
 }

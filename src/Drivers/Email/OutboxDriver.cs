@@ -1,5 +1,6 @@
 using Platform.Drivers.Sessions;
 using Platform.Drivers.Users;
+using Platform.Models;
 using Platform.Models.Email;
 
 namespace Platform.Drivers.Email;
@@ -53,7 +54,7 @@ internal sealed class OutboxDriver : IOutboxDriver
         var s = session.Npgsql();
         return await s.ExecuteScalarAsync<bool>(s.Command(
             "SELECT finish_outbox_attempt(@id, @attempt, @status, @error, @nextAttemptAt, @now)",
-            new { id, attempt, status = nextAttemptAt is null ? "failed" : "pending", error, nextAttemptAt, now }, cancellationToken));
+            new { id, attempt, status = (nextAttemptAt is null ? OutboxStatus.Failed : OutboxStatus.Pending).ToWire(), error, nextAttemptAt, now }, cancellationToken));
     }
 
     private sealed class LeasedRow

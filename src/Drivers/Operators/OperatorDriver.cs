@@ -35,8 +35,8 @@ public interface IOperatorDriver
     /// <summary>Sets an operator's role; promotion to super_admin without TOTP makes enrolment required. Returns the operator, or null when unknown.</summary>
     Task<OperatorSnapshot?> SetRoleAsync(IDbSession session, Guid operatorId, OperatorRole role, DateTimeOffset now, CancellationToken cancellationToken);
 
-    /// <summary>Sets an operator's status ("active" or "disabled"); returns the operator, or null when unknown.</summary>
-    Task<OperatorSnapshot?> SetStatusAsync(IDbSession session, Guid operatorId, string status, DateTimeOffset now, CancellationToken cancellationToken);
+    /// <summary>Sets an operator's status (active or disabled); returns the operator, or null when unknown.</summary>
+    Task<OperatorSnapshot?> SetStatusAsync(IDbSession session, Guid operatorId, OperatorStatus status, DateTimeOffset now, CancellationToken cancellationToken);
 
     /// <summary>Removes an operator's TOTP secret (active and pending) and requires a new enrolment; returns the operator, or null when unknown.</summary>
     Task<OperatorSnapshot?> ResetTotpAsync(IDbSession session, Guid operatorId, DateTimeOffset now, CancellationToken cancellationToken);
@@ -170,9 +170,9 @@ internal sealed class OperatorDriver : IOperatorDriver
             """,
             new { operatorId, role = role.ToWire(), now }, cancellationToken);
 
-    public Task<OperatorSnapshot?> SetStatusAsync(IDbSession session, Guid operatorId, string status, DateTimeOffset now, CancellationToken cancellationToken) =>
+    public Task<OperatorSnapshot?> SetStatusAsync(IDbSession session, Guid operatorId, OperatorStatus status, DateTimeOffset now, CancellationToken cancellationToken) =>
         UpdateAsync(session, "UPDATE platform_users SET status = @status, updated_at = @now WHERE id = @operatorId RETURNING",
-            new { operatorId, status, now }, cancellationToken);
+            new { operatorId, status = status.ToWire(), now }, cancellationToken);
 
     public Task<OperatorSnapshot?> ResetTotpAsync(IDbSession session, Guid operatorId, DateTimeOffset now, CancellationToken cancellationToken) =>
         UpdateAsync(session,
@@ -241,7 +241,7 @@ internal sealed class OperatorDriver : IOperatorDriver
         public bool TotpEnrolmentRequired { get; init; }
 
         public OperatorSnapshot ToSnapshot() => new(
-            Id, Email, Name, WireNames.Parse<OperatorRole>(Role), TotpEnabled, Status, FailedAttempts, LockedUntil.ToUtcOffset(),
+            Id, Email, Name, WireNames.Parse<OperatorRole>(Role), TotpEnabled, WireNames.Parse<OperatorStatus>(Status), FailedAttempts, LockedUntil.ToUtcOffset(),
             LastLoginAt.ToUtcOffset(), LastLoginIp, CreatedAt.ToUtcOffset())
         {
             TotpEnrolmentRequired = TotpEnrolmentRequired,

@@ -1,5 +1,6 @@
 using Platform.Drivers.Sessions;
 using Platform.Drivers.Users;
+using Platform.Models;
 using Platform.Models.Support;
 
 namespace Platform.Drivers.Support;
@@ -17,7 +18,7 @@ public interface ISupportTicketDriver
     Task<SupportTicketSnapshot?> LockTicketAsync(IDbSession session, Guid tenantId, Guid ticketId, CancellationToken cancellationToken);
 
     /// <summary>Lists the session tenant's tickets newest first (id descending) before a cursor id, optionally by status.</summary>
-    Task<IReadOnlyList<SupportTicketSnapshot>> ListTicketsAsync(IDbSession session, Guid tenantId, string? status, Guid? before, int limit, CancellationToken cancellationToken);
+    Task<IReadOnlyList<SupportTicketSnapshot>> ListTicketsAsync(IDbSession session, Guid tenantId, SupportTicketStatus? status, Guid? before, int limit, CancellationToken cancellationToken);
 
     /// <summary>Lists every tenant's tickets in id order after a cursor id, through admin_support_tickets.</summary>
     Task<IReadOnlyList<SupportTicketSnapshot>> ListAllTicketsAsync(IDbSession session, SupportTicketFilter filter, Guid? after, int limit, CancellationToken cancellationToken);
@@ -33,7 +34,7 @@ public interface ISupportTicketDriver
 
     /// <summary>Sets a ticket's status, resolution and resolver and returns the new row.</summary>
     Task<SupportTicketSnapshot> SetStatusAsync(
-        IDbSession session, Guid tenantId, Guid ticketId, string status, string? resolution, DateTimeOffset? resolvedAt, Guid? resolvedBy,
+        IDbSession session, Guid tenantId, Guid ticketId, SupportTicketStatus status, string? resolution, DateTimeOffset? resolvedAt, Guid? resolvedBy,
         DateTimeOffset now, CancellationToken cancellationToken);
 }
 
@@ -52,7 +53,12 @@ internal sealed class SupportTicketDriver : ISupportTicketDriver
             INSERT INTO support_tickets (tenant_id, id, opened_by, subject, description, category, priority, status, created_at, updated_at)
             VALUES (@TenantId, @Id, @OpenedBy, @Subject, @Description, @Category, @Priority, @Status, @CreatedAt, @UpdatedAt)
             RETURNING {Columns}
-            """, ticket, cancellationToken));
+            """,
+            new
+            {
+                ticket.TenantId, ticket.Id, ticket.OpenedBy, ticket.Subject, ticket.Description, ticket.Category, ticket.Priority,
+                Status = ticket.Status.ToWire(), ticket.CreatedAt, ticket.UpdatedAt,
+            }, cancellationToken));
         return row.ToSnapshot();
     }
 
@@ -73,7 +79,7 @@ internal sealed class SupportTicketDriver : ISupportTicketDriver
     }
 
     public async Task<IReadOnlyList<SupportTicketSnapshot>> ListTicketsAsync(
-        IDbSession session, Guid tenantId, string? status, Guid? before, int limit, CancellationToken cancellationToken)
+        IDbSession session, Guid tenantId, SupportTicketStatus? status, Guid? before, int limit, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
         var rows = await s.QueryAsync<TicketRow>(s.Command(
@@ -85,7 +91,7 @@ internal sealed class SupportTicketDriver : ISupportTicketDriver
             ORDER BY id DESC
             LIMIT @limit
             """,
-            new { tenantId, status, before, limit }, cancellationToken));
+            new { tenantId, status = status?.ToWire(), before, limit }, cancellationToken));
         return rows.Select(r => r.ToSnapshot()).ToList();
     }
 
@@ -128,7 +134,7 @@ internal sealed class SupportTicketDriver : ISupportTicketDriver
     }
 
     public async Task<SupportTicketSnapshot> SetStatusAsync(
-        IDbSession session, Guid tenantId, Guid ticketId, string status, string? resolution, DateTimeOffset? resolvedAt, Guid? resolvedBy,
+        IDbSession session, Guid tenantId, Guid ticketId, SupportTicketStatus status, string? resolution, DateTimeOffset? resolvedAt, Guid? resolvedBy,
         DateTimeOffset now, CancellationToken cancellationToken)
     {
         var s = session.Npgsql();
@@ -139,7 +145,7 @@ internal sealed class SupportTicketDriver : ISupportTicketDriver
             WHERE tenant_id = @tenantId AND id = @ticketId
             RETURNING {Columns}
             """,
-            new { tenantId, ticketId, status, resolution, resolvedAt, resolvedBy, now }, cancellationToken));
+            new { tenantId, ticketId, status = status.ToWire(), resolution, resolvedAt, resolvedBy, now }, cancellationToken));
         return row.ToSnapshot();
     }
 
@@ -160,7 +166,7 @@ internal sealed class SupportTicketDriver : ISupportTicketDriver
         public DateTime UpdatedAt { get; init; }
 
         public SupportTicketSnapshot ToSnapshot() => new(
-            TenantId, Id, OpenedBy, Subject, Description, Category, Priority, Status, Resolution, ResolvedAt.ToUtcOffset(), ResolvedBy,
+            TenantId, Id, OpenedBy, Subject, Description, Category, Priority, WireNames.Parse<SupportTicketStatus>(Status), Resolution, ResolvedAt.ToUtcOffset(), ResolvedBy,
             CreatedAt.ToUtcOffset(), UpdatedAt.ToUtcOffset());
     }
 

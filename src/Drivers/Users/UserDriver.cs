@@ -1,4 +1,5 @@
 using Platform.Drivers.Sessions;
+using Platform.Models;
 using Platform.Models.Users;
 
 namespace Platform.Drivers.Users;
@@ -49,7 +50,7 @@ internal sealed class UserDriver : IUserDriver
         var s = session.Npgsql();
         var row = await s.QuerySingleOrDefaultAsync<CredentialsRow>(s.Command(
             "SELECT id, password_hash, status FROM user_credentials_by_email(@email)", new { email }, cancellationToken));
-        return row is { PasswordHash: not null } ? new UserCredentials(row.Id, row.PasswordHash, row.Status) : null;
+        return row is { PasswordHash: not null } ? new UserCredentials(row.Id, row.PasswordHash, WireNames.Parse<UserStatus>(row.Status)) : null;
     }
 
     public async Task RecordLoginAsync(IDbSession session, Guid userId, DateTimeOffset at, CancellationToken cancellationToken)
@@ -80,7 +81,7 @@ internal sealed class UserDriver : IUserDriver
         public DateTime UpdatedAt { get; init; }
 
         public UserSnapshot ToSnapshot() => new(
-            Id, Email, Name, Status, EmailVerifiedAt.ToUtcOffset(), DefaultTenantId, Preferences,
+            Id, Email, Name, WireNames.Parse<UserStatus>(Status), EmailVerifiedAt.ToUtcOffset(), DefaultTenantId, Preferences,
             LastLoginAt.ToUtcOffset(), CreatedAt.ToUtcOffset(), UpdatedAt.ToUtcOffset());
     }
 }

@@ -26,9 +26,9 @@ internal sealed class BillingLifecycle(ITenantDriver tenants, IBillingDriver bil
     public static bool IsBillingSuspension(TenantSnapshot tenant) =>
         tenant.Status == TenantStatus.Suspended && tenant.SuspendedReason is DunningReason or TrialEndedReason;
 
-    /// <summary>Decides a subscription's next status (a wire name) through <see cref="SubscriptionLifecycle"/>; null when the event is refused (canceled is final).</summary>
-    public static string? Next(string status, SubscriptionEvent happened) =>
-        SubscriptionLifecycle.Apply(WireNames.Parse<SubscriptionStatus>(status), happened).To?.ToWire();
+    /// <summary>Decides a subscription's next status through <see cref="SubscriptionLifecycle"/>; null when the event is refused (canceled is final).</summary>
+    public static SubscriptionStatus? Next(SubscriptionStatus status, SubscriptionEvent happened) =>
+        SubscriptionLifecycle.Apply(status, happened).To;
 
     /// <summary>Gets the billing page the emails link to.</summary>
     public string BillingUrl => options.Email.LinkBaseUrl.TrimEnd('/') + "/billing";
@@ -44,20 +44,20 @@ internal sealed class BillingLifecycle(ITenantDriver tenants, IBillingDriver bil
         {
             return tenant;
         }
-        var plan = PlanCatalog.Get(subscription.Status == "canceled" ? PlanCatalog.Free : subscription.Plan);
+        var plan = PlanCatalog.Get(subscription.Status == SubscriptionStatus.Canceled ? PlanCatalog.Free : subscription.Plan);
         TenantStatus status;
         string? reason = null;
         if (tenant.Status == TenantStatus.Suspended && !IsBillingSuspension(tenant))
         {
             (status, reason) = (TenantStatus.Suspended, tenant.SuspendedReason);
         }
-        else if (tenant.Status == TenantStatus.Suspended && tenant.SuspendedReason == DunningReason && subscription.Status != "active")
+        else if (tenant.Status == TenantStatus.Suspended && tenant.SuspendedReason == DunningReason && subscription.Status != SubscriptionStatus.Active)
         {
             (status, reason) = (TenantStatus.Suspended, DunningReason);
         }
         else
         {
-            status = SubscriptionLifecycle.TenantStatusFor(WireNames.Parse<SubscriptionStatus>(subscription.Status));
+            status = SubscriptionLifecycle.TenantStatusFor(subscription.Status);
         }
         return await SetAsync(scope, tenant, plan, status, reason, caller, cause, now, cancellationToken);
     }

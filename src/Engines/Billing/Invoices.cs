@@ -19,7 +19,7 @@ public sealed record GetInvoice(Caller Caller, Guid TenantId, Guid InvoiceId) : 
 
 internal sealed class ListInvoicesValidator : AbstractValidator<ListInvoices>
 {
-    private static readonly string[] Statuses = ["draft", "open", "paid", "void", "uncollectible"];
+    private static readonly IReadOnlyList<string> Statuses = WireNames.Names<InvoiceStatus>();
 
     public ListInvoicesValidator()
     {
@@ -34,7 +34,7 @@ internal sealed class ListInvoicesHandler(TenantGate gate, IInvoiceDriver invoic
     {
         var before = Paging.DecodeGuid(query.Cursor);
         await using var scope = await gate.EnterAsync(query.TenantId, query.Caller, TenantRole.Admin, Access.Read, cancellationToken);
-        var rows = await invoices.ListInvoicesAsync(scope.Session, query.TenantId, query.Status, before, query.Limit + 1, cancellationToken);
+        var rows = await invoices.ListInvoicesAsync(scope.Session, query.TenantId, query.Status is null ? null : WireNames.Parse<InvoiceStatus>(query.Status), before, query.Limit + 1, cancellationToken);
         return Paging.ToPage(rows, query.Limit, i => i.Id);
     }
 }

@@ -1,11 +1,12 @@
 using MediatR;
 using Microsoft.Extensions.Logging;
-using Platform.Engines.Stripe;
 using Platform.Drivers.Billing;
 using Platform.Drivers.Sessions;
 using Platform.Drivers.Stripe;
 using Platform.Engines.Audit;
+using Platform.Engines.Stripe;
 using Platform.Models;
+using Platform.Models.Billing;
 using Platform.Models.Errors;
 
 namespace Platform.Engines.Billing;
@@ -71,7 +72,7 @@ internal sealed class PushInvoicesToStripeHandler(
         {
             var (tenantId, invoiceId) = p;
             var invoice = await invoices.FetchInvoiceAsync(scope.Session, tenantId, invoiceId, cancellationToken);
-            if (invoice is not { Status: "open", StripeInvoiceId: null } || invoice.TotalCents <= 0)
+            if (invoice is not { Status: InvoiceStatus.Open, StripeInvoiceId: null } || invoice.TotalCents <= 0)
             {
                 return false;
             }

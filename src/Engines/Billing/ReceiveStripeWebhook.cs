@@ -112,7 +112,7 @@ internal sealed class ReceiveStripeWebhookHandler(
         var tenantId = scope.Tenant.Id;
         var happened = stripeEvent.Type == SubscriptionDeleted ? SubscriptionEvent.StripeReportedEnded : SubscriptionLifecycle.FromStripe(state.Status);
         // The status Stripe reports; a row we already hold moves only as the lifecycle allows (below).
-        var status = SubscriptionLifecycle.Apply(SubscriptionStatus.Active, happened).To!.Value.ToWire();
+        var status = SubscriptionLifecycle.Apply(SubscriptionStatus.Active, happened).To!.Value;
         var row = await billing.FetchSubscriptionByStripeIdAsync(scope.Session, tenantId, state.Id, cancellationToken);
         if (row is null && Guid.TryParse(stripeEvent.Metadata.GetValueOrDefault("subscription_id"), out var ourId))
         {
@@ -121,7 +121,7 @@ internal sealed class ReceiveStripeWebhookHandler(
         if (row is null)
         {
             var live = await billing.FetchLiveSubscriptionAsync(scope.Session, tenantId, cancellationToken);
-            if (status == "canceled" || state.Plan is null || live?.StripeSubscriptionId is not null)
+            if (status == SubscriptionStatus.Canceled || state.Plan is null || live?.StripeSubscriptionId is not null)
             {
                 // A subscription we never mirrored that is already over, not on one of our prices, or beside another live one: nothing to follow.
                 return "processed";
@@ -136,12 +136,12 @@ internal sealed class ReceiveStripeWebhookHandler(
         }
         // Canceled is final: a deleted subscription never comes back, and a deletion applies whatever came before it.
         // Otherwise an older subscription state never overwrites a newer one.
-        if (BillingLifecycle.Next(row.Status, happened) is null || (status != "canceled" && row.StripeStateAt is { } appliedAt && stripeEvent.Created < appliedAt))
+        if (BillingLifecycle.Next(row.Status, happened) is null || (status != SubscriptionStatus.Canceled && row.StripeStateAt is { } appliedAt && stripeEvent.Created < appliedAt))
         {
             return "stale";
         }
         // The status alone also moves with invoice events; a newer one of those keeps its status.
-        if (status != "canceled" && row.StripeStatusAt is { } statusAt && stripeEvent.Created < statusAt)
+        if (status != SubscriptionStatus.Canceled && row.StripeStatusAt is { } statusAt && stripeEvent.Created < statusAt)
         {
             status = row.Status;
         }
@@ -168,14 +168,14 @@ internal sealed class ReceiveStripeWebhookHandler(
             Plan = plan,
             BillingCycle = state.Cycle ?? row.BillingCycle,
             Status = status,
-            CancelAtPeriodEnd = status != "canceled" && state.CancelAtPeriodEnd,
-            PendingPlan = status == "canceled" ? null : pending,
+            CancelAtPeriodEnd = status != SubscriptionStatus.Canceled && state.CancelAtPeriodEnd,
+            PendingPlan = status == SubscriptionStatus.Canceled ? null : pending,
             CurrentPeriodStart = periodStart,
             CurrentPeriodEnd = periodEnd > periodStart ? periodEnd : row.CurrentPeriodEnd,
             StripeSubscriptionId = state.Id,
             UpdatedAt = now,
-            CanceledAt = status == "canceled" ? row.CanceledAt ?? now : null,
-            PastDueSince = status == "past_due" ? row.PastDueSince ?? stripeEvent.Created : null,
+            CanceledAt = status == SubscriptionStatus.Canceled ? row.CanceledAt ?? now : null,
+            PastDueSince = status == SubscriptionStatus.PastDue ? row.PastDueSince ?? stripeEvent.Created : null,
             StripeStateAt = Latest(row.StripeStateAt, stripeEvent.Created),
             StripeStatusAt = Latest(row.StripeStatusAt, stripeEvent.Created),
         };
@@ -187,7 +187,7 @@ internal sealed class ReceiveStripeWebhookHandler(
         // Our own invoice collected by Stripe (if any) is paid, in this transaction; the subscription and tenant effects do not depend on it.
         var tenantId = scope.Tenant.Id;
         var stripeInvoiceId = stripeEvent.Invoice!.Id;
-        if (await invoices.FetchByStripeInvoiceIdAsync(scope.Session, tenantId, stripeInvoiceId, cancellationToken) is { Status: not "paid" } ours
+        if (await invoices.FetchByStripeInvoiceIdAsync(scope.Session, tenantId, stripeInvoiceId, cancellationToken) is { Status: not InvoiceStatus.Paid } ours
             && await invoices.MarkPaidAsync(scope.Session, tenantId, ours.Id, stripeEvent.Created, stripeInvoiceId, cancellationToken) is { } paid)
         {
             await audit.RecordAsync(scope.Session, tenantId, Caller.System, "invoice.paid", "invoice", ours.Id,
@@ -222,7 +222,7 @@ internal sealed class ReceiveStripeWebhookHandler(
             var updated = row with { Status = owingStatus, PastDueSince = row.PastDueSince ?? stripeEvent.Created, StripeStatusAt = stripeEvent.Created, UpdatedAt = now };
             outcome = await SaveAndFollowAsync(scope, row, updated, stripeEvent, now, cancellationToken);
         }
-        if (!stale || row.Status == "past_due")
+        if (!stale || row.Status == SubscriptionStatus.PastDue)
         {
             // Once per Stripe invoice, however many attempts fail and however often each event is delivered.
             await lifecycle.QueueOnceAsync(scope, "payment_failed:" + invoice.Id, EmailTemplates.PaymentFailedKind, invoice.CustomerEmail,
@@ -252,7 +252,7 @@ internal sealed class ReceiveStripeWebhookHandler(
         var tenantId = scope.Tenant.Id;
         var purchaseId = Guid.Parse(stripeEvent.Metadata["credit_purchase_id"]);
         // Conditional on 'pending': a second event for the same payment credits nothing.
-        var purchase = await credits.TrySettlePurchaseAsync(scope.Session, tenantId, purchaseId, "succeeded", stripeEvent.ObjectId, now, cancellationToken);
+        var purchase = await credits.TrySettlePurchaseAsync(scope.Session, tenantId, purchaseId, CreditPurchaseStatus.Succeeded, stripeEvent.ObjectId, now, cancellationToken);
         if (purchase is not null)
         {
             await CreditLedger.OpenAccountAsync(credits, audit, scope, now, cancellationToken);
@@ -261,7 +261,7 @@ internal sealed class ReceiveStripeWebhookHandler(
             await CreditLedger.AppendAsync(credits, scope, CreditTransactionType.Purchase, purchase.Credits, balance,
                 "purchase:" + purchase.Id, stripeEvent.ObjectId, now, cancellationToken);
             await audit.RecordAsync(scope.Session, tenantId, Caller.System, "credits.purchased", "credit_purchase", purchase.Id,
-                new { status = "pending" }, new { purchase.Status, purchase.Credits, balance_after = balance, stripe_event = stripeEvent.Id }, cancellationToken);
+                new { status = CreditPurchaseStatus.Pending }, new { purchase.Status, purchase.Credits, balance_after = balance, stripe_event = stripeEvent.Id }, cancellationToken);
         }
         return "processed";
     }

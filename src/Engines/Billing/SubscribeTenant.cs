@@ -52,11 +52,11 @@ internal sealed class SubscribeTenantHandler(TenantGate gate, ITenantDriver tena
         {
             var id = Guid.CreateVersion7();
             var stripeSubscription = stripe.Online ? await CreateInStripeAsync(scope, plan.Id, command, id, now, cancellationToken) : null;
-            var status = SubscriptionLifecycle.Start(stripeSubscription?.Status is "past_due" or "unpaid" or "incomplete").ToWire();
+            var status = SubscriptionLifecycle.StartFromStripe(stripeSubscription?.Status);
             result = await billing.InsertSubscriptionAsync(scope.Session, new SubscriptionSnapshot(
                 command.TenantId, id, plan.Id, command.BillingCycle!, status,
                 false, null, now, command.BillingCycle == "annual" ? now.AddYears(1) : now.AddMonths(1), command.PaymentMethodId,
-                stripeSubscription?.Id, now, now, null, PastDueSince: status == "past_due" ? now : null), cancellationToken);
+                stripeSubscription?.Id, now, now, null, PastDueSince: status == SubscriptionStatus.PastDue ? now : null), cancellationToken);
             await lifecycle.FollowAsync(scope, result, command.Caller, "subscribed", now, cancellationToken);
         }
         else if (BillingLifecycle.Next(current.Status, SubscriptionEvent.PlanChanged) is null)

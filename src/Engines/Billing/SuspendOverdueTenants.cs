@@ -4,6 +4,7 @@ using Platform.Drivers.Sessions;
 using Platform.Drivers.Tenants;
 using Platform.Engines.Sessions;
 using Platform.Models;
+using Platform.Models.Billing;
 using Platform.Models.Plans;
 using Platform.Models.Tenants;
 
@@ -35,7 +36,7 @@ internal sealed class SuspendOverdueTenantsHandler(
             var subscription = await billing.FetchLiveSubscriptionAsync(scope.Session, tenantId, cancellationToken);
             var since = subscription is null && tenant?.Status == TenantStatus.PastDue
                 ? await OverdueSinceAsync(scope, tenantId, now, cancellationToken)
-                : subscription is { Status: "past_due" } ? subscription.PastDueSince : null;
+                : subscription is { Status: SubscriptionStatus.PastDue } ? subscription.PastDueSince : null;
             if (tenant is null || tenant.Status is TenantStatus.Suspended or TenantStatus.Deleted || since is null || since >= cutoff)
             {
                 return false;

@@ -42,7 +42,7 @@ internal sealed class PurchaseCreditsHandler(TenantGate gate, ICreditDriver cred
             var customerId = await StripeCustomers.EnsureAsync(billing, stripe, scope, now, cancellationToken);
             var intent = await stripe.CreatePaymentIntentAsync(customerId, pack.PriceCents, pack.Currency, command.TenantId, id, $"credit-purchase-{id}", cancellationToken);
             var pending = await credits.InsertPurchaseAsync(scope.Session, new CreditPurchaseSnapshot(
-                command.TenantId, id, pack.Id, pack.Credits, pack.PriceCents, pack.Currency, "pending", intent.Id, now, null), cancellationToken);
+                command.TenantId, id, pack.Id, pack.Credits, pack.PriceCents, pack.Currency, CreditPurchaseStatus.Pending, intent.Id, now, null), cancellationToken);
             await audit.RecordAsync(scope.Session, command.TenantId, command.Caller, "credits.purchase_started", "credit_purchase", id,
                 null, new { pack = pack.Id, pack.Credits, amount_cents = pack.PriceCents, pack.Currency, pending.Status, payment_intent = intent.Id }, cancellationToken);
             await scope.CommitAsync(cancellationToken);
@@ -50,10 +50,10 @@ internal sealed class PurchaseCreditsHandler(TenantGate gate, ICreditDriver cred
         }
 
         await credits.InsertPurchaseAsync(scope.Session, new CreditPurchaseSnapshot(
-            command.TenantId, id, pack.Id, pack.Credits, pack.PriceCents, pack.Currency, "pending", null, now, null), cancellationToken);
+            command.TenantId, id, pack.Id, pack.Credits, pack.PriceCents, pack.Currency, CreditPurchaseStatus.Pending, null, now, null), cancellationToken);
 
         // Offline: no payment provider, so the purchase settles now; the reference makes a second credit impossible.
-        var purchase = await credits.TrySettlePurchaseAsync(scope.Session, command.TenantId, id, "succeeded", null, now, cancellationToken)
+        var purchase = await credits.TrySettlePurchaseAsync(scope.Session, command.TenantId, id, CreditPurchaseStatus.Succeeded, null, now, cancellationToken)
             ?? throw new InvalidOperationException("A purchase inserted in this transaction was not pending.");
         var balance = await credits.CreditAsync(scope.Session, command.TenantId, pack.Credits, now, cancellationToken)
             ?? throw new InvalidOperationException("The credit account opened in this transaction is gone.");

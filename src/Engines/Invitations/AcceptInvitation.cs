@@ -11,6 +11,7 @@ using Platform.Models;
 using Platform.Models.Errors;
 using Platform.Models.Invitations;
 using Platform.Models.Tenants;
+using Platform.Models.Users;
 
 namespace Platform.Engines.Invitations;
 
@@ -56,7 +57,7 @@ internal sealed class AcceptInvitationHandler(
             }
             await lookup.CommitAsync(cancellationToken);
         }
-        if (user is null || user.Status != "active")
+        if (user is null || user.Status != UserStatus.Active)
         {
             throw new UnauthorizedException("The account no longer exists or is disabled.");
         }

@@ -19,7 +19,7 @@ internal sealed class AuthorizeOperatorRequestHandler(IDbSessionFactory sessions
         {
             current = await operators.FetchOperatorAsync(session, request.OperatorId, cancellationToken);
         }
-        if (current is not { Status: "active" })
+        if (current is not { Status: OperatorStatus.Active })
         {
             throw new UnauthorizedException("The operator is disabled or no longer exists.");
         }

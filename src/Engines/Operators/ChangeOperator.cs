@@ -69,14 +69,14 @@ internal sealed class ChangeOperatorHandler(IDbSessionFactory sessions, IOperato
                 break;
             case OperatorChange.Disable:
                 OperatorManagement.KeepOneSuperAdmin(superAdmins, target);
-                changed = await operators.SetStatusAsync(session, target.Id, "disabled", now, cancellationToken);
+                changed = await operators.SetStatusAsync(session, target.Id, OperatorStatus.Disabled, now, cancellationToken);
                 actionType = "operator.disable";
-                details = new { from = target.Status, to = "disabled" };
+                details = new { from = target.Status.ToWire(), to = OperatorStatus.Disabled.ToWire() };
                 break;
             case OperatorChange.Enable:
-                changed = await operators.SetStatusAsync(session, target.Id, "active", now, cancellationToken);
+                changed = await operators.SetStatusAsync(session, target.Id, OperatorStatus.Active, now, cancellationToken);
                 actionType = "operator.enable";
-                details = new { from = target.Status, to = "active" };
+                details = new { from = target.Status.ToWire(), to = OperatorStatus.Active.ToWire() };
                 break;
             case OperatorChange.ResetTotp:
                 changed = await operators.ResetTotpAsync(session, target.Id, now, cancellationToken);

@@ -4,6 +4,7 @@ using Platform.Drivers.Tenants;
 using Platform.Engines.Audit;
 using Platform.Engines.Billing;
 using Platform.Models;
+using Platform.Models.Billing;
 using Platform.Models.Errors;
 using Platform.Models.Operators;
 
@@ -31,25 +32,25 @@ internal sealed class MarkInvoicePaidAction(IInvoiceDriver invoices, ITenantDriv
         {
             throw new ConflictException("This invoice is collected by Stripe; it is marked paid when Stripe reports the payment.", "invoice_online");
         }
-        if (invoice.Status == "paid")
+        if (invoice.Status == InvoiceStatus.Paid)
         {
             throw new ConflictException("This invoice is already paid.", "invoice_already_paid");
         }
         var paid = await invoices.MarkPaidAsync(session, tenantId, invoiceId, clock.UtcNow, null, cancellationToken)
-            ?? throw (invoice.Status == "open"
+            ?? throw (invoice.Status == InvoiceStatus.Open
                 ? new ConflictException("This invoice is already paid.", "invoice_already_paid")
-                : new ConflictException($"A {invoice.Status} invoice cannot be marked paid.", "invoice_not_payable"));
+                : new ConflictException($"A {invoice.Status.ToWire()} invoice cannot be marked paid.", "invoice_not_payable"));
         await audit.RecordAsync(session, tenantId, context.Caller, "invoice.paid", "invoice", invoiceId,
             new { invoice.Status }, new { paid.Status, paid.PaidAt, paid.Number, paid.TotalCents }, cancellationToken);
         // Paying the last overdue invoice ends dunning: past_due -> active, billing's suspension lifted (an operator's stays).
         var now = clock.UtcNow;
-        var stillOverdue = (await invoices.ListInvoicesAsync(session, tenantId, "open", null, 200, cancellationToken))
+        var stillOverdue = (await invoices.ListInvoicesAsync(session, tenantId, InvoiceStatus.Open, null, 200, cancellationToken))
             .Any(i => i.DueDate is { } due && due < DateOnly.FromDateTime(now.UtcDateTime));
         if (!stillOverdue)
         {
             await lifecycle.RecordPaymentAsync(context.Scope, context.Caller, now, cancellationToken);
         }
-        return new { invoice_id = invoiceId, number = paid.Number, previous_status = invoice.Status, total_cents = paid.TotalCents };
+        return new { invoice_id = invoiceId, number = paid.Number, previous_status = invoice.Status.ToWire(), total_cents = paid.TotalCents };
     }
 
     public Task ReverseAsync(FounderActionContext context, FounderActionSnapshot original, CancellationToken cancellationToken) =>

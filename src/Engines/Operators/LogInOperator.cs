@@ -60,7 +60,7 @@ internal sealed class LogInOperatorHandler(
         }
 
         var passwordValid = await hasher.VerifyAsync(command.Password, credentials?.PasswordHash ?? DecoyHash.Value, cancellationToken);
-        if (credentials is null || !passwordValid || credentials.Operator.Status != "active")
+        if (credentials is null || !passwordValid || credentials.Operator.Status != OperatorStatus.Active)
         {
             throw new UnauthorizedException("The email, password or code is not correct.");
         }

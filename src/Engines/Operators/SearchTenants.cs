@@ -20,7 +20,7 @@ public sealed record GetAdminTenant(Caller Caller, Guid TenantId) : IRequest<Adm
 
 internal sealed class SearchTenantsValidator : AbstractValidator<SearchTenants>
 {
-    private static readonly string[] Statuses = ["trial", "active", "past_due", "suspended", "cancelled", "deleted"];
+    private static readonly IReadOnlyList<string> Statuses = WireNames.Names<TenantStatus>();
 
     public SearchTenantsValidator()
     {

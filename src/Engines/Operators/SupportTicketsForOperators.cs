@@ -51,7 +51,7 @@ internal sealed class ChangeSupportTicketStatusValidator : AbstractValidator<Cha
     {
         RuleFor(c => c.Status).Must(SupportTickets.Statuses.Contains)
             .WithMessage($"Status must be one of {string.Join(", ", SupportTickets.Statuses)}.");
-        RuleFor(c => c.Resolution).NotEmpty().When(c => c.Status == "resolved").WithMessage("A resolved ticket needs a resolution.");
+        RuleFor(c => c.Resolution).NotEmpty().When(c => c.Status == SupportTicketStatus.Resolved.ToWire()).WithMessage("A resolved ticket needs a resolution.");
         RuleFor(c => c.Resolution).MaximumLength(10000);
     }
 }
@@ -128,24 +128,25 @@ internal sealed class ChangeSupportTicketStatusHandler(
         var tenantId = scope.Tenant.Id;
         var before = await tickets.LockTicketAsync(scope.Session, tenantId, command.TicketId, cancellationToken)
             ?? throw new NotFoundException("support ticket");
-        var resolved = command.Status == "resolved";
-        if (before.Status == "closed")
+        var status = WireNames.Parse<SupportTicketStatus>(command.Status);
+        var resolved = status == SupportTicketStatus.Resolved;
+        if (before.Status == SupportTicketStatus.Closed)
         {
             throw new ConflictException("A closed ticket cannot change; the tenant can open a new one.", "ticket_closed");
         }
-        if (before.Status == command.Status && !resolved)
+        if (before.Status == status && !resolved)
         {
-            throw new ConflictException($"The ticket is already {before.Status}.", "status_unchanged");
+            throw new ConflictException($"The ticket is already {before.Status.ToWire()}.", "status_unchanged");
         }
         var now = clock.UtcNow;
-        var after = await tickets.SetStatusAsync(scope.Session, tenantId, command.TicketId, command.Status,
+        var after = await tickets.SetStatusAsync(scope.Session, tenantId, command.TicketId, status,
             resolved ? command.Resolution : before.Resolution, resolved ? now : before.ResolvedAt,
             resolved ? command.Caller.OperatorId : before.ResolvedBy, now, cancellationToken);
         var action = resolved ? "support_ticket.resolved" : "support_ticket.status_changed";
         await audit.RecordAsync(scope.Session, tenantId, command.Caller, action, "support_ticket", command.TicketId,
             new { status = before.Status }, new { status = after.Status, resolution = after.Resolution }, cancellationToken);
         await log.AppendAsync(scope.Session, command.Caller, resolved ? "support_ticket.resolve" : "support_ticket.change_status", "support_ticket",
-            command.TicketId.ToString(), tenantId, "support", null, false, null, new { from = before.Status, to = after.Status }, cancellationToken);
+            command.TicketId.ToString(), tenantId, "support", null, false, null, new { from = before.Status.ToWire(), to = after.Status.ToWire() }, cancellationToken);
         await scope.CommitAsync(cancellationToken);
         return after;
     }

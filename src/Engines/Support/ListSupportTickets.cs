@@ -33,7 +33,7 @@ internal sealed class ListSupportTicketsHandler(TenantGate gate, ISupportTicketD
     {
         var before = Paging.DecodeGuid(query.Cursor);
         await using var scope = await gate.EnterAsync(query.TenantId, query.Caller, TenantRole.Viewer, Access.Read, cancellationToken);
-        var rows = await tickets.ListTicketsAsync(scope.Session, query.TenantId, query.Status, before, query.Limit + 1, cancellationToken);
+        var rows = await tickets.ListTicketsAsync(scope.Session, query.TenantId, query.Status is null ? null : WireNames.Parse<SupportTicketStatus>(query.Status), before, query.Limit + 1, cancellationToken);
         return Paging.ToPage(rows, query.Limit, t => t.Id);
     }
 }

@@ -44,7 +44,7 @@ internal sealed class OpenSupportTicketHandler(TenantGate gate, ISupportTicketDr
         var now = clock.UtcNow;
         var ticket = await tickets.InsertTicketAsync(scope.Session, new SupportTicketSnapshot(
             command.TenantId, Guid.CreateVersion7(), command.Caller.RequireUserId(), command.Subject.Trim(), command.Description,
-            command.Category, command.Priority, "open", null, null, null, now, now), cancellationToken);
+            command.Category, command.Priority, SupportTicketStatus.Open, null, null, null, now, now), cancellationToken);
         await audit.RecordAsync(scope.Session, command.TenantId, command.Caller, "support_ticket.opened", "support_ticket", ticket.Id,
             null, new { ticket.Subject, ticket.Category, ticket.Priority, ticket.Status }, cancellationToken);
         await scope.CommitAsync(cancellationToken);

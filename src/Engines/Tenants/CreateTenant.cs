@@ -9,6 +9,7 @@ using Platform.Models;
 using Platform.Models.Errors;
 using Platform.Models.Plans;
 using Platform.Models.Tenants;
+using Platform.Models.Users;
 
 namespace Platform.Engines.Tenants;
 
@@ -44,7 +45,7 @@ internal sealed class CreateTenantHandler(IDbSessionFactory sessions, ITenantDri
 
         await using var session = await sessions.OpenAsync(id, userId, cancellationToken);
         // A valid token of a user that does not exist (erased, or invented by a sign-up of a registered email, ADR 0187) is a 401, not a foreign-key 500.
-        if (await users.FetchUserAsync(session, userId, cancellationToken) is not { Status: "active" })
+        if (await users.FetchUserAsync(session, userId, cancellationToken) is not { Status: UserStatus.Active })
         {
             throw new UnauthorizedException("The account no longer exists or is disabled.");
         }

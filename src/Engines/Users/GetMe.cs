@@ -23,7 +23,7 @@ internal sealed class GetMeHandler(IDbSessionFactory sessions, IUserDriver users
         var userId = query.Caller.RequireUserId();
         await using var session = await sessions.OpenAsync(null, userId, cancellationToken);
         var user = await users.FetchUserAsync(session, userId, cancellationToken);
-        if (user is null || user.Status != "active")
+        if (user is null || user.Status != UserStatus.Active)
         {
             throw new UnauthorizedException("The account no longer exists or is disabled.");
         }

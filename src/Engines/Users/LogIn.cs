@@ -59,7 +59,7 @@ internal sealed class LogInHandler(
             await refund.CommitAsync(CancellationToken.None);
             throw;
         }
-        if (credentials is null || !valid || credentials.Status != "active")
+        if (credentials is null || !valid || credentials.Status != UserStatus.Active)
         {
             throw new UnauthorizedException("The email or password is not correct.");
         }

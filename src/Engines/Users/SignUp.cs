@@ -51,7 +51,7 @@ internal sealed class SignUpHandler(
             var signInUrl = $"{options.Email.LinkBaseUrl.TrimEnd('/')}/login";
             await emails.EnqueueAsync(session, null, EmailTemplates.SignUpAttemptKind, EmailTemplates.SignUpAttempt(email, signInUrl), cancellationToken);
             await session.CommitAsync(cancellationToken);
-            return new UserSnapshot(id, email, name, "active", null, null, "{}", null, now, now);
+            return new UserSnapshot(id, email, name, UserStatus.Active, null, null, "{}", null, now, now);
         }
         var created = await users.FetchUserAsync(session, id, cancellationToken)
             ?? throw new InvalidOperationException("The new user is not visible to itself.");

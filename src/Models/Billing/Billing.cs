@@ -9,7 +9,7 @@ public sealed record SubscriptionSnapshot(
     Guid Id,
     string Plan,
     string BillingCycle,
-    string Status,
+    SubscriptionStatus Status,
     bool CancelAtPeriodEnd,
     string? PendingPlan,
     DateTimeOffset CurrentPeriodStart,

@@ -8,7 +8,7 @@ public sealed record InvoiceSnapshot(
     Guid Id,
     long Number,
     string Kind,
-    string Status,
+    InvoiceStatus Status,
     string Currency,
     DateTimeOffset PeriodStart,
     DateTimeOffset PeriodEnd,
@@ -30,7 +30,7 @@ public sealed record InvoiceLineSnapshot(
 public sealed record InvoiceDetail(InvoiceSnapshot Invoice, IReadOnlyList<InvoiceLineSnapshot> Lines);
 
 /// <summary>Holds one row of a tenant's plan history: from valid_from on, the subscription had this plan, cycle and status (written by a trigger on subscriptions).</summary>
-public sealed record PlanSegment(DateTimeOffset ValidFrom, string Plan, string BillingCycle, string Status, string Reason);
+public sealed record PlanSegment(DateTimeOffset ValidFrom, string Plan, string BillingCycle, SubscriptionStatus Status, string Reason);
 
 /// <summary>Holds what the monthly close needs to price one tenant: its plan column, its plan history relevant to the month and its usage per meter.</summary>
 public sealed record CloseCandidate(Guid TenantId, string Plan, IReadOnlyList<PlanSegment> Segments, IReadOnlyDictionary<string, decimal> Usage);
@@ -45,7 +45,7 @@ public sealed record IssuedInvoice(Guid TenantId, Guid Id, long Number, long Tot
 public static class MonthlyInvoicePricing
 {
     /// <summary>Tells whether a segment's status means the plan is paid for (active, or past_due: still owed).</summary>
-    public static bool IsPaidStatus(string status) => status is "active" or "past_due";
+    public static bool IsPaidStatus(SubscriptionStatus status) => status is SubscriptionStatus.Active or SubscriptionStatus.PastDue;
 
     /// <summary>Prices the month [start, end): each paid monthly plan's base prorated by the UTC days it was in force (the state at the end of a day
     /// counts for the whole day), an annual plan's full base in the month its annual period starts, and overages against the quotas of the plan in force

@@ -68,6 +68,10 @@ public static class SubscriptionLifecycle
     /// <summary>Gets the status a new subscription starts in: past_due when its first payment is owed, else active.</summary>
     public static SubscriptionStatus Start(bool paymentOwed) => paymentOwed ? SubscriptionStatus.PastDue : SubscriptionStatus.Active;
 
+    /// <summary>Gets the status a new subscription starts in after Stripe created it (null: offline, no Stripe): past_due when Stripe reports
+    /// its first payment owed (past_due, unpaid, incomplete), else active.</summary>
+    public static SubscriptionStatus StartFromStripe(string? stripeStatus) => Start(stripeStatus is "past_due" or "unpaid" or "incomplete");
+
     /// <summary>Decides where an event takes a subscription in a status.</summary>
     public static SubscriptionTransition Apply(SubscriptionStatus from, SubscriptionEvent happened)
     {

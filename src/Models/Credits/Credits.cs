@@ -31,10 +31,19 @@ public sealed record CreditPurchaseSnapshot(
     long Credits,
     long AmountCents,
     string Currency,
-    string Status,
+    CreditPurchaseStatus Status,
     string? StripePaymentIntentId,
     DateTimeOffset CreatedAt,
     DateTimeOffset? CompletedAt);
+
+/// <summary>Describes a credit pack purchase: pending until the payment settles, then succeeded (credits granted) or failed.</summary>
+[WireEnum]
+public enum CreditPurchaseStatus
+{
+    Pending,
+    Succeeded,
+    Failed,
+}
 
 /// <summary>Names the kinds of ledger rows.</summary>
 [WireEnum]

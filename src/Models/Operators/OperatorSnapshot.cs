@@ -7,7 +7,7 @@ public sealed record OperatorSnapshot(
     string Name,
     OperatorRole Role,
     bool TotpEnabled,
-    string Status,
+    OperatorStatus Status,
     int FailedAttempts,
     DateTimeOffset? LockedUntil,
     DateTimeOffset? LastLoginAt,

@@ -9,7 +9,7 @@ public sealed record SupportTicketSnapshot(
     string Description,
     string Category,
     string Priority,
-    string Status,
+    SupportTicketStatus Status,
     string? Resolution,
     DateTimeOffset? ResolvedAt,
     Guid? ResolvedBy,
@@ -30,5 +30,5 @@ public static class SupportTickets
 {
     public static readonly IReadOnlyList<string> Categories = ["billing", "technical", "account", "feature_request", "other"];
     public static readonly IReadOnlyList<string> Priorities = ["low", "normal", "high", "urgent"];
-    public static readonly IReadOnlyList<string> Statuses = ["open", "in_progress", "waiting_on_customer", "resolved", "closed"];
+    public static readonly IReadOnlyList<string> Statuses = WireNames.Names<SupportTicketStatus>();
 }

@@ -5,7 +5,7 @@ public sealed record UserSnapshot(
     Guid Id,
     string Email,
     string Name,
-    string Status,
+    UserStatus Status,
     DateTimeOffset? EmailVerifiedAt,
     Guid? DefaultTenantId,
     string Preferences,
@@ -14,7 +14,7 @@ public sealed record UserSnapshot(
     DateTimeOffset UpdatedAt);
 
 /// <summary>Holds what login needs of a user: the id, the password hash and the status.</summary>
-public sealed record UserCredentials(Guid Id, string PasswordHash, string Status);
+public sealed record UserCredentials(Guid Id, string PasswordHash, UserStatus Status);
 
 /// <summary>Holds the fields of a new user; the password is already hashed.</summary>
 public sealed record NewUser(Guid Id, string Email, string Name, string PasswordHash, DateTimeOffset Now);

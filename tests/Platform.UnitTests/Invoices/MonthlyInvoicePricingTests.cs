@@ -1,3 +1,4 @@
+using Platform.Models;
 using Platform.Models.Billing;
 
 namespace Platform.UnitTests.Invoices;
@@ -10,7 +11,7 @@ public sealed class MonthlyInvoicePricingTests
     private static DateTimeOffset Utc(int year, int month, int day, int hour = 0) => new(year, month, day, hour, 0, 0, TimeSpan.Zero);
 
     private static PlanSegment Segment(DateTimeOffset from, string plan, string status = "active", string cycle = "monthly", string reason = "plan_changed") =>
-        new(from, plan, cycle, status, reason);
+        new(from, plan, cycle, WireNames.Parse<SubscriptionStatus>(status), reason);
 
     [Test]
     public void A_28_day_february_upgrade_on_the_15th_charges_14_and_14_days()

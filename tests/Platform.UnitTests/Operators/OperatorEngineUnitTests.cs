@@ -25,7 +25,7 @@ public sealed class OperatorEngineUnitTests
         var sessions = Substitute.For<IDbSessionFactory>();
         sessions.OpenAsync(null, null, Arg.Any<CancellationToken>()).Returns(Substitute.For<IDbSession>());
         var operators = Substitute.For<IOperatorDriver>();
-        var op = new OperatorSnapshot(Guid.NewGuid(), "a@b.test", "A", OperatorRole.Support, false, "active", 5, Now.AddMinutes(10), null, null, Now);
+        var op = new OperatorSnapshot(Guid.NewGuid(), "a@b.test", "A", OperatorRole.Support, false, OperatorStatus.Active, 5, Now.AddMinutes(10), null, null, Now);
         operators.FetchCredentialsByEmailAsync(Arg.Any<IDbSession>(), "a@b.test", Arg.Any<CancellationToken>())
             .Returns(new OperatorCredentials(op, "hash", null));
         operators.ReserveLoginAttemptAsync(Arg.Any<IDbSession>(), op.Id, LogInOperator.MaxFailures, Now, Now.AddMinutes(LogInOperator.LockMinutes), Arg.Any<CancellationToken>())

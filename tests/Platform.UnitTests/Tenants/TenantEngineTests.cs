@@ -57,7 +57,7 @@ public sealed class TenantEngineTests
     {
         var users = Substitute.For<IUserDriver>();
         users.FetchUserAsync(Arg.Any<IDbSession>(), userId, Arg.Any<CancellationToken>())
-            .Returns(new UserSnapshot(userId, "u@example.test", "U", "active", null, null, "{}", null, Now, Now));
+            .Returns(new UserSnapshot(userId, "u@example.test", "U", UserStatus.Active, null, null, "{}", null, Now, Now));
         return users;
     }
 

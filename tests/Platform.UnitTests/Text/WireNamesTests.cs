@@ -2,13 +2,17 @@ using System.Data;
 using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Npgsql;
+using Dapper;
 using Platform.Models;
+using Platform.Models.Billing;
 using Platform.Models.Credits;
+using Platform.Models.Email;
 using Platform.Models.Invitations;
 using Platform.Models.Operators;
 using Platform.Models.Runs;
+using Platform.Models.Support;
 using Platform.Models.Tenants;
+using Platform.Models.Users;
 
 namespace Platform.UnitTests.Text;
 
@@ -30,6 +34,34 @@ public sealed class WireNamesTests
             Assert.That(InvitationStatus.Revoked.ToWire(), Is.EqualTo("revoked"));
             Assert.That(TenantRole.Owner.ToWire(), Is.EqualTo("owner"));
         });
+    }
+
+    [Test]
+    public void Keeps_the_status_names_the_database_checks_allow()
+    {
+        // The CHECK constraints of db/0001, 0200, 0250, 0300, 0301 and 0310, value by value and in order: no data migration.
+        Assert.Multiple(() =>
+        {
+            Assert.That(WireNames.Names<SubscriptionStatus>(), Is.EqualTo(new[] { "active", "past_due", "canceled" }));
+            Assert.That(WireNames.Names<InvoiceStatus>(), Is.EqualTo(new[] { "draft", "open", "paid", "void", "uncollectible" }));
+            Assert.That(WireNames.Names<UserStatus>(), Is.EqualTo(new[] { "active", "disabled", "deleted" }));
+            Assert.That(WireNames.Names<OperatorStatus>(), Is.EqualTo(new[] { "active", "disabled" }));
+            Assert.That(WireNames.Names<SupportTicketStatus>(), Is.EqualTo(new[] { "open", "in_progress", "waiting_on_customer", "resolved", "closed" }));
+            Assert.That(WireNames.Names<CreditPurchaseStatus>(), Is.EqualTo(new[] { "pending", "succeeded", "failed" }));
+            Assert.That(WireNames.Names<OutboxStatus>(), Is.EqualTo(new[] { "pending", "sent", "failed" }));
+            Assert.That(WireNames.Names<TenantStatus>(), Is.EqualTo(new[] { "trial", "active", "past_due", "suspended", "cancelled", "deleted" }));
+            Assert.That(WireNames.Names<RunStatus>(), Is.EqualTo(new[] { "running", "succeeded", "failed", "timed_out" }));
+        });
+    }
+
+    [Test]
+    public void A_database_value_the_enum_does_not_know_fails_naming_the_enum_and_the_value()
+    {
+        // What a driver's row mapping does with a status column (WireNames.Parse), e.g. after a migration added a status the code lacks.
+        var refusal = Assert.Throws<FormatException>(() => WireNames.Parse<InvoiceStatus>("refunded"));
+        Assert.That(refusal!.Message, Is.EqualTo("Unknown InvoiceStatus 'refunded'; known: draft, open, paid, void, uncollectible."));
+        Assert.Throws<FormatException>(() => WireNames.Parse<SupportTicketStatus>("InProgress"));
+        Assert.Throws<FormatException>(() => WireNames.Parse<SubscriptionStatus>("trialing"));
     }
 
     [TestCaseSource(nameof(WireEnums))]
@@ -61,20 +93,43 @@ public sealed class WireNamesTests
         Assert.Throws<ArgumentOutOfRangeException>(() => ((TenantStatus)99).ToWire());
 
     [Test]
-    public void The_dapper_handler_writes_text_and_reads_it_back()
+    public void Dapper_bypasses_type_handlers_for_enums_so_drivers_convert_through_WireNames()
     {
-        var handler = new Platform.Drivers.WireEnumTypeHandler<RunStatus>();
-        var parameter = new NpgsqlParameter();
-        handler.SetValue(parameter, RunStatus.TimedOut);
-        Assert.Multiple(() =>
+        // Why drivers pass status.ToWire() and read text columns into strings (docs/decisions/0410): Dapper 2.1 sends an enum parameter
+        // as its number and reads an enum column with Enum.Parse, whatever handler is registered for the enum.
+        SqlMapper.AddTypeHandler(new ProbeHandler());
+        try
         {
-            Assert.That(parameter.Value, Is.EqualTo("timed_out"));
-            Assert.That(parameter.DbType, Is.EqualTo(DbType.String));
-            Assert.That(handler.Parse("timed_out"), Is.EqualTo(RunStatus.TimedOut));
-            Assert.Throws<FormatException>(() => handler.Parse("TimedOut"));
-        });
+#pragma warning disable CS0618 // Dapper marks its parameter-type lookup as internal; it is the lookup every parameter goes through.
+            Assert.That(SqlMapper.LookupDbType(typeof(ProbeStatus), "status", false, out var handler), Is.EqualTo(DbType.Int32));
+#pragma warning restore CS0618
+            Assert.That(handler, Is.Null);
+            using var table = new DataTable();
+            table.Columns.Add("status", typeof(string));
+            table.Rows.Add("timed_out");
+            using var reader = table.CreateDataReader();
+            Assert.Throws<DataException>(() => reader.Parse<ProbeRow>().ToList());
+        }
+        finally
+        {
+            SqlMapper.ResetTypeHandlers();
+        }
     }
 
     private static IEnumerable<Type> WireEnums() =>
         typeof(WireNames).Assembly.GetTypes().Where(t => t.IsEnum && t.GetCustomAttribute<WireEnumAttribute>() is not null);
+
+    private enum ProbeStatus { Running, TimedOut }
+
+    private sealed class ProbeRow
+    {
+        public ProbeStatus Status { get; init; }
+    }
+
+    private sealed class ProbeHandler : SqlMapper.TypeHandler<ProbeStatus>
+    {
+        public override void SetValue(IDbDataParameter parameter, ProbeStatus value) => parameter.Value = value.ToWire();
+
+        public override ProbeStatus Parse(object value) => WireNames.Parse<ProbeStatus>((string)value);
+    }
 }
