@@ -48,15 +48,15 @@ internal sealed class ApplyPeriodEndsHandler(
 
     private async Task<SubscriptionSnapshot?> EndPeriodAsync(TenantScope scope, SubscriptionSnapshot current, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        if (BillingLifecycle.Next(current.Status, current.CancelAtPeriodEnd ? SubscriptionEvent.PeriodEndedCanceling : SubscriptionEvent.PeriodRolled) is null)
+        if (BillingLifecycle.Next(current.Status, current.CancelAtPeriodEnd ? SubscriptionEvent.PeriodEndedCanceling : SubscriptionEvent.PeriodRolled) is not { } status)
         {
             return null;
         }
-        if (current.CancelAtPeriodEnd)
+        if (status == SubscriptionStatus.Canceled)
         {
             return await billing.CancelSubscriptionAsync(scope.Session, current.TenantId, current.Id, now, cancellationToken);
         }
-        var next = current with { Plan = current.PendingPlan ?? current.Plan, PendingPlan = null, UpdatedAt = now };
+        var next = current with { Status = status, Plan = current.PendingPlan ?? current.Plan, PendingPlan = null, UpdatedAt = now };
         if (current.StripeSubscriptionId is null)
         {
             // Offline, the period rolls here by whole cycles (a job that was down catches up in one step).

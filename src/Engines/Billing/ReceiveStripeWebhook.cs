@@ -136,10 +136,11 @@ internal sealed class ReceiveStripeWebhookHandler(
         }
         // Canceled is final: a deleted subscription never comes back, and a deletion applies whatever came before it.
         // Otherwise an older subscription state never overwrites a newer one.
-        if (BillingLifecycle.Next(row.Status, happened) is null || (status != SubscriptionStatus.Canceled && row.StripeStateAt is { } appliedAt && stripeEvent.Created < appliedAt))
+        if (BillingLifecycle.Next(row.Status, happened) is not { } next || (next != SubscriptionStatus.Canceled && row.StripeStateAt is { } appliedAt && stripeEvent.Created < appliedAt))
         {
             return "stale";
         }
+        status = next;
         // The status alone also moves with invoice events; a newer one of those keeps its status.
         if (status != SubscriptionStatus.Canceled && row.StripeStatusAt is { } statusAt && stripeEvent.Created < statusAt)
         {

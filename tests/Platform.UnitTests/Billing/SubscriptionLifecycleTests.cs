@@ -72,6 +72,47 @@ public sealed class SubscriptionLifecycleTests
     public void A_new_subscription_starts_past_due_only_when_its_payment_is_owed(bool owed, SubscriptionStatus expected) =>
         Assert.That(SubscriptionLifecycle.Start(owed), Is.EqualTo(expected));
 
+    [TestCase(null, A)]
+    [TestCase("active", A)]
+    [TestCase("trialing", A)]
+    [TestCase("past_due", P)]
+    [TestCase("unpaid", P)]
+    [TestCase("incomplete", P)]
+    public void A_subscription_created_in_Stripe_starts_past_due_when_Stripe_reports_its_first_payment_owed(string? stripeStatus, SubscriptionStatus expected) =>
+        Assert.That(SubscriptionLifecycle.StartFromStripe(stripeStatus), Is.EqualTo(expected));
+
+    [Test]
+    public void The_decision_record_table_is_the_function()
+    {
+        // docs/decisions/0411 lists the transitions for people; this keeps that table and Apply the same, cell by cell.
+        var rows = File.ReadAllLines(Path.Combine(RepositoryRoot(), "docs", "decisions", "0411-subscription-lifecycle-function.md"))
+            .Where(l => l.StartsWith('|') && !l.StartsWith("|---", StringComparison.Ordinal))
+            .Select(l => l.Trim().Trim('|').Split('|').Select(c => c.Trim()).ToArray())
+            .ToList();
+        var header = rows[0];
+        Assert.That(header.Skip(1), Is.EqualTo(AllEvents().Select(e => e.ToString())), "the table's columns are the events, in declaration order");
+        Assert.That(rows.Skip(1).Select(r => r[0]), Is.EqualTo(WireNames.Names<SubscriptionStatus>()), "the table's rows are the statuses, in declaration order");
+        Assert.Multiple(() =>
+        {
+            foreach (var row in rows.Skip(1))
+            {
+                var from = WireNames.Parse<SubscriptionStatus>(row[0]);
+                foreach (var (happened, column) in AllEvents().Select((e, i) => (e, i + 1)))
+                {
+                    var transition = SubscriptionLifecycle.Apply(from, happened);
+                    if (transition.To is { } to)
+                    {
+                        Assert.That(row[column], Is.EqualTo(to.ToWire()), $"{row[0]} x {happened}");
+                    }
+                    else
+                    {
+                        Assert.That(row[1], Does.StartWith($"refused: {transition.Refusal}"), $"{row[0]} x {happened}");
+                    }
+                }
+            }
+        });
+    }
+
     [TestCase("active", SubscriptionEvent.StripeReportedActive)]
     [TestCase("trialing", SubscriptionEvent.StripeReportedActive)]
     [TestCase("canceled", SubscriptionEvent.StripeReportedEnded)]
@@ -94,4 +135,16 @@ public sealed class SubscriptionLifecycleTests
         Assert.That(WireNames.Names<SubscriptionStatus>(), Is.EqualTo(new[] { "active", "past_due", "canceled" }));
 
     private static IEnumerable<SubscriptionEvent> AllEvents() => Enum.GetValues<SubscriptionEvent>();
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(TestContext.CurrentContext.TestDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Platform.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+        throw new DirectoryNotFoundException("No Platform.sln above the test directory.");
+    }
 }
