@@ -22,7 +22,7 @@ public sealed record CreateApiKey(
     int? RateLimitRpm,
     int? MaxConcurrentRuns,
     DateTimeOffset? ExpiresAt,
-    bool ServiceKey = false) : IRequest<CreatedApiKey>, ITenantCommand, ICallerCommand;
+    bool ServiceKey = false) : IRequest<CreatedApiKey>, ITenantWrite, ICallerCommand;
 
 internal sealed class CreateApiKeyValidator : AbstractValidator<CreateApiKey>
 {

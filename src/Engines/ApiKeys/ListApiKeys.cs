@@ -11,7 +11,7 @@ namespace Platform.Engines.ApiKeys;
 
 /// <summary>Lists a tenant's API keys in id order (admin), never with their secrets, each with its creator and whether the creator is still a member.</summary>
 public sealed record ListApiKeys(Caller Caller, Guid TenantId, string? Cursor, int Limit)
-    : IRequest<Page<ApiKeyListing>>, ITenantCommand, ICallerCommand;
+    : IRequest<Page<ApiKeyListing>>, ITenantRead, ICallerCommand;
 
 internal sealed class ListApiKeysValidator : AbstractValidator<ListApiKeys>
 {

@@ -14,7 +14,7 @@ namespace Platform.Engines.ApiKeys;
 
 /// <summary>Revokes an API key (admin, also while the tenant is suspended); every API instance refuses it from its next request.</summary>
 public sealed record RevokeApiKey(Caller Caller, Guid TenantId, Guid KeyId, string? Reason)
-    : IRequest<ApiKeySnapshot>, ITenantCommand, ICallerCommand;
+    : IRequest<ApiKeySnapshot>, ITenantWrite, ICallerCommand;
 
 internal sealed class RevokeApiKeyValidator : AbstractValidator<RevokeApiKey>
 {

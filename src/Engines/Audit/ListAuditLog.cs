@@ -11,7 +11,7 @@ namespace Platform.Engines.Audit;
 
 /// <summary>Lists a tenant's audit rows newest first (admin or higher), filtered by action (exact, or a prefix ending in "."), actor (an id, or a type such as "user") and a time range [from, to).</summary>
 public sealed record ListAuditLog(Caller Caller, Guid TenantId, string? Action, string? Actor, DateTimeOffset? From, DateTimeOffset? To, string? Cursor, int Limit)
-    : IRequest<Page<AuditRecord>>, ITenantCommand, ICallerCommand;
+    : IRequest<Page<AuditRecord>>, ITenantRead, ICallerCommand;
 
 internal sealed class ListAuditLogValidator : AbstractValidator<ListAuditLog>
 {

@@ -15,7 +15,7 @@ namespace Platform.Engines.Billing;
 /// <summary>Cancels the tenant's subscription (owner), online (Stripe) or offline: now (the tenant moves to the free plan) or at the period end
 /// (only flagged; the period-end job or Stripe's deletion event ends it).</summary>
 public sealed record CancelSubscription(Caller Caller, Guid TenantId, bool AtPeriodEnd)
-    : IRequest<SubscriptionSnapshot>, ITenantCommand, ICallerCommand;
+    : IRequest<SubscriptionSnapshot>, ITenantWrite, ICallerCommand;
 
 internal sealed class CancelSubscriptionHandler(
     TenantGate gate, ITenantDriver tenants, IBillingDriver billing, IStripeDriver stripe, BillingLifecycle lifecycle, AuditTrail audit, IClock clock)

@@ -11,7 +11,7 @@ using Platform.Models.Tenants;
 namespace Platform.Engines.Billing;
 
 /// <summary>Reads the tenant's billing summary (admin or higher): plan, status, subscription, credit balance and the current UTC month's estimate line by line.</summary>
-public sealed record GetBillingSummary(Caller Caller, Guid TenantId) : IRequest<BillingSummary>, ITenantCommand, ICallerCommand;
+public sealed record GetBillingSummary(Caller Caller, Guid TenantId) : IRequest<BillingSummary>, ITenantRead, ICallerCommand;
 
 /// <summary>Holds the billing summary of a tenant; a null credit balance means no credit account was opened yet.</summary>
 public sealed record BillingSummary(TenantSnapshot Tenant, SubscriptionSnapshot? Subscription, long? CreditBalance, PricedPeriod Estimate)

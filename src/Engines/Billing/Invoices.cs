@@ -12,10 +12,10 @@ namespace Platform.Engines.Billing;
 
 /// <summary>Lists the tenant's invoices newest first, optionally of one status (admin or higher).</summary>
 public sealed record ListInvoices(Caller Caller, Guid TenantId, string? Status, string? Cursor, int Limit)
-    : IRequest<Page<InvoiceSnapshot>>, ITenantCommand, ICallerCommand;
+    : IRequest<Page<InvoiceSnapshot>>, ITenantRead, ICallerCommand;
 
 /// <summary>Reads one of the tenant's invoices with its lines (admin or higher); another tenant's invoice is not found.</summary>
-public sealed record GetInvoice(Caller Caller, Guid TenantId, Guid InvoiceId) : IRequest<InvoiceDetail>, ITenantCommand, ICallerCommand;
+public sealed record GetInvoice(Caller Caller, Guid TenantId, Guid InvoiceId) : IRequest<InvoiceDetail>, ITenantRead, ICallerCommand;
 
 internal sealed class ListInvoicesValidator : AbstractValidator<ListInvoices>
 {

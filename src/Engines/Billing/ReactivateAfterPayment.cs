@@ -9,7 +9,7 @@ namespace Platform.Engines.Billing;
 
 /// <summary>Records that the tenant paid what it owed (an operator marking an invoice paid offline, or the system): a past_due subscription becomes active
 /// and a tenant that is past_due or suspended by billing becomes active again; an operator's suspension stays. Operators and the system only.</summary>
-public sealed record ReactivateAfterPayment(Caller Caller, Guid TenantId) : IRequest<TenantSnapshot>, ITenantCommand, ICallerCommand;
+public sealed record ReactivateAfterPayment(Caller Caller, Guid TenantId) : IRequest<TenantSnapshot>, ITenantWrite, ICallerCommand;
 
 internal sealed class ReactivateAfterPaymentHandler(TenantGate gate, BillingLifecycle lifecycle, IClock clock)
     : IRequestHandler<ReactivateAfterPayment, TenantSnapshot>

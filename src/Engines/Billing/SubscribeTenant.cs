@@ -17,7 +17,7 @@ namespace Platform.Engines.Billing;
 
 /// <summary>Subscribes the tenant to a paid plan or changes its plan (owner), online (Stripe) or offline: an upgrade applies now (prorated), a downgrade waits for the period end; the tenant's plan, status and quotas follow.</summary>
 public sealed record SubscribeTenant(Caller Caller, Guid TenantId, string? Plan, string? BillingCycle, string? PaymentMethodId)
-    : IRequest<SubscriptionSnapshot>, ITenantCommand, ICallerCommand;
+    : IRequest<SubscriptionSnapshot>, ITenantWrite, ICallerCommand;
 
 internal sealed class SubscribeTenantValidator : AbstractValidator<SubscribeTenant>
 {

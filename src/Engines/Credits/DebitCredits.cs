@@ -12,7 +12,7 @@ namespace Platform.Engines.Credits;
 
 /// <summary>Takes credits from the tenant's balance for usage (member, key runs:write), or refuses with 402 insufficient_credits when short; the reference (a run id) is debited at most once.</summary>
 public sealed record DebitCredits(Caller Caller, Guid TenantId, long Amount, string? Reference)
-    : IRequest<CreditTransactionSnapshot>, ITenantCommand, ICallerCommand;
+    : IRequest<CreditTransactionSnapshot>, ITenantWrite, ICallerCommand;
 
 internal sealed class DebitCreditsValidator : AbstractValidator<DebitCredits>
 {

@@ -9,8 +9,8 @@ using Platform.Models.Tenants;
 
 namespace Platform.Engines.Credits;
 
-/// <summary>Reads the tenant's credit account (admin or higher), opening it and adding the month's plan grant on first need.</summary>
-public sealed record GetCredits(Caller Caller, Guid TenantId) : IRequest<CreditAccountSnapshot>, ITenantCommand, ICallerCommand;
+/// <summary>Reads the tenant's credit account (admin or higher), opening it and adding the month's plan grant on first need (a write: the grant changes the ledger).</summary>
+public sealed record GetCredits(Caller Caller, Guid TenantId) : IRequest<CreditAccountSnapshot>, ITenantWrite, ICallerCommand;
 
 internal sealed class GetCreditsHandler(TenantGate gate, ICreditDriver credits, AuditTrail audit, IClock clock)
     : IRequestHandler<GetCredits, CreditAccountSnapshot>

@@ -13,7 +13,7 @@ namespace Platform.Engines.Credits;
 
 /// <summary>Adds credits to a tenant's balance (purchase, refund, adjustment, plan upgrade); only the system and operators grant, and a reference is applied once per type.</summary>
 public sealed record GrantCredits(Caller Caller, Guid TenantId, long Amount, CreditTransactionType Type, string? Reference, string? StripePaymentId = null)
-    : IRequest<CreditTransactionSnapshot>, ITenantCommand, ICallerCommand;
+    : IRequest<CreditTransactionSnapshot>, ITenantWrite, ICallerCommand;
 
 internal sealed class GrantCreditsValidator : AbstractValidator<GrantCredits>
 {

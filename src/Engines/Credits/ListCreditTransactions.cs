@@ -11,7 +11,7 @@ namespace Platform.Engines.Credits;
 
 /// <summary>Lists the tenant's credit ledger newest first (admin or higher).</summary>
 public sealed record ListCreditTransactions(Caller Caller, Guid TenantId, string? Cursor, int Limit)
-    : IRequest<Page<CreditTransactionSnapshot>>, ITenantCommand, ICallerCommand;
+    : IRequest<Page<CreditTransactionSnapshot>>, ITenantRead, ICallerCommand;
 
 internal sealed class ListCreditTransactionsValidator : AbstractValidator<ListCreditTransactions>
 {

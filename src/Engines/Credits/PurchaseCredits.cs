@@ -15,7 +15,7 @@ namespace Platform.Engines.Credits;
 
 /// <summary>Buys a credit pack (owner): offline (no Stripe key) the pack is credited at once (docs/decisions/0300); online a PaymentIntent is created and the purchase stays pending until Stripe reports the payment.</summary>
 public sealed record PurchaseCredits(Caller Caller, Guid TenantId, string? Pack)
-    : IRequest<CreditPurchaseResult>, ITenantCommand, ICallerCommand;
+    : IRequest<CreditPurchaseResult>, ITenantWrite, ICallerCommand;
 
 /// <summary>Holds a purchase and, online, the PaymentIntent's client secret the front end confirms the payment with (shown once, never stored).</summary>
 public sealed record CreditPurchaseResult(CreditPurchaseSnapshot Purchase, string? ClientSecret);

@@ -7,7 +7,7 @@ namespace Platform.Engines.Email;
 
 /// <summary>Queues the payment-failed email to the tenant's billing email (or the given address); billing sends it.</summary>
 public sealed record EnqueuePaymentFailedEmail(Caller Caller, Guid TenantId, long AmountCents, string Currency, string BillingUrl, string? To = null)
-    : IRequest<Guid>, ITenantCommand, ICallerCommand;
+    : IRequest<Guid>, ITenantWrite, ICallerCommand;
 
 internal sealed class EnqueuePaymentFailedEmailValidator : AbstractValidator<EnqueuePaymentFailedEmail>
 {

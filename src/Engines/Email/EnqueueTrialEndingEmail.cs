@@ -7,7 +7,7 @@ namespace Platform.Engines.Email;
 
 /// <summary>Queues the trial-ending email to the tenant's billing email (or the given address); billing sends it (owner, operator or system).</summary>
 public sealed record EnqueueTrialEndingEmail(Caller Caller, Guid TenantId, DateTimeOffset TrialEndsAt, string BillingUrl, string? To = null)
-    : IRequest<Guid>, ITenantCommand, ICallerCommand;
+    : IRequest<Guid>, ITenantWrite, ICallerCommand;
 
 internal sealed class EnqueueTrialEndingEmailValidator : AbstractValidator<EnqueueTrialEndingEmail>
 {

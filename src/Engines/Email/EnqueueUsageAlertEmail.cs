@@ -7,7 +7,7 @@ namespace Platform.Engines.Email;
 
 /// <summary>Queues a usage alert at 80, 90 or 100 percent of a quota to the tenant's billing email (or the given address); usage sends it.</summary>
 public sealed record EnqueueUsageAlertEmail(Caller Caller, Guid TenantId, string Quota, int Percent, long Used, long Limit, string UsageUrl, string? To = null)
-    : IRequest<Guid>, ITenantCommand, ICallerCommand;
+    : IRequest<Guid>, ITenantWrite, ICallerCommand;
 
 internal sealed class EnqueueUsageAlertEmailValidator : AbstractValidator<EnqueueUsageAlertEmail>
 {

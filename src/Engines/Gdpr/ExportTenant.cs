@@ -11,7 +11,7 @@ using Platform.Models.Tenants;
 namespace Platform.Engines.Gdpr;
 
 /// <summary>Exports everything a tenant owns (owner): its own row and its rows of every table with a tenant_id column, found in the catalogue at run time and read inside the tenant's row-level-security scope, with secret columns redacted.</summary>
-public sealed record ExportTenant(Caller Caller, Guid TenantId) : IRequest<TenantExport>, ITenantCommand, ICallerCommand;
+public sealed record ExportTenant(Caller Caller, Guid TenantId) : IRequest<TenantExport>, ITenantRead, ICallerCommand;
 
 /// <summary>Holds a tenant export: the tenant's row, each tenant table's rows by table name, and the tenant tables the service role may not read (with why).</summary>
 public sealed record TenantExport(

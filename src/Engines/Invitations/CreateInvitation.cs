@@ -16,7 +16,7 @@ namespace Platform.Engines.Invitations;
 
 /// <summary>Invites an email address into a tenant with a role (admin or higher; only an owner invites an owner) and queues the email in the same transaction; the token is returned once.</summary>
 public sealed record CreateInvitation(Caller Caller, Guid TenantId, string Email, TenantRole Role)
-    : IRequest<IssuedInvitation>, ITenantCommand, ICallerCommand;
+    : IRequest<IssuedInvitation>, ITenantWrite, ICallerCommand;
 
 internal sealed class CreateInvitationValidator : AbstractValidator<CreateInvitation>
 {

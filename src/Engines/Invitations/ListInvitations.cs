@@ -11,7 +11,7 @@ namespace Platform.Engines.Invitations;
 
 /// <summary>Lists a tenant's invitations newest first, optionally of one status (admin or higher).</summary>
 public sealed record ListInvitations(Caller Caller, Guid TenantId, InvitationStatus? Status, string? Cursor, int Limit)
-    : IRequest<Page<InvitationSnapshot>>, ITenantCommand, ICallerCommand;
+    : IRequest<Page<InvitationSnapshot>>, ITenantRead, ICallerCommand;
 
 internal sealed class ListInvitationsValidator : AbstractValidator<ListInvitations>
 {

@@ -14,7 +14,7 @@ namespace Platform.Engines.Invitations;
 
 /// <summary>Issues a new token and expiry for a pending or expired invitation and queues a new email; the old token stops working.</summary>
 public sealed record ResendInvitation(Caller Caller, Guid TenantId, Guid InvitationId)
-    : IRequest<IssuedInvitation>, ITenantCommand, ICallerCommand;
+    : IRequest<IssuedInvitation>, ITenantWrite, ICallerCommand;
 
 internal sealed class ResendInvitationHandler(
     TenantGate gate, ITenantDriver tenants, IInvitationDriver invitations, EmailOutbox emails, AuditTrail audit, EngineOptions options, IClock clock)

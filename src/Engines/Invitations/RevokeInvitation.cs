@@ -12,7 +12,7 @@ namespace Platform.Engines.Invitations;
 
 /// <summary>Revokes a pending invitation (admin or higher; only an owner revokes an owner invitation); its token stops working at once.</summary>
 public sealed record RevokeInvitation(Caller Caller, Guid TenantId, Guid InvitationId)
-    : IRequest<InvitationSnapshot>, ITenantCommand, ICallerCommand;
+    : IRequest<InvitationSnapshot>, ITenantWrite, ICallerCommand;
 
 internal sealed class RevokeInvitationHandler(TenantGate gate, IInvitationDriver invitations, AuditTrail audit, IClock clock)
     : IRequestHandler<RevokeInvitation, InvitationSnapshot>

@@ -13,7 +13,7 @@ namespace Platform.Engines.Members;
 
 /// <summary>Changes a member's role: admins manage roles below owner, only owners grant or take the owner role, the last owner stays, and a demotion below admin revokes the keys the member created (ADR 0195).</summary>
 public sealed record ChangeMemberRole(Caller Caller, Guid TenantId, Guid UserId, TenantRole Role)
-    : IRequest<MemberSnapshot>, ITenantCommand, ICallerCommand;
+    : IRequest<MemberSnapshot>, ITenantWrite, ICallerCommand;
 
 internal sealed class ChangeMemberRoleHandler(
     TenantGate gate, ITenantDriver tenants, IMemberDriver members, KeyCustody custody, AuditTrail audit, IClock clock)

@@ -10,7 +10,7 @@ namespace Platform.Engines.Members;
 
 /// <summary>Lists a tenant's members in user id order (viewer or higher).</summary>
 public sealed record ListMembers(Caller Caller, Guid TenantId, string? Cursor, int Limit)
-    : IRequest<Page<MemberSnapshot>>, ITenantCommand, ICallerCommand;
+    : IRequest<Page<MemberSnapshot>>, ITenantRead, ICallerCommand;
 
 internal sealed class ListMembersValidator : AbstractValidator<ListMembers>
 {

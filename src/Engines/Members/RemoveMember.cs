@@ -12,7 +12,7 @@ using Platform.Models.Tenants;
 namespace Platform.Engines.Members;
 
 /// <summary>Removes a member (admin or higher; any member may remove themselves); the last owner cannot leave, and the keys the member created are revoked (ADR 0195).</summary>
-public sealed record RemoveMember(Caller Caller, Guid TenantId, Guid UserId) : IRequest<Unit>, ITenantCommand, ICallerCommand;
+public sealed record RemoveMember(Caller Caller, Guid TenantId, Guid UserId) : IRequest<Unit>, ITenantWrite, ICallerCommand;
 
 internal sealed class RemoveMemberHandler(TenantGate gate, ITenantDriver tenants, IMemberDriver members, KeyCustody custody, AuditTrail audit)
     : IRequestHandler<RemoveMember, Unit>

@@ -16,7 +16,7 @@ public sealed record SearchTenants(Caller Caller, string? Query, string? Status,
     : IRequest<Page<TenantSnapshot>>, ICallerCommand;
 
 /// <summary>Reads one tenant with its counters (any operator), inside a session scoped to that tenant.</summary>
-public sealed record GetAdminTenant(Caller Caller, Guid TenantId) : IRequest<AdminTenantDetail>, ITenantCommand, ICallerCommand;
+public sealed record GetAdminTenant(Caller Caller, Guid TenantId) : IRequest<AdminTenantDetail>, ITenantRead, ICallerCommand;
 
 internal sealed class SearchTenantsValidator : AbstractValidator<SearchTenants>
 {

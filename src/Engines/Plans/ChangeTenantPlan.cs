@@ -13,7 +13,7 @@ using Platform.Models.Tenants;
 namespace Platform.Engines.Plans;
 
 /// <summary>Moves a tenant to another plan (its owner, or the system for billing): plan and quota columns change in one statement, and quota overrides stay on top.</summary>
-public sealed record ChangeTenantPlan(Caller Caller, Guid TenantId, string Plan) : IRequest<TenantSnapshot>, ITenantCommand, ICallerCommand;
+public sealed record ChangeTenantPlan(Caller Caller, Guid TenantId, string Plan) : IRequest<TenantSnapshot>, ITenantWrite, ICallerCommand;
 
 internal sealed class ChangeTenantPlanValidator : AbstractValidator<ChangeTenantPlan>
 {

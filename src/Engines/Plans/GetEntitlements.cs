@@ -12,7 +12,7 @@ using Platform.Models.Tenants;
 namespace Platform.Engines.Plans;
 
 /// <summary>Reads what a tenant's effective plan grants: features and quotas (plan, then per-tenant overrides). Viewers and any key of the tenant may read it.</summary>
-public sealed record GetEntitlements(Caller Caller, Guid TenantId) : IRequest<Entitlements>, ITenantCommand, ICallerCommand;
+public sealed record GetEntitlements(Caller Caller, Guid TenantId) : IRequest<Entitlements>, ITenantRead, ICallerCommand;
 
 internal sealed class GetEntitlementsHandler(TenantGate gate, IDbSessionFactory sessions, ITenantDriver tenants, IQuotaDriver quotas)
     : IRequestHandler<GetEntitlements, Entitlements>

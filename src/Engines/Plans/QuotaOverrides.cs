@@ -14,10 +14,10 @@ namespace Platform.Engines.Plans;
 
 /// <summary>Sets one quota of a tenant above or below its plan (-1 unlimited); operators and the system only. Plan changes keep it.</summary>
 public sealed record SetQuotaOverride(Caller Caller, Guid TenantId, string Quota, long Value, string? Reason)
-    : IRequest<Entitlements>, ITenantCommand, ICallerCommand;
+    : IRequest<Entitlements>, ITenantWrite, ICallerCommand;
 
 /// <summary>Removes one quota override of a tenant, so the plan's value applies again; operators and the system only.</summary>
-public sealed record ClearQuotaOverride(Caller Caller, Guid TenantId, string Quota) : IRequest<Entitlements>, ITenantCommand, ICallerCommand;
+public sealed record ClearQuotaOverride(Caller Caller, Guid TenantId, string Quota) : IRequest<Entitlements>, ITenantWrite, ICallerCommand;
 
 internal sealed class SetQuotaOverrideValidator : AbstractValidator<SetQuotaOverride>
 {

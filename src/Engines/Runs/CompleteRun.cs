@@ -28,7 +28,7 @@ public sealed record CompleteRun(
     string? Stages,
     int? Recoveries,
     string? PolicyViolations)
-    : IRequest<RunSnapshot>, ITenantCommand, ICallerCommand;
+    : IRequest<RunSnapshot>, ITenantWrite, ICallerCommand;
 
 internal sealed class CompleteRunValidator : AbstractValidator<CompleteRun>
 {

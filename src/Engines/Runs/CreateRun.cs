@@ -18,7 +18,7 @@ namespace Platform.Engines.Runs;
 
 /// <summary>Admits a worker run (member or higher, key "runs:write") or refuses it with 429 (402 insufficient_credits for a worker that costs credits): every limit is a conditional UPDATE in one transaction; a retry names its parent run.</summary>
 public sealed record CreateRun(Caller Caller, Guid TenantId, string WorkerId, string Task, string? Input, Guid? ParentRunId)
-    : IRequest<RunSnapshot>, ITenantCommand, ICallerCommand;
+    : IRequest<RunSnapshot>, ITenantWrite, ICallerCommand;
 
 internal sealed class CreateRunValidator : AbstractValidator<CreateRun>
 {

@@ -11,7 +11,7 @@ namespace Platform.Engines.Runs;
 
 /// <summary>Reads the tenant's config of a worker (viewer or higher, key "runs:read"); a worker never configured reads as enabled without limits.</summary>
 public sealed record GetWorkerConfig(Caller Caller, Guid TenantId, string WorkerId)
-    : IRequest<WorkerConfigSnapshot>, ITenantCommand, ICallerCommand;
+    : IRequest<WorkerConfigSnapshot>, ITenantRead, ICallerCommand;
 
 internal sealed class GetWorkerConfigHandler(TenantGate gate, IWorkerDriver workers) : IRequestHandler<GetWorkerConfig, WorkerConfigSnapshot>
 {

@@ -14,7 +14,7 @@ namespace Platform.Engines.Runs;
 
 /// <summary>Sets the tenant's config of a worker (admin or higher): enabled, a JSON object of settings, and per-worker runs per UTC day and tokens per run (null or -1: no per-worker limit).</summary>
 public sealed record SetWorkerConfig(Caller Caller, Guid TenantId, string WorkerId, bool Enabled, string Config, int? MaxRunsPerDay, int? MaxTokensPerRun)
-    : IRequest<WorkerConfigSnapshot>, ITenantCommand, ICallerCommand;
+    : IRequest<WorkerConfigSnapshot>, ITenantWrite, ICallerCommand;
 
 internal sealed class SetWorkerConfigValidator : AbstractValidator<SetWorkerConfig>
 {

@@ -12,10 +12,10 @@ namespace Platform.Engines.Support;
 
 /// <summary>Lists a tenant's support tickets newest first (viewer or higher), optionally by status.</summary>
 public sealed record ListSupportTickets(Caller Caller, Guid TenantId, string? Status, string? Cursor, int Limit)
-    : IRequest<Page<SupportTicketSnapshot>>, ITenantCommand, ICallerCommand;
+    : IRequest<Page<SupportTicketSnapshot>>, ITenantRead, ICallerCommand;
 
 /// <summary>Reads one of a tenant's support tickets with its responses (viewer or higher); another tenant's ticket is 404.</summary>
-public sealed record GetSupportTicket(Caller Caller, Guid TenantId, Guid TicketId) : IRequest<SupportTicketDetail>, ITenantCommand, ICallerCommand;
+public sealed record GetSupportTicket(Caller Caller, Guid TenantId, Guid TicketId) : IRequest<SupportTicketDetail>, ITenantRead, ICallerCommand;
 
 internal sealed class ListSupportTicketsValidator : AbstractValidator<ListSupportTickets>
 {

@@ -12,11 +12,11 @@ namespace Platform.Engines.Support;
 
 /// <summary>Opens a support ticket in a tenant (member or higher; a signed-in user, not an API key); owners and admins may do so while the tenant is suspended.</summary>
 public sealed record OpenSupportTicket(Caller Caller, Guid TenantId, string Subject, string Description, string Category, string Priority)
-    : IRequest<SupportTicketSnapshot>, ITenantCommand, ICallerCommand;
+    : IRequest<SupportTicketSnapshot>, ITenantWrite, ICallerCommand;
 
 /// <summary>Adds a tenant member's response to one of the tenant's tickets (member or higher).</summary>
 public sealed record AddSupportTicketComment(Caller Caller, Guid TenantId, Guid TicketId, string Body)
-    : IRequest<SupportTicketResponseSnapshot>, ITenantCommand, ICallerCommand;
+    : IRequest<SupportTicketResponseSnapshot>, ITenantWrite, ICallerCommand;
 
 internal sealed class OpenSupportTicketValidator : AbstractValidator<OpenSupportTicket>
 {

@@ -11,13 +11,13 @@ using Platform.Models.Tenants;
 namespace Platform.Engines.Tenants;
 
 /// <summary>Soft-deletes a tenant (owner): its status becomes deleted at once; the purge after retention comes later.</summary>
-public sealed record DeleteTenant(Caller Caller, Guid TenantId) : IRequest<TenantSnapshot>, ITenantCommand, ICallerCommand;
+public sealed record DeleteTenant(Caller Caller, Guid TenantId) : IRequest<TenantSnapshot>, ITenantWrite, ICallerCommand;
 
 /// <summary>Suspends a tenant with a reason; writes are refused until it is unsuspended. Sent by operators and billing, not by tenant users.</summary>
-public sealed record SuspendTenant(Caller Caller, Guid TenantId, string Reason) : IRequest<TenantSnapshot>, ITenantCommand, ICallerCommand;
+public sealed record SuspendTenant(Caller Caller, Guid TenantId, string Reason) : IRequest<TenantSnapshot>, ITenantWrite, ICallerCommand;
 
 /// <summary>Lifts a suspension; the tenant returns to active, or to trial while its trial lasts.</summary>
-public sealed record UnsuspendTenant(Caller Caller, Guid TenantId) : IRequest<TenantSnapshot>, ITenantCommand, ICallerCommand;
+public sealed record UnsuspendTenant(Caller Caller, Guid TenantId) : IRequest<TenantSnapshot>, ITenantWrite, ICallerCommand;
 
 internal sealed class SuspendTenantValidator : AbstractValidator<SuspendTenant>
 {

@@ -7,7 +7,7 @@ using Platform.Models.Tenants;
 namespace Platform.Engines.Tenants;
 
 /// <summary>Reads a tenant the caller is a member of (viewer or higher).</summary>
-public sealed record GetTenant(Caller Caller, Guid TenantId) : IRequest<TenantMembershipSnapshot>, ITenantCommand, ICallerCommand;
+public sealed record GetTenant(Caller Caller, Guid TenantId) : IRequest<TenantMembershipSnapshot>, ITenantRead, ICallerCommand;
 
 internal sealed class GetTenantHandler(TenantGate gate) : IRequestHandler<GetTenant, TenantMembershipSnapshot>
 {

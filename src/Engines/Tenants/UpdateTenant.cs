@@ -13,7 +13,7 @@ namespace Platform.Engines.Tenants;
 
 /// <summary>Changes a tenant's name, billing email, settings (a JSON object) or onboarding state (admin or higher).</summary>
 public sealed record UpdateTenant(Caller Caller, Guid TenantId, TenantChanges Changes)
-    : IRequest<TenantMembershipSnapshot>, ITenantCommand, ICallerCommand;
+    : IRequest<TenantMembershipSnapshot>, ITenantWrite, ICallerCommand;
 
 internal sealed class UpdateTenantValidator : AbstractValidator<UpdateTenant>
 {

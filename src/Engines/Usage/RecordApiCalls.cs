@@ -10,7 +10,7 @@ using Platform.Models.Usage;
 namespace Platform.Engines.Usage;
 
 /// <summary>Adds a count of API requests to the tenant's api_calls rollup for the month holding At; sent by the request counter in-process (system work, no caller, no raw events); crossing 80, 90 or 100 percent of the api_calls quota queues the usage alert in the same transaction.</summary>
-public sealed record RecordApiCalls(Guid TenantId, long Count, DateTimeOffset At) : IRequest<long>, ITenantCommand;
+public sealed record RecordApiCalls(Guid TenantId, long Count, DateTimeOffset At) : IRequest<long>, ITenantWrite;
 
 internal sealed class RecordApiCallsValidator : AbstractValidator<RecordApiCalls>
 {

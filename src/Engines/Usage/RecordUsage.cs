@@ -15,7 +15,7 @@ public sealed record UsageEventInput(string? Meter, long? Amount, string? Idempo
 
 /// <summary>Records a batch of at most 1,000 usage events (member or higher, key "usage:write"): each idempotency key is stored once per tenant forever, and the monthly rollups change in the same transaction.</summary>
 public sealed record RecordUsage(Caller Caller, Guid TenantId, IReadOnlyList<UsageEventInput> Events)
-    : IRequest<UsageBatchResult>, ITenantCommand, ICallerCommand;
+    : IRequest<UsageBatchResult>, ITenantWrite, ICallerCommand;
 
 internal sealed class RecordUsageValidator : AbstractValidator<RecordUsage>
 {

@@ -3,13 +3,14 @@ using Platform.Engines.Pipeline;
 
 namespace Platform.Engines.Usage;
 
-/// <summary>Evicts a tenant's cached usage summary after any of its commands ran in this process (reads marked ITenantRead aside), committed
-/// or refused: usage, runs, plan and quota changes, suspension all change what the summary shows (ADR 0164).</summary>
+/// <summary>Evicts a tenant's cached usage summary after any of its write commands (ITenantWrite) ran in this process, committed or refused:
+/// usage, runs, plan and quota changes, suspension all change what the summary shows (ADR 0164). Reads (ITenantRead) leave it; every tenant
+/// command is one or the other (ADR 0412).</summary>
 internal sealed class UsageSummaryEviction<TRequest, TResponse>(UsageSummaryCache cache) : IPipelineBehavior<TRequest, TResponse>
 {
     public async Task<TResponse> Handle(TRequest request, CancellationToken cancellationToken, RequestHandlerDelegate<TResponse> next)
     {
-        if (request is not ITenantCommand command || request is ITenantRead)
+        if (request is not ITenantWrite command)
         {
             return await next();
         }

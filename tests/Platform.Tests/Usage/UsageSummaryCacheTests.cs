@@ -3,6 +3,16 @@ using System.Net.Http.Json;
 using MediatR;
 using Microsoft.Extensions.DependencyInjection;
 using Platform.Engines;
+using Platform.Engines.ApiKeys;
+using Platform.Engines.Audit;
+using Platform.Engines.Billing;
+using Platform.Engines.Credits;
+using Platform.Engines.Gdpr;
+using Platform.Engines.Invitations;
+using Platform.Engines.Members;
+using Platform.Engines.Plans;
+using Platform.Engines.Support;
+using Platform.Engines.Tenants;
 using Platform.Engines.Usage;
 using Platform.Models;
 using Platform.Models.Usage;
@@ -108,6 +118,41 @@ public sealed class UsageSummaryCacheTests : DatabaseTest
         await SendAsync(engines, new GetUsageHistory(Caller.System, tenantId, null, null, null));
         var heldAfterReads = cache.TryGet(tenantId, period, out _, out _);
         await SendAsync(engines, new RecordUsage(Caller.System, tenantId, [new UsageEventInput("images", 1, "evict-1", null)]));
+        var heldAfterWrite = cache.TryGet(tenantId, period, out _, out _);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(heldAfterReads, Is.True);
+            Assert.That(heldAfterWrite, Is.False);
+        });
+    }
+
+    [Test]
+    public async Task The_reads_that_once_forgot_their_marker_leave_the_held_summary()
+    {
+        // Before every tenant command had to say read or write (ADR 0412), these evicted the summary on every call.
+        var owner = await TestApi.SignUpAsync();
+        var tenantId = await TestApi.CreateTenantAsync(owner);
+        await using var engines = TestEngines.Build();
+        var cache = engines.GetRequiredService<UsageSummaryCache>();
+        var period = DateOnly.FromDateTime(Meters.MonthStart(DateTimeOffset.UtcNow).UtcDateTime);
+        cache.Store(tenantId, period, null!, Filled(1).Summary, cache.Generation);
+        var caller = Caller.User(owner.Id);
+
+        await SendAsync(engines, new GetTenant(caller, tenantId));
+        await SendAsync(engines, new GetEntitlements(caller, tenantId));
+        await SendAsync(engines, new ListMembers(caller, tenantId, null, 10));
+        await SendAsync(engines, new ListApiKeys(caller, tenantId, null, 10));
+        await SendAsync(engines, new ListInvitations(caller, tenantId, null, null, 10));
+        await SendAsync(engines, new GetBillingSummary(caller, tenantId));
+        await SendAsync(engines, new ListInvoices(caller, tenantId, null, null, 10));
+        await SendAsync(engines, new ListCreditTransactions(caller, tenantId, null, 10));
+        await SendAsync(engines, new ListAuditLog(caller, tenantId, null, null, null, null, null, 10));
+        await SendAsync(engines, new ListSupportTickets(caller, tenantId, null, null, 10));
+        await SendAsync(engines, new ExportTenant(caller, tenantId));
+        var heldAfterReads = cache.TryGet(tenantId, period, out _, out _);
+        // GetCredits adds the month's plan grant on first need: a write, so it evicts.
+        await SendAsync(engines, new GetCredits(caller, tenantId));
         var heldAfterWrite = cache.TryGet(tenantId, period, out _, out _);
 
         Assert.Multiple(() =>
