@@ -83,67 +83,63 @@ internal sealed class ApiKeyDriver : IApiKeyDriver
 
     public async Task<ApiKeySlot> TryReserveKeySlotAsync(IDbSession session, Guid tenantId, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var row = await s.QuerySingleOrDefaultAsync<SlotRow>(s.Command(
+        var row = await session.QuerySingleOrDefaultAsync<SlotRow>(
             """
             UPDATE tenants SET api_keys_active = api_keys_active + 1
             WHERE id = @tenantId AND (max_api_keys = -1 OR api_keys_active < max_api_keys)
             RETURNING api_keys_active AS active, max_api_keys AS max
             """,
-            new { tenantId }, cancellationToken));
+            new { tenantId }, cancellationToken);
         if (row is not null)
         {
             return new ApiKeySlot(true, row.Active, row.Max);
         }
-        var current = await s.QuerySingleOrDefaultAsync<SlotRow>(s.Command(
+        var current = await session.QuerySingleOrDefaultAsync<SlotRow>(
             "SELECT api_keys_active AS active, max_api_keys AS max FROM tenants WHERE id = @tenantId",
-            new { tenantId }, cancellationToken));
+            new { tenantId }, cancellationToken);
         return new ApiKeySlot(false, current?.Active ?? 0, current?.Max ?? 0);
     }
 
     public async Task ReleaseKeySlotAsync(IDbSession session, Guid tenantId, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        await s.ExecuteAsync(s.Command(
+        await session.ExecuteAsync(
             "UPDATE tenants SET api_keys_active = greatest(api_keys_active - 1, 0) WHERE id = @tenantId",
-            new { tenantId }, cancellationToken));
+            new { tenantId }, cancellationToken);
     }
 
     public async Task ReleaseKeySlotsAsync(IDbSession session, Guid tenantId, int count, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        await s.ExecuteAsync(s.Command(
+        await session.ExecuteAsync(
             "UPDATE tenants SET api_keys_active = greatest(api_keys_active - @count, 0) WHERE id = @tenantId",
-            new { tenantId, count }, cancellationToken));
+            new { tenantId, count }, cancellationToken);
     }
 
     public async Task<ApiKeySnapshot> InsertApiKeyAsync(IDbSession session, NewApiKey key, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var row = await s.QuerySingleAsync<KeyRow>(s.Command(
-            """
+        var row = await session.QuerySingleAsync<KeyRow>(
+            $"""
             INSERT INTO api_keys AS k (tenant_id, id, name, prefix, key_hash, permissions, allowed_workers, rate_limit_rpm,
                                        max_concurrent_runs, expires_at, created_by, service_key, created_at, updated_at)
             VALUES (@TenantId, @Id, @Name, @Prefix, @KeyHash, @Permissions, @AllowedWorkers, @RateLimitRpm,
                     @MaxConcurrentRuns, @ExpiresAt, @CreatedBy, @ServiceKey, @Now, @Now)
-            RETURNING
-            """ + " " + Columns,
+            RETURNING {Columns}
+            """,
             new
             {
                 key.TenantId, key.Id, key.Name, key.Prefix, key.KeyHash, Permissions = key.Permissions.ToArray(),
                 AllowedWorkers = key.AllowedWorkers?.ToArray(), key.RateLimitRpm, key.MaxConcurrentRuns, key.ExpiresAt,
                 key.CreatedBy, key.ServiceKey, key.Now,
             },
-            cancellationToken));
+            cancellationToken);
         return row.ToSnapshot();
     }
 
     public async Task<IReadOnlyList<ApiKeyListing>> ListApiKeysAsync(IDbSession session, Guid tenantId, Guid? after, int limit, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
         // users' row-level security shows only the tenant's members, so a creator who left has no email or name here.
-        var rows = await s.QueryAsync<ListingRow>(s.Command(
-            "SELECT " + Columns + """
+        var rows = await session.QueryAsync<ListingRow>(
+            $"""
+            SELECT {Columns}
             , u.email::text AS creator_email, u.name AS creator_name, m.role AS creator_role
             FROM api_keys k
             LEFT JOIN memberships m ON m.tenant_id = k.tenant_id AND m.user_id = k.created_by
@@ -152,114 +148,100 @@ internal sealed class ApiKeyDriver : IApiKeyDriver
             ORDER BY k.id
             LIMIT @limit
             """,
-            new { tenantId, after, limit }, cancellationToken));
+            new { tenantId, after, limit }, cancellationToken);
         return rows.Select(r => new ApiKeyListing(
             r.ToSnapshot(), r.CreatorEmail, r.CreatorName, r.CreatorRole is null ? null : Models.Tenants.TenantRoles.Parse(r.CreatorRole))).ToList();
     }
 
     public async Task<ApiKeySnapshot?> FetchApiKeyAsync(IDbSession session, Guid tenantId, Guid keyId, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var row = await s.QuerySingleOrDefaultAsync<KeyRow>(s.Command(
-            "SELECT " + Columns + " FROM api_keys k WHERE k.tenant_id = @tenantId AND k.id = @keyId",
-            new { tenantId, keyId }, cancellationToken));
-        return row?.ToSnapshot();
+        return await session.FetchAsync(
+            $"SELECT {Columns} FROM api_keys k WHERE k.tenant_id = @tenantId AND k.id = @keyId",
+            new { tenantId, keyId }, (KeyRow r) => r.ToSnapshot(), cancellationToken);
     }
 
     public async Task<ApiKeySnapshot?> RevokeApiKeyAsync(IDbSession session, Guid tenantId, Guid keyId, string? reason, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var row = await s.QuerySingleOrDefaultAsync<KeyRow>(s.Command(
-            """
+        return await session.FetchAsync(
+            $"""
             UPDATE api_keys AS k SET revoked_at = @now, revoked_reason = @reason, updated_at = @now
             WHERE k.tenant_id = @tenantId AND k.id = @keyId AND k.revoked_at IS NULL
-            RETURNING
-            """ + " " + Columns,
-            new { tenantId, keyId, reason, now }, cancellationToken));
-        return row?.ToSnapshot();
+            RETURNING {Columns}
+            """,
+            new { tenantId, keyId, reason, now }, (KeyRow r) => r.ToSnapshot(), cancellationToken);
     }
 
     public async Task<IReadOnlyList<ApiKeySnapshot>> RevokeKeysCreatedByAsync(
         IDbSession session, Guid tenantId, Guid userId, string reason, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var rows = await s.QueryAsync<KeyRow>(s.Command(
-            """
+        var rows = await session.QueryAsync<KeyRow>(
+            $"""
             UPDATE api_keys AS k SET revoked_at = @now, revoked_reason = @reason, updated_at = @now
             WHERE k.tenant_id = @tenantId AND k.created_by = @userId AND k.revoked_at IS NULL AND NOT k.service_key
-            RETURNING
-            """ + " " + Columns,
-            new { tenantId, userId, reason, now }, cancellationToken));
+            RETURNING {Columns}
+            """,
+            new { tenantId, userId, reason, now }, cancellationToken);
         return rows.Select(r => r.ToSnapshot()).OrderBy(k => k.Id).ToList();
     }
 
     public async Task<ApiKeySnapshot?> SetFrozenAsync(IDbSession session, Guid tenantId, Guid keyId, bool frozen, string? reason, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var row = await s.QuerySingleOrDefaultAsync<KeyRow>(s.Command(
-            """
+        return await session.FetchAsync(
+            $"""
             UPDATE api_keys AS k SET
                 frozen_at = CASE WHEN @frozen THEN coalesce(k.frozen_at, @now) END,
                 frozen_reason = CASE WHEN @frozen THEN @reason END,
                 updated_at = @now
             WHERE k.tenant_id = @tenantId AND k.id = @keyId AND (k.frozen_at IS NULL) = @frozen
-            RETURNING
-            """ + " " + Columns,
-            new { tenantId, keyId, frozen, reason, now }, cancellationToken));
-        return row?.ToSnapshot();
+            RETURNING {Columns}
+            """,
+            new { tenantId, keyId, frozen, reason, now }, (KeyRow r) => r.ToSnapshot(), cancellationToken);
     }
 
     public async Task NotifyApiKeyChangedAsync(IDbSession session, Guid keyId, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        await s.ExecuteAsync(s.Command(
+        await session.ExecuteAsync(
             "SELECT pg_notify(@channel, @payload)",
-            new { channel = IApiKeyDriver.Channel, payload = IApiKeyDriver.ChangedPrefix + keyId }, cancellationToken));
+            new { channel = IApiKeyDriver.Channel, payload = IApiKeyDriver.ChangedPrefix + keyId }, cancellationToken);
     }
 
     public async Task NotifyApiKeyDroppedAsync(IDbSession session, Guid keyId, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        await s.ExecuteAsync(s.Command(
+        await session.ExecuteAsync(
             "SELECT pg_notify(@channel, @payload)",
-            new { channel = IApiKeyDriver.Channel, payload = IApiKeyDriver.DroppedPrefix + keyId }, cancellationToken));
+            new { channel = IApiKeyDriver.Channel, payload = IApiKeyDriver.DroppedPrefix + keyId }, cancellationToken);
     }
 
     public async Task<int> CountChangeListenersAsync(IDbSession session, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
         // A listener's connection runs nothing but its LISTEN command, so that stays its last query.
-        return await s.ExecuteScalarAsync<int>(s.Command(
+        return await session.ExecuteScalarAsync<int>(
             """
             SELECT count(*)::int FROM pg_stat_activity
             WHERE datname = current_database() AND usename = current_user AND state = 'idle' AND query = @listen
             """,
-            new { listen = Sessions.ChannelListener.ListenCommand(IApiKeyDriver.ListenerChannels) }, cancellationToken));
+            new { listen = Sessions.ChannelListener.ListenCommand(IApiKeyDriver.ListenerChannels) }, cancellationToken);
     }
 
     public async Task<ApiKeyCredentials?> FindCredentialsByHashAsync(IDbSession session, byte[] keyHash, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var row = await s.QuerySingleOrDefaultAsync<CredentialsRow>(s.Command(
+        return await session.FetchAsync(
             """
             SELECT tenant_id, id, permissions, allowed_workers, rate_limit_rpm, max_concurrent_runs, expires_at, revoked_at, frozen_at
             FROM api_key_by_hash(@keyHash)
             """,
-            new { keyHash }, cancellationToken));
-        return row?.ToSnapshot();
+            new { keyHash }, (CredentialsRow r) => r.ToSnapshot(), cancellationToken);
     }
 
     public async Task<Guid?> FindTenantIdOfKeyAsync(IDbSession session, Guid keyId, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        return await s.QuerySingleOrDefaultAsync<Guid?>(s.Command(
-            "SELECT api_key_tenant_id(@keyId)", new { keyId }, cancellationToken));
+        return await session.QuerySingleOrDefaultAsync<Guid?>(
+            "SELECT api_key_tenant_id(@keyId)", new { keyId }, cancellationToken);
     }
 
     public async Task<int> RecordUsageAsync(IDbSession session, IReadOnlyList<ApiKeyUsage> usage, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        return await s.ExecuteScalarAsync<int>(s.Command(
+        return await session.ExecuteScalarAsync<int>(
             "SELECT record_api_key_usage(@tenantIds, @keyIds, @counts, @lastUsed)",
             new
             {
@@ -268,17 +250,16 @@ internal sealed class ApiKeyDriver : IApiKeyDriver
                 counts = usage.Select(u => u.Requests).ToArray(),
                 lastUsed = usage.Select(u => u.LastUsedAt.UtcDateTime).ToArray(),
             },
-            cancellationToken));
+            cancellationToken);
     }
 
     public async Task<int?> TryCountRequestAsync(
         IDbSession session, Guid tenantId, Guid keyId, DateTimeOffset windowStart, double previousWeight, int limit, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
         // One conditional upsert. The row rolls forward when a newer window starts (the count it had becomes the previous
         // count if that window was the one just before, else 0); the request is counted only while the weighted estimate
         // of the last 60 seconds stays below the limit. A row from a later window (another instance's clock ahead) counts as current.
-        return await s.QuerySingleOrDefaultAsync<int?>(s.Command(
+        return await session.QuerySingleOrDefaultAsync<int?>(
             """
             INSERT INTO api_key_rate_windows AS w (tenant_id, key_id, window_start, request_count, previous_count)
             VALUES (@tenantId, @keyId, @windowStart, 1, 0)
@@ -294,15 +275,14 @@ internal sealed class ApiKeyDriver : IApiKeyDriver
                   + CASE WHEN w.window_start >= EXCLUDED.window_start THEN w.request_count ELSE 0 END < @limit
             RETURNING w.request_count
             """,
-            new { tenantId, keyId, windowStart, previousWeight, limit }, cancellationToken));
+            new { tenantId, keyId, windowStart, previousWeight, limit }, cancellationToken);
     }
 
     public async Task<RateWindow?> FetchRateWindowAsync(IDbSession session, Guid tenantId, Guid keyId, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var row = await s.QuerySingleOrDefaultAsync<RateWindowRow>(s.Command(
+        var row = await session.QuerySingleOrDefaultAsync<RateWindowRow>(
             "SELECT window_start, previous_count, request_count FROM api_key_rate_windows WHERE tenant_id = @tenantId AND key_id = @keyId",
-            new { tenantId, keyId }, cancellationToken));
+            new { tenantId, keyId }, cancellationToken);
         return row is null ? null : new RateWindow(row.WindowStart.ToUtcOffset(), row.PreviousCount, row.RequestCount);
     }
 

@@ -13,9 +13,8 @@ internal sealed class ApiKeyRunSlotDriver : IApiKeyRunSlotDriver
 {
     public async Task ReleaseKeyRunSlotsAsync(IDbSession session, Guid tenantId, Guid keyId, int slots, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        await s.ExecuteAsync(s.Command(
+        await session.ExecuteAsync(
             "UPDATE api_keys AS k SET active_runs = greatest(k.active_runs - @slots, 0) WHERE k.tenant_id = @tenantId AND k.id = @keyId",
-            new { tenantId, keyId, slots }, cancellationToken));
+            new { tenantId, keyId, slots }, cancellationToken);
     }
 }

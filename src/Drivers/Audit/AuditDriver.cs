@@ -14,13 +14,12 @@ internal sealed class AuditDriver : IAuditDriver
 {
     public async Task AppendAsync(IDbSession session, AuditRecord record, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        await s.ExecuteAsync(s.Command(
+        await session.ExecuteAsync(
             """
             INSERT INTO audit_log (tenant_id, id, occurred_at, actor_type, actor_id, action, resource_type, resource_id,
                                    old_values, new_values, ip, user_agent, request_id)
             VALUES (@TenantId, @Id, @OccurredAt, @ActorType, @ActorId, @Action, @ResourceType, @ResourceId,
                     @OldValues::jsonb, @NewValues::jsonb, @Ip, @UserAgent, @RequestId)
-            """, record, cancellationToken));
+            """, record, cancellationToken);
     }
 }

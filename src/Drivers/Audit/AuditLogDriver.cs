@@ -18,8 +18,7 @@ internal sealed class AuditLogDriver : IAuditLogDriver
 {
     public async Task<IReadOnlyList<AuditRecord>> ListAuditRecordsAsync(IDbSession session, Guid tenantId, AuditLogFilter filter, Guid? before, int limit, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var rows = await s.QueryAsync<AuditRow>(s.Command(
+        return await session.ListAsync(
             """
             SELECT a.tenant_id, a.id, a.occurred_at, a.actor_type, a.actor_id, a.action, a.resource_type, a.resource_id,
                    a.old_values::text AS old_values, a.new_values::text AS new_values, a.ip, a.user_agent, a.request_id
@@ -35,8 +34,7 @@ internal sealed class AuditLogDriver : IAuditLogDriver
             ORDER BY a.id DESC
             LIMIT @limit
             """,
-            new { tenantId, before, filter.Action, filter.ActorType, filter.ActorId, filter.From, filter.To, limit }, cancellationToken));
-        return rows.Select(r => r.ToRecord()).ToList();
+            new { tenantId, before, filter.Action, filter.ActorType, filter.ActorId, filter.From, filter.To, limit }, (AuditRow r) => r.ToRecord(), cancellationToken);
     }
 
     private sealed class AuditRow

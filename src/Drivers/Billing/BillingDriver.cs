@@ -77,56 +77,48 @@ internal sealed class BillingDriver : IBillingDriver
 
     public async Task<SubscriptionSnapshot?> FetchLiveSubscriptionAsync(IDbSession session, Guid tenantId, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var row = await s.QuerySingleOrDefaultAsync<SubscriptionRow>(s.Command(
-            "SELECT " + Columns + " FROM subscriptions WHERE tenant_id = @tenantId AND status <> 'canceled'", new { tenantId }, cancellationToken));
-        return row?.ToSnapshot();
+        return await session.FetchAsync(
+            $"SELECT {Columns} FROM subscriptions WHERE tenant_id = @tenantId AND status <> 'canceled'", new { tenantId }, (SubscriptionRow r) => r.ToSnapshot(), cancellationToken);
     }
 
     public async Task<SubscriptionSnapshot> InsertSubscriptionAsync(IDbSession session, SubscriptionSnapshot subscription, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var row = await s.QuerySingleAsync<SubscriptionRow>(s.Command(
+        var row = await session.QuerySingleAsync<SubscriptionRow>(
             $"""
             INSERT INTO subscriptions ({Columns})
             VALUES (@TenantId, @Id, @Plan, @BillingCycle, @Status, @CancelAtPeriodEnd, @PendingPlan, @CurrentPeriodStart, @CurrentPeriodEnd,
                     @PaymentMethodId, @StripeSubscriptionId, @CreatedAt, @UpdatedAt, @CanceledAt, @PastDueSince, @StripeStateAt, @ChangeSeq, @StripeStatusAt)
             RETURNING {Columns}
             """,
-            subscription, cancellationToken));
+            subscription, cancellationToken);
         return row.ToSnapshot();
     }
 
     public async Task<SubscriptionSnapshot?> UpdateSubscriptionAsync(IDbSession session, Guid tenantId, Guid id, string plan, string? pendingPlan, bool cancelAtPeriodEnd, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var row = await s.QuerySingleOrDefaultAsync<SubscriptionRow>(s.Command(
+        return await session.FetchAsync(
             $"""
             UPDATE subscriptions SET plan = @plan, pending_plan = @pendingPlan, cancel_at_period_end = @cancelAtPeriodEnd, updated_at = @now
             WHERE tenant_id = @tenantId AND id = @id AND status <> 'canceled'
             RETURNING {Columns}
             """,
-            new { tenantId, id, plan, pendingPlan, cancelAtPeriodEnd, now }, cancellationToken));
-        return row?.ToSnapshot();
+            new { tenantId, id, plan, pendingPlan, cancelAtPeriodEnd, now }, (SubscriptionRow r) => r.ToSnapshot(), cancellationToken);
     }
 
     public async Task<SubscriptionSnapshot?> CancelSubscriptionAsync(IDbSession session, Guid tenantId, Guid id, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var row = await s.QuerySingleOrDefaultAsync<SubscriptionRow>(s.Command(
+        return await session.FetchAsync(
             $"""
             UPDATE subscriptions SET status = 'canceled', canceled_at = @now, pending_plan = NULL, updated_at = @now
             WHERE tenant_id = @tenantId AND id = @id AND status <> 'canceled'
             RETURNING {Columns}
             """,
-            new { tenantId, id, now }, cancellationToken));
-        return row?.ToSnapshot();
+            new { tenantId, id, now }, (SubscriptionRow r) => r.ToSnapshot(), cancellationToken);
     }
 
     public async Task<TenantSnapshot?> SetTenantPlanForBillingAsync(IDbSession session, Guid tenantId, string plan, PlanQuotas quotas, TenantStatus status, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var row = await s.QuerySingleOrDefaultAsync<TenantRow>(s.Command(
+        return await session.FetchAsync(
             $"""
             UPDATE tenants AS t SET plan = @plan, status = @status, max_workers = @MaxWorkers, max_runs_per_day = @MaxRunsPerDay,
                 max_concurrent_runs = @MaxConcurrentRuns, max_tokens_per_month = @MaxTokensPerMonth, max_api_keys = @MaxApiKeys,
@@ -139,136 +131,119 @@ internal sealed class BillingDriver : IBillingDriver
                 tenantId, plan, status = status.ToWire(), quotas.MaxWorkers, quotas.MaxRunsPerDay, quotas.MaxConcurrentRuns,
                 quotas.MaxTokensPerMonth, quotas.MaxApiKeys, now,
             },
-            cancellationToken));
-        return row?.ToSnapshot();
+            (TenantRow r) => r.ToSnapshot(), cancellationToken);
     }
 
     public async Task<string?> FetchStripeCustomerIdAsync(IDbSession session, Guid tenantId, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        return await s.QuerySingleOrDefaultAsync<string?>(s.Command(
-            "SELECT customer_id FROM stripe_customers WHERE tenant_id = @tenantId", new { tenantId }, cancellationToken));
+        return await session.QuerySingleOrDefaultAsync<string?>(
+            "SELECT customer_id FROM stripe_customers WHERE tenant_id = @tenantId", new { tenantId }, cancellationToken);
     }
 
     public async Task InsertStripeCustomerAsync(IDbSession session, Guid tenantId, string customerId, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        await s.ExecuteAsync(s.Command(
+        await session.ExecuteAsync(
             "INSERT INTO stripe_customers (tenant_id, customer_id, created_at) VALUES (@tenantId, @customerId, @now)",
-            new { tenantId, customerId, now }, cancellationToken));
+            new { tenantId, customerId, now }, cancellationToken);
     }
 
     public async Task<long> CountSubscriptionsAsync(IDbSession session, Guid tenantId, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        return await s.ExecuteScalarAsync<long>(s.Command(
-            "SELECT count(*) FROM subscriptions WHERE tenant_id = @tenantId", new { tenantId }, cancellationToken));
+        return await session.ExecuteScalarAsync<long>(
+            "SELECT count(*) FROM subscriptions WHERE tenant_id = @tenantId", new { tenantId }, cancellationToken);
     }
 
     public async Task<bool> TryRecordStripeEventAsync(IDbSession session, Guid tenantId, string eventId, string type, DateTimeOffset created, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var recorded = await s.QuerySingleOrDefaultAsync<string?>(s.Command(
+        var recorded = await session.QuerySingleOrDefaultAsync<string?>(
             """
             INSERT INTO stripe_events (tenant_id, event_id, type, created, processed_at) VALUES (@tenantId, @eventId, @type, @created, @now)
             ON CONFLICT (tenant_id, event_id) DO NOTHING
             RETURNING event_id
             """,
-            new { tenantId, eventId, type, created, now }, cancellationToken));
+            new { tenantId, eventId, type, created, now }, cancellationToken);
         return recorded is not null;
     }
 
     public async Task<IReadOnlyDictionary<string, decimal>> FetchUsageTotalsAsync(IDbSession session, Guid tenantId, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var rows = await s.QueryAsync<(string Meter, decimal Quantity)>(s.Command(
-            "SELECT meter, quantity FROM billing_usage_totals(@tenantId, @from, @to)", new { tenantId, from, to }, cancellationToken));
+        var rows = await session.QueryAsync<(string Meter, decimal Quantity)>(
+            "SELECT meter, quantity FROM billing_usage_totals(@tenantId, @from, @to)", new { tenantId, from, to }, cancellationToken);
         return rows.ToDictionary(r => r.Meter, r => r.Quantity);
     }
 
     public async Task<SubscriptionSnapshot?> FetchSubscriptionAsync(IDbSession session, Guid tenantId, Guid id, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var row = await s.QuerySingleOrDefaultAsync<SubscriptionRow>(s.Command(
-            "SELECT " + Columns + " FROM subscriptions WHERE tenant_id = @tenantId AND id = @id", new { tenantId, id }, cancellationToken));
-        return row?.ToSnapshot();
+        return await session.FetchAsync(
+            $"SELECT {Columns} FROM subscriptions WHERE tenant_id = @tenantId AND id = @id", new { tenantId, id }, (SubscriptionRow r) => r.ToSnapshot(), cancellationToken);
     }
 
     public async Task<SubscriptionSnapshot?> FetchSubscriptionByStripeIdAsync(IDbSession session, Guid tenantId, string stripeSubscriptionId, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var row = await s.QueryFirstOrDefaultAsync<SubscriptionRow>(s.Command(
-            "SELECT " + Columns + " FROM subscriptions WHERE tenant_id = @tenantId AND stripe_subscription_id = @stripeSubscriptionId ORDER BY created_at DESC, id DESC LIMIT 1",
-            new { tenantId, stripeSubscriptionId }, cancellationToken));
+        var row = await session.QueryFirstOrDefaultAsync<SubscriptionRow>(
+            $"SELECT {Columns} FROM subscriptions WHERE tenant_id = @tenantId AND stripe_subscription_id = @stripeSubscriptionId ORDER BY created_at DESC, id DESC LIMIT 1",
+            new { tenantId, stripeSubscriptionId }, cancellationToken);
         return row?.ToSnapshot();
     }
 
     public async Task<SubscriptionSnapshot?> SaveSubscriptionAsync(IDbSession session, SubscriptionSnapshot subscription, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var row = await s.QuerySingleOrDefaultAsync<SubscriptionRow>(s.Command(
-            """
+        return await session.FetchAsync(
+            $"""
             UPDATE subscriptions SET plan = @Plan, billing_cycle = @BillingCycle, status = @Status, cancel_at_period_end = @CancelAtPeriodEnd,
                 pending_plan = @PendingPlan, current_period_start = @CurrentPeriodStart, current_period_end = @CurrentPeriodEnd,
                 payment_method_id = @PaymentMethodId, stripe_subscription_id = @StripeSubscriptionId, updated_at = @UpdatedAt,
                 canceled_at = @CanceledAt, past_due_since = @PastDueSince, stripe_state_at = @StripeStateAt, change_seq = @ChangeSeq,
                 stripe_status_at = @StripeStatusAt
             WHERE tenant_id = @TenantId AND id = @Id
-            RETURNING
-            """ + " " + Columns,
-            subscription, cancellationToken));
-        return row?.ToSnapshot();
+            RETURNING {Columns}
+            """,
+            subscription, (SubscriptionRow r) => r.ToSnapshot(), cancellationToken);
     }
 
     public async Task<bool> TryRecordBillingNoticeAsync(IDbSession session, Guid tenantId, string notice, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var recorded = await s.QuerySingleOrDefaultAsync<string?>(s.Command(
+        var recorded = await session.QuerySingleOrDefaultAsync<string?>(
             """
             INSERT INTO billing_notices (tenant_id, notice, created_at) VALUES (@tenantId, @notice, @now)
             ON CONFLICT (tenant_id, notice) DO NOTHING
             RETURNING notice
             """,
-            new { tenantId, notice, now }, cancellationToken));
+            new { tenantId, notice, now }, cancellationToken);
         return recorded is not null;
     }
 
     public async Task<bool> TryLockTenantSkipLockedAsync(IDbSession session, Guid tenantId, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var locked = await s.QuerySingleOrDefaultAsync<Guid?>(s.Command(
-            "SELECT id FROM tenants WHERE id = @tenantId FOR UPDATE SKIP LOCKED", new { tenantId }, cancellationToken));
+        var locked = await session.QuerySingleOrDefaultAsync<Guid?>(
+            "SELECT id FROM tenants WHERE id = @tenantId FOR UPDATE SKIP LOCKED", new { tenantId }, cancellationToken);
         return locked is not null;
     }
 
     public async Task<Guid?> FindTenantIdByStripeCustomerAsync(IDbSession session, string customerId, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        return await s.QuerySingleOrDefaultAsync<Guid?>(s.Command(
-            "SELECT tenant_id_by_stripe_customer(@customerId)", new { customerId }, cancellationToken));
+        return await session.QuerySingleOrDefaultAsync<Guid?>(
+            "SELECT tenant_id_by_stripe_customer(@customerId)", new { customerId }, cancellationToken);
     }
 
     public async Task<IReadOnlyList<Guid>> ListTenantsPastDueSinceAsync(IDbSession session, DateTimeOffset before, int limit, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var rows = await s.QueryAsync<Guid>(s.Command(
-            "SELECT tenants_past_due_since FROM tenants_past_due_since(@before, @limit)", new { before, limit }, cancellationToken));
+        var rows = await session.QueryAsync<Guid>(
+            "SELECT tenants_past_due_since FROM tenants_past_due_since(@before, @limit)", new { before, limit }, cancellationToken);
         return rows.ToList();
     }
 
     public async Task<IReadOnlyList<Guid>> ListTenantsWithTrialDueAsync(IDbSession session, DateTimeOffset until, string notice, int limit, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var rows = await s.QueryAsync<Guid>(s.Command(
-            "SELECT tenants_with_trial_due FROM tenants_with_trial_due(@until, @notice, @limit)", new { until, notice, limit }, cancellationToken));
+        var rows = await session.QueryAsync<Guid>(
+            "SELECT tenants_with_trial_due FROM tenants_with_trial_due(@until, @notice, @limit)", new { until, notice, limit }, cancellationToken);
         return rows.ToList();
     }
 
     public async Task<IReadOnlyList<Guid>> ListTenantsDueAtPeriodEndAsync(IDbSession session, DateTimeOffset now, int limit, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var rows = await s.QueryAsync<Guid>(s.Command(
-            "SELECT subscriptions_due_at_period_end FROM subscriptions_due_at_period_end(@now, @limit)", new { now, limit }, cancellationToken));
+        var rows = await session.QueryAsync<Guid>(
+            "SELECT subscriptions_due_at_period_end FROM subscriptions_due_at_period_end(@now, @limit)", new { now, limit }, cancellationToken);
         return rows.ToList();
     }
 

@@ -81,10 +81,9 @@ internal sealed class InvoiceDriver : IInvoiceDriver
 
     public async Task<IReadOnlyList<CloseCandidate>> FetchCloseCandidatesAsync(IDbSession session, DateTimeOffset periodStart, DateTimeOffset periodEnd, Guid? after, int limit, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var rows = await s.QueryAsync<CandidateRow>(s.Command(
+        var rows = await session.QueryAsync<CandidateRow>(
             "SELECT tenant_id, plan, segments, usage FROM billing_close_candidates(@periodStart, @periodEnd, @after, @limit)",
-            new { periodStart, periodEnd, after, limit }, cancellationToken));
+            new { periodStart, periodEnd, after, limit }, cancellationToken);
         return rows.Select(r => new CloseCandidate(
             r.TenantId,
             r.Plan,
@@ -95,9 +94,8 @@ internal sealed class InvoiceDriver : IInvoiceDriver
 
     public async Task<(long Invoices, long TotalCents)> FetchPeriodTotalsAsync(IDbSession session, DateTimeOffset periodStart, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        return await s.QuerySingleAsync<(long, long)>(s.Command(
-            "SELECT invoices, total_cents FROM billing_period_invoice_totals(@periodStart)", new { periodStart }, cancellationToken));
+        return await session.QuerySingleAsync<(long, long)>(
+            "SELECT invoices, total_cents FROM billing_period_invoice_totals(@periodStart)", new { periodStart }, cancellationToken);
     }
 
     public async Task<IReadOnlyList<IssuedInvoice>> InsertPeriodInvoicesAsync(IDbSession session, DateTimeOffset periodStart, IReadOnlyList<PricedInvoice> invoices, string actorType, Guid? actorId, DateTimeOffset now, CancellationToken cancellationToken)
@@ -123,73 +121,63 @@ internal sealed class InvoiceDriver : IInvoiceDriver
                 amount_cents = l.AmountCents,
             }),
         }));
-        var s = session.Npgsql();
-        var rows = await s.QueryAsync<(Guid TenantId, Guid Id, long Number, long TotalCents)>(s.Command(
+        var rows = await session.QueryAsync<(Guid TenantId, Guid Id, long Number, long TotalCents)>(
             "SELECT tenant_id, id, number, total_cents FROM billing_insert_period_invoices(@periodStart, @payload, @actorType, @actorId, @now)",
-            new { periodStart, payload, actorType, actorId, now }, cancellationToken));
+            new { periodStart, payload, actorType, actorId, now }, cancellationToken);
         return rows.Select(r => new IssuedInvoice(r.TenantId, r.Id, r.Number, r.TotalCents)).ToList();
     }
 
     public async Task<bool> IsPeriodClosedAsync(IDbSession session, DateTimeOffset periodStart, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        return await s.ExecuteScalarAsync<bool>(s.Command(
-            "SELECT EXISTS (SELECT 1 FROM billing_periods WHERE period_start = @periodStart)", new { periodStart }, cancellationToken));
+        return await session.ExecuteScalarAsync<bool>(
+            "SELECT EXISTS (SELECT 1 FROM billing_periods WHERE period_start = @periodStart)", new { periodStart }, cancellationToken);
     }
 
     public async Task MarkPeriodClosedAsync(IDbSession session, DateTimeOffset periodStart, DateTimeOffset periodEnd, long invoices, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        await s.ExecuteAsync(s.Command(
+        await session.ExecuteAsync(
             """
             INSERT INTO billing_periods (period_start, period_end, closed_at, invoices) VALUES (@periodStart, @periodEnd, @now, @invoices)
             ON CONFLICT (period_start) DO UPDATE SET closed_at = excluded.closed_at, invoices = excluded.invoices
             """,
-            new { periodStart, periodEnd, now, invoices = (int)invoices }, cancellationToken));
+            new { periodStart, periodEnd, now, invoices = (int)invoices }, cancellationToken);
     }
 
     public async Task<IReadOnlyList<InvoiceSnapshot>> ListInvoicesAsync(IDbSession session, Guid tenantId, string? status, Guid? before, int limit, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var rows = await s.QueryAsync<InvoiceRow>(s.Command(
-            "SELECT " + Columns + """
+        return await session.ListAsync(
+            $"""
+            SELECT {Columns}
              FROM invoices
             WHERE tenant_id = @tenantId AND (@status::text IS NULL OR status = @status::text) AND (@before::uuid IS NULL OR id < @before::uuid)
             ORDER BY id DESC
             LIMIT @limit
             """,
-            new { tenantId, status, before, limit }, cancellationToken));
-        return rows.Select(r => r.ToSnapshot()).ToList();
+            new { tenantId, status, before, limit }, (InvoiceRow r) => r.ToSnapshot(), cancellationToken);
     }
 
     public async Task<InvoiceSnapshot?> FetchInvoiceAsync(IDbSession session, Guid tenantId, Guid invoiceId, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var row = await s.QuerySingleOrDefaultAsync<InvoiceRow>(s.Command(
-            "SELECT " + Columns + " FROM invoices WHERE tenant_id = @tenantId AND id = @invoiceId", new { tenantId, invoiceId }, cancellationToken));
-        return row?.ToSnapshot();
+        return await session.FetchAsync(
+            $"SELECT {Columns} FROM invoices WHERE tenant_id = @tenantId AND id = @invoiceId", new { tenantId, invoiceId }, (InvoiceRow r) => r.ToSnapshot(), cancellationToken);
     }
 
     public async Task<IReadOnlyList<InvoiceLineSnapshot>> ListLinesAsync(IDbSession session, Guid tenantId, Guid invoiceId, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var rows = await s.QueryAsync<LineRow>(s.Command(
-            "SELECT " + LineColumns + " FROM invoice_lines WHERE tenant_id = @tenantId AND invoice_id = @invoiceId ORDER BY line_no",
-            new { tenantId, invoiceId }, cancellationToken));
-        return rows.Select(r => new InvoiceLineSnapshot(r.LineNo, r.Kind, r.Meter, r.Description, r.Quantity, r.UnitPriceCents, r.Divisor, r.AmountCents)).ToList();
+        return await session.ListAsync(
+            $"SELECT {LineColumns} FROM invoice_lines WHERE tenant_id = @tenantId AND invoice_id = @invoiceId ORDER BY line_no",
+            new { tenantId, invoiceId }, (LineRow r) => new InvoiceLineSnapshot(r.LineNo, r.Kind, r.Meter, r.Description, r.Quantity, r.UnitPriceCents, r.Divisor, r.AmountCents), cancellationToken);
     }
 
     public async Task<InvoiceSnapshot?> MarkPaidAsync(IDbSession session, Guid tenantId, Guid invoiceId, DateTimeOffset paidAt, string? stripeInvoiceId, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var row = await s.QuerySingleOrDefaultAsync<InvoiceRow>(s.Command(
-            """
+        return await session.FetchAsync(
+            $"""
             UPDATE invoices SET status = 'paid', paid_at = @paidAt, stripe_invoice_id = coalesce(@stripeInvoiceId, stripe_invoice_id), updated_at = @paidAt
             WHERE tenant_id = @tenantId AND id = @invoiceId AND status IN ('open', 'uncollectible')
-            RETURNING
-            """ + " " + Columns,
-            new { tenantId, invoiceId, paidAt, stripeInvoiceId }, cancellationToken));
-        return row?.ToSnapshot();
+            RETURNING {Columns}
+            """,
+            new { tenantId, invoiceId, paidAt, stripeInvoiceId }, (InvoiceRow r) => r.ToSnapshot(), cancellationToken);
     }
 
     public async Task<InvoiceSnapshot?> SetUnpaidStatusAsync(IDbSession session, Guid tenantId, Guid invoiceId, string status, DateTimeOffset now, CancellationToken cancellationToken)
@@ -198,85 +186,74 @@ internal sealed class InvoiceDriver : IInvoiceDriver
         {
             throw new ArgumentException("Only uncollectible or void.", nameof(status));
         }
-        var s = session.Npgsql();
-        var row = await s.QuerySingleOrDefaultAsync<InvoiceRow>(s.Command(
-            """
+        return await session.FetchAsync(
+            $"""
             UPDATE invoices SET status = @status, updated_at = @now
             WHERE tenant_id = @tenantId AND id = @invoiceId AND status = 'open'
-            RETURNING
-            """ + " " + Columns,
-            new { tenantId, invoiceId, status, now }, cancellationToken));
-        return row?.ToSnapshot();
+            RETURNING {Columns}
+            """,
+            new { tenantId, invoiceId, status, now }, (InvoiceRow r) => r.ToSnapshot(), cancellationToken);
     }
 
     public async Task<InvoiceSnapshot?> SetStripeIdsAsync(IDbSession session, Guid tenantId, Guid invoiceId, string stripeInvoiceId, string? stripePaymentIntentId, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var row = await s.QuerySingleOrDefaultAsync<InvoiceRow>(s.Command(
-            """
+        return await session.FetchAsync(
+            $"""
             UPDATE invoices SET stripe_invoice_id = @stripeInvoiceId,
                 stripe_payment_intent_id = coalesce(@stripePaymentIntentId, stripe_payment_intent_id),
                 stripe_push_next_at = NULL, stripe_push_error = NULL, updated_at = @now
             WHERE tenant_id = @tenantId AND id = @invoiceId
-            RETURNING
-            """ + " " + Columns,
-            new { tenantId, invoiceId, stripeInvoiceId, stripePaymentIntentId, now }, cancellationToken));
-        return row?.ToSnapshot();
+            RETURNING {Columns}
+            """,
+            new { tenantId, invoiceId, stripeInvoiceId, stripePaymentIntentId, now }, (InvoiceRow r) => r.ToSnapshot(), cancellationToken);
     }
 
     public async Task<InvoiceSnapshot?> FetchByStripeInvoiceIdAsync(IDbSession session, Guid tenantId, string stripeInvoiceId, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var row = await s.QuerySingleOrDefaultAsync<InvoiceRow>(s.Command(
-            "SELECT " + Columns + " FROM invoices WHERE tenant_id = @tenantId AND stripe_invoice_id = @stripeInvoiceId LIMIT 1",
-            new { tenantId, stripeInvoiceId }, cancellationToken));
-        return row?.ToSnapshot();
+        return await session.FetchAsync(
+            $"SELECT {Columns} FROM invoices WHERE tenant_id = @tenantId AND stripe_invoice_id = @stripeInvoiceId LIMIT 1",
+            new { tenantId, stripeInvoiceId }, (InvoiceRow r) => r.ToSnapshot(), cancellationToken);
     }
 
     public async Task<Guid?> FindTenantByStripeInvoiceIdAsync(IDbSession session, string stripeInvoiceId, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        return await s.ExecuteScalarAsync<Guid?>(s.Command(
-            "SELECT invoice_tenant_by_stripe_id(@stripeInvoiceId)", new { stripeInvoiceId }, cancellationToken));
+        return await session.ExecuteScalarAsync<Guid?>(
+            "SELECT invoice_tenant_by_stripe_id(@stripeInvoiceId)", new { stripeInvoiceId }, cancellationToken);
     }
 
     public async Task<IReadOnlyList<Guid>> ListTenantsWithOverdueOfflineInvoicesAsync(IDbSession session, DateOnly today, int limit, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var rows = await s.QueryAsync<Guid>(s.Command(
+        var rows = await session.QueryAsync<Guid>(
             "SELECT tenants_with_overdue_offline_invoices FROM tenants_with_overdue_offline_invoices(@today::date, @limit)",
-            new { today = today.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), limit }, cancellationToken));
+            new { today = today.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), limit }, cancellationToken);
         return rows.ToList();
     }
 
     public async Task<InvoiceSnapshot?> FetchOldestOverdueOfflineInvoiceAsync(IDbSession session, Guid tenantId, DateOnly today, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var row = await s.QuerySingleOrDefaultAsync<InvoiceRow>(s.Command(
-            "SELECT " + Columns + """
+        return await session.FetchAsync(
+            $"""
+            SELECT {Columns}
              FROM invoices
             WHERE tenant_id = @tenantId AND status = 'open' AND stripe_invoice_id IS NULL AND due_date < @today::date
             ORDER BY due_date, number
             LIMIT 1
             """,
-            new { tenantId, today = today.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) }, cancellationToken));
-        return row?.ToSnapshot();
+            new { tenantId, today = today.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) }, (InvoiceRow r) => r.ToSnapshot(), cancellationToken);
     }
 
     public async Task<IReadOnlyList<(Guid TenantId, Guid InvoiceId)>> ListInvoicesToPushToStripeAsync(IDbSession session, int limit, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var rows = await s.QueryAsync<(Guid, Guid)>(s.Command(
-            "SELECT tenant_id, invoice_id FROM invoices_to_push_to_stripe(@limit, @now)", new { limit, now }, cancellationToken));
+        var rows = await session.QueryAsync<(Guid, Guid)>(
+            "SELECT tenant_id, invoice_id FROM invoices_to_push_to_stripe(@limit, @now)", new { limit, now }, cancellationToken);
         return rows.ToList();
     }
 
     public async Task<(int Attempts, DateTimeOffset NextAttemptAt)?> RecordStripePushFailureAsync(
         IDbSession session, Guid tenantId, Guid invoiceId, string error, TimeSpan firstDelay, TimeSpan maxDelay, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
         // The exponent is capped so that the doubling cannot overflow an interval however many attempts there were.
-        var row = await s.QuerySingleOrDefaultAsync<PushFailureRow>(s.Command(
+        var row = await session.QuerySingleOrDefaultAsync<PushFailureRow>(
             """
             UPDATE invoices SET stripe_push_attempts = stripe_push_attempts + 1,
                 stripe_push_next_at = @now + least(@firstDelay * power(2, least(stripe_push_attempts, 30)), @maxDelay),
@@ -284,7 +261,7 @@ internal sealed class InvoiceDriver : IInvoiceDriver
             WHERE tenant_id = @tenantId AND id = @invoiceId AND status = 'open' AND stripe_invoice_id IS NULL
             RETURNING stripe_push_attempts AS attempts, stripe_push_next_at AS next_attempt_at
             """,
-            new { tenantId, invoiceId, error, firstDelay, maxDelay, now }, cancellationToken));
+            new { tenantId, invoiceId, error, firstDelay, maxDelay, now }, cancellationToken);
         return row is null ? null : (row.Attempts, new DateTimeOffset(DateTime.SpecifyKind(row.NextAttemptAt, DateTimeKind.Utc)));
     }
 
@@ -296,9 +273,8 @@ internal sealed class InvoiceDriver : IInvoiceDriver
 
     public async Task<IReadOnlyList<Guid>> ListTenantsPastDueByInvoiceSinceAsync(IDbSession session, DateTimeOffset before, int limit, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var rows = await s.QueryAsync<Guid>(s.Command(
-            "SELECT tenants_past_due_by_invoice_since FROM tenants_past_due_by_invoice_since(@before, @limit)", new { before, limit }, cancellationToken));
+        var rows = await session.QueryAsync<Guid>(
+            "SELECT tenants_past_due_by_invoice_since FROM tenants_past_due_by_invoice_since(@before, @limit)", new { before, limit }, cancellationToken);
         return rows.ToList();
     }
 

@@ -43,69 +43,62 @@ internal sealed class CreditDriver : ICreditDriver
 
     public async Task EnsureAccountAsync(IDbSession session, Guid tenantId, long monthlyGrant, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        await s.ExecuteAsync(s.Command(
+        await session.ExecuteAsync(
             """
             INSERT INTO credit_accounts (tenant_id, balance, monthly_grant, created_at, updated_at)
             VALUES (@tenantId, 0, @monthlyGrant, @now, @now)
             ON CONFLICT (tenant_id) DO NOTHING
             """,
-            new { tenantId, monthlyGrant, now }, cancellationToken));
+            new { tenantId, monthlyGrant, now }, cancellationToken);
         // A separate conditional update: it locks the row only when the plan's grant really changed
         // (ON CONFLICT DO UPDATE would lock it on every call and serialise every debit's whole transaction).
-        await s.ExecuteAsync(s.Command(
+        await session.ExecuteAsync(
             """
             UPDATE credit_accounts SET monthly_grant = @monthlyGrant, updated_at = @now
             WHERE tenant_id = @tenantId AND monthly_grant <> @monthlyGrant
             """,
-            new { tenantId, monthlyGrant, now }, cancellationToken));
+            new { tenantId, monthlyGrant, now }, cancellationToken);
     }
 
     public async Task<long?> TryGrantPeriodAsync(IDbSession session, Guid tenantId, string period, long amount, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        return await s.QuerySingleOrDefaultAsync<long?>(s.Command(
+        return await session.QuerySingleOrDefaultAsync<long?>(
             """
             UPDATE credit_accounts SET balance = balance + @amount, last_grant_period = @period, updated_at = @now
             WHERE tenant_id = @tenantId AND last_grant_period IS DISTINCT FROM @period
             RETURNING balance
             """,
-            new { tenantId, period, amount, now }, cancellationToken));
+            new { tenantId, period, amount, now }, cancellationToken);
     }
 
     public async Task<long?> TryDebitAsync(IDbSession session, Guid tenantId, long amount, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        return await s.QuerySingleOrDefaultAsync<long?>(s.Command(
+        return await session.QuerySingleOrDefaultAsync<long?>(
             """
             UPDATE credit_accounts
             SET balance = CASE WHEN monthly_grant < 0 THEN balance ELSE balance - @amount END, updated_at = @now
             WHERE tenant_id = @tenantId AND (monthly_grant < 0 OR balance >= @amount)
             RETURNING balance
             """,
-            new { tenantId, amount, now }, cancellationToken));
+            new { tenantId, amount, now }, cancellationToken);
     }
 
     public async Task<long?> CreditAsync(IDbSession session, Guid tenantId, long amount, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        return await s.QuerySingleOrDefaultAsync<long?>(s.Command(
+        return await session.QuerySingleOrDefaultAsync<long?>(
             "UPDATE credit_accounts SET balance = balance + @amount, updated_at = @now WHERE tenant_id = @tenantId RETURNING balance",
-            new { tenantId, amount, now }, cancellationToken));
+            new { tenantId, amount, now }, cancellationToken);
     }
 
     public async Task<CreditAccountSnapshot?> FetchAccountAsync(IDbSession session, Guid tenantId, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var row = await s.QuerySingleOrDefaultAsync<AccountRow>(s.Command(
-            "SELECT " + AccountColumns + " FROM credit_accounts WHERE tenant_id = @tenantId", new { tenantId }, cancellationToken));
-        return row?.ToSnapshot();
+        return await session.FetchAsync(
+            $"SELECT {AccountColumns} FROM credit_accounts WHERE tenant_id = @tenantId", new { tenantId }, (AccountRow r) => r.ToSnapshot(), cancellationToken);
     }
 
     public async Task<CreditTransactionSnapshot?> TryAppendTransactionAsync(IDbSession session, CreditTransactionSnapshot transaction, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var row = await s.QuerySingleOrDefaultAsync<TransactionRow>(s.Command(
+        return await session.FetchAsync(
             $"""
             INSERT INTO credit_transactions ({TransactionColumns})
             VALUES (@TenantId, @Id, @Type, @Amount, @BalanceAfter, @Reference, @StripePaymentId, @CreatedAt)
@@ -117,49 +110,43 @@ internal sealed class CreditDriver : ICreditDriver
                 transaction.TenantId, transaction.Id, Type = transaction.Type.ToWire(), transaction.Amount, transaction.BalanceAfter,
                 transaction.Reference, transaction.StripePaymentId, transaction.CreatedAt,
             },
-            cancellationToken));
-        return row?.ToSnapshot();
+            (TransactionRow r) => r.ToSnapshot(), cancellationToken);
     }
 
     public async Task<IReadOnlyList<CreditTransactionSnapshot>> ListTransactionsAsync(IDbSession session, Guid tenantId, Guid? before, int limit, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var rows = await s.QueryAsync<TransactionRow>(s.Command(
+        return await session.ListAsync(
             $"""
             SELECT {TransactionColumns} FROM credit_transactions
             WHERE tenant_id = @tenantId AND (@before::uuid IS NULL OR id < @before::uuid)
             ORDER BY id DESC
             LIMIT @limit
             """,
-            new { tenantId, before, limit }, cancellationToken));
-        return rows.Select(r => r.ToSnapshot()).ToList();
+            new { tenantId, before, limit }, (TransactionRow r) => r.ToSnapshot(), cancellationToken);
     }
 
     public async Task<CreditPurchaseSnapshot> InsertPurchaseAsync(IDbSession session, CreditPurchaseSnapshot purchase, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var row = await s.QuerySingleAsync<PurchaseRow>(s.Command(
+        var row = await session.QuerySingleAsync<PurchaseRow>(
             $"""
             INSERT INTO credit_purchases ({PurchaseColumns})
             VALUES (@TenantId, @Id, @Pack, @Credits, @AmountCents, @Currency, @Status, @StripePaymentIntentId, @CreatedAt, @CompletedAt)
             RETURNING {PurchaseColumns}
             """,
-            purchase, cancellationToken));
+            purchase, cancellationToken);
         return row.ToSnapshot();
     }
 
     public async Task<CreditPurchaseSnapshot?> TrySettlePurchaseAsync(IDbSession session, Guid tenantId, Guid purchaseId, string status, string? stripePaymentIntentId, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var row = await s.QuerySingleOrDefaultAsync<PurchaseRow>(s.Command(
+        return await session.FetchAsync(
             $"""
             UPDATE credit_purchases SET status = @status, completed_at = @now,
                 stripe_payment_intent_id = coalesce(@stripePaymentIntentId, stripe_payment_intent_id)
             WHERE tenant_id = @tenantId AND id = @purchaseId AND status = 'pending'
             RETURNING {PurchaseColumns}
             """,
-            new { tenantId, purchaseId, status, stripePaymentIntentId, now }, cancellationToken));
-        return row?.ToSnapshot();
+            new { tenantId, purchaseId, status, stripePaymentIntentId, now }, (PurchaseRow r) => r.ToSnapshot(), cancellationToken);
     }
 
     private sealed class AccountRow

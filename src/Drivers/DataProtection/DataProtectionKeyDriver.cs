@@ -19,17 +19,15 @@ internal sealed class DataProtectionKeyDriver : IDataProtectionKeyDriver
 {
     public async Task<IReadOnlyList<StoredKeyElement>> ListKeyElementsAsync(IDbSession session, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var rows = await s.QueryAsync<StoredKeyElement>(s.Command(
-            "SELECT name, xml FROM data_protection_keys ORDER BY created_at, name", null, cancellationToken));
+        var rows = await session.QueryAsync<StoredKeyElement>(
+            "SELECT name, xml FROM data_protection_keys ORDER BY created_at, name", null, cancellationToken);
         return rows.ToList();
     }
 
     public async Task InsertKeyElementAsync(IDbSession session, StoredKeyElement element, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        await s.ExecuteAsync(s.Command(
+        await session.ExecuteAsync(
             "INSERT INTO data_protection_keys (name, xml, created_at) VALUES (@Name, @Xml, @now)",
-            new { element.Name, element.Xml, now }, cancellationToken));
+            new { element.Name, element.Xml, now }, cancellationToken);
     }
 }

@@ -24,36 +24,31 @@ internal sealed class OutboxDriver : IOutboxDriver
 {
     public async Task EnqueueAsync(IDbSession session, NewOutboxMessage message, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        await s.ExecuteAsync(s.Command(
+        await session.ExecuteAsync(
             """
             INSERT INTO outbox_messages (id, tenant_id, kind, payload, status, attempts, next_attempt_at, created_at)
             VALUES (@Id, @TenantId, @Kind, @Payload::jsonb, 'pending', 0, @Now, @Now)
-            """, message, cancellationToken));
+            """, message, cancellationToken);
     }
 
     public async Task<IReadOnlyList<LeasedOutboxMessage>> ClaimDueAsync(IDbSession session, string kindPrefix, DateTimeOffset now, int leaseSeconds, int limit, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var rows = await s.QueryAsync<LeasedRow>(s.Command(
+        return await session.ListAsync(
             "SELECT id, tenant_id, kind, payload, attempts, created_at FROM claim_outbox_messages(@kindPrefix, @now, @leaseSeconds, @limit)",
-            new { kindPrefix, now, leaseSeconds, limit }, cancellationToken));
-        return rows.Select(r => new LeasedOutboxMessage(r.Id, r.TenantId, r.Kind, r.Payload, r.Attempts, r.CreatedAt.ToUtcOffset())).ToList();
+            new { kindPrefix, now, leaseSeconds, limit }, (LeasedRow r) => new LeasedOutboxMessage(r.Id, r.TenantId, r.Kind, r.Payload, r.Attempts, r.CreatedAt.ToUtcOffset()), cancellationToken);
     }
 
     public async Task<bool> MarkSentAsync(IDbSession session, Guid id, int attempt, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        return await s.ExecuteScalarAsync<bool>(s.Command(
-            "SELECT finish_outbox_attempt(@id, @attempt, 'sent', NULL, NULL, @now)", new { id, attempt, now }, cancellationToken));
+        return await session.ExecuteScalarAsync<bool>(
+            "SELECT finish_outbox_attempt(@id, @attempt, 'sent', NULL, NULL, @now)", new { id, attempt, now }, cancellationToken);
     }
 
     public async Task<bool> MarkAttemptFailedAsync(IDbSession session, Guid id, int attempt, string error, DateTimeOffset? nextAttemptAt, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        return await s.ExecuteScalarAsync<bool>(s.Command(
+        return await session.ExecuteScalarAsync<bool>(
             "SELECT finish_outbox_attempt(@id, @attempt, @status, @error, @nextAttemptAt, @now)",
-            new { id, attempt, status = nextAttemptAt is null ? "failed" : "pending", error, nextAttemptAt, now }, cancellationToken));
+            new { id, attempt, status = nextAttemptAt is null ? "failed" : "pending", error, nextAttemptAt, now }, cancellationToken);
     }
 
     private sealed class LeasedRow

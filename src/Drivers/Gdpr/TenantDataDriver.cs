@@ -37,8 +37,7 @@ internal sealed class TenantDataDriver : ITenantDataDriver
 {
     public async Task<IReadOnlyList<TenantTable>> ListTenantTablesAsync(IDbSession session, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var rows = await s.QueryAsync<TableRow>(s.Command(
+        return await session.ListAsync(
             """
             SELECT c.relname AS name, format('%I.%I', n.nspname, c.relname) AS qualified_name,
                    has_table_privilege(c.oid, 'SELECT') AS readable
@@ -47,69 +46,61 @@ internal sealed class TenantDataDriver : ITenantDataDriver
             JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped
             WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition
             ORDER BY c.relname
-            """, null, cancellationToken));
-        return rows.Select(r => new TenantTable(r.Name, r.QualifiedName, r.Readable)).ToList();
+            """, null, (TableRow r) => new TenantTable(r.Name, r.QualifiedName, r.Readable), cancellationToken);
     }
 
     public async Task<string> ReadRowsAsJsonAsync(IDbSession session, TenantTable table, Guid tenantId, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
         // The qualified name is quoted by format('%I.%I') in ListTenantTablesAsync; it never comes from a request.
-        return await s.ExecuteScalarAsync<string>(s.Command(
+        return await session.ExecuteScalarAsync<string>(
             $"SELECT coalesce(jsonb_agg(to_jsonb(r)), '[]'::jsonb)::text FROM {table.QualifiedName} r WHERE r.tenant_id = @tenantId",
-            new { tenantId }, cancellationToken)) ?? "[]";
+            new { tenantId }, cancellationToken) ?? "[]";
     }
 
     public async Task<string?> ReadTenantRowAsJsonAsync(IDbSession session, Guid tenantId, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        return await s.ExecuteScalarAsync<string?>(s.Command(
-            "SELECT to_jsonb(t)::text FROM tenants t WHERE t.id = @tenantId", new { tenantId }, cancellationToken));
+        return await session.ExecuteScalarAsync<string?>(
+            "SELECT to_jsonb(t)::text FROM tenants t WHERE t.id = @tenantId", new { tenantId }, cancellationToken);
     }
 
     public async Task<IReadOnlyList<Guid>> ListTenantsDueForPurgeAsync(IDbSession session, DateTimeOffset deletedBefore, Guid? after, int limit, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var rows = await s.QueryAsync<Guid>(s.Command(
-            "SELECT id FROM tenants_due_for_purge(@deletedBefore, @after, @limit)", new { deletedBefore, after, limit }, cancellationToken));
+        var rows = await session.QueryAsync<Guid>(
+            "SELECT id FROM tenants_due_for_purge(@deletedBefore, @after, @limit)", new { deletedBefore, after, limit }, cancellationToken);
         return rows.ToList();
     }
 
     public async Task<long?> PurgeDeletedTenantAsync(IDbSession session, Guid tenantId, DateTimeOffset deletedBefore, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        return await s.ExecuteScalarAsync<long?>(s.Command(
-            "SELECT purge_deleted_tenant(@tenantId, @deletedBefore)", new { tenantId, deletedBefore }, cancellationToken));
+        return await session.ExecuteScalarAsync<long?>(
+            "SELECT purge_deleted_tenant(@tenantId, @deletedBefore)", new { tenantId, deletedBefore }, cancellationToken);
     }
 
     public async Task<IReadOnlyList<(Guid TenantId, string Plan)>> ListTenantPlansAsync(IDbSession session, Guid? after, int limit, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var rows = await s.QueryAsync<(Guid, string)>(s.Command(
-            "SELECT id, plan FROM tenant_plans(@after, @limit)", new { after, limit }, cancellationToken));
+        var rows = await session.QueryAsync<(Guid, string)>(
+            "SELECT id, plan FROM tenant_plans(@after, @limit)", new { after, limit }, cancellationToken);
         return rows.ToList();
     }
 
     public async Task<bool> TableHasColumnAsync(IDbSession session, string table, string column, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        return await s.ExecuteScalarAsync<bool>(s.Command(
+        return await session.ExecuteScalarAsync<bool>(
             """
             SELECT EXISTS (SELECT 1 FROM pg_class c
                            JOIN pg_namespace n ON n.oid = c.relnamespace
                            JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = @column AND NOT a.attisdropped
                            WHERE n.nspname = 'public' AND c.relname = @table AND c.relkind IN ('r', 'p'))
-            """, new { table, column }, cancellationToken));
+            """, new { table, column }, cancellationToken);
     }
 
     public async Task<int> DeleteRowsOlderThanAsync(IDbSession session, string table, string timeColumn, Guid tenantId, DateTimeOffset cutoff, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
         // Identifiers are quoted by PostgreSQL itself; the names come from the code's retention list, never from a request.
-        var (quotedTable, quotedColumn) = await s.QuerySingleAsync<(string, string)>(s.Command(
-            "SELECT quote_ident(@table), quote_ident(@timeColumn)", new { table, timeColumn }, cancellationToken));
-        return await s.ExecuteAsync(s.Command(
-            $"DELETE FROM public.{quotedTable} WHERE tenant_id = @tenantId AND {quotedColumn} < @cutoff", new { tenantId, cutoff }, cancellationToken));
+        var (quotedTable, quotedColumn) = await session.QuerySingleAsync<(string, string)>(
+            "SELECT quote_ident(@table), quote_ident(@timeColumn)", new { table, timeColumn }, cancellationToken);
+        return await session.ExecuteAsync(
+            $"DELETE FROM public.{quotedTable} WHERE tenant_id = @tenantId AND {quotedColumn} < @cutoff", new { tenantId, cutoff }, cancellationToken);
     }
 
     private sealed class TableRow

@@ -13,8 +13,7 @@ internal sealed class HealthDriver : IHealthDriver
 {
     public async Task<DateTimeOffset> PingAsync(IDbSession session, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var now = await s.ExecuteScalarAsync<DateTime>(s.Command("SELECT now()", null, cancellationToken));
+        var now = await session.ExecuteScalarAsync<DateTime>("SELECT now()", null, cancellationToken);
         return Users.UtcTimes.ToUtcOffset(now);
     }
 }

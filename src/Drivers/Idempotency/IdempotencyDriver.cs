@@ -49,56 +49,49 @@ internal sealed class IdempotencyDriver : IIdempotencyDriver
         IDbSession session, IdempotencyScope scope, string key, byte[] fingerprint, Guid claimId, DateTimeOffset now, DateTimeOffset leaseUntil,
         DateTimeOffset expiresAt, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var row = await s.QuerySingleOrDefaultAsync<RecordRow>(s.Command(
+        return await session.FetchAsync(
             scope.TenantId is null ? UserClaimSql : TenantClaimSql,
             new { scope.TenantId, scope.CallerId, Key = key, Fingerprint = fingerprint, ClaimId = claimId, Now = now, LeaseUntil = leaseUntil, ExpiresAt = expiresAt },
-            cancellationToken));
-        return row?.ToSnapshot();
+            (RecordRow r) => r.ToSnapshot(), cancellationToken);
     }
 
     public async Task<IdempotencyRecordSnapshot?> FetchAsync(IDbSession session, IdempotencyScope scope, string key, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
         var (table, match) = scope.TenantId is null ? (UserTable, UserKeyMatch) : (TenantTable, TenantKeyMatch);
-        var row = await s.QuerySingleOrDefaultAsync<RecordRow>(s.Command(
+        return await session.FetchAsync(
             $"SELECT {Columns} FROM {table} WHERE {match}",
-            new { scope.TenantId, scope.CallerId, Key = key }, cancellationToken));
-        return row?.ToSnapshot();
+            new { scope.TenantId, scope.CallerId, Key = key }, (RecordRow r) => r.ToSnapshot(), cancellationToken);
     }
 
     public async Task<bool> CompleteAsync(
         IDbSession session, IdempotencyScope scope, string key, Guid claimId, int statusCode, string headersJson, byte[] bodyEncrypted, DateTimeOffset now,
         CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
         var (table, match) = scope.TenantId is null ? (UserTable, UserKeyMatch) : (TenantTable, TenantKeyMatch);
-        var updated = await s.ExecuteAsync(s.Command(
+        var updated = await session.ExecuteAsync(
             $"""
             UPDATE {table}
             SET state = 'completed', status_code = @StatusCode, response_headers = @Headers::jsonb, response_body_encrypted = @Body, completed_at = @Now
             WHERE {match} AND claim_id = @ClaimId AND state = 'in_flight'
             """,
             new { scope.TenantId, scope.CallerId, Key = key, ClaimId = claimId, StatusCode = statusCode, Headers = headersJson, Body = bodyEncrypted, Now = now },
-            cancellationToken));
+            cancellationToken);
         return updated == 1;
     }
 
     public async Task<bool> ReleaseAsync(IDbSession session, IdempotencyScope scope, string key, Guid claimId, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
         var (table, match) = scope.TenantId is null ? (UserTable, UserKeyMatch) : (TenantTable, TenantKeyMatch);
-        var deleted = await s.ExecuteAsync(s.Command(
+        var deleted = await session.ExecuteAsync(
             $"DELETE FROM {table} WHERE {match} AND claim_id = @ClaimId AND state = 'in_flight' AND effect_committed_at IS NULL",
-            new { scope.TenantId, scope.CallerId, Key = key, ClaimId = claimId }, cancellationToken));
+            new { scope.TenantId, scope.CallerId, Key = key, ClaimId = claimId }, cancellationToken);
         return deleted == 1;
     }
 
     public async Task<int> PurgeExpiredAsync(IDbSession session, DateTimeOffset before, int limit, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        return await s.ExecuteScalarAsync<int>(s.Command(
-            "SELECT purge_expired_idempotency_keys(@before, @limit)", new { before, limit }, cancellationToken));
+        return await session.ExecuteScalarAsync<int>(
+            "SELECT purge_expired_idempotency_keys(@before, @limit)", new { before, limit }, cancellationToken);
     }
 
     /// <summary>Builds the claim: a new key is inserted in flight; an existing one is taken over only when it expired (not yet purged) or when

@@ -50,8 +50,7 @@ internal sealed class InvitationDriver : IInvitationDriver
 
     public async Task<InvitationSnapshot> InsertInvitationAsync(IDbSession session, NewInvitation invitation, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        await s.ExecuteAsync(s.Command(
+        await session.ExecuteAsync(
             """
             INSERT INTO invitations (tenant_id, id, email, role, token_hash, status, invited_by, expires_at, created_at, updated_at)
             VALUES (@TenantId, @Id, @Email, @Role, @TokenHash, 'pending', @InvitedBy, @ExpiresAt, @Now, @Now)
@@ -61,24 +60,23 @@ internal sealed class InvitationDriver : IInvitationDriver
                 invitation.TenantId, invitation.Id, invitation.Email, Role = invitation.Role.ToWire(), invitation.TokenHash,
                 invitation.InvitedBy, invitation.ExpiresAt, invitation.Now,
             },
-            cancellationToken));
+            cancellationToken);
         return await FetchInvitationAsync(session, invitation.TenantId, invitation.Id, invitation.Now, false, cancellationToken)
             ?? throw new InvalidOperationException("The new invitation is not visible in its own tenant.");
     }
 
     public async Task<InvitationSnapshot?> FetchInvitationAsync(IDbSession session, Guid tenantId, Guid id, DateTimeOffset now, bool forUpdate, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var row = await s.QuerySingleOrDefaultAsync<InvitationRow>(s.Command(
-            "SELECT " + Columns + " FROM invitations i WHERE i.tenant_id = @tenantId AND i.id = @id" + (forUpdate ? " FOR UPDATE" : ""),
-            new { tenantId, id, now }, cancellationToken));
-        return row?.ToSnapshot();
+        return await session.FetchAsync(
+            forUpdate
+                ? $"SELECT {Columns} FROM invitations i WHERE i.tenant_id = @tenantId AND i.id = @id FOR UPDATE"
+                : $"SELECT {Columns} FROM invitations i WHERE i.tenant_id = @tenantId AND i.id = @id",
+            new { tenantId, id, now }, (InvitationRow r) => r.ToSnapshot(), cancellationToken);
     }
 
     public async Task<IReadOnlyList<InvitationSnapshot>> ListInvitationsAsync(IDbSession session, Guid tenantId, InvitationStatus? status, Guid? before, DateTimeOffset now, int limit, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var rows = await s.QueryAsync<InvitationRow>(s.Command(
+        return await session.ListAsync(
             $"""
             SELECT {Columns} FROM invitations i
             WHERE i.tenant_id = @tenantId AND (@before::uuid IS NULL OR i.id < @before)
@@ -89,87 +87,79 @@ internal sealed class InvitationDriver : IInvitationDriver
             ORDER BY i.id DESC
             LIMIT @limit
             """,
-            new { tenantId, before, now, limit, status = status?.ToWire() }, cancellationToken));
-        return rows.Select(r => r.ToSnapshot()).ToList();
+            new { tenantId, before, now, limit, status = status?.ToWire() }, (InvitationRow r) => r.ToSnapshot(), cancellationToken);
     }
 
     public async Task<(int Members, int PendingInvitations)> CountSeatsAsync(IDbSession session, Guid tenantId, Guid? exceptInvitationId, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var row = await s.QuerySingleAsync<(int, int)>(s.Command(
+        var row = await session.QuerySingleAsync<(int, int)>(
             """
             SELECT (SELECT count(*)::int FROM memberships m WHERE m.tenant_id = @tenantId),
                    (SELECT count(*)::int FROM invitations i
                     WHERE i.tenant_id = @tenantId AND i.status = 'pending' AND i.expires_at > @now
                       AND (@except::uuid IS NULL OR i.id <> @except))
             """,
-            new { tenantId, now, except = exceptInvitationId }, cancellationToken));
+            new { tenantId, now, except = exceptInvitationId }, cancellationToken);
         return row;
     }
 
     public async Task<bool> HasPendingInvitationAsync(IDbSession session, Guid tenantId, string email, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        return await s.ExecuteScalarAsync<bool>(s.Command(
+        return await session.ExecuteScalarAsync<bool>(
             """
             SELECT EXISTS (SELECT 1 FROM invitations i
                            WHERE i.tenant_id = @tenantId AND i.email = @email::citext AND i.status = 'pending' AND i.expires_at > @now)
             """,
-            new { tenantId, email, now }, cancellationToken));
+            new { tenantId, email, now }, cancellationToken);
     }
 
     public async Task<bool> IsMemberEmailAsync(IDbSession session, Guid tenantId, string email, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        return await s.ExecuteScalarAsync<bool>(s.Command(
+        return await session.ExecuteScalarAsync<bool>(
             """
             SELECT EXISTS (SELECT 1 FROM memberships m JOIN users u ON u.id = m.user_id
                            WHERE m.tenant_id = @tenantId AND u.email = @email::citext)
             """,
-            new { tenantId, email }, cancellationToken));
+            new { tenantId, email }, cancellationToken);
     }
 
     public async Task<InvitationSnapshot?> RevokeInvitationAsync(IDbSession session, Guid tenantId, Guid id, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var updated = await s.ExecuteAsync(s.Command(
+        var updated = await session.ExecuteAsync(
             """
             UPDATE invitations SET status = 'revoked', revoked_at = @now, updated_at = @now
             WHERE tenant_id = @tenantId AND id = @id AND status = 'pending'
             """,
-            new { tenantId, id, now }, cancellationToken));
+            new { tenantId, id, now }, cancellationToken);
         return updated == 0 ? null : await FetchInvitationAsync(session, tenantId, id, now, false, cancellationToken);
     }
 
     public async Task<InvitationSnapshot?> ReissueInvitationAsync(IDbSession session, Guid tenantId, Guid id, byte[] tokenHash, DateTimeOffset expiresAt, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var updated = await s.ExecuteAsync(s.Command(
+        var updated = await session.ExecuteAsync(
             """
             UPDATE invitations SET token_hash = @tokenHash, expires_at = @expiresAt, sent_count = sent_count + 1, updated_at = @now
             WHERE tenant_id = @tenantId AND id = @id AND status = 'pending'
             """,
-            new { tenantId, id, tokenHash, expiresAt, now }, cancellationToken));
+            new { tenantId, id, tokenHash, expiresAt, now }, cancellationToken);
         return updated == 0 ? null : await FetchInvitationAsync(session, tenantId, id, now, false, cancellationToken);
     }
 
     public async Task<InvitationSnapshot?> MarkAcceptedAsync(IDbSession session, Guid tenantId, Guid id, Guid userId, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var updated = await s.ExecuteAsync(s.Command(
+        var updated = await session.ExecuteAsync(
             """
             UPDATE invitations SET status = 'accepted', accepted_by = @userId, accepted_at = @now, updated_at = @now
             WHERE tenant_id = @tenantId AND id = @id AND status = 'pending'
             """,
-            new { tenantId, id, userId, now }, cancellationToken));
+            new { tenantId, id, userId, now }, cancellationToken);
         return updated == 0 ? null : await FetchInvitationAsync(session, tenantId, id, now, false, cancellationToken);
     }
 
     public async Task<InvitationLocator?> FindByTokenHashAsync(IDbSession session, byte[] tokenHash, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var row = await s.QuerySingleOrDefaultAsync<LocatorRow>(s.Command(
-            "SELECT tenant_id, id FROM invitation_by_token_hash(@tokenHash)", new { tokenHash }, cancellationToken));
+        var row = await session.QuerySingleOrDefaultAsync<LocatorRow>(
+            "SELECT tenant_id, id FROM invitation_by_token_hash(@tokenHash)", new { tokenHash }, cancellationToken);
         return row is null ? null : new InvitationLocator(row.TenantId, row.Id);
     }
 

@@ -20,8 +20,7 @@ internal sealed class AdminTenantDriver : IAdminTenantDriver
     public async Task<IReadOnlyList<TenantSnapshot>> SearchTenantsAsync(
         IDbSession session, string? query, string? status, string? plan, Guid? after, int limit, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var rows = await s.QueryAsync<TenantRow>(s.Command(
+        return await session.ListAsync(
             """
             SELECT id, name, slug, plan, status, trial_ends_at, suspended_reason, billing_email,
                    max_workers, max_runs_per_day, max_concurrent_runs, max_tokens_per_month, max_api_keys,
@@ -29,19 +28,17 @@ internal sealed class AdminTenantDriver : IAdminTenantDriver
                    settings, is_synthetic, created_at, updated_at, deleted_at
             FROM admin_search_tenants(@query, @status, @plan, @after, @limit)
             """,
-            new { query, status, plan, after, limit }, cancellationToken));
-        return rows.Select(r => r.ToSnapshot()).ToList();
+            new { query, status, plan, after, limit }, (TenantRow r) => r.ToSnapshot(), cancellationToken);
     }
 
     public async Task<(long Members, long OpenTickets)> CountTenantAsync(IDbSession session, Guid tenantId, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var counts = await s.QuerySingleAsync<CountRow>(s.Command(
+        var counts = await session.QuerySingleAsync<CountRow>(
             """
             SELECT (SELECT count(*) FROM memberships WHERE tenant_id = @tenantId) AS members,
                    (SELECT count(*) FROM support_tickets WHERE tenant_id = @tenantId AND status NOT IN ('resolved', 'closed')) AS open_tickets
             """,
-            new { tenantId }, cancellationToken));
+            new { tenantId }, cancellationToken);
         return (counts.Members, counts.OpenTickets);
     }
 

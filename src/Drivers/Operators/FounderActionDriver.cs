@@ -30,33 +30,29 @@ internal sealed class FounderActionDriver : IFounderActionDriver
 
     public async Task<bool> TryAppendAsync(IDbSession session, FounderActionSnapshot action, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
         // A second reversal of one action meets the unique reverses_action_id and inserts nothing; the engine answers 409.
-        var inserted = await s.ExecuteAsync(s.Command(
+        var inserted = await session.ExecuteAsync(
             """
             INSERT INTO founder_actions (id, action_type, target_type, target_id, target_tenant_id, reason_code, reason_note,
                                          operator_id, mfa_verified, reversible, reverses_action_id, details, applied_at)
             VALUES (@Id, @ActionType, @TargetType, @TargetId, @TargetTenantId, @ReasonCode, @ReasonNote,
                     @OperatorId, @MfaVerified, @Reversible, @ReversesActionId, @Details::jsonb, @AppliedAt)
             ON CONFLICT (reverses_action_id) DO NOTHING
-            """, action, cancellationToken));
+            """, action, cancellationToken);
         return inserted == 1;
     }
 
     public async Task<FounderActionSnapshot?> FetchAsync(IDbSession session, Guid actionId, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var row = await s.QuerySingleOrDefaultAsync<ActionRow>(s.Command(
-            "SELECT " + Columns + " FROM founder_actions a LEFT JOIN founder_actions r ON r.reverses_action_id = a.id WHERE a.id = @actionId",
-            new { actionId }, cancellationToken));
-        return row?.ToSnapshot();
+        return await session.FetchAsync(
+            $"SELECT {Columns} FROM founder_actions a LEFT JOIN founder_actions r ON r.reverses_action_id = a.id WHERE a.id = @actionId",
+            new { actionId }, (ActionRow r) => r.ToSnapshot(), cancellationToken);
     }
 
     public async Task<IReadOnlyList<FounderActionSnapshot>> ListAsync(
         IDbSession session, FounderActionFilter filter, Guid? before, int limit, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var rows = await s.QueryAsync<ActionRow>(s.Command(
+        return await session.ListAsync(
             $"""
             SELECT {Columns}
             FROM founder_actions a LEFT JOIN founder_actions r ON r.reverses_action_id = a.id
@@ -66,15 +62,13 @@ internal sealed class FounderActionDriver : IFounderActionDriver
             ORDER BY a.id DESC
             LIMIT @limit
             """,
-            new { tenantId = filter.TenantId, actionType = filter.ActionType, before, limit }, cancellationToken));
-        return rows.Select(r => r.ToSnapshot()).ToList();
+            new { tenantId = filter.TenantId, actionType = filter.ActionType, before, limit }, (ActionRow r) => r.ToSnapshot(), cancellationToken);
     }
 
     public async Task<long> CountForTenantAsync(IDbSession session, Guid tenantId, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        return await s.ExecuteScalarAsync<long>(s.Command(
-            "SELECT count(*) FROM founder_actions WHERE target_tenant_id = @tenantId", new { tenantId }, cancellationToken));
+        return await session.ExecuteScalarAsync<long>(
+            "SELECT count(*) FROM founder_actions WHERE target_tenant_id = @tenantId", new { tenantId }, cancellationToken);
     }
 
     private sealed class ActionRow

@@ -57,8 +57,7 @@ internal sealed class OperatorDriver : IOperatorDriver
 
     public async Task<bool> TryInsertOperatorAsync(IDbSession session, NewOperator newOperator, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var inserted = await s.ExecuteAsync(s.Command(
+        var inserted = await session.ExecuteAsync(
             """
             INSERT INTO platform_users (id, email, name, role, password_hash, totp_secret_protected, totp_enabled, created_at, updated_at)
             VALUES (@Id, @Email, @Name, @Role, @PasswordHash, @TotpSecretProtected, @TotpEnabled, @Now, @Now)
@@ -69,34 +68,30 @@ internal sealed class OperatorDriver : IOperatorDriver
                 newOperator.Id, newOperator.Email, newOperator.Name, Role = newOperator.Role.ToWire(), newOperator.PasswordHash,
                 newOperator.TotpSecretProtected, newOperator.TotpEnabled, newOperator.Now,
             },
-            cancellationToken));
+            cancellationToken);
         return inserted == 1;
     }
 
     public async Task<OperatorCredentials?> FetchCredentialsByEmailAsync(IDbSession session, string email, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var row = await s.QuerySingleOrDefaultAsync<OperatorRow>(s.Command(
-            "SELECT " + Columns + ", password_hash, totp_secret_protected FROM platform_users WHERE email = @email::citext",
-            new { email }, cancellationToken));
+        var row = await session.QuerySingleOrDefaultAsync<OperatorRow>(
+            $"SELECT {Columns}, password_hash, totp_secret_protected FROM platform_users WHERE email = @email::citext",
+            new { email }, cancellationToken);
         return row is null ? null : new OperatorCredentials(row.ToSnapshot(), row.PasswordHash ?? "", row.TotpSecretProtected);
     }
 
     public async Task<OperatorSnapshot?> FetchOperatorAsync(IDbSession session, Guid operatorId, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var row = await s.QuerySingleOrDefaultAsync<OperatorRow>(s.Command(
-            "SELECT " + Columns + " FROM platform_users WHERE id = @operatorId", new { operatorId }, cancellationToken));
-        return row?.ToSnapshot();
+        return await session.FetchAsync(
+            $"SELECT {Columns} FROM platform_users WHERE id = @operatorId", new { operatorId }, (OperatorRow r) => r.ToSnapshot(), cancellationToken);
     }
 
     public async Task<LoginAttempt> ReserveLoginAttemptAsync(
         IDbSession session, Guid operatorId, int maxFailures, DateTimeOffset now, DateTimeOffset lockUntil, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
         // One statement: the row lock serialises concurrent attempts, so exactly maxFailures attempts are admitted before the lock.
         // An expired lock starts a fresh count.
-        var admitted = await s.QuerySingleOrDefaultAsync<AttemptRow>(s.Command(
+        var admitted = await session.QuerySingleOrDefaultAsync<AttemptRow>(
             """
             UPDATE platform_users SET
                 failed_attempts = CASE WHEN locked_until IS NOT NULL THEN 1 ELSE failed_attempts + 1 END,
@@ -106,55 +101,50 @@ internal sealed class OperatorDriver : IOperatorDriver
             WHERE id = @operatorId AND (locked_until IS NULL OR locked_until <= @now)
             RETURNING failed_attempts, locked_until
             """,
-            new { operatorId, maxFailures, now, lockUntil }, cancellationToken));
+            new { operatorId, maxFailures, now, lockUntil }, cancellationToken);
         if (admitted is not null)
         {
             return new LoginAttempt(true, admitted.FailedAttempts, admitted.LockedUntil.ToUtcOffset());
         }
-        var current = await s.QuerySingleAsync<AttemptRow>(s.Command(
-            "SELECT failed_attempts, locked_until FROM platform_users WHERE id = @operatorId", new { operatorId }, cancellationToken));
+        var current = await session.QuerySingleAsync<AttemptRow>(
+            "SELECT failed_attempts, locked_until FROM platform_users WHERE id = @operatorId", new { operatorId }, cancellationToken);
         return new LoginAttempt(false, current.FailedAttempts, current.LockedUntil.ToUtcOffset());
     }
 
     public async Task<bool> TryUseTotpStepAsync(IDbSession session, Guid operatorId, long step, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var used = await s.ExecuteAsync(s.Command(
+        var used = await session.ExecuteAsync(
             "UPDATE platform_users SET totp_last_step = @step WHERE id = @operatorId AND (totp_last_step IS NULL OR totp_last_step < @step)",
-            new { operatorId, step }, cancellationToken));
+            new { operatorId, step }, cancellationToken);
         return used == 1;
     }
 
     public async Task<OperatorSnapshot> RecordSuccessfulLoginAsync(IDbSession session, Guid operatorId, DateTimeOffset now, string? ip, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var row = await s.QuerySingleAsync<OperatorRow>(s.Command(
+        var row = await session.QuerySingleAsync<OperatorRow>(
             $"""
             UPDATE platform_users
             SET failed_attempts = 0, locked_until = NULL, last_login_at = @now, last_login_ip = @ip, updated_at = @now
             WHERE id = @operatorId
             RETURNING {Columns}
             """,
-            new { operatorId, now, ip }, cancellationToken));
+            new { operatorId, now, ip }, cancellationToken);
         return row.ToSnapshot();
     }
 
     public async Task<IReadOnlyList<OperatorSnapshot>> ListOperatorsAsync(IDbSession session, Guid? after, int limit, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var rows = await s.QueryAsync<OperatorRow>(s.Command(
-            "SELECT " + Columns + " FROM platform_users WHERE (@after::uuid IS NULL OR id > @after) ORDER BY id LIMIT @limit",
-            new { after, limit }, cancellationToken));
-        return rows.Select(r => r.ToSnapshot()).ToList();
+        return await session.ListAsync(
+            $"SELECT {Columns} FROM platform_users WHERE (@after::uuid IS NULL OR id > @after) ORDER BY id LIMIT @limit",
+            new { after, limit }, (OperatorRow r) => r.ToSnapshot(), cancellationToken);
     }
 
     public async Task<IReadOnlyList<Guid>> LockActiveSuperAdminsAsync(IDbSession session, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
         // A row changed by a transaction we waited for is re-checked against the WHERE once that one commits.
-        var ids = await s.QueryAsync<Guid>(s.Command(
+        var ids = await session.QueryAsync<Guid>(
             "SELECT id FROM platform_users WHERE role = 'super_admin' AND status = 'active' ORDER BY id FOR UPDATE",
-            null, cancellationToken));
+            null, cancellationToken);
         return ids.ToList();
     }
 
@@ -185,17 +175,15 @@ internal sealed class OperatorDriver : IOperatorDriver
 
     public async Task SetPendingTotpAsync(IDbSession session, Guid operatorId, string protectedSecret, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        await s.ExecuteAsync(s.Command(
+        await session.ExecuteAsync(
             "UPDATE platform_users SET totp_pending_secret_protected = @protectedSecret, updated_at = @now WHERE id = @operatorId",
-            new { operatorId, protectedSecret, now }, cancellationToken));
+            new { operatorId, protectedSecret, now }, cancellationToken);
     }
 
     public async Task<string?> FetchPendingTotpAsync(IDbSession session, Guid operatorId, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        return await s.QuerySingleOrDefaultAsync<string?>(s.Command(
-            "SELECT totp_pending_secret_protected FROM platform_users WHERE id = @operatorId", new { operatorId }, cancellationToken));
+        return await session.QuerySingleOrDefaultAsync<string?>(
+            "SELECT totp_pending_secret_protected FROM platform_users WHERE id = @operatorId", new { operatorId }, cancellationToken);
     }
 
     public Task<OperatorSnapshot?> ConfirmTotpAsync(IDbSession session, Guid operatorId, string pendingSecret, long step, DateTimeOffset now, CancellationToken cancellationToken) =>
@@ -211,9 +199,7 @@ internal sealed class OperatorDriver : IOperatorDriver
     /// <summary>Runs an UPDATE ending in RETURNING (the operator columns are appended) and reads the operator back, or null when no row matched.</summary>
     private static async Task<OperatorSnapshot?> UpdateAsync(IDbSession session, string updateReturning, object parameters, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var row = await s.QuerySingleOrDefaultAsync<OperatorRow>(s.Command(updateReturning + " " + Columns, parameters, cancellationToken));
-        return row?.ToSnapshot();
+        return await session.FetchAsync($"{updateReturning} {Columns}", parameters, (OperatorRow r) => r.ToSnapshot(), cancellationToken);
     }
 
     private sealed class AttemptRow

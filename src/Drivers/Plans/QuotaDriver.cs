@@ -28,17 +28,14 @@ internal sealed class QuotaDriver : IQuotaDriver
 
     public async Task<IReadOnlyList<QuotaOverride>> ListOverridesAsync(IDbSession session, Guid tenantId, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var rows = await s.QueryAsync<OverrideRow>(s.Command(
-            "SELECT " + Columns + " FROM tenant_quota_overrides WHERE tenant_id = @tenantId ORDER BY quota",
-            new { tenantId }, cancellationToken));
-        return rows.Select(r => r.ToSnapshot()).ToList();
+        return await session.ListAsync(
+            $"SELECT {Columns} FROM tenant_quota_overrides WHERE tenant_id = @tenantId ORDER BY quota",
+            new { tenantId }, (OverrideRow r) => r.ToSnapshot(), cancellationToken);
     }
 
     public async Task<QuotaOverride> UpsertOverrideAsync(IDbSession session, Guid tenantId, string quota, long value, string? reason, string setBy, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var row = await s.QuerySingleAsync<OverrideRow>(s.Command(
+        var row = await session.QuerySingleAsync<OverrideRow>(
             """
             INSERT INTO tenant_quota_overrides AS o (tenant_id, quota, value, reason, set_by, created_at, updated_at)
             VALUES (@tenantId, @quota, @value, @reason, @setBy, @now, @now)
@@ -46,37 +43,33 @@ internal sealed class QuotaDriver : IQuotaDriver
                 SET value = EXCLUDED.value, reason = EXCLUDED.reason, set_by = EXCLUDED.set_by, updated_at = EXCLUDED.updated_at
             RETURNING o.tenant_id, o.quota, o.value, o.reason, o.set_by, o.created_at, o.updated_at
             """,
-            new { tenantId, quota, value, reason, setBy, now }, cancellationToken));
+            new { tenantId, quota, value, reason, setBy, now }, cancellationToken);
         return row.ToSnapshot();
     }
 
     public async Task<QuotaOverride?> DeleteOverrideAsync(IDbSession session, Guid tenantId, string quota, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var row = await s.QuerySingleOrDefaultAsync<OverrideRow>(s.Command(
-            "DELETE FROM tenant_quota_overrides WHERE tenant_id = @tenantId AND quota = @quota RETURNING " + Columns,
-            new { tenantId, quota }, cancellationToken));
-        return row?.ToSnapshot();
+        return await session.FetchAsync(
+            $"DELETE FROM tenant_quota_overrides WHERE tenant_id = @tenantId AND quota = @quota RETURNING {Columns}",
+            new { tenantId, quota }, (OverrideRow r) => r.ToSnapshot(), cancellationToken);
     }
 
     public async Task<TenantSnapshot?> SetPlanAndQuotasAsync(IDbSession session, Guid tenantId, string plan, PlanQuotas quotas, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var row = await s.QuerySingleOrDefaultAsync<TenantRow>(s.Command(
-            """
+        return await session.FetchAsync(
+            $"""
             UPDATE tenants AS t SET plan = @plan,
                 max_workers = @MaxWorkers, max_runs_per_day = @MaxRunsPerDay, max_concurrent_runs = @MaxConcurrentRuns,
                 max_tokens_per_month = @MaxTokensPerMonth, max_api_keys = @MaxApiKeys, updated_at = @now
             WHERE t.id = @tenantId
-            RETURNING
-            """ + " " + TenantRow.Columns,
+            RETURNING {TenantRow.Columns}
+            """,
             new
             {
                 tenantId, plan, quotas.MaxWorkers, quotas.MaxRunsPerDay, quotas.MaxConcurrentRuns,
                 quotas.MaxTokensPerMonth, quotas.MaxApiKeys, now,
             },
-            cancellationToken));
-        return row?.ToSnapshot();
+            (TenantRow r) => r.ToSnapshot(), cancellationToken);
     }
 
     private sealed class OverrideRow

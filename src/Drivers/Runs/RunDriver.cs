@@ -59,21 +59,18 @@ internal sealed class RunDriver : IRunDriver
 
     public async Task<RunCounters?> FetchRunCountersAsync(IDbSession session, Guid tenantId, DateTimeOffset dayStart, DateTimeOffset monthStart, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var row = await s.QuerySingleOrDefaultAsync<CounterRow>(s.Command(
+        return await session.FetchAsync(
             $"""
             SELECT t.status, {RunsTodayNow} AS runs_today, t.max_runs_per_day, t.active_runs, t.max_concurrent_runs,
                    {TokensThisMonthNow} AS tokens_this_month, t.max_tokens_per_month, t.last_run_reset_at
             FROM tenants t WHERE t.id = @tenantId
             """,
-            new { tenantId, dayStart, monthStart }, cancellationToken));
-        return row?.ToCounters();
+            new { tenantId, dayStart, monthStart }, (CounterRow r) => r.ToCounters(), cancellationToken);
     }
 
     public async Task ReleaseRunSlotsAsync(IDbSession session, Guid tenantId, int slots, long tokens, DateTimeOffset now, DateTimeOffset dayStart, DateTimeOffset monthStart, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        await s.ExecuteAsync(s.Command(
+        await session.ExecuteAsync(
             $"""
             UPDATE tenants AS t SET
                 runs_today = {RunsTodayNow},
@@ -83,13 +80,12 @@ internal sealed class RunDriver : IRunDriver
                 active_runs = greatest(t.active_runs - @slots, 0)
             WHERE t.id = @tenantId
             """,
-            new { tenantId, slots, tokens, now, dayStart, monthStart }, cancellationToken));
+            new { tenantId, slots, tokens, now, dayStart, monthStart }, cancellationToken);
     }
 
     public async Task<RunSnapshot?> InsertRunAsync(IDbSession session, NewRun run, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var row = await s.QuerySingleOrDefaultAsync<RunRow>(s.Command(
+        return await session.FetchAsync(
             $"""
             INSERT INTO runs AS r (tenant_id, id, worker_id, task, input, status, parent_run_id, attempt,
                                    actor_type, actor_id, api_key_id, max_tokens_per_run, started_at)
@@ -100,31 +96,26 @@ internal sealed class RunDriver : IRunDriver
                OR EXISTS (SELECT 1 FROM runs p WHERE p.tenant_id = @TenantId AND p.id = @ParentRunId)
             RETURNING {RunColumns}
             """,
-            run, cancellationToken));
-        return row?.ToSnapshot();
+            run, (RunRow r) => r.ToSnapshot(), cancellationToken);
     }
 
     public async Task<RunSnapshot> SetTokenBudgetAsync(IDbSession session, Guid tenantId, Guid runId, int maxTokensPerRun, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var row = await s.QuerySingleAsync<RunRow>(s.Command(
-            "UPDATE runs AS r SET max_tokens_per_run = @maxTokensPerRun WHERE r.tenant_id = @tenantId AND r.id = @runId RETURNING " + RunColumns,
-            new { tenantId, runId, maxTokensPerRun }, cancellationToken));
+        var row = await session.QuerySingleAsync<RunRow>(
+            $"UPDATE runs AS r SET max_tokens_per_run = @maxTokensPerRun WHERE r.tenant_id = @tenantId AND r.id = @runId RETURNING {RunColumns}",
+            new { tenantId, runId, maxTokensPerRun }, cancellationToken);
         return row.ToSnapshot();
     }
 
     public async Task<RunSnapshot?> FetchRunAsync(IDbSession session, Guid tenantId, Guid runId, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var row = await s.QuerySingleOrDefaultAsync<RunRow>(s.Command(
-            "SELECT " + RunColumns + " FROM runs r WHERE r.tenant_id = @tenantId AND r.id = @runId", new { tenantId, runId }, cancellationToken));
-        return row?.ToSnapshot();
+        return await session.FetchAsync(
+            $"SELECT {RunColumns} FROM runs r WHERE r.tenant_id = @tenantId AND r.id = @runId", new { tenantId, runId }, (RunRow r) => r.ToSnapshot(), cancellationToken);
     }
 
     public async Task<IReadOnlyList<RunSnapshot>> ListRunsAsync(IDbSession session, Guid tenantId, RunFilter filter, Guid? before, int limit, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var rows = await s.QueryAsync<RunRow>(s.Command(
+        return await session.ListAsync(
             $"""
             SELECT {RunColumns} FROM runs r
             WHERE r.tenant_id = @tenantId
@@ -134,14 +125,12 @@ internal sealed class RunDriver : IRunDriver
             ORDER BY r.id DESC
             LIMIT @limit
             """,
-            new { tenantId, before, status = filter.Status?.ToWire(), workerId = filter.WorkerId, limit }, cancellationToken));
-        return rows.Select(r => r.ToSnapshot()).ToList();
+            new { tenantId, before, status = filter.Status?.ToWire(), workerId = filter.WorkerId, limit }, (RunRow r) => r.ToSnapshot(), cancellationToken);
     }
 
     public async Task<RunSnapshot?> CompleteRunAsync(IDbSession session, Guid tenantId, Guid runId, RunOutcome outcome, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var row = await s.QuerySingleOrDefaultAsync<RunRow>(s.Command(
+        return await session.FetchAsync(
             $"""
             UPDATE runs AS r SET
                 status = @status, output = @Output::jsonb, error = @Error, total_tokens = @TotalTokens,
@@ -156,22 +145,19 @@ internal sealed class RunDriver : IRunDriver
                 outcome.Output, outcome.Error, outcome.TotalTokens, outcome.LatencyMs, outcome.CostCents, outcome.Stages,
                 outcome.Recoveries, outcome.PolicyViolations, outcome.CompletedAt,
             },
-            cancellationToken));
-        return row?.ToSnapshot();
+            (RunRow r) => r.ToSnapshot(), cancellationToken);
     }
 
     public async Task<IReadOnlyList<Guid>> ListTenantsWithStaleRunsAsync(IDbSession session, DateTimeOffset before, int limit, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var rows = await s.QueryAsync<Guid>(s.Command(
-            "SELECT tenants_with_stale_runs FROM tenants_with_stale_runs(@before, @limit)", new { before, limit }, cancellationToken));
+        var rows = await session.QueryAsync<Guid>(
+            "SELECT tenants_with_stale_runs FROM tenants_with_stale_runs(@before, @limit)", new { before, limit }, cancellationToken);
         return rows.ToList();
     }
 
     public async Task<IReadOnlyList<RunSnapshot>> TimeOutStaleRunsAsync(IDbSession session, Guid tenantId, DateTimeOffset before, int limit, string error, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var rows = await s.QueryAsync<RunRow>(s.Command(
+        var rows = await session.QueryAsync<RunRow>(
             $"""
             WITH claimed AS (
                 SELECT c.id FROM runs c
@@ -185,7 +171,7 @@ internal sealed class RunDriver : IRunDriver
             WHERE r.tenant_id = @tenantId AND r.id = claimed.id AND r.status = 'running'
             RETURNING {RunColumns}
             """,
-            new { tenantId, before, limit, error, now }, cancellationToken));
+            new { tenantId, before, limit, error, now }, cancellationToken);
         return rows.ToList().ConvertAll(r => r.ToSnapshot());
     }
 

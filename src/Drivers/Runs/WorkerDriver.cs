@@ -32,33 +32,26 @@ internal sealed class WorkerDriver : IWorkerDriver
 
     public async Task<IReadOnlyList<WorkerSnapshot>> ListWorkersAsync(IDbSession session, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var rows = await s.QueryAsync<WorkerRow>(s.Command(
-            "SELECT " + WorkerColumns + " FROM workers w ORDER BY w.id", null, cancellationToken));
-        return rows.Select(r => r.ToSnapshot()).ToList();
+        return await session.ListAsync(
+            $"SELECT {WorkerColumns} FROM workers w ORDER BY w.id", null, (WorkerRow r) => r.ToSnapshot(), cancellationToken);
     }
 
     public async Task<WorkerSnapshot?> FetchWorkerAsync(IDbSession session, string workerId, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var row = await s.QuerySingleOrDefaultAsync<WorkerRow>(s.Command(
-            "SELECT " + WorkerColumns + " FROM workers w WHERE w.id = @workerId", new { workerId }, cancellationToken));
-        return row?.ToSnapshot();
+        return await session.FetchAsync(
+            $"SELECT {WorkerColumns} FROM workers w WHERE w.id = @workerId", new { workerId }, (WorkerRow r) => r.ToSnapshot(), cancellationToken);
     }
 
     public async Task<WorkerConfigSnapshot?> FetchConfigAsync(IDbSession session, Guid tenantId, string workerId, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var row = await s.QuerySingleOrDefaultAsync<ConfigRow>(s.Command(
-            "SELECT " + ConfigColumns + " FROM worker_configs c WHERE c.tenant_id = @tenantId AND c.worker_id = @workerId",
-            new { tenantId, workerId }, cancellationToken));
-        return row?.ToSnapshot();
+        return await session.FetchAsync(
+            $"SELECT {ConfigColumns} FROM worker_configs c WHERE c.tenant_id = @tenantId AND c.worker_id = @workerId",
+            new { tenantId, workerId }, (ConfigRow r) => r.ToSnapshot(), cancellationToken);
     }
 
     public async Task<WorkerConfigSnapshot> UpsertConfigAsync(IDbSession session, Guid tenantId, string workerId, WorkerConfigChanges changes, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var row = await s.QuerySingleAsync<ConfigRow>(s.Command(
+        var row = await session.QuerySingleAsync<ConfigRow>(
             $"""
             INSERT INTO worker_configs AS c (tenant_id, worker_id, enabled, config, max_runs_per_day, max_tokens_per_run,
                                              runs_today, last_run_reset_at, created_at, updated_at)
@@ -69,7 +62,7 @@ internal sealed class WorkerDriver : IWorkerDriver
             RETURNING {ConfigColumns}
             """,
             new { tenantId, workerId, changes.Enabled, changes.Config, changes.MaxRunsPerDay, changes.MaxTokensPerRun, now },
-            cancellationToken));
+            cancellationToken);
         return row.ToSnapshot();
     }
 

@@ -46,37 +46,31 @@ internal sealed class SupportTicketDriver : ISupportTicketDriver
 
     public async Task<SupportTicketSnapshot> InsertTicketAsync(IDbSession session, SupportTicketSnapshot ticket, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var row = await s.QuerySingleAsync<TicketRow>(s.Command(
+        var row = await session.QuerySingleAsync<TicketRow>(
             $"""
             INSERT INTO support_tickets (tenant_id, id, opened_by, subject, description, category, priority, status, created_at, updated_at)
             VALUES (@TenantId, @Id, @OpenedBy, @Subject, @Description, @Category, @Priority, @Status, @CreatedAt, @UpdatedAt)
             RETURNING {Columns}
-            """, ticket, cancellationToken));
+            """, ticket, cancellationToken);
         return row.ToSnapshot();
     }
 
     public async Task<SupportTicketSnapshot?> FetchTicketAsync(IDbSession session, Guid tenantId, Guid ticketId, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var row = await s.QuerySingleOrDefaultAsync<TicketRow>(s.Command(
-            "SELECT " + Columns + " FROM support_tickets WHERE tenant_id = @tenantId AND id = @ticketId", new { tenantId, ticketId }, cancellationToken));
-        return row?.ToSnapshot();
+        return await session.FetchAsync(
+            $"SELECT {Columns} FROM support_tickets WHERE tenant_id = @tenantId AND id = @ticketId", new { tenantId, ticketId }, (TicketRow r) => r.ToSnapshot(), cancellationToken);
     }
 
     public async Task<SupportTicketSnapshot?> LockTicketAsync(IDbSession session, Guid tenantId, Guid ticketId, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var row = await s.QuerySingleOrDefaultAsync<TicketRow>(s.Command(
-            "SELECT " + Columns + " FROM support_tickets WHERE tenant_id = @tenantId AND id = @ticketId FOR UPDATE", new { tenantId, ticketId }, cancellationToken));
-        return row?.ToSnapshot();
+        return await session.FetchAsync(
+            $"SELECT {Columns} FROM support_tickets WHERE tenant_id = @tenantId AND id = @ticketId FOR UPDATE", new { tenantId, ticketId }, (TicketRow r) => r.ToSnapshot(), cancellationToken);
     }
 
     public async Task<IReadOnlyList<SupportTicketSnapshot>> ListTicketsAsync(
         IDbSession session, Guid tenantId, string? status, Guid? before, int limit, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var rows = await s.QueryAsync<TicketRow>(s.Command(
+        return await session.ListAsync(
             $"""
             SELECT {Columns} FROM support_tickets
             WHERE tenant_id = @tenantId
@@ -85,61 +79,53 @@ internal sealed class SupportTicketDriver : ISupportTicketDriver
             ORDER BY id DESC
             LIMIT @limit
             """,
-            new { tenantId, status, before, limit }, cancellationToken));
-        return rows.Select(r => r.ToSnapshot()).ToList();
+            new { tenantId, status, before, limit }, (TicketRow r) => r.ToSnapshot(), cancellationToken);
     }
 
     public async Task<IReadOnlyList<SupportTicketSnapshot>> ListAllTicketsAsync(
         IDbSession session, SupportTicketFilter filter, Guid? after, int limit, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var rows = await s.QueryAsync<TicketRow>(s.Command(
-            "SELECT " + Columns + " FROM admin_support_tickets(@TenantId, @Status, @Priority, @Category, @after, @limit)",
-            new { filter.TenantId, filter.Status, filter.Priority, filter.Category, after, limit }, cancellationToken));
-        return rows.Select(r => r.ToSnapshot()).ToList();
+        return await session.ListAsync(
+            $"SELECT {Columns} FROM admin_support_tickets(@TenantId, @Status, @Priority, @Category, @after, @limit)",
+            new { filter.TenantId, filter.Status, filter.Priority, filter.Category, after, limit }, (TicketRow r) => r.ToSnapshot(), cancellationToken);
     }
 
     public async Task<Guid?> FindTicketTenantAsync(IDbSession session, Guid ticketId, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        return await s.ExecuteScalarAsync<Guid?>(s.Command(
-            "SELECT support_ticket_tenant(@ticketId)", new { ticketId }, cancellationToken));
+        return await session.ExecuteScalarAsync<Guid?>(
+            "SELECT support_ticket_tenant(@ticketId)", new { ticketId }, cancellationToken);
     }
 
     public async Task<SupportTicketResponseSnapshot> InsertResponseAsync(IDbSession session, SupportTicketResponseSnapshot response, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var row = await s.QuerySingleAsync<ResponseRow>(s.Command(
+        var row = await session.QuerySingleAsync<ResponseRow>(
             $"""
             INSERT INTO support_ticket_responses (tenant_id, id, ticket_id, author_type, author_id, body, created_at)
             VALUES (@TenantId, @Id, @TicketId, @AuthorType, @AuthorId, @Body, @CreatedAt)
             RETURNING {ResponseColumns}
-            """, response, cancellationToken));
+            """, response, cancellationToken);
         return row.ToSnapshot();
     }
 
     public async Task<IReadOnlyList<SupportTicketResponseSnapshot>> ListResponsesAsync(IDbSession session, Guid tenantId, Guid ticketId, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var rows = await s.QueryAsync<ResponseRow>(s.Command(
-            "SELECT " + ResponseColumns + " FROM support_ticket_responses WHERE tenant_id = @tenantId AND ticket_id = @ticketId ORDER BY id",
-            new { tenantId, ticketId }, cancellationToken));
-        return rows.Select(r => r.ToSnapshot()).ToList();
+        return await session.ListAsync(
+            $"SELECT {ResponseColumns} FROM support_ticket_responses WHERE tenant_id = @tenantId AND ticket_id = @ticketId ORDER BY id",
+            new { tenantId, ticketId }, (ResponseRow r) => r.ToSnapshot(), cancellationToken);
     }
 
     public async Task<SupportTicketSnapshot> SetStatusAsync(
         IDbSession session, Guid tenantId, Guid ticketId, string status, string? resolution, DateTimeOffset? resolvedAt, Guid? resolvedBy,
         DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var row = await s.QuerySingleAsync<TicketRow>(s.Command(
+        var row = await session.QuerySingleAsync<TicketRow>(
             $"""
             UPDATE support_tickets
             SET status = @status, resolution = @resolution, resolved_at = @resolvedAt, resolved_by = @resolvedBy, updated_at = @now
             WHERE tenant_id = @tenantId AND id = @ticketId
             RETURNING {Columns}
             """,
-            new { tenantId, ticketId, status, resolution, resolvedAt, resolvedBy, now }, cancellationToken));
+            new { tenantId, ticketId, status, resolution, resolvedAt, resolvedBy, now }, cancellationToken);
         return row.ToSnapshot();
     }
 

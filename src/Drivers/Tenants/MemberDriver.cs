@@ -32,47 +32,40 @@ internal sealed class MemberDriver : IMemberDriver
 
     public async Task<IReadOnlyList<MemberSnapshot>> ListMembersAsync(IDbSession session, Guid tenantId, Guid? after, int limit, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var rows = await s.QueryAsync<MemberRow>(s.Command(
+        return await session.ListAsync(
             $"""
             {Select}
             WHERE m.tenant_id = @tenantId AND (@after::uuid IS NULL OR m.user_id > @after)
             ORDER BY m.user_id
             LIMIT @limit
             """,
-            new { tenantId, after, limit }, cancellationToken));
-        return rows.Select(r => r.ToSnapshot()).ToList();
+            new { tenantId, after, limit }, (MemberRow r) => r.ToSnapshot(), cancellationToken);
     }
 
     public async Task<MemberSnapshot?> FetchMemberAsync(IDbSession session, Guid tenantId, Guid userId, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var row = await s.QuerySingleOrDefaultAsync<MemberRow>(s.Command(
-            $"{Select} WHERE m.tenant_id = @tenantId AND m.user_id = @userId", new { tenantId, userId }, cancellationToken));
-        return row?.ToSnapshot();
+        return await session.FetchAsync(
+            $"{Select} WHERE m.tenant_id = @tenantId AND m.user_id = @userId", new { tenantId, userId }, (MemberRow r) => r.ToSnapshot(), cancellationToken);
     }
 
     public async Task<int> CountOwnersAsync(IDbSession session, Guid tenantId, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        return await s.ExecuteScalarAsync<int>(s.Command(
-            "SELECT count(*)::int FROM memberships WHERE tenant_id = @tenantId AND role = 'owner'", new { tenantId }, cancellationToken));
+        return await session.ExecuteScalarAsync<int>(
+            "SELECT count(*)::int FROM memberships WHERE tenant_id = @tenantId AND role = 'owner'", new { tenantId }, cancellationToken);
     }
 
     public async Task<MemberSnapshot?> UpdateMemberRoleAsync(IDbSession session, Guid tenantId, Guid userId, TenantRole role, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var updated = await s.ExecuteAsync(s.Command(
+        var updated = await session.ExecuteAsync(
             "UPDATE memberships SET role = @role, updated_at = @now WHERE tenant_id = @tenantId AND user_id = @userId",
-            new { tenantId, userId, role = role.ToWire(), now }, cancellationToken));
+            new { tenantId, userId, role = role.ToWire(), now }, cancellationToken);
         return updated == 0 ? null : await FetchMemberAsync(session, tenantId, userId, cancellationToken);
     }
 
     public async Task<bool> DeleteMemberAsync(IDbSession session, Guid tenantId, Guid userId, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var deleted = await s.ExecuteAsync(s.Command(
-            "DELETE FROM memberships WHERE tenant_id = @tenantId AND user_id = @userId", new { tenantId, userId }, cancellationToken));
+        var deleted = await session.ExecuteAsync(
+            "DELETE FROM memberships WHERE tenant_id = @tenantId AND user_id = @userId", new { tenantId, userId }, cancellationToken);
         return deleted == 1;
     }
 

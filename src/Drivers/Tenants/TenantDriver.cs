@@ -41,15 +41,13 @@ internal sealed class TenantDriver : ITenantDriver
 {
     public async Task<bool> TryClaimSlugAsync(IDbSession session, string slug, Guid tenantId, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        return await s.ExecuteScalarAsync<bool>(s.Command(
-            "SELECT claim_tenant_slug(@slug, @tenantId)", new { slug, tenantId }, cancellationToken));
+        return await session.ExecuteScalarAsync<bool>(
+            "SELECT claim_tenant_slug(@slug, @tenantId)", new { slug, tenantId }, cancellationToken);
     }
 
     public async Task<TenantSnapshot> InsertTenantAsync(IDbSession session, NewTenant tenant, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var row = await s.QuerySingleAsync<TenantRow>(s.Command(
+        var row = await session.QuerySingleAsync<TenantRow>(
             $"""
             INSERT INTO tenants AS t (id, name, slug, plan, status, trial_ends_at, billing_email,
                 max_workers, max_runs_per_day, max_concurrent_runs, max_tokens_per_month, max_api_keys,
@@ -65,27 +63,28 @@ internal sealed class TenantDriver : ITenantDriver
                 tenant.BillingEmail, tenant.Quotas.MaxWorkers, tenant.Quotas.MaxRunsPerDay, tenant.Quotas.MaxConcurrentRuns,
                 tenant.Quotas.MaxTokensPerMonth, tenant.Quotas.MaxApiKeys, tenant.Now,
             },
-            cancellationToken));
+            cancellationToken);
         return row.ToSnapshot();
     }
 
     public async Task InsertMembershipAsync(IDbSession session, Guid tenantId, Guid userId, TenantRole role, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        await s.ExecuteAsync(s.Command(
+        await session.ExecuteAsync(
             """
             INSERT INTO memberships (tenant_id, user_id, role, created_at, updated_at)
             VALUES (@tenantId, @userId, @role, @now, @now)
             """,
-            new { tenantId, userId, role = role.ToWire(), now }, cancellationToken));
+            new { tenantId, userId, role = role.ToWire(), now }, cancellationToken);
     }
 
     public async Task<TenantMembershipSnapshot?> FetchAccessAsync(IDbSession session, Guid tenantId, Guid userId, CancellationToken cancellationToken)
     {
         // Also the first statement of a gate session: it carries the pending scope in the same round trip.
         var row = await session.Npgsql().ReadScopedAsync<TenantRow>(
-            "SELECT " + TenantRow.Columns + ", m.role FROM tenants t JOIN memberships m ON m.tenant_id = t.id " +
-            "WHERE t.id = @tenantId AND m.tenant_id = @tenantId AND m.user_id = @userId",
+            $"""
+            SELECT {TenantRow.Columns}, m.role FROM tenants t JOIN memberships m ON m.tenant_id = t.id
+            WHERE t.id = @tenantId AND m.tenant_id = @tenantId AND m.user_id = @userId
+            """,
             [("tenantId", tenantId), ("userId", userId)], cancellationToken);
         return row?.ToMembershipSnapshot();
     }
@@ -94,22 +93,20 @@ internal sealed class TenantDriver : ITenantDriver
     {
         // Also the first statement of a gate session: it carries the pending scope in the same round trip.
         var row = await session.Npgsql().ReadScopedAsync<TenantRow>(
-            "SELECT " + TenantRow.Columns + " FROM tenants t WHERE t.id = @tenantId", [("tenantId", tenantId)], cancellationToken);
+            $"SELECT {TenantRow.Columns} FROM tenants t WHERE t.id = @tenantId", [("tenantId", tenantId)], cancellationToken);
         return row?.ToSnapshot();
     }
 
     public async Task<bool> LockTenantAsync(IDbSession session, Guid tenantId, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var locked = await s.QuerySingleOrDefaultAsync<Guid?>(s.Command(
-            "SELECT id FROM tenants WHERE id = @tenantId FOR UPDATE", new { tenantId }, cancellationToken));
+        var locked = await session.QuerySingleOrDefaultAsync<Guid?>(
+            "SELECT id FROM tenants WHERE id = @tenantId FOR UPDATE", new { tenantId }, cancellationToken);
         return locked is not null;
     }
 
     public async Task<IReadOnlyList<TenantMembershipSnapshot>> ListMyTenantsAsync(IDbSession session, Guid? after, int limit, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var rows = await s.QueryAsync<TenantRow>(s.Command(
+        return await session.ListAsync(
             """
             SELECT role, id, name, slug, plan, status, trial_ends_at, suspended_reason, billing_email,
                    max_workers, max_runs_per_day, max_concurrent_runs, max_tokens_per_month, max_api_keys,
@@ -117,21 +114,18 @@ internal sealed class TenantDriver : ITenantDriver
                    settings, is_synthetic, created_at, updated_at, deleted_at
             FROM my_tenants(@after, @limit)
             """,
-            new { after, limit }, cancellationToken));
-        return rows.Select(r => r.ToMembershipSnapshot()).ToList();
+            new { after, limit }, (TenantRow r) => r.ToMembershipSnapshot(), cancellationToken);
     }
 
     public async Task<Guid?> FindTenantIdBySlugAsync(IDbSession session, string slug, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        return await s.QuerySingleOrDefaultAsync<Guid?>(s.Command(
-            "SELECT tenant_id_by_slug(@slug)", new { slug }, cancellationToken));
+        return await session.QuerySingleOrDefaultAsync<Guid?>(
+            "SELECT tenant_id_by_slug(@slug)", new { slug }, cancellationToken);
     }
 
     public async Task<TenantSnapshot?> UpdateTenantAsync(IDbSession session, Guid tenantId, TenantChanges changes, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var row = await s.QuerySingleOrDefaultAsync<TenantRow>(s.Command(
+        return await session.FetchAsync(
             $"""
             UPDATE tenants AS t SET
                 name = coalesce(@Name, t.name),
@@ -143,21 +137,18 @@ internal sealed class TenantDriver : ITenantDriver
             RETURNING {TenantRow.Columns}
             """,
             new { tenantId, changes.Name, changes.BillingEmail, changes.Settings, changes.OnboardingState, now },
-            cancellationToken));
-        return row?.ToSnapshot();
+            (TenantRow r) => r.ToSnapshot(), cancellationToken);
     }
 
     public async Task<TenantSnapshot?> SetTenantStatusAsync(IDbSession session, Guid tenantId, TenantStatus status, string? suspendedReason, DateTimeOffset? deletedAt, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var row = await s.QuerySingleOrDefaultAsync<TenantRow>(s.Command(
+        return await session.FetchAsync(
             $"""
             UPDATE tenants AS t SET status = @status, suspended_reason = @suspendedReason,
                 deleted_at = @deletedAt, updated_at = @now
             WHERE t.id = @tenantId
             RETURNING {TenantRow.Columns}
             """,
-            new { tenantId, status = status.ToWire(), suspendedReason, deletedAt, now }, cancellationToken));
-        return row?.ToSnapshot();
+            new { tenantId, status = status.ToWire(), suspendedReason, deletedAt, now }, (TenantRow r) => r.ToSnapshot(), cancellationToken);
     }
 }

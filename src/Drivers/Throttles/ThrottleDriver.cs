@@ -21,10 +21,9 @@ internal sealed class ThrottleDriver : IThrottleDriver
     public async Task<int?> TryCountAttemptAsync(
         IDbSession session, string scope, string subject, DateTimeOffset windowStart, DateTimeOffset expiresAt, int limit, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
         // One conditional upsert (ADR 0101, 0261): a newer window starts at 1; the current one counts up only while below the
         // limit. The row lock serialises concurrent attempts, so the count is exact over any number of instances.
-        return await s.QuerySingleOrDefaultAsync<int?>(s.Command(
+        return await session.QuerySingleOrDefaultAsync<int?>(
             """
             INSERT INTO auth_throttle_windows AS w (scope, subject, window_start, expires_at, attempt_count)
             VALUES (@scope, @subject, @windowStart, @expiresAt, 1)
@@ -35,24 +34,22 @@ internal sealed class ThrottleDriver : IThrottleDriver
             WHERE w.window_start < EXCLUDED.window_start OR w.attempt_count < @limit
             RETURNING w.attempt_count
             """,
-            new { scope, subject, windowStart, expiresAt, limit }, cancellationToken));
+            new { scope, subject, windowStart, expiresAt, limit }, cancellationToken);
     }
 
     public async Task RefundAttemptAsync(IDbSession session, string scope, string subject, DateTimeOffset windowStart, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        await s.ExecuteAsync(s.Command(
+        await session.ExecuteAsync(
             """
             UPDATE auth_throttle_windows SET attempt_count = attempt_count - 1
             WHERE scope = @scope AND subject = @subject AND window_start = @windowStart AND attempt_count > 0
             """,
-            new { scope, subject, windowStart }, cancellationToken));
+            new { scope, subject, windowStart }, cancellationToken);
     }
 
     public async Task<int> DeleteWindowsEndedBeforeAsync(IDbSession session, DateTimeOffset before, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        return await s.ExecuteAsync(s.Command(
-            "DELETE FROM auth_throttle_windows WHERE expires_at < @before", new { before }, cancellationToken));
+        return await session.ExecuteAsync(
+            "DELETE FROM auth_throttle_windows WHERE expires_at < @before", new { before }, cancellationToken);
     }
 }

@@ -33,12 +33,11 @@ internal sealed class UsageDriver : IUsageDriver
             amounts[i] = events[i].Amount;
             occurred[i] = events[i].OccurredAt.UtcDateTime;
         }
-        var s = session.Npgsql();
         // Rows go in the order given (the engine sorts by key) and rollups in (meter, period) order, so that
         // concurrent batches take their locks in one order and cannot deadlock.
         // The rollup upsert returns the total after this write; what this write added comes from the inserted rows, so the engine
         // sees before and after without another round trip.
-        var rows = (await s.QueryAsync<InsertRow>(s.Command(
+        var rows = (await session.QueryAsync<InsertRow>(
             """
             WITH inserted AS (
                 INSERT INTO usage_events (tenant_id, idempotency_key, meter, amount, occurred_at, recorded_at)
@@ -65,7 +64,7 @@ internal sealed class UsageDriver : IUsageDriver
             LEFT JOIN (rolled r JOIN sums x ON x.meter = r.meter AND x.period_start = r.period_start) ON true
             ORDER BY r.meter, r.period_start
             """,
-            new { tenantId, keys, meters, amounts, occurred, now }, cancellationToken))).ToList();
+            new { tenantId, keys, meters, amounts, occurred, now }, cancellationToken)).ToList();
         var changes = rows.Where(r => r.Meter is not null)
             .Select(r => new RollupChange(r.Meter!, DateOnly.FromDateTime(r.PeriodStart!.Value), r.Used!.Value - r.Added!.Value, r.Used.Value))
             .ToList();
@@ -74,8 +73,7 @@ internal sealed class UsageDriver : IUsageDriver
 
     public async Task<RollupChange> AddToRollupAsync(IDbSession session, Guid tenantId, string meter, long amount, DateTimeOffset at, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var row = await s.QuerySingleAsync<RollupRow>(s.Command(
+        var row = await session.QuerySingleAsync<RollupRow>(
             """
             INSERT INTO usage_rollups AS u (tenant_id, meter, period_start, used, updated_at)
             VALUES (@tenantId, @meter, date_trunc('month', @at AT TIME ZONE 'UTC')::date, @amount, @now)
@@ -83,14 +81,13 @@ internal sealed class UsageDriver : IUsageDriver
                 used = u.used + excluded.used, updated_at = excluded.updated_at
             RETURNING u.meter, u.period_start::timestamp AS period_start, u.used
             """,
-            new { tenantId, meter, amount, at, now }, cancellationToken));
+            new { tenantId, meter, amount, at, now }, cancellationToken);
         return new RollupChange(row.Meter, DateOnly.FromDateTime(row.PeriodStart), row.Used - amount, row.Used);
     }
 
     public async Task<IReadOnlyList<UsageRollup>> ListRollupsAsync(IDbSession session, Guid tenantId, DateOnly fromPeriod, DateOnly toPeriod, string? meter, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var rows = await s.QueryAsync<RollupRow>(s.Command(
+        return await session.ListAsync(
             """
             SELECT u.meter, u.period_start::timestamp AS period_start, u.used
             FROM usage_rollups u
@@ -100,8 +97,7 @@ internal sealed class UsageDriver : IUsageDriver
             ORDER BY u.period_start, u.meter
             """,
             new { tenantId, fromPeriod = fromPeriod.ToDateTime(TimeOnly.MinValue), toPeriod = toPeriod.ToDateTime(TimeOnly.MinValue), meter },
-            cancellationToken));
-        return rows.Select(r => new UsageRollup(r.Meter, DateOnly.FromDateTime(r.PeriodStart), r.Used)).ToList();
+            (RollupRow r) => new UsageRollup(r.Meter, DateOnly.FromDateTime(r.PeriodStart), r.Used), cancellationToken);
     }
 
     private sealed class InsertRow

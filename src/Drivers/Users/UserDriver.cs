@@ -26,37 +26,32 @@ internal sealed class UserDriver : IUserDriver
 
     public async Task<bool> TryInsertUserAsync(IDbSession session, NewUser user, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var inserted = await s.ExecuteAsync(s.Command(
+        var inserted = await session.ExecuteAsync(
             """
             INSERT INTO users (id, email, name, password_hash, created_at, updated_at)
             VALUES (@Id, @Email, @Name, @PasswordHash, @Now, @Now)
             ON CONFLICT (email) DO NOTHING
-            """, user, cancellationToken));
+            """, user, cancellationToken);
         return inserted == 1;
     }
 
     public async Task<UserSnapshot?> FetchUserAsync(IDbSession session, Guid userId, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var row = await s.QuerySingleOrDefaultAsync<UserRow>(s.Command(
-            "SELECT " + Columns + " FROM users WHERE id = @userId", new { userId }, cancellationToken));
-        return row?.ToSnapshot();
+        return await session.FetchAsync(
+            $"SELECT {Columns} FROM users WHERE id = @userId", new { userId }, (UserRow r) => r.ToSnapshot(), cancellationToken);
     }
 
     public async Task<UserCredentials?> FetchCredentialsByEmailAsync(IDbSession session, string email, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var row = await s.QuerySingleOrDefaultAsync<CredentialsRow>(s.Command(
-            "SELECT id, password_hash, status FROM user_credentials_by_email(@email)", new { email }, cancellationToken));
+        var row = await session.QuerySingleOrDefaultAsync<CredentialsRow>(
+            "SELECT id, password_hash, status FROM user_credentials_by_email(@email)", new { email }, cancellationToken);
         return row is { PasswordHash: not null } ? new UserCredentials(row.Id, row.PasswordHash, row.Status) : null;
     }
 
     public async Task RecordLoginAsync(IDbSession session, Guid userId, DateTimeOffset at, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        await s.ExecuteAsync(s.Command(
-            "UPDATE users SET last_login_at = @at WHERE id = @userId", new { userId, at }, cancellationToken));
+        await session.ExecuteAsync(
+            "UPDATE users SET last_login_at = @at WHERE id = @userId", new { userId, at }, cancellationToken);
     }
 
     private sealed class CredentialsRow

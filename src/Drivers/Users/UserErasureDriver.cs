@@ -13,15 +13,14 @@ internal sealed class UserErasureDriver : IUserErasureDriver
 {
     public async Task<bool> AnonymiseUserAsync(IDbSession session, Guid userId, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var s = session.Npgsql();
-        var updated = await s.ExecuteAsync(s.Command(
+        var updated = await session.ExecuteAsync(
             """
             UPDATE users SET email = 'deleted-' || replace(id::text, '-', '') || '@erased.invalid', name = 'Deleted user',
                 password_hash = NULL, oauth_provider = NULL, oauth_subject = NULL, email_verified_at = NULL,
                 default_tenant_id = NULL, preferences = '{}', last_login_at = NULL, status = 'deleted', updated_at = @now
             WHERE id = @userId AND status <> 'deleted'
             """,
-            new { userId, now }, cancellationToken));
+            new { userId, now }, cancellationToken);
         return updated == 1;
     }
 }
