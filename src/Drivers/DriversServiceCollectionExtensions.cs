@@ -8,15 +8,18 @@ namespace Platform.Drivers;
 /// <summary>Registers the drivers, the session factory and the service role's data source.</summary>
 public static class DriversServiceCollectionExtensions
 {
-    /// <summary>Adds every driver (found by scanning), the session factory over the given service-role connection string, the migrator, and the channel listener (on its own connection string when one is given, ADR 0161).</summary>
-    public static IServiceCollection AddDrivers(this IServiceCollection services, string serviceConnectionString, string? listenerConnectionString = null)
+    /// <summary>Adds every driver (found by scanning), the session factory over the service-role connection string, the migrator, and the channel
+    /// listener (on its own connection string when one is given, ADR 0161); both strings are read from the container when first needed.</summary>
+    public static IServiceCollection AddDrivers(
+        this IServiceCollection services, Func<IServiceProvider, string> serviceConnectionString, Func<IServiceProvider, string?> listenerConnectionString)
     {
         DriverDefaults.Apply();
-        services.AddSingleton(_ => DataSource(serviceConnectionString));
+        services.AddSingleton(provider => DataSource(serviceConnectionString(provider)));
         services.AddSingleton<IDbSessionFactory, NpgsqlDbSessionFactory>();
         services.AddSingleton<SchemaMigrator>();
-        services.AddSingleton(_ => new ListenerDataSource(
-            string.IsNullOrWhiteSpace(listenerConnectionString) ? null : NpgsqlDataSource.Create(listenerConnectionString)));
+        services.AddSingleton(provider => listenerConnectionString(provider) is { Length: > 0 } listener && !string.IsNullOrWhiteSpace(listener)
+            ? new ListenerDataSource(NpgsqlDataSource.Create(listener))
+            : new ListenerDataSource(null));
         services.AddSingleton<IChannelListener, ChannelListener>();
         services.Scan(scan => scan
             .FromAssemblyOf<NpgsqlDbSessionFactory>()

@@ -1,7 +1,4 @@
 using FluentValidation;
-using Microsoft.AspNetCore.DataProtection;
-using Microsoft.AspNetCore.DataProtection.KeyManagement;
-using Microsoft.Extensions.Options;
 using MediatR;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -17,56 +14,22 @@ namespace Platform.Engines;
 /// <summary>Registers MediatR 5.1.0, the engines' handlers and validators (by Scrutor scanning), the pipeline behaviours and the drivers beneath.</summary>
 public static class EnginesServiceCollectionExtensions
 {
-    /// <summary>Keeps the Data Protection key ring in PostgreSQL, its key material encrypted with DataProtection:KeyEncryptionKey (ADR 0196).</summary>
-    private static void AddKeyRingInPostgres(IServiceCollection services, EngineOptions options)
+    /// <summary>Adds the engines and the drivers; every setting comes from the container's configuration, each feature binding its own section in its
+    /// module (ADR 0440), so the API and the Worker call it alike.</summary>
+    public static IServiceCollection AddEngines(this IServiceCollection services)
     {
-        var keks = new DataProtection.KeyEncryptionKeys(options.DataProtectionKeyEncryptionKey, options.DataProtectionOldKeyEncryptionKeys);
-        if (keks.Current is null && options.RequireKeyEncryptionKey)
-        {
-            throw new InvalidOperationException(
-                "DataProtection:KeyEncryptionKey is not set: give it base64 of 32 random bytes (openssl rand -base64 32); ./platform run generates one in its data folder.");
-        }
-        services.AddSingleton(keks);
-        services.AddSingleton<DataProtection.PostgresXmlRepository>();
-        services.AddSingleton<IConfigureOptions<KeyManagementOptions>>(provider => new ConfigureOptions<KeyManagementOptions>(o =>
-        {
-            o.XmlRepository = provider.GetRequiredService<DataProtection.PostgresXmlRepository>();
-            if (keks.Current is not null)
-            {
-                o.XmlEncryptor = new DataProtection.AesGcmXmlEncryptor(keks);
-            }
-        }));
-    }
-
-    /// <summary>Adds the engines and the drivers on the service role's connection string.</summary>
-    public static IServiceCollection AddEngines(this IServiceCollection services, string serviceConnectionString, Action<EngineOptions>? configure = null)
-    {
-        var options = new EngineOptions();
-        configure?.Invoke(options);
-        if (options.BcryptWorkFactor < 12)
-        {
-            throw new ArgumentOutOfRangeException(nameof(configure), "The bcrypt work factor must be at least 12.");
-        }
-        if (options.IdempotencyRetention < TimeSpan.FromHours(24) || options.IdempotencyLease < TimeSpan.FromSeconds(1))
-        {
-            throw new ArgumentOutOfRangeException(nameof(configure), "Idempotency keys are kept at least 24 hours and leased at least one second.");
-        }
-        services.AddSingleton(options);
-        services.AddSingleton(options.Email);
         // Validation errors name fields as the wire does (snake_case).
         ValidatorOptions.Global.PropertyNameResolver = (_, member, expression) =>
             System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(member?.Name ?? expression?.ToString() ?? "");
         ValidatorOptions.Global.DisplayNameResolver = (_, member, _) => member?.Name is { } name
             ? System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(name)
             : null;
-        services.AddDrivers(serviceConnectionString, options.ListenerConnectionString);
+        services.AddFeatureOptions<ConnectionStringsOptions>("ConnectionStrings");
+        services.AddDrivers(
+            provider => provider.GetRequiredService<ConnectionStringsOptions>().Platform!,
+            provider => provider.GetRequiredService<ConnectionStringsOptions>().PlatformListener);
         services.TryAddSingleton<IClock, SystemClock>();
         services.AddSingleton<TenantGate>();
-        services.AddSingleton<Throttles.AuthThrottle>();
-        services.AddSingleton<Idempotency.IdempotencyRecords>();
-        services.AddDataProtection().SetApplicationName("platform");
-        AddKeyRingInPostgres(services, options);
-        services.AddSingleton(new Drivers.Stripe.StripeSettings(options.StripeSecretKey, options.StripeApiBase, options.StripePriceIds, options.StripeWebhookSecret));
 
         // MediatR 5.1.0 has no AddMediatR: the mediator resolves handlers through ServiceFactory.
         services.AddScoped<ServiceFactory>(provider => provider.GetService!);

@@ -1,5 +1,4 @@
 using System.Security.Claims;
-using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using Platform.Api.Hosting;
@@ -7,7 +6,7 @@ using Platform.Api.Hosting;
 namespace Platform.Api.Auth;
 
 /// <summary>Issues and describes the validation of the HS256 access tokens of tenant users.</summary>
-public sealed class TokenIssuer(IOptions<AuthOptions> options, TimeProvider time)
+public sealed class TokenIssuer(AuthOptions options, TimeProvider time)
 {
     public const string UserAudience = "platform-users";
 
@@ -17,16 +16,16 @@ public sealed class TokenIssuer(IOptions<AuthOptions> options, TimeProvider time
     public const string OperatorRoleClaim = "operator_role";
     public const string MfaClaim = "mfa";
 
-    private readonly SymmetricSecurityKey key = CreateKey(options.Value.SigningKey);
+    private readonly SymmetricSecurityKey key = CreateKey(options.SigningKey);
 
-    public int LifetimeSeconds => options.Value.TokenLifetimeMinutes * 60;
+    public int LifetimeSeconds => options.TokenLifetimeMinutes * 60;
 
     public string IssueUserToken(Guid userId, string email)
     {
         var now = time.GetUtcNow().UtcDateTime;
         return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
         {
-            Issuer = options.Value.Issuer,
+            Issuer = options.Issuer,
             Audience = UserAudience,
             IssuedAt = now,
             NotBefore = now,
@@ -36,14 +35,14 @@ public sealed class TokenIssuer(IOptions<AuthOptions> options, TimeProvider time
         });
     }
 
-    public int OperatorLifetimeSeconds => options.Value.OperatorTokenLifetimeMinutes * 60;
+    public int OperatorLifetimeSeconds => options.OperatorTokenLifetimeMinutes * 60;
 
     public string IssueOperatorToken(Guid operatorId, string email, string role, bool mfaVerified)
     {
         var now = time.GetUtcNow().UtcDateTime;
         return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
         {
-            Issuer = options.Value.Issuer,
+            Issuer = options.Issuer,
             Audience = OperatorAudience,
             IssuedAt = now,
             NotBefore = now,
@@ -61,7 +60,7 @@ public sealed class TokenIssuer(IOptions<AuthOptions> options, TimeProvider time
 
     public TokenValidationParameters OperatorValidation() => new()
     {
-        ValidIssuer = options.Value.Issuer,
+        ValidIssuer = options.Issuer,
         ValidAudience = OperatorAudience,
         IssuerSigningKey = key,
         ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
@@ -70,7 +69,7 @@ public sealed class TokenIssuer(IOptions<AuthOptions> options, TimeProvider time
 
     public TokenValidationParameters UserValidation() => new()
     {
-        ValidIssuer = options.Value.Issuer,
+        ValidIssuer = options.Issuer,
         ValidAudience = UserAudience,
         IssuerSigningKey = key,
         ValidAlgorithms = [SecurityAlgorithms.HmacSha256],

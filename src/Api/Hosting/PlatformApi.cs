@@ -3,13 +3,13 @@ using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.Options;
 using Platform.Api.Auth;
 using Platform.Api.Errors;
 using Platform.Api.Input;
 using Platform.Api.Idempotency;
 using Platform.Api.Tenancy;
 using Platform.Engines;
+using Platform.Engines.Hosting;
 
 namespace Platform.Api.Hosting;
 
@@ -20,18 +20,17 @@ public static class PlatformApi
     {
         var services = builder.Services;
         var configuration = builder.Configuration;
-        var connectionString = configuration.GetConnectionString("Platform")
-            ?? throw new InvalidOperationException("ConnectionStrings:Platform is not set; ./platform run sets it for the embedded database.");
 
-        services.Configure<PlatformOptions>(configuration.GetSection("Platform"));
-        services.Configure<AuthOptions>(configuration.GetSection("Auth"));
+        // Every setting is an options record bound from its section and validated at start, naming the key (ADR 0440). Whether the jobs run
+        // here is decided now, at composition, from the same binding.
+        services.AddFeatureOptions<PlatformOptions>("Platform");
+        services.AddFeatureOptions<AuthOptions>("Auth")
+            .Validate(o => string.IsNullOrEmpty(o.SigningKey) || AuthOptions.SigningKeyProblem(o.SigningKey) is null,
+                "Auth:SigningKey must be base64 of at least 32 bytes. ./platform run generates one in its data folder.");
+        services.AddFeatureOptions<SeedOptions>("Seed");
         services.AddSingleton(TimeProvider.System);
-        services.AddEngines(connectionString, o =>
-        {
-            o.ReadFrom(configuration);
-            o.RequireKeyEncryptionKey = !builder.Environment.IsDevelopment();
-        });
-        if (configuration.GetValue("Platform:RunJobs", true))
+        services.AddEngines();
+        if ((configuration.GetSection("Platform").Get<PlatformOptions>() ?? new PlatformOptions()).RunJobs)
         {
             services.AddPlatformJobs();
         }
@@ -62,9 +61,10 @@ public static class PlatformApi
         services.Configure<ExceptionHandlerOptions>(o => o.SuppressDiagnosticsCallback = c => c.ExceptionHandledBy == ExceptionHandledType.ExceptionHandlerService);
         services.AddScoped<TenantRouteFilter>();
         services.AddPlatformOpenApi();
+        services.AddOptions<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>()
+            .Configure<PlatformOptions>((k, platform) => k.Limits.MaxRequestBodySize = platform.MaxRequestBodyBytes);
         builder.WebHost.ConfigureKestrel(k =>
         {
-            k.Limits.MaxRequestBodySize = configuration.GetValue("Platform:MaxRequestBodyBytes", 1_048_576L);
             // Kestrel's own refusals (414, 431, 400, 408, 413 before the app runs) answer problem details too (ADR 0197).
             k.ConfigureEndpointDefaults(l => KestrelRefusals.Use(l));
         });
@@ -99,7 +99,7 @@ public static class PlatformApi
     /// <summary>Refuses a declared body over the limit before it is read (Kestrel enforces the same limit on chunked bodies).</summary>
     private static Task RefuseOversizedBodies(HttpContext context, Func<Task> next)
     {
-        var limit = context.RequestServices.GetRequiredService<IOptions<PlatformOptions>>().Value.MaxRequestBodyBytes;
+        var limit = context.RequestServices.GetRequiredService<PlatformOptions>().MaxRequestBodyBytes;
         if (context.Request.ContentLength > limit)
         {
             throw new BadHttpRequestException("The request body is too large.", StatusCodes.Status413PayloadTooLarge);

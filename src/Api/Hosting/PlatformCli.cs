@@ -1,6 +1,7 @@
 using MediatR;
 using Platform.Engines.Billing;
 using Platform.Engines.Health;
+using Platform.Engines.Hosting;
 using Platform.Engines.Operators;
 using Platform.Engines.Tenants;
 using Platform.Engines.Users;
@@ -63,8 +64,10 @@ public static class PlatformCli
         switch (verb)
         {
             case "serve":
+                // A setting out of bounds stops the service before it migrates anything, not only when the host starts (ADR 0440).
+                app.Services.ValidateOptionsNow();
                 await MigrateIfOwnerConfiguredAsync(app);
-                if (app.Configuration.GetValue("Seed:Demo", false))
+                if (app.Services.GetRequiredService<SeedOptions>().Demo)
                 {
                     await SeedDemoAsync(app);
                 }
@@ -130,7 +133,7 @@ public static class PlatformCli
 
     private static async Task<bool> MigrateIfOwnerConfiguredAsync(WebApplication app)
     {
-        var owner = app.Configuration.GetConnectionString("PlatformOwner");
+        var owner = app.Services.GetRequiredService<ConnectionStringsOptions>().PlatformOwner;
         if (string.IsNullOrEmpty(owner))
         {
             app.Logger.LogWarning("ConnectionStrings:PlatformOwner is not set; migrations were not applied");
@@ -144,9 +147,9 @@ public static class PlatformCli
 
     private static async Task SeedDemoAsync(WebApplication app)
     {
-        var email = app.Configuration["Seed:DemoEmail"] ?? "demo@platform.local";
-        var password = app.Configuration["Seed:DemoPassword"]
-            ?? throw new InvalidOperationException("Seed:DemoPassword is not set.");
+        var seed = app.Services.GetRequiredService<SeedOptions>();
+        var email = seed.DemoEmail;
+        var password = seed.DemoPassword ?? throw new InvalidOperationException("Seed:DemoPassword is not set.");
         await using var scope = app.Services.CreateAsyncScope();
         var mediator = scope.ServiceProvider.GetRequiredService<IMediator>();
         Models.Users.UserSnapshot user;
@@ -173,8 +176,9 @@ public static class PlatformCli
     /// <summary>Seeds the demo super_admin operator with the TOTP secret from Seed:OperatorTotpSecret (./platform run keeps one in its data folder), and prints how to sign in.</summary>
     private static async Task SeedDemoOperatorAsync(WebApplication app, IMediator mediator, string password)
     {
-        var email = app.Configuration["Seed:OperatorEmail"] ?? "operator@platform.local";
-        var secret = app.Configuration["Seed:OperatorTotpSecret"];
+        var seed = app.Services.GetRequiredService<SeedOptions>();
+        var email = seed.OperatorEmail;
+        var secret = seed.OperatorTotpSecret;
         if (string.IsNullOrEmpty(secret))
         {
             app.Logger.LogWarning("Seed:OperatorTotpSecret is not set; the demo operator was not seeded");

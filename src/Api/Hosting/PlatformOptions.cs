@@ -1,29 +1,65 @@
+using System.ComponentModel.DataAnnotations;
+
 namespace Platform.Api.Hosting;
 
 /// <summary>Holds the service's settings (section "Platform").</summary>
 public sealed class PlatformOptions
 {
-    /// <summary>Gets or sets the base host under which tenants are reached as {slug}.{BaseHost}; empty disables Host resolution.</summary>
+    /// <summary>Gets or sets the base host under which tenants are reached as {slug}.{BaseHost}; empty disables Host resolution (Platform:BaseHost).</summary>
     public string BaseHost { get; set; } = "platform.localhost";
 
-    /// <summary>Gets or sets the largest accepted request body, in bytes.</summary>
+    /// <summary>Gets or sets the largest accepted request body, in bytes (Platform:MaxRequestBodyBytes).</summary>
+    [Range(typeof(long), "1", "9223372036854775807")]
     public long MaxRequestBodyBytes { get; set; } = 1_048_576;
 
-    /// <summary>Gets or sets whether the background jobs run inside the API process.</summary>
+    /// <summary>Gets or sets whether the background jobs run inside the API process (Platform:RunJobs).</summary>
     public bool RunJobs { get; set; } = true;
 }
 
-/// <summary>Holds the token settings (section "Auth").</summary>
+/// <summary>Holds the token settings (keys of section "Auth").</summary>
 public sealed class AuthOptions
 {
-    /// <summary>Gets or sets the HMAC-SHA256 signing key, base64, at least 32 bytes.</summary>
+    /// <summary>Gets or sets the HMAC-SHA256 signing key, base64, at least 32 bytes (Auth:SigningKey).</summary>
+    [Required(ErrorMessage = "Auth:SigningKey is not set: give it base64 of at least 32 random bytes; ./platform run generates one in its data folder.")]
     public string SigningKey { get; set; } = "";
 
+    /// <summary>Gets or sets the issuer of every token (Auth:Issuer).</summary>
+    [Required]
     public string Issuer { get; set; } = "platform";
 
-    /// <summary>Gets or sets the lifetime of an access token, in minutes.</summary>
+    /// <summary>Gets or sets the lifetime of an access token, in minutes (Auth:TokenLifetimeMinutes).</summary>
+    [Range(1, 43_200)]
     public int TokenLifetimeMinutes { get; set; } = 60;
 
-    /// <summary>Gets or sets the lifetime of an operator's access token, in minutes.</summary>
+    /// <summary>Gets or sets the lifetime of an operator's access token, in minutes (Auth:OperatorTokenLifetimeMinutes).</summary>
+    [Range(1, 43_200)]
     public int OperatorTokenLifetimeMinutes { get; set; } = 30;
+
+    /// <summary>Tells what is wrong with <see cref="SigningKey"/>, or returns null when it is base64 of at least 32 bytes.</summary>
+    public static string? SigningKeyProblem(string base64)
+    {
+        var buffer = new byte[base64.Length];
+        return !Convert.TryFromBase64String(base64, buffer, out var length) ? "Auth:SigningKey must be base64."
+            : length < 32 ? "Auth:SigningKey must hold at least 32 bytes (base64). ./platform run generates one in its data folder."
+            : null;
+    }
+}
+
+/// <summary>Holds what the demo seeding creates (section "Seed"); read by the serve and seed-demo verbs only.</summary>
+public sealed class SeedOptions
+{
+    /// <summary>Gets or sets whether serve seeds the demo tenant, owner and operator at start (Seed:Demo).</summary>
+    public bool Demo { get; set; }
+
+    /// <summary>Gets or sets the demo owner's email (Seed:DemoEmail).</summary>
+    public string DemoEmail { get; set; } = "demo@platform.local";
+
+    /// <summary>Gets or sets the demo owner's and operator's password (Seed:DemoPassword); seeding refuses to run without it.</summary>
+    public string? DemoPassword { get; set; }
+
+    /// <summary>Gets or sets the demo operator's email (Seed:OperatorEmail).</summary>
+    public string OperatorEmail { get; set; } = "operator@platform.local";
+
+    /// <summary>Gets or sets the demo operator's TOTP secret, base32 (Seed:OperatorTotpSecret); without it no demo operator is seeded.</summary>
+    public string? OperatorTotpSecret { get; set; }
 }

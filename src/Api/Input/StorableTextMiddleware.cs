@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
 using System.Text.Unicode;
-using Microsoft.Extensions.Options;
 using Platform.Api.Hosting;
 using Platform.Models.Errors;
 using Platform.Models.Text;
@@ -13,7 +12,7 @@ namespace Platform.Api.Input;
 /// A JSON body is read once into memory (it is at most Platform:MaxRequestBodyBytes) and scanned token by token: every string
 /// and property name at any depth, including documents bound to JsonElement. Raw invalid UTF-8 gets 400, as malformed JSON does;
 /// malformed JSON itself is left to the binder, which names the position.</remarks>
-internal sealed class StorableTextMiddleware(RequestDelegate next, IOptions<PlatformOptions> options)
+internal sealed class StorableTextMiddleware(RequestDelegate next, PlatformOptions options)
 {
     private const int MaxErrors = 20;
 
@@ -52,7 +51,7 @@ internal sealed class StorableTextMiddleware(RequestDelegate next, IOptions<Plat
         }
         if (errors is null && request.HasJsonContentType() && (request.ContentLength is null or > 0))
         {
-            var body = await ReadBodyAsync(request, options.Value.MaxRequestBodyBytes, context.RequestAborted);
+            var body = await ReadBodyAsync(request, options.MaxRequestBodyBytes, context.RequestAborted);
             request.Body = new MemoryStream(body.Array!, body.Offset, body.Count, writable: false);
             if (!Utf8.IsValid(body))
             {

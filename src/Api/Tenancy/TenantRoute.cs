@@ -1,5 +1,4 @@
 using MediatR;
-using Microsoft.Extensions.Options;
 using Microsoft.OpenApi;
 using Platform.Api.Auth;
 using Platform.Api.Errors;
@@ -11,7 +10,7 @@ using Platform.Models.Errors;
 namespace Platform.Api.Tenancy;
 
 /// <summary>Resolves the {tenant_id} of tenant-scoped routes: a UUID, or the literal "current" taken from the API key, the X-Tenant-ID header or the Host ({slug}.{base host}). Membership is checked by the engine the handler calls (404 for non-members).</summary>
-internal sealed class TenantRouteFilter(IMediator mediator, IOptions<PlatformOptions> options) : IEndpointFilter
+internal sealed class TenantRouteFilter(IMediator mediator, PlatformOptions options) : IEndpointFilter
 {
     public const string RouteKey = "tenant_id";
     public const string HeaderName = "X-Tenant-ID";
@@ -45,7 +44,7 @@ internal sealed class TenantRouteFilter(IMediator mediator, IOptions<PlatformOpt
         {
             return Guid.TryParse(header.ToString(), out var id) ? id : throw new NotFoundException("tenant");
         }
-        var baseHost = options.Value.BaseHost;
+        var baseHost = options.BaseHost;
         var host = http.Request.Host.Host;
         if (baseHost.Length > 0 && host.EndsWith("." + baseHost, StringComparison.OrdinalIgnoreCase))
         {

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using MailKit.Net.Smtp;
 using MailKit.Security;
 using MimeKit;
@@ -9,6 +10,7 @@ namespace Platform.Drivers.Email;
 public sealed class EmailOptions
 {
     /// <summary>Gets or sets the From address of every email.</summary>
+    [Required]
     public string From { get; set; } = "Platform <no-reply@platform.localhost>";
 
     /// <summary>Gets or sets a folder that receives each message as an .eml file instead of sending it; empty sends over SMTP.</summary>
@@ -18,21 +20,27 @@ public sealed class EmailOptions
     public SmtpOptions Smtp { get; set; } = new();
 
     /// <summary>Gets or sets the public base URL that links in emails start with, such as https://app.example.com.</summary>
+    [Required]
     public string LinkBaseUrl { get; set; } = "http://127.0.0.1:5080";
 
     /// <summary>Gets or sets how many attempts a message gets before it is marked failed.</summary>
+    [Range(1, 100)]
     public int MaxAttempts { get; set; } = 8;
 
     /// <summary>Gets or sets the delay before the second attempt, in seconds; each later one doubles it, up to MaxRetryDelaySeconds.</summary>
+    [Range(0, 86_400)]
     public int RetryBaseSeconds { get; set; } = 30;
 
     /// <summary>Gets or sets the longest delay between attempts, in seconds.</summary>
+    [Range(0, 604_800)]
     public int MaxRetryDelaySeconds { get; set; } = 3600;
 
-    /// <summary>Gets or sets how often the dispatcher looks for due messages, in milliseconds.</summary>
+    /// <summary>Gets or sets how often the dispatcher looks for due messages, in milliseconds (never more often than every 50).</summary>
+    [Range(1, 3_600_000)]
     public int PollIntervalMilliseconds { get; set; } = 5000;
 
     /// <summary>Gets or sets how many messages one dispatcher leases per round.</summary>
+    [Range(1, 1000)]
     public int BatchSize { get; set; } = 20;
 }
 
@@ -41,9 +49,13 @@ public sealed class SmtpOptions
 {
     public string Host { get; set; } = "127.0.0.1";
 
+    [Range(1, 65_535)]
     public int Port { get; set; } = 25;
 
     /// <summary>Gets or sets the TLS mode: None, Auto, SslOnConnect, StartTls or StartTlsWhenAvailable.</summary>
+    [Required]
+    [Models.OneOf(nameof(SecureSocketOptions.None), nameof(SecureSocketOptions.Auto), nameof(SecureSocketOptions.SslOnConnect),
+        nameof(SecureSocketOptions.StartTls), nameof(SecureSocketOptions.StartTlsWhenAvailable))]
     public string Security { get; set; } = "StartTlsWhenAvailable";
 
     public string? Username { get; set; }
@@ -51,6 +63,7 @@ public sealed class SmtpOptions
     public string? Password { get; set; }
 
     /// <summary>Gets or sets the connect and command timeout, in milliseconds.</summary>
+    [Range(1, 600_000)]
     public int TimeoutMilliseconds { get; set; } = 30_000;
 }
 

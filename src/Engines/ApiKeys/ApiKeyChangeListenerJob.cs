@@ -7,6 +7,8 @@ using Platform.Drivers.Sessions;
 namespace Platform.Engines.ApiKeys;
 
 /// <summary>Keeps the API key cache honest on this instance: LISTENs for key changes from every instance, drops changed keys and acknowledges it (so the changing instance can wait for everyone), and empties the cache whenever the connection is lost or comes back.</summary>
+/// <remarks>Not a <see cref="Hosting.PeriodicJob"/>: nothing here runs on a timer. It holds one LISTEN connection for the life of the host and
+/// reacts to notifications as they arrive; waiting for a tick would leave a revoked key cached for up to that long on this instance.</remarks>
 internal sealed class ApiKeyChangeListenerJob(
     IChannelListener listener, ApiKeyCache cache, IDbSessionFactory sessions, IApiKeyDriver keys, ILogger<ApiKeyChangeListenerJob> logger)
     : BackgroundService

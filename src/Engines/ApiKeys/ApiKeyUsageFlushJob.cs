@@ -6,6 +6,14 @@ using Platform.Drivers.Sessions;
 namespace Platform.Engines.ApiKeys;
 
 /// <summary>Writes the in-memory API key request counts every second (and once more on shutdown) in one statement, then hands the per-tenant counts to every IApiCallsSink. A crash loses at most the last second.</summary>
+/// <remarks>
+/// Not a <see cref="Hosting.PeriodicJob"/>, on purpose: it is not a feature job that claims shared work in the database but this process's own
+/// write-behind buffer. It runs in every API instance whatever Platform:RunJobs says and never in the Worker (whose counters stay empty); it
+/// must flush once more when the host stops, one flush at a time with that last one; a write is never cancelled half-way (a cancelled commit
+/// may have landed, and putting its counts back would count them twice); and it drains in-memory counters rather than sending a command that
+/// any copy could run. PeriodicJob's sealed loop (a fresh scope and mediator per tick, the stopping token passed in, failures logged and
+/// skipped) fits none of that.
+/// </remarks>
 internal sealed class ApiKeyUsageFlushJob(
     IApiKeyUsageRecorder recorder, IDbSessionFactory sessions, IApiKeyDriver keys, IEnumerable<IApiCallsSink> sinks,
     ILogger<ApiKeyUsageFlushJob> logger) : BackgroundService

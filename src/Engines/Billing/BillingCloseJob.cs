@@ -7,9 +7,9 @@ using Platform.Models;
 namespace Platform.Engines.Billing;
 
 /// <summary>Closes the previous UTC month once it has ended and until its close has finished, checking every interval; any number of copies may run (the close numbers invoices under a row lock and never makes two for one tenant and month).</summary>
-internal sealed class BillingCloseJob(IServiceScopeFactory scopes, EngineOptions options, ILogger<BillingCloseJob> logger) : PeriodicJob(scopes, logger)
+internal sealed class BillingCloseJob(IServiceScopeFactory scopes, BillingOptions options, ILogger<BillingCloseJob> logger) : PeriodicJob(scopes, logger)
 {
-    protected override TimeSpan Interval => TimeSpan.FromMinutes(Math.Max(1, options.BillingCloseJobIntervalMinutes));
+    protected override TimeSpan Interval => TimeSpan.FromMinutes(Math.Max(1, options.CloseJobIntervalMinutes));
 
     protected override string FailureMessage => "Billing close: the close of the previous month failed; it is tried again at the next tick";
 

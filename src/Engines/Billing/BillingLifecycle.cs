@@ -1,4 +1,5 @@
 using Platform.Drivers.Billing;
+using Platform.Drivers.Email;
 using Platform.Drivers.Tenants;
 using Platform.Engines.Audit;
 using Platform.Engines.Email;
@@ -14,7 +15,7 @@ namespace Platform.Engines.Billing;
 
 /// <summary>Holds billing's tenant rules in one place, used inside an open tenant scope by webhooks, jobs and commands: the tenant's plan,
 /// quotas and status follow its subscription, billing's own suspensions are told apart from an operator's, and notices are queued once.</summary>
-internal sealed class BillingLifecycle(ITenantDriver tenants, IBillingDriver billing, IMemberDriver members, AuditTrail audit, TenantNotices notices, EngineOptions options)
+internal sealed class BillingLifecycle(ITenantDriver tenants, IBillingDriver billing, IMemberDriver members, AuditTrail audit, TenantNotices notices, EmailOptions emailOptions)
 {
     /// <summary>Is the suspended_reason the dunning job writes; a payment lifts only a suspension with this reason (or the trial's), never an operator's.</summary>
     public const string DunningReason = "billing: payment overdue past the grace period";
@@ -31,7 +32,7 @@ internal sealed class BillingLifecycle(ITenantDriver tenants, IBillingDriver bil
         SubscriptionLifecycle.Apply(status, happened).To;
 
     /// <summary>Gets the billing page the emails link to.</summary>
-    public string BillingUrl => options.Email.LinkBaseUrl.TrimEnd('/') + "/billing";
+    public string BillingUrl => emailOptions.LinkBaseUrl.TrimEnd('/') + "/billing";
 
     /// <summary>Makes the tenant's plan, quotas and status follow the subscription: canceled -> free; past_due -> past_due; active -> active
     /// (lifting billing's own suspension). An operator's suspension and a deleted tenant are left as they are; a dunning suspension stays until paid.

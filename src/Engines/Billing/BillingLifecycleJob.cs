@@ -7,10 +7,10 @@ namespace Platform.Engines.Billing;
 
 /// <summary>Every Billing:JobIntervalSeconds, runs billing's lifecycle work: pushes open invoices to Stripe when online, marks tenants with overdue offline invoices past_due, suspends tenants past_due beyond the grace period, applies period ends (pending downgrades, cancellations, offline renewals), reminds and ends trials; safe with many copies
 /// (each command claims its tenants with SKIP LOCKED and re-checks under the lock).</summary>
-internal sealed class BillingLifecycleJob(IServiceScopeFactory scopes, EngineOptions options, ILogger<BillingLifecycleJob> logger)
+internal sealed class BillingLifecycleJob(IServiceScopeFactory scopes, BillingOptions options, ILogger<BillingLifecycleJob> logger)
     : PeriodicJob(scopes, logger)
 {
-    protected override TimeSpan Interval => TimeSpan.FromSeconds(Math.Max(1, options.BillingJobIntervalSeconds));
+    protected override TimeSpan Interval => TimeSpan.FromSeconds(Math.Max(1, options.JobIntervalSeconds));
 
     protected override string FailureMessage => "Billing: the lifecycle run failed; retrying on the next tick";
 

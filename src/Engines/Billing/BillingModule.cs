@@ -3,11 +3,12 @@ using Platform.Engines.Hosting;
 
 namespace Platform.Engines.Billing;
 
-/// <summary>Registers billing: the lifecycle rules, the tenant sweep, and the lifecycle and monthly close jobs.</summary>
+/// <summary>Registers billing: its settings (section "Billing"), the lifecycle rules, the tenant sweep, and the lifecycle and monthly close jobs.</summary>
 internal sealed class BillingModule : IFeatureModule
 {
     public void AddServices(IServiceCollection services)
     {
+        services.AddFeatureOptions<BillingOptions>("Billing");
         services.AddSingleton<BillingLifecycle>();
         services.AddSingleton<TenantSweep>();
     }

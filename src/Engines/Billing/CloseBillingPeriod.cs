@@ -31,7 +31,7 @@ internal sealed class CloseBillingPeriodValidator : AbstractValidator<CloseBilli
 }
 
 internal sealed class CloseBillingPeriodHandler(
-    IDbSessionFactory sessions, IInvoiceDriver invoices, IStripeDriver stripe, IMediator mediator, EngineOptions options, IClock clock, ILogger<CloseBillingPeriodHandler> logger)
+    IDbSessionFactory sessions, IInvoiceDriver invoices, IStripeDriver stripe, IMediator mediator, BillingOptions options, IClock clock, ILogger<CloseBillingPeriodHandler> logger)
     : IRequestHandler<CloseBillingPeriod, BillingCloseSummary>
 {
     public async Task<BillingCloseSummary> Handle(CloseBillingPeriod command, CancellationToken cancellationToken)
@@ -68,7 +68,7 @@ internal sealed class CloseBillingPeriodHandler(
         while (true)
         {
             await using var session = await sessions.OpenAsync(null, null, cancellationToken);
-            var candidates = await invoices.FetchCloseCandidatesAsync(session, start, end, after, options.BillingCloseBatchSize, cancellationToken);
+            var candidates = await invoices.FetchCloseCandidatesAsync(session, start, end, after, options.CloseBatchSize, cancellationToken);
             if (candidates.Count == 0)
             {
                 break;

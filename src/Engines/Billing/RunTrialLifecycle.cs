@@ -19,7 +19,7 @@ public sealed record RunTrialLifecycle(int MaxTenants = 500) : IRequest<TrialLif
 public sealed record TrialLifecycleResult(int RemindersQueued, int TrialsEnded);
 
 internal sealed class RunTrialLifecycleHandler(
-    IDbSessionFactory sessions, TenantSweep sweep, ITenantDriver tenants, IBillingDriver billing, BillingLifecycle lifecycle, EngineOptions options, IClock clock)
+    IDbSessionFactory sessions, TenantSweep sweep, ITenantDriver tenants, IBillingDriver billing, BillingLifecycle lifecycle, BillingOptions options, IClock clock)
     : IRequestHandler<RunTrialLifecycle, TrialLifecycleResult>
 {
     private const string EndedNotice = "trial_ended";
@@ -42,7 +42,7 @@ internal sealed class RunTrialLifecycleHandler(
         {
             return false;
         }
-        if (string.Equals(options.TrialEndAction, "suspend", StringComparison.OrdinalIgnoreCase))
+        if (options.SuspendsAtTrialEnd)
         {
             await lifecycle.SetAsync(scope, tenant, PlanCatalog.Find(tenant.Plan) ?? PlanCatalog.Get(PlanCatalog.Free), TenantStatus.Suspended,
                 BillingLifecycle.TrialEndedReason, Caller.System, "trial ended", now, cancellationToken);

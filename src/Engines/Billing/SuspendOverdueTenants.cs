@@ -15,7 +15,7 @@ namespace Platform.Engines.Billing;
 public sealed record SuspendOverdueTenants(int MaxTenants = 500) : IRequest<int>;
 
 internal sealed class SuspendOverdueTenantsHandler(
-    IDbSessionFactory sessions, TenantSweep sweep, ITenantDriver tenants, IBillingDriver billing, IInvoiceDriver invoices, BillingLifecycle lifecycle, EngineOptions options, IClock clock)
+    IDbSessionFactory sessions, TenantSweep sweep, ITenantDriver tenants, IBillingDriver billing, IInvoiceDriver invoices, BillingLifecycle lifecycle, BillingOptions options, IClock clock)
     : IRequestHandler<SuspendOverdueTenants, int>
 {
     public async Task<int> Handle(SuspendOverdueTenants command, CancellationToken cancellationToken)

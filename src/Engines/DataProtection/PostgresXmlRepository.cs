@@ -11,7 +11,7 @@ namespace Platform.Engines.DataProtection;
 /// <remarks>Data Protection calls it synchronously and rarely (at start, when a key is created, about once a day to refresh), so it blocks
 /// on the async driver. Elements arrive already encrypted by the configured IXmlEncryptor (ADR 0196).</remarks>
 internal sealed partial class PostgresXmlRepository(
-    IDbSessionFactory sessions, IDataProtectionKeyDriver keys, KeyEncryptionKeys keks, EngineOptions options, IClock clock,
+    IDbSessionFactory sessions, IDataProtectionKeyDriver keys, KeyEncryptionKeys keks, KeyRingOptions options, IClock clock,
     ILogger<PostgresXmlRepository> logger) : IXmlRepository
 {
     private static readonly XNamespace DataProtectionNamespace = "http://schemas.asp.net/2015/03/dataProtection";
@@ -67,7 +67,7 @@ internal sealed partial class PostgresXmlRepository(
                 return;
             }
             imported = true;
-            var folder = options.DataProtectionKeysFolder;
+            var folder = options.KeysFolder;
             if (string.IsNullOrEmpty(folder) || !Directory.Exists(folder))
             {
                 return;

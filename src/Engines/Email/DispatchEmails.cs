@@ -13,7 +13,7 @@ public sealed record DispatchEmails : IRequest<DispatchResult>;
 public sealed record DispatchResult(int Claimed, int Sent, int Retried, int Failed);
 
 internal sealed class DispatchEmailsHandler(
-    IDbSessionFactory sessions, IOutboxDriver outbox, EmailOutbox emails, IMailDriver mail, EngineOptions options, IClock clock, ILogger<DispatchEmailsHandler> logger)
+    IDbSessionFactory sessions, IOutboxDriver outbox, EmailOutbox emails, IMailDriver mail, EmailOptions settings, IClock clock, ILogger<DispatchEmailsHandler> logger)
     : IRequestHandler<DispatchEmails, DispatchResult>
 {
     /// <summary>Is how long a leased message stays invisible to other dispatchers, in seconds; a crashed dispatcher's messages come due again after it.</summary>
@@ -21,7 +21,6 @@ internal sealed class DispatchEmailsHandler(
 
     public async Task<DispatchResult> Handle(DispatchEmails request, CancellationToken cancellationToken)
     {
-        var settings = options.Email;
         IReadOnlyList<Models.Email.LeasedOutboxMessage> leased;
         await using (var session = await sessions.OpenAsync(null, null, cancellationToken))
         {

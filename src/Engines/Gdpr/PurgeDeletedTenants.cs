@@ -10,14 +10,14 @@ namespace Platform.Engines.Gdpr;
 public sealed record PurgeDeletedTenants(int? RetentionDays = null) : IRequest<IReadOnlyList<Guid>>;
 
 internal sealed class PurgeDeletedTenantsHandler(
-    IDbSessionFactory sessions, ITenantDataDriver data, EngineOptions options, IClock clock, ILogger<PurgeDeletedTenantsHandler> logger)
+    IDbSessionFactory sessions, ITenantDataDriver data, RetentionOptions options, IClock clock, ILogger<PurgeDeletedTenantsHandler> logger)
     : IRequestHandler<PurgeDeletedTenants, IReadOnlyList<Guid>>
 {
     private const int Batch = 100;
 
     public async Task<IReadOnlyList<Guid>> Handle(PurgeDeletedTenants command, CancellationToken cancellationToken)
     {
-        var deletedBefore = clock.UtcNow.AddDays(-(command.RetentionDays ?? options.DeletedTenantRetentionDays));
+        var deletedBefore = clock.UtcNow.AddDays(-(command.RetentionDays ?? options.DeletedTenantDays));
         var purged = new List<Guid>();
         Guid? after = null;
         while (true)

@@ -6,9 +6,9 @@ using Platform.Engines.Hosting;
 namespace Platform.Engines.Gdpr;
 
 /// <summary>Every RetentionJobIntervalMinutes, purges tenants deleted longer ago than the retention window and trims rows older than each plan's retention_days and expired idempotency keys; safe with many copies (the purge locks the tenant row and re-checks).</summary>
-internal sealed class RetentionJob(IServiceScopeFactory scopes, EngineOptions options, ILogger<RetentionJob> logger) : PeriodicJob(scopes, logger)
+internal sealed class RetentionJob(IServiceScopeFactory scopes, RetentionOptions options, ILogger<RetentionJob> logger) : PeriodicJob(scopes, logger)
 {
-    protected override TimeSpan Interval => TimeSpan.FromMinutes(Math.Max(1, options.RetentionJobIntervalMinutes));
+    protected override TimeSpan Interval => TimeSpan.FromMinutes(Math.Max(1, options.JobIntervalMinutes));
 
     protected override string FailureMessage => "Retention: the purge failed; retrying on the next tick";
 

@@ -24,7 +24,7 @@ public enum IdempotencyClaimOutcome
 /// <summary>Is the answer to a claim: the outcome, the claim id to complete or release (Claimed), the response to replay (Replay) and, in flight, how long to wait before a retry.</summary>
 public sealed record IdempotencyClaim(IdempotencyClaimOutcome Outcome, Guid ClaimId, IdempotentResponse? Response, TimeSpan RetryAfter);
 
-internal sealed class ClaimIdempotencyKeyHandler(IdempotencyRecords records, IIdempotencyDriver driver, EngineOptions options, IClock clock)
+internal sealed class ClaimIdempotencyKeyHandler(IdempotencyRecords records, IIdempotencyDriver driver, IdempotencyOptions options, IClock clock)
     : IRequestHandler<ClaimIdempotencyKey, IdempotencyClaim>
 {
     private static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(1);
@@ -47,7 +47,7 @@ internal sealed class ClaimIdempotencyKeyHandler(IdempotencyRecords records, IId
             var now = clock.UtcNow;
             var claimId = Guid.CreateVersion7();
             var claimed = await driver.TryClaimAsync(
-                session, scope, command.Key, command.Fingerprint, claimId, now, now + options.IdempotencyLease, now + options.IdempotencyRetention, cancellationToken);
+                session, scope, command.Key, command.Fingerprint, claimId, now, now + options.Lease, now + options.Retention, cancellationToken);
             if (claimed is not null)
             {
                 await session.CommitAsync(cancellationToken);

@@ -25,7 +25,7 @@ internal sealed class AcceptInvitationValidator : AbstractValidator<AcceptInvita
 
 internal sealed class AcceptInvitationHandler(
     IDbSessionFactory sessions, IUserDriver users, ITenantDriver tenants, IInvitationDriver invitations, AuditTrail audit,
-    AuthThrottle throttle, EngineOptions options, IClock clock)
+    AuthThrottle throttle, AuthThrottleOptions limits, IClock clock)
     : IRequestHandler<AcceptInvitation, TenantMembershipSnapshot>
 {
     public async Task<TenantMembershipSnapshot> Handle(AcceptInvitation command, CancellationToken cancellationToken)
@@ -44,7 +44,6 @@ internal sealed class AcceptInvitationHandler(
         InvitationLocator? locator;
         await using (var lookup = await sessions.OpenAsync(null, userId, cancellationToken))
         {
-            var limits = options.Throttles;
             await throttle.CountAsync(lookup, ThrottleRule.InvitationPerIp, AuthThrottle.IpSubject(command.Caller.Origin?.Ip),
                 limits.InvitationAttemptsPerMinutePerIp, cancellationToken);
             var unknownToken = await throttle.CountAsync(lookup, ThrottleRule.InvitationPerUser, userId.ToString(),

@@ -1,5 +1,6 @@
 using FluentValidation;
 using MediatR;
+using Platform.Drivers.Email;
 using Platform.Drivers.Invitations;
 using Platform.Drivers.Tenants;
 using Platform.Engines.Audit;
@@ -24,7 +25,7 @@ internal sealed class CreateInvitationValidator : AbstractValidator<CreateInvita
 }
 
 internal sealed class CreateInvitationHandler(
-    TenantGate gate, ITenantDriver tenants, IInvitationDriver invitations, EmailOutbox emails, AuditTrail audit, EngineOptions options, IClock clock)
+    TenantGate gate, ITenantDriver tenants, IInvitationDriver invitations, EmailOutbox emails, AuditTrail audit, InvitationsOptions options, EmailOptions emailOptions, IClock clock)
     : IRequestHandler<CreateInvitation, IssuedInvitation>
 {
     public async Task<IssuedInvitation> Handle(CreateInvitation command, CancellationToken cancellationToken)
@@ -49,9 +50,9 @@ internal sealed class CreateInvitationHandler(
         var (token, hash) = InvitationTokens.New();
         var invitation = await invitations.InsertInvitationAsync(scope.Session,
             new NewInvitation(command.TenantId, Guid.CreateVersion7(), email, command.Role, hash, command.Caller.ActorId,
-                now.AddDays(options.InvitationExpiryDays), now), cancellationToken);
-        var acceptUrl = InvitationTokens.AcceptUrl(options.Email.LinkBaseUrl, token);
-        await InvitationTokens.QueueEmailAsync(emails, scope.Session, command.TenantId, options.Email.LinkBaseUrl, token, invitation.ExpiresAt,
+                now.AddDays(options.ExpiryDays), now), cancellationToken);
+        var acceptUrl = InvitationTokens.AcceptUrl(emailOptions.LinkBaseUrl, token);
+        await InvitationTokens.QueueEmailAsync(emails, scope.Session, command.TenantId, emailOptions.LinkBaseUrl, token, invitation.ExpiresAt,
             url => EmailTemplates.Invitation(email, scope.Tenant.Name, command.Role.ToWire(), url, invitation.ExpiresAt), cancellationToken);
         await audit.RecordAsync(scope.Session, command.TenantId, command.Caller, "invitation.created", "invitation", invitation.Id,
             null, new { invitation.Email, invitation.Role, invitation.ExpiresAt }, cancellationToken);

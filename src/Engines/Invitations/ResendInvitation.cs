@@ -1,4 +1,5 @@
 using MediatR;
+using Platform.Drivers.Email;
 using Platform.Drivers.Invitations;
 using Platform.Drivers.Tenants;
 using Platform.Engines.Audit;
@@ -17,7 +18,7 @@ public sealed record ResendInvitation(Caller Caller, Guid TenantId, Guid Invitat
     : IRequest<IssuedInvitation>, ITenantWrite, ICallerCommand;
 
 internal sealed class ResendInvitationHandler(
-    TenantGate gate, ITenantDriver tenants, IInvitationDriver invitations, EmailOutbox emails, AuditTrail audit, EngineOptions options, IClock clock)
+    TenantGate gate, ITenantDriver tenants, IInvitationDriver invitations, EmailOutbox emails, AuditTrail audit, InvitationsOptions options, EmailOptions emailOptions, IClock clock)
     : IRequestHandler<ResendInvitation, IssuedInvitation>
 {
     public async Task<IssuedInvitation> Handle(ResendInvitation command, CancellationToken cancellationToken)
@@ -39,10 +40,10 @@ internal sealed class ResendInvitationHandler(
         }
 
         var (token, hash) = InvitationTokens.New();
-        var reissued = await invitations.ReissueInvitationAsync(scope.Session, command.TenantId, invitation.Id, hash, now.AddDays(options.InvitationExpiryDays), now, cancellationToken)
+        var reissued = await invitations.ReissueInvitationAsync(scope.Session, command.TenantId, invitation.Id, hash, now.AddDays(options.ExpiryDays), now, cancellationToken)
             ?? throw new ConflictException("The invitation is no longer pending.", "invitation_not_pending");
-        var acceptUrl = InvitationTokens.AcceptUrl(options.Email.LinkBaseUrl, token);
-        await InvitationTokens.QueueEmailAsync(emails, scope.Session, command.TenantId, options.Email.LinkBaseUrl, token, reissued.ExpiresAt,
+        var acceptUrl = InvitationTokens.AcceptUrl(emailOptions.LinkBaseUrl, token);
+        await InvitationTokens.QueueEmailAsync(emails, scope.Session, command.TenantId, emailOptions.LinkBaseUrl, token, reissued.ExpiresAt,
             url => EmailTemplates.Invitation(reissued.Email, scope.Tenant.Name, reissued.Role.ToWire(), url, reissued.ExpiresAt), cancellationToken);
         await audit.RecordAsync(scope.Session, command.TenantId, command.Caller, "invitation.resent", "invitation", reissued.Id,
             new { status = invitation.Status, invitation.ExpiresAt }, new { status = reissued.Status, reissued.ExpiresAt, reissued.SentCount }, cancellationToken);

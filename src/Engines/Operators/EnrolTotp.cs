@@ -23,7 +23,7 @@ internal sealed class ConfirmTotpEnrolmentValidator : AbstractValidator<ConfirmT
 }
 
 internal sealed class TotpEnrolmentHandler(
-    IDbSessionFactory sessions, IOperatorDriver operators, TotpSecrets totp, FounderActionLog log, AuthThrottle throttle, EngineOptions options, IClock clock)
+    IDbSessionFactory sessions, IOperatorDriver operators, TotpSecrets totp, FounderActionLog log, AuthThrottle throttle, AuthThrottleOptions limits, IClock clock)
     : IRequestHandler<StartTotpEnrolment, TotpEnrolment>, IRequestHandler<ConfirmTotpEnrolment, OperatorSnapshot>
 {
     public async Task<TotpEnrolment> Handle(StartTotpEnrolment command, CancellationToken cancellationToken)
@@ -54,7 +54,7 @@ internal sealed class TotpEnrolmentHandler(
         await using (var reserve = await sessions.OpenAsync(null, null, cancellationToken))
         {
             codeFailure = await throttle.CountAsync(
-                reserve, ThrottleRule.TotpPerOperator, operatorId.ToString(), options.Throttles.TotpAttemptsPerMinutePerOperator, cancellationToken);
+                reserve, ThrottleRule.TotpPerOperator, operatorId.ToString(), limits.TotpAttemptsPerMinutePerOperator, cancellationToken);
             await reserve.CommitAsync(cancellationToken);
         }
         await using var session = await sessions.OpenAsync(null, null, cancellationToken);

@@ -28,7 +28,7 @@ internal sealed class LogInOperatorValidator : AbstractValidator<LogInOperator>
 }
 
 internal sealed class LogInOperatorHandler(
-    IDbSessionFactory sessions, IOperatorDriver operators, IPasswordHasher hasher, TotpSecrets totp, AuthThrottle throttle, EngineOptions options, IClock clock)
+    IDbSessionFactory sessions, IOperatorDriver operators, IPasswordHasher hasher, TotpSecrets totp, AuthThrottle throttle, AuthThrottleOptions limits, IClock clock)
     : IRequestHandler<LogInOperator, OperatorLogin>
 {
     /// <summary>Is a valid hash of a random password, verified for unknown emails so that timing does not reveal which operators exist.</summary>
@@ -44,7 +44,7 @@ internal sealed class LogInOperatorHandler(
         // clears the operator's count.
         await using (var reserve = await sessions.OpenAsync(null, null, cancellationToken))
         {
-            await throttle.CountAsync(reserve, ThrottleRule.OperatorLoginPerIp, AuthThrottle.IpSubject(command.Ip), options.OperatorLoginsPerMinutePerIp, cancellationToken);
+            await throttle.CountAsync(reserve, ThrottleRule.OperatorLoginPerIp, AuthThrottle.IpSubject(command.Ip), limits.OperatorLoginsPerMinutePerIp, cancellationToken);
             credentials = await operators.FetchCredentialsByEmailAsync(reserve, command.Email.Trim(), cancellationToken);
             if (credentials is not null)
             {
@@ -103,7 +103,7 @@ internal sealed class LogInOperatorHandler(
     {
         await using var session = await sessions.OpenAsync(null, null, cancellationToken);
         var ticket = await throttle.CountAsync(
-            session, ThrottleRule.TotpPerOperator, operatorId.ToString(), options.Throttles.TotpAttemptsPerMinutePerOperator, cancellationToken);
+            session, ThrottleRule.TotpPerOperator, operatorId.ToString(), limits.TotpAttemptsPerMinutePerOperator, cancellationToken);
         await session.CommitAsync(cancellationToken);
         return ticket;
     }

@@ -6,9 +6,12 @@ using Platform.Engines.Hosting;
 namespace Platform.Engines.Runs;
 
 /// <summary>Fails runs left running past the configured timeout and frees their slots, every sweep interval; any number of copies may run (the runs are claimed with SKIP LOCKED).</summary>
-internal sealed class RunTimeoutJob(IServiceScopeFactory scopes, EngineOptions options, ILogger<RunTimeoutJob> logger) : PeriodicJob(scopes, logger)
+internal sealed class RunTimeoutJob(IServiceScopeFactory scopes, RunsOptions options, ILogger<RunTimeoutJob> logger) : PeriodicJob(scopes, logger)
 {
-    protected override TimeSpan Interval => options.RunTimeoutSweepInterval;
+    /// <summary>Is how often the job looks for runs past their timeout.</summary>
+    public static readonly TimeSpan SweepInterval = TimeSpan.FromSeconds(30);
+
+    protected override TimeSpan Interval => SweepInterval;
 
     // A run cannot be past its timeout when the host has just started sweeping; the first sweep waits one interval.
     protected override bool WaitsForFirstTick => true;

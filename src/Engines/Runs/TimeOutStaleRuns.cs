@@ -13,7 +13,7 @@ namespace Platform.Engines.Runs;
 public sealed record TimeOutStaleRuns(DateTimeOffset? Before = null, int MaxTenants = 100, int MaxRunsPerTenant = 500) : IRequest<int>;
 
 internal sealed class TimeOutStaleRunsHandler(
-    IDbSessionFactory sessions, IRunDriver runs, IApiKeyRunSlotDriver keySlots, AuditTrail audit, IClock clock, EngineOptions options)
+    IDbSessionFactory sessions, IRunDriver runs, IApiKeyRunSlotDriver keySlots, AuditTrail audit, IClock clock, RunsOptions options)
     : IRequestHandler<TimeOutStaleRuns, int>
 {
     public async Task<int> Handle(TimeOutStaleRuns command, CancellationToken cancellationToken)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Platform.Drivers.Email;
 using Platform.Engines.Billing;
 using Platform.Engines.Email;
 using Platform.Engines.Sessions;
@@ -9,13 +10,13 @@ namespace Platform.Engines.Usage;
 
 /// <summary>Queues the usage alert email when a write moves a meter's current-month total across 80, 90 or 100 percent of a finite quota:
 /// once per tenant, meter, month and threshold (a billing_notices row), only the highest threshold crossed, in the transaction of the usage.</summary>
-internal sealed class UsageAlerts(BillingLifecycle lifecycle, EngineOptions options)
+internal sealed class UsageAlerts(BillingLifecycle lifecycle, EmailOptions emailOptions)
 {
     /// <summary>Is the prefix of the notice key "usage_alert:{meter}:{yyyy-MM}:{percent}".</summary>
     public const string NoticePrefix = "usage_alert:";
 
     /// <summary>Gets the usage page the emails link to.</summary>
-    public string UsageUrl => options.Email.LinkBaseUrl.TrimEnd('/') + "/usage";
+    public string UsageUrl => emailOptions.LinkBaseUrl.TrimEnd('/') + "/usage";
 
     /// <summary>Queues the alerts the changes crossed inside the open scope (the caller commits); returns how many were queued.
     /// Costs nothing beyond arithmetic unless a threshold was crossed.</summary>

@@ -5,16 +5,16 @@ using Platform.Models.Usage;
 namespace Platform.Engines.Usage;
 
 /// <summary>Keeps, per tenant, the tenant as read and the current month's summary built from its rollups, so that an API key's usage summary needs no database
-/// round trip (ADR 0164). An entry lives for EngineOptions.UsageSummaryCacheTtl of real time (not the injected clock); every command of a
+/// round trip (ADR 0164). An entry lives for Usage:SummaryCacheMilliseconds of real time (not the injected clock); every command of a
 /// tenant sent through this process evicts the tenant after it ran (UsageSummaryEviction), so this instance reads its own writes.</summary>
-internal sealed class UsageSummaryCache(EngineOptions options)
+internal sealed class UsageSummaryCache(UsageOptions options)
 {
     /// <summary>Is the most tenants held at once; past it, expired entries are swept and, if none expired, nothing new is stored.</summary>
     public const int MaxEntries = 10_000;
 
     private readonly ConcurrentDictionary<Guid, Entry> entries = new();
     private readonly ConcurrentDictionary<(Guid TenantId, DateOnly Period), Lazy<Task<Filled>>> fills = new();
-    private readonly long ttlMs = (long)options.UsageSummaryCacheTtl.TotalMilliseconds;
+    private readonly long ttlMs = options.SummaryCacheMilliseconds;
     private long generation;
     private long nextSweepAt;
 

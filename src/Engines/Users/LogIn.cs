@@ -22,7 +22,7 @@ internal sealed class LogInValidator : AbstractValidator<LogIn>
 }
 
 internal sealed class LogInHandler(
-    IDbSessionFactory sessions, IUserDriver users, IPasswordHasher hasher, AuthThrottle throttle, EngineOptions options, IClock clock)
+    IDbSessionFactory sessions, IUserDriver users, IPasswordHasher hasher, AuthThrottle throttle, AuthThrottleOptions limits, IClock clock)
     : IRequestHandler<LogIn, UserSnapshot>
 {
     /// <summary>Is a valid hash of a random password, verified for unknown emails so that timing does not reveal which emails exist.</summary>
@@ -31,8 +31,7 @@ internal sealed class LogInHandler(
     public async Task<UserSnapshot> Handle(LogIn command, CancellationToken cancellationToken)
     {
         var email = command.Email.Trim();
-        var limits = options.Throttles;
-        UserCredentials? credentials;
+                UserCredentials? credentials;
         ThrottleTicket? failure;
         // Counted before the password is checked, in a transaction committed first (ADR 0185): every attempt of the client IP,
         // and this one as a failure of the email until it succeeds; so parallel guesses cannot outrun either limit on any number

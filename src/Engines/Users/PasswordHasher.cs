@@ -1,3 +1,4 @@
+using Platform.Engines.Throttles;
 using Platform.Models;
 using Platform.Models.Errors;
 
@@ -16,9 +17,9 @@ public interface IPasswordHasher
 /// <summary>Hashes passwords with bcrypt at the configured work factor (12 unless configured higher), at most PasswordHashingConcurrency at a time.</summary>
 /// <remarks>A call that finds no free slot within PasswordHashingWaitMilliseconds is refused at once (429 with Retry-After) instead of
 /// queueing, so a flood of logins cannot take every core and starve the rest of the service (ADR 0186).</remarks>
-internal sealed class BcryptPasswordHasher(EngineOptions options, IClock clock) : IPasswordHasher, IDisposable
+internal sealed class BcryptPasswordHasher(PasswordOptions options, AuthThrottleOptions limits, IClock clock) : IPasswordHasher, IDisposable
 {
-    private readonly SemaphoreSlim slots = new(Math.Max(1, options.Throttles.PasswordHashingConcurrency));
+    private readonly SemaphoreSlim slots = new(Math.Max(1, limits.PasswordHashingConcurrency));
 
     public Task<string> HashAsync(string password, CancellationToken cancellationToken) =>
         RunAsync(() => BCrypt.Net.BCrypt.EnhancedHashPassword(password, options.BcryptWorkFactor), cancellationToken);
@@ -30,9 +31,9 @@ internal sealed class BcryptPasswordHasher(EngineOptions options, IClock clock) 
 
     private async Task<T> RunAsync<T>(Func<T> work, CancellationToken cancellationToken)
     {
-        if (!await slots.WaitAsync(Math.Max(0, options.Throttles.PasswordHashingWaitMilliseconds), cancellationToken))
+        if (!await slots.WaitAsync(Math.Max(0, limits.PasswordHashingWaitMilliseconds), cancellationToken))
         {
-            var concurrency = Math.Max(1, options.Throttles.PasswordHashingConcurrency);
+            var concurrency = Math.Max(1, limits.PasswordHashingConcurrency);
             throw new QuotaExceededException("password_hashing", concurrency, concurrency, clock.UtcNow.AddSeconds(1), "rate_limited");
         }
         try

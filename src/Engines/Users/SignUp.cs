@@ -1,5 +1,6 @@
 using FluentValidation;
 using MediatR;
+using Platform.Drivers.Email;
 using Platform.Drivers.Sessions;
 using Platform.Drivers.Users;
 using Platform.Engines.Email;
@@ -23,7 +24,7 @@ internal sealed class SignUpValidator : AbstractValidator<SignUp>
 }
 
 internal sealed class SignUpHandler(
-    IDbSessionFactory sessions, IUserDriver users, IPasswordHasher hasher, AuthThrottle throttle, EmailOutbox emails, EngineOptions options, IClock clock)
+    IDbSessionFactory sessions, IUserDriver users, IPasswordHasher hasher, AuthThrottle throttle, EmailOutbox emails, AuthThrottleOptions limits, EmailOptions emailOptions, IClock clock)
     : IRequestHandler<SignUp, UserSnapshot>
 {
     public async Task<UserSnapshot> Handle(SignUp command, CancellationToken cancellationToken)
@@ -31,7 +32,7 @@ internal sealed class SignUpHandler(
         // Sign-ups per client IP are counted (and committed) before any bcrypt work.
         await using (var reserve = await sessions.OpenAsync(null, null, cancellationToken))
         {
-            await throttle.CountAsync(reserve, ThrottleRule.SignUpPerIp, AuthThrottle.IpSubject(command.Ip), options.Throttles.SignUpsPerHourPerIp, cancellationToken);
+            await throttle.CountAsync(reserve, ThrottleRule.SignUpPerIp, AuthThrottle.IpSubject(command.Ip), limits.SignUpsPerHourPerIp, cancellationToken);
             await reserve.CommitAsync(cancellationToken);
         }
 
@@ -48,7 +49,7 @@ internal sealed class SignUpHandler(
         {
             // The address is registered (ADR 0187): the caller gets the answer a new account gets, for an id that belongs to no
             // one (its token authenticates to nothing), and the address's owner learns of the attempt by email.
-            var signInUrl = $"{options.Email.LinkBaseUrl.TrimEnd('/')}/login";
+            var signInUrl = $"{emailOptions.LinkBaseUrl.TrimEnd('/')}/login";
             await emails.EnqueueAsync(session, null, EmailTemplates.SignUpAttemptKind, EmailTemplates.SignUpAttempt(email, signInUrl), cancellationToken);
             await session.CommitAsync(cancellationToken);
             return new UserSnapshot(id, email, name, UserStatus.Active, null, null, "{}", null, now, now);

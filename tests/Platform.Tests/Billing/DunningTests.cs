@@ -51,7 +51,7 @@ public sealed class DunningTests : DatabaseTest
     {
         var now = DateTimeOffset.UtcNow;
         var tenant = await PastDueTenantAsync(now.AddDays(-3));
-        await using var engines = TestEngines.Build(o => o.DunningGraceDays = 2, new ManualClock(now));
+        await using var engines = TestEngines.Build(new() { ["Billing:DunningGraceDays"] = "2" }, new ManualClock(now));
 
         Assert.That(await SendAsync(engines, new SuspendOverdueTenants()), Is.EqualTo(1));
         Assert.That(await FieldAsync(tenant, "status"), Is.EqualTo("suspended"));

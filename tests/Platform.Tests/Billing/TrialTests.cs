@@ -72,7 +72,7 @@ public sealed class TrialTests : DatabaseTest
         var start = DateTimeOffset.UtcNow;
         var owner = await TestApi.SignUpAsync();
         var tenant = await TestApi.CreateTenantAsync(owner);
-        await using var engines = TestEngines.Build(o => o.TrialEndAction = "suspend", new ManualClock(start.AddDays(15)));
+        await using var engines = TestEngines.Build(new() { ["Billing:TrialEndAction"] = "suspend" }, new ManualClock(start.AddDays(15)));
 
         var results = await RunCopiesAsync(engines, 5);
         var suspendedReason = await FieldAsync(tenant, "suspended_reason");

@@ -13,16 +13,23 @@ namespace Platform.Tests.Email;
 
 public sealed partial class EmailOutboxTests : DatabaseTest
 {
-    private static void PointAt(EngineOptions o, SmtpTestServer smtp)
+    /// <summary>Points email at the loopback SMTP server, with the test's own settings over it.</summary>
+    private static Dictionary<string, string?> PointAt(SmtpTestServer smtp, params (string Key, string Value)[] more)
     {
-        o.DataProtectionKeyEncryptionKey = DatabaseFixture.KeyEncryptionKey;
-        o.Email.PickupDirectory = null;
-        o.Email.Smtp.Host = "127.0.0.1";
-        o.Email.Smtp.Port = smtp.Port;
-        o.Email.Smtp.Security = "None";
-        o.Email.Smtp.TimeoutMilliseconds = 5000;
-        o.Email.PollIntervalMilliseconds = 100;
-        o.Email.From = "Platform <no-reply@platform.test>";
+        var settings = new Dictionary<string, string?>
+        {
+            ["Email:Smtp:Host"] = "127.0.0.1",
+            ["Email:Smtp:Port"] = smtp.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Email:Smtp:Security"] = "None",
+            ["Email:Smtp:TimeoutMilliseconds"] = "5000",
+            ["Email:PollIntervalMilliseconds"] = "100",
+            ["Email:From"] = "Platform <no-reply@platform.test>",
+        };
+        foreach (var (key, value) in more)
+        {
+            settings[key] = value;
+        }
+        return settings;
     }
 
     [Test]
@@ -37,7 +44,8 @@ public sealed partial class EmailOutboxTests : DatabaseTest
         // The real job, as AddPlatformJobs registers it, pointed at the loopback SMTP server.
         var services = new ServiceCollection();
         services.AddLogging();
-        services.AddEngines(DatabaseFixture.AppConnectionString, o => PointAt(o, smtp));
+        services.AddSingleton(TestEngines.Configuration(DatabaseFixture.AppConnectionString, PointAt(smtp)));
+        services.AddEngines();
         services.AddPlatformJobs();
         await using var host = services.BuildServiceProvider();
         var dispatch = host.GetServices<IHostedService>().Single(j => j.GetType().Name == "EmailDispatchJob");
@@ -79,7 +87,7 @@ public sealed partial class EmailOutboxTests : DatabaseTest
     {
         await using var smtp = new SmtpTestServer(refuseFirst: 2);
         var clock = new ManualClock(DateTimeOffset.UtcNow);
-        await using var engines = TestEngines.Build(o => { PointAt(o, smtp); o.Email.RetryBaseSeconds = 30; }, clock);
+        await using var engines = TestEngines.Build(PointAt(smtp, ("Email:RetryBaseSeconds", "30")), clock);
         var owner = await TestApi.SignUpAsync();
         var tenantId = await TestApi.CreateTenantAsync(owner);
         await InvitationApiTests.InviteAsync(owner, tenantId, "retry@example.test");
@@ -114,7 +122,7 @@ public sealed partial class EmailOutboxTests : DatabaseTest
     {
         await using var smtp = new SmtpTestServer(refuseFirst: 100);
         var clock = new ManualClock(DateTimeOffset.UtcNow);
-        await using var engines = TestEngines.Build(o => { PointAt(o, smtp); o.Email.MaxAttempts = 3; o.Email.RetryBaseSeconds = 1; }, clock);
+        await using var engines = TestEngines.Build(PointAt(smtp, ("Email:MaxAttempts", "3"), ("Email:RetryBaseSeconds", "1")), clock);
         var owner = await TestApi.SignUpAsync();
         var tenantId = await TestApi.CreateTenantAsync(owner);
         await InvitationApiTests.InviteAsync(owner, tenantId, "never@example.test");
@@ -140,7 +148,7 @@ public sealed partial class EmailOutboxTests : DatabaseTest
     public async Task Eight_parallel_dispatchers_send_each_of_60_messages_exactly_once()
     {
         await using var smtp = new SmtpTestServer();
-        await using var engines = TestEngines.Build(o => { PointAt(o, smtp); o.Email.BatchSize = 5; });
+        await using var engines = TestEngines.Build(PointAt(smtp, ("Email:BatchSize", "5")));
         var owner = await TestApi.SignUpAsync();
         var tenantId = await TestApi.CreateTenantAsync(owner, plan: "enterprise");
         using var scope = TestApi.Services.CreateScope();
@@ -181,7 +189,7 @@ public sealed partial class EmailOutboxTests : DatabaseTest
         var folder = Path.Combine(Path.GetTempPath(), "platform-mail-" + Guid.NewGuid().ToString("N"));
         try
         {
-            await using var engines = TestEngines.Build(o => o.Email.PickupDirectory = folder);
+            await using var engines = TestEngines.Build(new() { ["Email:PickupDirectory"] = folder });
             var owner = await TestApi.SignUpAsync();
             var tenantId = await TestApi.CreateTenantAsync(owner);
             await InvitationApiTests.InviteAsync(owner, tenantId, "picked@example.test");

@@ -11,7 +11,7 @@ public sealed class ListenerConnectionTests
     public async Task The_listener_listens_on_its_own_connection_string_and_receives_notifications()
     {
         var listenerCs = new NpgsqlConnectionStringBuilder(DatabaseFixture.AppConnectionString) { ApplicationName = "platform-listener-test" }.ConnectionString;
-        await using var provider = TestEngines.Build(o => o.ListenerConnectionString = listenerCs);
+        await using var provider = TestEngines.Build(new() { ["ConnectionStrings:PlatformListener"] = listenerCs });
         var listener = provider.GetRequiredService<IChannelListener>();
         var listening = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var received = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);

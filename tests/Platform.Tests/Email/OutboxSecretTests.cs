@@ -3,7 +3,6 @@ using System.Text.RegularExpressions;
 using MediatR;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
-using Platform.Engines;
 using Platform.Engines.Email;
 using Platform.Tests.Invitations;
 
@@ -11,21 +10,29 @@ namespace Platform.Tests.Email;
 
 public sealed partial class OutboxSecretTests : DatabaseTest
 {
-    private static void PointAt(EngineOptions o, SmtpTestServer smtp)
+    /// <summary>Points email at the loopback SMTP server, with the test's own settings over it.</summary>
+    private static Dictionary<string, string?> PointAt(SmtpTestServer smtp, params (string Key, string Value)[] more)
     {
-        o.Email.PickupDirectory = null;
-        o.Email.Smtp.Host = "127.0.0.1";
-        o.Email.Smtp.Port = smtp.Port;
-        o.Email.Smtp.Security = "None";
-        o.Email.Smtp.TimeoutMilliseconds = 5000;
-        o.Email.From = "Platform <no-reply@platform.test>";
+        var settings = new Dictionary<string, string?>
+        {
+            ["Email:Smtp:Host"] = "127.0.0.1",
+            ["Email:Smtp:Port"] = smtp.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Email:Smtp:Security"] = "None",
+            ["Email:Smtp:TimeoutMilliseconds"] = "5000",
+            ["Email:From"] = "Platform <no-reply@platform.test>",
+        };
+        foreach (var (key, value) in more)
+        {
+            settings[key] = value;
+        }
+        return settings;
     }
 
     [Test]
     public async Task The_raw_invitation_token_is_never_stored_yet_the_sent_email_carries_a_working_link()
     {
         await using var smtp = new SmtpTestServer();
-        await using var engines = TestEngines.Build(o => PointAt(o, smtp));
+        await using var engines = TestEngines.Build(PointAt(smtp));
         var owner = await TestApi.SignUpAsync();
         var tenantId = await TestApi.CreateTenantAsync(owner);
         var invitee = await TestApi.SignUpAsync();
@@ -60,7 +67,7 @@ public sealed partial class OutboxSecretTests : DatabaseTest
     {
         await using var smtp = new SmtpTestServer();
         var clock = new ManualClock(DateTimeOffset.UtcNow);
-        await using var engines = TestEngines.Build(o => PointAt(o, smtp), clock);
+        await using var engines = TestEngines.Build(PointAt(smtp), clock);
         var owner = await TestApi.SignUpAsync();
         var tenantId = await TestApi.CreateTenantAsync(owner);
         await InvitationApiTests.InviteAsync(owner, tenantId, "late@example.test");
@@ -87,7 +94,7 @@ public sealed partial class OutboxSecretTests : DatabaseTest
         await InvitationApiTests.InviteAsync(owner, tenantId, "never@example.test");
         // The clock starts after the message was queued (real time), so that "one second later" is after it however slow the machine.
         var clock = new ManualClock(DateTimeOffset.UtcNow);
-        await using var engines = TestEngines.Build(o => { PointAt(o, smtp); o.Email.MaxAttempts = 2; o.Email.RetryBaseSeconds = 1; }, clock);
+        await using var engines = TestEngines.Build(PointAt(smtp, ("Email:MaxAttempts", "2"), ("Email:RetryBaseSeconds", "1")), clock);
         var mediator = engines.GetRequiredService<IMediator>();
 
         clock.Advance(TimeSpan.FromSeconds(1));

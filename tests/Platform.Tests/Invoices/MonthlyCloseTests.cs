@@ -190,7 +190,7 @@ public sealed class MonthlyCloseTests : DatabaseTest
             tenants.Add(tenant);
         }
 
-        await using var engines = TestEngines.Build(o => o.BillingCloseBatchSize = 7, new ManualClock(AfterOctober));
+        await using var engines = TestEngines.Build(new() { ["Billing:CloseBatchSize"] = "7" }, new ManualClock(AfterOctober));
         var closes = await Task.WhenAll(Enumerable.Range(0, 8).Select(async _ =>
         {
             using var scope = engines.CreateScope();

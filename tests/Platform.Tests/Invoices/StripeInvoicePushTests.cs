@@ -172,11 +172,7 @@ public sealed class StripeInvoicePushTests : OnlineBillingTest
     private ServiceProvider OnlineEngines(DateTimeOffset now) => OnlineEngines(new ManualClock(now));
 
     private ServiceProvider OnlineEngines(IClock clock) =>
-        TestEngines.Build(o =>
-        {
-            o.StripeSecretKey = "sk_test_fake";
-            o.StripeApiBase = Stripe.BaseUrl;
-        }, clock);
+        TestEngines.Build(new() { ["Stripe:SecretKey"] = "sk_test_fake", ["Stripe:ApiBase"] = Stripe.BaseUrl }, clock);
 
     private async Task<T> OnlineAsync<T>(DateTimeOffset now, IRequest<T> command)
     {

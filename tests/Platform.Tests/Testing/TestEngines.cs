@@ -1,31 +1,64 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Internal;
 using Platform.Engines;
+using Platform.Engines.Hosting;
 using Platform.Models;
 
 namespace Platform.Tests.Testing;
 
-/// <summary>Builds a separate engines container on the test database, with its own options and clock, for driving jobs and commands the shared API host does not expose.</summary>
+/// <summary>Builds a separate engines container on the test database, with its own settings and clock, for driving jobs and commands the shared API host does not expose.</summary>
+/// <remarks>Settings go through the real binding: configuration keys as an operator would set them (<c>new() { ["Billing:DunningGraceDays"] = "2" }</c>),
+/// bound by each feature's module and validated when the container is built, as a host validates them when it starts.</remarks>
 public static class TestEngines
 {
-    public static ServiceProvider Build(Action<EngineOptions>? configure = null, IClock? clock = null) =>
-        BuildOn(DatabaseFixture.AppConnectionString, configure, clock);
+    public static ServiceProvider Build(Dictionary<string, string?>? settings = null, IClock? clock = null, string? environment = null) =>
+        BuildOn(DatabaseFixture.AppConnectionString, settings, clock, environment);
 
     /// <summary>Builds the engines on another connection string to the test database (a pool of one, other preparation settings).</summary>
-    public static ServiceProvider BuildOn(string connectionString, Action<EngineOptions>? configure = null, IClock? clock = null)
+    public static ServiceProvider BuildOn(string connectionString, Dictionary<string, string?>? settings = null, IClock? clock = null, string? environment = null)
     {
         var services = new ServiceCollection();
         services.AddLogging();
+        services.AddSingleton(Configuration(connectionString, settings));
+        if (environment is not null)
+        {
+            // The key ring's validation asks the host's environment whether DataProtection:KeyEncryptionKey is required.
+            services.AddSingleton<IHostEnvironment>(new HostingEnvironment { EnvironmentName = environment, ApplicationName = "Platform.Tests" });
+        }
         if (clock is not null)
         {
             services.AddSingleton(clock);
         }
-        services.AddEngines(connectionString, o =>
+        services.AddEngines();
+        var provider = services.BuildServiceProvider();
+        try
         {
-            // Every host of a run shares the key ring in PostgreSQL, so it needs the run's key encryption key (ADR 0196).
-            o.DataProtectionKeyEncryptionKey = DatabaseFixture.KeyEncryptionKey;
-            configure?.Invoke(o);
-        });
-        return services.BuildServiceProvider();
+            provider.ValidateOptionsNow();
+        }
+        catch
+        {
+            provider.Dispose();
+            throw;
+        }
+        return provider;
+    }
+
+    /// <summary>Builds the configuration of an engines container: the test database and the run's key encryption key (every host of a run shares the
+    /// key ring in PostgreSQL, ADR 0196), then the test's own settings over them.</summary>
+    public static IConfiguration Configuration(string connectionString, Dictionary<string, string?>? settings = null)
+    {
+        var values = new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Platform"] = connectionString,
+            ["DataProtection:KeyEncryptionKey"] = DatabaseFixture.KeyEncryptionKey,
+        };
+        foreach (var (key, value) in settings ?? [])
+        {
+            values[key] = value;
+        }
+        return new ConfigurationBuilder().AddInMemoryCollection(values).Build();
     }
 }
 

@@ -275,7 +275,7 @@ public sealed class AuthThrottleTests : DatabaseTest
         var folder = Path.Combine(Path.GetTempPath(), "platform-mail-" + Guid.NewGuid().ToString("N"));
         try
         {
-            await using var engines = TestEngines.Build(o => o.Email.PickupDirectory = folder);
+            await using var engines = TestEngines.Build(new() { ["Email:PickupDirectory"] = folder });
             await engines.GetRequiredService<MediatR.IMediator>().Send(new Platform.Engines.Email.DispatchEmails());
             var message = await MimeKit.MimeMessage.LoadAsync(Directory.GetFiles(folder, "*.eml").Single());
             Assert.Multiple(() =>

@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Json;
 using MediatR;
 using Microsoft.Extensions.DependencyInjection;
-using Platform.Engines;
 using Platform.Engines.ApiKeys;
 using Platform.Engines.Audit;
 using Platform.Engines.Billing;
@@ -33,7 +32,7 @@ public sealed class UsageSummaryCacheTests : DatabaseTest
     [Test]
     public async Task Parallel_misses_of_one_tenant_share_one_read()
     {
-        var cache = new UsageSummaryCache(new EngineOptions());
+        var cache = new UsageSummaryCache(new UsageOptions());
         var tenant = Guid.NewGuid();
         var reads = 0;
         var release = new TaskCompletionSource();
@@ -58,7 +57,7 @@ public sealed class UsageSummaryCacheTests : DatabaseTest
     [Test]
     public async Task An_eviction_detaches_a_running_read_and_keeps_its_result_out()
     {
-        var cache = new UsageSummaryCache(new EngineOptions());
+        var cache = new UsageSummaryCache(new UsageOptions());
         var tenant = Guid.NewGuid();
         var before = new TaskCompletionSource();
         var first = cache.GetOrFillAsync(tenant, Period, async () =>
@@ -89,7 +88,7 @@ public sealed class UsageSummaryCacheTests : DatabaseTest
     [Test]
     public async Task A_zero_time_to_live_reads_every_time_and_holds_nothing()
     {
-        var cache = new UsageSummaryCache(new EngineOptions { UsageSummaryCacheTtl = TimeSpan.Zero });
+        var cache = new UsageSummaryCache(new UsageOptions { SummaryCacheMilliseconds = 0 });
         var tenant = Guid.NewGuid();
         var reads = 0;
         for (var i = 0; i < 3; i++)

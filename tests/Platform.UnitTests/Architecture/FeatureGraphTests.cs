@@ -13,7 +13,7 @@ namespace Platform.UnitTests.Architecture;
 /// against a deliberate violation so that it is known to fail.</summary>
 public sealed class FeatureGraphTests
 {
-    private static readonly Assembly Engines = typeof(EngineOptions).Assembly;
+    private static readonly Assembly Engines = typeof(EnginesServiceCollectionExtensions).Assembly;
 
     /// <summary>Lists the engines' features: the canonical names of the project's feature folders.</summary>
     private static readonly HashSet<string> Features =

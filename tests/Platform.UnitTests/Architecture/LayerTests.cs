@@ -12,7 +12,7 @@ public sealed class LayerTests
 {
     private static readonly Assembly Models = typeof(Caller).Assembly;
     private static readonly Assembly Drivers = typeof(IDbSession).Assembly;
-    private static readonly Assembly Engines = typeof(EngineOptions).Assembly;
+    private static readonly Assembly Engines = typeof(EnginesServiceCollectionExtensions).Assembly;
     private static readonly Assembly Api = typeof(Program).Assembly;
     private static readonly Assembly Worker = Assembly.Load("Platform.Worker");
 

@@ -3,7 +3,6 @@ using NSubstitute;
 using Platform.Drivers.Idempotency;
 using Platform.Drivers.Sessions;
 using Platform.Drivers.Tenants;
-using Platform.Engines;
 using Platform.Engines.Idempotency;
 using Platform.Engines.Sessions;
 using Platform.Models;
@@ -90,7 +89,7 @@ public sealed class IdempotencyEngineUnitTests
 
     private ClaimIdempotencyKeyHandler Handler() => new(
         new IdempotencyRecords(new TenantGate(sessions, Substitute.For<ITenantDriver>()), sessions, new EphemeralDataProtectionProvider()),
-        driver, new EngineOptions(), new FixedClock());
+        driver, new IdempotencyOptions(), new FixedClock());
 
     private static IdempotencyRecordSnapshot Record(IdempotencyState state) =>
         new("k", Fingerprint, state, Guid.NewGuid(), Now.AddMinutes(5), null, null, null, Now, null, Now.AddHours(24));

@@ -31,7 +31,7 @@ public sealed class OperatorEngineUnitTests
         operators.ReserveLoginAttemptAsync(Arg.Any<IDbSession>(), op.Id, LogInOperator.MaxFailures, Now, Now.AddMinutes(LogInOperator.LockMinutes), Arg.Any<CancellationToken>())
             .Returns(new LoginAttempt(false, 5, Now.AddMinutes(10)));
         var hasher = Substitute.For<IPasswordHasher>();
-        var handler = new LogInOperatorHandler(sessions, operators, hasher, Totp(), Throttle(Admitting()), new Platform.Engines.EngineOptions(), Clock());
+        var handler = new LogInOperatorHandler(sessions, operators, hasher, Totp(), Throttle(Admitting()), new Platform.Engines.Throttles.AuthThrottleOptions(), Clock());
 
         var e = Assert.ThrowsAsync<QuotaExceededException>(() => handler.Handle(new LogInOperator("a@b.test", "right password", null, null), CancellationToken.None));
 
@@ -53,7 +53,7 @@ public sealed class OperatorEngineUnitTests
         var throttles = Substitute.For<IThrottleDriver>();
         throttles.TryCountAttemptAsync(Arg.Any<IDbSession>(), "operator_login_ip", "203.0.113.5", Now, Now.AddMinutes(1), 3, Arg.Any<CancellationToken>()).Returns((int?)null);
         var handler = new LogInOperatorHandler(sessions, operators, Substitute.For<IPasswordHasher>(), Totp(), Throttle(throttles),
-            new Platform.Engines.EngineOptions { OperatorLoginsPerMinutePerIp = 3 }, Clock());
+            new Platform.Engines.Throttles.AuthThrottleOptions { OperatorLoginsPerMinutePerIp = 3 }, Clock());
 
         var e = Assert.ThrowsAsync<QuotaExceededException>(() => handler.Handle(new LogInOperator("a@b.test", "pw", null, "203.0.113.5"), CancellationToken.None));
 
