@@ -13,24 +13,9 @@ namespace Platform.Tests.Email;
 
 public sealed partial class EmailOutboxTests : DatabaseTest
 {
-    /// <summary>Points email at the loopback SMTP server, with the test's own settings over it.</summary>
-    private static Dictionary<string, string?> PointAt(SmtpTestServer smtp, params (string Key, string Value)[] more)
-    {
-        var settings = new Dictionary<string, string?>
-        {
-            ["Email:Smtp:Host"] = "127.0.0.1",
-            ["Email:Smtp:Port"] = smtp.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Email:Smtp:Security"] = "None",
-            ["Email:Smtp:TimeoutMilliseconds"] = "5000",
-            ["Email:PollIntervalMilliseconds"] = "100",
-            ["Email:From"] = "Platform <no-reply@platform.test>",
-        };
-        foreach (var (key, value) in more)
-        {
-            settings[key] = value;
-        }
-        return settings;
-    }
+    /// <summary>Points email at the loopback SMTP server (polling every 100 ms), with the test's own settings over it.</summary>
+    private static Dictionary<string, string?> PointAt(SmtpTestServer smtp, params (string Key, string Value)[] more) =>
+        smtp.EmailSettings([("Email:PollIntervalMilliseconds", "100"), .. more]);
 
     [Test]
     public async Task The_dispatch_job_sends_the_invitation_over_smtp_and_the_link_in_it_accepts()

@@ -11,22 +11,8 @@ namespace Platform.Tests.Email;
 public sealed partial class OutboxSecretTests : DatabaseTest
 {
     /// <summary>Points email at the loopback SMTP server, with the test's own settings over it.</summary>
-    private static Dictionary<string, string?> PointAt(SmtpTestServer smtp, params (string Key, string Value)[] more)
-    {
-        var settings = new Dictionary<string, string?>
-        {
-            ["Email:Smtp:Host"] = "127.0.0.1",
-            ["Email:Smtp:Port"] = smtp.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Email:Smtp:Security"] = "None",
-            ["Email:Smtp:TimeoutMilliseconds"] = "5000",
-            ["Email:From"] = "Platform <no-reply@platform.test>",
-        };
-        foreach (var (key, value) in more)
-        {
-            settings[key] = value;
-        }
-        return settings;
-    }
+    private static Dictionary<string, string?> PointAt(SmtpTestServer smtp, params (string Key, string Value)[] more) =>
+        smtp.EmailSettings(more);
 
     [Test]
     public async Task The_raw_invitation_token_is_never_stored_yet_the_sent_email_carries_a_working_link()

@@ -9,6 +9,24 @@ namespace Platform.Tests.Email;
 /// <summary>Is a small SMTP server on loopback (EHLO/HELO, MAIL FROM, RCPT TO, DATA, RSET, NOOP, QUIT) that keeps what it receives; it can refuse the first transactions with 451.</summary>
 public sealed class SmtpTestServer : IAsyncDisposable
 {
+    /// <summary>Gets the email settings that point the engines at this server, with the test's own settings over them.</summary>
+    public Dictionary<string, string?> EmailSettings(params (string Key, string Value)[] more)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Email:Smtp:Host"] = "127.0.0.1",
+            ["Email:Smtp:Port"] = Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Email:Smtp:Security"] = "None",
+            ["Email:Smtp:TimeoutMilliseconds"] = "5000",
+            ["Email:From"] = "Platform <no-reply@platform.test>",
+        };
+        foreach (var (key, value) in more)
+        {
+            settings[key] = value;
+        }
+        return settings;
+    }
+
     private readonly TcpListener listener = new(IPAddress.Loopback, 0);
     private readonly CancellationTokenSource stop = new();
     private readonly Task acceptLoop;
