@@ -18,7 +18,7 @@ internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, I
         {
             ValidationFailedException e => Validation(e.Errors, StatusCodes.Status422UnprocessableEntity, e.Message),
             NotFoundException e => Problems.Create(404, e.Code, "Not found", e.Message),
-            ConflictException e => Problems.Create(409, e.Code, "Conflict", e.Message),
+            ConflictException e => Conflict(e),
             GoneException e => Problems.Create(410, e.Code, "Gone", e.Message),
             TenantSuspendedException e => Problems.Create(403, e.Code, "Tenant suspended", e.Message),
             ForbiddenException e => Problems.Create(403, e.Code, "Forbidden", e.Message),
@@ -47,6 +47,16 @@ internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, I
     {
         var problem = Problems.Create(status, "validation_failed", "Validation failed", detail);
         problem.Extensions["errors"] = errors;
+        return problem;
+    }
+
+    private static ProblemDetails Conflict(ConflictException e)
+    {
+        var problem = Problems.Create(409, e.Code, "Conflict", e.Message);
+        foreach (var (name, value) in e.Extensions ?? new Dictionary<string, object?>())
+        {
+            problem.Extensions[name] = value;
+        }
         return problem;
     }
 

@@ -23,9 +23,15 @@ public sealed class TenantsApi : IEndpointGroup
         tenants.MapPost("/", CreateAsync).WithIdempotency()
             .WithName("createTenant")
             .WithSummary("Create a tenant owned by the signed-in user")
-            .WithDescription("A signed-in user creates a tenant and becomes its owner; a paid plan starts with its trial. API keys cannot create tenants.")
+            .WithDescription("A signed-in user creates a tenant and becomes its owner; a paid plan starts with its trial when the user may have one " +
+                "(self-serve plans only, one trial per user and plan family, or an operator's grant), with the trial's own limits. " +
+                "`when_trial_unavailable` chooses what happens otherwise: `refuse` (default, 409), `free` (the free plan) or `paid` " +
+                "(the plan, suspended until the first subscription). One user owns at most FairUse:MaxOwnedTenantsPerUser live tenants and creates " +
+                "at most FairUse:TenantsPerUserPerDay per UTC day. API keys cannot create tenants.")
             .RefusesBody(ProblemResponses.InvalidOrKeyReused)
-            .Refuses(StatusCodes.Status409Conflict, "`slug_taken`: another tenant has this slug; `idempotency_key_in_flight`: a request with this Idempotency-Key is still running.");
+            .Refuses(StatusCodes.Status409Conflict, "`slug_taken`: another tenant has this slug; `trial_not_available`: the plan's trial is not available to this user " +
+                "(`reason`: plan_not_self_serve or trial_already_used; `choices`: the other values of when_trial_unavailable); `tenant_limit_reached`: the user owns " +
+                "the most tenants allowed (`limit`, `current`); `idempotency_key_in_flight`: a request with this Idempotency-Key is still running.");
         tenants.MapGet("/", ListAsync)
             .WithName("listTenants")
             .WithSummary("List the signed-in user's tenants, with their role in each");
@@ -48,7 +54,7 @@ public sealed class TenantsApi : IEndpointGroup
 
     private static async Task<Created<TenantResponse>> CreateAsync(CreateTenantRequest body, HttpContext http, IMediator mediator, CancellationToken ct)
     {
-        var created = await mediator.Send(new CreateTenant(http.ToCaller(), body.Name ?? "", body.Slug ?? "", body.Plan, body.BillingEmail), ct);
+        var created = await mediator.Send(new CreateTenant(http.ToCaller(), body.Name ?? "", body.Slug ?? "", body.Plan, body.BillingEmail, body.WhenTrialUnavailable), ct);
         return TypedResults.Created($"/v1/tenants/{created.Tenant.Id}", TenantResponse.From(created));
     }
 

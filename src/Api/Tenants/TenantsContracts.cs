@@ -6,7 +6,9 @@ namespace Platform.Api.Tenants;
 
 // Request fields are nullable so that a missing one reaches validation and is named there; optional ones default to null.
 
-public sealed record CreateTenantRequest(string? Name, string? Slug, string? Plan = null, string? BillingEmail = null);
+/// <summary>Asks for a tenant; when_trial_unavailable says what to do when the plan's trial is refused (ADR 0520): refuse (the default,
+/// 409 trial_not_available), free (start on the free plan) or paid (start on the plan, suspended until the first subscription).</summary>
+public sealed record CreateTenantRequest(string? Name, string? Slug, string? Plan = null, string? BillingEmail = null, string? WhenTrialUnavailable = null);
 
 public sealed record UpdateTenantRequest(string? Name = null, string? BillingEmail = null, JsonElement? Settings = null, string? OnboardingState = null);
 

@@ -23,9 +23,9 @@ internal sealed class BillingLifecycle(ITenantDriver tenants, IBillingDriver bil
     /// <summary>Is the suspended_reason the trial job writes when Billing:TrialEndAction is suspend; subscribing lifts it.</summary>
     public const string TrialEndedReason = "billing: trial ended without a subscription";
 
-    /// <summary>Tells whether the tenant is suspended by billing (dunning or trial end) rather than by an operator.</summary>
+    /// <summary>Tells whether the tenant is suspended by billing (dunning, trial end, or created on a paid plan awaiting its first subscription, ADR 0520) rather than by an operator.</summary>
     public static bool IsBillingSuspension(TenantSnapshot tenant) =>
-        tenant.Status == TenantStatus.Suspended && tenant.SuspendedReason is DunningReason or TrialEndedReason;
+        tenant.Status == TenantStatus.Suspended && tenant.SuspendedReason is DunningReason or TrialEndedReason or TenantStatuses.AwaitingSubscriptionReason;
 
     /// <summary>Decides a subscription's next status through <see cref="SubscriptionLifecycle"/>; null when the event is refused (canceled is final).</summary>
     public static SubscriptionStatus? Next(SubscriptionStatus status, SubscriptionEvent happened) =>
@@ -101,7 +101,7 @@ internal sealed class BillingLifecycle(ITenantDriver tenants, IBillingDriver bil
         var updated = tenant;
         if (plan.Id != tenant.Plan || status != tenant.Status)
         {
-            updated = await billing.SetTenantPlanForBillingAsync(scope.Session, tenant.Id, plan.Id, plan.TenantQuotas, status, now, cancellationToken)
+            updated = await billing.SetTenantPlanForBillingAsync(scope.Session, tenant.Id, plan.Id, Quotas.ToTenantQuotas(plan.LimitsWhile(status)), status, now, cancellationToken)
                 ?? throw new NotFoundException("tenant");
         }
         if (reason != tenant.SuspendedReason)

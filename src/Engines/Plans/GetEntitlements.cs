@@ -41,12 +41,13 @@ internal static class EntitlementRules
     public static async Task<Entitlements> ReadAsync(IQuotaDriver quotas, IDbSession session, TenantSnapshot tenant, CancellationToken cancellationToken)
     {
         var overrides = await quotas.ListOverridesAsync(session, tenant.Id, cancellationToken);
-        return Compute(tenant.Id, PlanOf(tenant.Plan), overrides);
+        return Compute(tenant.Id, PlanOf(tenant.Plan), overrides, tenant.Status);
     }
 
-    public static Entitlements Compute(Guid tenantId, Plan plan, IReadOnlyList<QuotaOverride> overrides)
+    /// <summary>Computes the effective plan; a tenant in trial gets the plan's trial limits (ADR 0520), then the overrides on top.</summary>
+    public static Entitlements Compute(Guid tenantId, Plan plan, IReadOnlyList<QuotaOverride> overrides, TenantStatus status = TenantStatus.Active)
     {
-        var effective = Quotas.Apply(plan.Limits, overrides.ToDictionary(o => o.Quota, o => o.Value));
+        var effective = Quotas.Apply(plan.LimitsWhile(status), overrides.ToDictionary(o => o.Quota, o => o.Value));
         return new Entitlements(tenantId, plan, plan.Features, effective, overrides);
     }
 
@@ -55,10 +56,11 @@ internal static class EntitlementRules
 
     /// <summary>Writes the plan and the effective quota columns (plan, then overrides) to the tenant row in one statement.</summary>
     public static async Task<(TenantSnapshot Tenant, Entitlements Entitlements)> ApplyAsync(
-        IQuotaDriver quotas, IDbSession session, Guid tenantId, Plan plan, DateTimeOffset now, CancellationToken cancellationToken)
+        IQuotaDriver quotas, IDbSession session, Guid tenantId, Plan plan, DateTimeOffset now, CancellationToken cancellationToken,
+        TenantStatus status = TenantStatus.Active)
     {
         var overrides = await quotas.ListOverridesAsync(session, tenantId, cancellationToken);
-        var entitlements = Compute(tenantId, plan, overrides);
+        var entitlements = Compute(tenantId, plan, overrides, status);
         var tenant = await quotas.SetPlanAndQuotasAsync(session, tenantId, plan.Id, Quotas.ToTenantQuotas(entitlements.Quotas), now, cancellationToken)
             ?? throw new NotFoundException("tenant");
         return (tenant, entitlements);

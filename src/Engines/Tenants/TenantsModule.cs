@@ -3,8 +3,12 @@ using Platform.Engines.Hosting;
 
 namespace Platform.Engines.Tenants;
 
-/// <summary>Registers tenants: the suspension rules.</summary>
+/// <summary>Registers tenants: the suspension rules and the fair-use limits of creation (keys of section "FairUse").</summary>
 internal sealed class TenantsModule : IFeatureModule
 {
-    public void AddServices(IServiceCollection services) => services.AddSingleton<TenantSuspension>();
+    public void AddServices(IServiceCollection services)
+    {
+        services.AddSingleton<TenantSuspension>();
+        services.AddFeatureOptions<FairUseOptions>("FairUse");
+    }
 }

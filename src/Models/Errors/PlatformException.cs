@@ -13,7 +13,11 @@ public sealed class NotFoundException(string resource) : PlatformException("not_
 }
 
 /// <summary>Signals that the request conflicts with the current state (a taken slug, the last owner, a second completion).</summary>
-public sealed class ConflictException(string message, string code = "conflict") : PlatformException(code, message);
+public sealed class ConflictException(string message, string code = "conflict") : PlatformException(code, message)
+{
+    /// <summary>Gets members the problem carries beside code and detail (such as the choices a caller has), or null.</summary>
+    public IReadOnlyDictionary<string, object?>? Extensions { get; init; }
+}
 
 /// <summary>Signals that the caller is known but lacks the right for this action.</summary>
 public sealed class ForbiddenException(string message, string code = "forbidden") : PlatformException(code, message);

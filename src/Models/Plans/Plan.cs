@@ -17,6 +17,18 @@ public sealed record Plan(
 
     public PlanQuotas TenantQuotas => new(
         Limits.MaxWorkers, Limits.MaxRunsPerDay, Limits.MaxConcurrentRuns, Limits.MaxTokensPerMonth, Limits.MaxApiKeys);
+
+    /// <summary>Gets the quotas of a trial of this plan (never unlimited: no -1 in them, ADR 0520), or null when the plan has no trial (free).</summary>
+    public PlanLimits? TrialLimits { get; init; }
+
+    /// <summary>Gets the family a trial of this plan counts against: one self-serve trial per user and family (ADR 0520). Each plan is its own family today.</summary>
+    public string Family => Id;
+
+    /// <summary>Gets the quota columns of a tenant trialling this plan (the plan's own when it defines no trial limits).</summary>
+    public PlanQuotas TrialTenantQuotas => Quotas.ToTenantQuotas(TrialLimits ?? Limits);
+
+    /// <summary>Gets the limits that hold for a tenant of this plan in a status: a trial's own while in trial, the plan's otherwise.</summary>
+    public PlanLimits LimitsWhile(TenantStatus status) => status == TenantStatus.Trial && TrialLimits is { } trial ? trial : Limits;
 }
 
 /// <summary>Holds a plan's quotas; -1 means unlimited. Units: runs per UTC day, tokens and API calls per month, GB, GPU hours per month, days, credits per month.</summary>

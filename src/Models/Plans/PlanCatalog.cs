@@ -1,3 +1,5 @@
+using Platform.Models.Tenants;
+
 namespace Platform.Models.Plans;
 
 /// <summary>Holds the plan catalogue as data: free, starter, professional and enterprise.</summary>
@@ -19,16 +21,30 @@ public static class PlanCatalog
             new HashSet<string>(), TrialDays: 14),
         new(Starter, "Starter", "usd", 4_900, 49_000,
             new PlanLimits(5, 1_000, 5, 1_000_000, 5, 10, 100_000, 100, 50, 30, 50),
-            new HashSet<string> { Features.Webhooks }, 14),
+            new HashSet<string> { Features.Webhooks }, 14)
+        {
+            TrialLimits = new PlanLimits(5, 1_000, 5, 1_000_000, 5, 10, 100_000, 100, 50, 30, 50),
+        },
         new(Professional, "Professional", "usd", 19_900, 199_000,
             new PlanLimits(20, 10_000, 20, 10_000_000, 20, 50, 1_000_000, 1_000, 200, 90, 200),
-            new HashSet<string> { Features.Webhooks, Features.CustomDomain, Features.Branding, Features.AuditExport }, 14),
+            new HashSet<string> { Features.Webhooks, Features.CustomDomain, Features.Branding, Features.AuditExport }, 14)
+        {
+            // A trial is for trying, not for running production: a tenth of the plan's volume, every feature.
+            TrialLimits = new PlanLimits(5, 1_000, 5, 1_000_000, 5, 10, 100_000, 100, 20, 30, 20),
+        },
         new(Enterprise, "Enterprise", "usd", 99_900, 999_000,
             new PlanLimits(Unlimited, Unlimited, Unlimited, Unlimited, Unlimited, Unlimited, Unlimited, Unlimited, Unlimited, 365, Unlimited),
-            new HashSet<string> { Features.Webhooks, Features.CustomDomain, Features.Branding, Features.AuditExport, Features.Sso, Features.PrioritySupport }, 14),
+            new HashSet<string> { Features.Webhooks, Features.CustomDomain, Features.Branding, Features.AuditExport, Features.Sso, Features.PrioritySupport }, 14)
+        {
+            // Never unlimited in a trial (ADR 0520): the limits of a paid professional tenant.
+            TrialLimits = new PlanLimits(20, 10_000, 20, 10_000_000, 20, 50, 1_000_000, 1_000, 200, 90, 200),
+        },
     ];
 
     public static Plan? Find(string? id) => All.FirstOrDefault(p => p.Id == id);
+
+    /// <summary>Gets the limits that hold for a tenant of the plan with this id in a status (see <see cref="Plan.LimitsWhile"/>), or null for an unknown plan.</summary>
+    public static PlanLimits? LimitsOf(string? id, TenantStatus status) => Find(id)?.LimitsWhile(status);
 
     public static Plan Get(string id) => Find(id) ?? throw new ArgumentException($"Unknown plan '{id}'.", nameof(id));
 }

@@ -61,13 +61,23 @@ public sealed class TenantEngineTests
         return users;
     }
 
+    /// <summary>Gives the create handler with a fair-use ledger that is empty (no tenants owned, no trial taken) and a limiter that counts.</summary>
+    private CreateTenantHandler CreateHandler()
+    {
+        var fairUse = Substitute.For<IFairUseDriver>();
+        var throttles = Substitute.For<Platform.Drivers.Throttles.IThrottleDriver>();
+        throttles.TryCountAttemptAsync(default!, default!, default!, default, default, default, default).ReturnsForAnyArgs(1);
+        return new CreateTenantHandler(sessions, tenants, ActiveUser(), fairUse, new Platform.Engines.Throttles.AuthThrottle(throttles, clock),
+            new FairUseOptions(), audit, clock);
+    }
+
     [Test]
     public async Task Create_makes_the_caller_owner_writes_an_audit_row_and_commits_once()
     {
         tenants.TryClaimSlugAsync(session, "acme", Arg.Any<Guid>(), Arg.Any<CancellationToken>()).Returns(true);
         tenants.InsertTenantAsync(session, Arg.Any<NewTenant>(), Arg.Any<CancellationToken>())
             .Returns(call => Tenant(call.Arg<NewTenant>().Id, call.Arg<NewTenant>().Status, call.Arg<NewTenant>().TrialEndsAt));
-        var handler = new CreateTenantHandler(sessions, tenants, ActiveUser(), audit, clock);
+        var handler = CreateHandler();
 
         var created = await handler.Handle(new CreateTenant(Caller.User(userId), "Acme", "acme", null, null), CancellationToken.None);
 
@@ -87,7 +97,7 @@ public sealed class TenantEngineTests
     public async Task Create_with_a_taken_slug_is_a_conflict_and_writes_nothing()
     {
         tenants.TryClaimSlugAsync(session, "taken", Arg.Any<Guid>(), Arg.Any<CancellationToken>()).Returns(false);
-        var handler = new CreateTenantHandler(sessions, tenants, ActiveUser(), audit, clock);
+        var handler = CreateHandler();
 
         var error = Assert.ThrowsAsync<ConflictException>(() => handler.Handle(new CreateTenant(Caller.User(userId), "X", "taken", null, null), CancellationToken.None));
 
@@ -104,7 +114,7 @@ public sealed class TenantEngineTests
         tenants.TryClaimSlugAsync(session, "free-co", Arg.Any<Guid>(), Arg.Any<CancellationToken>()).Returns(true);
         tenants.InsertTenantAsync(session, Arg.Any<NewTenant>(), Arg.Any<CancellationToken>())
             .Returns(call => Tenant(call.Arg<NewTenant>().Id, call.Arg<NewTenant>().Status, null));
-        var handler = new CreateTenantHandler(sessions, tenants, ActiveUser(), audit, clock);
+        var handler = CreateHandler();
 
         var created = await handler.Handle(new CreateTenant(Caller.User(userId), "Free", "free-co", "free", null), CancellationToken.None);
 
