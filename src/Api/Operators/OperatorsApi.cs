@@ -88,6 +88,23 @@ public sealed class OperatorsApi : IEndpointGroup
             .WithDescription("Needs the billing operator role or higher and a reason code (in the optional body).")
             .RefusesBody(ReasonInvalid + " Also when the quota is unknown.")
             .Refuses(StatusCodes.Status404NotFound, TenantNotFound + " Also when the tenant has no override of this quota.");
+        admin.MapGet("/users/capped", ListCappedUsersAsync)
+            .WithName("listCappedUsers")
+            .WithSummary("List the users who met a fair-use limit (owned tenants, tenants per day, trials)")
+            .WithDescription("Any operator (viewer or higher). One row per user, in user id order, from the refusals recorded when their requests were refused; `rule` keeps the users who met that one.")
+            .Refuses(StatusCodes.Status422UnprocessableEntity, "`validation_failed`: the rule, limit or cursor is not valid.");
+        admin.MapPut("/users/{user_id:guid}/tenant-cap", SetUserTenantCapAsync)
+            .WithName("setUserTenantCap")
+            .WithSummary("Set how many live tenants one user may own, as a reversible founder action")
+            .WithDescription("Needs the support operator role or higher and a reason code. Overrides FairUse:MaxOwnedTenantsPerUser for this user; reversing the action restores the cap it replaced.")
+            .RefusesBody("`validation_failed`: value is missing or out of range (0-100000), or reason_code is missing or not valid (`errors` names it); or text PostgreSQL cannot store.")
+            .Refuses(StatusCodes.Status404NotFound, "`not_found`: no user has this id.");
+        admin.MapPost("/users/{user_id:guid}/trials", GrantTrialAsync)
+            .WithName("grantTrial")
+            .WithSummary("Grant a user one trial of a plan, as a reversible founder action")
+            .WithDescription("Needs the billing operator role or higher and a reason code. The user's next tenant of this plan starts in trial, even for a plan not open to self-serve trials or after the user's own trial. Reversing it revokes the grant while unused.")
+            .RefusesBody("`validation_failed`: plan is missing or not a paid plan, or reason_code is missing or not valid (`errors` names it); or text PostgreSQL cannot store.")
+            .Refuses(StatusCodes.Status404NotFound, "`not_found`: no user has this id.");
         admin.MapGet("/actions", ListActionsAsync)
             .WithName("listFounderActions")
             .WithSummary("List founder actions, newest first, by tenant or action type")
@@ -103,7 +120,7 @@ public sealed class OperatorsApi : IEndpointGroup
             .WithDescription("Needs the super_admin operator role. The body (a reason) is optional; the reason code defaults to reversal.")
             .RefusesBody(ReasonInvalid)
             .Refuses(StatusCodes.Status404NotFound, "`not_found`: no founder action has this id.")
-            .Refuses(StatusCodes.Status409Conflict, "`action_already_reversed`: it was reversed before; `action_irreversible`: this kind of action cannot be reversed.");
+            .Refuses(StatusCodes.Status409Conflict, "`action_already_reversed`: it was reversed before; `action_irreversible`: this kind of action cannot be reversed; `trial_grant_used`: the granted trial is in use already.");
 
         admin.MapGet("/operators", ListOperatorsAsync)
             .WithName("listOperators")
@@ -211,6 +228,31 @@ public sealed class OperatorsApi : IEndpointGroup
     {
         var action = await mediator.Send(new PerformFounderAction(http.ToOperatorCaller(), FounderActionTypes.ClearQuotaOverride,
             $"{tenant_id}/{quota}", body?.ReasonCode ?? "", body?.ReasonNote), ct);
+        return TypedResults.Created($"/v1/admin/actions/{action.Id}", FounderActionResponse.From(action));
+    }
+
+    private static async Task<Ok<ListResponse<CappedUserResponse>>> ListCappedUsersAsync(
+        HttpContext http, IMediator mediator, string? rule, string? cursor, int? limit, CancellationToken ct)
+    {
+        var page = await mediator.Send(new ListCappedUsers(http.ToOperatorCaller(), rule, cursor, limit ?? Paging.DefaultLimit), ct);
+        return TypedResults.Ok(ListResponse<CappedUserResponse>.From(page, CappedUserResponse.From));
+    }
+
+    private static async Task<Created<FounderActionResponse>> SetUserTenantCapAsync(
+        Guid user_id, UserTenantCapRequest body, HttpContext http, IMediator mediator, CancellationToken ct)
+    {
+        var value = body.Value is >= 0 and <= 100_000 ? body.Value.Value : throw ValidationFailedException.For("value", "The value is required: 0 to 100000 tenants.");
+        var action = await mediator.Send(new PerformFounderAction(http.ToOperatorCaller(), FounderActionTypes.SetUserTenantCap,
+            user_id.ToString(), body.ReasonCode ?? "", body.ReasonNote, value), ct);
+        return TypedResults.Created($"/v1/admin/actions/{action.Id}", FounderActionResponse.From(action));
+    }
+
+    private static async Task<Created<FounderActionResponse>> GrantTrialAsync(
+        Guid user_id, GrantTrialRequest body, HttpContext http, IMediator mediator, CancellationToken ct)
+    {
+        var plan = body.Plan ?? throw ValidationFailedException.For("plan", "The plan is required.");
+        var action = await mediator.Send(new PerformFounderAction(http.ToOperatorCaller(), FounderActionTypes.GrantTrial,
+            user_id.ToString(), body.ReasonCode ?? "", body.ReasonNote, plan), ct);
         return TypedResults.Created($"/v1/admin/actions/{action.Id}", FounderActionResponse.From(action));
     }
 

@@ -13,6 +13,19 @@ public sealed record FounderReasonRequest(string? ReasonCode = null, string? Rea
 
 public sealed record QuotaOverrideActionRequest(long? Value, string? ReasonCode, string? ReasonNote = null);
 
+public sealed record UserTenantCapRequest(int? Value, string? ReasonCode, string? ReasonNote = null);
+
+public sealed record GrantTrialRequest(string? Plan, string? ReasonCode, string? ReasonNote = null);
+
+/// <summary>Is the wire form of a user who met fair-use limits (ADR 0520).</summary>
+public sealed record CappedUserResponse(
+    Guid UserId, string? Email, IReadOnlyList<string> Rules, int Refusals, DateTimeOffset FirstRefusedAt, DateTimeOffset LastRefusedAt,
+    string LastDetail, int OwnedTenants, int? TenantCapOverride)
+{
+    public static CappedUserResponse From(Models.Tenants.CappedUser u) =>
+        new(u.UserId, u.Email, u.Rules, u.Refusals, u.FirstAt, u.LastAt, u.LastDetail, u.OwnedTenants, u.CapOverride);
+}
+
 public sealed record CreateOperatorRequest(
     string? Email, string? Name, string? Role, string? Password, bool? EnableTotp = null, string? ReasonCode = null, string? ReasonNote = null);
 

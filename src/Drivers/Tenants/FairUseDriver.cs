@@ -43,8 +43,8 @@ public interface IFairUseDriver
     /// <summary>Counts one refusal of a rule for a user (its own small transaction, after the refused one rolled back).</summary>
     Task RecordRefusalAsync(IDbSession session, Guid userId, string rule, string detail, DateTimeOffset now, CancellationToken cancellationToken);
 
-    /// <summary>Lists users and the rules they met, most recent refusal first, after a cursor (last_at, user_id, rule) given as the previous page's last row.</summary>
-    Task<IReadOnlyList<CappedUser>> ListCappedUsersAsync(IDbSession session, string? rule, (DateTimeOffset LastAt, Guid UserId, string Rule)? after, int limit, CancellationToken cancellationToken);
+    /// <summary>Lists the users who met a fair-use limit (of one rule, or any), one row each, in user id order after a cursor id.</summary>
+    Task<IReadOnlyList<CappedUser>> ListCappedUsersAsync(IDbSession session, string? rule, Guid? after, int limit, CancellationToken cancellationToken);
 
     /// <summary>Gets a user's email across tenants, or null when no such user exists.</summary>
     Task<string?> FetchUserEmailAsync(IDbSession session, Guid userId, CancellationToken cancellationToken);
@@ -174,21 +174,22 @@ internal sealed class FairUseDriver : IFairUseDriver
             new { userId, rule, now, last }, cancellationToken);
     }
 
-    public async Task<IReadOnlyList<CappedUser>> ListCappedUsersAsync(
-        IDbSession session, string? rule, (DateTimeOffset LastAt, Guid UserId, string Rule)? after, int limit, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<CappedUser>> ListCappedUsersAsync(IDbSession session, string? rule, Guid? after, int limit, CancellationToken cancellationToken)
     {
         return await session.ListAsync(
             """
-            SELECT r.user_id, fair_use_user_email(r.user_id) AS email, r.rule, r.refusals, r.first_at, r.last_at, r.last_detail,
-                   owned_tenant_count(r.user_id) AS owned_tenants, c.max_owned_tenants AS cap_override
+            SELECT r.user_id, fair_use_user_email(r.user_id) AS email, array_agg(r.rule ORDER BY r.rule) AS rules,
+                   sum(r.refusals)::integer AS refusals, min(r.first_at) AS first_at, max(r.last_at) AS last_at,
+                   (array_agg(r.last_detail ORDER BY r.last_at DESC))[1] AS last_detail,
+                   owned_tenant_count(r.user_id) AS owned_tenants, max(c.max_owned_tenants) AS cap_override
             FROM fair_use_refusals r LEFT JOIN user_tenant_caps c ON c.user_id = r.user_id
-            WHERE (@rule::text IS NULL OR r.rule = @rule)
-              AND (@afterAt::timestamptz IS NULL OR (r.last_at, r.user_id, r.rule) < (@afterAt, @afterUser, @afterRule))
-            ORDER BY r.last_at DESC, r.user_id DESC, r.rule DESC
+            WHERE (@after::uuid IS NULL OR r.user_id > @after)
+            GROUP BY r.user_id
+            HAVING @rule::text IS NULL OR bool_or(r.rule = @rule)
+            ORDER BY r.user_id
             LIMIT @limit
             """,
-            new { rule, afterAt = after?.LastAt, afterUser = after?.UserId, afterRule = after?.Rule, limit },
-            (CappedRow r) => r.ToSnapshot(), cancellationToken);
+            new { rule, after, limit }, (CappedRow r) => r.ToSnapshot(), cancellationToken);
     }
 
     public async Task<string?> FetchUserEmailAsync(IDbSession session, Guid userId, CancellationToken cancellationToken)
@@ -211,7 +212,7 @@ internal sealed class FairUseDriver : IFairUseDriver
     {
         public Guid UserId { get; init; }
         public string? Email { get; init; }
-        public string Rule { get; init; } = "";
+        public string[] Rules { get; init; } = [];
         public int Refusals { get; init; }
         public DateTime FirstAt { get; init; }
         public DateTime LastAt { get; init; }
@@ -219,6 +220,6 @@ internal sealed class FairUseDriver : IFairUseDriver
         public int OwnedTenants { get; init; }
         public int? CapOverride { get; init; }
 
-        public CappedUser ToSnapshot() => new(UserId, Email, Rule, Refusals, FirstAt.ToUtcOffset(), LastAt.ToUtcOffset(), LastDetail, OwnedTenants, CapOverride);
+        public CappedUser ToSnapshot() => new(UserId, Email, Rules, Refusals, FirstAt.ToUtcOffset(), LastAt.ToUtcOffset(), LastDetail, OwnedTenants, CapOverride);
     }
 }

@@ -23,6 +23,10 @@ internal interface IFounderActionType
     /// <summary>Gets whether the action can be reversed by a super_admin.</summary>
     bool Reversible { get; }
 
+    /// <summary>Gets whether the action acts inside one tenant (the default) or on something global, such as a user's fair-use limits
+    /// (ADR 0520): a global action runs in an unscoped transaction, its row has no tenant, and FindTenantAsync is not called.</summary>
+    bool TenantScoped => true;
+
     /// <summary>Finds the tenant of a target before the tenant scope is opened (a tenant target is its own tenant).</summary>
     Task<Guid> FindTenantAsync(IDbSession unscopedSession, string targetId, CancellationToken cancellationToken);
 
@@ -34,8 +38,14 @@ internal interface IFounderActionType
 }
 
 /// <summary>Holds what an action's effect works with: the open tenant scope, the operator, the target and the reason.</summary>
-internal sealed record FounderActionContext(TenantScope Scope, Caller Caller, string TargetId, string ReasonCode, string? ReasonNote)
+internal sealed record FounderActionContext(TenantScope? TenantScopeOrNull, IDbSession Session, Caller Caller, string TargetId, string ReasonCode, string? ReasonNote)
 {
+    /// <summary>Gets the open tenant scope of a tenant-scoped action.</summary>
+    public TenantScope Scope => TenantScopeOrNull ?? throw new InvalidOperationException("This founder action is not tenant-scoped.");
+
+    /// <summary>Gets the id the action's row will have (effects that point at their action store it).</summary>
+    public Guid ActionId { get; init; } = Guid.CreateVersion7();
+
     /// <summary>Gets the reason as one line for places that keep a single text (the tenant's suspension reason).</summary>
     public string ReasonText => ReasonNote is { Length: > 0 } note ? $"{ReasonCode}: {note}" : ReasonCode;
 
@@ -65,10 +75,10 @@ internal sealed class FounderActionLog(IFounderActionDriver actions, IClock cloc
     /// <summary>Appends an action and returns it; a reversal of an action that already has one raises 409 action_already_reversed.</summary>
     public async Task<FounderActionSnapshot> AppendAsync(
         IDbSession session, Caller caller, string actionType, string targetType, string targetId, Guid? tenantId,
-        string reasonCode, string? reasonNote, bool reversible, Guid? reversesActionId, object? details, CancellationToken cancellationToken)
+        string reasonCode, string? reasonNote, bool reversible, Guid? reversesActionId, object? details, CancellationToken cancellationToken, Guid? id = null)
     {
         var action = new FounderActionSnapshot(
-            Guid.CreateVersion7(), actionType, targetType, targetId, tenantId, reasonCode, reasonNote,
+            id ?? Guid.CreateVersion7(), actionType, targetType, targetId, tenantId, reasonCode, reasonNote,
             caller.OperatorId ?? throw new ForbiddenException("Only operators may do this."), caller.MfaVerified, reversible,
             reversesActionId, null, details is null ? "{}" : JsonSerializer.Serialize(details, Json), clock.UtcNow);
         if (!await actions.TryAppendAsync(session, action, cancellationToken))

@@ -34,6 +34,10 @@ internal sealed class PerformFounderActionHandler(
         var type = types.SingleOrDefault(t => t.Name == command.ActionType)
             ?? throw ValidationFailedException.For("action_type", $"Unknown founder action type '{command.ActionType}'.");
         OperatorGate.Require(command.Caller, type.MinimumRole);
+        if (!type.TenantScoped)
+        {
+            return await PerformGlobalAsync(type, command, cancellationToken);
+        }
 
         Guid tenantId;
         await using (var lookup = await sessions.OpenAsync(null, null, cancellationToken))
@@ -41,11 +45,24 @@ internal sealed class PerformFounderActionHandler(
             tenantId = await type.FindTenantAsync(lookup, command.TargetId, cancellationToken);
         }
         await using var scope = await gate.EnterAsync(tenantId, command.Caller, TenantRole.Owner, Access.Read, cancellationToken);
-        var context = new FounderActionContext(scope, command.Caller, command.TargetId, command.ReasonCode, command.ReasonNote) { Input = command.Input };
+        var context = new FounderActionContext(scope, scope.Session, command.Caller, command.TargetId, command.ReasonCode, command.ReasonNote) { Input = command.Input };
         var details = await type.ApplyAsync(context, cancellationToken);
         var action = await log.AppendAsync(scope.Session, command.Caller, type.Name, type.TargetType, command.TargetId, tenantId,
-            command.ReasonCode, command.ReasonNote, type.Reversible, null, details, cancellationToken);
+            command.ReasonCode, command.ReasonNote, type.Reversible, null, details, cancellationToken, context.ActionId);
         await scope.CommitAsync(cancellationToken);
+        await context.CommittedAsync();
+        return action;
+    }
+
+    /// <summary>Applies an action on something global (a user's fair-use limits): effect and action row commit together, with no tenant.</summary>
+    private async Task<FounderActionSnapshot> PerformGlobalAsync(IFounderActionType type, PerformFounderAction command, CancellationToken cancellationToken)
+    {
+        await using var session = await sessions.OpenAsync(null, null, cancellationToken);
+        var context = new FounderActionContext(null, session, command.Caller, command.TargetId, command.ReasonCode, command.ReasonNote) { Input = command.Input };
+        var details = await type.ApplyAsync(context, cancellationToken);
+        var action = await log.AppendAsync(session, command.Caller, type.Name, type.TargetType, command.TargetId, null,
+            command.ReasonCode, command.ReasonNote, type.Reversible, null, details, cancellationToken, context.ActionId);
+        await session.CommitAsync(cancellationToken);
         await context.CommittedAsync();
         return action;
     }
@@ -61,4 +78,6 @@ public static class FounderActionTypes
     public const string SetQuotaOverride = "quota.override_set";
     public const string ClearQuotaOverride = "quota.override_clear";
     public const string MarkInvoicePaid = "invoice.mark_paid";
+    public const string SetUserTenantCap = "user.tenant_cap_set";
+    public const string GrantTrial = "user.trial_grant";
 }

@@ -41,7 +41,7 @@ internal sealed class ReverseFounderActionHandler(
             original = await actions.FetchAsync(lookup, command.ActionId, cancellationToken) ?? throw new NotFoundException("founder action");
         }
         var type = types.SingleOrDefault(t => t.Name == original.ActionType);
-        if (!original.Reversible || type is null || original.TargetTenantId is not { } tenantId)
+        if (!original.Reversible || type is null || (type.TenantScoped && original.TargetTenantId is null))
         {
             throw new ConflictException($"A '{original.ActionType}' action cannot be reversed.", "action_irreversible");
         }
@@ -49,15 +49,34 @@ internal sealed class ReverseFounderActionHandler(
         {
             throw new ConflictException("This action has already been reversed.", "action_already_reversed");
         }
+        if (!type.TenantScoped)
+        {
+            return await ReverseGlobalAsync(type, original, command, cancellationToken);
+        }
+        var tenantId = original.TargetTenantId!.Value;
 
         await using var scope = await gate.EnterAsync(tenantId, command.Caller, TenantRole.Owner, Access.Read, cancellationToken);
         // The reversal row comes first: its unique reverses_action_id makes a concurrent second reversal wait and then fail.
         var reversal = await log.AppendAsync(scope.Session, command.Caller, ReverseFounderAction.ReversalType, "founder_action",
             original.Id.ToString(), tenantId, command.ReasonCode, command.ReasonNote, false, original.Id,
             new { reversed_action_type = original.ActionType }, cancellationToken);
-        var context = new FounderActionContext(scope, command.Caller, original.TargetId, command.ReasonCode, command.ReasonNote);
+        var context = new FounderActionContext(scope, scope.Session, command.Caller, original.TargetId, command.ReasonCode, command.ReasonNote);
         await type.ReverseAsync(context, original, cancellationToken);
         await scope.CommitAsync(cancellationToken);
+        await context.CommittedAsync();
+        return reversal;
+    }
+
+    /// <summary>Reverses an action on something global (a user's fair-use limits) in an unscoped transaction, the reversal row first as above.</summary>
+    private async Task<FounderActionSnapshot> ReverseGlobalAsync(IFounderActionType type, FounderActionSnapshot original, ReverseFounderAction command, CancellationToken cancellationToken)
+    {
+        await using var session = await sessions.OpenAsync(null, null, cancellationToken);
+        var reversal = await log.AppendAsync(session, command.Caller, ReverseFounderAction.ReversalType, "founder_action",
+            original.Id.ToString(), null, command.ReasonCode, command.ReasonNote, false, original.Id,
+            new { reversed_action_type = original.ActionType }, cancellationToken);
+        var context = new FounderActionContext(null, session, command.Caller, original.TargetId, command.ReasonCode, command.ReasonNote);
+        await type.ReverseAsync(context, original, cancellationToken);
+        await session.CommitAsync(cancellationToken);
         await context.CommittedAsync();
         return reversal;
     }

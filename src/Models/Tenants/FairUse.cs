@@ -11,10 +11,10 @@ public static class FairUseRules
 /// <summary>Is an operator's cap on how many live tenants one user may own, with why and by which founder action it was set.</summary>
 public sealed record UserTenantCap(Guid UserId, int MaxOwnedTenants, string Reason, Guid SetByAction, DateTimeOffset UpdatedAt);
 
-/// <summary>Is one user who met a fair-use limit: the rule, how often and when, what was refused last, and the user's state now
+/// <summary>Is one user who met fair-use limits: which rules, how often and when, what was refused last, and the user's state now
 /// (email, live owned tenants, the operator's cap if any).</summary>
 public sealed record CappedUser(
-    Guid UserId, string? Email, string Rule, int Refusals, DateTimeOffset FirstAt, DateTimeOffset LastAt, string LastDetail,
+    Guid UserId, string? Email, IReadOnlyList<string> Rules, int Refusals, DateTimeOffset FirstAt, DateTimeOffset LastAt, string LastDetail,
     int OwnedTenants, int? CapOverride);
 
 /// <summary>Tells what happened to an operator's trial allowance on revocation: revoked now, already used by a tenant, or not found (or revoked before).</summary>
