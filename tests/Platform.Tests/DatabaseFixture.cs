@@ -47,6 +47,12 @@ public sealed class DatabaseFixture
             Environment.SetEnvironmentVariable("Auth__" + perIp, "0");
         }
         Environment.SetEnvironmentVariable("Auth__PasswordHashingWaitMilliseconds", "30000");
+        // Fair use (ADR 0520): the shared hosts let one test user own and create many tenants and trial enterprise self-serve, as the
+        // tests written before these limits do in their setup; the one-trial-per-family rule stays on. The fair-use tests (Tenants/FairUseTests)
+        // start their own hosts with the shipped defaults or the limits they test.
+        Environment.SetEnvironmentVariable("FairUse__SelfServeTrialPlans", "starter,professional,enterprise");
+        Environment.SetEnvironmentVariable("FairUse__MaxOwnedTenantsPerUser", "100000");
+        Environment.SetEnvironmentVariable("FairUse__TenantsPerUserPerDay", "0");
 
         await new SchemaMigrator(NullLogger<SchemaMigrator>.Instance).MigrateAsync(OwnerConnectionString, CancellationToken.None);
         await using var connection = new NpgsqlConnection(OwnerConnectionString);
