@@ -101,7 +101,7 @@ internal sealed class BillingLifecycle(ITenantDriver tenants, IBillingDriver bil
         var updated = tenant;
         if (plan.Id != tenant.Plan || status != tenant.Status)
         {
-            updated = await billing.SetTenantPlanForBillingAsync(scope.Session, tenant.Id, plan.Id, Quotas.ToTenantQuotas(plan.LimitsWhile(status)), status, now, cancellationToken)
+            updated = await billing.SetTenantPlanForBillingAsync(scope.Session, tenant.Id, plan.Id, Quotas.ToTenantQuotas(plan.LimitsWhile(status, reason)), status, now, cancellationToken)
                 ?? throw new NotFoundException("tenant");
         }
         if (reason != tenant.SuspendedReason)

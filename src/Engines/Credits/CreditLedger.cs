@@ -16,7 +16,7 @@ internal static class CreditLedger
         ICreditDriver credits, AuditTrail audit, TenantScope scope, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var tenantId = scope.Tenant.Id;
-        var grant = PlanCatalog.LimitsOf(scope.Tenant.Plan, scope.Tenant.Status)?.CreditsPerMonth ?? 0;
+        var grant = PlanCatalog.LimitsOf(scope.Tenant)?.CreditsPerMonth ?? 0;
         await credits.EnsureAccountAsync(scope.Session, tenantId, grant, now, cancellationToken);
         if (grant > 0)
         {

@@ -77,7 +77,7 @@ internal static class InvitationRules
         IInvitationDriver invitations, TenantSnapshot tenant, Guid? exceptInvitationId, bool countPending, DateTimeOffset now,
         Drivers.Sessions.IDbSession session, CancellationToken cancellationToken)
     {
-        var limit = PlanCatalog.LimitsOf(tenant.Plan, tenant.Status)?.Members ?? PlanCatalog.Unlimited;
+        var limit = PlanCatalog.LimitsOf(tenant)?.Members ?? PlanCatalog.Unlimited;
         if (limit == PlanCatalog.Unlimited)
         {
             return;

@@ -38,7 +38,7 @@ internal sealed class ChangeTenantPlanHandler(TenantGate gate, ITenantDriver ten
         await tenants.LockTenantAsync(scope.Session, command.TenantId, cancellationToken);
         var before = scope.Tenant;
         var plan = PlanCatalog.Get(command.Plan);
-        var (after, _) = await EntitlementRules.ApplyAsync(quotas, scope.Session, command.TenantId, plan, clock.UtcNow, cancellationToken, before.Status);
+        var (after, _) = await EntitlementRules.ApplyAsync(quotas, scope.Session, command.TenantId, plan, clock.UtcNow, cancellationToken, before.Status, before.SuspendedReason);
         await audit.RecordAsync(scope.Session, command.TenantId, command.Caller, "tenant.plan_changed", "tenant", command.TenantId,
             new { before.Plan, quotas = Quotas.ToTenantQuotasOf(before) },
             new { after.Plan, quotas = Quotas.ToTenantQuotasOf(after) }, cancellationToken);

@@ -41,14 +41,15 @@ internal static class EntitlementRules
     public static async Task<Entitlements> ReadAsync(IQuotaDriver quotas, IDbSession session, TenantSnapshot tenant, CancellationToken cancellationToken)
     {
         var overrides = await quotas.ListOverridesAsync(session, tenant.Id, cancellationToken);
-        return Compute(tenant.Id, PlanOf(tenant.Plan), overrides, tenant.Status);
+        return Compute(tenant.Id, PlanOf(tenant.Plan), overrides, tenant.Status, tenant.SuspendedReason);
     }
 
-    /// <summary>Computes the effective plan; a tenant in trial gets the plan's trial limits (ADR 0520), then the overrides on top.</summary>
-    public static Entitlements Compute(Guid tenantId, Plan plan, IReadOnlyList<QuotaOverride> overrides, TenantStatus status = TenantStatus.Active)
+    /// <summary>Computes the effective plan; a tenant in trial gets the plan's trial limits, one awaiting its first subscription the free plan's
+    /// features and limits (ADR 0520), then the overrides on top.</summary>
+    public static Entitlements Compute(Guid tenantId, Plan plan, IReadOnlyList<QuotaOverride> overrides, TenantStatus status = TenantStatus.Active, string? suspendedReason = null)
     {
-        var effective = Quotas.Apply(plan.LimitsWhile(status), overrides.ToDictionary(o => o.Quota, o => o.Value));
-        return new Entitlements(tenantId, plan, plan.Features, effective, overrides);
+        var effective = Quotas.Apply(plan.LimitsWhile(status, suspendedReason), overrides.ToDictionary(o => o.Quota, o => o.Value));
+        return new Entitlements(tenantId, plan, plan.EffectiveWhile(status, suspendedReason).Features, effective, overrides);
     }
 
     public static Plan PlanOf(string planId) =>
@@ -57,10 +58,10 @@ internal static class EntitlementRules
     /// <summary>Writes the plan and the effective quota columns (plan, then overrides) to the tenant row in one statement.</summary>
     public static async Task<(TenantSnapshot Tenant, Entitlements Entitlements)> ApplyAsync(
         IQuotaDriver quotas, IDbSession session, Guid tenantId, Plan plan, DateTimeOffset now, CancellationToken cancellationToken,
-        TenantStatus status = TenantStatus.Active)
+        TenantStatus status = TenantStatus.Active, string? suspendedReason = null)
     {
         var overrides = await quotas.ListOverridesAsync(session, tenantId, cancellationToken);
-        var entitlements = Compute(tenantId, plan, overrides, status);
+        var entitlements = Compute(tenantId, plan, overrides, status, suspendedReason);
         var tenant = await quotas.SetPlanAndQuotasAsync(session, tenantId, plan.Id, Quotas.ToTenantQuotas(entitlements.Quotas), now, cancellationToken)
             ?? throw new NotFoundException("tenant");
         return (tenant, entitlements);

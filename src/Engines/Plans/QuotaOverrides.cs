@@ -114,7 +114,7 @@ internal sealed class QuotaOverrideChanges(ITenantDriver tenants, IQuotaDriver q
         {
             throw new NotFoundException("quota override");
         }
-        var (_, entitlements) = await EntitlementRules.ApplyAsync(quotas, scope.Session, tenantId, EntitlementRules.PlanOf(scope.Tenant.Plan), now, cancellationToken, scope.Tenant.Status);
+        var (_, entitlements) = await EntitlementRules.ApplyAsync(quotas, scope.Session, tenantId, EntitlementRules.PlanOf(scope.Tenant.Plan), now, cancellationToken, scope.Tenant.Status, scope.Tenant.SuspendedReason);
         if (previous is not null || saved is not null)
         {
             await audit.RecordAsync(scope.Session, tenantId, caller, saved is null ? "quota.override_cleared" : "quota.override_set", "quota_override", quota,

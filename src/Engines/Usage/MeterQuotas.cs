@@ -12,7 +12,7 @@ internal static class MeterQuotas
 
     public static long? For(TenantSnapshot tenant, string meter)
     {
-        var limits = PlanCatalog.LimitsOf(tenant.Plan, tenant.Status);
+        var limits = PlanCatalog.LimitsOf(tenant);
         return meter switch
         {
             Meters.Tokens => tenant.MaxTokensPerMonth,

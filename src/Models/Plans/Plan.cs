@@ -27,8 +27,17 @@ public sealed record Plan(
     /// <summary>Gets the quota columns of a tenant trialling this plan (the plan's own when it defines no trial limits).</summary>
     public PlanQuotas TrialTenantQuotas => Quotas.ToTenantQuotas(TrialLimits ?? Limits);
 
-    /// <summary>Gets the limits that hold for a tenant of this plan in a status: a trial's own while in trial, the plan's otherwise.</summary>
-    public PlanLimits LimitsWhile(TenantStatus status) => status == TenantStatus.Trial && TrialLimits is { } trial ? trial : Limits;
+    /// <summary>Gets the limits that hold for a tenant of this plan in a status: a trial's own while in trial, the free plan's while it awaits its
+    /// first subscription (ADR 0520), the plan's otherwise.</summary>
+    public PlanLimits LimitsWhile(TenantStatus status, string? suspendedReason = null) => EffectiveWhile(status, suspendedReason) switch
+    {
+        var plan when plan != this => plan.Limits,
+        _ => status == TenantStatus.Trial && TrialLimits is { } trial ? trial : Limits,
+    };
+
+    /// <summary>Gets the plan whose features and limits a tenant of this plan has: the free plan while it awaits its first subscription, this one otherwise.</summary>
+    public Plan EffectiveWhile(TenantStatus status, string? suspendedReason) =>
+        status == TenantStatus.Suspended && suspendedReason == TenantStatuses.AwaitingSubscriptionReason ? PlanCatalog.Get(PlanCatalog.Free) : this;
 }
 
 /// <summary>Holds a plan's quotas; -1 means unlimited. Units: runs per UTC day, tokens and API calls per month, GB, GPU hours per month, days, credits per month.</summary>

@@ -44,7 +44,10 @@ public static class PlanCatalog
     public static Plan? Find(string? id) => All.FirstOrDefault(p => p.Id == id);
 
     /// <summary>Gets the limits that hold for a tenant of the plan with this id in a status (see <see cref="Plan.LimitsWhile"/>), or null for an unknown plan.</summary>
-    public static PlanLimits? LimitsOf(string? id, TenantStatus status) => Find(id)?.LimitsWhile(status);
+    public static PlanLimits? LimitsOf(string? id, TenantStatus status, string? suspendedReason = null) => Find(id)?.LimitsWhile(status, suspendedReason);
+
+    /// <summary>Gets the limits that hold for a tenant now (its plan, status and suspension reason), or null for an unknown plan.</summary>
+    public static PlanLimits? LimitsOf(TenantSnapshot tenant) => LimitsOf(tenant.Plan, tenant.Status, tenant.SuspendedReason);
 
     public static Plan Get(string id) => Find(id) ?? throw new ArgumentException($"Unknown plan '{id}'.", nameof(id));
 }

@@ -201,10 +201,11 @@ public sealed class FairUseTests : DatabaseTest
         var user = await TestApi.SignUpAsync();
         var bystander = await TestApi.SignUpAsync();
         using var client = Client(host, user);
+        await CreateAsync(client, "enterprise", HttpStatusCode.Conflict);
         await CreateAsync(client, "free", HttpStatusCode.Created);
         await CreateAsync(client, "free", HttpStatusCode.Conflict);
-        await CreateAsync(client, "enterprise", HttpStatusCode.Conflict);
-        await CreateAsync(Client(host, bystander), "free", HttpStatusCode.Created);
+        using var bystanderClient = Client(host, bystander);
+        await CreateAsync(bystanderClient, "free", HttpStatusCode.Created);
 
         var (_, viewer) = await OperatorTestSupport.SignedInAsync("viewer");
         var capped = await TestApi.ReadAsync(await viewer.GetAsync("/v1/admin/users/capped"));
