@@ -23,20 +23,21 @@ public static class PlanCatalog
             new PlanLimits(5, 1_000, 5, 1_000_000, 5, 10, 100_000, 100, 50, 30, 50),
             new HashSet<string> { Features.Webhooks }, 14)
         {
+            // A trial of a plan with finite limits has the plan's own.
             TrialLimits = new PlanLimits(5, 1_000, 5, 1_000_000, 5, 10, 100_000, 100, 50, 30, 50),
         },
         new(Professional, "Professional", "usd", 19_900, 199_000,
             new PlanLimits(20, 10_000, 20, 10_000_000, 20, 50, 1_000_000, 1_000, 200, 90, 200),
             new HashSet<string> { Features.Webhooks, Features.CustomDomain, Features.Branding, Features.AuditExport }, 14)
         {
-            // A trial is for trying, not for running production: a tenth of the plan's volume, every feature.
-            TrialLimits = new PlanLimits(5, 1_000, 5, 1_000_000, 5, 10, 100_000, 100, 20, 30, 20),
+            // A trial of a plan with finite limits has the plan's own.
+            TrialLimits = new PlanLimits(20, 10_000, 20, 10_000_000, 20, 50, 1_000_000, 1_000, 200, 90, 200),
         },
         new(Enterprise, "Enterprise", "usd", 99_900, 999_000,
             new PlanLimits(Unlimited, Unlimited, Unlimited, Unlimited, Unlimited, Unlimited, Unlimited, Unlimited, Unlimited, 365, Unlimited),
             new HashSet<string> { Features.Webhooks, Features.CustomDomain, Features.Branding, Features.AuditExport, Features.Sso, Features.PrioritySupport }, 14)
         {
-            // Never unlimited in a trial (ADR 0520): the limits of a paid professional tenant.
+            // Never unlimited in a trial (ADR 0520): the limits of a paid professional tenant, with enterprise's features.
             TrialLimits = new PlanLimits(20, 10_000, 20, 10_000_000, 20, 50, 1_000_000, 1_000, 200, 90, 200),
         },
     ];

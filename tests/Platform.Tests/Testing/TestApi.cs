@@ -47,13 +47,42 @@ public static class TestApi
         return new TestUser(Guid.Parse((string)body["user"]!["id"]!), email, password, (string)body["access_token"]!);
     }
 
-    /// <summary>Creates a tenant owned by the user and returns its id.</summary>
+    /// <summary>Creates a tenant owned by the user and returns its id. A user's second trial of a plan family is refused since fair use
+    /// (ADR 0520); tests that give one user several trial tenants get an operator's trial grant for it, as support would give.</summary>
     public static async Task<Guid> CreateTenantAsync(TestUser owner, string? slug = null, string? plan = null)
     {
         slug ??= "t-" + Guid.NewGuid().ToString("N")[..12];
-        using var response = await Client(owner.Token).PostAsJsonAsync("/v1/tenants", new { name = "Tenant " + slug, slug, plan });
-        await ExpectAsync(response, HttpStatusCode.Created);
-        return Guid.Parse((string)(await ReadAsync(response))["id"]!);
+        var response = await Client(owner.Token).PostAsJsonAsync("/v1/tenants", new { name = "Tenant " + slug, slug, plan });
+        try
+        {
+            if (response.StatusCode == HttpStatusCode.Conflict && (string?)(await ReadAsync(response))["code"] == "trial_not_available")
+            {
+                await GrantTrialAsync(owner.Id, plan ?? "professional");
+                response.Dispose();
+                response = await Client(owner.Token).PostAsJsonAsync("/v1/tenants", new { name = "Tenant " + slug, slug, plan });
+            }
+            await ExpectAsync(response, HttpStatusCode.Created);
+            return Guid.Parse((string)(await ReadAsync(response))["id"]!);
+        }
+        finally
+        {
+            response.Dispose();
+        }
+    }
+
+    /// <summary>Grants the user one more trial of a plan family as an operator's grant would (a trial_allowances row), as the schema owner.</summary>
+    public static async Task GrantTrialAsync(Guid userId, string planFamily)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(DatabaseFixture.OwnerConnectionString);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand(
+            """
+            INSERT INTO trial_allowances (id, user_id, plan_family, granted_by_action, created_at)
+            VALUES (gen_random_uuid(), @user, @family, gen_random_uuid(), now())
+            """, connection);
+        command.Parameters.AddWithValue("user", userId);
+        command.Parameters.AddWithValue("family", planFamily);
+        await command.ExecuteNonQueryAsync();
     }
 
     /// <summary>Adds a membership directly (invitations come in a later issue), as the schema owner inside the tenant's scope.</summary>
