@@ -71,7 +71,8 @@ public sealed class PlansAndQuotasTests : DatabaseTest
     public async Task A_plan_change_updates_the_quota_columns_and_features_at_once()
     {
         var owner = await TestApi.SignUpAsync();
-        var tenantId = await TestApi.CreateTenantAsync(owner, plan: "starter");
+        // A paying (active) tenant: a trialling one keeps its trial's finite limits on any plan (ADR 0520).
+        var tenantId = await TestTenant.New(owner).WithPlan("starter").WithStatus("active").CreateAsync();
         var changed = await SendAsync(new ChangeTenantPlan(Caller.System, tenantId, "professional"));
         Assert.That(changed.MaxApiKeys, Is.EqualTo(20));
 
