@@ -109,3 +109,41 @@ CREATE POLICY webhook_requeue_only ON outbox_messages AS RESTRICTIVE FOR UPDATE 
 GRANT UPDATE (status, next_attempt_at, last_error) ON outbox_messages TO platform_app;
 CREATE POLICY retention_delete ON outbox_messages FOR DELETE TO platform_xt USING (current_user = 'platform_xt' AND kind = 'webhook');
 GRANT DELETE ON outbox_messages TO platform_xt;
+
+-- Emits events of many tenants at once, for work that runs outside any one tenant's session (the month's close issues a
+-- batch of invoices in one transaction): the same rows as a tenant's own emission, one event and one delivery per
+-- subscribed endpoint, none when no endpoint subscribes. p_events: [{tenant_id, id, type, payload, now}].
+CREATE FUNCTION emit_webhook_events(p_events jsonb)
+    RETURNS integer
+    LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = public
+    AS $$
+        WITH input AS (
+            SELECT (e ->> 'tenant_id')::uuid AS tenant_id, (e ->> 'id')::uuid AS id, e ->> 'type' AS type,
+                   (e ->> 'payload')::jsonb AS payload, (e ->> 'now')::timestamptz AS now
+            FROM jsonb_array_elements(p_events) e
+        ), targets AS (
+            SELECT i.id AS event_id, w.id AS endpoint_id
+            FROM input i JOIN webhook_endpoints w ON w.tenant_id = i.tenant_id
+            WHERE w.enabled AND (w.event_types IS NULL OR i.type = ANY (w.event_types))
+        ), ev AS (
+            INSERT INTO webhook_events (tenant_id, id, type, payload, created_at)
+            SELECT i.tenant_id, i.id, i.type, i.payload, i.now FROM input i
+            WHERE EXISTS (SELECT 1 FROM targets t WHERE t.event_id = i.id)
+            RETURNING tenant_id, id, created_at
+        ), deliveries AS (
+            INSERT INTO outbox_messages (id, tenant_id, kind, payload, status, attempts, next_attempt_at, created_at, endpoint_id, event_id)
+            SELECT gen_random_uuid(), ev.tenant_id, 'webhook', '{}'::jsonb, 'pending', 0, ev.created_at, ev.created_at, t.endpoint_id, ev.id
+            FROM ev JOIN targets t ON t.event_id = ev.id
+            RETURNING 1
+        )
+        SELECT count(*)::integer FROM deliveries
+    $$;
+
+CREATE POLICY xt_emit ON webhook_events FOR INSERT TO platform_xt WITH CHECK (current_user = 'platform_xt');
+CREATE POLICY xt_emit ON outbox_messages FOR INSERT TO platform_xt WITH CHECK (current_user = 'platform_xt' AND kind = 'webhook');
+GRANT INSERT ON webhook_events, outbox_messages TO platform_xt;
+GRANT CREATE ON SCHEMA public TO platform_xt;
+ALTER FUNCTION emit_webhook_events(jsonb) OWNER TO platform_xt;
+REVOKE CREATE ON SCHEMA public FROM platform_xt;
+REVOKE ALL ON FUNCTION emit_webhook_events(jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION emit_webhook_events(jsonb) TO platform_app;

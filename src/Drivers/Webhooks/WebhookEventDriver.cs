@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Platform.Drivers.Sessions;
 using Platform.Models.Webhooks;
 
@@ -13,10 +14,21 @@ public interface IWebhookEventDriver
     /// <summary>Inserts the event and one pending delivery to the given endpoint only, whatever it subscribes to and even when disabled (the test message).
     /// Returns 0, and writes nothing, when the tenant has no such endpoint.</summary>
     Task<int> EmitToEndpointAsync(IDbSession session, NewWebhookEvent webhookEvent, Guid endpointId, CancellationToken cancellationToken);
+
+    /// <summary>Emits events of several tenants in one statement (emit_webhook_events), for work outside a tenant's session; returns the number of deliveries.</summary>
+    Task<int> EmitAcrossTenantsAsync(IDbSession session, IReadOnlyList<NewWebhookEvent> webhookEvents, CancellationToken cancellationToken);
 }
 
 internal sealed class WebhookEventDriver : IWebhookEventDriver
 {
+    public Task<int> EmitAcrossTenantsAsync(IDbSession session, IReadOnlyList<NewWebhookEvent> webhookEvents, CancellationToken cancellationToken) =>
+        webhookEvents.Count == 0
+            ? Task.FromResult(0)
+            : session.ExecuteScalarAsync<int>("SELECT emit_webhook_events(@events::jsonb)", new
+            {
+                events = JsonSerializer.Serialize(webhookEvents.Select(e => new { tenant_id = e.TenantId, id = e.Id, type = e.Type, payload = e.Payload, now = e.Now })),
+            }, cancellationToken);
+
     public Task<int> EmitAsync(IDbSession session, NewWebhookEvent webhookEvent, CancellationToken cancellationToken) =>
         session.ExecuteAsync(
             """

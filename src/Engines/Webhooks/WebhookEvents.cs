@@ -9,8 +9,11 @@ namespace Platform.Engines.Webhooks;
 
 /// <summary>Emits a webhook event in the caller's transaction: the event and one delivery per subscribed endpoint are written with the change that caused
 /// them, so an event exists if and only if its change committed (the outbox, ADR 0500). Costs one statement, which writes nothing when no endpoint subscribes.</summary>
-public sealed class WebhookEvents(IWebhookEventDriver driver, IClock clock)
+public sealed class WebhookEvents(IWebhookEventDriver driver, WebhooksOptions options, IClock clock)
 {
+    /// <summary>Gets the credit balance at or below which credits.low is sent (Webhooks:CreditsLowThreshold).</summary>
+    public long CreditsLowThreshold => options.CreditsLowThreshold;
+
     /// <summary>Is how event bodies are written: snake_case names, enums by their wire names, no indentation.</summary>
     public static readonly JsonSerializerOptions Json = new()
     {
@@ -27,6 +30,11 @@ public sealed class WebhookEvents(IWebhookEventDriver driver, IClock clock)
     public Task<int> EmitToEndpointAsync<TData>(IDbSession session, Guid tenantId, Guid endpointId, string type, TData data, CancellationToken cancellationToken)
         where TData : class =>
         driver.EmitToEndpointAsync(session, Create(tenantId, type, data), endpointId, cancellationToken);
+
+    /// <summary>Emits events of several tenants in the caller's transaction from a session bound to no tenant (batch work such as the month's close).</summary>
+    public Task<int> EmitAcrossTenantsAsync<TData>(IDbSession session, string type, IEnumerable<(Guid TenantId, TData Data)> items, CancellationToken cancellationToken)
+        where TData : class =>
+        driver.EmitAcrossTenantsAsync(session, items.Select(i => Create(i.TenantId, type, i.Data)).ToList(), cancellationToken);
 
     /// <summary>Builds the stored body {"type", "timestamp", "data"} and a new event id (UUIDv7, so ids sort by time).</summary>
     public NewWebhookEvent Create<TData>(Guid tenantId, string type, TData data) where TData : class
