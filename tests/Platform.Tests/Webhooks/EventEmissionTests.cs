@@ -183,6 +183,30 @@ public sealed class EventEmissionTests
     }
 
     [Test]
+    public async Task An_accepted_invitation_reports_the_acceptance_and_the_new_member()
+    {
+        var owner = await TestApi.SignUpAsync();
+        var tenantId = await TestApi.CreateTenantAsync(owner, plan: "starter");
+        await AddEndpointAsync(tenantId, [WebhookEventTypes.InvitationAccepted, WebhookEventTypes.MemberAdded]);
+        var invitee = await TestApi.SignUpAsync("Ada");
+        var issued = await Invitations.InvitationApiTests.InviteAsync(owner, tenantId, invitee.Email, "admin");
+        using var accepted = await Invitations.InvitationApiTests.AcceptAsync(invitee, (string)issued["token"]!);
+        Assert.That(accepted.IsSuccessStatusCode, Is.True, await accepted.Content.ReadAsStringAsync());
+
+        var invitation = (await EventsAsync(tenantId, WebhookEventTypes.InvitationAccepted)).Single()["data"]!;
+        var added = (await EventsAsync(tenantId, WebhookEventTypes.MemberAdded)).Single()["data"]!;
+        Assert.Multiple(() =>
+        {
+            Assert.That((string?)invitation["invitation_id"], Is.EqualTo((string)issued["invitation"]!["id"]!));
+            Assert.That((string?)invitation["user_id"], Is.EqualTo(invitee.Id.ToString()));
+            Assert.That((string?)invitation["role"], Is.EqualTo("admin"));
+            Assert.That((string?)added["user_id"], Is.EqualTo(invitee.Id.ToString()));
+            Assert.That((string?)added["name"], Is.EqualTo("Ada"));
+            Assert.That((string?)added["role"], Is.EqualTo("admin"));
+        });
+    }
+
+    [Test]
     public async Task Api_keys_created_and_revoked_are_reported_without_their_secret()
     {
         var owner = await TestApi.SignUpAsync();
