@@ -4,11 +4,13 @@ using Platform.Drivers.ApiKeys;
 using Platform.Engines.Audit;
 using Platform.Engines.Pipeline;
 using Platform.Engines.Sessions;
+using Platform.Engines.Webhooks;
 using Platform.Models;
 using Platform.Models.ApiKeys;
 using Platform.Models.Errors;
 using Platform.Models.Plans;
 using Platform.Models.Tenants;
+using Platform.Models.Webhooks;
 
 namespace Platform.Engines.ApiKeys;
 
@@ -45,7 +47,7 @@ internal sealed class CreateApiKeyValidator : AbstractValidator<CreateApiKey>
     }
 }
 
-internal sealed class CreateApiKeyHandler(TenantGate gate, IApiKeyDriver keys, AuditTrail audit, IClock clock)
+internal sealed class CreateApiKeyHandler(TenantGate gate, IApiKeyDriver keys, AuditTrail audit, WebhookEvents events, IClock clock)
     : IRequestHandler<CreateApiKey, CreatedApiKey>
 {
     public async Task<CreatedApiKey> Handle(CreateApiKey command, CancellationToken cancellationToken)
@@ -68,6 +70,7 @@ internal sealed class CreateApiKeyHandler(TenantGate gate, IApiKeyDriver keys, A
         await audit.RecordAsync(scope.Session, command.TenantId, command.Caller, "api_key.created", "api_key", key.Id, null,
             new { key.Name, key.Prefix, key.Permissions, key.AllowedWorkers, key.RateLimitRpm, key.MaxConcurrentRuns, key.ExpiresAt, key.ServiceKey },
             cancellationToken);
+        await events.EmitAsync(scope.Session, command.TenantId, WebhookEventTypes.ApiKeyCreated, ApiKeyEventData.From(key), cancellationToken);
         await scope.CommitAsync(cancellationToken);
         return new CreatedApiKey(key, secret);
     }

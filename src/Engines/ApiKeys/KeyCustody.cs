@@ -1,14 +1,16 @@
 using Platform.Drivers.ApiKeys;
 using Platform.Drivers.Sessions;
 using Platform.Engines.Audit;
+using Platform.Engines.Webhooks;
 using Platform.Models;
 using Platform.Models.Tenants;
+using Platform.Models.Webhooks;
 
 namespace Platform.Engines.ApiKeys;
 
 /// <summary>Applies the custody rule inside a membership change's transaction: a creator who stops being an admin or owner loses the keys they created, service keys excepted.</summary>
 /// <remarks>The caller commits, then runs the returned action, which drops the keys from every instance's cache (ADR 0100, 0195).</remarks>
-internal sealed class KeyCustody(IApiKeyDriver keys, ApiKeyCache cache, AuditTrail audit, IClock clock)
+internal sealed class KeyCustody(IApiKeyDriver keys, ApiKeyCache cache, AuditTrail audit, WebhookEvents events, IClock clock)
 {
     /// <summary>Says whether a member with this role may hold the keys they created; creating a key needs admin, so holding one does too.</summary>
     public static bool MayHoldKeys(TenantRole role) => role >= TenantRole.Admin;
@@ -28,6 +30,7 @@ internal sealed class KeyCustody(IApiKeyDriver keys, ApiKeyCache cache, AuditTra
         {
             await audit.RecordAsync(session, tenantId, caller, "api_key.revoked", "api_key", key.Id,
                 new { key.Name, key.Prefix, created_by = userId }, new { key.RevokedAt, reason }, cancellationToken);
+            await events.EmitAsync(session, tenantId, WebhookEventTypes.ApiKeyRevoked, ApiKeyEventData.From(key), cancellationToken);
             afterCommits.Add(await ApiKeyChanges.AnnounceAsync(keys, cache, session, key.Id, cancellationToken));
         }
         // Every instance acknowledges each key on its own; waiting for them together costs one timeout at most.

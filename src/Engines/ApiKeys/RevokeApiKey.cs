@@ -5,10 +5,12 @@ using Platform.Drivers.Sessions;
 using Platform.Engines.Audit;
 using Platform.Engines.Pipeline;
 using Platform.Engines.Sessions;
+using Platform.Engines.Webhooks;
 using Platform.Models;
 using Platform.Models.ApiKeys;
 using Platform.Models.Errors;
 using Platform.Models.Tenants;
+using Platform.Models.Webhooks;
 
 namespace Platform.Engines.ApiKeys;
 
@@ -21,7 +23,7 @@ internal sealed class RevokeApiKeyValidator : AbstractValidator<RevokeApiKey>
     public RevokeApiKeyValidator() => RuleFor(c => c.Reason).MaximumLength(500);
 }
 
-internal sealed class RevokeApiKeyHandler(TenantGate gate, IApiKeyDriver keys, ApiKeyCache cache, AuditTrail audit, IClock clock)
+internal sealed class RevokeApiKeyHandler(TenantGate gate, IApiKeyDriver keys, ApiKeyCache cache, AuditTrail audit, WebhookEvents events, IClock clock)
     : IRequestHandler<RevokeApiKey, ApiKeySnapshot>
 {
     public async Task<ApiKeySnapshot> Handle(RevokeApiKey command, CancellationToken cancellationToken)
@@ -33,6 +35,7 @@ internal sealed class RevokeApiKeyHandler(TenantGate gate, IApiKeyDriver keys, A
         var revoked = await keys.RevokeApiKeyAsync(scope.Session, command.TenantId, command.KeyId, command.Reason, clock.UtcNow, cancellationToken)
             ?? throw new ConflictException("The API key is already revoked.", "already_revoked");
         await keys.ReleaseKeySlotAsync(scope.Session, command.TenantId, cancellationToken);
+        await events.EmitAsync(scope.Session, command.TenantId, WebhookEventTypes.ApiKeyRevoked, ApiKeyEventData.From(revoked), cancellationToken);
         await ApiKeyChanges.AnnounceAndCommitAsync(keys, cache, scope, command.KeyId, cancellationToken, async () =>
             await audit.RecordAsync(scope.Session, command.TenantId, command.Caller, "api_key.revoked", "api_key", command.KeyId,
                 new { existing.Name, existing.Prefix }, new { revoked.RevokedAt, reason = revoked.RevokedReason }, cancellationToken));

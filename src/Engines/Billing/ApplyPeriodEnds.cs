@@ -41,6 +41,7 @@ internal sealed class ApplyPeriodEndsHandler(
             await audit.RecordAsync(scope.Session, tenantId, Caller.System, "subscription.period_ended", "subscription", current.Id,
                 new { current.Plan, current.PendingPlan, current.CancelAtPeriodEnd, current.Status, current.CurrentPeriodEnd },
                 new { after.Plan, after.PendingPlan, after.Status, after.CurrentPeriodStart, after.CurrentPeriodEnd }, cancellationToken);
+            await lifecycle.SubscriptionChangedAsync(scope, current, after, cancellationToken);
             await lifecycle.FollowAsync(scope, after, Caller.System, "period ended", now, cancellationToken);
             return true;
         }, cancellationToken);

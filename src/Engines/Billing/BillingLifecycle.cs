@@ -4,18 +4,21 @@ using Platform.Drivers.Tenants;
 using Platform.Engines.Audit;
 using Platform.Engines.Email;
 using Platform.Engines.Sessions;
+using Platform.Engines.Tenants;
+using Platform.Engines.Webhooks;
 using Platform.Models;
 using Platform.Models.Billing;
-using Platform.Models.Errors;
 using Platform.Models.Email;
+using Platform.Models.Errors;
 using Platform.Models.Plans;
 using Platform.Models.Tenants;
+using Platform.Models.Webhooks;
 
 namespace Platform.Engines.Billing;
 
 /// <summary>Holds billing's tenant rules in one place, used inside an open tenant scope by webhooks, jobs and commands: the tenant's plan,
 /// quotas and status follow its subscription, billing's own suspensions are told apart from an operator's, and notices are queued once.</summary>
-internal sealed class BillingLifecycle(ITenantDriver tenants, IBillingDriver billing, IMemberDriver members, AuditTrail audit, TenantNotices notices, EmailOptions emailOptions)
+internal sealed class BillingLifecycle(ITenantDriver tenants, IBillingDriver billing, IMemberDriver members, AuditTrail audit, TenantNotices notices, WebhookEvents events, EmailOptions emailOptions)
 {
     /// <summary>Is the suspended_reason the dunning job writes; a payment lifts only a suspension with this reason (or the trial's), never an operator's.</summary>
     public const string DunningReason = "billing: payment overdue past the grace period";
@@ -79,6 +82,7 @@ internal sealed class BillingLifecycle(ITenantDriver tenants, IBillingDriver bil
                     ?? throw new NotFoundException("subscription");
                 await audit.RecordAsync(scope.Session, tenantId, caller, "subscription.paid", "subscription", paid.Id,
                     new { subscription.Status, subscription.PastDueSince }, new { paid.Status }, cancellationToken);
+                await SubscriptionChangedAsync(scope, subscription, paid, cancellationToken);
             }
             return await FollowAsync(scope, paid, caller, "payment recorded", now, cancellationToken);
         }
@@ -112,7 +116,27 @@ internal sealed class BillingLifecycle(ITenantDriver tenants, IBillingDriver bil
         await audit.RecordAsync(scope.Session, tenant.Id, caller, "tenant.billing_changed", "tenant", tenant.Id,
             new { tenant.Plan, tenant.Status, reason = tenant.SuspendedReason },
             new { updated.Plan, updated.Status, reason = updated.SuspendedReason, cause }, cancellationToken);
+        await TenantEvents.StatusChangedAsync(events, scope.Session, tenant, updated, cancellationToken);
         return updated;
+    }
+
+    /// <summary>Emits subscription.canceled when the subscription became canceled, else subscription.updated when its plan, cycle, status, pending plan,
+    /// cancellation flag or period changed (before is null for a new subscription); in the caller's transaction.</summary>
+    public async Task SubscriptionChangedAsync(TenantScope scope, SubscriptionSnapshot? before, SubscriptionSnapshot after, CancellationToken cancellationToken)
+    {
+        if (after.Status == SubscriptionStatus.Canceled)
+        {
+            if (before?.Status != SubscriptionStatus.Canceled)
+            {
+                await events.EmitAsync(scope.Session, after.TenantId, WebhookEventTypes.SubscriptionCanceled, SubscriptionEventData.From(after), cancellationToken);
+            }
+            return;
+        }
+        var data = SubscriptionEventData.From(after);
+        if (before is null || SubscriptionEventData.From(before) != data)
+        {
+            await events.EmitAsync(scope.Session, after.TenantId, WebhookEventTypes.SubscriptionUpdated, data, cancellationToken);
+        }
     }
 
     /// <summary>Queues an email once per notice key (the billing_notices row is written in the same transaction), to the billing email, else the

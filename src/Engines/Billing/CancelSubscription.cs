@@ -58,6 +58,7 @@ internal sealed class CancelSubscriptionHandler(
                 ?? throw new NotFoundException("subscription");
             await lifecycle.FollowAsync(scope, result, command.Caller, "canceled", now, cancellationToken);
         }
+        await lifecycle.SubscriptionChangedAsync(scope, current, result, cancellationToken);
         await audit.RecordAsync(scope.Session, command.TenantId, command.Caller, "subscription.canceled", "subscription", result.Id,
             new { current.Plan, current.Status }, new { result.Plan, result.Status, result.CancelAtPeriodEnd }, cancellationToken);
         await scope.CommitAsync(cancellationToken);

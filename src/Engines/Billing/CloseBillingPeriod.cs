@@ -1,15 +1,17 @@
 using FluentValidation;
 using MediatR;
 using Microsoft.Extensions.Logging;
-using Platform.Engines.Sessions;
 using Platform.Drivers.Billing;
 using Platform.Drivers.Sessions;
 using Platform.Drivers.Stripe;
 using Platform.Engines.Pipeline;
+using Platform.Engines.Sessions;
+using Platform.Engines.Webhooks;
 using Platform.Models;
 using Platform.Models.Billing;
 using Platform.Models.Errors;
 using Platform.Models.Operators;
+using Platform.Models.Webhooks;
 
 namespace Platform.Engines.Billing;
 
@@ -31,7 +33,7 @@ internal sealed class CloseBillingPeriodValidator : AbstractValidator<CloseBilli
 }
 
 internal sealed class CloseBillingPeriodHandler(
-    IDbSessionFactory sessions, IInvoiceDriver invoices, IStripeDriver stripe, IMediator mediator, BillingOptions options, IClock clock, ILogger<CloseBillingPeriodHandler> logger)
+    IDbSessionFactory sessions, IInvoiceDriver invoices, IStripeDriver stripe, IMediator mediator, WebhookEvents events, BillingOptions options, IClock clock, ILogger<CloseBillingPeriodHandler> logger)
     : IRequestHandler<CloseBillingPeriod, BillingCloseSummary>
 {
     public async Task<BillingCloseSummary> Handle(CloseBillingPeriod command, CancellationToken cancellationToken)
@@ -98,6 +100,9 @@ internal sealed class CloseBillingPeriodHandler(
                 continue;
             }
             var issued = await invoices.InsertPeriodInvoicesAsync(session, start, priced, caller.ActorType, caller.ActorId, now, cancellationToken);
+            var byId = priced.ToDictionary(p => p.Id);
+            await events.EmitAcrossTenantsAsync(session, WebhookEventTypes.InvoiceCreated, issued.Select(i => (i.TenantId, new InvoiceEventData(
+                i.Id, i.Number, null, InvoiceStatus.Open, byId[i.Id].Priced.Currency, i.TotalCents, byId[i.Id].DueDate, null))), cancellationToken);
             await session.CommitAsync(cancellationToken);
             created += issued.Count;
             createdTotal += issued.Sum(i => i.TotalCents);

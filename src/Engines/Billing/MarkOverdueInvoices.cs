@@ -58,6 +58,7 @@ internal sealed class MarkOverdueInvoicesHandler(
                     ?? throw new NotFoundException("subscription");
                 await audit.RecordAsync(scope.Session, tenantId, Caller.System, "subscription.past_due", "subscription", pastDue.Id,
                     new { subscription.Status }, new { pastDue.Status, pastDue.PastDueSince, invoice_id = invoice.Id, invoice.Number }, cancellationToken);
+                await lifecycle.SubscriptionChangedAsync(scope, subscription, pastDue, cancellationToken);
                 await lifecycle.FollowAsync(scope, pastDue, Caller.System, cause, now, cancellationToken);
             }
             else

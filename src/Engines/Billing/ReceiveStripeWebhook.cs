@@ -8,11 +8,13 @@ using Platform.Engines.Audit;
 using Platform.Engines.Credits;
 using Platform.Engines.Email;
 using Platform.Engines.Sessions;
+using Platform.Engines.Webhooks;
 using Platform.Models;
 using Platform.Models.Billing;
 using Platform.Models.Credits;
 using Platform.Models.Errors;
 using Platform.Models.Tenants;
+using Platform.Models.Webhooks;
 
 namespace Platform.Engines.Billing;
 
@@ -23,7 +25,7 @@ public sealed record ReceiveStripeWebhook(string Payload, string? Signature) : I
 
 internal sealed class ReceiveStripeWebhookHandler(
     IDbSessionFactory sessions, TenantGate gate, ITenantDriver tenants, IStripeDriver stripe, IBillingDriver billing, IInvoiceDriver invoices, ICreditDriver credits,
-    BillingLifecycle lifecycle, AuditTrail audit, IClock clock)
+    BillingLifecycle lifecycle, AuditTrail audit, WebhookEvents events, IClock clock)
     : IRequestHandler<ReceiveStripeWebhook, string>
 {
     private const string SubscriptionCreated = "customer.subscription.created";
@@ -193,6 +195,13 @@ internal sealed class ReceiveStripeWebhookHandler(
         {
             await audit.RecordAsync(scope.Session, tenantId, Caller.System, "invoice.paid", "invoice", ours.Id,
                 new { ours.Status }, new { paid.Status, paid.PaidAt, paid.Number, paid.TotalCents, stripe_event = stripeEvent.Id }, cancellationToken);
+            await events.EmitAsync(scope.Session, tenantId, WebhookEventTypes.InvoicePaid, InvoiceEventData.From(paid), cancellationToken);
+        }
+        else if (await invoices.FetchByStripeInvoiceIdAsync(scope.Session, tenantId, stripeInvoiceId, cancellationToken) is null)
+        {
+            // Stripe's own invoice of an online subscription (its base price): reported as Stripe has it.
+            await events.EmitAsync(scope.Session, tenantId, WebhookEventTypes.InvoicePaid, new InvoiceEventData(
+                null, null, stripeInvoiceId, InvoiceStatus.Paid, stripeEvent.Invoice.Currency, stripeEvent.Invoice.AmountDue, null, stripeEvent.Created), cancellationToken);
         }
         var row = await SubscriptionOfInvoiceAsync(scope, stripeEvent.Invoice!, cancellationToken);
         if (row is null || BillingLifecycle.Next(row.Status, SubscriptionEvent.PaymentSucceeded) is not { } paidStatus)
@@ -211,6 +220,11 @@ internal sealed class ReceiveStripeWebhookHandler(
     private async Task<string> ApplyPaymentFailedAsync(TenantScope scope, StripeWebhookEvent stripeEvent, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var invoice = stripeEvent.Invoice!;
+        // Every failed attempt Stripe reports (each Stripe event is processed once), whatever it does to the subscription.
+        var ours = await invoices.FetchByStripeInvoiceIdAsync(scope.Session, scope.Tenant.Id, invoice.Id, cancellationToken);
+        await events.EmitAsync(scope.Session, scope.Tenant.Id, WebhookEventTypes.InvoicePaymentFailed, ours is not null
+            ? InvoiceEventData.From(ours)
+            : new InvoiceEventData(null, null, invoice.Id, InvoiceStatus.Open, invoice.Currency, invoice.AmountDue, null, null), cancellationToken);
         var row = await SubscriptionOfInvoiceAsync(scope, invoice, cancellationToken);
         if (row is null || BillingLifecycle.Next(row.Status, SubscriptionEvent.PaymentFailed) is not { } owingStatus)
         {
@@ -280,6 +294,7 @@ internal sealed class ReceiveStripeWebhookHandler(
             new { before.Plan, before.Status, before.PendingPlan, before.CancelAtPeriodEnd, before.CurrentPeriodEnd },
             new { saved.Plan, saved.Status, saved.PendingPlan, saved.CancelAtPeriodEnd, saved.CurrentPeriodEnd, stripe_event = stripeEvent.Id, stripe_type = stripeEvent.Type },
             cancellationToken);
+        await lifecycle.SubscriptionChangedAsync(scope, before, saved, cancellationToken);
         await lifecycle.FollowAsync(scope, saved, Caller.System, stripeEvent.Type, now, cancellationToken);
         return "processed";
     }

@@ -1,12 +1,12 @@
 using FluentValidation;
 using MediatR;
-using Platform.Engines.Stripe;
 using Platform.Drivers.Billing;
 using Platform.Drivers.Stripe;
 using Platform.Drivers.Tenants;
 using Platform.Engines.Audit;
 using Platform.Engines.Pipeline;
 using Platform.Engines.Sessions;
+using Platform.Engines.Stripe;
 using Platform.Models;
 using Platform.Models.Billing;
 using Platform.Models.Errors;
@@ -107,6 +107,7 @@ internal sealed class SubscribeTenantHandler(TenantGate gate, ITenantDriver tena
             result = await SaveAsync(scope, current with { PendingPlan = plan.Id, CancelAtPeriodEnd = false }, now, cancellationToken);
         }
 
+        await lifecycle.SubscriptionChangedAsync(scope, current, result, cancellationToken);
         await audit.RecordAsync(scope.Session, command.TenantId, command.Caller, "subscription.changed", "subscription", result.Id,
             current is null ? null : new { current.Plan, current.PendingPlan, current.BillingCycle },
             new { result.Plan, result.PendingPlan, result.BillingCycle, result.Status }, cancellationToken);

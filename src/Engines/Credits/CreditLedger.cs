@@ -1,10 +1,12 @@
 using Platform.Drivers.Credits;
 using Platform.Engines.Audit;
 using Platform.Engines.Sessions;
+using Platform.Engines.Webhooks;
 using Platform.Models;
 using Platform.Models.Credits;
 using Platform.Models.Errors;
 using Platform.Models.Plans;
+using Platform.Models.Webhooks;
 
 namespace Platform.Engines.Credits;
 
@@ -34,7 +36,7 @@ internal static class CreditLedger
 
     /// <summary>Debits credits for usage inside the caller's transaction: one conditional UPDATE decides (the balance never goes below zero), then the ledger row and the audit row; refuses with 402 insufficient_credits when short, and the caller's transaction then writes nothing.</summary>
     public static async Task<CreditTransactionSnapshot> DebitAsync(
-        ICreditDriver credits, AuditTrail audit, TenantScope scope, Caller caller, long amount, string? reference, DateTimeOffset now,
+        ICreditDriver credits, AuditTrail audit, WebhookEvents events, TenantScope scope, Caller caller, long amount, string? reference, DateTimeOffset now,
         CancellationToken cancellationToken)
     {
         var tenantId = scope.Tenant.Id;
@@ -49,6 +51,12 @@ internal static class CreditLedger
         var row = await AppendAsync(credits, scope, CreditTransactionType.Usage, -amount, balance.Value, reference, null, now, cancellationToken);
         await audit.RecordAsync(scope.Session, tenantId, caller, "credits.debited", "credit_account", tenantId,
             null, new { amount = -amount, balance_after = balance, reference }, cancellationToken);
+        // Once per fall to or below the threshold: only the debit that crosses it sends credits.low (a grant or purchase lifts it again).
+        var threshold = events.CreditsLowThreshold;
+        if (balance.Value <= threshold && balance.Value + amount > threshold)
+        {
+            await events.EmitAsync(scope.Session, tenantId, WebhookEventTypes.CreditsLow, new CreditsLowEventData(balance.Value, threshold), cancellationToken);
+        }
         return row;
     }
 

@@ -7,11 +7,13 @@ using Platform.Drivers.Users;
 using Platform.Engines.Audit;
 using Platform.Engines.Pipeline;
 using Platform.Engines.Throttles;
+using Platform.Engines.Webhooks;
 using Platform.Models;
 using Platform.Models.Errors;
 using Platform.Models.Invitations;
 using Platform.Models.Tenants;
 using Platform.Models.Users;
+using Platform.Models.Webhooks;
 
 namespace Platform.Engines.Invitations;
 
@@ -24,7 +26,7 @@ internal sealed class AcceptInvitationValidator : AbstractValidator<AcceptInvita
 }
 
 internal sealed class AcceptInvitationHandler(
-    IDbSessionFactory sessions, IUserDriver users, ITenantDriver tenants, IInvitationDriver invitations, AuditTrail audit,
+    IDbSessionFactory sessions, IUserDriver users, ITenantDriver tenants, IInvitationDriver invitations, AuditTrail audit, WebhookEvents events,
     AuthThrottle throttle, AuthThrottleOptions limits, IClock clock)
     : IRequestHandler<AcceptInvitation, TenantMembershipSnapshot>
 {
@@ -97,6 +99,10 @@ internal sealed class AcceptInvitationHandler(
         await invitations.MarkAcceptedAsync(session, locator.TenantId, invitation.Id, userId, now, cancellationToken);
         await audit.RecordAsync(session, locator.TenantId, command.Caller, "invitation.accepted", "invitation", invitation.Id,
             new { status = invitation.Status }, new { status = InvitationStatus.Accepted, user_id = userId, invitation.Role }, cancellationToken);
+        await events.EmitAsync(session, locator.TenantId, WebhookEventTypes.InvitationAccepted,
+            new InvitationEventData(invitation.Id, invitation.Email, invitation.Role, userId), cancellationToken);
+        await events.EmitAsync(session, locator.TenantId, WebhookEventTypes.MemberAdded,
+            new MemberEventData(userId, user.Email, user.Name, invitation.Role, null, null), cancellationToken);
         var access = await tenants.FetchAccessAsync(session, locator.TenantId, userId, cancellationToken)
             ?? throw new InvalidOperationException("The new membership is not visible in its own tenant.");
         await session.CommitAsync(cancellationToken);

@@ -4,10 +4,12 @@ using Platform.Engines.ApiKeys;
 using Platform.Engines.Audit;
 using Platform.Engines.Pipeline;
 using Platform.Engines.Sessions;
+using Platform.Engines.Webhooks;
 using Platform.Models;
 using Platform.Models.ApiKeys;
 using Platform.Models.Errors;
 using Platform.Models.Tenants;
+using Platform.Models.Webhooks;
 
 namespace Platform.Engines.Members;
 
@@ -16,7 +18,7 @@ public sealed record ChangeMemberRole(Caller Caller, Guid TenantId, Guid UserId,
     : IRequest<MemberSnapshot>, ITenantWrite, ICallerCommand;
 
 internal sealed class ChangeMemberRoleHandler(
-    TenantGate gate, ITenantDriver tenants, IMemberDriver members, KeyCustody custody, AuditTrail audit, IClock clock)
+    TenantGate gate, ITenantDriver tenants, IMemberDriver members, KeyCustody custody, AuditTrail audit, WebhookEvents events, IClock clock)
     : IRequestHandler<ChangeMemberRole, MemberSnapshot>
 {
     public async Task<MemberSnapshot> Handle(ChangeMemberRole command, CancellationToken cancellationToken)
@@ -38,6 +40,11 @@ internal sealed class ChangeMemberRoleHandler(
             ?? throw new NotFoundException("member");
         await audit.RecordAsync(scope.Session, command.TenantId, command.Caller, "member.role_changed", "member", command.UserId,
             new { role = target.Role }, new { role = updated.Role }, cancellationToken);
+        if (updated.Role != target.Role)
+        {
+            await events.EmitAsync(scope.Session, command.TenantId, WebhookEventTypes.MemberRoleChanged,
+                new MemberEventData(updated.UserId, updated.Email, updated.Name, updated.Role, target.Role, null), cancellationToken);
+        }
         var afterCommit = KeyCustody.MayHoldKeys(target.Role) && !KeyCustody.MayHoldKeys(updated.Role)
             ? await custody.RevokeKeysOfCreatorAsync(scope.Session, command.TenantId, command.UserId, command.Caller, ApiKeyCustody.CreatorDemoted, cancellationToken)
             : () => Task.CompletedTask;

@@ -4,17 +4,19 @@ using Platform.Engines.ApiKeys;
 using Platform.Engines.Audit;
 using Platform.Engines.Pipeline;
 using Platform.Engines.Sessions;
+using Platform.Engines.Webhooks;
 using Platform.Models;
 using Platform.Models.ApiKeys;
 using Platform.Models.Errors;
 using Platform.Models.Tenants;
+using Platform.Models.Webhooks;
 
 namespace Platform.Engines.Members;
 
 /// <summary>Removes a member (admin or higher; any member may remove themselves); the last owner cannot leave, and the keys the member created are revoked (ADR 0195).</summary>
 public sealed record RemoveMember(Caller Caller, Guid TenantId, Guid UserId) : IRequest<Unit>, ITenantWrite, ICallerCommand;
 
-internal sealed class RemoveMemberHandler(TenantGate gate, ITenantDriver tenants, IMemberDriver members, KeyCustody custody, AuditTrail audit)
+internal sealed class RemoveMemberHandler(TenantGate gate, ITenantDriver tenants, IMemberDriver members, KeyCustody custody, AuditTrail audit, WebhookEvents events)
     : IRequestHandler<RemoveMember, Unit>
 {
     public async Task<Unit> Handle(RemoveMember command, CancellationToken cancellationToken)
@@ -39,6 +41,8 @@ internal sealed class RemoveMemberHandler(TenantGate gate, ITenantDriver tenants
         await members.DeleteMemberAsync(scope.Session, command.TenantId, command.UserId, cancellationToken);
         await audit.RecordAsync(scope.Session, command.TenantId, command.Caller, leaving ? "member.left" : "member.removed", "member", command.UserId,
             new { role = target.Role, target.Email }, null, cancellationToken);
+        await events.EmitAsync(scope.Session, command.TenantId, WebhookEventTypes.MemberRemoved,
+            new MemberEventData(target.UserId, target.Email, target.Name, target.Role, null, leaving ? "left" : "removed"), cancellationToken);
         var afterCommit = await custody.RevokeKeysOfCreatorAsync(scope.Session, command.TenantId, command.UserId, command.Caller,
             leaving ? ApiKeyCustody.CreatorLeft : ApiKeyCustody.CreatorRemoved, cancellationToken);
         await scope.CommitAsync(cancellationToken);

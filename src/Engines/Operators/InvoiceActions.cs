@@ -3,15 +3,17 @@ using Platform.Drivers.Sessions;
 using Platform.Drivers.Tenants;
 using Platform.Engines.Audit;
 using Platform.Engines.Billing;
+using Platform.Engines.Webhooks;
 using Platform.Models;
 using Platform.Models.Billing;
 using Platform.Models.Errors;
 using Platform.Models.Operators;
+using Platform.Models.Webhooks;
 
 namespace Platform.Engines.Operators;
 
 /// <summary>Marks an offline invoice paid (billing+): only an open invoice that Stripe does not hold; paying it twice is 409 invoice_already_paid. Irreversible (a payment recorded by mistake is corrected by a new action of its own, not by a reversal).</summary>
-internal sealed class MarkInvoicePaidAction(IInvoiceDriver invoices, ITenantDriver tenants, BillingLifecycle lifecycle, AuditTrail audit, IClock clock) : IFounderActionType
+internal sealed class MarkInvoicePaidAction(IInvoiceDriver invoices, ITenantDriver tenants, BillingLifecycle lifecycle, AuditTrail audit, WebhookEvents events, IClock clock) : IFounderActionType
 {
     public string Name => FounderActionTypes.MarkInvoicePaid;
     public string TargetType => "invoice";
@@ -42,6 +44,7 @@ internal sealed class MarkInvoicePaidAction(IInvoiceDriver invoices, ITenantDriv
                 : new ConflictException($"A {invoice.Status.ToWire()} invoice cannot be marked paid.", "invoice_not_payable"));
         await audit.RecordAsync(session, tenantId, context.Caller, "invoice.paid", "invoice", invoiceId,
             new { invoice.Status }, new { paid.Status, paid.PaidAt, paid.Number, paid.TotalCents }, cancellationToken);
+        await events.EmitAsync(session, tenantId, WebhookEventTypes.InvoicePaid, InvoiceEventData.From(paid), cancellationToken);
         // Paying the last overdue invoice ends dunning: past_due -> active, billing's suspension lifted (an operator's stays).
         var now = clock.UtcNow;
         var stillOverdue = (await invoices.ListInvoicesAsync(session, tenantId, InvoiceStatus.Open, null, 200, cancellationToken))

@@ -7,11 +7,13 @@ using Platform.Engines.Audit;
 using Platform.Engines.Pipeline;
 using Platform.Engines.Sessions;
 using Platform.Engines.Usage;
+using Platform.Engines.Webhooks;
 using Platform.Models;
 using Platform.Models.Errors;
 using Platform.Models.Runs;
 using Platform.Models.Tenants;
 using Platform.Models.Usage;
+using Platform.Models.Webhooks;
 
 namespace Platform.Engines.Runs;
 
@@ -46,7 +48,7 @@ internal sealed class CompleteRunValidator : AbstractValidator<CompleteRun>
 }
 
 internal sealed class CompleteRunHandler(
-    TenantGate gate, IRunDriver runs, WorkerRegistry registry, IUsageDriver usage, IRunAdmissionDriver admissions, AuditTrail audit, UsageAlerts alerts, IClock clock)
+    TenantGate gate, IRunDriver runs, WorkerRegistry registry, IUsageDriver usage, IRunAdmissionDriver admissions, AuditTrail audit, UsageAlerts alerts, WebhookEvents events, IClock clock)
     : IRequestHandler<CompleteRun, RunSnapshot>
 {
     public async Task<RunSnapshot> Handle(CompleteRun command, CancellationToken cancellationToken)
@@ -69,6 +71,8 @@ internal sealed class CompleteRunHandler(
         await audit.RecordAsync(session, command.TenantId, command.Caller, "run.completed", "run", run.Id,
             new { Status = run.Status.ToWire() },
             new { Status = completed.Status.ToWire(), completed.TotalTokens, completed.LatencyMs, completed.CostCents }, cancellationToken);
+        await events.EmitAsync(session, command.TenantId,
+            completed.Status == RunStatus.Succeeded ? WebhookEventTypes.RunCompleted : WebhookEventTypes.RunFailed, RunEventData.From(completed), cancellationToken);
         // The hot rows come last, each held only until the commit: the month's rollups, then the key's and the tenant's
         // slots in one statement (key before tenant, the admission's order); the run created with a key gives its key
         // slot back, whoever completes it.

@@ -8,6 +8,7 @@ using Platform.Engines.Audit;
 using Platform.Engines.Credits;
 using Platform.Engines.Pipeline;
 using Platform.Engines.Sessions;
+using Platform.Engines.Webhooks;
 using Platform.Models;
 using Platform.Models.Errors;
 using Platform.Models.Runs;
@@ -32,7 +33,7 @@ internal sealed class CreateRunValidator : AbstractValidator<CreateRun>
 
 internal sealed class CreateRunHandler(
     TenantGate gate, IWorkerDriver workers, WorkerRegistry registry, IRunDriver runs, IRunAdmissionDriver admissions, IApiKeyDriver keys, ICreditDriver credits,
-    AuditTrail audit, IClock clock)
+    AuditTrail audit, WebhookEvents events, IClock clock)
     : IRequestHandler<CreateRun, RunSnapshot>
 {
     public async Task<RunSnapshot> Handle(CreateRun command, CancellationToken cancellationToken)
@@ -77,7 +78,7 @@ internal sealed class CreateRunHandler(
         {
             // Same transaction as the admission: short of credits -> 402 insufficient_credits and the rollback writes nothing.
             // Taken after the tenant row (tenant -> credit account), the order plan changes use too.
-            await CreditLedger.DebitAsync(credits, audit, scope, command.Caller, worker.CreditsPerRun, "run:" + run.Id, now, cancellationToken);
+            await CreditLedger.DebitAsync(credits, audit, events, scope, command.Caller, worker.CreditsPerRun, "run:" + run.Id, now, cancellationToken);
         }
         await scope.CommitAsync(cancellationToken);
         return run;

@@ -3,9 +3,11 @@ using Platform.Drivers.ApiKeys;
 using Platform.Drivers.Runs;
 using Platform.Drivers.Sessions;
 using Platform.Engines.Audit;
+using Platform.Engines.Webhooks;
 using Platform.Models;
 using Platform.Models.Runs;
 using Platform.Models.Usage;
+using Platform.Models.Webhooks;
 
 namespace Platform.Engines.Runs;
 
@@ -13,7 +15,7 @@ namespace Platform.Engines.Runs;
 public sealed record TimeOutStaleRuns(DateTimeOffset? Before = null, int MaxTenants = 100, int MaxRunsPerTenant = 500) : IRequest<int>;
 
 internal sealed class TimeOutStaleRunsHandler(
-    IDbSessionFactory sessions, IRunDriver runs, IApiKeyRunSlotDriver keySlots, AuditTrail audit, IClock clock, RunsOptions options)
+    IDbSessionFactory sessions, IRunDriver runs, IApiKeyRunSlotDriver keySlots, AuditTrail audit, WebhookEvents events, IClock clock, RunsOptions options)
     : IRequestHandler<TimeOutStaleRuns, int>
 {
     public async Task<int> Handle(TimeOutStaleRuns command, CancellationToken cancellationToken)
@@ -46,6 +48,7 @@ internal sealed class TimeOutStaleRunsHandler(
             {
                 await audit.RecordAsync(session, tenantId, Caller.System, "run.timed_out", "run", run.Id,
                     new { Status = RunStatus.Running.ToWire() }, new { Status = run.Status.ToWire(), run.StartedAt, run.CompletedAt }, cancellationToken);
+                await events.EmitAsync(session, tenantId, WebhookEventTypes.RunTimedOut, RunEventData.From(run), cancellationToken);
             }
             await session.CommitAsync(cancellationToken);
             total += timedOut.Count;

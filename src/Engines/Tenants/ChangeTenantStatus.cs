@@ -4,6 +4,7 @@ using Platform.Drivers.Tenants;
 using Platform.Engines.Audit;
 using Platform.Engines.Pipeline;
 using Platform.Engines.Sessions;
+using Platform.Engines.Webhooks;
 using Platform.Models;
 using Platform.Models.Errors;
 using Platform.Models.Tenants;
@@ -77,7 +78,7 @@ internal sealed class UnsuspendTenantHandler(TenantGate gate, TenantSuspension s
 }
 
 /// <summary>Suspends and unsuspends a tenant inside an open tenant scope, with its audit row; the SuspendTenant and UnsuspendTenant commands and the operators' founder actions share it, so both follow one rule.</summary>
-internal sealed class TenantSuspension(ITenantDriver tenants, AuditTrail audit, IClock clock)
+internal sealed class TenantSuspension(ITenantDriver tenants, AuditTrail audit, WebhookEvents events, IClock clock)
 {
     public async Task<TenantSnapshot> SuspendAsync(TenantScope scope, Caller caller, string reason, CancellationToken cancellationToken)
     {
@@ -90,6 +91,7 @@ internal sealed class TenantSuspension(ITenantDriver tenants, AuditTrail audit, 
             ?? throw new NotFoundException("tenant");
         await audit.RecordAsync(scope.Session, tenantId, caller, "tenant.suspended", "tenant", tenantId,
             new { status = scope.Tenant.Status }, new { status = suspended.Status, reason }, cancellationToken);
+        await TenantEvents.StatusChangedAsync(events, scope.Session, scope.Tenant, suspended, cancellationToken);
         return suspended;
     }
 
@@ -106,6 +108,7 @@ internal sealed class TenantSuspension(ITenantDriver tenants, AuditTrail audit, 
             ?? throw new NotFoundException("tenant");
         await audit.RecordAsync(scope.Session, tenantId, caller, "tenant.unsuspended", "tenant", tenantId,
             new { status = scope.Tenant.Status, reason = scope.Tenant.SuspendedReason }, new { status = unsuspended.Status }, cancellationToken);
+        await TenantEvents.StatusChangedAsync(events, scope.Session, scope.Tenant, unsuspended, cancellationToken);
         return unsuspended;
     }
 }

@@ -3,14 +3,16 @@ using Platform.Drivers.Email;
 using Platform.Engines.Billing;
 using Platform.Engines.Email;
 using Platform.Engines.Sessions;
+using Platform.Engines.Webhooks;
 using Platform.Models.Plans;
 using Platform.Models.Usage;
+using Platform.Models.Webhooks;
 
 namespace Platform.Engines.Usage;
 
 /// <summary>Queues the usage alert email when a write moves a meter's current-month total across 80, 90 or 100 percent of a finite quota:
 /// once per tenant, meter, month and threshold (a billing_notices row), only the highest threshold crossed, in the transaction of the usage.</summary>
-internal sealed class UsageAlerts(BillingLifecycle lifecycle, EmailOptions emailOptions)
+internal sealed class UsageAlerts(BillingLifecycle lifecycle, WebhookEvents events, EmailOptions emailOptions)
 {
     /// <summary>Is the prefix of the notice key "usage_alert:{meter}:{yyyy-MM}:{percent}".</summary>
     public const string NoticePrefix = "usage_alert:";
@@ -40,6 +42,9 @@ internal sealed class UsageAlerts(BillingLifecycle lifecycle, EmailOptions email
             if (await lifecycle.QueueOnceAsync(scope, notice, EmailTemplates.UsageAlertKind, null,
                     (to, tenant) => EmailTemplates.UsageAlert(to, tenant.Name, change.Meter, percent, change.After, limit, UsageUrl), now, cancellationToken))
             {
+                // The same crossing, once, to the tenant's webhook endpoints.
+                await events.EmitAsync(scope.Session, scope.Tenant.Id, WebhookEventTypes.UsageThresholdReached,
+                    new UsageThresholdEventData(change.Meter, percent, change.After, limit, change.PeriodStart), cancellationToken);
                 queued++;
             }
         }

@@ -5,10 +5,12 @@ using Platform.Drivers.Users;
 using Platform.Engines.ApiKeys;
 using Platform.Engines.Audit;
 using Platform.Engines.Pipeline;
+using Platform.Engines.Webhooks;
 using Platform.Models;
 using Platform.Models.ApiKeys;
 using Platform.Models.Errors;
 using Platform.Models.Tenants;
+using Platform.Models.Webhooks;
 
 namespace Platform.Engines.Users;
 
@@ -17,7 +19,7 @@ public sealed record EraseMe(Caller Caller) : IRequest<Unit>, ICallerCommand;
 
 internal sealed class EraseMeHandler(
     IDbSessionFactory sessions, ITenantDriver tenants, IMemberDriver members, IUserErasureDriver erasure, KeyCustody custody, AuditTrail audit,
-    IClock clock)
+    WebhookEvents events, IClock clock)
     : IRequestHandler<EraseMe, Unit>
 {
     public async Task<Unit> Handle(EraseMe command, CancellationToken cancellationToken)
@@ -63,6 +65,9 @@ internal sealed class EraseMeHandler(
             // The audit row names the user by id only: the email is about to be erased.
             await audit.RecordAsync(session, membership.Tenant.Id, command.Caller, "member.erased", "member", userId,
                 new { role = me.Role }, null, cancellationToken);
+            // Nor does the event: an erased member is an id.
+            await events.EmitAsync(session, membership.Tenant.Id, WebhookEventTypes.MemberRemoved,
+                new MemberEventData(userId, null, null, me.Role, null, "erased"), cancellationToken);
             var afterCommit = await custody.RevokeKeysOfCreatorAsync(
                 session, membership.Tenant.Id, userId, command.Caller, ApiKeyCustody.CreatorErased, cancellationToken);
             await session.CommitAsync(cancellationToken);

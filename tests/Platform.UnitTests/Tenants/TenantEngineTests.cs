@@ -1,14 +1,16 @@
 using NSubstitute;
 using Platform.Drivers.ApiKeys;
-using Platform.Engines.ApiKeys;
 using Platform.Drivers.Audit;
 using Platform.Drivers.Sessions;
 using Platform.Drivers.Tenants;
 using Platform.Drivers.Users;
+using Platform.Drivers.Webhooks;
+using Platform.Engines.ApiKeys;
 using Platform.Engines.Audit;
 using Platform.Engines.Members;
 using Platform.Engines.Sessions;
 using Platform.Engines.Tenants;
+using Platform.Engines.Webhooks;
 using Platform.Models;
 using Platform.Models.Audit;
 using Platform.Models.Errors;
@@ -31,7 +33,9 @@ public sealed class TenantEngineTests
     private IClock clock = null!;
     private IApiKeyDriver apiKeys = null!;
 
-    private KeyCustody Custody() => new(apiKeys, new ApiKeyCache(clock), audit, clock);
+    private KeyCustody Custody() => new(apiKeys, new ApiKeyCache(clock), audit, Events(), clock);
+
+    private WebhookEvents Events() => new(Substitute.For<IWebhookEventDriver>(), new WebhooksOptions(), clock);
 
     [SetUp]
     public void Fakes()
@@ -166,7 +170,7 @@ public sealed class TenantEngineTests
         members.FetchMemberAsync(session, tenantId, userId, Arg.Any<CancellationToken>())
             .Returns(new MemberSnapshot(tenantId, userId, "o@example.test", "O", TenantRole.Owner, Now, Now));
         members.CountOwnersAsync(session, tenantId, Arg.Any<CancellationToken>()).Returns(1);
-        var handler = new ChangeMemberRoleHandler(new TenantGate(sessions, tenants), tenants, members, Custody(), audit, clock);
+        var handler = new ChangeMemberRoleHandler(new TenantGate(sessions, tenants), tenants, members, Custody(), audit, Events(), clock);
 
         var error = Assert.ThrowsAsync<ConflictException>(() => handler.Handle(
             new ChangeMemberRole(Caller.User(userId), tenantId, userId, TenantRole.Admin), CancellationToken.None));
@@ -188,7 +192,7 @@ public sealed class TenantEngineTests
             .Returns(new MemberSnapshot(tenantId, userId, "a@example.test", "A", TenantRole.Admin, Now, Now));
         members.FetchMemberAsync(session, tenantId, target, Arg.Any<CancellationToken>())
             .Returns(new MemberSnapshot(tenantId, target, "m@example.test", "M", TenantRole.Member, Now, Now));
-        var handler = new ChangeMemberRoleHandler(new TenantGate(sessions, tenants), tenants, members, Custody(), audit, clock);
+        var handler = new ChangeMemberRoleHandler(new TenantGate(sessions, tenants), tenants, members, Custody(), audit, Events(), clock);
 
         Assert.ThrowsAsync<ForbiddenException>(() => handler.Handle(
             new ChangeMemberRole(Caller.User(userId), tenantId, target, TenantRole.Owner), CancellationToken.None));
