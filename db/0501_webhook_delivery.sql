@@ -59,12 +59,13 @@ CREATE FUNCTION claim_webhook_deliveries(p_now timestamptz, p_lease_seconds inte
         WHERE o.id = ANY (v_ids) AND e.tenant_id = o.tenant_id AND e.id = o.endpoint_id AND NOT e.enabled
           AND ev.tenant_id = o.tenant_id AND ev.id = o.event_id AND ev.type <> 'webhook.test';
 
-        -- Rate-limited endpoints are locked in one order, so that concurrent claims count one window between them.
+        -- Rate-limited endpoints are locked in one order, so that concurrent claims count one window between them. NO KEY UPDATE:
+        -- the key-share locks that inserting deliveries and attempts take on their endpoint must not conflict (they would deadlock).
         PERFORM 1 FROM webhook_endpoints e
         WHERE e.rate_limit IS NOT NULL
           AND (e.tenant_id, e.id) IN (SELECT o.tenant_id, o.endpoint_id FROM outbox_messages o WHERE o.id = ANY (v_ids))
         ORDER BY e.tenant_id, e.id
-        FOR UPDATE OF e;
+        FOR NO KEY UPDATE OF e;
 
         RETURN QUERY
         WITH cand AS (
@@ -153,12 +154,13 @@ CREATE FUNCTION finish_webhook_attempts(p_results jsonb, p_disable_before timest
             RETURN;
         END IF;
 
-        -- Endpoints whose failing_since changes, locked in one order (concurrent finishers would otherwise deadlock).
+        -- Endpoints whose failing_since changes, locked in one order (concurrent finishers would otherwise deadlock); NO KEY UPDATE does
+        -- not wait for the key-share locks the attempts inserted above (and by other finishers) hold on their endpoints.
         PERFORM 1 FROM webhook_endpoints e
         JOIN unnest(v_tenants, v_endpoints, v_ok, v_first_fail) AS f(tenant_id, endpoint_id, any_ok, first_fail) ON f.tenant_id = e.tenant_id AND f.endpoint_id = e.id
         WHERE (CASE WHEN f.any_ok THEN NULL ELSE coalesce(e.failing_since, f.first_fail) END) IS DISTINCT FROM e.failing_since
         ORDER BY e.tenant_id, e.id
-        FOR UPDATE OF e;
+        FOR NO KEY UPDATE OF e;
 
         UPDATE webhook_endpoints e
         SET failing_since = CASE WHEN f.any_ok THEN NULL ELSE coalesce(e.failing_since, f.first_fail) END

@@ -69,17 +69,18 @@ const server = http.createServer(async (req, res) => {
       const name = url.pathname.substring('/hooks/'.length);
       const s = state(name);
       const id = req.headers['webhook-id'] || '';
+      const key = name + ' ' + id; // one message goes to several endpoints under one id: in flight is per endpoint
       const now = Date.now();
-      const flying = (inFlight.get(id) || 0) + 1;
-      inFlight.set(id, flying);
+      const flying = (inFlight.get(key) || 0) + 1;
+      inFlight.set(key, flying);
       if (flying > 1) overlaps++;
       if (flying > maxInFlightPerId) maxInFlightPerId = flying;
       let done = false;
       const finish = () => {
         if (!done) {
           done = true;
-          const left = inFlight.get(id) - 1;
-          if (left === 0) inFlight.delete(id); else inFlight.set(id, left);
+          const left = inFlight.get(key) - 1;
+          if (left === 0) inFlight.delete(key); else inFlight.set(key, left);
         }
       };
       res.on('close', finish);

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using MediatR;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Platform.Drivers.Sessions;
 using Platform.Drivers.Webhooks;
 using Platform.Engines;
@@ -16,7 +17,18 @@ namespace Platform.Tests.Webhooks;
 /// creates endpoints as rows (until the management routes exist), emits events through the real emitter, and runs dispatch rounds.</summary>
 public sealed class DeliveryTestBed : IAsyncDisposable
 {
-    private DeliveryTestBed(ServiceProvider services) => Services = services;
+    private DeliveryTestBed(ServiceProvider services, CapturedLogs logs)
+    {
+        Services = services;
+        Logs = logs;
+    }
+
+    /// <summary>Gets what the container logged (Information and above).</summary>
+    public CapturedLogs Logs { get; }
+
+    /// <summary>Lists the warnings and errors logged, with their exceptions.</summary>
+    public IEnumerable<string> Warnings => Logs.Entries.Where(e => e.Level >= Microsoft.Extensions.Logging.LogLevel.Warning)
+        .Select(e => $"{e.Category}: {e.Message} {e.Exception}");
 
     public ServiceProvider Services { get; }
 
@@ -31,7 +43,8 @@ public sealed class DeliveryTestBed : IAsyncDisposable
             values[key] = value;
         }
         var services = new ServiceCollection();
-        services.AddLogging();
+        var logs = new CapturedLogs();
+        services.AddLogging(b => b.AddProvider(logs));
         services.AddSingleton(TestEngines.Configuration(DatabaseFixture.AppConnectionString, values));
         if (resolver is not null)
         {
@@ -48,7 +61,7 @@ public sealed class DeliveryTestBed : IAsyncDisposable
         }
         var provider = services.BuildServiceProvider();
         provider.ValidateOptionsNow();
-        return new DeliveryTestBed(provider);
+        return new DeliveryTestBed(provider, logs);
     }
 
     /// <summary>Makes a new signing secret as the contract says: whsec_ + base64 of 32 random bytes.</summary>

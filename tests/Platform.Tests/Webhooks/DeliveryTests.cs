@@ -320,4 +320,37 @@ public sealed class DeliveryTests : DatabaseTest
             Assert.That(await OwnerSql.CountAsync("SELECT count(*) FROM outbox_messages WHERE kind = 'webhook' AND status = 'pending'", tenantId), Is.EqualTo(1));
         });
     }
+
+    [Test]
+    [CancelAfter(60_000)]
+    public async Task An_endpoint_rate_limit_spreads_its_deliveries_over_one_second_windows()
+    {
+        await using var bed = DeliveryTestBed.Build();
+        var tenantId = await TenantAsync();
+        string limited = Path(), free = Path();
+        var secret = DeliveryTestBed.NewSecret();
+        await receiver.ConfigureAsync(limited, [secret]);
+        await receiver.ConfigureAsync(free, [secret]);
+        await bed.CreateEndpointAsync(tenantId, receiver.Url(limited), secret, rateLimit: 5);
+        await bed.CreateEndpointAsync(tenantId, receiver.Url(free), secret);
+        await bed.EmitAsync(tenantId, 15);
+
+        var until = DateTime.UtcNow.AddSeconds(30);
+        while (await OwnerSql.CountAsync("SELECT count(*) FROM outbox_messages WHERE kind = 'webhook' AND status = 'sent'", tenantId) < 30 && DateTime.UtcNow < until)
+        {
+            await bed.Mediator.Send(new Engines.Webhooks.DispatchWebhooks(50));
+            await Task.Delay(50);
+        }
+
+        var times = (await receiver.ReceivedAsync(limited)).Select(r => r.At).Order().ToList();
+        var freeTimes = (await receiver.ReceivedAsync(free)).Select(r => r.At).ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(times, Has.Count.EqualTo(15));
+            Assert.That(times[^1] - times[0], Is.GreaterThanOrEqualTo(1_800), "15 at 5/s take at least two more windows");
+            Assert.That(times.Select(t => times.Count(u => u >= t && u < t + 1_000)).Max(), Is.LessThanOrEqualTo(10),
+                "at most two windows' worth in any second (the precision of a fixed window)");
+            Assert.That(freeTimes.Max() - freeTimes.Min(), Is.LessThan(1_000), "the unlimited endpoint is not held back");
+        });
+    }
 }
