@@ -49,7 +49,7 @@ for (var i = 0; i < 10; i++)
     keys.Add(await setup.CreateKeyAsync(token, tenants[i]));
 }
 var setupDone = coldClock.Elapsed;
-// BENCH_ONLY=admit,ingest,summary,tenants,flood runs a subset (for profiling) and leaves docs/benchmarks.md alone.
+// BENCH_ONLY=admit,ingest,summary,tenants,flood,webhooks runs a subset (for profiling) and leaves docs/benchmarks.md alone.
 var only = (Environment.GetEnvironmentVariable("BENCH_ONLY") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 bool Runs(string figure) => only.Length == 0 || only.Contains(figure, StringComparer.Ordinal);
 var none = new LoadResult(0, 0, 1, double.NaN, double.NaN, double.NaN, []);
@@ -179,8 +179,20 @@ await stopFlood.CancelAsync();
 await Task.WhenAll(flooders);
 var floodSummary = string.Join(", ", floodStatuses.OrderBy(p => p.Key).Select(p => $"{p.Key}: {p.Value}"));
 Console.WriteLine($"admit, 1,000 tenants, during a 64-connection wrong-password flood: {flooded.PerSecond:F0} req/s p99 {flooded.P99Ms:F1} ms (flood answers {floodSummary})");
+// Webhook delivery (issue 11): its section replaces the previous one in docs/benchmarks.md, also when run alone (BENCH_ONLY=webhooks).
+var webhooks = Runs("webhooks") ? await WebhookBenchmark.RunAsync(env, tenants[0]) : "";
 if (only.Length > 0)
 {
+    if (webhooks.Length > 0)
+    {
+        var path = env.Require("BENCH_OUT");
+        var text = File.Exists(path) ? File.ReadAllText(path) : "";
+        int from = text.IndexOf(WebhookBenchmark.Start, StringComparison.Ordinal), to = text.IndexOf(WebhookBenchmark.End, StringComparison.Ordinal);
+        text = from >= 0 && to > from
+            ? text[..from] + webhooks.TrimEnd() + text[(to + WebhookBenchmark.End.Length)..]
+            : text.IndexOf("## Reading this run", StringComparison.Ordinal) is var reading and >= 0 ? text[..reading] + webhooks + "\n" + text[reading..] : text + "\n" + webhooks;
+        File.WriteAllText(path, text);
+    }
     return 0;
 }
 
@@ -213,6 +225,7 @@ var note = previous.IndexOf(NoteMarker, StringComparison.Ordinal) is var at and 
 Console.WriteLine(report.ToString());
 // The close's own section goes above the note too, so that each run replaces it instead of adding another.
 report.Append(await CloseBenchmark.RunAsync(env)).AppendLine();
+report.Append(webhooks);
 report.Append(note);
 File.WriteAllText(outPath, report.ToString());
 return 0;

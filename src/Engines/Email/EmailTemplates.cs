@@ -12,6 +12,7 @@ public static class EmailTemplates
     public const string UsageAlertKind = "email.usage_alert";
     public const string PaymentFailedKind = "email.payment_failed";
     public const string SignUpAttemptKind = "email.signup_attempt";
+    public const string WebhookEndpointDisabledKind = "email.webhook_endpoint_disabled";
 
     public static EmailContent Invitation(string to, string tenantName, string role, string acceptUrl, DateTimeOffset expiresAt) => Render(
         to,
@@ -53,6 +54,15 @@ public static class EmailTemplates
         "Sign in",
         signInUrl,
         "If it was you, sign in or reset your password. If it was not, ignore this email: your account has not changed.");
+
+    /// <summary>Renders the notice to a tenant's owners and admins that a webhook endpoint was disabled after failing for days (issue 11).</summary>
+    public static EmailContent WebhookEndpointDisabled(string to, string tenantName, string url, DateTimeOffset failingSince, int days, string endpointUrl) => Render(
+        to,
+        $"A webhook endpoint of {tenantName} was disabled",
+        $"Every delivery to {url} has failed since {Format(failingSince)}, for more than {days} days, so the endpoint was disabled and receives no new events.",
+        "See the endpoint",
+        endpointUrl,
+        "Fix the receiver, enable the endpoint again, then recover the deliveries that failed meanwhile.");
 
     public static IReadOnlyList<int> UsageAlertThresholds { get; } = [80, 90, 100];
 

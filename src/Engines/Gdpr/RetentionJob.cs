@@ -18,5 +18,6 @@ internal sealed class RetentionJob(IServiceScopeFactory scopes, RetentionOptions
         await mediator.Send(new PurgeExpiredRows(), cancellationToken);
         await mediator.Send(new Throttles.PurgeThrottleWindows(), cancellationToken);
         await mediator.Send(new Idempotency.PurgeExpiredIdempotencyKeys(), cancellationToken);
+        await mediator.Send(new Webhooks.PurgeWebhookLog(), cancellationToken);
     }
 }

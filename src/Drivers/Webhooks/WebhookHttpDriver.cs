@@ -1,0 +1,178 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Platform.Models;
+using Platform.Models.Webhooks;
+
+namespace Platform.Drivers.Webhooks;
+
+/// <summary>Resolves a host name to the addresses a webhook delivery may connect to (the SSRF guard judges every one of them).</summary>
+public interface IWebhookResolver
+{
+    /// <summary>Returns every address the name resolves to.</summary>
+    Task<IPAddress[]> ResolveAsync(string host, CancellationToken cancellationToken);
+}
+
+/// <summary>Resolves through the system's resolver (DNS).</summary>
+public sealed class DnsWebhookResolver : IWebhookResolver
+{
+    public Task<IPAddress[]> ResolveAsync(string host, CancellationToken cancellationToken) => Dns.GetHostAddressesAsync(host, cancellationToken);
+}
+
+/// <summary>Holds the delivery client's settings (from Webhooks:TimeoutSeconds and Webhooks:AllowLoopback).</summary>
+public sealed record WebhookClientSettings(int TimeoutSeconds, bool AllowLoopback);
+
+/// <summary>Is thrown by the connect step when a resolved address may not receive webhooks; nothing was dialled.</summary>
+public sealed class WebhookAddressRefusedException(IPAddress address, AddressClass addressClass)
+    : Exception($"refused: {address} is {addressClass.ToWire()}")
+{
+    public IPAddress Address { get; } = address;
+
+    public AddressClass AddressClass { get; } = addressClass;
+}
+
+/// <summary>Sends one webhook request and tells what came of it.</summary>
+public interface IWebhookHttpDriver
+{
+    /// <summary>POSTs the body with the headers; never throws for the endpoint's faults (status, timeout, refusal), which come back as a failed response.</summary>
+    Task<WebhookResponse> SendAsync(WebhookRequest request, CancellationToken cancellationToken);
+}
+
+/// <summary>Sends over one HttpClient: no redirects followed, no cookies, no proxy, the attempt's timeout, and a connect step that resolves the host itself,
+/// refuses the connection when ANY resolved address is not allowed (mixed answers cannot slip through), and only then dials an allowed address.</summary>
+internal sealed class WebhookHttpDriver : IWebhookHttpDriver, IDisposable
+{
+    private const int ExcerptBytes = 1024;
+
+    private readonly HttpClient client;
+    private readonly WebhookClientSettings settings;
+
+    public WebhookHttpDriver(WebhookClientSettings settings, IWebhookResolver resolver)
+    {
+        this.settings = settings;
+        var handler = new SocketsHttpHandler
+        {
+            AllowAutoRedirect = false,
+            UseCookies = false,
+            UseProxy = false,
+            AutomaticDecompression = DecompressionMethods.None,
+            PooledConnectionLifetime = TimeSpan.FromMinutes(2),
+            ConnectTimeout = TimeSpan.FromSeconds(settings.TimeoutSeconds),
+            MaxConnectionsPerServer = 256,
+            ConnectCallback = (context, token) => ConnectAsync(resolver, settings.AllowLoopback, context.DnsEndPoint, token),
+        };
+        client = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+    }
+
+    /// <summary>Resolves the endpoint's host (or takes its literal address), judges every address with WebhookAddressPolicy, and connects to the first allowed one.</summary>
+    internal static async ValueTask<Stream> ConnectAsync(IWebhookResolver resolver, bool allowLoopback, DnsEndPoint endPoint, CancellationToken cancellationToken)
+    {
+        var addresses = IPAddress.TryParse(endPoint.Host.Trim('[', ']'), out var literal)
+            ? [literal]
+            : await resolver.ResolveAsync(endPoint.Host, cancellationToken);
+        if (addresses.Length == 0)
+        {
+            throw new SocketException((int)SocketError.HostNotFound);
+        }
+        foreach (var address in addresses)
+        {
+            if (!WebhookAddressPolicy.IsAllowed(address, allowLoopback))
+            {
+                throw new WebhookAddressRefusedException(address, WebhookAddressPolicy.Classify(address));
+            }
+        }
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(addresses, endPoint.Port, cancellationToken);
+            return new NetworkStream(socket, ownsSocket: true);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    public async Task<WebhookResponse> SendAsync(WebhookRequest request, CancellationToken cancellationToken)
+    {
+        using var message = new HttpRequestMessage(HttpMethod.Post, request.Url)
+        {
+            Content = new StringContent(request.Body, Encoding.UTF8, "application/json"),
+        };
+        message.Content.Headers.ContentType!.CharSet = null;
+        message.Headers.TryAddWithoutValidation("User-Agent", "Platform-Webhooks/1");
+        foreach (var (name, value) in request.Headers)
+        {
+            if (!message.Headers.TryAddWithoutValidation(name, value))
+            {
+                message.Content.Headers.TryAddWithoutValidation(name, value);
+            }
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(settings.TimeoutSeconds));
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            using var response = await client.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+            var status = (int)response.StatusCode;
+            var excerpt = await ExcerptAsync(response, timeout.Token);
+            var latency = Elapsed(clock);
+            return status is >= 200 and < 300
+                ? new WebhookResponse(true, status, latency, excerpt, null)
+                : new WebhookResponse(false, status, latency, excerpt,
+                    status is >= 300 and < 400 ? $"HTTP {status}: redirects are not followed" : $"HTTP {status}");
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return new WebhookResponse(false, null, Elapsed(clock), null, $"timeout: no answer within {settings.TimeoutSeconds} s");
+        }
+        catch (HttpRequestException e)
+        {
+            return new WebhookResponse(false, null, Elapsed(clock), null, Describe(e));
+        }
+    }
+
+    public void Dispose() => client.Dispose();
+
+    private static string Describe(HttpRequestException e)
+    {
+        for (Exception? inner = e; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is WebhookAddressRefusedException refused)
+            {
+                return refused.Message;
+            }
+        }
+        var root = e.InnerException ?? e;
+        return $"connection failed: {root.Message}";
+    }
+
+    private static int Elapsed(Stopwatch clock) => (int)Math.Min(int.MaxValue, clock.ElapsedMilliseconds);
+
+    /// <summary>Reads at most the first KiB of the answer as text (invalid UTF-8 becomes U+FFFD) and leaves the rest unread.</summary>
+    private static async Task<string?> ExcerptAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+        var buffer = new byte[ExcerptBytes];
+        var read = 0;
+        while (read < buffer.Length)
+        {
+            var n = await stream.ReadAsync(buffer.AsMemory(read), cancellationToken);
+            if (n == 0)
+            {
+                break;
+            }
+            read += n;
+        }
+        if (read == 0)
+        {
+            return null;
+        }
+        var text = Encoding.UTF8.GetString(buffer, 0, read).Replace("\0", "", StringComparison.Ordinal);
+        // A KiB of bytes may decode to more than 1024 characters only if it does not; cut at 1024 characters to fit the column.
+        return text.Length > ExcerptBytes ? text[..ExcerptBytes] : text;
+    }
+}

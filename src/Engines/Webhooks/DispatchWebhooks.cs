@@ -1,0 +1,204 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text.Json;
+using MediatR;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Extensions.Logging;
+using Platform.Drivers.Email;
+using Platform.Drivers.Sessions;
+using Platform.Drivers.Webhooks;
+using Platform.Engines.Audit;
+using Platform.Engines.Email;
+using Platform.Models;
+using Platform.Models.Webhooks;
+
+namespace Platform.Engines.Webhooks;
+
+/// <summary>Delivers one batch of due webhook deliveries: leases up to Limit, sends them concurrently (signed, through the SSRF guard), records every attempt
+/// in the delivery log in one transaction, and disables the endpoints that have failed for Webhooks:DisableAfterDays (email to the admins and an audit entry
+/// in the same transaction as the disabling).</summary>
+public sealed record DispatchWebhooks(int Limit) : IRequest<WebhookDispatchResult>;
+
+/// <summary>Counts what one round did: deliveries leased, succeeded, due again, failed for good, and endpoints disabled.</summary>
+public sealed record WebhookDispatchResult(int Claimed, int Succeeded, int Retried, int Failed, int Disabled);
+
+internal sealed class DispatchWebhooksHandler(
+    IDbSessionFactory sessions, IWebhookDeliveryDriver deliveries, IWebhookHttpDriver http, WebhookSecretBox secrets, WebhooksOptions options,
+    EmailOutbox emails, EmailOptions emailOptions, AuditTrail audit, IClock clock, ILogger<DispatchWebhooksHandler> logger)
+    : IRequestHandler<DispatchWebhooks, WebhookDispatchResult>
+{
+    /// <summary>Gives how long a leased delivery stays invisible to other dispatchers: longer than an attempt can last (its timeout) with a margin for the
+    /// round's bookkeeping, so a delivery is never in flight twice; a crashed dispatcher's deliveries come due again after it.</summary>
+    public static int LeaseSeconds(WebhooksOptions options) => options.TimeoutSeconds * 2 + 10;
+
+    public async Task<WebhookDispatchResult> Handle(DispatchWebhooks request, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<LeasedWebhookDelivery> leased;
+        await using (var session = await sessions.OpenAsync(null, null, cancellationToken))
+        {
+            leased = await deliveries.ClaimDueAsync(session, clock.UtcNow, LeaseSeconds(options), Math.Clamp(request.Limit, 1, 1000), cancellationToken);
+            await session.CommitAsync(cancellationToken);
+        }
+        if (leased.Count == 0)
+        {
+            return new WebhookDispatchResult(0, 0, 0, 0, 0);
+        }
+
+        var results = await Task.WhenAll(leased.Select(d => AttemptAsync(d, cancellationToken)));
+
+        IReadOnlyList<FailingWebhookEndpoint> failing;
+        var disableBefore = clock.UtcNow - TimeSpan.FromDays(options.DisableAfterDays);
+        await using (var session = await sessions.OpenAsync(null, null, CancellationToken.None))
+        {
+            // Not cancelled: the attempts happened, and the log should say so even when the host is stopping.
+            failing = await deliveries.FinishAsync(session, results, disableBefore, CancellationToken.None);
+            await session.CommitAsync(CancellationToken.None);
+        }
+
+        var disabled = 0;
+        foreach (var endpoint in failing)
+        {
+            if (await DisableAsync(endpoint, disableBefore, cancellationToken))
+            {
+                disabled++;
+            }
+        }
+        int succeeded = 0, retried = 0, failed = 0;
+        foreach (var (result, delivery) in results.Zip(leased))
+        {
+            if (result.Succeeded)
+            {
+                succeeded++;
+            }
+            else if (result.NextAttemptAt is null || delivery.Requeued)
+            {
+                failed++;
+            }
+            else
+            {
+                retried++;
+            }
+        }
+        return new WebhookDispatchResult(leased.Count, succeeded, retried, failed, disabled);
+    }
+
+    private async Task<WebhookAttemptResult> AttemptAsync(LeasedWebhookDelivery delivery, CancellationToken cancellationToken)
+    {
+        var attemptedAt = clock.UtcNow;
+        WebhookResponse response;
+        try
+        {
+            var request = BuildRequest(delivery, attemptedAt);
+            response = await http.SendAsync(request, cancellationToken);
+        }
+        catch (Exception e) when (e is CryptographicException or FormatException or JsonException or UriFormatException)
+        {
+            // Nothing was sent: the stored endpoint or secret cannot be used (a lost key ring, a corrupt row).
+            response = new WebhookResponse(false, null, 0, null, $"not sent: {e.GetType().Name}: {e.Message}");
+        }
+        var next = response.Succeeded ? null : NextAttemptAt(delivery.Attempt, clock.UtcNow);
+        if (!response.Succeeded)
+        {
+            logger.LogInformation("Webhook delivery {DeliveryId} attempt {Attempt} failed ({Error}); next at {NextAttemptAt:O}",
+                delivery.Id, delivery.Attempt, response.Error, next);
+        }
+        return new WebhookAttemptResult(delivery.Id, delivery.Attempt, response.Succeeded, response.StatusCode, response.LatencyMs, response.Excerpt,
+            response.Error, attemptedAt, next);
+    }
+
+    /// <summary>Builds the request: the stored body as is, the endpoint's headers, and the Standard Webhooks headers signed with the current secret
+    /// (and the former one during a rotation's grace, second).</summary>
+    private WebhookRequest BuildRequest(LeasedWebhookDelivery delivery, DateTimeOffset attemptedAt)
+    {
+        var messageId = WebhookIds.Message(delivery.EventId);
+        var timestamp = attemptedAt.ToUnixTimeSeconds();
+        List<string> keys = [secrets.Open(delivery.ProtectedSecret)];
+        if (delivery.ProtectedPreviousSecret is { } previous)
+        {
+            keys.Add(secrets.Open(previous));
+        }
+        var headers = new List<KeyValuePair<string, string>>();
+        using (var document = JsonDocument.Parse(delivery.Headers))
+        {
+            foreach (var header in document.RootElement.EnumerateObject())
+            {
+                if (header.Value.ValueKind == JsonValueKind.String && !Reserved.Contains(header.Name))
+                {
+                    headers.Add(new(header.Name, header.Value.GetString()!));
+                }
+            }
+        }
+        headers.Add(new("webhook-id", messageId));
+        headers.Add(new("webhook-timestamp", timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        headers.Add(new("webhook-signature", WebhookSignature.Header(keys, messageId, timestamp, delivery.Payload)));
+        return new WebhookRequest(new Uri(delivery.Url, UriKind.Absolute), delivery.Payload, headers);
+    }
+
+    /// <summary>Are the headers an endpoint's own may never replace (ours, and those the client sets).</summary>
+    private static readonly HashSet<string> Reserved = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "webhook-id", "webhook-timestamp", "webhook-signature", "content-type", "content-length", "user-agent", "host", "transfer-encoding", "connection",
+    };
+
+    /// <summary>Gives when to try again after the given attempt failed: the schedule's next delay plus up to 10 % jitter, or null when it is used up.</summary>
+    internal DateTimeOffset? NextAttemptAt(int attempt, DateTimeOffset now) => NextAttemptAt(options.RetryDelays, attempt, now, Random.Shared.NextDouble());
+
+    internal static DateTimeOffset? NextAttemptAt(IReadOnlyList<TimeSpan> delays, int attempt, DateTimeOffset now, double random)
+    {
+        if (attempt >= delays.Count)
+        {
+            return null;
+        }
+        var delay = delays[Math.Max(attempt, 0)];
+        return now + delay + TimeSpan.FromTicks((long)(delay.Ticks * 0.1 * random));
+    }
+
+    private async Task<bool> DisableAsync(FailingWebhookEndpoint endpoint, DateTimeOffset disableBefore, CancellationToken cancellationToken)
+    {
+        var now = clock.UtcNow;
+        var reason = $"Disabled automatically: every attempt failed since {endpoint.FailingSince.UtcDateTime:yyyy-MM-dd HH:mm} UTC " +
+                     $"(more than {options.DisableAfterDays} days).";
+        await using var session = await sessions.OpenAsync(endpoint.TenantId, null, cancellationToken);
+        var url = await deliveries.DisableFailingAsync(session, endpoint.TenantId, endpoint.EndpointId, disableBefore, reason, now, cancellationToken);
+        if (url is null)
+        {
+            return false;
+        }
+        var (tenantName, recipients) = await deliveries.AdminEmailsAsync(session, endpoint.TenantId, cancellationToken);
+        var link = $"{emailOptions.LinkBaseUrl.TrimEnd('/')}/v1/tenants/{endpoint.TenantId}/webhooks/endpoints/{endpoint.EndpointId}";
+        foreach (var to in recipients)
+        {
+            await emails.EnqueueAsync(session, endpoint.TenantId, EmailTemplates.WebhookEndpointDisabledKind,
+                EmailTemplates.WebhookEndpointDisabled(to, tenantName, url, endpoint.FailingSince, options.DisableAfterDays, link), cancellationToken);
+        }
+        await audit.RecordAsync(session, endpoint.TenantId, Caller.System, "webhook.endpoint_disabled", "webhook_endpoint", endpoint.EndpointId,
+            new { enabled = true }, new { enabled = false, disabled_reason = reason, failing_since = endpoint.FailingSince, url }, cancellationToken);
+        await session.CommitAsync(cancellationToken);
+        logger.LogWarning("Webhook endpoint {EndpointId} of tenant {TenantId} disabled: failing since {FailingSince:O}", endpoint.EndpointId, endpoint.TenantId,
+            endpoint.FailingSince);
+        return true;
+    }
+}
+
+/// <summary>Opens protected signing secrets, keeping the opened ones of recent deliveries in memory (bounded) so a busy endpoint costs one unprotect.</summary>
+internal sealed class WebhookSecretBox(IDataProtectionProvider dataProtection)
+{
+    private const int MaxEntries = 10_000;
+    private readonly IDataProtector protector = dataProtection.CreateProtector(WebhookSecrets.Purpose);
+    private readonly ConcurrentDictionary<string, string> opened = new(StringComparer.Ordinal);
+
+    public string Open(string protectedSecret)
+    {
+        if (opened.TryGetValue(protectedSecret, out var secret))
+        {
+            return secret;
+        }
+        secret = protector.Unprotect(protectedSecret);
+        if (opened.Count >= MaxEntries)
+        {
+            opened.Clear();
+        }
+        opened[protectedSecret] = secret;
+        return secret;
+    }
+}
