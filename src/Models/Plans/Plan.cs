@@ -19,7 +19,7 @@ public sealed record Plan(
         Limits.MaxWorkers, Limits.MaxRunsPerDay, Limits.MaxConcurrentRuns, Limits.MaxTokensPerMonth, Limits.MaxApiKeys);
 }
 
-/// <summary>Holds a plan's quotas; -1 means unlimited. Units: runs per UTC day, tokens and API calls per month, GB, GPU hours per month, days, credits per month.</summary>
+/// <summary>Holds a plan's quotas; -1 means unlimited. Units: runs per UTC day, tokens and API calls per month, GB, GPU hours per month, days, credits per month, webhook endpoints.</summary>
 public sealed record PlanLimits(
     int MaxWorkers,
     int MaxRunsPerDay,
@@ -31,7 +31,8 @@ public sealed record PlanLimits(
     long StorageGb,
     long GpuHoursPerMonth,
     int RetentionDays,
-    long CreditsPerMonth);
+    long CreditsPerMonth,
+    int WebhookEndpoints = 0);
 
 /// <summary>Names the feature flags plans can grant.</summary>
 public static class Features
