@@ -13,9 +13,24 @@ public sealed record CreateWebhookEndpointRequest(
 
 /// <summary>Changes an endpoint; fields left out keep their value. event_types: an array of names, or null for every type. rate_limit: a number,
 /// or null for none. headers: the whole new set (replaces the old one).</summary>
-public sealed record UpdateWebhookEndpointRequest(
-    string? Url = null, string? Description = null, JsonElement EventTypes = default, bool? Enabled = null, JsonElement RateLimit = default,
-    Dictionary<string, string?>? Headers = null);
+/// <remarks>Properties, not constructor parameters: a left-out JsonElement stays Undefined while a JSON null reads as Null, and no default value
+/// appears in the OpenAPI schema.</remarks>
+public sealed record UpdateWebhookEndpointRequest
+{
+    public string? Url { get; init; }
+
+    public string? Description { get; init; }
+
+    /// <summary>Gets the subscribed types: an array of names, or null for every type; left out keeps them.</summary>
+    public JsonElement EventTypes { get; init; }
+
+    public bool? Enabled { get; init; }
+
+    /// <summary>Gets the deliveries per second (1-10000), or null for no limit; left out keeps it.</summary>
+    public JsonElement RateLimit { get; init; }
+
+    public Dictionary<string, string?>? Headers { get; init; }
+}
 
 /// <summary>Is the wire form of an endpoint; it never holds the secret (only until when a former secret still signs, after a rotation).</summary>
 public sealed record WebhookEndpointResponse(
