@@ -1,5 +1,10 @@
 using System.Net;
 using System.Net.Http.Json;
+using MediatR;
+using Microsoft.Extensions.DependencyInjection;
+using Platform.Engines.Plans;
+using Platform.Models;
+using Platform.Models.Plans;
 
 namespace Platform.Tests.Webhooks;
 
@@ -63,13 +68,9 @@ public sealed class EndpointQuotaTests : DatabaseTest
     public async Task An_operator_override_replaces_the_plans_quota_under_parallel_creations(long overrideValue, int expected)
     {
         var (_, tenantId, client) = await Hooks.TenantAsync("starter");
-        await using (var scope = await TenantScope.OwnerAsync(tenantId))
-        {
-            await scope.ExecuteAsync(
-                "INSERT INTO tenant_quota_overrides (tenant_id, quota, value, reason, set_by, created_at, updated_at) VALUES (@t, 'webhook_endpoints', @v, 'deal', 'system', now(), now())",
-                ("t", tenantId), ("v", overrideValue));
-            await scope.CommitAsync();
-        }
+        // The operators' override command (the one behind PUT /v1/admin/tenants/{tid}/quotas/{quota}).
+        var entitlements = await SendAsync(new SetQuotaOverride(Caller.Operator(Guid.NewGuid(), "support"), tenantId, Quotas.WebhookEndpoints, overrideValue, "deal"));
+        Assert.That(entitlements.Quotas.WebhookEndpoints, Is.EqualTo(overrideValue));
         var responses = await Task.WhenAll(Enumerable.Range(0, 12).Select(i =>
             client.PostAsJsonAsync(Hooks.Endpoints(tenantId), new { url = $"{Hooks.PublicUrl}/{i}" })));
         Assert.That(responses.Count(r => r.StatusCode == HttpStatusCode.Created), Is.EqualTo(expected));
@@ -82,6 +83,33 @@ public sealed class EndpointQuotaTests : DatabaseTest
     }
 
     [Test]
+    public async Task A_downgrade_to_a_plan_without_webhooks_keeps_the_endpoints_but_refuses_changes_except_delete()
+    {
+        var (_, tenantId, client) = await Hooks.TenantAsync("starter");
+        var id = Hooks.IdOf(await Hooks.CreateAsync(client, tenantId));
+        await Hooks.CreateAsync(client, tenantId);
+        await SendAsync(new ChangeTenantPlan(Caller.System, tenantId, "free"));
+
+        using (var create = await client.PostAsJsonAsync(Hooks.Endpoints(tenantId), new { url = Hooks.PublicUrl }))
+        {
+            await TestApi.ExpectProblemAsync(create, HttpStatusCode.Forbidden, "feature_not_in_plan");
+        }
+        using (var patch = await client.PatchAsync($"{Hooks.Endpoints(tenantId)}/{id}", JsonContent.Create(new { description = "x" })))
+        {
+            await TestApi.ExpectProblemAsync(patch, HttpStatusCode.Forbidden, "feature_not_in_plan");
+        }
+        using (var list = await client.GetAsync(Hooks.Endpoints(tenantId)))
+        {
+            Assert.That((await TestApi.ReadAsync(list))["data"]!.AsArray(), Has.Count.EqualTo(2));
+        }
+        using (var delete = await client.DeleteAsync($"{Hooks.Endpoints(tenantId)}/{id}"))
+        {
+            await TestApi.ExpectAsync(delete, HttpStatusCode.OK);
+        }
+        Assert.That(await Hooks.CountAsync(tenantId, "SELECT count(*) FROM webhook_endpoints"), Is.EqualTo(1));
+    }
+
+    [Test]
     public async Task The_entitlements_name_the_quota_with_the_plans_value()
     {
         var (_, tenantId, client) = await Hooks.TenantAsync("professional");
@@ -89,5 +117,11 @@ public sealed class EndpointQuotaTests : DatabaseTest
         await TestApi.ExpectAsync(response, HttpStatusCode.OK);
         var body = await TestApi.ReadAsync(response);
         Assert.That(body.ToJsonString(), Does.Contain("\"webhook_endpoints\":10"));
+    }
+
+    private static async Task<T> SendAsync<T>(IRequest<T> command)
+    {
+        using var scope = TestApi.Services.CreateScope();
+        return await scope.ServiceProvider.GetRequiredService<IMediator>().Send(command);
     }
 }
