@@ -40,7 +40,7 @@ public sealed record Plan(
         status == TenantStatus.Suspended && suspendedReason == TenantStatuses.AwaitingSubscriptionReason ? PlanCatalog.Get(PlanCatalog.Free) : this;
 }
 
-/// <summary>Holds a plan's quotas; -1 means unlimited. Units: runs per UTC day, tokens and API calls per month, GB, GPU hours per month, days, credits per month.</summary>
+/// <summary>Holds a plan's quotas; -1 means unlimited. Units: runs per UTC day, tokens and API calls per month, GB, GPU hours per month, days, credits per month, webhook endpoints.</summary>
 public sealed record PlanLimits(
     int MaxWorkers,
     int MaxRunsPerDay,
@@ -52,7 +52,8 @@ public sealed record PlanLimits(
     long StorageGb,
     long GpuHoursPerMonth,
     int RetentionDays,
-    long CreditsPerMonth);
+    long CreditsPerMonth,
+    int WebhookEndpoints = 0);
 
 /// <summary>Names the feature flags plans can grant.</summary>
 public static class Features

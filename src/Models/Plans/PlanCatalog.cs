@@ -17,28 +17,28 @@ public static class PlanCatalog
     [
         new(Free, "Free", "usd", 0, 0,
             new PlanLimits(MaxWorkers: 2, MaxRunsPerDay: 100, MaxConcurrentRuns: 2, MaxTokensPerMonth: 100_000, MaxApiKeys: 2,
-                Members: 5, ApiCallsPerMonth: 10_000, StorageGb: 10, GpuHoursPerMonth: 5, RetentionDays: 7, CreditsPerMonth: 10),
+                Members: 5, ApiCallsPerMonth: 10_000, StorageGb: 10, GpuHoursPerMonth: 5, RetentionDays: 7, CreditsPerMonth: 10, WebhookEndpoints: 0),
             new HashSet<string>(), TrialDays: 14),
         new(Starter, "Starter", "usd", 4_900, 49_000,
-            new PlanLimits(5, 1_000, 5, 1_000_000, 5, 10, 100_000, 100, 50, 30, 50),
+            new PlanLimits(5, 1_000, 5, 1_000_000, 5, 10, 100_000, 100, 50, 30, 50, WebhookEndpoints: 3),
             new HashSet<string> { Features.Webhooks }, 14)
         {
             // A trial of a plan with finite limits has the plan's own.
-            TrialLimits = new PlanLimits(5, 1_000, 5, 1_000_000, 5, 10, 100_000, 100, 50, 30, 50),
+            TrialLimits = new PlanLimits(5, 1_000, 5, 1_000_000, 5, 10, 100_000, 100, 50, 30, 50, WebhookEndpoints: 3),
         },
         new(Professional, "Professional", "usd", 19_900, 199_000,
-            new PlanLimits(20, 10_000, 20, 10_000_000, 20, 50, 1_000_000, 1_000, 200, 90, 200),
+            new PlanLimits(20, 10_000, 20, 10_000_000, 20, 50, 1_000_000, 1_000, 200, 90, 200, WebhookEndpoints: 10),
             new HashSet<string> { Features.Webhooks, Features.CustomDomain, Features.Branding, Features.AuditExport }, 14)
         {
             // A trial of a plan with finite limits has the plan's own.
-            TrialLimits = new PlanLimits(20, 10_000, 20, 10_000_000, 20, 50, 1_000_000, 1_000, 200, 90, 200),
+            TrialLimits = new PlanLimits(20, 10_000, 20, 10_000_000, 20, 50, 1_000_000, 1_000, 200, 90, 200, WebhookEndpoints: 10),
         },
         new(Enterprise, "Enterprise", "usd", 99_900, 999_000,
-            new PlanLimits(Unlimited, Unlimited, Unlimited, Unlimited, Unlimited, Unlimited, Unlimited, Unlimited, Unlimited, 365, Unlimited),
+            new PlanLimits(Unlimited, Unlimited, Unlimited, Unlimited, Unlimited, Unlimited, Unlimited, Unlimited, Unlimited, 365, Unlimited, WebhookEndpoints: Unlimited),
             new HashSet<string> { Features.Webhooks, Features.CustomDomain, Features.Branding, Features.AuditExport, Features.Sso, Features.PrioritySupport }, 14)
         {
             // Never unlimited in a trial (ADR 0520): the limits of a paid professional tenant, with enterprise's features.
-            TrialLimits = new PlanLimits(20, 10_000, 20, 10_000_000, 20, 50, 1_000_000, 1_000, 200, 90, 200),
+            TrialLimits = new PlanLimits(20, 10_000, 20, 10_000_000, 20, 50, 1_000_000, 1_000, 200, 90, 200, WebhookEndpoints: 10),
         },
     ];
 

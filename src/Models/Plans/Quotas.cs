@@ -14,18 +14,19 @@ public static class Quotas
     public const string GpuHoursPerMonth = "gpu_hours_per_month";
     public const string RetentionDays = "retention_days";
     public const string CreditsPerMonth = "credits_per_month";
+    public const string WebhookEndpoints = "webhook_endpoints";
 
     public static IReadOnlyList<string> All { get; } =
     [
         MaxWorkers, MaxRunsPerDay, MaxConcurrentRuns, MaxTokensPerMonth, MaxApiKeys, Members,
-        ApiCallsPerMonth, StorageGb, GpuHoursPerMonth, RetentionDays, CreditsPerMonth,
+        ApiCallsPerMonth, StorageGb, GpuHoursPerMonth, RetentionDays, CreditsPerMonth, WebhookEndpoints,
     ];
 
     public static bool IsKnown(string? quota) => quota is not null && All.Contains(quota);
 
     /// <summary>Tells whether a quota is held in an int column (the others are bigint).</summary>
     public static bool IsInt32(string quota) =>
-        quota is MaxWorkers or MaxRunsPerDay or MaxConcurrentRuns or MaxApiKeys or Members or RetentionDays;
+        quota is MaxWorkers or MaxRunsPerDay or MaxConcurrentRuns or MaxApiKeys or Members or RetentionDays or WebhookEndpoints;
 
     /// <summary>Reads one quota of plan limits by name.</summary>
     public static long ValueOf(PlanLimits limits, string quota) => quota switch
@@ -41,6 +42,7 @@ public static class Quotas
         GpuHoursPerMonth => limits.GpuHoursPerMonth,
         RetentionDays => limits.RetentionDays,
         CreditsPerMonth => limits.CreditsPerMonth,
+        WebhookEndpoints => limits.WebhookEndpoints,
         _ => throw new ArgumentOutOfRangeException(nameof(quota), quota, "Unknown quota."),
     };
 
@@ -50,7 +52,8 @@ public static class Quotas
         long Get(string quota) => overrides.TryGetValue(quota, out var value) ? value : ValueOf(limits, quota);
         return new PlanLimits(
             (int)Get(MaxWorkers), (int)Get(MaxRunsPerDay), (int)Get(MaxConcurrentRuns), Get(MaxTokensPerMonth), (int)Get(MaxApiKeys),
-            (int)Get(Members), Get(ApiCallsPerMonth), Get(StorageGb), Get(GpuHoursPerMonth), (int)Get(RetentionDays), Get(CreditsPerMonth));
+            (int)Get(Members), Get(ApiCallsPerMonth), Get(StorageGb), Get(GpuHoursPerMonth), (int)Get(RetentionDays), Get(CreditsPerMonth),
+            (int)Get(WebhookEndpoints));
     }
 
     /// <summary>Gets the quota columns of the tenants row from effective limits.</summary>

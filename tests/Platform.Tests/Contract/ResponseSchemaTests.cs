@@ -81,6 +81,28 @@ public sealed class ResponseSchemaTests : DatabaseTest
         await CallAsync(token, "GET", $"{tenantPath}/support-tickets/{ticketId}", "/v1/tenants/{tenant_id}/support-tickets/{id}");
         await CallAsync(token, "POST", $"{tenantPath}/support-tickets/{ticketId}/responses", "/v1/tenants/{tenant_id}/support-tickets/{id}/responses", """{"body":"More detail."}""");
 
+        // Webhooks need a plan with the feature: a second tenant on starter.
+        var hooksTenant = await CallAsync(token, "POST", "/v1/tenants", "/v1/tenants",
+            $$"""{"name":"Contract hooks","slug":"{{slug}}-hooks","plan":"starter"}""");
+        var hooks = $"/v1/tenants/{(string)hooksTenant["id"]!}/webhooks";
+        await CallAsync(token, "GET", "/v1/webhooks/event-types", "/v1/webhooks/event-types");
+        var endpoint = await CallAsync(token, "POST", $"{hooks}/endpoints", "/v1/tenants/{tenant_id}/webhooks/endpoints",
+            """{"url":"https://hooks.example.com/contract","event_types":["run.completed"],"rate_limit":10,"headers":{"X-Team":"contract"}}""");
+        var endpointPath = $"{hooks}/endpoints/{(string)endpoint["id"]!}";
+        const string EndpointTemplate = "/v1/tenants/{tenant_id}/webhooks/endpoints/{endpoint_id}";
+        await CallAsync(token, "GET", $"{hooks}/endpoints", "/v1/tenants/{tenant_id}/webhooks/endpoints");
+        await CallAsync(token, "GET", endpointPath, EndpointTemplate);
+        await CallAsync(token, "PATCH", endpointPath, EndpointTemplate, """{"description":"contract","event_types":null,"rate_limit":null}""");
+        await CallAsync(token, "POST", $"{endpointPath}/secret/rotate", EndpointTemplate + "/secret/rotate");
+        var test = await CallAsync(token, "POST", $"{endpointPath}/test", EndpointTemplate + "/test");
+        var messageId = (string)test["message_id"]!;
+        await CallAsync(token, "GET", $"{endpointPath}/deliveries?status=pending", EndpointTemplate + "/deliveries");
+        await CallAsync(token, "GET", $"{hooks}/messages/{messageId}", "/v1/tenants/{tenant_id}/webhooks/messages/{msg_id}");
+        await CallAsync(token, "POST", $"{hooks}/messages/{messageId}/retry", "/v1/tenants/{tenant_id}/webhooks/messages/{msg_id}/retry");
+        await CallAsync(token, "POST", $"{endpointPath}/recover?since={Uri.EscapeDataString(DateTimeOffset.UtcNow.AddHours(-1).ToString("O"))}",
+            EndpointTemplate + "/recover");
+        await CallAsync(token, "DELETE", endpointPath, EndpointTemplate);
+
         await CallAsync(token, "GET", $"{tenantPath}/audit-log", "/v1/tenants/{tenant_id}/audit-log");
         await CallAsync(token, "POST", $"{tenantPath}/export", "/v1/tenants/{tenant_id}/export");
         await CallAsync(token, "DELETE", $"{tenantPath}/api-keys/{(string)key["id"]!}", "/v1/tenants/{tenant_id}/api-keys/{key_id}", """{"reason":"contract done"}""");
