@@ -13,19 +13,19 @@ public sealed class EndpointApiTests : DatabaseTest
     [Test]
     public async Task An_endpoint_round_trips_through_create_read_list_change_and_delete_and_each_change_is_audited()
     {
-        var (_, tenantId, client) = await Hooks.TenantAsync();
-        var created = await Hooks.CreateAsync(client, tenantId, new
+        var (_, tenantId, client) = await EndpointSetup.TenantAsync();
+        var created = await EndpointSetup.CreateAsync(client, tenantId, new
         {
-            url = Hooks.PublicUrl,
+            url = EndpointSetup.PublicUrl,
             description = "  orders  ",
             event_types = new[] { "run.completed", "run.failed", "run.completed" },
             rate_limit = 50,
             headers = new Dictionary<string, string> { ["X-Team"] = "ops" },
         });
-        var id = Hooks.IdOf(created);
+        var id = EndpointSetup.IdOf(created);
         Assert.Multiple(() =>
         {
-            Assert.That((string?)created["url"], Is.EqualTo(Hooks.PublicUrl));
+            Assert.That((string?)created["url"], Is.EqualTo(EndpointSetup.PublicUrl));
             Assert.That((string?)created["description"], Is.EqualTo("orders"));
             Assert.That(created["event_types"]!.AsArray().Select(n => (string?)n), Is.EqualTo(new[] { "run.completed", "run.failed" }));
             Assert.That((int?)created["rate_limit"], Is.EqualTo(50));
@@ -33,7 +33,7 @@ public sealed class EndpointApiTests : DatabaseTest
             Assert.That((string?)created["headers"]!["X-Team"], Is.EqualTo("ops"));
         });
 
-        using var get = await client.GetAsync($"{Hooks.Endpoints(tenantId)}/{id}");
+        using var get = await client.GetAsync($"{EndpointSetup.Endpoints(tenantId)}/{id}");
         await TestApi.ExpectAsync(get, HttpStatusCode.OK);
         var read = await get.Content.ReadAsStringAsync();
         Assert.Multiple(() =>
@@ -42,13 +42,13 @@ public sealed class EndpointApiTests : DatabaseTest
             Assert.That(JsonNode.Parse(read)!.AsObject().ContainsKey("secret"), Is.False);
         });
 
-        using var list = await client.GetAsync(Hooks.Endpoints(tenantId));
+        using var list = await client.GetAsync(EndpointSetup.Endpoints(tenantId));
         var listed = await TestApi.ReadAsync(list);
         Assert.That(listed["data"]!.AsArray().Select(e => (string?)e!["id"]), Is.EqualTo(new[] { id.ToString() }));
         Assert.That(listed.ToJsonString(), Does.Not.Contain("whsec_"));
 
         // null means every type and no limit; left-out fields keep their value.
-        using var patch = await client.PatchAsync($"{Hooks.Endpoints(tenantId)}/{id}",
+        using var patch = await client.PatchAsync($"{EndpointSetup.Endpoints(tenantId)}/{id}",
             JsonContent.Create(new { description = "all events", event_types = (string[]?)null, rate_limit = (int?)null }));
         await TestApi.ExpectAsync(patch, HttpStatusCode.OK);
         var patched = await TestApi.ReadAsync(patch);
@@ -57,10 +57,10 @@ public sealed class EndpointApiTests : DatabaseTest
             Assert.That((string?)patched["description"], Is.EqualTo("all events"));
             Assert.That(patched["event_types"], Is.Null);
             Assert.That(patched["rate_limit"], Is.Null);
-            Assert.That((string?)patched["url"], Is.EqualTo(Hooks.PublicUrl));
+            Assert.That((string?)patched["url"], Is.EqualTo(EndpointSetup.PublicUrl));
             Assert.That((string?)patched["headers"]!["X-Team"], Is.EqualTo("ops"));
         });
-        using var patch2 = await client.PatchAsync($"{Hooks.Endpoints(tenantId)}/{id}",
+        using var patch2 = await client.PatchAsync($"{EndpointSetup.Endpoints(tenantId)}/{id}",
             JsonContent.Create(new { event_types = new[] { "invoice.paid" }, rate_limit = 7, headers = new Dictionary<string, string>() }));
         var patched2 = await TestApi.ReadAsync(patch2);
         Assert.Multiple(() =>
@@ -70,9 +70,9 @@ public sealed class EndpointApiTests : DatabaseTest
             Assert.That(patched2["headers"]!.AsObject(), Is.Empty);
         });
 
-        using var delete = await client.DeleteAsync($"{Hooks.Endpoints(tenantId)}/{id}");
+        using var delete = await client.DeleteAsync($"{EndpointSetup.Endpoints(tenantId)}/{id}");
         await TestApi.ExpectAsync(delete, HttpStatusCode.OK);
-        using var gone = await client.GetAsync($"{Hooks.Endpoints(tenantId)}/{id}");
+        using var gone = await client.GetAsync($"{EndpointSetup.Endpoints(tenantId)}/{id}");
         await TestApi.ExpectProblemAsync(gone, HttpStatusCode.NotFound, "not_found");
 
         var audit = await Keys.ReadRowAsync(tenantId,
@@ -87,49 +87,49 @@ public sealed class EndpointApiTests : DatabaseTest
     [Test]
     public async Task The_secret_is_shown_once_as_whsec_of_32_bytes_and_stored_only_protected()
     {
-        var (_, tenantId, client) = await Hooks.TenantAsync();
-        var created = await Hooks.CreateAsync(client, tenantId);
+        var (_, tenantId, client) = await EndpointSetup.TenantAsync();
+        var created = await EndpointSetup.CreateAsync(client, tenantId);
         var secret = (string)created["secret"]!;
         Assert.That(secret, Does.StartWith("whsec_"));
         Assert.That(Convert.FromBase64String(secret["whsec_".Length..]), Has.Length.EqualTo(32));
 
-        var row = await Keys.ReadRowAsync(tenantId, "SELECT secret, previous_secret FROM webhook_endpoints WHERE id = @id", ("id", Hooks.IdOf(created)));
+        var row = await Keys.ReadRowAsync(tenantId, "SELECT secret, previous_secret FROM webhook_endpoints WHERE id = @id", ("id", EndpointSetup.IdOf(created)));
         var stored = (string)row!["secret"]!;
         Assert.That(stored, Does.Not.Contain(secret["whsec_".Length..]));
         var protector = TestApi.Services.GetRequiredService<IDataProtectionProvider>();
         Assert.That(WebhookSecrets.Unprotect(protector, stored), Is.EqualTo(secret));
         Assert.That(row["previous_secret"], Is.Null);
 
-        var other = await Hooks.CreateAsync(client, tenantId);
+        var other = await EndpointSetup.CreateAsync(client, tenantId);
         Assert.That((string)other["secret"]!, Is.Not.EqualTo(secret));
     }
 
     [Test]
     public async Task A_caller_supplied_secret_is_kept_and_a_malformed_one_is_refused()
     {
-        var (_, tenantId, client) = await Hooks.TenantAsync();
+        var (_, tenantId, client) = await EndpointSetup.TenantAsync();
         var mine = "whsec_" + Convert.ToBase64String(Enumerable.Range(1, 24).Select(i => (byte)i).ToArray());
-        var created = await Hooks.CreateAsync(client, tenantId, new { url = Hooks.PublicUrl, secret = mine });
+        var created = await EndpointSetup.CreateAsync(client, tenantId, new { url = EndpointSetup.PublicUrl, secret = mine });
         Assert.That((string?)created["secret"], Is.EqualTo(mine));
 
         foreach (var bad in new[] { "whsec_", "whsec_" + Convert.ToBase64String(new byte[16]), "sk_" + Convert.ToBase64String(new byte[32]), "whsec_!!!!", "whsec_" + Convert.ToBase64String(new byte[65]) })
         {
-            using var response = await client.PostAsJsonAsync(Hooks.Endpoints(tenantId), new { url = Hooks.PublicUrl, secret = bad });
+            using var response = await client.PostAsJsonAsync(EndpointSetup.Endpoints(tenantId), new { url = EndpointSetup.PublicUrl, secret = bad });
             var problem = await TestApi.ExpectProblemAsync(response, HttpStatusCode.UnprocessableEntity, "validation_failed");
             Assert.That(problem["errors"]!["secret"], Is.Not.Null, bad);
         }
-        Assert.That(await Hooks.CountAsync(tenantId, "SELECT count(*) FROM webhook_endpoints"), Is.EqualTo(1));
+        Assert.That(await EndpointSetup.CountAsync(tenantId, "SELECT count(*) FROM webhook_endpoints"), Is.EqualTo(1));
     }
 
     [Test]
     public async Task Rotation_returns_a_new_secret_once_and_keeps_the_former_one_signing_for_the_grace_period()
     {
-        var (_, tenantId, client) = await Hooks.TenantAsync();
-        var created = await Hooks.CreateAsync(client, tenantId);
-        var id = Hooks.IdOf(created);
+        var (_, tenantId, client) = await EndpointSetup.TenantAsync();
+        var created = await EndpointSetup.CreateAsync(client, tenantId);
+        var id = EndpointSetup.IdOf(created);
         var before = await Keys.ReadRowAsync(tenantId, "SELECT secret FROM webhook_endpoints WHERE id = @id", ("id", id));
 
-        using var rotate = await client.PostAsync($"{Hooks.Endpoints(tenantId)}/{id}/secret/rotate", null);
+        using var rotate = await client.PostAsync($"{EndpointSetup.Endpoints(tenantId)}/{id}/secret/rotate", null);
         await TestApi.ExpectAsync(rotate, HttpStatusCode.OK);
         var rotated = await TestApi.ReadAsync(rotate);
         var secret = (string)rotated["secret"]!;
@@ -149,31 +149,31 @@ public sealed class EndpointApiTests : DatabaseTest
             Assert.That(WebhookSecrets.Unprotect(protector, (string)after["secret"]!), Is.EqualTo(secret));
         });
 
-        using var get = await client.GetAsync($"{Hooks.Endpoints(tenantId)}/{id}");
+        using var get = await client.GetAsync($"{EndpointSetup.Endpoints(tenantId)}/{id}");
         var read = await get.Content.ReadAsStringAsync();
         Assert.That(read, Does.Not.Contain("whsec_"));
         Assert.That((string?)JsonNode.Parse(read)!["previous_secret_expires_at"], Is.Not.Null);
-        Assert.That(await Hooks.CountAsync(tenantId, "SELECT count(*) FROM audit_log WHERE action = 'webhook.secret_rotated'"), Is.EqualTo(1));
+        Assert.That(await EndpointSetup.CountAsync(tenantId, "SELECT count(*) FROM audit_log WHERE action = 'webhook.secret_rotated'"), Is.EqualTo(1));
     }
 
     [Test]
     public async Task Viewers_and_members_read_but_only_admins_change_and_api_keys_are_refused()
     {
-        var (owner, tenantId, client) = await Hooks.TenantAsync();
-        var id = Hooks.IdOf(await Hooks.CreateAsync(client, tenantId));
+        var (owner, tenantId, client) = await EndpointSetup.TenantAsync();
+        var id = EndpointSetup.IdOf(await EndpointSetup.CreateAsync(client, tenantId));
         var admin = TestApi.Client((await TestApi.MemberAsync(tenantId, "admin")).Token);
         foreach (var role in new[] { "viewer", "member" })
         {
             var reader = TestApi.Client((await TestApi.MemberAsync(tenantId, role)).Token);
-            using (var list = await reader.GetAsync(Hooks.Endpoints(tenantId)))
+            using (var list = await reader.GetAsync(EndpointSetup.Endpoints(tenantId)))
             {
                 await TestApi.ExpectAsync(list, HttpStatusCode.OK);
             }
-            using (var get = await reader.GetAsync($"{Hooks.Endpoints(tenantId)}/{id}"))
+            using (var get = await reader.GetAsync($"{EndpointSetup.Endpoints(tenantId)}/{id}"))
             {
                 await TestApi.ExpectAsync(get, HttpStatusCode.OK);
             }
-            using (var deliveries = await reader.GetAsync($"{Hooks.Endpoints(tenantId)}/{id}/deliveries"))
+            using (var deliveries = await reader.GetAsync($"{EndpointSetup.Endpoints(tenantId)}/{id}/deliveries"))
             {
                 await TestApi.ExpectAsync(deliveries, HttpStatusCode.OK);
             }
@@ -183,38 +183,38 @@ public sealed class EndpointApiTests : DatabaseTest
                 await TestApi.ExpectProblemAsync(response, HttpStatusCode.Forbidden, "forbidden");
             }
         }
-        Assert.That(await Hooks.CountAsync(tenantId, "SELECT count(*) FROM webhook_endpoints"), Is.EqualTo(1));
+        Assert.That(await EndpointSetup.CountAsync(tenantId, "SELECT count(*) FROM webhook_endpoints"), Is.EqualTo(1));
 
         var key = await Keys.CreateAsync(owner.Token, tenantId);
-        using (var byKey = await TestApi.Client(key.Secret).GetAsync(Hooks.Endpoints(tenantId)))
+        using (var byKey = await TestApi.Client(key.Secret).GetAsync(EndpointSetup.Endpoints(tenantId)))
         {
             await TestApi.ExpectProblemAsync(byKey, HttpStatusCode.Forbidden, "forbidden");
         }
 
-        var second = await Hooks.CreateAsync(admin, tenantId);
-        using var adminDelete = await admin.DeleteAsync($"{Hooks.Endpoints(tenantId)}/{Hooks.IdOf(second)}");
+        var second = await EndpointSetup.CreateAsync(admin, tenantId);
+        using var adminDelete = await admin.DeleteAsync($"{EndpointSetup.Endpoints(tenantId)}/{EndpointSetup.IdOf(second)}");
         await TestApi.ExpectAsync(adminDelete, HttpStatusCode.OK);
     }
 
     [Test]
     public async Task Another_tenants_endpoint_and_message_ids_are_not_found_on_every_route()
     {
-        var (_, tenantA, clientA) = await Hooks.TenantAsync();
-        var (_, tenantB, clientB) = await Hooks.TenantAsync();
-        var theirs = Hooks.IdOf(await Hooks.CreateAsync(clientB, tenantB));
-        var theirMessage = await Hooks.SeedMessageAsync(tenantB, [theirs], "failed", DateTimeOffset.UtcNow.AddMinutes(-5));
-        Hooks.IdOf(await Hooks.CreateAsync(clientA, tenantA));
+        var (_, tenantA, clientA) = await EndpointSetup.TenantAsync();
+        var (_, tenantB, clientB) = await EndpointSetup.TenantAsync();
+        var theirs = EndpointSetup.IdOf(await EndpointSetup.CreateAsync(clientB, tenantB));
+        var theirMessage = await EndpointSetup.SeedMessageAsync(tenantB, [theirs], "failed", DateTimeOffset.UtcNow.AddMinutes(-5));
+        EndpointSetup.IdOf(await EndpointSetup.CreateAsync(clientA, tenantA));
 
         var requests = new List<Func<HttpRequestMessage>>(Writes(tenantA, theirs).Skip(1))
         {
-            () => new HttpRequestMessage(HttpMethod.Get, $"{Hooks.Endpoints(tenantA)}/{theirs}"),
-            () => new HttpRequestMessage(HttpMethod.Get, $"{Hooks.Endpoints(tenantA)}/{theirs}/deliveries"),
-            () => new HttpRequestMessage(HttpMethod.Get, $"{Hooks.Messages(tenantA)}/{Hooks.MessageId(theirMessage)}"),
-            () => new HttpRequestMessage(HttpMethod.Post, $"{Hooks.Messages(tenantA)}/{Hooks.MessageId(theirMessage)}/retry"),
-            () => new HttpRequestMessage(HttpMethod.Get, $"{Hooks.Endpoints(tenantA)}/not-a-uuid"),
-            () => new HttpRequestMessage(HttpMethod.Get, $"{Hooks.Messages(tenantA)}/msg_nothex"),
+            () => new HttpRequestMessage(HttpMethod.Get, $"{EndpointSetup.Endpoints(tenantA)}/{theirs}"),
+            () => new HttpRequestMessage(HttpMethod.Get, $"{EndpointSetup.Endpoints(tenantA)}/{theirs}/deliveries"),
+            () => new HttpRequestMessage(HttpMethod.Get, $"{EndpointSetup.Messages(tenantA)}/{EndpointSetup.MessageId(theirMessage)}"),
+            () => new HttpRequestMessage(HttpMethod.Post, $"{EndpointSetup.Messages(tenantA)}/{EndpointSetup.MessageId(theirMessage)}/retry"),
+            () => new HttpRequestMessage(HttpMethod.Get, $"{EndpointSetup.Endpoints(tenantA)}/not-a-uuid"),
+            () => new HttpRequestMessage(HttpMethod.Get, $"{EndpointSetup.Messages(tenantA)}/msg_nothex"),
             // B's own ids under B's tenant but through A's owner: the tenant itself is not A's owner's.
-            () => new HttpRequestMessage(HttpMethod.Get, $"{Hooks.Endpoints(tenantB)}/{theirs}"),
+            () => new HttpRequestMessage(HttpMethod.Get, $"{EndpointSetup.Endpoints(tenantB)}/{theirs}"),
         };
         foreach (var request in requests)
         {
@@ -236,18 +236,18 @@ public sealed class EndpointApiTests : DatabaseTest
     [Test]
     public async Task Enabling_an_endpoint_clears_failing_since_and_disabled_reason()
     {
-        var (_, tenantId, client) = await Hooks.TenantAsync();
-        var id = Hooks.IdOf(await Hooks.CreateAsync(client, tenantId));
+        var (_, tenantId, client) = await EndpointSetup.TenantAsync();
+        var id = EndpointSetup.IdOf(await EndpointSetup.CreateAsync(client, tenantId));
         await using (var scope = await TenantScope.OwnerAsync(tenantId))
         {
             await scope.ExecuteAsync("UPDATE webhook_endpoints SET enabled = false, failing_since = now() - interval '6 days', disabled_reason = 'failing for 5 days' WHERE id = @id", ("id", id));
             await scope.CommitAsync();
         }
-        using var get = await client.GetAsync($"{Hooks.Endpoints(tenantId)}/{id}");
+        using var get = await client.GetAsync($"{EndpointSetup.Endpoints(tenantId)}/{id}");
         var disabled = await TestApi.ReadAsync(get);
         Assert.That((string?)disabled["disabled_reason"], Is.EqualTo("failing for 5 days"));
 
-        using var patch = await client.PatchAsync($"{Hooks.Endpoints(tenantId)}/{id}", JsonContent.Create(new { enabled = true }));
+        using var patch = await client.PatchAsync($"{EndpointSetup.Endpoints(tenantId)}/{id}", JsonContent.Create(new { enabled = true }));
         var enabled = await TestApi.ReadAsync(patch);
         Assert.Multiple(() =>
         {
@@ -257,20 +257,20 @@ public sealed class EndpointApiTests : DatabaseTest
         });
 
         // Disabling by hand keeps no reason of its own and leaves failing_since alone.
-        using var off = await client.PatchAsync($"{Hooks.Endpoints(tenantId)}/{id}", JsonContent.Create(new { enabled = false }));
+        using var off = await client.PatchAsync($"{EndpointSetup.Endpoints(tenantId)}/{id}", JsonContent.Create(new { enabled = false }));
         Assert.That((bool?)(await TestApi.ReadAsync(off))["enabled"], Is.False);
     }
 
     [Test]
     public async Task Deleting_an_endpoint_removes_its_queued_deliveries_and_its_log_but_not_other_endpoints_ones()
     {
-        var (_, tenantId, client) = await Hooks.TenantAsync();
-        var doomed = Hooks.IdOf(await Hooks.CreateAsync(client, tenantId));
-        var kept = Hooks.IdOf(await Hooks.CreateAsync(client, tenantId));
-        await Hooks.SeedMessageAsync(tenantId, [doomed, kept], "failed", DateTimeOffset.UtcNow.AddMinutes(-3), attempts: 2);
-        await Hooks.SeedMessageAsync(tenantId, [doomed], "pending", DateTimeOffset.UtcNow.AddMinutes(-1), attempts: 0);
+        var (_, tenantId, client) = await EndpointSetup.TenantAsync();
+        var doomed = EndpointSetup.IdOf(await EndpointSetup.CreateAsync(client, tenantId));
+        var kept = EndpointSetup.IdOf(await EndpointSetup.CreateAsync(client, tenantId));
+        await EndpointSetup.SeedMessageAsync(tenantId, [doomed, kept], "failed", DateTimeOffset.UtcNow.AddMinutes(-3), attempts: 2);
+        await EndpointSetup.SeedMessageAsync(tenantId, [doomed], "pending", DateTimeOffset.UtcNow.AddMinutes(-1), attempts: 0);
 
-        using var delete = await client.DeleteAsync($"{Hooks.Endpoints(tenantId)}/{doomed}");
+        using var delete = await client.DeleteAsync($"{EndpointSetup.Endpoints(tenantId)}/{doomed}");
         await TestApi.ExpectAsync(delete, HttpStatusCode.OK);
 
         var row = await Keys.ReadRowAsync(tenantId,
@@ -292,20 +292,20 @@ public sealed class EndpointApiTests : DatabaseTest
     [Test]
     public async Task A_plan_without_webhooks_is_refused_naming_the_feature_and_writes_nothing()
     {
-        var (_, tenantId, client) = await Hooks.TenantAsync("free");
-        using var response = await client.PostAsJsonAsync(Hooks.Endpoints(tenantId), new { url = Hooks.PublicUrl });
+        var (_, tenantId, client) = await EndpointSetup.TenantAsync("free");
+        using var response = await client.PostAsJsonAsync(EndpointSetup.Endpoints(tenantId), new { url = EndpointSetup.PublicUrl });
         var problem = await TestApi.ExpectProblemAsync(response, HttpStatusCode.Forbidden, "feature_not_in_plan");
         Assert.That((string?)problem["detail"], Does.Contain("webhooks"));
-        using var list = await client.GetAsync(Hooks.Endpoints(tenantId));
+        using var list = await client.GetAsync(EndpointSetup.Endpoints(tenantId));
         await TestApi.ExpectAsync(list, HttpStatusCode.OK);
-        Assert.That(await Hooks.CountAsync(tenantId, "SELECT count(*) FROM webhook_endpoints"), Is.EqualTo(0));
+        Assert.That(await EndpointSetup.CountAsync(tenantId, "SELECT count(*) FROM webhook_endpoints"), Is.EqualTo(0));
     }
 
     /// <summary>Lists one request of every write route on an endpoint.</summary>
     internal static IEnumerable<Func<HttpRequestMessage>> Writes(Guid tenantId, Guid endpointId)
     {
-        var at = $"{Hooks.Endpoints(tenantId)}/{endpointId}";
-        yield return () => new HttpRequestMessage(HttpMethod.Post, Hooks.Endpoints(tenantId)) { Content = JsonContent.Create(new { url = Hooks.PublicUrl }) };
+        var at = $"{EndpointSetup.Endpoints(tenantId)}/{endpointId}";
+        yield return () => new HttpRequestMessage(HttpMethod.Post, EndpointSetup.Endpoints(tenantId)) { Content = JsonContent.Create(new { url = EndpointSetup.PublicUrl }) };
         yield return () => new HttpRequestMessage(HttpMethod.Patch, at) { Content = JsonContent.Create(new { description = "x" }) };
         yield return () => new HttpRequestMessage(HttpMethod.Delete, at);
         yield return () => new HttpRequestMessage(HttpMethod.Post, $"{at}/secret/rotate");

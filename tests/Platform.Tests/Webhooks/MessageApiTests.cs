@@ -12,11 +12,11 @@ public sealed class MessageApiTests : DatabaseTest
     [Test]
     public async Task The_test_route_queues_one_webhook_test_delivery_to_that_endpoint_only_and_names_its_message()
     {
-        var (_, tenantId, client) = await Hooks.TenantAsync();
-        var id = Hooks.IdOf(await Hooks.CreateAsync(client, tenantId, new { url = Hooks.PublicUrl, event_types = new[] { "invoice.paid" } }));
-        var other = Hooks.IdOf(await Hooks.CreateAsync(client, tenantId));
+        var (_, tenantId, client) = await EndpointSetup.TenantAsync();
+        var id = EndpointSetup.IdOf(await EndpointSetup.CreateAsync(client, tenantId, new { url = EndpointSetup.PublicUrl, event_types = new[] { "invoice.paid" } }));
+        var other = EndpointSetup.IdOf(await EndpointSetup.CreateAsync(client, tenantId));
 
-        using var response = await client.PostAsync($"{Hooks.Endpoints(tenantId)}/{id}/test", null);
+        using var response = await client.PostAsync($"{EndpointSetup.Endpoints(tenantId)}/{id}/test", null);
         await TestApi.ExpectAsync(response, HttpStatusCode.Accepted);
         var messageId = (string)(await TestApi.ReadAsync(response))["message_id"]!;
         var eventId = WebhookIds.ParseMessage(messageId)!.Value;
@@ -41,7 +41,7 @@ public sealed class MessageApiTests : DatabaseTest
             Assert.That(row["to_other"], Is.EqualTo(0L));
         });
 
-        using var get = await client.GetAsync($"{Hooks.Messages(tenantId)}/{messageId}");
+        using var get = await client.GetAsync($"{EndpointSetup.Messages(tenantId)}/{messageId}");
         await TestApi.ExpectAsync(get, HttpStatusCode.OK);
         var message = await TestApi.ReadAsync(get);
         Assert.Multiple(() =>
@@ -58,18 +58,18 @@ public sealed class MessageApiTests : DatabaseTest
     [Test]
     public async Task The_delivery_log_lists_newest_first_with_filters_and_cursor_paging()
     {
-        var (_, tenantId, client) = await Hooks.TenantAsync();
-        var id = Hooks.IdOf(await Hooks.CreateAsync(client, tenantId));
-        var other = Hooks.IdOf(await Hooks.CreateAsync(client, tenantId));
+        var (_, tenantId, client) = await EndpointSetup.TenantAsync();
+        var id = EndpointSetup.IdOf(await EndpointSetup.CreateAsync(client, tenantId));
+        var other = EndpointSetup.IdOf(await EndpointSetup.CreateAsync(client, tenantId));
         var now = DateTimeOffset.UtcNow;
-        var e1 = await Hooks.SeedMessageAsync(tenantId, [id], "sent", now.AddMinutes(-50));
-        var e2 = await Hooks.SeedMessageAsync(tenantId, [id, other], "failed", now.AddMinutes(-40), "invoice.paid", attempts: 8);
-        var e3 = await Hooks.SeedMessageAsync(tenantId, [id], "pending", now.AddMinutes(-30), attempts: 0);
-        var e4 = await Hooks.SeedMessageAsync(tenantId, [id], "failed", now.AddMinutes(-20));
-        var e5 = await Hooks.SeedMessageAsync(tenantId, [other], "failed", now.AddMinutes(-10));
+        var e1 = await EndpointSetup.SeedMessageAsync(tenantId, [id], "sent", now.AddMinutes(-50));
+        var e2 = await EndpointSetup.SeedMessageAsync(tenantId, [id, other], "failed", now.AddMinutes(-40), "invoice.paid", attempts: 8);
+        var e3 = await EndpointSetup.SeedMessageAsync(tenantId, [id], "pending", now.AddMinutes(-30), attempts: 0);
+        var e4 = await EndpointSetup.SeedMessageAsync(tenantId, [id], "failed", now.AddMinutes(-20));
+        var e5 = await EndpointSetup.SeedMessageAsync(tenantId, [other], "failed", now.AddMinutes(-10));
 
-        var all = await PagesAsync(client, $"{Hooks.Endpoints(tenantId)}/{id}/deliveries?limit=2");
-        Assert.That(all.Select(d => (string?)d["message_id"]), Is.EqualTo(new[] { e4, e3, e2, e1 }.Select(Hooks.MessageId)));
+        var all = await PagesAsync(client, $"{EndpointSetup.Endpoints(tenantId)}/{id}/deliveries?limit=2");
+        Assert.That(all.Select(d => (string?)d["message_id"]), Is.EqualTo(new[] { e4, e3, e2, e1 }.Select(EndpointSetup.MessageId)));
         Assert.That(all.Select(d => (string?)d["status"]), Is.EqualTo(new[] { "failed", "pending", "failed", "succeeded" }));
         var failed8 = all[2];
         Assert.Multiple(() =>
@@ -82,25 +82,25 @@ public sealed class MessageApiTests : DatabaseTest
             Assert.That((string?)failed8["endpoint_id"], Is.EqualTo(id.ToString()));
         });
 
-        var failed = await PagesAsync(client, $"{Hooks.Endpoints(tenantId)}/{id}/deliveries?status=failed");
-        Assert.That(failed.Select(d => (string?)d["message_id"]), Is.EqualTo(new[] { e4, e2 }.Select(Hooks.MessageId)));
-        var invoices = await PagesAsync(client, $"{Hooks.Endpoints(tenantId)}/{id}/deliveries?event_type=invoice.paid");
-        Assert.That(invoices.Select(d => (string?)d["message_id"]), Is.EqualTo(new[] { Hooks.MessageId(e2) }));
-        var succeeded = await PagesAsync(client, $"{Hooks.Endpoints(tenantId)}/{id}/deliveries?status=succeeded&event_type=run.completed");
-        Assert.That(succeeded.Select(d => (string?)d["message_id"]), Is.EqualTo(new[] { Hooks.MessageId(e1) }));
-        Assert.That((await PagesAsync(client, $"{Hooks.Endpoints(tenantId)}/{other}/deliveries")).Select(d => (string?)d["message_id"]),
-            Is.EqualTo(new[] { e5, e2 }.Select(Hooks.MessageId)));
+        var failed = await PagesAsync(client, $"{EndpointSetup.Endpoints(tenantId)}/{id}/deliveries?status=failed");
+        Assert.That(failed.Select(d => (string?)d["message_id"]), Is.EqualTo(new[] { e4, e2 }.Select(EndpointSetup.MessageId)));
+        var invoices = await PagesAsync(client, $"{EndpointSetup.Endpoints(tenantId)}/{id}/deliveries?event_type=invoice.paid");
+        Assert.That(invoices.Select(d => (string?)d["message_id"]), Is.EqualTo(new[] { EndpointSetup.MessageId(e2) }));
+        var succeeded = await PagesAsync(client, $"{EndpointSetup.Endpoints(tenantId)}/{id}/deliveries?status=succeeded&event_type=run.completed");
+        Assert.That(succeeded.Select(d => (string?)d["message_id"]), Is.EqualTo(new[] { EndpointSetup.MessageId(e1) }));
+        Assert.That((await PagesAsync(client, $"{EndpointSetup.Endpoints(tenantId)}/{other}/deliveries")).Select(d => (string?)d["message_id"]),
+            Is.EqualTo(new[] { e5, e2 }.Select(EndpointSetup.MessageId)));
     }
 
     [Test]
     public async Task A_message_shows_every_attempt_of_each_delivery()
     {
-        var (_, tenantId, client) = await Hooks.TenantAsync();
-        var a = Hooks.IdOf(await Hooks.CreateAsync(client, tenantId));
-        var b = Hooks.IdOf(await Hooks.CreateAsync(client, tenantId));
-        var eventId = await Hooks.SeedMessageAsync(tenantId, [a, b], "sent", DateTimeOffset.UtcNow.AddMinutes(-5), attempts: 3);
+        var (_, tenantId, client) = await EndpointSetup.TenantAsync();
+        var a = EndpointSetup.IdOf(await EndpointSetup.CreateAsync(client, tenantId));
+        var b = EndpointSetup.IdOf(await EndpointSetup.CreateAsync(client, tenantId));
+        var eventId = await EndpointSetup.SeedMessageAsync(tenantId, [a, b], "sent", DateTimeOffset.UtcNow.AddMinutes(-5), attempts: 3);
 
-        using var response = await client.GetAsync($"{Hooks.Messages(tenantId)}/{Hooks.MessageId(eventId)}");
+        using var response = await client.GetAsync($"{EndpointSetup.Messages(tenantId)}/{EndpointSetup.MessageId(eventId)}");
         await TestApi.ExpectAsync(response, HttpStatusCode.OK);
         var message = await TestApi.ReadAsync(response);
         var deliveries = message["deliveries"]!.AsArray();
@@ -122,21 +122,21 @@ public sealed class MessageApiTests : DatabaseTest
         Assert.That((string?)message["payload"]!["type"], Is.EqualTo("run.completed"));
 
         // A bare uuid names the message too; an unknown one is 404.
-        using var bare = await client.GetAsync($"{Hooks.Messages(tenantId)}/{eventId}");
+        using var bare = await client.GetAsync($"{EndpointSetup.Messages(tenantId)}/{eventId}");
         await TestApi.ExpectAsync(bare, HttpStatusCode.OK);
-        using var unknown = await client.GetAsync($"{Hooks.Messages(tenantId)}/{Hooks.MessageId(Guid.CreateVersion7())}");
+        using var unknown = await client.GetAsync($"{EndpointSetup.Messages(tenantId)}/{EndpointSetup.MessageId(Guid.CreateVersion7())}");
         await TestApi.ExpectProblemAsync(unknown, HttpStatusCode.NotFound, "not_found");
     }
 
     [Test]
     public async Task Retry_requeues_finished_deliveries_due_now_keeping_their_attempts_and_leaves_pending_ones_alone()
     {
-        var (_, tenantId, client) = await Hooks.TenantAsync();
-        var a = Hooks.IdOf(await Hooks.CreateAsync(client, tenantId));
-        var b = Hooks.IdOf(await Hooks.CreateAsync(client, tenantId));
-        var c = Hooks.IdOf(await Hooks.CreateAsync(client, tenantId));
+        var (_, tenantId, client) = await EndpointSetup.TenantAsync();
+        var a = EndpointSetup.IdOf(await EndpointSetup.CreateAsync(client, tenantId));
+        var b = EndpointSetup.IdOf(await EndpointSetup.CreateAsync(client, tenantId));
+        var c = EndpointSetup.IdOf(await EndpointSetup.CreateAsync(client, tenantId));
         var past = DateTimeOffset.UtcNow.AddHours(-2);
-        var failedToA = await Hooks.SeedMessageAsync(tenantId, [a], "failed", past, attempts: 8);
+        var failedToA = await EndpointSetup.SeedMessageAsync(tenantId, [a], "failed", past, attempts: 8);
         await using (var scope = await TenantScope.OwnerAsync(tenantId))
         {
             // The same event also went to b (succeeded) and c (still pending, due in an hour).
@@ -148,7 +148,7 @@ public sealed class MessageApiTests : DatabaseTest
                 """, ("t", tenantId), ("past", past), ("b", b), ("c", c), ("e", failedToA));
             await scope.CommitAsync();
         }
-        var url = $"{Hooks.Messages(tenantId)}/{Hooks.MessageId(failedToA)}/retry";
+        var url = $"{EndpointSetup.Messages(tenantId)}/{EndpointSetup.MessageId(failedToA)}/retry";
 
         using (var one = await client.PostAsync($"{url}?endpoint_id={a}", null))
         {
@@ -179,23 +179,23 @@ public sealed class MessageApiTests : DatabaseTest
         await TestApi.ExpectProblemAsync(notThere, HttpStatusCode.NotFound, "not_found");
         using var badId = await client.PostAsync($"{url}?endpoint_id=nope", null);
         await TestApi.ExpectProblemAsync(badId, HttpStatusCode.UnprocessableEntity, "validation_failed");
-        Assert.That(await Hooks.CountAsync(tenantId, "SELECT count(*) FROM audit_log WHERE action = 'webhook.message_retried'"), Is.EqualTo(2));
+        Assert.That(await EndpointSetup.CountAsync(tenantId, "SELECT count(*) FROM audit_log WHERE action = 'webhook.message_retried'"), Is.EqualTo(2));
     }
 
     [Test]
     public async Task Recover_requeues_the_endpoints_failed_deliveries_created_since_the_time_only()
     {
-        var (_, tenantId, client) = await Hooks.TenantAsync();
-        var id = Hooks.IdOf(await Hooks.CreateAsync(client, tenantId));
-        var other = Hooks.IdOf(await Hooks.CreateAsync(client, tenantId));
+        var (_, tenantId, client) = await EndpointSetup.TenantAsync();
+        var id = EndpointSetup.IdOf(await EndpointSetup.CreateAsync(client, tenantId));
+        var other = EndpointSetup.IdOf(await EndpointSetup.CreateAsync(client, tenantId));
         var now = DateTimeOffset.UtcNow;
-        var old = await Hooks.SeedMessageAsync(tenantId, [id], "failed", now.AddDays(-2), attempts: 8);
-        var recent1 = await Hooks.SeedMessageAsync(tenantId, [id, other], "failed", now.AddHours(-2), attempts: 8);
-        var recent2 = await Hooks.SeedMessageAsync(tenantId, [id], "failed", now.AddMinutes(-30), attempts: 3);
-        var sent = await Hooks.SeedMessageAsync(tenantId, [id], "sent", now.AddMinutes(-20));
+        var old = await EndpointSetup.SeedMessageAsync(tenantId, [id], "failed", now.AddDays(-2), attempts: 8);
+        var recent1 = await EndpointSetup.SeedMessageAsync(tenantId, [id, other], "failed", now.AddHours(-2), attempts: 8);
+        var recent2 = await EndpointSetup.SeedMessageAsync(tenantId, [id], "failed", now.AddMinutes(-30), attempts: 3);
+        var sent = await EndpointSetup.SeedMessageAsync(tenantId, [id], "sent", now.AddMinutes(-20));
 
         var since = Uri.EscapeDataString(now.AddHours(-3).ToString("yyyy-MM-ddTHH:mm:ssZ"));
-        using var response = await client.PostAsync($"{Hooks.Endpoints(tenantId)}/{id}/recover?since={since}", null);
+        using var response = await client.PostAsync($"{EndpointSetup.Endpoints(tenantId)}/{id}/recover?since={since}", null);
         await TestApi.ExpectAsync(response, HttpStatusCode.OK);
         Assert.That((int?)(await TestApi.ReadAsync(response))["queued"], Is.EqualTo(2));
 
@@ -217,12 +217,12 @@ public sealed class MessageApiTests : DatabaseTest
     [TestCase("?since=%ANCIENT%")]
     public async Task Recover_refuses_a_missing_malformed_future_or_too_old_since_and_changes_nothing(string query)
     {
-        var (_, tenantId, client) = await Hooks.TenantAsync();
-        var id = Hooks.IdOf(await Hooks.CreateAsync(client, tenantId));
-        var failed = await Hooks.SeedMessageAsync(tenantId, [id], "failed", DateTimeOffset.UtcNow.AddMinutes(-10));
+        var (_, tenantId, client) = await EndpointSetup.TenantAsync();
+        var id = EndpointSetup.IdOf(await EndpointSetup.CreateAsync(client, tenantId));
+        var failed = await EndpointSetup.SeedMessageAsync(tenantId, [id], "failed", DateTimeOffset.UtcNow.AddMinutes(-10));
         query = query.Replace("%FUTURE%", Uri.EscapeDataString(DateTimeOffset.UtcNow.AddHours(1).ToString("O")))
             .Replace("%ANCIENT%", Uri.EscapeDataString(DateTimeOffset.UtcNow.AddDays(-31).ToString("O")));
-        using var response = await client.PostAsync($"{Hooks.Endpoints(tenantId)}/{id}/recover{query}", null);
+        using var response = await client.PostAsync($"{EndpointSetup.Endpoints(tenantId)}/{id}/recover{query}", null);
         var problem = await TestApi.ExpectProblemAsync(response, HttpStatusCode.UnprocessableEntity, "validation_failed");
         Assert.That(problem["errors"]!["since"], Is.Not.Null);
         Assert.That((await StatesAsync(tenantId, failed))[id].Status, Is.EqualTo("failed"));
@@ -231,7 +231,7 @@ public sealed class MessageApiTests : DatabaseTest
     [Test]
     public async Task The_event_catalogue_lists_every_type_with_a_schema_of_its_data_and_an_example_for_users_and_keys()
     {
-        var (owner, tenantId, client) = await Hooks.TenantAsync();
+        var (owner, tenantId, client) = await EndpointSetup.TenantAsync();
         using var response = await client.GetAsync("/v1/webhooks/event-types");
         await TestApi.ExpectAsync(response, HttpStatusCode.OK);
         var types = (await TestApi.ReadAsync(response))["data"]!.AsArray();

@@ -7,7 +7,7 @@ using Platform.Tests.ApiKeys;
 namespace Platform.Tests.Webhooks;
 
 /// <summary>Sets up tenants, endpoints and delivery rows for the management tests (the dispatcher does not run in tests: Platform:RunJobs is off).</summary>
-internal static class Hooks
+internal static class EndpointSetup
 {
     public const string PublicUrl = "https://hooks.example.com/platform";
 
