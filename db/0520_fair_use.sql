@@ -1,6 +1,7 @@
 -- Fair use (issue 19, docs/decisions/0520-*): who may take a trial and how many tenants one user may create.
 -- Every table here is global and per user (not tenant data): it must be read across tenants while a user creates a tenant,
--- and by operators; none holds anything of a tenant's content.
+-- and by operators; none holds anything of a tenant's content (trial_grants names the tenant that took a trial as
+-- trial_tenant_id, a reference, so that the tenant_id rule of RLS does not apply to this per-user ledger).
 
 -- The trial ledger: one row per trial ever started. A self-serve trial is one per user and plan family, proved by the unique
 -- partial index (concurrent creations are also serialised per user, but the index is the proof). Operator-granted trials are
@@ -9,7 +10,7 @@ CREATE TABLE trial_grants (
     id           uuid        PRIMARY KEY,
     user_id      uuid        NOT NULL,
     plan_family  text        NOT NULL CHECK (plan_family ~ '^[a-z_]{1,40}$'),
-    tenant_id    uuid        NOT NULL,
+    trial_tenant_id uuid     NOT NULL,
     source       text        NOT NULL CHECK (source IN ('self_serve', 'operator')),
     allowance_id uuid,
     granted_at   timestamptz NOT NULL

@@ -126,7 +126,7 @@ internal sealed class FairUseDriver : IFairUseDriver
     {
         await session.ExecuteAsync(
             """
-            INSERT INTO trial_grants (id, user_id, plan_family, tenant_id, source, allowance_id, granted_at)
+            INSERT INTO trial_grants (id, user_id, plan_family, trial_tenant_id, source, allowance_id, granted_at)
             VALUES (@id, @userId, @family, @tenantId, @source, @allowanceId, @now)
             """,
             new { id = Guid.CreateVersion7(), userId, family, tenantId, source = selfServe ? "self_serve" : "operator", allowanceId, now }, cancellationToken);

@@ -36,6 +36,11 @@ public sealed class PoisoningReproductionTests : DatabaseTest
     {
         var attacker = await TestApi.SignUpAsync();
         var other = await TestApi.SignUpAsync();
+        // Forty trial tenants of one user: forty trial grants, as support would give (one self-serve trial per family, ADR 0520).
+        for (var i = 0; i < 40; i++)
+        {
+            await TestApi.GrantTrialAsync(other.Id, "professional");
+        }
         var hostile = await Task.WhenAll(Enumerable.Range(0, 200).Select(async i =>
         {
             using var response = await TestApi.Client(attacker.Token).PostAsJsonAsync("/v1/tenants", new { name = "a\u0000b", slug = $"nul-{i}-{Guid.NewGuid():N}"[..30] });

@@ -363,6 +363,8 @@ public sealed class IdempotencyApiTests : DatabaseTest
     public async Task Expired_keys_are_purged_by_the_retention_command_and_the_key_then_runs_again()
     {
         var (owner, tenantId) = await TenantAsync();
+        // The second tenant is the owner's second professional trial: it needs a grant (ADR 0520).
+        await TestApi.GrantTrialAsync(owner.Id, "professional");
         var client = TestApi.Client(owner.Token);
         var body = new { worker_id = "summarizer", task = "t" };
         using (var old = await PostAsync(client, $"/v1/tenants/{tenantId}/runs", body, "old"))

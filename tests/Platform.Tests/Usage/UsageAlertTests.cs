@@ -127,7 +127,8 @@ public sealed class UsageAlertTests : DatabaseTest
         {
             await TestApi.ExpectAsync(response, HttpStatusCode.OK);
         }
-        var enterprise = await TestApi.CreateTenantAsync(owner, plan: "enterprise");
+        // A paying enterprise tenant: a trial's quotas are finite (ADR 0520).
+        var enterprise = await TestTenant.New(owner).WithPlan("enterprise").WithStatus("active").CreateAsync();
         await using var engines = TestEngines.Build();
         await SendAsync(engines, new RecordApiCalls(enterprise, 1_000_000_000, DateTimeOffset.UtcNow));
 
