@@ -116,11 +116,14 @@ CREATE FUNCTION finish_webhook_attempts(p_results jsonb, p_disable_before timest
     AS $$
     #variable_conflict use_column
     DECLARE
+        v_ids uuid[];
         v_tenants uuid[];
         v_endpoints uuid[];
         v_ok boolean[];
         v_first_fail timestamptz[];
     BEGIN
+        -- The ids first, so that the update below finds its rows by primary key whatever the planner guesses of the JSON.
+        SELECT coalesce(array_agg(x.delivery_id), '{}') INTO v_ids FROM jsonb_to_recordset(p_results) AS x(delivery_id uuid);
         WITH r AS (
             SELECT * FROM jsonb_to_recordset(p_results) AS x(delivery_id uuid, attempt integer, succeeded boolean, status_code integer,
                 latency_ms integer, excerpt text, error text, attempted_at timestamptz, next_attempt_at timestamptz)
@@ -135,7 +138,7 @@ CREATE FUNCTION finish_webhook_attempts(p_results jsonb, p_disable_before timest
                 sent_at = CASE WHEN r.succeeded THEN r.attempted_at ELSE o.sent_at END,
                 webhook_requeued = false
             FROM r
-            WHERE o.id = r.delivery_id AND o.attempts = r.attempt AND o.status = 'pending' AND o.kind = 'webhook'
+            WHERE o.id = ANY (v_ids) AND o.id = r.delivery_id AND o.attempts = r.attempt AND o.status = 'pending' AND o.kind = 'webhook'
             RETURNING o.id, o.tenant_id, o.endpoint_id, o.event_id
         ), logged AS (
             INSERT INTO webhook_attempts (tenant_id, id, delivery_id, endpoint_id, event_id, attempt, attempted_at, succeeded,

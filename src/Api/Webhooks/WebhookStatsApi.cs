@@ -19,7 +19,7 @@ public sealed class WebhookStatsApi : IEndpointGroup
             .WithSummary("Webhook delivery figures across tenants: attempts, outcomes, latency and backlog")
             .WithDescription("Any operator (viewer or higher). Attempts (all, succeeded, failed) and their latency p50/p99 since `since` (default: 24 hours ago), "
                 + "the deliveries created since then by status, and the whole pending backlog with the age of its oldest due delivery.")
-            .Refuses(StatusCodes.Status400BadRequest, "`validation_failed`: since is not a date-time in the past (at most ten years ago).");
+            .Refuses(StatusCodes.Status422UnprocessableEntity, "`validation_failed`: since is in the future or more than ten years ago (a since that is not a date-time is a 400).");
 
     private static async Task<Ok<WebhookStatsResponse>> GetStatsAsync(HttpContext http, IMediator mediator, DateTimeOffset? since, CancellationToken ct)
     {

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Security.Cryptography;
 using System.Text.Json;
 using MediatR;
 using Microsoft.AspNetCore.DataProtection;
@@ -91,9 +90,10 @@ internal sealed class DispatchWebhooksHandler(
             var request = BuildRequest(delivery, attemptedAt);
             response = await http.SendAsync(request, cancellationToken);
         }
-        catch (Exception e) when (e is CryptographicException or FormatException or JsonException or UriFormatException)
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            // Nothing was sent: the stored endpoint or secret cannot be used (a lost key ring, a corrupt row).
+            // Nothing usable was sent: the stored endpoint or secret cannot be used (a lost key ring, a corrupt row, a scheme the client refuses).
+            // It is a failed attempt of this delivery, never a failed round (which would hold the whole batch until its lease ends).
             response = new WebhookResponse(false, null, 0, null, $"not sent: {e.GetType().Name}: {e.Message}");
         }
         var next = response.Succeeded ? null : NextAttemptAt(delivery.Attempt, clock.UtcNow);

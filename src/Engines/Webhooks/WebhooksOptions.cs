@@ -42,9 +42,10 @@ public sealed class WebhooksOptions
     [Range(1, 1000)]
     public int BatchSize { get; set; } = 100;
 
-    /// <summary>Gets or sets how many HTTP requests one dispatcher has in flight at once (Webhooks:MaxConcurrency).</summary>
-    [Range(1, 1000)]
-    public int MaxConcurrency { get; set; } = 64;
+    /// <summary>Gets or sets how many HTTP requests one dispatcher process has in flight at once (Webhooks:MaxConcurrency), spread over its 4 lanes:
+    /// each lane's round leases MaxConcurrency / 4 deliveries (at most BatchSize).</summary>
+    [Range(1, 4000)]
+    public int MaxConcurrency { get; set; } = 256;
 
     /// <summary>Gets the retry schedule as delays; the first element is the delay of the first attempt.</summary>
     public IReadOnlyList<TimeSpan> RetryDelays => ParseSchedule(RetrySchedule) ?? [];
