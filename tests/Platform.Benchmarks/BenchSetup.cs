@@ -41,6 +41,16 @@ internal sealed partial class BenchSetup(HttpClient http, BenchEnvironment env)
     /// <summary>Creates a tenant over HTTP and lifts its run limits (-1) as the schema owner inside the tenant's scope.</summary>
     public async Task<Guid> CreateUnlimitedTenantAsync(string token, int n)
     {
+        // One self-serve trial per user and plan family (ADR 0520): the bench's one user gets an operator's grant for each tenant.
+        await using (var grant = new NpgsqlConnection(env.Require("BENCH_OWNER_CS")))
+        {
+            await grant.OpenAsync();
+            await using var insert = new NpgsqlCommand(
+                "INSERT INTO trial_allowances (id, user_id, plan_family, granted_by_action, created_at) VALUES (gen_random_uuid(), @user, 'enterprise', gen_random_uuid(), now())",
+                grant);
+            insert.Parameters.AddWithValue("user", userId);
+            await insert.ExecuteNonQueryAsync();
+        }
         using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/tenants")
         {
             Content = JsonContent.Create(new { name = $"Bench {n}", slug = $"bench-{n}-{Guid.NewGuid().ToString("N")[..8]}", plan = "enterprise" }),
