@@ -22,11 +22,11 @@ public sealed partial class AccountFlowTests : DatabaseTest
         var user = await TestApi.SignUpAsync();
         Assert.That(await EmailedVerifiedAsync(user), Is.False);
         Assert.That(await OwnerSql.ScalarAsync<long>(
-            "SELECT count(*) FROM account_tokens WHERE purpose = 'verify_email' AND expires_at BETWEEN now() + interval '23 hours' AND now() + interval '25 hours'"),
+            "SELECT count(*) FROM account_tokens WHERE purpose = 'verify_email' AND expires_at BETWEEN now() + interval '23 hours' AND now() + interval '25 hours'", null, user.Id),
             Is.EqualTo(1), "one hashed token, expiring in 24 h");
 
         var token = await TokenMailedToAsync(smtp, user.Email, "verify-email", "vfy_");
-        Assert.That(await OwnerSql.ScalarAsync<long>("SELECT count(*) FROM account_tokens WHERE token_hash = sha256(convert_to(@t, 'UTF8'))", null, ("t", token)),
+        Assert.That(await OwnerSql.ScalarAsync<long>("SELECT count(*) FROM account_tokens WHERE token_hash = sha256(convert_to(@t, 'UTF8'))", null, user.Id, ("t", token)),
             Is.EqualTo(1), "only the token's SHA-256 is stored");
 
         using var verified = await TestApi.Client().PostAsJsonAsync("/v1/auth/verify-email", new { token });
@@ -50,7 +50,7 @@ public sealed partial class AccountFlowTests : DatabaseTest
         await using var smtp = new SmtpTestServer();
         var user = await TestApi.SignUpAsync();
         var token = await TokenMailedToAsync(smtp, user.Email, "verify-email", "vfy_");
-        await OwnerSql.ScalarAsync<int>("UPDATE account_tokens SET expires_at = now() - interval '1 second' RETURNING 1");
+        await OwnerSql.ScalarAsync<int>("UPDATE account_tokens SET expires_at = now() - interval '1 second' RETURNING 1", null, user.Id);
         using var expired = await TestApi.Client().PostAsJsonAsync("/v1/auth/verify-email", new { token });
         await TestApi.ExpectProblemAsync(expired, HttpStatusCode.UnprocessableEntity, "validation_failed");
         Assert.That(await EmailedVerifiedAsync(user), Is.False);
@@ -71,7 +71,7 @@ public sealed partial class AccountFlowTests : DatabaseTest
         {
             Responses.DisposeAll(responses);
         }
-        Assert.That(await OwnerSql.ScalarAsync<long>("SELECT count(*) FROM account_tokens WHERE purpose = 'verify_email'"), Is.EqualTo(4), "sign-up's and three resends");
+        Assert.That(await OwnerSql.ScalarAsync<long>("SELECT count(*) FROM account_tokens WHERE purpose = 'verify_email'", null, user.Id), Is.EqualTo(4), "sign-up's and three resends");
     }
 
     [Test]
@@ -84,7 +84,7 @@ public sealed partial class AccountFlowTests : DatabaseTest
         await TestApi.ExpectAsync(known, HttpStatusCode.Accepted);
         await TestApi.ExpectAsync(unknown, HttpStatusCode.Accepted);
         Assert.That(await unknown.Content.ReadAsStringAsync(), Is.EqualTo(await known.Content.ReadAsStringAsync()));
-        Assert.That(await OwnerSql.ScalarAsync<long>("SELECT count(*) FROM account_tokens WHERE purpose = 'reset_password'"), Is.EqualTo(1));
+        Assert.That(await OwnerSql.ScalarAsync<long>("SELECT count(*) FROM account_tokens WHERE purpose = 'reset_password'", null, user.Id), Is.EqualTo(1));
         var token = await TokenMailedToAsync(smtp, user.Email, "reset-password", "rst_");
         Assert.That(smtp.Messages.Count(m => m.Subject == "Reset your password"), Is.EqualTo(1), "no email for the unknown address");
         Assert.That(token, Has.Length.EqualTo(4 + 43));
@@ -135,7 +135,7 @@ public sealed partial class AccountFlowTests : DatabaseTest
         await TestApi.ExpectProblemAsync(oldPassword, HttpStatusCode.Unauthorized, "unauthorized");
         var fresh = await LogInAsync(user.Email, NewPassword);
         Assert.That(await EmailedVerifiedAsync(user with { Token = (string)fresh["access_token"]! }), Is.True, "the reset link proved control of the address");
-        Assert.That(await OwnerSql.ScalarAsync<long>("SELECT count(*) FROM account_events WHERE action = 'password.reset'"), Is.EqualTo(1));
+        Assert.That(await OwnerSql.ScalarAsync<long>("SELECT count(*) FROM account_events WHERE action = 'password.reset'", null, user.Id), Is.EqualTo(1));
     }
 
     [Test]
@@ -208,7 +208,7 @@ public sealed partial class AccountFlowTests : DatabaseTest
         }
         using var after = await RefreshAsync(winner);
         await TestApi.ExpectProblemAsync(after, HttpStatusCode.Unauthorized, "unauthorized");
-        Assert.That(await OwnerSql.ScalarAsync<string>("SELECT revoked_reason FROM user_sessions WHERE id = @id", null,
+        Assert.That(await OwnerSql.ScalarAsync<string>("SELECT revoked_reason FROM user_sessions WHERE id = @id", null, user.Id,
             ("id", Guid.Parse(SessionOf((string)login["access_token"]!)))), Is.EqualTo("refresh_token_reused"));
     }
 
@@ -275,7 +275,7 @@ public sealed partial class AccountFlowTests : DatabaseTest
         Assert.That(erase.StatusCode, Is.EqualTo(HttpStatusCode.NoContent));
         using var refresh = await RefreshAsync((string)login["refresh_token"]!);
         await TestApi.ExpectProblemAsync(refresh, HttpStatusCode.Unauthorized, "unauthorized");
-        Assert.That(await OwnerSql.ScalarAsync<long>("SELECT count(*) FROM user_sessions WHERE revoked_at IS NULL"), Is.Zero);
+        Assert.That(await OwnerSql.ScalarAsync<long>("SELECT count(*) FROM user_sessions WHERE revoked_at IS NULL", null, user.Id), Is.Zero);
     }
 
     [Test]
