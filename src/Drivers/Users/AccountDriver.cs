@@ -15,7 +15,7 @@ public interface IAccountDriver
     /// <summary>Gets the session id and user of a live refresh token, or null.</summary>
     Task<(Guid SessionId, Guid UserId)?> FindSessionByRefreshHashAsync(IDbSession session, byte[] hash, CancellationToken cancellationToken);
 
-    /// <summary>Says whether the session's own user has this session live (not revoked, not past its absolute end) and is active.</summary>
+    /// <summary>Says whether the session's own user has this session unrevoked and is active (the absolute end is enforced at refresh: an access token outlives it by at most its own lifetime).</summary>
     Task<bool> IsSessionLiveAsync(IDbSession session, Guid sessionId, DateTimeOffset now, CancellationToken cancellationToken);
 
     /// <summary>Lists the session's own user's live sessions, newest first (at most 1,000).</summary>
@@ -84,7 +84,7 @@ internal sealed class AccountDriver : IAccountDriver
             """
             SELECT EXISTS (
                 SELECT 1 FROM user_sessions s JOIN users u ON u.id = s.user_id
-                WHERE s.id = @sessionId AND s.revoked_at IS NULL AND s.expires_at > @now AND u.status = 'active')
+                WHERE s.id = @sessionId AND s.revoked_at IS NULL AND u.status = 'active')
             """, new { sessionId, now }, cancellationToken);
     }
 
