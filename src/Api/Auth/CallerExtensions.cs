@@ -35,6 +35,10 @@ public static class CallerExtensions
         http.Request.Headers.UserAgent.ToString() is { Length: > 0 } ua ? ua[..Math.Min(ua.Length, 512)] : null,
         http.TraceIdentifier);
 
+    /// <summary>Gets the session of a user's access token (its sid claim), or null for other callers.</summary>
+    public static Guid? SessionId(this ClaimsPrincipal principal) =>
+        Guid.TryParse(principal.FindFirstValue(TokenIssuer.SessionClaim), out var sessionId) ? sessionId : null;
+
     /// <summary>Gets the tenant of the API key that authenticated the request, or null for other callers.</summary>
     public static Guid? KeyTenantId(this ClaimsPrincipal principal) =>
         Guid.TryParse(principal.FindFirstValue(PlatformAuthentication.KeyTenantClaim), out var tenantId) ? tenantId : null;

@@ -16,11 +16,14 @@ public sealed class TokenIssuer(AuthOptions options, TimeProvider time)
     public const string OperatorRoleClaim = "operator_role";
     public const string MfaClaim = "mfa";
 
+    /// <summary>Is the claim naming the user's session (ADR 0530): a user token is refused once its session is revoked.</summary>
+    public const string SessionClaim = "sid";
+
     private readonly SymmetricSecurityKey key = CreateKey(options.SigningKey);
 
     public int LifetimeSeconds => options.TokenLifetimeMinutes * 60;
 
-    public string IssueUserToken(Guid userId, string email)
+    public string IssueUserToken(Guid userId, string email, Guid sessionId)
     {
         var now = time.GetUtcNow().UtcDateTime;
         return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
@@ -30,7 +33,12 @@ public sealed class TokenIssuer(AuthOptions options, TimeProvider time)
             IssuedAt = now,
             NotBefore = now,
             Expires = now.AddSeconds(LifetimeSeconds),
-            Subject = new ClaimsIdentity([new Claim(JwtRegisteredClaimNames.Sub, userId.ToString()), new Claim(JwtRegisteredClaimNames.Email, email)]),
+            Subject = new ClaimsIdentity(
+            [
+                new Claim(JwtRegisteredClaimNames.Sub, userId.ToString()),
+                new Claim(JwtRegisteredClaimNames.Email, email),
+                new Claim(SessionClaim, sessionId.ToString()),
+            ]),
             SigningCredentials = new SigningCredentials(key, SecurityAlgorithms.HmacSha256),
         });
     }

@@ -39,7 +39,12 @@ public static class PlatformApi
         services.AddPlatformAuthentication()
             .AddJwtBearer(OperatorAuth.Scheme, o => o.MapInboundClaims = false);
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
-            .Configure<TokenIssuer>((o, tokens) => o.TokenValidationParameters = tokens.UserValidation());
+            .Configure<TokenIssuer>((o, tokens) =>
+            {
+                o.TokenValidationParameters = tokens.UserValidation();
+                // A token of a revoked session is refused (ADR 0530).
+                o.Events = new JwtBearerEvents { OnTokenValidated = SessionValidation.CheckAsync };
+            });
         services.AddOptions<JwtBearerOptions>(OperatorAuth.Scheme)
             .Configure<TokenIssuer>((o, tokens) => o.TokenValidationParameters = tokens.OperatorValidation());
         services.AddAuthorization(OperatorAuth.AddPolicy);

@@ -27,9 +27,9 @@ public sealed class AuthOptions
     [Required]
     public string Issuer { get; set; } = "platform";
 
-    /// <summary>Gets or sets the lifetime of an access token, in minutes (Auth:TokenLifetimeMinutes).</summary>
+    /// <summary>Gets or sets the lifetime of a user's access token, in minutes (Auth:TokenLifetimeMinutes); short, since a refresh token renews it (ADR 0530).</summary>
     [Range(1, 43_200)]
-    public int TokenLifetimeMinutes { get; set; } = 60;
+    public int TokenLifetimeMinutes { get; set; } = 15;
 
     /// <summary>Gets or sets the lifetime of an operator's access token, in minutes (Auth:OperatorTokenLifetimeMinutes).</summary>
     [Range(1, 43_200)]

@@ -173,6 +173,12 @@ public sealed class OperatorsApi : IEndpointGroup
             .RefusesBody()
             .Refuses(StatusCodes.Status403Forbidden, SuperAdminOnly)
             .Refuses(StatusCodes.Status404NotFound, OperatorNotFound);
+        admin.MapPost("/me/password", ChangePasswordAsync)
+            .WithName("changeOperatorPassword")
+            .WithSummary("Change the signed-in operator's password")
+            .WithDescription("Any operator; checks the current password (wrong ones are limited per operator and minute) and records a founder action. Operator tokens are short-lived and not bound to sessions: tokens already issued stay valid until they expire.")
+            .RefusesBody("`validation_failed`: a field is missing or not valid (the new password needs 12 characters), or the current password is not correct.")
+            .Refuses(StatusCodes.Status429TooManyRequests, "`rate_limited`: too many wrong current passwords in the minute, or password hashing is saturated (Retry-After says when to retry).");
         admin.MapPost("/auth/totp/enroll", EnrollAsync).WithMetadata(TotpEnrolmentRoute.Instance)
             .WithName("startTotpEnrolment")
             .WithSummary("Start the signed-in operator's TOTP enrolment; the secret is shown this once")
@@ -301,6 +307,12 @@ public sealed class OperatorsApi : IEndpointGroup
         Guid id, OperatorChange change, FounderReasonRequest? body, HttpContext http, IMediator mediator, CancellationToken ct) =>
         TypedResults.Ok(OperatorResponse.From(await mediator.Send(
             new ChangeOperator(http.ToOperatorCaller(), id, change, null, body?.ReasonCode, body?.ReasonNote), ct)));
+
+    private static async Task<NoContent> ChangePasswordAsync(OperatorPasswordRequest body, HttpContext http, IMediator mediator, CancellationToken ct)
+    {
+        await mediator.Send(new ChangeOperatorPassword(http.ToOperatorCaller(), body.CurrentPassword ?? "", body.NewPassword ?? ""), ct);
+        return TypedResults.NoContent();
+    }
 
     private static async Task<Ok<TotpEnrolmentResponse>> EnrollAsync(HttpContext http, IMediator mediator, CancellationToken ct) =>
         TypedResults.Ok(TotpEnrolmentResponse.From(await mediator.Send(new StartTotpEnrolment(http.ToOperatorCaller()), ct)));

@@ -73,3 +73,6 @@ public sealed record TotpEnrolmentResponse(string TotpSecret, string OtpauthUri)
 {
     public static TotpEnrolmentResponse From(TotpEnrolment e) => new(e.TotpSecret, e.OtpAuthUri);
 }
+
+/// <summary>Is the body of POST /v1/admin/me/password.</summary>
+public sealed record OperatorPasswordRequest(string? CurrentPassword, string? NewPassword);

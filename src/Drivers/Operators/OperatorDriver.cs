@@ -14,6 +14,9 @@ public interface IOperatorDriver
     /// <summary>Fetches an operator with its password hash and protected TOTP secret by email (case-insensitive), or null.</summary>
     Task<OperatorCredentials?> FetchCredentialsByEmailAsync(IDbSession session, string email, CancellationToken cancellationToken);
 
+    /// <summary>Replaces an active operator's password hash; false when the operator is unknown or disabled.</summary>
+    Task<bool> SetPasswordHashAsync(IDbSession session, Guid operatorId, string passwordHash, DateTimeOffset now, CancellationToken cancellationToken);
+
     /// <summary>Fetches an operator by id, or null.</summary>
     Task<OperatorSnapshot?> FetchOperatorAsync(IDbSession session, Guid operatorId, CancellationToken cancellationToken);
 
@@ -118,6 +121,13 @@ internal sealed class OperatorDriver : IOperatorDriver
             "UPDATE platform_users SET totp_last_step = @step WHERE id = @operatorId AND (totp_last_step IS NULL OR totp_last_step < @step)",
             new { operatorId, step }, cancellationToken);
         return used == 1;
+    }
+
+    public async Task<bool> SetPasswordHashAsync(IDbSession session, Guid operatorId, string passwordHash, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        return await session.ExecuteAsync(
+            "UPDATE platform_users SET password_hash = @passwordHash, updated_at = @now WHERE id = @operatorId AND status = 'active'",
+            new { operatorId, passwordHash, now }, cancellationToken) == 1;
     }
 
     public async Task<OperatorSnapshot> RecordSuccessfulLoginAsync(IDbSession session, Guid operatorId, DateTimeOffset now, string? ip, CancellationToken cancellationToken)

@@ -23,7 +23,7 @@ public interface IUserDriver
 internal sealed class UserDriver : IUserDriver
 {
     private const string Columns =
-        "id, email::text AS email, name, status, email_verified_at, default_tenant_id, preferences::text AS preferences, last_login_at, created_at, updated_at";
+        "id, email::text AS email, name, status, email_verified_at, default_tenant_id, preferences::text AS preferences, last_login_at, created_at, updated_at, avatar_url";
 
     public async Task<bool> TryInsertUserAsync(IDbSession session, NewUser user, CancellationToken cancellationToken)
     {
@@ -74,10 +74,11 @@ internal sealed class UserDriver : IUserDriver
         public DateTime? LastLoginAt { get; init; }
         public DateTime CreatedAt { get; init; }
         public DateTime UpdatedAt { get; init; }
+        public string? AvatarUrl { get; init; }
 
         public UserSnapshot ToSnapshot() => new(
             Id, Email, Name, WireNames.Parse<UserStatus>(Status), EmailVerifiedAt.ToUtcOffset(), DefaultTenantId, Preferences,
-            LastLoginAt.ToUtcOffset(), CreatedAt.ToUtcOffset(), UpdatedAt.ToUtcOffset());
+            LastLoginAt.ToUtcOffset(), CreatedAt.ToUtcOffset(), UpdatedAt.ToUtcOffset(), AvatarUrl);
     }
 }
 

@@ -17,7 +17,7 @@ internal sealed class UserErasureDriver : IUserErasureDriver
             """
             UPDATE users SET email = 'deleted-' || replace(id::text, '-', '') || '@erased.invalid', name = 'Deleted user',
                 password_hash = NULL, oauth_provider = NULL, oauth_subject = NULL, email_verified_at = NULL,
-                default_tenant_id = NULL, preferences = '{}', last_login_at = NULL, status = 'deleted', updated_at = @now
+                default_tenant_id = NULL, preferences = '{}', avatar_url = NULL, last_login_at = NULL, status = 'deleted', updated_at = @now
             WHERE id = @userId AND status <> 'deleted'
             """,
             new { userId, now }, cancellationToken);

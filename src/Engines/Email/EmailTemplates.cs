@@ -13,6 +13,8 @@ public static class EmailTemplates
     public const string PaymentFailedKind = "email.payment_failed";
     public const string SignUpAttemptKind = "email.signup_attempt";
     public const string WebhookEndpointDisabledKind = "email.webhook_endpoint_disabled";
+    public const string VerifyEmailKind = "email.verify_email";
+    public const string PasswordResetKind = "email.password_reset";
 
     public static EmailContent Invitation(string to, string tenantName, string role, string acceptUrl, DateTimeOffset expiresAt) => Render(
         to,
@@ -63,6 +65,24 @@ public static class EmailTemplates
         "See the endpoint",
         endpointUrl,
         "Fix the receiver, enable the endpoint again, then recover the deliveries that failed meanwhile.");
+
+    /// <summary>Renders the email verification link sent at sign-up and on request (ADR 0530).</summary>
+    public static EmailContent VerifyEmail(string to, string verifyUrl, DateTimeOffset expiresAt) => Render(
+        to,
+        "Verify your email address",
+        "Confirm that this address belongs to your account.",
+        "Verify the email address",
+        verifyUrl,
+        $"The link works once and expires on {Format(expiresAt)}. If you did not sign up, ignore this email.");
+
+    /// <summary>Renders the password reset link; whoever asked gets the same answer whether or not the address has an account.</summary>
+    public static EmailContent PasswordReset(string to, string resetUrl, DateTimeOffset expiresAt) => Render(
+        to,
+        "Reset your password",
+        "Someone asked to reset the password of the account with this email address.",
+        "Choose a new password",
+        resetUrl,
+        $"The link works once and expires on {Format(expiresAt)}. Resetting signs out every session. If you did not ask, ignore this email.");
 
     public static IReadOnlyList<int> UsageAlertThresholds { get; } = [80, 90, 100];
 

@@ -30,6 +30,18 @@ internal sealed record ThrottleRule(string Scope, string Quota, TimeSpan Window)
 
     /// <summary>Is every sign-up from one client IP, per hour.</summary>
     public static readonly ThrottleRule SignUpPerIp = new("signup_ip", "signups_per_ip", TimeSpan.FromHours(1));
+
+    /// <summary>Is every verification email a user asks for again, per hour (ADR 0530).</summary>
+    public static readonly ThrottleRule VerificationResendPerUser = new("verify_resend_user", "verification_resends_per_user", TimeSpan.FromHours(1));
+
+    /// <summary>Is every password reset request for one email, known or not, per hour.</summary>
+    public static readonly ThrottleRule PasswordResetPerEmail = new("reset_email", "password_resets_per_email", TimeSpan.FromHours(1));
+
+    /// <summary>Is every password reset request from one client IP, per hour.</summary>
+    public static readonly ThrottleRule PasswordResetPerIp = new("reset_ip", "password_resets_per_ip", TimeSpan.FromHours(1));
+
+    /// <summary>Is every wrong current password sent to the change-password route by one user, per minute.</summary>
+    public static readonly ThrottleRule PasswordChangePerUser = new("password_change_user", "password_change_attempts_per_user", TimeSpan.FromMinutes(1));
 }
 
 /// <summary>Is one counted attempt, kept to take it back when the attempt turns out to be a success.</summary>

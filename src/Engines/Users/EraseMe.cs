@@ -19,7 +19,7 @@ public sealed record EraseMe(Caller Caller) : IRequest<Unit>, ICallerCommand;
 
 internal sealed class EraseMeHandler(
     IDbSessionFactory sessions, ITenantDriver tenants, IMemberDriver members, IUserErasureDriver erasure, KeyCustody custody, AuditTrail audit,
-    WebhookEvents events, IClock clock)
+    WebhookEvents events, IAccountDriver accounts, SessionLiveness liveness, IClock clock)
     : IRequestHandler<EraseMe, Unit>
 {
     public async Task<Unit> Handle(EraseMe command, CancellationToken cancellationToken)
@@ -79,7 +79,10 @@ internal sealed class EraseMeHandler(
         {
             throw new UnauthorizedException("The account no longer exists or is disabled.");
         }
+        // Every session ends with the account: its refresh tokens stop working and its access tokens are refused.
+        var revoked = await accounts.RevokeAllSessionsAsync(own, userId, except: null, clock.UtcNow, "account_erased", cancellationToken);
         await own.CommitAsync(cancellationToken);
+        liveness.Forget(revoked);
         return Unit.Value;
     }
 }

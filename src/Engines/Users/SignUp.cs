@@ -10,7 +10,7 @@ using Platform.Models.Users;
 
 namespace Platform.Engines.Users;
 
-/// <summary>Creates a user account with a password; for an email that is already registered it answers the same way with a user that does not exist and emails the address's owner instead, so sign-up does not reveal which emails are registered.</summary>
+/// <summary>Creates a user account with a password and queues its email verification link; for an email that is already registered it answers the same way with a user that does not exist and emails the address's owner instead, so sign-up does not reveal which emails are registered.</summary>
 public sealed record SignUp(string Email, string Password, string Name, string? Ip) : IRequest<UserSnapshot>;
 
 internal sealed class SignUpValidator : AbstractValidator<SignUp>
@@ -24,7 +24,7 @@ internal sealed class SignUpValidator : AbstractValidator<SignUp>
 }
 
 internal sealed class SignUpHandler(
-    IDbSessionFactory sessions, IUserDriver users, IPasswordHasher hasher, AuthThrottle throttle, EmailOutbox emails, AuthThrottleOptions limits, EmailOptions emailOptions, IClock clock)
+    IDbSessionFactory sessions, IUserDriver users, IPasswordHasher hasher, AuthThrottle throttle, EmailOutbox emails, AuthThrottleOptions limits, EmailOptions emailOptions, AccountEmails accountEmails, IClock clock)
     : IRequestHandler<SignUp, UserSnapshot>
 {
     public async Task<UserSnapshot> Handle(SignUp command, CancellationToken cancellationToken)
@@ -56,6 +56,8 @@ internal sealed class SignUpHandler(
         }
         var created = await users.FetchUserAsync(session, id, cancellationToken)
             ?? throw new InvalidOperationException("The new user is not visible to itself.");
+        // The verification link is queued with the account (ADR 0530): sent if and only if the account commits.
+        await accountEmails.QueueVerificationAsync(session, id, email, cancellationToken);
         await session.CommitAsync(cancellationToken);
         return created;
     }

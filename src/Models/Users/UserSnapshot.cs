@@ -11,7 +11,8 @@ public sealed record UserSnapshot(
     string Preferences,
     DateTimeOffset? LastLoginAt,
     DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt);
+    DateTimeOffset UpdatedAt,
+    string? AvatarUrl = null);
 
 /// <summary>Holds what login needs of a user: the id, the password hash and the status.</summary>
 public sealed record UserCredentials(Guid Id, string PasswordHash, UserStatus Status);

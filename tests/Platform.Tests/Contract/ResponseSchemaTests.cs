@@ -26,6 +26,10 @@ public sealed class ResponseSchemaTests : DatabaseTest
         var email = (string)signUp["user"]!["email"]!;
         await CallAsync(null, "POST", "/v1/auth/login", "/v1/auth/login", $$"""{"email":"{{email}}","password":"correct horse battery"}""");
         await CallAsync(token, "GET", "/v1/me", "/v1/me");
+        await CallAsync(null, "POST", "/v1/auth/refresh", "/v1/auth/refresh", $$"""{"refresh_token":"{{(string)signUp["refresh_token"]!}}"}""");
+        await CallAsync(token, "PATCH", "/v1/me", "/v1/me", """{"name":"Contract Owner","avatar_url":"https://cdn.example.test/a.png","preferences":{"theme":"dark"}}""");
+        await CallAsync(token, "GET", "/v1/me/sessions", "/v1/me/sessions");
+        await CallAsync(null, "POST", "/v1/auth/password/forgot", "/v1/auth/password/forgot", $$"""{"email":"{{email}}"}""");
         await CallAsync(token, "GET", "/v1/workers", "/v1/workers");
 
         var slug = "contract-" + Guid.NewGuid().ToString("N")[..8];

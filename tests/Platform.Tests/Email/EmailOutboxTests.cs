@@ -24,6 +24,7 @@ public sealed partial class EmailOutboxTests : DatabaseTest
         var owner = await TestApi.SignUpAsync();
         var tenantId = await TestApi.CreateTenantAsync(owner);
         var invitee = await TestApi.SignUpAsync();
+        await QueuedAccountEmails.DropAsync();
         await InvitationApiTests.InviteAsync(owner, tenantId, invitee.Email, "member");
 
         // The real job, as AddPlatformJobs registers it, pointed at the loopback SMTP server.
@@ -74,6 +75,7 @@ public sealed partial class EmailOutboxTests : DatabaseTest
         var clock = new ManualClock(DateTimeOffset.UtcNow);
         await using var engines = TestEngines.Build(PointAt(smtp, ("Email:RetryBaseSeconds", "30")), clock);
         var owner = await TestApi.SignUpAsync();
+        await QueuedAccountEmails.DropAsync();
         var tenantId = await TestApi.CreateTenantAsync(owner);
         await InvitationApiTests.InviteAsync(owner, tenantId, "retry@example.test");
         clock.UtcNow = DateTimeOffset.UtcNow.AddSeconds(1);
@@ -109,6 +111,7 @@ public sealed partial class EmailOutboxTests : DatabaseTest
         var clock = new ManualClock(DateTimeOffset.UtcNow);
         await using var engines = TestEngines.Build(PointAt(smtp, ("Email:MaxAttempts", "3"), ("Email:RetryBaseSeconds", "1")), clock);
         var owner = await TestApi.SignUpAsync();
+        await QueuedAccountEmails.DropAsync();
         var tenantId = await TestApi.CreateTenantAsync(owner);
         await InvitationApiTests.InviteAsync(owner, tenantId, "never@example.test");
         clock.UtcNow = DateTimeOffset.UtcNow.AddSeconds(1);
@@ -135,6 +138,7 @@ public sealed partial class EmailOutboxTests : DatabaseTest
         await using var smtp = new SmtpTestServer();
         await using var engines = TestEngines.Build(PointAt(smtp, ("Email:BatchSize", "5")));
         var owner = await TestApi.SignUpAsync();
+        await QueuedAccountEmails.DropAsync();
         var tenantId = await TestApi.CreateTenantAsync(owner, plan: "enterprise");
         using var scope = TestApi.Services.CreateScope();
         var api = scope.ServiceProvider.GetRequiredService<IMediator>();
@@ -176,6 +180,7 @@ public sealed partial class EmailOutboxTests : DatabaseTest
         {
             await using var engines = TestEngines.Build(new() { ["Email:PickupDirectory"] = folder });
             var owner = await TestApi.SignUpAsync();
+            await QueuedAccountEmails.DropAsync();
             var tenantId = await TestApi.CreateTenantAsync(owner);
             await InvitationApiTests.InviteAsync(owner, tenantId, "picked@example.test");
             Assert.That(await engines.GetRequiredService<IMediator>().Send(new DispatchEmails()), Is.EqualTo(new DispatchResult(1, 1, 0, 0)));

@@ -22,6 +22,7 @@ public sealed partial class OutboxSecretTests : DatabaseTest
         var owner = await TestApi.SignUpAsync();
         var tenantId = await TestApi.CreateTenantAsync(owner);
         var invitee = await TestApi.SignUpAsync();
+        await QueuedAccountEmails.DropAsync();
         var token = (string)(await InvitationApiTests.InviteAsync(owner, tenantId, invitee.Email, "member"))["token"]!;
         Assert.That(token, Does.StartWith("inv_"));
 
@@ -55,6 +56,7 @@ public sealed partial class OutboxSecretTests : DatabaseTest
         var clock = new ManualClock(DateTimeOffset.UtcNow);
         await using var engines = TestEngines.Build(PointAt(smtp), clock);
         var owner = await TestApi.SignUpAsync();
+        await QueuedAccountEmails.DropAsync();
         var tenantId = await TestApi.CreateTenantAsync(owner);
         await InvitationApiTests.InviteAsync(owner, tenantId, "late@example.test");
 

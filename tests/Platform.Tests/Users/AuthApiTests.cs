@@ -30,7 +30,7 @@ public sealed class AuthApiTests : DatabaseTest
         Assert.Multiple(() =>
         {
             Assert.That((string?)body["token_type"], Is.EqualTo("Bearer"));
-            Assert.That((int?)body["expires_in"], Is.EqualTo(3600));
+            Assert.That((int?)body["expires_in"], Is.EqualTo(900));
             Assert.That((string?)body["user"]!["last_login_at"], Is.Not.Null);
         });
         using var me = await TestApi.Client((string)body["access_token"]!).GetAsync("/v1/me");
