@@ -27,7 +27,7 @@ public sealed class InvoicesApi : IEndpointGroup
             .WithDescription("Needs the admin role or higher; API keys cannot.")
             .Refuses(StatusCodes.Status404NotFound, ProblemResponses.NotATenantOfYours + " Also when the invoice is not this tenant's.");
 
-        var admin = routes.MapGroup("/v1/admin").WithTags("Invoices").RequireAuthorization(OperatorAuth.Policy).RefusesAsOperatorRoute();
+        var admin = routes.MapOperatorGroup("/v1/admin", "Invoices");
         admin.MapPost("/billing/close", CloseAsync)
             .WithName("closeBillingPeriod")
             .WithSummary("Close a billing month: invoice every tenant not yet invoiced for it")

@@ -33,8 +33,7 @@ public sealed class OperatorsApi : IEndpointGroup
             .Refuses(StatusCodes.Status401Unauthorized, "`unauthorized`: the email, password or TOTP code is not correct, a TOTP code is required, or the code was used already.")
             .Refuses(StatusCodes.Status429TooManyRequests, "`rate_limited`: too many failed attempts; the account is locked until Retry-After.");
 
-        var admin = routes.MapGroup("/v1/admin").WithTags("Operators").RequireAuthorization(OperatorAuth.Policy).AddEndpointFilter<OperatorRequestFilter>()
-            .RefusesAsOperatorRoute();
+        var admin = routes.MapOperatorGroup("/v1/admin", "Operators");
         admin.MapGet("/tenants", SearchTenantsAsync)
             .WithName("searchTenants")
             .WithSummary("Search tenants by name, slug, status or plan")

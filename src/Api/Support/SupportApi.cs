@@ -44,8 +44,7 @@ public sealed class SupportApi : IEndpointGroup
             .RefusesBody(ProblemResponses.InvalidOrKeyReused)
             .Refuses(StatusCodes.Status404NotFound, TicketNotFound);
 
-        var admin = routes.MapGroup("/v1/admin").WithTags("Support").RequireAuthorization(OperatorAuth.Policy).AddEndpointFilter<OperatorRequestFilter>()
-            .RefusesAsOperatorRoute();
+        var admin = routes.MapOperatorGroup("/v1/admin", "Support");
         admin.MapGet("/support-tickets", ListAllAsync)
             .WithName("listAllSupportTickets")
             .WithSummary("List support tickets across tenants, by tenant, status, priority or category")

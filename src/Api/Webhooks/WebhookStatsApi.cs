@@ -12,8 +12,7 @@ namespace Platform.Api.Webhooks;
 public sealed class WebhookStatsApi : IEndpointGroup
 {
     public static void Map(IEndpointRouteBuilder routes) =>
-        routes.MapGroup("/v1/admin/webhooks").WithTags("Webhooks").RequireAuthorization(OperatorAuth.Policy).AddEndpointFilter<OperatorRequestFilter>()
-            .RefusesAsOperatorRoute()
+        routes.MapOperatorGroup("/v1/admin/webhooks", "Webhooks")
             .MapGet("/stats", GetStatsAsync)
             .WithName("getWebhookStats")
             .WithSummary("Webhook delivery figures across tenants: attempts, outcomes, latency and backlog")

@@ -30,6 +30,22 @@ public sealed class EndpointGroupTests
     }
 
     [Test]
+    public void Every_endpoint_behind_the_operator_policy_is_mapped_by_the_operator_group_and_checks_the_operator_per_request()
+    {
+        var endpoints = TestApi.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>().ToList();
+        var operatorEndpoints = endpoints
+            .Where(e => e.Metadata.GetOrderedMetadata<Microsoft.AspNetCore.Authorization.IAuthorizeData>().Any(a => a.Policy == Platform.Api.Auth.OperatorAuth.Policy))
+            .ToList();
+        Assert.That(operatorEndpoints, Has.Count.GreaterThan(20));
+        var unchecked_ = operatorEndpoints.Where(e => e.Metadata.GetMetadata<Platform.Api.Auth.OperatorRoute>() is null)
+            .Select(e => e.RoutePattern.RawText).ToList();
+        Assert.That(unchecked_, Is.Empty, "Operator endpoints mapped without MapOperatorGroup (no per-request operator check).");
+        Assert.That(endpoints.Where(e => e.RoutePattern.RawText?.StartsWith("/v1/admin/", StringComparison.Ordinal) == true
+                && e.Metadata.GetMetadata<Platform.Api.Auth.OperatorRoute>() is null).Select(e => e.RoutePattern.RawText),
+            Is.SubsetOf(new[] { "/v1/admin/auth/login" }), "Only the operator sign-in is outside the operator group.");
+    }
+
+    [Test]
     public async Task Every_operation_has_a_unique_name_a_summary_a_tag_its_path_parameters_and_its_problem_responses()
     {
         using var response = await TestApi.Client().GetAsync("/openapi/v1.json");

@@ -87,6 +87,41 @@ public sealed class OperatorManagementTests : DatabaseTest
     }
 
     [Test]
+    public async Task The_invoice_routes_see_the_operators_current_role_and_refuse_a_disabled_operator()
+    {
+        var (_, admin) = await OperatorTestSupport.SignedInAsync("super_admin");
+        var (billing, billingClient) = await OperatorTestSupport.SignedInAsync("billing");
+        var markPaid = $"/v1/admin/tenants/{Guid.NewGuid()}/invoices/{Guid.NewGuid()}/mark-paid";
+        using (var before = await billingClient.PostAsJsonAsync(markPaid, new { reason_code = "bank_transfer" }))
+        {
+            await TestApi.ExpectProblemAsync(before, HttpStatusCode.NotFound, "not_found");
+        }
+
+        using (var demote = await admin.PatchAsJsonAsync($"/v1/admin/operators/{billing.Id}", new { role = "viewer" }))
+        {
+            await TestApi.ExpectAsync(demote, HttpStatusCode.OK);
+        }
+        // The token still says billing; the role in force is viewer from the next request on.
+        using (var demoted = await billingClient.PostAsJsonAsync(markPaid, new { reason_code = "bank_transfer" }))
+        {
+            await TestApi.ExpectProblemAsync(demoted, HttpStatusCode.Forbidden, "forbidden");
+        }
+        using (var close = await billingClient.PostAsJsonAsync("/v1/admin/billing/close", new { period = "2020-01" }))
+        {
+            await TestApi.ExpectProblemAsync(close, HttpStatusCode.Forbidden, "forbidden");
+        }
+
+        using (var disable = await admin.PostAsJsonAsync($"/v1/admin/operators/{billing.Id}/disable", new { reason_code = "left_company" }))
+        {
+            await TestApi.ExpectAsync(disable, HttpStatusCode.OK);
+        }
+        using (var disabled = await billingClient.PostAsJsonAsync(markPaid, new { reason_code = "bank_transfer" }))
+        {
+            await TestApi.ExpectProblemAsync(disabled, HttpStatusCode.Unauthorized, "unauthorized");
+        }
+    }
+
+    [Test]
     public async Task A_disabled_operators_token_stops_working_on_its_next_request()
     {
         var (_, admin) = await OperatorTestSupport.SignedInAsync("super_admin");
@@ -213,7 +248,7 @@ public sealed class OperatorManagementTests : DatabaseTest
 
         var responses = await Task.WhenAll(admins.Select((a, i) => i % 2 == 0
             ? a.Client.PostAsync($"/v1/admin/operators/{a.Operator.Id}/disable", null)
-            : a.Client.PatchAsJsonAsync($"/v1/admin/operators/{a.Operator.Id}", new { role = "support" })));
+            : a.Client.PatchAsJsonAsync($"/v1/admin/operators/{a.Operator.Id}", new { role = "viewer" })));
 
         Assert.Multiple(() =>
         {
