@@ -61,15 +61,20 @@ public sealed class DatabaseFixture
         {
             DbAdapter = DbAdapter.Postgres,
             SchemasToInclude = ["public"],
-            // The worker registry is a catalogue seeded by its migration, not test data; the Data Protection key ring outlives tests
+            // The worker registry is a catalogue seeded by its migration, not test data (the workers tests register go at each reset); the Data Protection key ring outlives tests
             // as it outlives requests (hosts keep it in memory, and a host built later must still open what an earlier one protected).
             TablesToIgnore =
             [
                 new Respawn.Graph.Table("public", "schemaversions"), new Respawn.Graph.Table("public", "workers"),
-                new Respawn.Graph.Table("public", "data_protection_keys"),
+                new Respawn.Graph.Table("public", "worker_versions"), new Respawn.Graph.Table("public", "data_protection_keys"),
             ],
         });
+        await using var seeded = new NpgsqlCommand("SELECT array_agg(id) FROM workers", connection);
+        seededWorkers = (string[])(await seeded.ExecuteScalarAsync())!;
     }
+
+    /// <summary>Holds the workers the migrations seeded; the ones tests register through the catalogue routes go at every reset.</summary>
+    private static string[] seededWorkers = [];
 
     [OneTimeTearDown]
     public static void TearDown()
@@ -104,6 +109,13 @@ public sealed class DatabaseFixture
                 await using var connection = new NpgsqlConnection(OwnerConnectionString);
                 await connection.OpenAsync();
                 await respawner!.ResetAsync(connection);
+                await using var workers = new NpgsqlCommand(
+                    """
+                    DELETE FROM worker_versions WHERE NOT (worker_id = ANY (@seeded));
+                    DELETE FROM workers WHERE NOT (id = ANY (@seeded));
+                    """, connection);
+                workers.Parameters.AddWithValue("seeded", seededWorkers);
+                await workers.ExecuteNonQueryAsync();
                 return;
             }
             catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.DeadlockDetected && attempt < 5)

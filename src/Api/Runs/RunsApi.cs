@@ -28,10 +28,13 @@ public sealed class RunsApi : IEndpointGroup
             .WithDescription("Needs the member role or higher, or an API key with runs:write; refused while the tenant is suspended. "
                 + "Every limit (runs per day, concurrent runs, tokens per month, the key's concurrent runs, the worker's runs per day) is checked in one transaction; "
                 + "a worker that costs credits debits them. A retry names its parent run.")
-            .RefusesBody(ProblemResponses.InvalidOrKeyReused + " Also when worker_id or parent_run_id names nothing.")
+            .RefusesBody(ProblemResponses.InvalidOrKeyReused + " Also when worker_id or parent_run_id names nothing (a private worker not given to this tenant "
+                + "names nothing), or when input does not match the worker's input_schema (`errors` keys are input plus the JSON pointer, such as input/items/0).")
             .Refuses(StatusCodes.Status402PaymentRequired, "`insufficient_credits`: the worker costs credits and the balance is short (nothing is written).")
             .Refuses(StatusCodes.Status403Forbidden, ProblemResponses.RoleOrPermission
                 + " `worker_disabled`: the worker is disabled for this tenant; `worker_not_allowed`: the API key may not run this worker.")
+            .Refuses(StatusCodes.Status409Conflict, "`worker_retired`: the worker admits no run; `max_tokens_per_run_exceeded`: the worker's tokens_per_run_estimate "
+                + "is above the config's max_tokens_per_run; `idempotency_key_in_flight`.")
             .Refuses(StatusCodes.Status429TooManyRequests, "`quota_exceeded`: a limit is reached (quota names it: max_runs_per_day, max_concurrent_runs, max_tokens_per_month, "
                 + "key_concurrent_runs, worker_max_runs_per_day; Retry-After when it resets); " + ProblemResponses.KeyThrottled);
         runs.MapGet("/", ListAsync)
@@ -54,9 +57,13 @@ public sealed class RunsApi : IEndpointGroup
 
         routes.MapGet("/v1/workers", ListWorkersAsync).WithTags("Runs")
             .WithName("listWorkers")
-            .WithSummary("List the worker registry with prices in cents")
-            .WithDescription("Public: no token needed.")
+            .WithSummary("List the public workers of the catalogue with prices in cents")
+            .WithDescription("Public: no token needed. Retired and private workers are not listed (a tenant's own list has the private ones it was given).")
             .RefusesMalformed();
+        routes.MapTenantGroup("/workers").WithTags("Runs").MapGet("/", ListTenantWorkersAsync)
+            .WithName("listTenantWorkers")
+            .WithSummary("List the workers this tenant may run: the public ones and the private ones it was given")
+            .WithDescription("Any member (viewer or higher), or an API key with runs:read. Retired workers are not listed; deprecated ones say so in status.");
         var config = routes.MapTenantGroup("/workers/{worker_id}/config").WithTags("Runs");
         config.MapGet("/", GetWorkerConfigAsync)
             .WithName("getWorkerConfig")
@@ -114,6 +121,13 @@ public sealed class RunsApi : IEndpointGroup
     private static async Task<Ok<ListResponse<WorkerResponse>>> ListWorkersAsync(IMediator mediator, CancellationToken ct)
     {
         var workers = await mediator.Send(new ListWorkers(), ct);
+        return TypedResults.Ok(new ListResponse<WorkerResponse>(
+            workers.Where(w => w.IsPublic && w.Status != WorkerStatus.Retired).Select(WorkerResponse.From).ToList(), null));
+    }
+
+    private static async Task<Ok<ListResponse<WorkerResponse>>> ListTenantWorkersAsync([AsParameters] TenantRequest request)
+    {
+        var workers = await request.Send(new ListTenantWorkers(request.Caller, request.TenantId));
         return TypedResults.Ok(new ListResponse<WorkerResponse>(workers.Select(WorkerResponse.From).ToList(), null));
     }
 

@@ -18,10 +18,14 @@ public sealed record CompleteRunRequest(
 /// <summary>Is the wire form of a registry worker; prices in integer cents.</summary>
 public sealed record WorkerResponse(
     string Id, string Name, string Description, long BaseCentsPerRun,
-    [property: JsonPropertyName("cents_per_1k_tokens")] long CentsPer1kTokens, bool UsesCredits, long CreditsPerRun, string Currency)
+    [property: JsonPropertyName("cents_per_1k_tokens")] long CentsPer1kTokens, bool UsesCredits, long CreditsPerRun, string Currency,
+    string Version, WorkerStatus Status, JsonElement DefaultConfig, JsonElement? InputSchema, JsonElement? OutputSchema, int? TokensPerRunEstimate)
 {
     public static WorkerResponse From(WorkerSnapshot w) =>
-        new(w.Id, w.Name, w.Description, w.BaseCentsPerRun, w.CentsPer1kTokens, w.UsesCredits, w.CreditsPerRun, "usd");
+        new(w.Id, w.Name, w.Description, w.BaseCentsPerRun, w.CentsPer1kTokens, w.UsesCredits, w.CreditsPerRun, "usd",
+            w.Version, w.Status, ParseJson(w.DefaultConfig)!.Value, ParseJson(w.InputSchema), ParseJson(w.OutputSchema), w.TokensPerRunEstimate);
+
+    internal static JsonElement? ParseJson(string? json) => json is null ? null : JsonDocument.Parse(json).RootElement.Clone();
 }
 
 /// <summary>Is the wire form of a tenant's worker config; null limits mean no per-worker limit.</summary>
@@ -41,12 +45,12 @@ public sealed record RunResponse(
     Guid Id, Guid TenantId, string WorkerId, string Task, JsonElement? Input, RunStatus Status, Guid? ParentRunId, int Attempt,
     ActorResponse CreatedBy, Guid? ApiKeyId, int? MaxTokensPerRun, JsonElement? Output, string? Error, long? TotalTokens,
     long? LatencyMs, long? CostCents, string Currency, JsonElement? Stages, int? Recoveries, JsonElement? PolicyViolations,
-    DateTimeOffset StartedAt, DateTimeOffset? CompletedAt)
+    DateTimeOffset StartedAt, DateTimeOffset? CompletedAt, string? WorkerVersion)
 {
     public static RunResponse From(RunSnapshot r) => new(
         r.Id, r.TenantId, r.WorkerId, r.Task, Parse(r.Input), r.Status, r.ParentRunId, r.Attempt,
         new ActorResponse(r.ActorType, r.ActorId), r.ApiKeyId, r.MaxTokensPerRun, Parse(r.Output), r.Error, r.TotalTokens,
-        r.LatencyMs, r.CostCents, "usd", Parse(r.Stages), r.Recoveries, Parse(r.PolicyViolations), r.StartedAt, r.CompletedAt);
+        r.LatencyMs, r.CostCents, "usd", Parse(r.Stages), r.Recoveries, Parse(r.PolicyViolations), r.StartedAt, r.CompletedAt, r.WorkerVersion);
 
     private static JsonElement? Parse(string? json) => json is null ? null : JsonDocument.Parse(json).RootElement.Clone();
 }

@@ -43,7 +43,7 @@ internal sealed class RunDriver : IRunDriver
         r.tenant_id, r.id, r.worker_id, r.task, r.input::text AS input, r.status, r.parent_run_id, r.attempt,
         r.actor_type, r.actor_id, r.api_key_id, r.max_tokens_per_run, r.output::text AS output, r.error,
         r.total_tokens, r.latency_ms, r.cost_cents, r.stages::text AS stages, r.recoveries,
-        r.policy_violations::text AS policy_violations, r.started_at, r.completed_at
+        r.policy_violations::text AS policy_violations, r.started_at, r.completed_at, r.worker_version
         """;
 
     private const string CounterColumns =
@@ -89,10 +89,10 @@ internal sealed class RunDriver : IRunDriver
         return await session.FetchAsync(
             $"""
             INSERT INTO runs AS r (tenant_id, id, worker_id, task, input, status, parent_run_id, attempt,
-                                   actor_type, actor_id, api_key_id, max_tokens_per_run, started_at)
+                                   actor_type, actor_id, api_key_id, max_tokens_per_run, started_at, worker_version)
             SELECT @TenantId, @Id, @WorkerId, @Task, @Input::jsonb, 'running', @ParentRunId,
                    coalesce((SELECT p.attempt + 1 FROM runs p WHERE p.tenant_id = @TenantId AND p.id = @ParentRunId), 1),
-                   @ActorType, @ActorId, @ApiKeyId, @MaxTokensPerRun, @StartedAt
+                   @ActorType, @ActorId, @ApiKeyId, @MaxTokensPerRun, @StartedAt, @WorkerVersion
             WHERE @ParentRunId::uuid IS NULL
                OR EXISTS (SELECT 1 FROM runs p WHERE p.tenant_id = @TenantId AND p.id = @ParentRunId)
             RETURNING {RunColumns}
@@ -215,10 +215,11 @@ internal sealed class RunDriver : IRunDriver
         public string? PolicyViolations { get; init; }
         public DateTime StartedAt { get; init; }
         public DateTime? CompletedAt { get; init; }
+        public string? WorkerVersion { get; init; }
 
         public RunSnapshot ToSnapshot() => new(
             TenantId, Id, WorkerId, Task, Input, WireNames.Parse<RunStatus>(Status), ParentRunId, Attempt, ActorType, ActorId, ApiKeyId,
             MaxTokensPerRun, Output, Error, TotalTokens, LatencyMs, CostCents, Stages, Recoveries, PolicyViolations,
-            StartedAt.ToUtcOffset(), CompletedAt.ToUtcOffset());
+            StartedAt.ToUtcOffset(), CompletedAt.ToUtcOffset(), WorkerVersion);
     }
 }

@@ -80,4 +80,9 @@ public static class FounderActionTypes
     public const string MarkInvoicePaid = "invoice.mark_paid";
     public const string SetUserTenantCap = "user.tenant_cap_set";
     public const string GrantTrial = "user.trial_grant";
+    public const string RegisterWorker = "worker.register";
+    public const string PublishWorkerVersion = "worker.version_publish";
+    public const string SetWorkerStatus = "worker.status_set";
+    public const string GrantWorkerAccess = "worker.access_grant";
+    public const string RevokeWorkerAccess = "worker.access_revoke";
 }

@@ -62,8 +62,12 @@ internal sealed class CompleteRunHandler(
             throw AlreadyCompleted(run.Status);
         }
         var worker = await registry.FindAsync(session, run.WorkerId, cancellationToken) ?? throw new NotFoundException("worker");
+        // A run that used more tokens than its config's max_tokens_per_run fails, whatever the worker reported; its tokens still count and cost.
+        var overBudget = run.MaxTokensPerRun is { } budget && command.TotalTokens > budget;
         var outcome = new RunOutcome(
-            command.Success, command.Output, command.Error, command.TotalTokens, command.LatencyMs, worker.CostCents(command.TotalTokens),
+            command.Success && !overBudget, command.Output,
+            overBudget ? $"The run used {command.TotalTokens} tokens, more than max_tokens_per_run ({run.MaxTokensPerRun})." + (command.Error is null ? "" : " " + command.Error) : command.Error,
+            command.TotalTokens, command.LatencyMs, worker.CostCents(command.TotalTokens),
             command.Stages, command.Recoveries, WithTokenBudgetViolation(command.PolicyViolations, run.MaxTokensPerRun, command.TotalTokens), now);
         // Conditional on status = 'running': of two racing completions (or a completion and the timeout job) one wins.
         var completed = await runs.CompleteRunAsync(session, command.TenantId, command.RunId, outcome, cancellationToken)

@@ -17,7 +17,7 @@ using Platform.Models.Usage;
 
 namespace Platform.Engines.Runs;
 
-/// <summary>Admits a worker run (member or higher, key "runs:write") or refuses it with 429 (402 insufficient_credits for a worker that costs credits): every limit is a conditional UPDATE in one transaction; a retry names its parent run.</summary>
+/// <summary>Admits a worker run (member or higher, key "runs:write") or refuses it with 429 (402 insufficient_credits for a worker that costs credits): every limit is a conditional UPDATE in one transaction; a retry names its parent run. The worker must be visible to the tenant and not retired, the input must match its input schema (422 by JSON pointer) and its token estimate must fit the config's max_tokens_per_run (409).</summary>
 public sealed record CreateRun(Caller Caller, Guid TenantId, string WorkerId, string Task, string? Input, Guid? ParentRunId)
     : IRequest<RunSnapshot>, ITenantWrite, ICallerCommand;
 
@@ -43,14 +43,27 @@ internal sealed class CreateRunHandler(
         var monthStart = Meters.MonthStart(now);
         await using var scope = await gate.EnterAsync(command.TenantId, command.Caller, TenantRole.Member, Access.Write, cancellationToken, keyPermission: "runs:write");
         var session = scope.Session;
-        var worker = await registry.FindAsync(session, command.WorkerId, cancellationToken)
-            ?? throw ValidationFailedException.For("worker_id", "There is no worker with this id.");
+        var worker = await registry.FindAsync(session, command.WorkerId, cancellationToken);
+        // A private worker the tenant was not given answers exactly as a worker that does not exist.
+        if (worker is null || (!worker.IsPublic && !await workers.HasAccessAsync(session, command.TenantId, worker.Id, cancellationToken)))
+        {
+            throw ValidationFailedException.For("worker_id", "There is no worker with this id.");
+        }
+        if (worker.Status == WorkerStatus.Retired)
+        {
+            throw new ConflictException($"The worker '{worker.Id}' is retired and admits no run.", "worker_retired");
+        }
+        var inputErrors = registry.CheckInput(worker, command.Input);
+        if (inputErrors.Count > 0)
+        {
+            throw new ValidationFailedException(inputErrors);
+        }
 
         // The run row and its audit row go first, so that the hot counter rows below are locked only for their one
         // statement and the commit; a refusal rolls all of it back.
         var run = await runs.InsertRunAsync(session, new NewRun(
             command.TenantId, Guid.CreateVersion7(now), command.WorkerId, command.Task, command.Input, command.ParentRunId,
-            command.Caller.ActorType, command.Caller.ActorId, command.Caller.ApiKeyId, null, now), cancellationToken)
+            command.Caller.ActorType, command.Caller.ActorId, command.Caller.ApiKeyId, null, now, worker.Version), cancellationToken)
             ?? throw ValidationFailedException.For("parent_run_id", "There is no run with this id.");
         await audit.RecordAsync(session, command.TenantId, command.Caller, "run.created", "run", run.Id, null,
             new { run.WorkerId, run.ParentRunId, run.Attempt, Status = run.Status.ToWire() }, cancellationToken);
@@ -72,6 +85,13 @@ internal sealed class CreateRunHandler(
         }
         if (admission.MaxTokensPerRun is { } budget)
         {
+            // The worker config's per-run budget: a worker expected to use more is not started (the rollback undoes the counters).
+            if (worker.TokensPerRunEstimate is { } estimate && estimate > budget)
+            {
+                throw new ConflictException(
+                    $"The worker '{worker.Id}' is expected to use {estimate} tokens per run, more than this tenant's max_tokens_per_run of {budget}.",
+                    "max_tokens_per_run_exceeded");
+            }
             run = await runs.SetTokenBudgetAsync(session, command.TenantId, run.Id, budget, cancellationToken);
         }
         if (worker.CreditsPerRun > 0)

@@ -18,7 +18,7 @@ internal sealed class GetWorkerConfigHandler(TenantGate gate, IWorkerDriver work
     public async Task<WorkerConfigSnapshot> Handle(GetWorkerConfig query, CancellationToken cancellationToken)
     {
         await using var scope = await gate.EnterAsync(query.TenantId, query.Caller, TenantRole.Viewer, Access.Read, cancellationToken, keyPermission: "runs:read");
-        _ = await workers.FetchWorkerAsync(scope.Session, query.WorkerId, cancellationToken) ?? throw new NotFoundException("worker");
+        _ = await WorkerVisibility.FindVisibleAsync(workers, scope.Session, query.TenantId, query.WorkerId, cancellationToken) ?? throw new NotFoundException("worker");
         return await workers.FetchConfigAsync(scope.Session, query.TenantId, query.WorkerId, cancellationToken)
             ?? new WorkerConfigSnapshot(query.TenantId, query.WorkerId, true, "{}", null, null, 0, null, null);
     }

@@ -32,7 +32,7 @@ internal sealed class SetWorkerConfigHandler(TenantGate gate, IWorkerDriver work
     public async Task<WorkerConfigSnapshot> Handle(SetWorkerConfig command, CancellationToken cancellationToken)
     {
         await using var scope = await gate.EnterAsync(command.TenantId, command.Caller, TenantRole.Admin, Access.Write, cancellationToken);
-        _ = await workers.FetchWorkerAsync(scope.Session, command.WorkerId, cancellationToken) ?? throw new NotFoundException("worker");
+        _ = await WorkerVisibility.FindVisibleAsync(workers, scope.Session, command.TenantId, command.WorkerId, cancellationToken) ?? throw new NotFoundException("worker");
         var before = await workers.FetchConfigAsync(scope.Session, command.TenantId, command.WorkerId, cancellationToken);
         var changes = new WorkerConfigChanges(
             command.Enabled, command.Config, NullWhenUnlimited(command.MaxRunsPerDay), NullWhenUnlimited(command.MaxTokensPerRun));

@@ -33,7 +33,8 @@ public sealed record RunSnapshot(
     int? Recoveries,
     string? PolicyViolations,
     DateTimeOffset StartedAt,
-    DateTimeOffset? CompletedAt);
+    DateTimeOffset? CompletedAt,
+    string? WorkerVersion = null);
 
 /// <summary>Holds the fields of a run being admitted.</summary>
 public sealed record NewRun(
@@ -47,7 +48,8 @@ public sealed record NewRun(
     Guid? ActorId,
     Guid? ApiKeyId,
     int? MaxTokensPerRun,
-    DateTimeOffset StartedAt);
+    DateTimeOffset StartedAt,
+    string? WorkerVersion = null);
 
 /// <summary>Holds a run's outcome as its worker reported it; tokens, latency in milliseconds, cost in cents; JSON fields as text.</summary>
 public sealed record RunOutcome(

@@ -45,6 +45,7 @@ public sealed class ResponseSchemaTests : DatabaseTest
         await CallAsync(token, "GET", $"{tenantPath}/credits/transactions", "/v1/tenants/{tenant_id}/credits/transactions");
         await CallAsync(token, "GET", $"{tenantPath}/billing", "/v1/tenants/{tenant_id}/billing");
         await CallAsync(token, "GET", $"{tenantPath}/invoices", "/v1/tenants/{tenant_id}/invoices");
+        await CallAsync(token, "GET", $"{tenantPath}/workers", "/v1/tenants/{tenant_id}/workers");
         await CallAsync(token, "GET", $"{tenantPath}/workers/summarizer/config", "/v1/tenants/{tenant_id}/workers/{worker_id}/config");
         await CallAsync(token, "PUT", $"{tenantPath}/workers/summarizer/config", "/v1/tenants/{tenant_id}/workers/{worker_id}/config",
             """{"enabled":true,"config":{"temperature":0.2},"max_runs_per_day":50}""");

@@ -189,7 +189,7 @@ public sealed class RunAdmissionTests : DatabaseTest
     }
 
     [Test]
-    public async Task A_run_over_its_workers_token_budget_is_completed_with_a_policy_violation()
+    public async Task A_run_over_its_workers_token_budget_fails_with_a_policy_violation_whatever_the_worker_reported()
     {
         var owner = await TestApi.SignUpAsync();
         var tenantId = await TestApi.CreateTenantAsync(owner);
@@ -205,6 +205,9 @@ public sealed class RunAdmissionTests : DatabaseTest
         var body = await TestApi.ReadAsync(done);
         Assert.That(body["policy_violations"]!.AsArray().Select(v => (string?)v), Is.EqualTo(new[] { "max_tokens_per_run" }));
         Assert.That((long?)body["total_tokens"], Is.EqualTo(150));
+        Assert.That((string?)body["status"], Is.EqualTo("failed"), "success was reported, but the run used more than its budget");
+        Assert.That((string?)body["error"], Does.Contain("max_tokens_per_run"));
+        Assert.That((long?)body["cost_cents"], Is.GreaterThan(0), "the tokens used still cost");
     }
 
     [Test]
