@@ -26,6 +26,15 @@ public sealed class InvoicesApi : IEndpointGroup
             .WithSummary("Get an invoice with its lines")
             .WithDescription("Needs the admin role or higher; API keys cannot.")
             .Refuses(StatusCodes.Status404NotFound, ProblemResponses.NotATenantOfYours + " Also when the invoice is not this tenant's.");
+        invoices.MapGet("/{invoice_id:guid}/pdf", GetPdfAsync)
+            .WithName("getInvoicePdf")
+            .WithSummary("Download an issued invoice as a PDF document")
+            .WithDescription("Needs the admin role or higher; API keys cannot. Seller (from the Invoices settings) and buyer, number, dates, every line "
+                + "with quantity, unit price and amount, subtotal, credits applied, total, currency and payment status. The same invoice in the same "
+                + "state always gives the same bytes; the ETag changes when its status does.")
+            .Produces(StatusCodes.Status200OK, contentType: "application/pdf")
+            .Refuses(StatusCodes.Status404NotFound, ProblemResponses.NotATenantOfYours + " Also when the invoice is not this tenant's.")
+            .Refuses(StatusCodes.Status409Conflict, "`invoice_not_issued`: a draft invoice has no document yet.");
 
         var admin = routes.MapOperatorGroup("/v1/admin", "Invoices");
         admin.MapPost("/billing/close", CloseAsync)
@@ -47,6 +56,14 @@ public sealed class InvoicesApi : IEndpointGroup
     {
         var page = await request.Send(new ListInvoices(request.Caller, request.TenantId, status, cursor, limit ?? Paging.DefaultLimit));
         return TypedResults.Ok(ListResponse<InvoiceResponse>.From(page, InvoiceResponse.From));
+    }
+
+    private static async Task<IResult> GetPdfAsync(Guid invoice_id, [AsParameters] TenantRequest request)
+    {
+        var pdf = await request.Send(new GetInvoicePdf(request.Caller, request.TenantId, invoice_id));
+        var etag = new Microsoft.Net.Http.Headers.EntityTagHeaderValue(
+            "\"" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(pdf.Content).AsSpan(0, 16)) + "\"");
+        return TypedResults.File(pdf.Content, "application/pdf", pdf.FileName, entityTag: etag);
     }
 
     private static async Task<Ok<InvoiceDetailResponse>> GetAsync(Guid invoice_id, [AsParameters] TenantRequest request) =>

@@ -9,6 +9,7 @@ internal sealed class BillingModule : IFeatureModule
     public void AddServices(IServiceCollection services)
     {
         services.AddFeatureOptions<BillingOptions>("Billing");
+        services.AddFeatureOptions<InvoiceDocumentOptions>("Invoices");
         services.AddSingleton<BillingLifecycle>();
         services.AddSingleton<TenantSweep>();
     }
