@@ -79,26 +79,26 @@ internal sealed class WebhookDispatcher(
                 if (!backlog)
                 {
                     await WaitAsync(wake, poll, stoppingToken);
-                    if (sinceClaim.Elapsed < ClaimSpacing)
+                    if (ClaimSpacing - sinceClaim.Elapsed is var spacing && spacing > TimeSpan.Zero)
                     {
-                        await Task.Delay(ClaimSpacing - sinceClaim.Elapsed, stoppingToken);
+                        await Task.Delay(spacing, stoppingToken);
                     }
                 }
                 await slots.WaitAsync(stoppingToken);
                 var taken = 1 + Take(slots, batch - 1);
-                if (taken < batch && backlog)
-                {
-                    // Short of slots with more due: wait a moment for more to free up rather than claim one or two per statement.
-                    var waited = Stopwatch.StartNew();
-                    while (taken < batch && waited.Elapsed < GatherWait && await slots.WaitAsync(GatherWait - waited.Elapsed, stoppingToken))
-                    {
-                        taken += 1 + Take(slots, batch - taken - 1);
-                    }
-                }
                 IReadOnlyList<LeasedWebhookDelivery> leased;
-                sinceClaim.Restart();
                 try
                 {
+                    if (taken < batch && backlog)
+                    {
+                        // Short of slots with more due: wait a moment for more to free up rather than claim one or two per statement.
+                        var waited = Stopwatch.StartNew();
+                        while (taken < batch && GatherWait - waited.Elapsed is var left && left > TimeSpan.Zero && await slots.WaitAsync(left, stoppingToken))
+                        {
+                            taken += 1 + Take(slots, batch - taken - 1);
+                        }
+                    }
+                    sinceClaim.Restart();
                     await using var session = await sessions.OpenAsync(null, null, stoppingToken);
                     leased = await deliveries.ClaimDueAsync(session, clock.UtcNow, leaseSeconds, taken, stoppingToken);
                     await session.CommitAsync(stoppingToken);
