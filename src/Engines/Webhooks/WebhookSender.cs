@@ -42,7 +42,8 @@ internal sealed class WebhookSender(
             response.Error, attemptedAt, next);
     }
 
-    /// <summary>Records the outcomes in one statement and commits, then disables each endpoint that qualifies; returns how many were disabled.</summary>
+    /// <summary>Records the outcomes in one statement and commits, then disables each endpoint that qualifies; returns how many were disabled. Throws only
+    /// when the outcomes were not recorded (or, rarely, when the commit's answer was lost).</summary>
     public async Task<int> FinishAsync(IReadOnlyList<WebhookAttemptResult> results, CancellationToken cancellationToken)
     {
         if (results.Count == 0)
@@ -59,9 +60,17 @@ internal sealed class WebhookSender(
         var disabled = 0;
         foreach (var endpoint in failing)
         {
-            if (await DisableAsync(endpoint, disableBefore, cancellationToken))
+            try
             {
-                disabled++;
+                if (await DisableAsync(endpoint, disableBefore, cancellationToken))
+                {
+                    disabled++;
+                }
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                // The outcomes are committed; the endpoint is returned again by the next failed attempt's finish.
+                logger.LogWarning(e, "Disabling webhook endpoint {EndpointId} of tenant {TenantId} failed", endpoint.EndpointId, endpoint.TenantId);
             }
         }
         return disabled;
