@@ -5,7 +5,12 @@ if (PlatformCli.TryRunWithoutHost(args) is { } exitCode)
     return exitCode;
 }
 
-var builder = WebApplication.CreateBuilder(PlatformCli.IsVerb(args) ? [] : args);
+// The content root is the app's own folder, so its appsettings.json is read wherever the process was started from (ADR 0580).
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+{
+    Args = PlatformCli.IsVerb(args) ? [] : args,
+    ContentRootPath = AppContext.BaseDirectory,
+});
 builder.AddPlatformApi();
 var app = builder.Build();
 app.UsePlatformApi();
