@@ -43,15 +43,21 @@ public sealed class ServiceProcess : IAsyncDisposable
         get
         {
             var testFolder = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-            var framework = testFolder.Name;
-            var configuration = testFolder.Parent!.Name;
-            var root = testFolder;
+            return Path.Combine(RepositoryRoot, "src", "Api", "bin", testFolder.Parent!.Name, testFolder.Name);
+        }
+    }
+
+    /// <summary>Gets the repository's root folder (the one holding Platform.sln).</summary>
+    public static string RepositoryRoot
+    {
+        get
+        {
+            var root = new DirectoryInfo(AppContext.BaseDirectory);
             while (root is not null && !File.Exists(Path.Combine(root.FullName, "Platform.sln")))
             {
                 root = root.Parent;
             }
-            return Path.Combine(root?.FullName ?? throw new InvalidOperationException("Platform.sln not found above " + testFolder),
-                "src", "Api", "bin", configuration, framework);
+            return root?.FullName ?? throw new InvalidOperationException("Platform.sln not found above " + AppContext.BaseDirectory);
         }
     }
 
