@@ -28,6 +28,18 @@ public static class PlatformApi
             .Validate(o => string.IsNullOrEmpty(o.SigningKey) || AuthOptions.SigningKeyProblem(o.SigningKey) is null,
                 "Auth:SigningKey must be base64 of at least 32 bytes. ./platform run generates one in its data folder.");
         services.AddFeatureOptions<SeedOptions>("Seed");
+        // Product front ends on other origins call the API from browsers: the listed origins get CORS answers, none turns it off (ADR 0581).
+        services.AddFeatureOptions<CrossOriginOptions>("Cors");
+        services.AddCors();
+        services.AddOptions<Microsoft.AspNetCore.Cors.Infrastructure.CorsOptions>()
+            .Configure<CrossOriginOptions>((cors, ours) =>
+            {
+                if (ours.Origins is { Length: > 0 } origins)
+                {
+                    cors.AddDefaultPolicy(p => p.WithOrigins(origins).AllowAnyMethod().AllowAnyHeader()
+                        .WithExposedHeaders("Retry-After", "Location", "Idempotent-Replayed").SetPreflightMaxAge(TimeSpan.FromHours(1)));
+                }
+            });
         services.AddSingleton(TimeProvider.System);
         services.AddEngines();
         if ((configuration.GetSection("Platform").Get<PlatformOptions>() ?? new PlatformOptions()).RunJobs)
@@ -78,6 +90,8 @@ public static class PlatformApi
 
     public static WebApplication UsePlatformApi(this WebApplication app)
     {
+        // First: a preflight is answered before anything else runs, and every answer (problem details too) carries the CORS headers.
+        app.UseCors();
         app.UseIdempotencyRecorder();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
