@@ -47,6 +47,14 @@ public static class PlatformApi
             services.AddPlatformJobs();
         }
 
+        // Logging__Console__FormatterName=json writes one JSON object per line (Microsoft's JSON console formatter) with the request's scope
+        // (request_id, trace_id, tenant_id, caller) as properties, timestamps in UTC (ADR 0583).
+        services.Configure<Microsoft.Extensions.Logging.Console.JsonConsoleFormatterOptions>(o =>
+        {
+            o.IncludeScopes = true;
+            o.UseUtcTimestamp = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+        });
         services.AddSingleton<TokenIssuer>();
         services.AddPlatformAuthentication()
             .AddJwtBearer(OperatorAuth.Scheme, o => o.MapInboundClaims = false);
@@ -92,6 +100,7 @@ public static class PlatformApi
     {
         // First: a preflight is answered before anything else runs, and every answer (problem details too) carries the CORS headers.
         app.UseCors();
+        app.Use(RequestLogScope.RequestAsync);
         app.UseIdempotencyRecorder();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
@@ -99,6 +108,7 @@ public static class PlatformApi
         // Before authentication: a credential or an id with text PostgreSQL cannot store never reaches an engine (ADR 0180).
         app.UseMiddleware<StorableTextMiddleware>();
         app.UseAuthentication();
+        app.Use(RequestLogScope.CallerAsync);
         app.UseAuthorization();
 
         app.MapPlatformOpenApi();
