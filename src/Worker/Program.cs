@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Platform.Engines;
+using Platform.Engines.Hosting;
 
 // The background-job host: the same jobs the API runs in-process, as a separate process.
 // Any number of copies may run beside the API; every job claims its work in the database.
@@ -9,6 +10,8 @@ try
     // The content root is the app's own folder, so its appsettings.json is read wherever the process was started from (ADR 0580).
     var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
     builder.Services.AddEngines();
+    // Traces of the jobs' commands, HttpClient and Npgsql, exported over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set (ADR 0584).
+    builder.Services.AddPlatformTelemetry(builder.Configuration, "platform-worker");
     builder.Services.AddPlatformJobs();
     await builder.Build().RunAsync();
     return 0;

@@ -55,6 +55,7 @@ public static class PlatformApi
             o.UseUtcTimestamp = true;
             o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
         });
+        builder.AddPlatformMetrics();
         services.AddSingleton<TokenIssuer>();
         services.AddPlatformAuthentication()
             .AddJwtBearer(OperatorAuth.Scheme, o => o.MapInboundClaims = false);
@@ -101,6 +102,7 @@ public static class PlatformApi
         // First: a preflight is answered before anything else runs, and every answer (problem details too) carries the CORS headers.
         app.UseCors();
         app.Use(RequestLogScope.RequestAsync);
+        app.UsePlatformMetrics();
         app.UseIdempotencyRecorder();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
