@@ -32,6 +32,17 @@ pg_free_port() {
   printf '%s\n' "$port"
 }
 
+# pg_port_or_free PORT SECRETS_FILE: prints PORT when nothing listens on it, else a free port above it, which it saves as PG_PORT in the
+# secrets file (the embedded install's pinned port) and announces, so the next start uses it too.
+pg_port_or_free() {
+  local port=$1 secrets=$2 free
+  if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then printf '%s\n' "$port"; return 0; fi
+  free=$(pg_free_port $((port + 1)))
+  sed -i "s/^PG_PORT=.*/PG_PORT=$free/" "$secrets"
+  pg_log "port $port is taken by another process; PostgreSQL uses port $free from now on (saved in $secrets)"
+  printf '%s\n' "$free"
+}
+
 # pg_init DIR MODE: creates a cluster in DIR unless one is there. MODE "test" turns durability off.
 pg_init() {
   local dir=$1 mode=$2 bin

@@ -45,6 +45,8 @@ public static class EnginesServiceCollectionExtensions
 
         // Registered in order: logging wraps validation, so refused input is logged with its duration too; text PostgreSQL
         // cannot store is refused before any validator or handler sees it (ADR 0180).
+        // Outermost: the command's span covers everything below, refusals included (ADR 0584).
+        services.AddTransient(typeof(IPipelineBehavior<,>), typeof(TracingBehavior<,>));
         services.AddTransient(typeof(IPipelineBehavior<,>), typeof(LoggingBehavior<,>));
         services.AddTransient(typeof(IPipelineBehavior<,>), typeof(StorableTextBehavior<,>));
         services.AddTransient(typeof(IPipelineBehavior<,>), typeof(ValidationBehavior<,>));

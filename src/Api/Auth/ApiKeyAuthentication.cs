@@ -26,12 +26,18 @@ public static class PlatformAuthentication
     private const string BearerPrefix = "Bearer ";
 
     /// <summary>Adds the policy scheme, JWT bearer for users, the API key scheme and the key runtime (change listener, usage flush).</summary>
+    private static readonly PathString AdminPath = new("/v1/admin");
+
     public static AuthenticationBuilder AddPlatformAuthentication(this IServiceCollection services)
     {
         services.AddApiKeyRuntime();
         return services.AddAuthentication(Scheme)
+            // /v1/admin takes operator tokens only: the default scheme authenticates them with the operator scheme there, so the user JWT
+            // scheme never tries (and logs IDX10214 for) an operator token's audience (ADR 0583).
             .AddPolicyScheme(Scheme, "JWT or API key", o => o.ForwardDefaultSelector = context =>
-                ReadKeySecret(context.Request) is not null ? ApiKeyScheme : JwtBearerDefaults.AuthenticationScheme)
+                ReadKeySecret(context.Request) is not null ? ApiKeyScheme
+                : context.Request.Path.StartsWithSegments(AdminPath, StringComparison.OrdinalIgnoreCase) ? OperatorAuth.Scheme
+                : JwtBearerDefaults.AuthenticationScheme)
             .AddJwtBearer(o => o.MapInboundClaims = false)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyScheme, null);
     }

@@ -28,6 +28,18 @@ public static class PlatformApi
             .Validate(o => string.IsNullOrEmpty(o.SigningKey) || AuthOptions.SigningKeyProblem(o.SigningKey) is null,
                 "Auth:SigningKey must be base64 of at least 32 bytes. ./platform run generates one in its data folder.");
         services.AddFeatureOptions<SeedOptions>("Seed");
+        // Product front ends on other origins call the API from browsers: the listed origins get CORS answers, none turns it off (ADR 0581).
+        services.AddFeatureOptions<CrossOriginOptions>("Cors");
+        services.AddCors();
+        services.AddOptions<Microsoft.AspNetCore.Cors.Infrastructure.CorsOptions>()
+            .Configure<CrossOriginOptions>((cors, ours) =>
+            {
+                if (ours.Origins is { Length: > 0 } origins)
+                {
+                    cors.AddDefaultPolicy(p => p.WithOrigins(origins).AllowAnyMethod().AllowAnyHeader()
+                        .WithExposedHeaders("Retry-After", "Location", "Idempotent-Replayed").SetPreflightMaxAge(TimeSpan.FromHours(1)));
+                }
+            });
         services.AddSingleton(TimeProvider.System);
         services.AddEngines();
         if ((configuration.GetSection("Platform").Get<PlatformOptions>() ?? new PlatformOptions()).RunJobs)
@@ -35,6 +47,15 @@ public static class PlatformApi
             services.AddPlatformJobs();
         }
 
+        // Logging__Console__FormatterName=json writes one JSON object per line (Microsoft's JSON console formatter) with the request's scope
+        // (request_id, trace_id, tenant_id, caller) as properties, timestamps in UTC (ADR 0583).
+        services.Configure<Microsoft.Extensions.Logging.Console.JsonConsoleFormatterOptions>(o =>
+        {
+            o.IncludeScopes = true;
+            o.UseUtcTimestamp = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+        });
+        builder.AddPlatformMetrics();
         services.AddSingleton<TokenIssuer>();
         services.AddPlatformAuthentication()
             .AddJwtBearer(OperatorAuth.Scheme, o => o.MapInboundClaims = false);
@@ -78,6 +99,10 @@ public static class PlatformApi
 
     public static WebApplication UsePlatformApi(this WebApplication app)
     {
+        // First: a preflight is answered before anything else runs, and every answer (problem details too) carries the CORS headers.
+        app.UseCors();
+        app.Use(RequestLogScope.RequestAsync);
+        app.UsePlatformMetrics();
         app.UseIdempotencyRecorder();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
@@ -85,6 +110,7 @@ public static class PlatformApi
         // Before authentication: a credential or an id with text PostgreSQL cannot store never reaches an engine (ADR 0180).
         app.UseMiddleware<StorableTextMiddleware>();
         app.UseAuthentication();
+        app.Use(RequestLogScope.CallerAsync);
         app.UseAuthorization();
 
         app.MapPlatformOpenApi();

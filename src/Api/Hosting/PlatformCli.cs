@@ -55,6 +55,9 @@ public static class PlatformCli
         return null;
     }
 
+    /// <summary>Tells whether this process is the API itself, not a test host running its entry point (WebApplicationFactory wants the exception).</summary>
+    public static bool IsOwnProcess => System.Reflection.Assembly.GetEntryAssembly() == typeof(PlatformCli).Assembly;
+
     /// <summary>Tells whether the first argument names a verb (the builder then gets no arguments).</summary>
     public static bool IsVerb(string[] args) => args.Length > 0 && !args[0].StartsWith('-');
 

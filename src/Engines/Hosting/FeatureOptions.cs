@@ -32,6 +32,9 @@ public static class FeatureOptions
 /// <summary>Checks the data annotations of an options record, and of the records nested in it, naming each failing setting by its configuration key.</summary>
 public sealed class ConfigurationKeyValidation<TOptions>(string section) : IValidateOptions<TOptions> where TOptions : class
 {
+    /// <summary>Gets the configuration section the options are bound from.</summary>
+    public string Section => section;
+
     /// <inheritdoc />
     public ValidateOptionsResult Validate(string? name, TOptions options)
     {

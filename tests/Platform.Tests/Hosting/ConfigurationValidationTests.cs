@@ -17,6 +17,10 @@ public sealed class ConfigurationValidationTests : DatabaseTest
     [TestCase("Idempotency:RetentionHours", "1")]
     [TestCase("Billing:TrialEndAction", "delete")]
     [TestCase("Email:Smtp:Port", "0")]
+    [TestCase("Email:Smtp:Security", "bogus")]
+    [TestCase("Billing:TrialEndAction", "bogus")]
+    [TestCase("Cors:AllowedOrigins", "https://app.example.test/path")]
+    [TestCase("Cors:AllowedOrigins", "https://*.example.test")]
     [TestCase("Auth:SigningKey", "c2hvcnQ=")]
     public void The_api_refuses_to_start_with_a_setting_out_of_bounds_and_names_its_key(string key, string value)
     {

@@ -1,0 +1,51 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace Platform.Engines.Hosting;
+
+/// <summary>Composes OpenTelemetry for the API and the Worker: traces of the engines' commands, HttpClient and Npgsql, the engines' own metrics
+/// with the runtime's and Npgsql's, and OTLP export when OTEL_EXPORTER_OTLP_ENDPOINT is set (ADR 0584).</summary>
+public static class Telemetry
+{
+    /// <summary>Is the name of the engines' ActivitySource (a span per MediatR command) and of their Meter.</summary>
+    public const string Name = "Platform.Engines";
+
+    /// <summary>Is the source of the span around each MediatR command.</summary>
+    public static readonly ActivitySource Commands = new(Name);
+
+    /// <summary>Is the engines' meter.</summary>
+    public static readonly Meter Meter = new(Name);
+
+    /// <summary>Counts refusals by a quota, labelled with the quota's name (exported as quota_exceeded_total{meter}).</summary>
+    public static readonly Counter<long> QuotaExceeded = Meter.CreateCounter<long>("quota_exceeded", description: "Requests refused by a quota, by quota.");
+
+    /// <summary>Registers OpenTelemetry with the service name; the host adds its own instrumentation (ASP.NET Core, the Prometheus exporter) through the callbacks.</summary>
+    public static IServiceCollection AddPlatformTelemetry(this IServiceCollection services, IConfiguration configuration, string serviceName,
+        Action<TracerProviderBuilder>? tracing = null, Action<MeterProviderBuilder>? metrics = null)
+    {
+        var telemetry = services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService(serviceName))
+            .WithTracing(t =>
+            {
+                t.AddSource(Name).AddHttpClientInstrumentation().AddNpgsql();
+                tracing?.Invoke(t);
+            })
+            .WithMetrics(m =>
+            {
+                m.AddMeter(Name, "Npgsql").AddRuntimeInstrumentation().AddHttpClientInstrumentation();
+                metrics?.Invoke(m);
+            });
+        if (!string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            telemetry.UseOtlpExporter();
+        }
+        return services;
+    }
+}

@@ -1,0 +1,102 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Mvc.Testing;
+
+namespace Platform.Tests.Hosting;
+
+/// <summary>Scrapes /metrics (OpenTelemetry's Prometheus exporter): open to loopback, otherwise only with Metrics:ScrapeToken; HTTP server and
+/// engine series are there, and quota_exceeded_total{meter} counts a refusal (ADR 0584).</summary>
+public sealed partial class MetricsTests : DatabaseTest
+{
+    private const string Token = "scrape-token-0123456789abcdef";
+
+    [Test]
+    [CancelAfter(90_000)]
+    public async Task Loopback_scrapes_prometheus_text_with_the_http_server_series(CancellationToken cancellationToken)
+    {
+        await using var api = ServiceProcess.StartApi(ServiceProcess.ApiFolder);
+        using var client = new HttpClient { BaseAddress = api.Url };
+        await api.WaitUntilServingAsync(client, TimeSpan.FromSeconds(45), cancellationToken);
+        using (await client.GetAsync("/v1/plans", cancellationToken))
+        {
+        }
+
+        using var response = await client.GetAsync("/metrics", cancellationToken);
+        var text = await response.Content.ReadAsStringAsync(cancellationToken);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), text);
+            Assert.That(response.Content.Headers.ContentType?.MediaType, Is.EqualTo("text/plain"));
+            Assert.That(text, Does.Contain("# TYPE http_server_request_duration_seconds histogram"));
+            Assert.That(text, Does.Match("http_server_request_duration_seconds_count\\{[^}]*http_route=\"/v1/plans\""));
+            Assert.That(text, Does.Contain("dotnet_gc_collections_total").Or.Contain("process_runtime_dotnet"), "runtime series");
+        });
+    }
+
+    [Test]
+    public async Task Off_loopback_a_scrape_needs_the_scrape_token()
+    {
+        // The in-process test server has no remote address, as a scraper on another machine is not loopback.
+        await using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b.UseSetting("Metrics:ScrapeToken", Token));
+        using var client = factory.CreateClient();
+
+        using var anonymous = await client.GetAsync("/metrics");
+        using var wrong = await Scrape(client, "not-the-token-0123456789");
+        using var right = await Scrape(client, Token);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(anonymous.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+            Assert.That(anonymous.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/problem+json"));
+            Assert.That(wrong.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+            Assert.That(right.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        });
+    }
+
+    [Test]
+    public async Task A_quota_refusal_is_counted_by_quota()
+    {
+        await using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b.UseSetting("Metrics:ScrapeToken", Token));
+        using var client = factory.CreateClient();
+        var owner = await TestApi.SignUpAsync();
+        var tenantId = await TestApi.CreateTenantAsync(owner, plan: "free");
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", owner.Token);
+        for (var i = 0; i < 2; i++)
+        {
+            using var created = await client.PostAsJsonAsync($"/v1/tenants/{tenantId}/api-keys", new { name = $"k{i}", permissions = new[] { "runs:read" } });
+            await TestApi.ExpectAsync(created, HttpStatusCode.Created);
+        }
+        var before = await CounterAsync(client, "max_api_keys");
+
+        using (var refused = await client.PostAsJsonAsync($"/v1/tenants/{tenantId}/api-keys", new { name = "third", permissions = new[] { "runs:read" } }))
+        {
+            var problem = await TestApi.ExpectProblemAsync(refused, HttpStatusCode.TooManyRequests, "quota_exceeded");
+            Assert.That((string?)problem["quota"], Is.EqualTo("max_api_keys"));
+        }
+        var after = await CounterAsync(client, "max_api_keys");
+
+        Assert.That(after - before, Is.EqualTo(1));
+    }
+
+    private static async Task<double> CounterAsync(HttpClient client, string meter)
+    {
+        using var response = await Scrape(client, Token);
+        var text = await response.Content.ReadAsStringAsync();
+        var match = text.Split('\n').Select(l => QuotaLine().Match(l)).FirstOrDefault(m => m.Success && m.Groups["labels"].Value.Contains($"meter=\"{meter}\"", StringComparison.Ordinal));
+        return match is null ? 0 : double.Parse(match.Groups["value"].Value, CultureInfo.InvariantCulture);
+    }
+
+    private static Task<HttpResponseMessage> Scrape(HttpClient client, string token)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, "/metrics");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return client.SendAsync(request);
+    }
+
+    [GeneratedRegex("^quota_exceeded_total\\{(?<labels>[^}]*)\\} (?<value>\\S+)")]
+    private static partial Regex QuotaLine();
+}
