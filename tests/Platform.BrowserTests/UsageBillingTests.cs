@@ -60,10 +60,22 @@ public sealed partial class UsageBillingTests
         await Expect(page).ToHaveURLAsync($"{tenantUrl}/billing");
         await Expect(page.GetByTestId("current-plan")).ToContainTextAsync("professional");
         await Expect(page.GetByTestId("plan-professional")).ToContainTextAsync("Current plan");
-        await Expect(page.GetByTestId("plan-enterprise").GetByRole(AriaRole.Button)).ToHaveTextAsync("Upgrade now");
-        await Expect(page.GetByTestId("plan-starter").GetByRole(AriaRole.Button)).ToHaveTextAsync("Downgrade at period end");
-        await Expect(page.GetByText("No invoices yet.")).ToBeVisibleAsync();
         await Expect(page.GetByTestId("credits-balance")).ToContainTextAsync("Balance:");
+
+        // On a trial without a subscription any plan starts now; then an upgrade applies now and a downgrade at the period's end.
+        await page.GetByTestId("plan-starter").GetByRole(AriaRole.Button, new() { Name = "Subscribe" }).ClickAsync();
+        await Expect(page.GetByTestId("billing-notice")).ToHaveTextAsync("You are now on the starter plan.");
+        await Expect(page.GetByTestId("plan-starter")).ToContainTextAsync("Current plan");
+        await page.GetByTestId("plan-professional").GetByRole(AriaRole.Button, new() { Name = "Upgrade now" }).ClickAsync();
+        await Expect(page.GetByTestId("billing-notice")).ToHaveTextAsync("You are now on the professional plan.");
+        await Expect(page.GetByTestId("current-plan")).ToContainTextAsync("professional");
+        await page.GetByTestId("plan-starter").GetByRole(AriaRole.Button, new() { Name = "Downgrade at period end" }).ClickAsync();
+        await Expect(page.GetByTestId("billing-notice")).ToContainTextAsync("The starter plan starts on");
+        await Expect(page.GetByTestId("pending-plan")).ToContainTextAsync("Changes to starter");
+        await Expect(page.GetByTestId("plan-professional")).ToContainTextAsync("Current plan");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Cancel subscription" }).ClickAsync();
+        await page.GetByRole(AriaRole.Alertdialog).GetByRole(AriaRole.Button, new() { Name = "Cancel at period end" }).ClickAsync();
+        await Expect(page.GetByTestId("billing-notice")).ToContainTextAsync("The subscription ends on");
         await browser.CheckPageAsync("billing");
 
         browser.AssertNoProblems();

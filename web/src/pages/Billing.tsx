@@ -87,7 +87,9 @@ export function BillingPage() {
             {plans.data.data.map((p) => {
               const current = p.id === b.plan;
               const currentPrice = plans.data.data.find((x) => x.id === b.plan)?.price_monthly_cents ?? 0;
-              const verb = p.price_monthly_cents > currentPrice ? "Upgrade now" : "Downgrade at period end";
+              // As the API does: without a live subscription any plan starts now; with one, an upgrade applies now and a downgrade at the period's end.
+              const live = sub && sub.status !== "canceled";
+              const verb = !live ? "Subscribe" : p.price_monthly_cents > currentPrice ? "Upgrade now" : "Downgrade at period end";
               return (
                 <Card key={p.id} data-testid={`plan-${p.id}`}>
                   <Flex direction="column" gap="1">
