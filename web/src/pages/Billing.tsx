@@ -130,7 +130,7 @@ function Invoices({ tenantId }: { tenantId: string }) {
                 <Table.ColumnHeaderCell>Period</Table.ColumnHeaderCell>
                 <Table.ColumnHeaderCell>Status</Table.ColumnHeaderCell>
                 <Table.ColumnHeaderCell justify="end">Total</Table.ColumnHeaderCell>
-                <Table.ColumnHeaderCell><span className="rt-sr-only">Detail</span></Table.ColumnHeaderCell>
+                <Table.ColumnHeaderCell>Detail</Table.ColumnHeaderCell>
               </Table.Row>
             </Table.Header>
             <Table.Body>

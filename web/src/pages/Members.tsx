@@ -68,7 +68,7 @@ export function MembersPage() {
     column.accessor("created_at", { header: "Member since", cell: (c) => new Date(c.getValue()).toLocaleDateString("en-GB") }),
     column.display({
       id: "actions",
-      header: () => <span className="rt-sr-only">Actions</span>,
+      header: "Actions",
       cell: (c) => manage ? <RemoveButton member={c.row.original} onConfirm={() => remove.mutate(c.row.original.user_id)} /> : null,
     }),
   ], [column, manage, changeRole, remove]);
@@ -204,7 +204,7 @@ function PendingInvitations({ tenantId }: { tenantId: string }) {
                 <Table.ColumnHeaderCell>Email</Table.ColumnHeaderCell>
                 <Table.ColumnHeaderCell>Role</Table.ColumnHeaderCell>
                 <Table.ColumnHeaderCell>Expires</Table.ColumnHeaderCell>
-                <Table.ColumnHeaderCell><span className="rt-sr-only">Actions</span></Table.ColumnHeaderCell>
+                <Table.ColumnHeaderCell>Actions</Table.ColumnHeaderCell>
               </Table.Row>
             </Table.Header>
             <Table.Body>
