@@ -87,6 +87,7 @@ public static class PlatformApi
         services.Configure<ExceptionHandlerOptions>(o => o.SuppressDiagnosticsCallback = c => c.ExceptionHandledBy == ExceptionHandledType.ExceptionHandlerService);
         services.AddScoped<TenantRouteFilter>();
         services.AddPlatformOpenApi();
+        builder.AddPlatformWeb();
         services.AddOptions<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>()
             .Configure<PlatformOptions>((k, platform) => k.Limits.MaxRequestBodySize = platform.MaxRequestBodyBytes);
         builder.WebHost.ConfigureKestrel(k =>
@@ -116,6 +117,7 @@ public static class PlatformApi
         app.MapPlatformOpenApi();
         // Every feature's IEndpointGroup, found in this assembly: adding a feature edits no list here (ADR 0400).
         app.MapEndpointGroups();
+        app.UsePlatformWeb();
         return app;
     }
 

@@ -156,13 +156,15 @@ public static class PlatformCli
         await using var scope = app.Services.CreateAsyncScope();
         var mediator = scope.ServiceProvider.GetRequiredService<IMediator>();
         Models.Users.UserSnapshot user;
+        // Sign-up no longer tells a registered email apart (ADR 0187): it answers an invented user. So an earlier start's demo owner is
+        // found by signing in first, and only an unknown one is signed up.
         try
         {
-            user = await mediator.Send(new SignUp(email, password, "Demo Owner", null));
-        }
-        catch (ConflictException)
-        {
             user = await mediator.Send(new LogIn(email, password, null));
+        }
+        catch (UnauthorizedException)
+        {
+            user = await mediator.Send(new SignUp(email, password, "Demo Owner", null));
         }
         try
         {

@@ -94,36 +94,75 @@ public sealed class UsersApi : IEndpointGroup
             .Refuses(StatusCodes.Status404NotFound, "`not_found`: the user has no live session with this id.");
     }
 
-    private static async Task<Created<SignUpResponse>> SignUpAsync(SignUpRequest body, HttpContext http, IMediator mediator, TokenIssuer tokens, CancellationToken ct)
+    private static async Task<Created<SignUpResponse>> SignUpAsync(
+        SignUpRequest body, HttpContext http, IMediator mediator, TokenIssuer tokens, AccountOptions accounts, CancellationToken ct)
     {
         var origin = CallerExtensions.Origin(http);
         var user = await mediator.Send(new SignUp(body.Email ?? "", body.Password ?? "", body.Name ?? "", origin.Ip), ct);
         var grant = await mediator.Send(new OpenSession(user.Id, origin.UserAgent, origin.Ip), ct);
         var token = tokens.IssueUserToken(user.Id, user.Email, grant.SessionId);
-        return TypedResults.Created("/v1/me", new SignUpResponse(UserResponse.From(user), token, "Bearer", tokens.LifetimeSeconds, grant.RefreshToken));
+        var refreshToken = Hand(http, grant.RefreshToken, body.RefreshCookie == true, accounts);
+        return TypedResults.Created("/v1/me", new SignUpResponse(UserResponse.From(user), token, "Bearer", tokens.LifetimeSeconds, refreshToken));
     }
 
-    private static async Task<Ok<LogInResponse>> LogInAsync(LogInRequest body, HttpContext http, IMediator mediator, TokenIssuer tokens, CancellationToken ct)
+    private static async Task<Ok<LogInResponse>> LogInAsync(
+        LogInRequest body, HttpContext http, IMediator mediator, TokenIssuer tokens, AccountOptions accounts, CancellationToken ct)
     {
         var origin = CallerExtensions.Origin(http);
         var user = await mediator.Send(new LogIn(body.Email ?? "", body.Password ?? "", origin.Ip), ct);
         var grant = await mediator.Send(new OpenSession(user.Id, origin.UserAgent, origin.Ip), ct);
         var token = tokens.IssueUserToken(user.Id, user.Email, grant.SessionId);
-        return TypedResults.Ok(new LogInResponse(token, "Bearer", tokens.LifetimeSeconds, grant.RefreshToken, UserResponse.From(user)));
+        var refreshToken = Hand(http, grant.RefreshToken, body.RefreshCookie == true, accounts);
+        return TypedResults.Ok(new LogInResponse(token, "Bearer", tokens.LifetimeSeconds, refreshToken, UserResponse.From(user)));
     }
 
-    private static async Task<Ok<LogInResponse>> RefreshAsync(RefreshRequest body, IMediator mediator, TokenIssuer tokens, CancellationToken ct)
+    private static async Task<Ok<LogInResponse>> RefreshAsync(
+        RefreshRequest? body, HttpContext http, IMediator mediator, TokenIssuer tokens, AccountOptions accounts, CancellationToken ct)
     {
-        var refreshed = await mediator.Send(new RefreshSession(body.RefreshToken ?? ""), ct);
+        // A token in the body wins; without one, the browser's HttpOnly cookie is used and the rotated token goes back into it.
+        var fromCookie = string.IsNullOrEmpty(body?.RefreshToken) ? RefreshCookie.Read(http) : null;
+        RefreshedSession refreshed;
+        try
+        {
+            refreshed = await mediator.Send(new RefreshSession(fromCookie ?? body?.RefreshToken ?? ""), ct);
+        }
+        catch (Exception) when (fromCookie is not null)
+        {
+            // A cookie that no longer opens a session is dropped, so the browser stops sending it. The exception handler clears the
+            // response's headers before it writes the problem, so the deletion is added as the response starts.
+            http.Response.OnStarting(() =>
+            {
+                RefreshCookie.Clear(http);
+                return Task.CompletedTask;
+            });
+            throw;
+        }
         var token = tokens.IssueUserToken(refreshed.User.Id, refreshed.User.Email, refreshed.Grant.SessionId);
-        return TypedResults.Ok(new LogInResponse(token, "Bearer", tokens.LifetimeSeconds, refreshed.Grant.RefreshToken, UserResponse.From(refreshed.User)));
+        var refreshToken = Hand(http, refreshed.Grant.RefreshToken, fromCookie is not null, accounts);
+        return TypedResults.Ok(new LogInResponse(token, "Bearer", tokens.LifetimeSeconds, refreshToken, UserResponse.From(refreshed.User)));
     }
 
     private static async Task<NoContent> LogOutAsync(LogOutRequest? body, HttpContext http, IMediator mediator, CancellationToken ct)
     {
         var signedIn = http.User.SessionId() is { } sessionId ? (Caller: http.ToCaller(), SessionId: (Guid?)sessionId) : (null, null);
-        await mediator.Send(new LogOut(signedIn.Caller, signedIn.SessionId, body?.RefreshToken), ct);
+        var cookie = RefreshCookie.Read(http);
+        if (cookie is not null)
+        {
+            RefreshCookie.Clear(http);
+        }
+        await mediator.Send(new LogOut(signedIn.Caller, signedIn.SessionId, body?.RefreshToken ?? cookie), ct);
         return TypedResults.NoContent();
+    }
+
+    /// <summary>Returns the refresh token for the body, or sets it as the HttpOnly cookie and returns null.</summary>
+    private static string? Hand(HttpContext http, string refreshToken, bool asCookie, AccountOptions accounts)
+    {
+        if (!asCookie)
+        {
+            return refreshToken;
+        }
+        RefreshCookie.Set(http, refreshToken, accounts);
+        return null;
     }
 
     private static async Task<NoContent> VerifyEmailAsync(VerifyEmailRequest body, IMediator mediator, CancellationToken ct)

@@ -7,10 +7,13 @@ namespace Platform.Api.Users;
 
 // Request fields are nullable so that a missing one reaches validation and is named there.
 
-public sealed record SignUpRequest(string? Email, string? Password, string? Name);
+/// <summary>Is the body of POST /v1/auth/signup; refresh_cookie true puts the refresh token in an HttpOnly cookie instead of the body.</summary>
+public sealed record SignUpRequest(string? Email, string? Password, string? Name, bool? RefreshCookie = null);
 
-public sealed record LogInRequest(string? Email, string? Password);
+/// <summary>Is the body of POST /v1/auth/login; refresh_cookie true puts the refresh token in an HttpOnly cookie instead of the body.</summary>
+public sealed record LogInRequest(string? Email, string? Password, bool? RefreshCookie = null);
 
+/// <summary>Is the body of POST /v1/auth/refresh; without refresh_token the platform_refresh cookie is used.</summary>
 public sealed record RefreshRequest(string? RefreshToken);
 
 public sealed record LogOutRequest(string? RefreshToken);
@@ -46,9 +49,11 @@ public sealed record MembershipResponse(Guid TenantId, string TenantName, string
         new(m.Tenant.Id, m.Tenant.Name, m.Tenant.Slug, m.Role.ToWire(), m.Tenant.Status, m.Tenant.Plan);
 }
 
-public sealed record SignUpResponse(UserResponse User, string AccessToken, string TokenType, int ExpiresIn, string RefreshToken);
+/// <summary>Is the answer of a sign-up; refresh_token is null when it was put in the HttpOnly cookie.</summary>
+public sealed record SignUpResponse(UserResponse User, string AccessToken, string TokenType, int ExpiresIn, string? RefreshToken);
 
-public sealed record LogInResponse(string AccessToken, string TokenType, int ExpiresIn, string RefreshToken, UserResponse User);
+/// <summary>Is the answer of a sign-in or refresh; refresh_token is null when it is in the HttpOnly cookie.</summary>
+public sealed record LogInResponse(string AccessToken, string TokenType, int ExpiresIn, string? RefreshToken, UserResponse User);
 
 public sealed record MeResponse(UserResponse User, IReadOnlyList<MembershipResponse> Memberships);
 

@@ -1,0 +1,229 @@
+import { AlertDialog, Badge, Button, Card, Dialog, Flex, Grid, Heading, Table, Text } from "@radix-ui/themes";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
+import { useOutletContext } from "react-router";
+import { api, unwrap } from "../api/client";
+import type { Membership, Schemas } from "../api/types";
+import { Empty, Loading, ProblemCallout } from "../components";
+import { formatCents } from "../lib/format";
+import { useBilling } from "./Usage";
+
+type InvoiceStatus = Schemas["InvoiceResponse"]["status"];
+const invoiceColour: Record<NonNullable<InvoiceStatus>, "gray" | "blue" | "green" | "red" | "orange"> = {
+  draft: "gray", open: "blue", paid: "green", void: "gray", uncollectible: "red",
+};
+
+const day = (iso: string | null | undefined) => (iso ? new Date(iso).toLocaleDateString("en-GB", { timeZone: "UTC" }) : "—");
+
+export function BillingPage() {
+  const me = useOutletContext<Membership>();
+  const tenantId = me.tenant_id;
+  const queries = useQueryClient();
+  const billing = useBilling(tenantId);
+  const plans = useQuery({ queryKey: ["plans"], queryFn: async () => unwrap(await api.GET("/v1/plans")) });
+  const isOwner = me.role === "owner";
+  const isAdmin = isOwner || me.role === "admin";
+  const [notice, setNotice] = useState<string | null>(null);
+  const refresh = () => Promise.all([
+    queries.invalidateQueries({ queryKey: ["billing", tenantId] }),
+    queries.invalidateQueries({ queryKey: ["me"] }),
+    queries.invalidateQueries({ queryKey: ["tenant", tenantId] }),
+  ]);
+  const changePlan = useMutation({
+    mutationFn: async (plan: string) =>
+      unwrap(await api.POST("/v1/tenants/{tenant_id}/subscription", { params: { path: { tenant_id: tenantId } }, body: { plan, billing_cycle: "monthly" } })),
+    onMutate: () => setNotice(null),
+    onSuccess: (s) => setNotice(s.pending_plan ? `The ${s.pending_plan} plan starts on ${day(s.current_period_end)}, at the end of this period.` : `You are now on the ${s.plan} plan.`),
+    onSettled: refresh,
+  });
+  const cancel = useMutation({
+    mutationFn: async () =>
+      unwrap(await api.DELETE("/v1/tenants/{tenant_id}/subscription", { params: { path: { tenant_id: tenantId }, query: { at_period_end: true } } })),
+    onMutate: () => setNotice(null),
+    onSuccess: (s) => setNotice(`The subscription ends on ${day(s.current_period_end)}.`),
+    onSettled: refresh,
+  });
+
+  if (billing.isPending) return <Loading label="Loading billing" />;
+  if (billing.isError) return <ProblemCallout error={billing.error} />;
+  const b = billing.data;
+  const sub = b.subscription;
+  return (
+    <Flex direction="column" gap="5">
+      <Card>
+        <Flex direction="column" gap="2">
+          <Heading as="h2" size="4">Plan</Heading>
+          <Text data-testid="current-plan">
+            <Text weight="bold">{b.plan}</Text> · {b.status}
+            {sub ? <> · {sub.billing_cycle}, period {day(sub.current_period_start)} – {day(sub.current_period_end)}</> : " · no subscription"}
+          </Text>
+          {sub?.pending_plan ? <Text color="gray" data-testid="pending-plan">Changes to {sub.pending_plan} on {day(sub.current_period_end)}.</Text> : null}
+          {sub?.cancel_at_period_end ? <Text color="orange">Ends on {day(sub.current_period_end)}.</Text> : null}
+          {b.credit_balance !== null && b.credit_balance !== undefined ? <Text data-testid="credit-balance">Credits: {b.credit_balance.toLocaleString("en-US")}</Text> : null}
+          <Text>Estimated this period: <Text weight="bold">{formatCents(b.estimated_cost.total_cents, b.estimated_cost.currency)}</Text></Text>
+          {notice ? <Text role="status" color="green" data-testid="billing-notice">{notice}</Text> : null}
+          {changePlan.isError ? <ProblemCallout error={changePlan.error} /> : null}
+          {cancel.isError ? <ProblemCallout error={cancel.error} /> : null}
+          {isOwner && sub && sub.status !== "canceled" && !sub.cancel_at_period_end ? (
+            <AlertDialog.Root>
+              <AlertDialog.Trigger><Button color="red" variant="soft" style={{ alignSelf: "start" }}>Cancel subscription</Button></AlertDialog.Trigger>
+              <AlertDialog.Content maxWidth="420px">
+                <AlertDialog.Title>Cancel the subscription?</AlertDialog.Title>
+                <AlertDialog.Description>The plan stays until {day(sub.current_period_end)}, then ends.</AlertDialog.Description>
+                <Flex gap="3" mt="4" justify="end">
+                  <AlertDialog.Cancel><Button variant="soft" color="gray">Keep it</Button></AlertDialog.Cancel>
+                  <AlertDialog.Action><Button color="red" onClick={() => cancel.mutate()}>Cancel at period end</Button></AlertDialog.Action>
+                </Flex>
+              </AlertDialog.Content>
+            </AlertDialog.Root>
+          ) : null}
+        </Flex>
+      </Card>
+
+      <Flex direction="column" gap="3">
+        <Heading as="h2" size="4">Plans</Heading>
+        {plans.isPending ? <Loading label="Loading plans" /> : plans.isError ? <ProblemCallout error={plans.error} /> : (
+          <Grid columns={{ initial: "1", sm: "2", md: "4" }} gap="3">
+            {plans.data.data.map((p) => {
+              const current = p.id === b.plan;
+              const currentPrice = plans.data.data.find((x) => x.id === b.plan)?.price_monthly_cents ?? 0;
+              // As the API does: without a live subscription any plan starts now; with one, an upgrade applies now and a downgrade at the period's end.
+              const live = sub && sub.status !== "canceled";
+              const verb = !live ? "Subscribe" : p.price_monthly_cents > currentPrice ? "Upgrade now" : "Downgrade at period end";
+              return (
+                <Card key={p.id} data-testid={`plan-${p.id}`}>
+                  <Flex direction="column" gap="1">
+                    <Text weight="bold">{p.name}</Text>
+                    <Text>{formatCents(p.price_monthly_cents, p.currency)} / month</Text>
+                    {current ? <Badge highContrast color="green" style={{ alignSelf: "start" }}>Current plan</Badge> : isOwner ? (
+                      <Button size="1" variant="soft" loading={changePlan.isPending && changePlan.variables === p.id}
+                        onClick={() => changePlan.mutate(p.id)} aria-label={`${verb}: ${p.name}`}>{verb}</Button>
+                    ) : null}
+                  </Flex>
+                </Card>
+              );
+            })}
+          </Grid>
+        )}
+      </Flex>
+
+      {isAdmin ? <Invoices tenantId={tenantId} /> : null}
+      {isAdmin ? <Credits tenantId={tenantId} /> : null}
+    </Flex>
+  );
+}
+
+function Invoices({ tenantId }: { tenantId: string }) {
+  const invoices = useQuery({
+    queryKey: ["invoices", tenantId],
+    queryFn: async () => unwrap(await api.GET("/v1/tenants/{tenant_id}/invoices", { params: { path: { tenant_id: tenantId }, query: { limit: 50 } } })),
+  });
+  return (
+    <Flex direction="column" gap="3">
+      <Heading as="h2" size="4">Invoices</Heading>
+      {invoices.isPending ? <Loading label="Loading invoices" /> : invoices.isError ? <ProblemCallout error={invoices.error} /> :
+        invoices.data.data.length === 0 ? <Empty>No invoices yet.</Empty> : (
+          <Table.Root variant="surface" aria-label="Invoices">
+            <Table.Header>
+              <Table.Row>
+                <Table.ColumnHeaderCell>Number</Table.ColumnHeaderCell>
+                <Table.ColumnHeaderCell>Period</Table.ColumnHeaderCell>
+                <Table.ColumnHeaderCell>Status</Table.ColumnHeaderCell>
+                <Table.ColumnHeaderCell justify="end">Total</Table.ColumnHeaderCell>
+                <Table.ColumnHeaderCell>Detail</Table.ColumnHeaderCell>
+              </Table.Row>
+            </Table.Header>
+            <Table.Body>
+              {invoices.data.data.map((i) => (
+                <Table.Row key={i.id} data-testid={`invoice-${i.number}`}>
+                  <Table.Cell>#{i.number}</Table.Cell>
+                  <Table.Cell>{day(i.period_start)} – {day(i.period_end)}</Table.Cell>
+                  <Table.Cell><Badge highContrast color={i.status ? invoiceColour[i.status] : "gray"}>{i.status}</Badge></Table.Cell>
+                  <Table.Cell justify="end">{formatCents(i.total_cents, i.currency)}</Table.Cell>
+                  <Table.Cell><InvoiceDetail tenantId={tenantId} invoiceId={i.id} number={i.number} /></Table.Cell>
+                </Table.Row>
+              ))}
+            </Table.Body>
+          </Table.Root>
+        )}
+    </Flex>
+  );
+}
+
+function InvoiceDetail({ tenantId, invoiceId, number }: { tenantId: string; invoiceId: string; number: number }) {
+  const [open, setOpen] = useState(false);
+  const detail = useQuery({
+    enabled: open,
+    queryKey: ["invoice", tenantId, invoiceId],
+    queryFn: async () => unwrap(await api.GET("/v1/tenants/{tenant_id}/invoices/{invoice_id}", { params: { path: { tenant_id: tenantId, invoice_id: invoiceId } } })),
+  });
+  return (
+    <Dialog.Root open={open} onOpenChange={setOpen}>
+      <Dialog.Trigger><Button size="1" variant="soft" aria-label={`Open invoice ${number}`}>Details</Button></Dialog.Trigger>
+      <Dialog.Content maxWidth="560px">
+        <Dialog.Title>Invoice #{number}</Dialog.Title>
+        <Dialog.Description size="2" mb="3">Lines of the invoice, in integer cents as billed.</Dialog.Description>
+        {detail.isPending ? <Loading /> : detail.isError ? <ProblemCallout error={detail.error} /> : (
+          <Table.Root size="1" aria-label={`Lines of invoice ${number}`}>
+            <Table.Body>
+              {detail.data.lines.map((l, n) => (
+                <Table.Row key={n}>
+                  <Table.Cell>{l.description}</Table.Cell>
+                  <Table.Cell justify="end">{formatCents(l.amount_cents, detail.data.currency)}</Table.Cell>
+                </Table.Row>
+              ))}
+              <Table.Row>
+                <Table.RowHeaderCell>Total</Table.RowHeaderCell>
+                <Table.Cell justify="end"><Text weight="bold">{formatCents(detail.data.total_cents, detail.data.currency)}</Text></Table.Cell>
+              </Table.Row>
+            </Table.Body>
+          </Table.Root>
+        )}
+        <Flex justify="end" mt="3"><Dialog.Close><Button variant="soft" color="gray">Close</Button></Dialog.Close></Flex>
+      </Dialog.Content>
+    </Dialog.Root>
+  );
+}
+
+function Credits({ tenantId }: { tenantId: string }) {
+  const account = useQuery({
+    queryKey: ["credits", tenantId],
+    queryFn: async () => unwrap(await api.GET("/v1/tenants/{tenant_id}/credits", { params: { path: { tenant_id: tenantId } } })),
+  });
+  const ledger = useQuery({
+    queryKey: ["credit-ledger", tenantId],
+    queryFn: async () => unwrap(await api.GET("/v1/tenants/{tenant_id}/credits/transactions", { params: { path: { tenant_id: tenantId }, query: { limit: 50 } } })),
+  });
+  return (
+    <Flex direction="column" gap="3">
+      <Heading as="h2" size="4">Credits</Heading>
+      {account.isPending ? <Loading label="Loading credits" /> : account.isError ? <ProblemCallout error={account.error} /> : (
+        <Text data-testid="credits-balance">Balance: <Text weight="bold">{account.data.unlimited ? "unlimited" : account.data.balance.toLocaleString("en-US")}</Text>
+          {account.data.monthly_grant ? ` · ${account.data.monthly_grant.toLocaleString("en-US")} granted each month` : ""}</Text>
+      )}
+      {ledger.isPending ? <Loading label="Loading the ledger" /> : ledger.isError ? <ProblemCallout error={ledger.error} /> :
+        ledger.data.data.length === 0 ? <Empty>No credit transactions yet.</Empty> : (
+          <Table.Root size="1" variant="surface" aria-label="Credit ledger">
+            <Table.Header>
+              <Table.Row>
+                <Table.ColumnHeaderCell>Date</Table.ColumnHeaderCell>
+                <Table.ColumnHeaderCell>Type</Table.ColumnHeaderCell>
+                <Table.ColumnHeaderCell justify="end">Amount</Table.ColumnHeaderCell>
+                <Table.ColumnHeaderCell justify="end">Balance after</Table.ColumnHeaderCell>
+              </Table.Row>
+            </Table.Header>
+            <Table.Body>
+              {ledger.data.data.map((t) => (
+                <Table.Row key={t.id}>
+                  <Table.Cell>{day(t.created_at)}</Table.Cell>
+                  <Table.Cell>{t.type}</Table.Cell>
+                  <Table.Cell justify="end">{t.amount.toLocaleString("en-US")}</Table.Cell>
+                  <Table.Cell justify="end">{t.balance_after.toLocaleString("en-US")}</Table.Cell>
+                </Table.Row>
+              ))}
+            </Table.Body>
+          </Table.Root>
+        )}
+    </Flex>
+  );
+}

@@ -1,0 +1,121 @@
+import { Badge, Box, Card, Flex, Heading, Progress, Table, Text } from "@radix-ui/themes";
+import { useQuery } from "@tanstack/react-query";
+import { lazy, Suspense } from "react";
+import { useOutletContext } from "react-router";
+import { api, unwrap } from "../api/client";
+import type { Membership, Schemas } from "../api/types";
+import { Empty, Loading, ProblemCallout } from "../components";
+import { formatCents, usageColour } from "../lib/format";
+
+const UsageChart = lazy(() => import("./UsageChart"));
+
+type Meter = Schemas["MeterUsageResponse"];
+
+export function useUsage(tenantId: string) {
+  return useQuery({
+    queryKey: ["usage", tenantId],
+    queryFn: async () => unwrap(await api.GET("/v1/tenants/{tenant_id}/usage", { params: { path: { tenant_id: tenantId } } })),
+  });
+}
+
+export function useBilling(tenantId: string, enabled = true) {
+  return useQuery({
+    enabled,
+    queryKey: ["billing", tenantId],
+    queryFn: async () => unwrap(await api.GET("/v1/tenants/{tenant_id}/billing", { params: { path: { tenant_id: tenantId } } })),
+  });
+}
+
+export const meterLabel = (meter: string) => meter.replace(/_/g, " ").replace(/^./, (c) => c.toUpperCase());
+
+/** Shows one quota: a bar coloured green under 70 %, yellow under 90 %, red from 90 %, with current/limit. */
+export function UsageBar({ meter }: { meter: Meter }) {
+  const colour = usageColour(meter.used, meter.quota);
+  const percent = meter.quota ? Math.min(100, (meter.used / meter.quota) * 100) : 0;
+  return (
+    <Flex direction="column" gap="1" data-testid={`usage-${meter.meter}`} data-colour={colour}>
+      <Flex justify="between" gap="3">
+        <Text size="2" weight="medium" id={`meter-${meter.meter}`}>{meterLabel(meter.meter)}</Text>
+        <Text size="2" color="gray" data-testid="usage-figures">
+          {meter.used.toLocaleString("en-US")} / {meter.quota === null || meter.quota === undefined ? "unlimited" : meter.quota.toLocaleString("en-US")}
+          {meter.quota ? ` (${percent.toFixed(percent < 10 ? 1 : 0)} %)` : ""}
+        </Text>
+      </Flex>
+      <Progress value={percent} max={100} color={colour === "yellow" ? "amber" : colour} aria-labelledby={`meter-${meter.meter}`} size="3" />
+    </Flex>
+  );
+}
+
+export function UsagePage() {
+  const { tenant_id: tenantId, role } = useOutletContext<Membership>();
+  const isAdmin = role === "owner" || role === "admin";
+  const usage = useUsage(tenantId);
+  const billing = useBilling(tenantId, isAdmin);
+  const history = useQuery({
+    queryKey: ["usage-history", tenantId],
+    queryFn: async () => unwrap(await api.GET("/v1/tenants/{tenant_id}/usage/history", { params: { path: { tenant_id: tenantId } } })),
+  });
+  return (
+    <Flex direction="column" gap="5">
+      <Card>
+        <Flex direction="column" gap="4">
+          <Heading as="h2" size="4">Quotas this period</Heading>
+          {usage.isPending ? <Loading label="Loading usage" /> : usage.isError ? <ProblemCallout error={usage.error} /> :
+            usage.data.meters.length === 0 ? <Empty>No metered usage yet.</Empty> : (
+              <>
+                {usage.data.meters.map((m) => <UsageBar key={m.meter} meter={m} />)}
+                <Text size="2" color="gray" data-testid="resets-at">Resets {new Date(usage.data.resets_at).toUTCString()}</Text>
+              </>
+            )}
+        </Flex>
+      </Card>
+      {isAdmin ? (
+        <Card>
+          <Flex direction="column" gap="3">
+            <Heading as="h2" size="4">Estimated cost this period</Heading>
+            {billing.isPending ? <Loading label="Loading the estimate" /> : billing.isError ? <ProblemCallout error={billing.error} /> : (
+              <EstimateTable estimate={billing.data.estimated_cost} />
+            )}
+          </Flex>
+        </Card>
+      ) : null}
+      <Card>
+        <Flex direction="column" gap="3">
+          <Heading as="h2" size="4">History by month</Heading>
+          {history.isPending ? <Loading label="Loading history" /> : history.isError ? <ProblemCallout error={history.error} /> :
+            history.data.data.length === 0 ? <Empty>No usage recorded yet.</Empty> : (
+              <Suspense fallback={<Loading label="Loading the chart" />}>
+                <UsageChart periods={history.data.data} />
+              </Suspense>
+            )}
+        </Flex>
+      </Card>
+    </Flex>
+  );
+}
+
+export function EstimateTable({ estimate }: { estimate: Schemas["EstimateResponse"] }) {
+  return (
+    <Box>
+      {estimate.lines.length === 0 ? <Empty>Nothing to bill so far.</Empty> : (
+        <Table.Root size="1" aria-label="Estimated cost lines">
+          <Table.Header>
+            <Table.Row>
+              <Table.ColumnHeaderCell>Line</Table.ColumnHeaderCell>
+              <Table.ColumnHeaderCell justify="end">Amount</Table.ColumnHeaderCell>
+            </Table.Row>
+          </Table.Header>
+          <Table.Body>
+            {estimate.lines.map((l, i) => (
+              <Table.Row key={i}>
+                <Table.Cell>{l.description} <Badge highContrast color="gray">{l.kind}</Badge></Table.Cell>
+                <Table.Cell justify="end">{formatCents(l.amount_cents, estimate.currency)}</Table.Cell>
+              </Table.Row>
+            ))}
+          </Table.Body>
+        </Table.Root>
+      )}
+      <Text as="p" mt="2" weight="bold" data-testid="estimate-total">Total {formatCents(estimate.total_cents, estimate.currency)}</Text>
+    </Box>
+  );
+}
