@@ -82,6 +82,44 @@ public sealed partial class MetricsTests : DatabaseTest
         Assert.That(after - before, Is.EqualTo(1));
     }
 
+    [Test]
+    public async Task The_job_lag_gauges_follow_the_outbox_from_the_database()
+    {
+        await using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
+        {
+            b.UseSetting("Metrics:ScrapeToken", Token);
+            b.UseSetting("Metrics:GaugeCacheMilliseconds", "0");
+        });
+        using var client = factory.CreateClient();
+        var owner = await TestApi.SignUpAsync();
+        var tenantId = await TestApi.CreateTenantAsync(owner);
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", owner.Token);
+        var before = await GaugeAsync(client, "job_outbox_pending");
+
+        // The jobs do not run in the tests' hosts: the invitation's email stays pending in the outbox.
+        using (var invited = await client.PostAsJsonAsync($"/v1/tenants/{tenantId}/invitations", new { email = "lag@example.test", role = "member" }))
+        {
+            await TestApi.ExpectAsync(invited, HttpStatusCode.Created);
+        }
+        var after = await GaugeAsync(client, "job_outbox_pending");
+        var oldest = await GaugeAsync(client, "job_outbox_oldest_due_seconds");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(before, Is.Not.Null, "the gauge is exported");
+            Assert.That(after - before, Is.EqualTo(1));
+            Assert.That(oldest, Is.GreaterThanOrEqualTo(0));
+        });
+    }
+
+    private static async Task<double?> GaugeAsync(HttpClient client, string name)
+    {
+        using var response = await Scrape(client, Token);
+        var text = await response.Content.ReadAsStringAsync();
+        var line = text.Split('\n').FirstOrDefault(l => l.StartsWith(name + "{", StringComparison.Ordinal) || l.StartsWith(name + " ", StringComparison.Ordinal));
+        return line is null ? null : double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
+    }
+
     private static async Task<double> CounterAsync(HttpClient client, string meter)
     {
         using var response = await Scrape(client, Token);
