@@ -35,6 +35,33 @@ public sealed partial class MetricsTests : DatabaseTest
             Assert.That(text, Does.Match("http_server_request_duration_seconds_count\\{[^}]*http_route=\"/v1/plans\""));
             Assert.That(text, Does.Contain("dotnet_gc_collections_total").Or.Contain("process_runtime_dotnet"), "runtime series");
         });
+        var (exitCode, problems) = await PromtoolCheckAsync(text, cancellationToken);
+        // 0: clean; 3: lint remarks; 1: the exposition does not parse. The semantic conventions' names of Npgsql (db.client.connection.count)
+        // and of the .NET runtime (dotnet.thread_pool.thread.count, ...) draw promtool's "_count suffix" remark; every other series must be clean.
+        var remarks = problems.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.Multiple(() =>
+        {
+            Assert.That(exitCode, Is.EqualTo(0).Or.EqualTo(3), "promtool check metrics: " + problems);
+            Assert.That(remarks.Where(r => !r.StartsWith("db_client_", StringComparison.Ordinal) && !r.StartsWith("dotnet_", StringComparison.Ordinal)), Is.Empty, "promtool check metrics: " + problems);
+        });
+    }
+
+    /// <summary>Runs `promtool check metrics` (Debian's prometheus package, installed by ./platform test) on the exposition.</summary>
+    private static async Task<(int ExitCode, string Output)> PromtoolCheckAsync(string exposition, CancellationToken cancellationToken)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("promtool", ["check", "metrics"])
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var process = System.Diagnostics.Process.Start(start)!;
+        await process.StandardInput.WriteAsync(exposition);
+        process.StandardInput.Close();
+        var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var errors = process.StandardError.ReadToEndAsync(cancellationToken);
+        await process.WaitForExitAsync(cancellationToken);
+        return (process.ExitCode, await output + await errors);
     }
 
     [Test]
