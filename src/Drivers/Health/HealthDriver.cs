@@ -1,4 +1,5 @@
 using Platform.Drivers.Sessions;
+using Platform.Models.Health;
 
 namespace Platform.Drivers.Health;
 
@@ -7,6 +8,9 @@ public interface IHealthDriver
 {
     /// <summary>Runs a trivial query in the session and returns the server's time.</summary>
     Task<DateTimeOffset> PingAsync(IDbSession session, CancellationToken cancellationToken);
+
+    /// <summary>Reads the jobs' backlog across tenants through the job_lag function (counts only).</summary>
+    Task<JobLagSnapshot> ReadJobLagAsync(IDbSession session, DateTimeOffset now, CancellationToken cancellationToken);
 }
 
 internal sealed class HealthDriver : IHealthDriver
@@ -16,4 +20,11 @@ internal sealed class HealthDriver : IHealthDriver
         var now = await session.ExecuteScalarAsync<DateTime>("SELECT now()", null, cancellationToken);
         return Users.UtcTimes.ToUtcOffset(now);
     }
+
+    public Task<JobLagSnapshot> ReadJobLagAsync(IDbSession session, DateTimeOffset now, CancellationToken cancellationToken) =>
+        session.QuerySingleAsync<JobLagSnapshot>(
+            """
+            SELECT outbox_pending AS "OutboxPending", webhook_pending AS "WebhookPending", oldest_due_seconds AS "OldestDueSeconds"
+            FROM job_lag(@now)
+            """, new { now }, cancellationToken);
 }

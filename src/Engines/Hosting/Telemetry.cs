@@ -17,6 +17,9 @@ public static class Telemetry
     /// <summary>Is the name of the engines' ActivitySource (a span per MediatR command) and of their Meter.</summary>
     public const string Name = "Platform.Engines";
 
+    /// <summary>Is the name of the meter of the gauges that read the database (job lag).</summary>
+    public const string JobsMeter = "Platform.Jobs";
+
     /// <summary>Is the source of the span around each MediatR command.</summary>
     public static readonly ActivitySource Commands = new(Name);
 
@@ -39,7 +42,7 @@ public static class Telemetry
             })
             .WithMetrics(m =>
             {
-                m.AddMeter(Name, "Npgsql").AddRuntimeInstrumentation().AddHttpClientInstrumentation();
+                m.AddMeter(Name, JobsMeter, "Npgsql").AddRuntimeInstrumentation().AddHttpClientInstrumentation();
                 metrics?.Invoke(m);
             });
         if (!string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))

@@ -35,6 +35,33 @@ public sealed partial class MetricsTests : DatabaseTest
             Assert.That(text, Does.Match("http_server_request_duration_seconds_count\\{[^}]*http_route=\"/v1/plans\""));
             Assert.That(text, Does.Contain("dotnet_gc_collections_total").Or.Contain("process_runtime_dotnet"), "runtime series");
         });
+        var (exitCode, problems) = await PromtoolCheckAsync(text, cancellationToken);
+        // 0: clean; 3: lint remarks; 1: the exposition does not parse. The semantic conventions' names of Npgsql (db.client.connection.count)
+        // and of the .NET runtime (dotnet.thread_pool.thread.count, ...) draw promtool's "_count suffix" remark; every other series must be clean.
+        var remarks = problems.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.Multiple(() =>
+        {
+            Assert.That(exitCode, Is.EqualTo(0).Or.EqualTo(3), "promtool check metrics: " + problems);
+            Assert.That(remarks.Where(r => !r.StartsWith("db_client_", StringComparison.Ordinal) && !r.StartsWith("dotnet_", StringComparison.Ordinal)), Is.Empty, "promtool check metrics: " + problems);
+        });
+    }
+
+    /// <summary>Runs `promtool check metrics` (Debian's prometheus package, installed by ./platform test) on the exposition.</summary>
+    private static async Task<(int ExitCode, string Output)> PromtoolCheckAsync(string exposition, CancellationToken cancellationToken)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("promtool", ["check", "metrics"])
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var process = System.Diagnostics.Process.Start(start)!;
+        await process.StandardInput.WriteAsync(exposition);
+        process.StandardInput.Close();
+        var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var errors = process.StandardError.ReadToEndAsync(cancellationToken);
+        await process.WaitForExitAsync(cancellationToken);
+        return (process.ExitCode, await output + await errors);
     }
 
     [Test]
@@ -80,6 +107,44 @@ public sealed partial class MetricsTests : DatabaseTest
         var after = await CounterAsync(client, "max_api_keys");
 
         Assert.That(after - before, Is.EqualTo(1));
+    }
+
+    [Test]
+    public async Task The_job_lag_gauges_follow_the_outbox_from_the_database()
+    {
+        await using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
+        {
+            b.UseSetting("Metrics:ScrapeToken", Token);
+            b.UseSetting("Metrics:GaugeCacheMilliseconds", "0");
+        });
+        using var client = factory.CreateClient();
+        var owner = await TestApi.SignUpAsync();
+        var tenantId = await TestApi.CreateTenantAsync(owner);
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", owner.Token);
+        var before = await GaugeAsync(client, "job_outbox_pending");
+
+        // The jobs do not run in the tests' hosts: the invitation's email stays pending in the outbox.
+        using (var invited = await client.PostAsJsonAsync($"/v1/tenants/{tenantId}/invitations", new { email = "lag@example.test", role = "member" }))
+        {
+            await TestApi.ExpectAsync(invited, HttpStatusCode.Created);
+        }
+        var after = await GaugeAsync(client, "job_outbox_pending");
+        var oldest = await GaugeAsync(client, "job_outbox_oldest_due_seconds");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(before, Is.Not.Null, "the gauge is exported");
+            Assert.That(after - before, Is.EqualTo(1));
+            Assert.That(oldest, Is.GreaterThanOrEqualTo(0));
+        });
+    }
+
+    private static async Task<double?> GaugeAsync(HttpClient client, string name)
+    {
+        using var response = await Scrape(client, Token);
+        var text = await response.Content.ReadAsStringAsync();
+        var line = text.Split('\n').FirstOrDefault(l => l.StartsWith(name + "{", StringComparison.Ordinal) || l.StartsWith(name + " ", StringComparison.Ordinal));
+        return line is null ? null : double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
     }
 
     private static async Task<double> CounterAsync(HttpClient client, string meter)

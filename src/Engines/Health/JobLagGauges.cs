@@ -1,0 +1,78 @@
+using System.ComponentModel.DataAnnotations;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using MediatR;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Platform.Engines.Hosting;
+using Platform.Models.Health;
+
+namespace Platform.Engines.Health;
+
+/// <summary>Holds the settings of the gauges that read the database (section "Metrics").</summary>
+public sealed class GaugeOptions
+{
+    /// <summary>Gets or sets how long a reading of the database serves the gauges, in milliseconds (Metrics:GaugeCacheMilliseconds); 0 reads at every collection.</summary>
+    [Range(0, 600_000)]
+    public int GaugeCacheMilliseconds { get; set; } = 5000;
+}
+
+/// <summary>Publishes the jobs' lag as observable gauges of the Platform.Jobs meter: job_outbox_pending, job_webhook_pending and
+/// job_outbox_oldest_due_seconds, read from the database at most once per Metrics:GaugeCacheMilliseconds, never per request (ADR 0585).</summary>
+/// <remarks>A hosted service only so that the host creates it (and its instruments) at start; it runs nothing. A failed reading keeps the last one.</remarks>
+internal sealed class JobLagGauges : IHostedService
+{
+    private readonly IServiceScopeFactory scopes;
+    private readonly GaugeOptions options;
+    private readonly ILogger<JobLagGauges> logger;
+    private readonly Lock gate = new();
+    private JobLagSnapshot? last;
+    private long readAt;
+
+    public JobLagGauges(IServiceScopeFactory scopes, GaugeOptions options, ILogger<JobLagGauges> logger, IMeterFactory meters)
+    {
+        this.scopes = scopes;
+        this.options = options;
+        this.logger = logger;
+        // A meter of the host's factory: disposed with the host, so a stopped host's gauges stop being collected.
+        var meter = meters.Create(Telemetry.JobsMeter);
+        meter.CreateObservableGauge("job_outbox_pending", () => Measure(s => s.OutboxPending),
+            description: "Pending outbox messages (emails and webhook deliveries), across tenants.");
+        meter.CreateObservableGauge("job_webhook_pending", () => Measure(s => s.WebhookPending),
+            description: "Pending webhook deliveries, across tenants.");
+        meter.CreateObservableGauge("job_outbox_oldest_due_seconds", () => Measure(s => s.OldestDueSeconds), unit: "s",
+            description: "Age of the oldest due and unsent outbox message; 0 when none is due.");
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    private IEnumerable<Measurement<double>> Measure(Func<JobLagSnapshot, double> value) =>
+        Read() is { } snapshot ? [new Measurement<double>(value(snapshot))] : [];
+
+    private JobLagSnapshot? Read()
+    {
+        lock (gate)
+        {
+            if (last is not null && Stopwatch.GetElapsedTime(readAt).TotalMilliseconds < options.GaugeCacheMilliseconds)
+            {
+                return last;
+            }
+            try
+            {
+                using var scope = scopes.CreateScope();
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                // Collection callbacks are synchronous; a scrape waits for at most one reading every GaugeCacheMilliseconds.
+                last = scope.ServiceProvider.GetRequiredService<IMediator>().Send(new ReadJobLag(), timeout.Token).GetAwaiter().GetResult();
+                readAt = Stopwatch.GetTimestamp();
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                logger.LogWarning("The job lag gauges could not read the database: {Error}", e.Message);
+            }
+            return last;
+        }
+    }
+}
