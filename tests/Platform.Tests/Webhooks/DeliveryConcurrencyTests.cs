@@ -53,6 +53,9 @@ public sealed class DeliveryConcurrencyTests : DatabaseTest
             TestContext.Out.WriteLine(warning);
         }
         var stats = await receiver.StatsAsync();
+        TestContext.Out.WriteLine("failed attempts other than the receiver's refusals: " + await OwnerSql.ScalarAsync<string>(
+            "SELECT coalesce(string_agg(attempt || ' ' || coalesce(error, 'HTTP ' || status_code), '; '), 'none') FROM webhook_attempts WHERE NOT succeeded AND status_code IS DISTINCT FROM 500",
+            tenantId));
         var received = new Dictionary<string, IReadOnlyList<ReceivedRequest>>();
         foreach (var path in paths)
         {
