@@ -52,7 +52,11 @@ public sealed class UsageApi : IEndpointGroup
         }
         catch (JsonException e)
         {
-            throw new BadHttpRequestException("The body is not valid JSON for this request.", StatusCodes.Status400BadRequest, e);
+            // The events are read by a nested deserialization whose paths start at the array ("$[3].amount"); either shape names them "events[3].amount".
+            var named = e.Path is { } path && path.StartsWith("$[", StringComparison.Ordinal)
+                ? new JsonException(e.Message, "$.events" + path[1..], e.LineNumber, e.BytePositionInLine, e.InnerException)
+                : e;
+            throw new BadHttpRequestException("The body is not valid JSON for this request.", StatusCodes.Status400BadRequest, named);
         }
         var items = batch?.Events
             ?? throw ValidationFailedException.For("events", "Send an array of events, or an object with an 'events' array.");

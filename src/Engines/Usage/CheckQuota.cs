@@ -12,14 +12,20 @@ using Platform.Models.Usage;
 namespace Platform.Engines.Usage;
 
 /// <summary>Checks before expensive work that a meter has room for an amount this month; refuses with 429 quota_exceeded when used plus amount would pass the quota, else returns the meter's line (member or higher, key "usage:read").</summary>
-public sealed record CheckQuota(Caller Caller, Guid TenantId, string Meter, long Amount) : IRequest<MeterUsage>, ITenantRead, ICallerCommand;
+public sealed record CheckQuota(Caller Caller, Guid TenantId, string Meter, decimal Amount) : IRequest<MeterUsage>, ITenantRead, ICallerCommand;
 
 internal sealed class CheckQuotaValidator : AbstractValidator<CheckQuota>
 {
     public CheckQuotaValidator()
     {
         RuleFor(c => c.Meter).Must(MeterNames.IsValid).WithMessage("The meter name is not valid.");
-        RuleFor(c => c.Amount).GreaterThanOrEqualTo(0);
+        RuleFor(c => c.Amount).Custom((amount, context) =>
+        {
+            if (UsageAmounts.Problem(context.InstanceToValidate.Meter, amount) is { } problem)
+            {
+                context.AddFailure("amount", problem);
+            }
+        });
     }
 }
 

@@ -24,7 +24,7 @@ internal static class MeterQuotas
     }
 
     /// <summary>Builds one meter's line of the summary; the percentage has two decimals and is null without a finite quota.</summary>
-    public static MeterUsage Line(TenantSnapshot tenant, string meter, long used, DateTimeOffset now)
+    public static MeterUsage Line(TenantSnapshot tenant, string meter, decimal used, DateTimeOffset now)
     {
         var quota = For(tenant, meter);
         decimal? percentage = quota switch

@@ -11,7 +11,7 @@ using Platform.Models.Usage;
 namespace Platform.Engines.Usage;
 
 /// <summary>Holds one usage event as received; nullable so that validation names a missing field; occurred_at defaults to now.</summary>
-public sealed record UsageEventInput(string? Meter, long? Amount, string? IdempotencyKey, DateTimeOffset? OccurredAt);
+public sealed record UsageEventInput(string? Meter, decimal? Amount, string? IdempotencyKey, DateTimeOffset? OccurredAt);
 
 /// <summary>Records a batch of at most 1,000 usage events (member or higher, key "usage:write"): each idempotency key is stored once per tenant forever, and the monthly rollups change in the same transaction.</summary>
 public sealed record RecordUsage(Caller Caller, Guid TenantId, IReadOnlyList<UsageEventInput> Events)
@@ -45,9 +45,9 @@ internal sealed class RecordUsageValidator : AbstractValidator<RecordUsage>
             {
                 context.AddFailure($"events[{i}].meter", "The meter must be 1 to 63 lowercase letters, digits or underscores, starting with a letter.");
             }
-            if (e.Amount is not >= 0)
+            if (UsageAmounts.Problem(e.Meter, e.Amount) is { } problem)
             {
-                context.AddFailure($"events[{i}].amount", "The amount must be a whole number of 0 or more.");
+                context.AddFailure($"events[{i}].amount", problem);
             }
             if (string.IsNullOrWhiteSpace(e.IdempotencyKey) || e.IdempotencyKey.Length > 255)
             {
@@ -58,6 +58,31 @@ internal sealed class RecordUsageValidator : AbstractValidator<RecordUsage>
                 context.AddFailure($"events[{i}].occurred_at", "occurred_at must be in the year 2000 or later.");
             }
         }
+    }
+}
+
+/// <summary>Checks an amount against its meter's precision: present, 0 or more, at most <see cref="MeterPrecision.MaxAmount"/>, and no more decimals than the meter has.</summary>
+internal static class UsageAmounts
+{
+    /// <summary>Gives why an amount is refused for the meter, or null when it is fine (an invalid meter name is reported on its own field).</summary>
+    public static string? Problem(string? meter, decimal? amount)
+    {
+        if (amount is not { } value || value < 0 || value > MeterPrecision.MaxAmount)
+        {
+            return "The amount must be a number from 0 to 10^15.";
+        }
+        if (!MeterNames.IsValid(meter))
+        {
+            return null;
+        }
+        var decimals = MeterPrecision.Of(meter!);
+        if (MeterPrecision.DecimalsOf(value) <= decimals)
+        {
+            return null;
+        }
+        return decimals == 0
+            ? $"The meter '{meter}' counts whole units: the amount must be a whole number."
+            : $"The meter '{meter}' has at most {decimals} decimals.";
     }
 }
 
