@@ -37,7 +37,7 @@ internal sealed class CheckQuotaHandler(TenantGate gate, IUsageDriver usage, ICl
         var period = DateOnly.FromDateTime(Meters.MonthStart(now).UtcDateTime);
         await using var scope = await gate.EnterAsync(query.TenantId, query.Caller, TenantRole.Member, Access.Read, cancellationToken, keyPermission: "usage:read");
         var rollups = await usage.ListRollupsAsync(scope.Session, query.TenantId, period, period, query.Meter, cancellationToken);
-        var line = MeterQuotas.Line(scope.Tenant, query.Meter, rollups.Sum(r => r.Used), now);
+        var line = MeterQuotas.Line(scope.Tenant, await scope.LimitsAsync(cancellationToken), query.Meter, rollups.Sum(r => r.Used), now);
         if (line.Quota is { } quota and not PlanCatalog.Unlimited && line.Used + query.Amount > quota)
         {
             throw new QuotaExceededException(query.Meter, quota, line.Used, line.ResetsAt);

@@ -33,7 +33,8 @@ internal sealed class UsageAlerts(BillingLifecycle lifecycle, WebhookEvents even
             {
                 continue;
             }
-            var quota = MeterQuotas.For(scope.Tenant, change.Meter);
+            // The effective limits are read (one query, kept by the scope) only for a change in the current month.
+            var quota = MeterQuotas.For(scope.Tenant, await scope.LimitsAsync(cancellationToken), change.Meter);
             if (quota is not { } limit || Crossed(change.Before, change.After, limit) is not { } percent)
             {
                 continue;
