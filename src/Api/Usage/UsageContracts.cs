@@ -70,3 +70,19 @@ public sealed record UsagePeriodResponse(string Meter, DateTimeOffset PeriodStar
         return new(r.Meter, start, start.AddMonths(1), r.Used);
     }
 }
+
+/// <summary>Is the body of a quota check: a meter and the amount about to be spent.</summary>
+public sealed record UsageCheckRequest(string? Meter, decimal? Amount);
+
+/// <summary>Is the answer of an allowed quota check: the month's use, the quota (null: none, -1: unlimited) and what remains (null without a finite quota).</summary>
+public sealed record UsageCheckResponse(bool Allowed, string Meter, decimal Used, long? Quota, decimal? Remaining, DateTimeOffset ResetsAt)
+{
+    public static UsageCheckResponse From(MeterUsage m) => new(true, m.Meter, m.Used, m.Quota,
+        m.Quota is { } quota and >= 0 ? Math.Max(0m, quota - m.Used) : null, m.ResetsAt);
+}
+
+/// <summary>Is the body that sets a meter's policy.</summary>
+public sealed record MeterPolicyRequest(MeterPolicy? Policy);
+
+/// <summary>Is a meter's policy as set.</summary>
+public sealed record MeterPolicyResponse(string Meter, MeterPolicy Policy);

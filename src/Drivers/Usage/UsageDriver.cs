@@ -14,6 +14,12 @@ public interface IUsageDriver
     /// returns the rollup's total before and after this write.</summary>
     Task<RollupChange> AddToRollupAsync(IDbSession session, Guid tenantId, string meter, decimal amount, DateTimeOffset at, DateTimeOffset now, CancellationToken cancellationToken);
 
+    /// <summary>Sets the tenant's policy of a meter (soft removes the row: soft is the default) and returns it.</summary>
+    Task<MeterPolicy> SetMeterPolicyAsync(IDbSession session, Guid tenantId, string meter, MeterPolicy policy, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Tells whether the tenant's policy of a meter is hard.</summary>
+    Task<bool> IsHardAsync(IDbSession session, Guid tenantId, string meter, CancellationToken cancellationToken);
+
     /// <summary>Lists the rollups of months starting from one date to another (both inclusive), optionally of one meter, by month then meter.</summary>
     Task<IReadOnlyList<UsageRollup>> ListRollupsAsync(IDbSession session, Guid tenantId, DateOnly fromPeriod, DateOnly toPeriod, string? meter, CancellationToken cancellationToken);
 }
@@ -59,14 +65,15 @@ internal sealed class UsageDriver : IUsageDriver
                     used = u.used + excluded.used, updated_at = excluded.updated_at
                 RETURNING u.meter, u.period_start, u.used
             )
-            SELECT c.n AS inserted, r.meter, r.period_start::timestamp AS period_start, r.used, x.added
+            SELECT c.n AS inserted, r.meter, r.period_start::timestamp AS period_start, r.used, x.added,
+                   EXISTS (SELECT 1 FROM usage_meter_policies p WHERE p.tenant_id = @tenantId AND p.meter = r.meter AND p.policy = 'hard') AS hard
             FROM (SELECT count(*)::int AS n FROM inserted) c
             LEFT JOIN (rolled r JOIN sums x ON x.meter = r.meter AND x.period_start = r.period_start) ON true
             ORDER BY r.meter, r.period_start
             """,
             new { tenantId, keys, meters, amounts, occurred, now }, cancellationToken)).ToList();
         var changes = rows.Where(r => r.Meter is not null)
-            .Select(r => new RollupChange(r.Meter!, DateOnly.FromDateTime(r.PeriodStart!.Value), MeterPrecision.Normalize(r.Used!.Value - r.Added!.Value), MeterPrecision.Normalize(r.Used.Value)))
+            .Select(r => new RollupChange(r.Meter!, DateOnly.FromDateTime(r.PeriodStart!.Value), MeterPrecision.Normalize(r.Used!.Value - r.Added!.Value), MeterPrecision.Normalize(r.Used.Value), r.Hard == true))
             .ToList();
         return new UsageInsertResult(rows.Count == 0 ? 0 : rows[0].Inserted, changes);
     }
@@ -83,6 +90,26 @@ internal sealed class UsageDriver : IUsageDriver
             """,
             new { tenantId, meter, amount = MeterPrecision.Normalize(amount), at, now }, cancellationToken);
         return new RollupChange(row.Meter, DateOnly.FromDateTime(row.PeriodStart), MeterPrecision.Normalize(row.Used - amount), MeterPrecision.Normalize(row.Used));
+    }
+
+    public async Task<MeterPolicy> SetMeterPolicyAsync(IDbSession session, Guid tenantId, string meter, MeterPolicy policy, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await session.ExecuteAsync(
+            policy == MeterPolicy.Hard
+                ? """
+                  INSERT INTO usage_meter_policies (tenant_id, meter, policy, updated_at) VALUES (@tenantId, @meter, 'hard', @now)
+                  ON CONFLICT (tenant_id, meter) DO UPDATE SET policy = excluded.policy, updated_at = excluded.updated_at
+                  """
+                : "DELETE FROM usage_meter_policies WHERE tenant_id = @tenantId AND meter = @meter",
+            new { tenantId, meter, now }, cancellationToken);
+        return policy;
+    }
+
+    public async Task<bool> IsHardAsync(IDbSession session, Guid tenantId, string meter, CancellationToken cancellationToken)
+    {
+        return await session.QuerySingleAsync<bool>(
+            "SELECT EXISTS (SELECT 1 FROM usage_meter_policies p WHERE p.tenant_id = @tenantId AND p.meter = @meter AND p.policy = 'hard')",
+            new { tenantId, meter }, cancellationToken);
     }
 
     public async Task<IReadOnlyList<UsageRollup>> ListRollupsAsync(IDbSession session, Guid tenantId, DateOnly fromPeriod, DateOnly toPeriod, string? meter, CancellationToken cancellationToken)
@@ -107,6 +134,7 @@ internal sealed class UsageDriver : IUsageDriver
         public DateTime? PeriodStart { get; init; }
         public decimal? Used { get; init; }
         public decimal? Added { get; init; }
+        public bool? Hard { get; init; }
     }
 
     private sealed class RollupRow

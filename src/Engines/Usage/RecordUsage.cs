@@ -5,6 +5,8 @@ using Platform.Engines.Audit;
 using Platform.Engines.Pipeline;
 using Platform.Engines.Sessions;
 using Platform.Models;
+using Platform.Models.Errors;
+using Platform.Models.Plans;
 using Platform.Models.Tenants;
 using Platform.Models.Usage;
 
@@ -99,6 +101,17 @@ internal sealed class RecordUsageHandler(TenantGate gate, IUsageDriver usage, Au
             .ToList();
         await using var scope = await gate.EnterAsync(command.TenantId, command.Caller, TenantRole.Member, Access.Write, cancellationToken, keyPermission: "usage:write");
         var inserted = await usage.InsertEventsAsync(scope.Session, command.TenantId, events, now, cancellationToken);
+        // A hard meter refuses the batch that would take its month past the effective quota: the rollup row is locked by this batch's
+        // upsert until the transaction ends, so concurrent batches see each other's totals one at a time and exactly the quota gets in.
+        foreach (var change in inserted.Rollups)
+        {
+            if (change.Hard && change.After > change.Before
+                && MeterQuotas.For(scope.Tenant, await scope.LimitsAsync(cancellationToken), change.Meter) is { } quota and not PlanCatalog.Unlimited
+                && change.After > quota)
+            {
+                throw new QuotaExceededException(change.Meter, quota, change.Before, Meters.NextMonthStart(now));
+            }
+        }
         var result = new UsageBatchResult(inserted.Inserted, events.Count - inserted.Inserted);
         await audit.RecordAsync(scope.Session, command.TenantId, command.Caller, "usage.recorded", "usage", null, null,
             new { result.Accepted, result.Duplicates, Meters = events.Select(e => e.Meter).Distinct().Order(StringComparer.Ordinal).ToList() },

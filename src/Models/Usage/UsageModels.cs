@@ -6,8 +6,16 @@ public sealed record UsageEvent(string Meter, decimal Amount, string Idempotency
 /// <summary>Counts the events of one batch that were stored and those whose key had been seen before.</summary>
 public sealed record UsageBatchResult(int Accepted, int Duplicates);
 
-/// <summary>Holds how one write changed a meter's monthly (UTC) rollup: its total before and after, as the write itself saw them under the row lock.</summary>
-public sealed record RollupChange(string Meter, DateOnly PeriodStart, decimal Before, decimal After);
+/// <summary>Holds how one write changed a meter's monthly (UTC) rollup: its total before and after, as the write itself saw them under the row lock,
+/// and whether the tenant's policy of the meter is hard (usage beyond the quota refused).</summary>
+public sealed record RollupChange(string Meter, DateOnly PeriodStart, decimal Before, decimal After, bool Hard = false);
+
+/// <summary>Names a meter's policy: hard refuses usage beyond the effective quota (429, nothing written), soft allows it, alerts and bills the overage.</summary>
+public enum MeterPolicy
+{
+    Soft,
+    Hard,
+}
 
 /// <summary>Holds what a batch of usage events did: how many were inserted and how each rollup they touched changed.</summary>
 public sealed record UsageInsertResult(int Inserted, IReadOnlyList<RollupChange> Rollups);
