@@ -70,9 +70,36 @@ internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, I
         {
             return Problems.Create(415, "unsupported_media_type", "Unsupported media type", "Send the body as application/json.");
         }
+        if (e.InnerException is JsonException json && IsConversionFailure(json))
+        {
+            // Valid JSON with a value of the wrong kind in a field ("abc", true or {} for a number): the field is named, as validation names it.
+            var name = JsonPathToField(json.Path!);
+            return Validation(new Dictionary<string, string[]> { [name] = [$"The value of '{name}' is not of the expected type."] }, 422,
+                $"The value of '{name}' is not of the expected type.");
+        }
         var field = e.InnerException is JsonException { Path: { } path } ? JsonPathToField(path) : "body";
         var message = e.InnerException is JsonException ? "The body is not valid JSON for this request." : e.Message;
         return Validation(new Dictionary<string, string[]> { [field] = [message] }, 400, message);
+    }
+
+    /// <summary>Tells a value System.Text.Json could not convert to its field's type from a body that is not JSON at all (ADR 0561).</summary>
+    /// <remarks>A syntax error carries the reader's exception (System.Text.Json's internal JsonReaderException) as its inner exception, and
+    /// bytes that are not UTF-8 a DecoderFallbackException somewhere below; a conversion failure carries neither. A failure at the root
+    /// (an array or a number where an object is expected) names no field and stays a 400 about the body.</remarks>
+    private static bool IsConversionFailure(JsonException e)
+    {
+        if (e.Path is null or "$" or "" || e.InnerException?.GetType().Name == "JsonReaderException")
+        {
+            return false;
+        }
+        for (var inner = e.InnerException; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is System.Text.DecoderFallbackException)
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     private ProblemDetails Quota(HttpContext httpContext, QuotaExceededException e)

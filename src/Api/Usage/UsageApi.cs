@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 using Platform.Api.Errors;
+using static Platform.Api.Errors.ProblemResponses;
 using Platform.Api.Hosting;
 using Platform.Api.Tenancy;
 using Platform.Engines.Usage;
@@ -24,6 +25,23 @@ public sealed class UsageApi : IEndpointGroup
             .WithDescription("Needs the member role or higher, or an API key with usage:write; refused while the tenant is suspended. "
                 + "The body is a bare array of events or an object {\"events\": [...]}.")
             .Produces<UsageBatchResponse>()
+            .RefusesBody()
+            .Refuses(StatusCodes.Status429TooManyRequests, KeyThrottled
+                + " `quota_exceeded`: the batch would take a meter whose policy is hard past its monthly quota; nothing of the batch is written (Retry-After: the reset).");
+        usage.MapPost("/check", CheckAsync)
+            .WithName("checkUsageQuota")
+            .WithSummary("Check before expensive work that a meter has room for an amount this month")
+            .WithDescription("Any member, or an API key with usage:read. 200 with allowed, used, quota (null: none, -1: unlimited) and remaining; "
+                + "429 quota_exceeded with Retry-After at the monthly reset when used plus amount would pass the quota. Nothing is reserved.")
+            .Produces<UsageCheckResponse>()
+            .RefusesBody()
+            .Refuses(StatusCodes.Status429TooManyRequests, KeyThrottled
+                + " `quota_exceeded`: used plus amount would pass the meter's quota (`limit`, `current`, `resets_at`; Retry-After: the reset).");
+        usage.MapPut("/policies/{meter}", SetPolicyAsync)
+            .WithName("setUsageMeterPolicy")
+            .WithSummary("Set a meter's policy: hard refuses usage beyond the quota, soft (the default) allows it, alerts and bills the overage")
+            .WithDescription("Admin or higher.")
+            .Produces<MeterPolicyResponse>()
             .RefusesBody();
         usage.MapGet("/", SummaryAsync)
             .WithName("getUsageSummary")
@@ -52,7 +70,11 @@ public sealed class UsageApi : IEndpointGroup
         }
         catch (JsonException e)
         {
-            throw new BadHttpRequestException("The body is not valid JSON for this request.", StatusCodes.Status400BadRequest, e);
+            // The events are read by a nested deserialization whose paths start at the array ("$[3].amount"); either shape names them "events[3].amount".
+            var named = e.Path is { } path && path.StartsWith("$[", StringComparison.Ordinal)
+                ? new JsonException(e.Message, "$.events" + path[1..], e.LineNumber, e.BytePositionInLine, e.InnerException)
+                : e;
+            throw new BadHttpRequestException("The body is not valid JSON for this request.", StatusCodes.Status400BadRequest, named);
         }
         var items = batch?.Events
             ?? throw ValidationFailedException.For("events", "Send an array of events, or an object with an 'events' array.");
@@ -63,6 +85,29 @@ public sealed class UsageApi : IEndpointGroup
         }
         var result = await request.Send(new RecordUsage(request.Caller, request.TenantId, inputs));
         return TypedResults.Ok(new UsageBatchResponse(inputs.Count, result.Accepted, result.Duplicates));
+    }
+
+    private static async Task<Ok<UsageCheckResponse>> CheckAsync([AsParameters] TenantRequest request, UsageCheckRequest? body)
+    {
+        if (body is null)
+        {
+            throw ValidationFailedException.For("body", "Send {\"meter\", \"amount\"}.");
+        }
+        if (body.Amount is not { } amount)
+        {
+            throw ValidationFailedException.For("amount", "The amount is required.");
+        }
+        var line = await request.Send(new CheckQuota(request.Caller, request.TenantId, body.Meter!, amount));
+        return TypedResults.Ok(UsageCheckResponse.From(line));
+    }
+
+    private static async Task<Ok<MeterPolicyResponse>> SetPolicyAsync([AsParameters] TenantRequest request, string meter, MeterPolicyRequest? body)
+    {
+        if (body?.Policy is not { } policy)
+        {
+            throw ValidationFailedException.For("policy", "The policy is required: hard or soft.");
+        }
+        return TypedResults.Ok(new MeterPolicyResponse(meter, await request.Send(new SetMeterPolicy(request.Caller, request.TenantId, meter, policy))));
     }
 
     /// <summary>Holds the JSON of each summary the engine handed out. The engine gives API keys the same immutable summary until the tenant

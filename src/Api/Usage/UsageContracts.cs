@@ -6,7 +6,7 @@ namespace Platform.Api.Usage;
 
 // Request fields are nullable so that a missing one reaches validation and is named there; optional ones default to null.
 
-public sealed record UsageEventRequest(string? Meter, long? Amount, string? IdempotencyKey = null, DateTimeOffset? OccurredAt = null);
+public sealed record UsageEventRequest(string? Meter, decimal? Amount, string? IdempotencyKey = null, DateTimeOffset? OccurredAt = null);
 
 /// <summary>Is a usage ingestion body: a bare array of events or an object {"events": [...]}; Events is null for any other shape.</summary>
 [JsonConverter(typeof(UsageEventBatchConverter))]
@@ -50,7 +50,7 @@ public sealed class UsageEventBatchConverter : JsonConverter<UsageEventBatch>
 public sealed record UsageBatchResponse(int Received, int Accepted, int Duplicates);
 
 /// <summary>Is the wire form of one meter's current period: used, quota (null: none, -1: unlimited), percentage and reset time.</summary>
-public sealed record MeterUsageResponse(string Meter, long Used, long? Quota, decimal? Percentage, DateTimeOffset PeriodStart, DateTimeOffset ResetsAt)
+public sealed record MeterUsageResponse(string Meter, decimal Used, long? Quota, decimal? Percentage, DateTimeOffset PeriodStart, DateTimeOffset ResetsAt)
 {
     public static MeterUsageResponse From(MeterUsage m) => new(m.Meter, m.Used, m.Quota, m.Percentage, m.PeriodStart, m.ResetsAt);
 }
@@ -62,7 +62,7 @@ public sealed record UsageSummaryResponse(DateTimeOffset PeriodStart, DateTimeOf
 }
 
 /// <summary>Is the wire form of one monthly rollup.</summary>
-public sealed record UsagePeriodResponse(string Meter, DateTimeOffset PeriodStart, DateTimeOffset PeriodEnd, long Used)
+public sealed record UsagePeriodResponse(string Meter, DateTimeOffset PeriodStart, DateTimeOffset PeriodEnd, decimal Used)
 {
     public static UsagePeriodResponse From(UsageRollup r)
     {
@@ -70,3 +70,19 @@ public sealed record UsagePeriodResponse(string Meter, DateTimeOffset PeriodStar
         return new(r.Meter, start, start.AddMonths(1), r.Used);
     }
 }
+
+/// <summary>Is the body of a quota check: a meter and the amount about to be spent.</summary>
+public sealed record UsageCheckRequest(string? Meter, decimal? Amount);
+
+/// <summary>Is the answer of an allowed quota check: the month's use, the quota (null: none, -1: unlimited) and what remains (null without a finite quota).</summary>
+public sealed record UsageCheckResponse(bool Allowed, string Meter, decimal Used, long? Quota, decimal? Remaining, DateTimeOffset ResetsAt)
+{
+    public static UsageCheckResponse From(MeterUsage m) => new(true, m.Meter, m.Used, m.Quota,
+        m.Quota is { } quota and >= 0 ? Math.Max(0m, quota - m.Used) : null, m.ResetsAt);
+}
+
+/// <summary>Is the body that sets a meter's policy.</summary>
+public sealed record MeterPolicyRequest(MeterPolicy? Policy);
+
+/// <summary>Is a meter's policy as set.</summary>
+public sealed record MeterPolicyResponse(string Meter, MeterPolicy Policy);

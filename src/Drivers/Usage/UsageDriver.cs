@@ -12,7 +12,13 @@ public interface IUsageDriver
 
     /// <summary>Adds an amount to a meter's rollup of the month that holds the given time, without a raw event (counted meters such as api_calls);
     /// returns the rollup's total before and after this write.</summary>
-    Task<RollupChange> AddToRollupAsync(IDbSession session, Guid tenantId, string meter, long amount, DateTimeOffset at, DateTimeOffset now, CancellationToken cancellationToken);
+    Task<RollupChange> AddToRollupAsync(IDbSession session, Guid tenantId, string meter, decimal amount, DateTimeOffset at, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Sets the tenant's policy of a meter (soft removes the row: soft is the default) and returns it.</summary>
+    Task<MeterPolicy> SetMeterPolicyAsync(IDbSession session, Guid tenantId, string meter, MeterPolicy policy, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Tells whether the tenant's policy of a meter is hard.</summary>
+    Task<bool> IsHardAsync(IDbSession session, Guid tenantId, string meter, CancellationToken cancellationToken);
 
     /// <summary>Lists the rollups of months starting from one date to another (both inclusive), optionally of one meter, by month then meter.</summary>
     Task<IReadOnlyList<UsageRollup>> ListRollupsAsync(IDbSession session, Guid tenantId, DateOnly fromPeriod, DateOnly toPeriod, string? meter, CancellationToken cancellationToken);
@@ -24,13 +30,13 @@ internal sealed class UsageDriver : IUsageDriver
     {
         var keys = new string[events.Count];
         var meters = new string[events.Count];
-        var amounts = new long[events.Count];
+        var amounts = new decimal[events.Count];
         var occurred = new DateTime[events.Count];
         for (var i = 0; i < events.Count; i++)
         {
             keys[i] = events[i].IdempotencyKey;
             meters[i] = events[i].Meter;
-            amounts[i] = events[i].Amount;
+            amounts[i] = MeterPrecision.Normalize(events[i].Amount);
             occurred[i] = events[i].OccurredAt.UtcDateTime;
         }
         // Rows go in the order given (the engine sorts by key) and rollups in (meter, period) order, so that
@@ -42,12 +48,12 @@ internal sealed class UsageDriver : IUsageDriver
             WITH inserted AS (
                 INSERT INTO usage_events (tenant_id, idempotency_key, meter, amount, occurred_at, recorded_at)
                 SELECT @tenantId, e.k, e.m, e.a, e.o, @now
-                FROM unnest(@keys::text[], @meters::text[], @amounts::bigint[], @occurred::timestamptz[]) WITH ORDINALITY AS e(k, m, a, o, n)
+                FROM unnest(@keys::text[], @meters::text[], @amounts::numeric[], @occurred::timestamptz[]) WITH ORDINALITY AS e(k, m, a, o, n)
                 ORDER BY e.n
                 ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
                 RETURNING meter, amount, occurred_at
             ), sums AS (
-                SELECT i.meter, date_trunc('month', i.occurred_at AT TIME ZONE 'UTC')::date AS period_start, sum(i.amount)::bigint AS added
+                SELECT i.meter, date_trunc('month', i.occurred_at AT TIME ZONE 'UTC')::date AS period_start, sum(i.amount) AS added
                 FROM inserted i
                 GROUP BY 1, 2
             ), rolled AS (
@@ -59,19 +65,20 @@ internal sealed class UsageDriver : IUsageDriver
                     used = u.used + excluded.used, updated_at = excluded.updated_at
                 RETURNING u.meter, u.period_start, u.used
             )
-            SELECT c.n AS inserted, r.meter, r.period_start::timestamp AS period_start, r.used, x.added
+            SELECT c.n AS inserted, r.meter, r.period_start::timestamp AS period_start, r.used, x.added,
+                   EXISTS (SELECT 1 FROM usage_meter_policies p WHERE p.tenant_id = @tenantId AND p.meter = r.meter AND p.policy = 'hard') AS hard
             FROM (SELECT count(*)::int AS n FROM inserted) c
             LEFT JOIN (rolled r JOIN sums x ON x.meter = r.meter AND x.period_start = r.period_start) ON true
             ORDER BY r.meter, r.period_start
             """,
             new { tenantId, keys, meters, amounts, occurred, now }, cancellationToken)).ToList();
         var changes = rows.Where(r => r.Meter is not null)
-            .Select(r => new RollupChange(r.Meter!, DateOnly.FromDateTime(r.PeriodStart!.Value), r.Used!.Value - r.Added!.Value, r.Used.Value))
+            .Select(r => new RollupChange(r.Meter!, DateOnly.FromDateTime(r.PeriodStart!.Value), MeterPrecision.Normalize(r.Used!.Value - r.Added!.Value), MeterPrecision.Normalize(r.Used.Value), r.Hard == true))
             .ToList();
         return new UsageInsertResult(rows.Count == 0 ? 0 : rows[0].Inserted, changes);
     }
 
-    public async Task<RollupChange> AddToRollupAsync(IDbSession session, Guid tenantId, string meter, long amount, DateTimeOffset at, DateTimeOffset now, CancellationToken cancellationToken)
+    public async Task<RollupChange> AddToRollupAsync(IDbSession session, Guid tenantId, string meter, decimal amount, DateTimeOffset at, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var row = await session.QuerySingleAsync<RollupRow>(
             """
@@ -81,8 +88,28 @@ internal sealed class UsageDriver : IUsageDriver
                 used = u.used + excluded.used, updated_at = excluded.updated_at
             RETURNING u.meter, u.period_start::timestamp AS period_start, u.used
             """,
-            new { tenantId, meter, amount, at, now }, cancellationToken);
-        return new RollupChange(row.Meter, DateOnly.FromDateTime(row.PeriodStart), row.Used - amount, row.Used);
+            new { tenantId, meter, amount = MeterPrecision.Normalize(amount), at, now }, cancellationToken);
+        return new RollupChange(row.Meter, DateOnly.FromDateTime(row.PeriodStart), MeterPrecision.Normalize(row.Used - amount), MeterPrecision.Normalize(row.Used));
+    }
+
+    public async Task<MeterPolicy> SetMeterPolicyAsync(IDbSession session, Guid tenantId, string meter, MeterPolicy policy, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await session.ExecuteAsync(
+            policy == MeterPolicy.Hard
+                ? """
+                  INSERT INTO usage_meter_policies (tenant_id, meter, policy, updated_at) VALUES (@tenantId, @meter, 'hard', @now)
+                  ON CONFLICT (tenant_id, meter) DO UPDATE SET policy = excluded.policy, updated_at = excluded.updated_at
+                  """
+                : "DELETE FROM usage_meter_policies WHERE tenant_id = @tenantId AND meter = @meter",
+            new { tenantId, meter, now }, cancellationToken);
+        return policy;
+    }
+
+    public async Task<bool> IsHardAsync(IDbSession session, Guid tenantId, string meter, CancellationToken cancellationToken)
+    {
+        return await session.QuerySingleAsync<bool>(
+            "SELECT EXISTS (SELECT 1 FROM usage_meter_policies p WHERE p.tenant_id = @tenantId AND p.meter = @meter AND p.policy = 'hard')",
+            new { tenantId, meter }, cancellationToken);
     }
 
     public async Task<IReadOnlyList<UsageRollup>> ListRollupsAsync(IDbSession session, Guid tenantId, DateOnly fromPeriod, DateOnly toPeriod, string? meter, CancellationToken cancellationToken)
@@ -97,7 +124,7 @@ internal sealed class UsageDriver : IUsageDriver
             ORDER BY u.period_start, u.meter
             """,
             new { tenantId, fromPeriod = fromPeriod.ToDateTime(TimeOnly.MinValue), toPeriod = toPeriod.ToDateTime(TimeOnly.MinValue), meter },
-            (RollupRow r) => new UsageRollup(r.Meter, DateOnly.FromDateTime(r.PeriodStart), r.Used), cancellationToken);
+            (RollupRow r) => new UsageRollup(r.Meter, DateOnly.FromDateTime(r.PeriodStart), MeterPrecision.Normalize(r.Used)), cancellationToken);
     }
 
     private sealed class InsertRow
@@ -105,14 +132,15 @@ internal sealed class UsageDriver : IUsageDriver
         public int Inserted { get; init; }
         public string? Meter { get; init; }
         public DateTime? PeriodStart { get; init; }
-        public long? Used { get; init; }
-        public long? Added { get; init; }
+        public decimal? Used { get; init; }
+        public decimal? Added { get; init; }
+        public bool? Hard { get; init; }
     }
 
     private sealed class RollupRow
     {
         public string Meter { get; init; } = "";
         public DateTime PeriodStart { get; init; }
-        public long Used { get; init; }
+        public decimal Used { get; init; }
     }
 }

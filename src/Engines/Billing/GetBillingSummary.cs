@@ -20,7 +20,7 @@ public sealed record BillingSummary(TenantSnapshot Tenant, SubscriptionSnapshot?
     public IReadOnlyList<InvoiceSnapshot> RecentInvoices { get; init; } = [];
 }
 
-internal sealed class GetBillingSummaryHandler(TenantGate gate, IBillingDriver billing, ICreditDriver credits, IInvoiceDriver invoices, IClock clock)
+internal sealed class GetBillingSummaryHandler(TenantGate gate, IBillingDriver billing, ICreditDriver credits, IInvoiceDriver invoices, Drivers.Plans.IQuotaDriver quotas, IClock clock)
     : IRequestHandler<GetBillingSummary, BillingSummary>
 {
     public async Task<BillingSummary> Handle(GetBillingSummary query, CancellationToken cancellationToken)
@@ -33,7 +33,9 @@ internal sealed class GetBillingSummaryHandler(TenantGate gate, IBillingDriver b
         var plan = PlanCatalog.Find(scope.Tenant.Plan) ?? PlanCatalog.Get(PlanCatalog.Free);
         // A tenant in its trial or without a subscription owes no base price; overages are shown all the same.
         var baseFraction = subscription is null ? 0m : 1m;
-        var estimate = UsagePricing.Price(plan, start, end, usage, baseFraction);
+        // Overages are priced beyond the plan's quotas with the operator's overrides on top, as the close prices them.
+        var limits = EffectiveLimits.OfPlan(plan, await quotas.ListOverridesAsync(scope.Session, query.TenantId, cancellationToken));
+        var estimate = UsagePricing.Price(plan, start, end, usage, baseFraction, limits);
         var recent = await invoices.ListInvoicesAsync(scope.Session, query.TenantId, null, null, 5, cancellationToken);
         return new BillingSummary(scope.Tenant, subscription, account?.Balance, estimate) { RecentInvoices = recent };
     }

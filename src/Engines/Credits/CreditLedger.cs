@@ -5,7 +5,6 @@ using Platform.Engines.Webhooks;
 using Platform.Models;
 using Platform.Models.Credits;
 using Platform.Models.Errors;
-using Platform.Models.Plans;
 using Platform.Models.Webhooks;
 
 namespace Platform.Engines.Credits;
@@ -18,7 +17,7 @@ internal static class CreditLedger
         ICreditDriver credits, AuditTrail audit, TenantScope scope, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var tenantId = scope.Tenant.Id;
-        var grant = PlanCatalog.LimitsOf(scope.Tenant)?.CreditsPerMonth ?? 0;
+        var grant = (await scope.LimitsAsync(cancellationToken))?.CreditsPerMonth ?? 0;
         await credits.EnsureAccountAsync(scope.Session, tenantId, grant, now, cancellationToken);
         if (grant > 0)
         {

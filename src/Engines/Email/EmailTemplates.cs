@@ -32,10 +32,10 @@ public static class EmailTemplates
         billingUrl,
         "Choose a plan before then to keep your workers running.");
 
-    public static EmailContent UsageAlert(string to, string tenantName, string quota, int percent, long used, long limit, string usageUrl) => Render(
+    public static EmailContent UsageAlert(string to, string tenantName, string quota, int percent, decimal used, long limit, string usageUrl) => Render(
         to,
         $"{tenantName} has used {percent}% of its {quota} quota",
-        $"{tenantName} has used {used.ToString("N0", CultureInfo.InvariantCulture)} of {limit.ToString("N0", CultureInfo.InvariantCulture)} ({percent}%) of its {quota} quota.",
+        $"{tenantName} has used {used.ToString("#,0.######", CultureInfo.InvariantCulture)} of {limit.ToString("N0", CultureInfo.InvariantCulture)} ({percent}%) of its {quota} quota.",
         "See usage",
         usageUrl,
         percent >= 100 ? "New requests are refused until the quota resets or the plan is upgraded." : "Upgrade the plan to raise the limit.");

@@ -1,16 +1,17 @@
 using MediatR;
 using Microsoft.Extensions.Logging;
 using Platform.Drivers.Gdpr;
+using Platform.Drivers.Plans;
 using Platform.Drivers.Sessions;
 using Platform.Models;
 using Platform.Models.Plans;
 
 namespace Platform.Engines.Gdpr;
 
-/// <summary>Deletes, for every live tenant, the rows of the retention tables older than its plan's retention_days (tables not yet created are skipped); returns the rows deleted.</summary>
+/// <summary>Deletes, for every live tenant, the rows of the retention tables older than its effective retention_days (the plan's, or the operator's override) (tables not yet created are skipped); returns the rows deleted.</summary>
 public sealed record PurgeExpiredRows(IReadOnlyList<RetentionTable>? Tables = null) : IRequest<long>;
 
-internal sealed class PurgeExpiredRowsHandler(IDbSessionFactory sessions, ITenantDataDriver data, IClock clock, ILogger<PurgeExpiredRowsHandler> logger)
+internal sealed class PurgeExpiredRowsHandler(IDbSessionFactory sessions, ITenantDataDriver data, IQuotaDriver quotas, IClock clock, ILogger<PurgeExpiredRowsHandler> logger)
     : IRequestHandler<PurgeExpiredRows, long>
 {
     private const int Batch = 200;
@@ -45,12 +46,16 @@ internal sealed class PurgeExpiredRowsHandler(IDbSessionFactory sessions, ITenan
             }
             foreach (var (tenantId, plan) in tenants)
             {
-                var days = PlanCatalog.Find(plan)?.Limits.RetentionDays ?? PlanCatalog.Unlimited;
-                if (days == PlanCatalog.Unlimited)
+                if (PlanCatalog.Find(plan) is not { } catalogued)
                 {
                     continue;
                 }
                 await using var session = await sessions.OpenAsync(tenantId, null, cancellationToken);
+                var days = EffectiveLimits.OfPlan(catalogued, await quotas.ListOverridesAsync(session, tenantId, cancellationToken)).RetentionDays;
+                if (days == PlanCatalog.Unlimited)
+                {
+                    continue;
+                }
                 foreach (var table in present)
                 {
                     deleted += await data.DeleteRowsOlderThanAsync(session, table.Table, table.TimeColumn, tenantId, now.AddDays(-days), cancellationToken);

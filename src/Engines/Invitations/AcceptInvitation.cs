@@ -27,7 +27,7 @@ internal sealed class AcceptInvitationValidator : AbstractValidator<AcceptInvita
 
 internal sealed class AcceptInvitationHandler(
     IDbSessionFactory sessions, IUserDriver users, ITenantDriver tenants, IInvitationDriver invitations, AuditTrail audit, WebhookEvents events,
-    AuthThrottle throttle, AuthThrottleOptions limits, IClock clock)
+    AuthThrottle throttle, AuthThrottleOptions limits, IClock clock, Drivers.Plans.IQuotaDriver quotas)
     : IRequestHandler<AcceptInvitation, TenantMembershipSnapshot>
 {
     public async Task<TenantMembershipSnapshot> Handle(AcceptInvitation command, CancellationToken cancellationToken)
@@ -93,7 +93,7 @@ internal sealed class AcceptInvitationHandler(
         {
             throw new ConflictException("You are already a member of this tenant.", "already_member");
         }
-        await InvitationRules.RequireSeatAsync(invitations, tenant, invitation.Id, countPending: false, now, session, cancellationToken);
+        await InvitationRules.RequireSeatAsync(invitations, tenant, invitation.Id, countPending: false, now, session, cancellationToken, quotas);
 
         await tenants.InsertMembershipAsync(session, locator.TenantId, userId, invitation.Role, now, cancellationToken);
         await invitations.MarkAcceptedAsync(session, locator.TenantId, invitation.Id, userId, now, cancellationToken);

@@ -25,7 +25,8 @@ internal sealed class CreateInvitationValidator : AbstractValidator<CreateInvita
 }
 
 internal sealed class CreateInvitationHandler(
-    TenantGate gate, ITenantDriver tenants, IInvitationDriver invitations, EmailOutbox emails, AuditTrail audit, InvitationsOptions options, EmailOptions emailOptions, IClock clock)
+    TenantGate gate, ITenantDriver tenants, IInvitationDriver invitations, EmailOutbox emails, AuditTrail audit, InvitationsOptions options, EmailOptions emailOptions, IClock clock,
+    Drivers.Plans.IQuotaDriver quotas)
     : IRequestHandler<CreateInvitation, IssuedInvitation>
 {
     public async Task<IssuedInvitation> Handle(CreateInvitation command, CancellationToken cancellationToken)
@@ -45,7 +46,7 @@ internal sealed class CreateInvitationHandler(
         {
             throw new ConflictException("A pending invitation for this email exists; resend or revoke it.", "invitation_exists");
         }
-        await InvitationRules.RequireSeatAsync(invitations, scope.Tenant, exceptInvitationId: null, countPending: true, now, scope.Session, cancellationToken);
+        await InvitationRules.RequireSeatAsync(invitations, scope.Tenant, exceptInvitationId: null, countPending: true, now, scope.Session, cancellationToken, quotas);
 
         var (token, hash) = InvitationTokens.New();
         var invitation = await invitations.InsertInvitationAsync(scope.Session,
@@ -72,12 +73,14 @@ internal static class InvitationRules
         }
     }
 
-    /// <summary>Refuses with 429 when the plan's member limit (-1 unlimited) is reached by members, plus pending invitations when countPending; the tenant row must be locked.</summary>
+    /// <summary>Refuses with 429 when the tenant's effective member limit (plan or trial limits, then the operator's override; -1 unlimited) is reached
+    /// by members, plus pending invitations when countPending; the tenant row must be locked.</summary>
     public static async Task RequireSeatAsync(
         IInvitationDriver invitations, TenantSnapshot tenant, Guid? exceptInvitationId, bool countPending, DateTimeOffset now,
-        Drivers.Sessions.IDbSession session, CancellationToken cancellationToken)
+        Drivers.Sessions.IDbSession session, CancellationToken cancellationToken, Drivers.Plans.IQuotaDriver? quotas = null)
     {
-        var limit = PlanCatalog.LimitsOf(tenant)?.Members ?? PlanCatalog.Unlimited;
+        var overrides = quotas is null ? [] : await quotas.ListOverridesAsync(session, tenant.Id, cancellationToken);
+        var limit = EffectiveLimits.Of(tenant, overrides)?.Members ?? PlanCatalog.Unlimited;
         if (limit == PlanCatalog.Unlimited)
         {
             return;

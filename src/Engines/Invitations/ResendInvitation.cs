@@ -18,7 +18,8 @@ public sealed record ResendInvitation(Caller Caller, Guid TenantId, Guid Invitat
     : IRequest<IssuedInvitation>, ITenantWrite, ICallerCommand;
 
 internal sealed class ResendInvitationHandler(
-    TenantGate gate, ITenantDriver tenants, IInvitationDriver invitations, EmailOutbox emails, AuditTrail audit, InvitationsOptions options, EmailOptions emailOptions, IClock clock)
+    TenantGate gate, ITenantDriver tenants, IInvitationDriver invitations, EmailOutbox emails, AuditTrail audit, InvitationsOptions options, EmailOptions emailOptions, IClock clock,
+    Drivers.Plans.IQuotaDriver quotas)
     : IRequestHandler<ResendInvitation, IssuedInvitation>
 {
     public async Task<IssuedInvitation> Handle(ResendInvitation command, CancellationToken cancellationToken)
@@ -36,7 +37,7 @@ internal sealed class ResendInvitationHandler(
         if (invitation.Status == InvitationStatus.Expired)
         {
             // An expired invitation holds no seat; reviving it must find one.
-            await InvitationRules.RequireSeatAsync(invitations, scope.Tenant, invitation.Id, countPending: true, now, scope.Session, cancellationToken);
+            await InvitationRules.RequireSeatAsync(invitations, scope.Tenant, invitation.Id, countPending: true, now, scope.Session, cancellationToken, quotas);
         }
 
         var (token, hash) = InvitationTokens.New();

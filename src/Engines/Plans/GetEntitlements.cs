@@ -48,7 +48,7 @@ internal static class EntitlementRules
     /// features and limits (ADR 0520), then the overrides on top.</summary>
     public static Entitlements Compute(Guid tenantId, Plan plan, IReadOnlyList<QuotaOverride> overrides, TenantStatus status = TenantStatus.Active, string? suspendedReason = null)
     {
-        var effective = Quotas.Apply(plan.LimitsWhile(status, suspendedReason), overrides.ToDictionary(o => o.Quota, o => o.Value));
+        var effective = EffectiveLimits.Of(plan, status, suspendedReason, overrides);
         return new Entitlements(tenantId, plan, plan.EffectiveWhile(status, suspendedReason).Features, effective, overrides);
     }
 

@@ -1,7 +1,9 @@
+using Platform.Drivers.Plans;
 using Platform.Drivers.Sessions;
 using Platform.Drivers.Tenants;
 using Platform.Models;
 using Platform.Models.Errors;
+using Platform.Models.Plans;
 using Platform.Models.Tenants;
 
 namespace Platform.Engines.Sessions;
@@ -14,11 +16,25 @@ public enum Access
 }
 
 /// <summary>Holds an open tenant-scoped session with the tenant and the caller's role as read inside it.</summary>
-internal sealed class TenantScope(IDbSession session, TenantSnapshot tenant, TenantRole role) : IAsyncDisposable
+internal sealed class TenantScope(IDbSession session, TenantSnapshot tenant, TenantRole role, IQuotaDriver? quotas = null) : IAsyncDisposable
 {
+    private PlanLimits? limits;
+
     public IDbSession Session { get; } = session;
     public TenantSnapshot Tenant { get; } = tenant;
     public TenantRole Role { get; } = role;
+
+    /// <summary>Gets the tenant's effective limits (plan or trial limits, then the operator's overrides; <see cref="EffectiveLimits"/>), read in this
+    /// session on first need and kept for the scope; null for a plan not in the catalogue.</summary>
+    public async Task<PlanLimits?> LimitsAsync(CancellationToken cancellationToken)
+    {
+        if (limits is null)
+        {
+            var overrides = quotas is null ? [] : await quotas.ListOverridesAsync(Session, Tenant.Id, cancellationToken);
+            limits = EffectiveLimits.Of(Tenant, overrides);
+        }
+        return limits;
+    }
 
     public Task CommitAsync(CancellationToken cancellationToken) => Session.CommitAsync(cancellationToken);
 
@@ -26,7 +42,7 @@ internal sealed class TenantScope(IDbSession session, TenantSnapshot tenant, Ten
 }
 
 /// <summary>Opens tenant-scoped sessions and applies the application lock: membership or key tenant (else 404), role or key permission (else 403) and suspension (403 tenant_suspended).</summary>
-internal sealed class TenantGate(IDbSessionFactory sessions, ITenantDriver tenants)
+internal sealed class TenantGate(IDbSessionFactory sessions, ITenantDriver tenants, IQuotaDriver? quotas = null)
 {
     /// <summary>Opens a session scoped to the tenant and checks the caller: users by role, API keys by the permission named (keys are refused where none is named), operators and the system as owners.</summary>
     public async Task<TenantScope> EnterAsync(
@@ -50,7 +66,7 @@ internal sealed class TenantGate(IDbSessionFactory sessions, ITenantDriver tenan
             {
                 throw new ForbiddenException($"This action needs the {minimumRole.ToWire()} role or higher.");
             }
-            return new TenantScope(session, tenant, role);
+            return new TenantScope(session, tenant, role, quotas);
         }
         catch
         {

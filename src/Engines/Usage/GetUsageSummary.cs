@@ -4,6 +4,7 @@ using Platform.Engines.Pipeline;
 using Platform.Engines.Sessions;
 using Platform.Models;
 using Platform.Models.Errors;
+using Platform.Models.Plans;
 using Platform.Models.Tenants;
 using Platform.Models.Usage;
 
@@ -42,16 +43,16 @@ internal sealed class GetUsageSummaryHandler(TenantGate gate, IUsageDriver usage
         await using var scope = await gate.EnterAsync(tenantId, caller, TenantRole.Viewer, Access.Read, cancellationToken, keyPermission: KeyPermission);
         var rollups = await usage.ListRollupsAsync(scope.Session, tenantId, period, period, null, cancellationToken);
         // The summary depends on the month of now only (the period and its reset time), which keys the entry.
-        return new UsageSummaryCache.Filled(scope.Tenant, Build(scope.Tenant, rollups, now));
+        return new UsageSummaryCache.Filled(scope.Tenant, Build(scope.Tenant, await scope.LimitsAsync(cancellationToken), rollups, now));
     }
 
     private const string KeyPermission = "usage:read";
 
-    private static UsageSummary Build(TenantSnapshot tenant, IReadOnlyList<UsageRollup> rollups, DateTimeOffset now)
+    private static UsageSummary Build(TenantSnapshot tenant, PlanLimits? limits, IReadOnlyList<UsageRollup> rollups, DateTimeOffset now)
     {
         var used = rollups.ToDictionary(r => r.Meter, r => r.Used, StringComparer.Ordinal);
         var meters = MeterQuotas.Known.Union(used.Keys).Order(StringComparer.Ordinal)
-            .Select(m => MeterQuotas.Line(tenant, m, used.GetValueOrDefault(m), now))
+            .Select(m => MeterQuotas.Line(tenant, limits, m, used.GetValueOrDefault(m), now))
             .ToList();
         return new UsageSummary(Meters.MonthStart(now), Meters.NextMonthStart(now), meters);
     }

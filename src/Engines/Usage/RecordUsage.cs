@@ -5,13 +5,15 @@ using Platform.Engines.Audit;
 using Platform.Engines.Pipeline;
 using Platform.Engines.Sessions;
 using Platform.Models;
+using Platform.Models.Errors;
+using Platform.Models.Plans;
 using Platform.Models.Tenants;
 using Platform.Models.Usage;
 
 namespace Platform.Engines.Usage;
 
 /// <summary>Holds one usage event as received; nullable so that validation names a missing field; occurred_at defaults to now.</summary>
-public sealed record UsageEventInput(string? Meter, long? Amount, string? IdempotencyKey, DateTimeOffset? OccurredAt);
+public sealed record UsageEventInput(string? Meter, decimal? Amount, string? IdempotencyKey, DateTimeOffset? OccurredAt);
 
 /// <summary>Records a batch of at most 1,000 usage events (member or higher, key "usage:write"): each idempotency key is stored once per tenant forever, and the monthly rollups change in the same transaction.</summary>
 public sealed record RecordUsage(Caller Caller, Guid TenantId, IReadOnlyList<UsageEventInput> Events)
@@ -45,9 +47,9 @@ internal sealed class RecordUsageValidator : AbstractValidator<RecordUsage>
             {
                 context.AddFailure($"events[{i}].meter", "The meter must be 1 to 63 lowercase letters, digits or underscores, starting with a letter.");
             }
-            if (e.Amount is not >= 0)
+            if (UsageAmounts.Problem(e.Meter, e.Amount) is { } problem)
             {
-                context.AddFailure($"events[{i}].amount", "The amount must be a whole number of 0 or more.");
+                context.AddFailure($"events[{i}].amount", problem);
             }
             if (string.IsNullOrWhiteSpace(e.IdempotencyKey) || e.IdempotencyKey.Length > 255)
             {
@@ -58,6 +60,31 @@ internal sealed class RecordUsageValidator : AbstractValidator<RecordUsage>
                 context.AddFailure($"events[{i}].occurred_at", "occurred_at must be in the year 2000 or later.");
             }
         }
+    }
+}
+
+/// <summary>Checks an amount against its meter's precision: present, 0 or more, at most <see cref="MeterPrecision.MaxAmount"/>, and no more decimals than the meter has.</summary>
+internal static class UsageAmounts
+{
+    /// <summary>Gives why an amount is refused for the meter, or null when it is fine (an invalid meter name is reported on its own field).</summary>
+    public static string? Problem(string? meter, decimal? amount)
+    {
+        if (amount is not { } value || value < 0 || value > MeterPrecision.MaxAmount)
+        {
+            return "The amount must be a number from 0 to 10^15.";
+        }
+        if (!MeterNames.IsValid(meter))
+        {
+            return null;
+        }
+        var decimals = MeterPrecision.Of(meter!);
+        if (MeterPrecision.DecimalsOf(value) <= decimals)
+        {
+            return null;
+        }
+        return decimals == 0
+            ? $"The meter '{meter}' counts whole units: the amount must be a whole number."
+            : $"The meter '{meter}' has at most {decimals} decimals.";
     }
 }
 
@@ -74,6 +101,17 @@ internal sealed class RecordUsageHandler(TenantGate gate, IUsageDriver usage, Au
             .ToList();
         await using var scope = await gate.EnterAsync(command.TenantId, command.Caller, TenantRole.Member, Access.Write, cancellationToken, keyPermission: "usage:write");
         var inserted = await usage.InsertEventsAsync(scope.Session, command.TenantId, events, now, cancellationToken);
+        // A hard meter refuses the batch that would take its month past the effective quota: the rollup row is locked by this batch's
+        // upsert until the transaction ends, so concurrent batches see each other's totals one at a time and exactly the quota gets in.
+        foreach (var change in inserted.Rollups)
+        {
+            if (change.Hard && change.After > change.Before
+                && MeterQuotas.For(scope.Tenant, await scope.LimitsAsync(cancellationToken), change.Meter) is { } quota and not PlanCatalog.Unlimited
+                && change.After > quota)
+            {
+                throw new QuotaExceededException(change.Meter, quota, change.Before, Meters.NextMonthStart(now));
+            }
+        }
         var result = new UsageBatchResult(inserted.Inserted, events.Count - inserted.Inserted);
         await audit.RecordAsync(scope.Session, command.TenantId, command.Caller, "usage.recorded", "usage", null, null,
             new { result.Accepted, result.Duplicates, Meters = events.Select(e => e.Meter).Distinct().Order(StringComparer.Ordinal).ToList() },

@@ -33,7 +33,8 @@ internal sealed class UsageAlerts(BillingLifecycle lifecycle, WebhookEvents even
             {
                 continue;
             }
-            var quota = MeterQuotas.For(scope.Tenant, change.Meter);
+            // The effective limits are read (one query, kept by the scope) only for a change in the current month.
+            var quota = MeterQuotas.For(scope.Tenant, await scope.LimitsAsync(cancellationToken), change.Meter);
             if (quota is not { } limit || Crossed(change.Before, change.After, limit) is not { } percent)
             {
                 continue;
@@ -53,7 +54,7 @@ internal sealed class UsageAlerts(BillingLifecycle lifecycle, WebhookEvents even
 
     /// <summary>Gives the highest threshold (80, 90 or 100) that the total reached going from before to after but had not reached before; null when
     /// none, when the quota is unlimited (-1) or when the total did not grow. A quota of 0 counts any use as 100 percent, as the summary does.</summary>
-    public static int? Crossed(long before, long after, long quota)
+    public static int? Crossed(decimal before, decimal after, long quota)
     {
         if (quota == PlanCatalog.Unlimited || quota < 0 || after <= before)
         {
@@ -67,13 +68,13 @@ internal sealed class UsageAlerts(BillingLifecycle lifecycle, WebhookEvents even
     public static string NoticeKey(string meter, DateOnly month, int percent) =>
         string.Create(CultureInfo.InvariantCulture, $"{NoticePrefix}{meter}:{month:yyyy-MM}:{percent}");
 
-    private static int Reached(long used, long quota)
+    private static int Reached(decimal used, long quota)
     {
         var highest = 0;
         foreach (var threshold in EmailTemplates.UsageAlertThresholds)
         {
-            // used / quota >= threshold / 100, without division or overflow.
-            if (quota == 0 ? used > 0 : (Int128)used * 100 >= (Int128)quota * threshold)
+            // used / quota >= threshold / 100, exactly and without division (used is at most about 10^21, quota below 10^19).
+            if (quota == 0 ? used > 0 : used * 100 >= (decimal)quota * threshold)
             {
                 highest = threshold;
             }

@@ -49,23 +49,27 @@ public static class UsagePricing
     public static long RoundCents(decimal exactCents) => (long)decimal.Round(exactCents, 0, MidpointRounding.AwayFromZero);
 
     /// <summary>Prices a period: base (times the fraction of the period covered, 1 for a full month) and one line per meter over its quota.</summary>
-    public static PricedPeriod Price(Plan plan, DateTimeOffset periodStart, DateTimeOffset periodEnd, IReadOnlyDictionary<string, decimal> usage, decimal baseFraction = 1m)
+    public static PricedPeriod Price(Plan plan, DateTimeOffset periodStart, DateTimeOffset periodEnd, IReadOnlyDictionary<string, decimal> usage, decimal baseFraction = 1m,
+        PlanLimits? limits = null)
     {
         var lines = new List<InvoiceLine>
         {
             new("base", $"{plan.Name} plan", baseFraction, plan.PriceMonthlyCents, RoundCents(plan.PriceMonthlyCents * baseFraction)),
         };
-        lines.AddRange(Overages(plan, usage));
+        lines.AddRange(Overages(limits ?? plan.Limits, usage));
         return new PricedPeriod(periodStart, periodEnd, plan.Currency, lines);
     }
 
     /// <summary>Prices the overage lines alone: one line per meter used beyond the plan's quota (none for unlimited quotas).</summary>
-    public static IReadOnlyList<InvoiceLine> Overages(Plan plan, IReadOnlyDictionary<string, decimal> usage)
+    public static IReadOnlyList<InvoiceLine> Overages(Plan plan, IReadOnlyDictionary<string, decimal> usage) => Overages(plan.Limits, usage);
+
+    /// <summary>Prices the overage lines beyond the given limits (a tenant's effective limits: the plan's with the operator's overrides on top).</summary>
+    public static IReadOnlyList<InvoiceLine> Overages(PlanLimits limits, IReadOnlyDictionary<string, decimal> usage)
     {
         var lines = new List<InvoiceLine>();
-        AddOverage(lines, "api_calls", "API calls over the quota", usage, plan.Limits.ApiCallsPerMonth, ApiCallCents);
-        AddOverage(lines, "storage_gb", "Storage over the quota (GB-months)", usage, plan.Limits.StorageGb, StorageGbMonthCents);
-        AddOverage(lines, "gpu_hours", "GPU hours over the quota", usage, plan.Limits.GpuHoursPerMonth, GpuHourCents);
+        AddOverage(lines, "api_calls", "API calls over the quota", usage, limits.ApiCallsPerMonth, ApiCallCents);
+        AddOverage(lines, "storage_gb", "Storage over the quota (GB-months)", usage, limits.StorageGb, StorageGbMonthCents);
+        AddOverage(lines, "gpu_hours", "GPU hours over the quota", usage, limits.GpuHoursPerMonth, GpuHourCents);
         return lines;
     }
 

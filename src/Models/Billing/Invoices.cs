@@ -32,8 +32,10 @@ public sealed record InvoiceDetail(InvoiceSnapshot Invoice, IReadOnlyList<Invoic
 /// <summary>Holds one row of a tenant's plan history: from valid_from on, the subscription had this plan, cycle and status (written by a trigger on subscriptions).</summary>
 public sealed record PlanSegment(DateTimeOffset ValidFrom, string Plan, string BillingCycle, SubscriptionStatus Status, string Reason);
 
-/// <summary>Holds what the monthly close needs to price one tenant: its plan column, its plan history relevant to the month and its usage per meter.</summary>
-public sealed record CloseCandidate(Guid TenantId, string Plan, IReadOnlyList<PlanSegment> Segments, IReadOnlyDictionary<string, decimal> Usage);
+/// <summary>Holds what the monthly close needs to price one tenant: its plan column, its plan history relevant to the month, its usage per meter and
+/// the operator's quota overrides (quota name to value) that raise or lower what the plan includes.</summary>
+public sealed record CloseCandidate(Guid TenantId, string Plan, IReadOnlyList<PlanSegment> Segments, IReadOnlyDictionary<string, decimal> Usage,
+    IReadOnlyDictionary<string, long>? Overrides = null);
 
 /// <summary>Holds an invoice priced by the close, ready to be numbered and stored.</summary>
 public sealed record PricedInvoice(Guid TenantId, Guid Id, PricedPeriod Priced, DateOnly DueDate);
@@ -49,8 +51,9 @@ public static class MonthlyInvoicePricing
 
     /// <summary>Prices the month [start, end): each paid monthly plan's base prorated by the UTC days it was in force (the state at the end of a day
     /// counts for the whole day), an annual plan's full base in the month its annual period starts, and overages against the quotas of the plan in force
-    /// at the end of the month (the tenant's plan column when no paid subscription is in force then).</summary>
-    public static PricedPeriod Price(DateTimeOffset start, DateTimeOffset end, IReadOnlyList<PlanSegment> segments, string tenantPlan, IReadOnlyDictionary<string, decimal> usage)
+    /// at the end of the month (the tenant's plan column when no paid subscription is in force then), with the operator's overrides on top.</summary>
+    public static PricedPeriod Price(DateTimeOffset start, DateTimeOffset end, IReadOnlyList<PlanSegment> segments, string tenantPlan, IReadOnlyDictionary<string, decimal> usage,
+        IReadOnlyDictionary<string, long>? overrides = null)
     {
         var ordered = segments.OrderBy(s => s.ValidFrom).ToList();
         var daysInMonth = (int)Math.Round((end - start).TotalDays);
@@ -88,7 +91,7 @@ public static class MonthlyInvoicePricing
         var atEnd = ordered.LastOrDefault(s => s.ValidFrom < end);
         var quotaPlan = (atEnd is not null && IsPaidStatus(atEnd.Status) ? PlanCatalog.Find(atEnd.Plan) : null)
             ?? PlanCatalog.Find(tenantPlan) ?? PlanCatalog.Get(PlanCatalog.Free);
-        lines.AddRange(UsagePricing.Overages(quotaPlan, usage));
+        lines.AddRange(UsagePricing.Overages(Quotas.Apply(quotaPlan.Limits, overrides ?? new Dictionary<string, long>()), usage));
         return new PricedPeriod(start, end, quotaPlan.Currency, lines);
     }
 

@@ -39,12 +39,12 @@ public sealed class ValidationFailedException(IReadOnlyDictionary<string, string
 }
 
 /// <summary>Signals a refused admission: the quota's name, its limit, the current value and when it resets (null when it does not).</summary>
-public sealed class QuotaExceededException(string quota, long limit, long current, DateTimeOffset? resetsAt, string code = "quota_exceeded")
+public sealed class QuotaExceededException(string quota, long limit, decimal current, DateTimeOffset? resetsAt, string code = "quota_exceeded")
     : PlatformException(code, $"Quota '{quota}' exceeded: {current} of {limit}.")
 {
     public string Quota { get; } = quota;
     public long Limit { get; } = limit;
-    public long Current { get; } = current;
+    public decimal Current { get; } = current;
     public DateTimeOffset? ResetsAt { get; } = resetsAt;
 }
 

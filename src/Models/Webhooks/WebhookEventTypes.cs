@@ -109,7 +109,7 @@ public sealed record ApiKeyEventData(Guid ApiKeyId, string Name, string Prefix, 
 }
 
 /// <summary>Is the data of usage.threshold_reached: the meter, the crossed percentage, usage and quota this month (from period_start, UTC).</summary>
-public sealed record UsageThresholdEventData(string Meter, int ThresholdPercent, long Used, long Quota, DateOnly PeriodStart);
+public sealed record UsageThresholdEventData(string Meter, int ThresholdPercent, decimal Used, long Quota, DateOnly PeriodStart);
 
 /// <summary>Is the data of invoice.created, invoice.paid and invoice.payment_failed: amounts in cents.</summary>
 /// <remarks>An invoice Platform issued has invoice_id and number (and stripe_invoice_id once pushed to Stripe); an invoice Stripe raised for an online

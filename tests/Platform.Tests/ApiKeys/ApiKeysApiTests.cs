@@ -277,16 +277,16 @@ public sealed class ApiKeysApiTests : DatabaseTest
         Assert.That(row!["n"], Is.EqualTo(0L));
     }
 
-    [TestCase("""{"name":"k","permissions":"runs:read"}""")]
-    [TestCase("""{"name":"k","permissions":["runs:read"],"rate_limit_rpm":"ten"}""")]
-    [TestCase("""{"name":"k","permissions":["runs:read"],"expires_at":"tomorrow"}""")]
-    [TestCase("not json")]
-    public async Task Malformed_key_bodies_get_400_problem_details(string json)
+    [TestCase("""{"name":"k","permissions":"runs:read"}""", 422)]
+    [TestCase("""{"name":"k","permissions":["runs:read"],"rate_limit_rpm":"ten"}""", 422)]
+    [TestCase("""{"name":"k","permissions":["runs:read"],"expires_at":"tomorrow"}""", 422)]
+    [TestCase("not json", 400)]
+    public async Task Malformed_key_bodies_get_400_and_values_of_the_wrong_kind_422_problem_details(string json, int status)
     {
         var owner = await TestApi.SignUpAsync();
         var tenantId = await TestApi.CreateTenantAsync(owner);
         using var response = await TestApi.Client(owner.Token).SendAsync(TestApi.Request(HttpMethod.Post, $"/v1/tenants/{tenantId}/api-keys", json));
-        await TestApi.ExpectProblemAsync(response, HttpStatusCode.BadRequest, "validation_failed");
+        await TestApi.ExpectProblemAsync(response, (HttpStatusCode)status, "validation_failed");
     }
 
     [Test]

@@ -65,6 +65,8 @@ public sealed class ResponseSchemaTests : DatabaseTest
             """[{"meter":"api_calls","amount":3,"idempotency_key":"contract-1"}]""");
         await CallAsync(secret, "GET", "/v1/tenants/current/usage", "/v1/tenants/{tenant_id}/usage");
         await CallAsync(token, "GET", $"{tenantPath}/usage/history", "/v1/tenants/{tenant_id}/usage/history");
+        await CallAsync(secret, "POST", "/v1/tenants/current/usage/check", "/v1/tenants/{tenant_id}/usage/check", """{"meter":"gpu_hours","amount":0.5}""");
+        await CallAsync(token, "PUT", $"{tenantPath}/usage/policies/gpu_hours", "/v1/tenants/{tenant_id}/usage/policies/{meter}", """{"policy":"soft"}""");
 
         var issued = await CallAsync(token, "POST", $"{tenantPath}/invitations", "/v1/tenants/{tenant_id}/invitations",
             $$"""{"email":"invitee-{{Guid.NewGuid():N}}@example.test","role":"admin"}""");

@@ -25,8 +25,8 @@ public sealed class BadInputTests : DatabaseTest
             yield return new TestCaseData(verb, path, "{", 400).SetArgDisplayNames(name, "malformed");
             yield return new TestCaseData(verb, path, "[1,2,3]", 400).SetArgDisplayNames(name, "array");
             yield return new TestCaseData(verb, path, "null", 400).SetArgDisplayNames(name, "null");
-            yield return new TestCaseData(verb, path, "{\"" + field + "\": {\"nested\": true}}", 400).SetArgDisplayNames(name, "wrong type");
-            yield return new TestCaseData(verb, path, $$"""{"{{field}}": 12345}""", 400).SetArgDisplayNames(name, "number for string");
+            yield return new TestCaseData(verb, path, "{\"" + field + "\": {\"nested\": true}}", 422).SetArgDisplayNames(name, "wrong type");
+            yield return new TestCaseData(verb, path, $$"""{"{{field}}": 12345}""", 422).SetArgDisplayNames(name, "number for string");
         }
     }
 

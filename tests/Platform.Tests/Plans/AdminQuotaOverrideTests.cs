@@ -150,7 +150,7 @@ public sealed class AdminQuotaOverrideTests : DatabaseTest
 
         var missingValue = await TestApi.ExpectProblemAsync(noValue, HttpStatusCode.UnprocessableEntity, "validation_failed");
         Assert.That(missingValue["errors"]!.AsObject().ContainsKey("value"), Is.True);
-        await TestApi.ExpectProblemAsync(textValue, HttpStatusCode.BadRequest, "validation_failed");
+        await TestApi.ExpectProblemAsync(textValue, HttpStatusCode.UnprocessableEntity, "validation_failed");
         var low = await TestApi.ExpectProblemAsync(belowMinusOne, HttpStatusCode.UnprocessableEntity, "validation_failed");
         Assert.That(low["errors"]!.AsObject().ContainsKey("value"), Is.True);
         await TestApi.ExpectProblemAsync(tooBig, HttpStatusCode.UnprocessableEntity, "validation_failed");

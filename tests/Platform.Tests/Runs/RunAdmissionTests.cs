@@ -290,7 +290,7 @@ public sealed class RunAdmissionTests : DatabaseTest
         }
         using (var wrongType = await client.SendAsync(TestApi.Request(HttpMethod.Post, runs, "{\"worker_id\": \"summarizer\", \"task\": \"t\", \"parent_run_id\": 5}")))
         {
-            await TestApi.ExpectProblemAsync(wrongType, HttpStatusCode.BadRequest, "validation_failed");
+            await TestApi.ExpectProblemAsync(wrongType, HttpStatusCode.UnprocessableEntity, "validation_failed");
         }
         var runId = Guid.Parse((string)(await Runs.CreateRunAsync(client, tenantId))["id"]!);
         using (var negative = await client.PostAsJsonAsync($"{runs}/{runId}/complete", new { success = true, total_tokens = -1, latency_ms = 5 }))

@@ -88,7 +88,7 @@ public sealed class WorkersApiTests : DatabaseTest
         }
         using (var wrongType = await client.SendAsync(TestApi.Request(HttpMethod.Put, $"/v1/tenants/{tenantId}/workers/summarizer/config", "{\"enabled\": \"yes\"}")))
         {
-            await TestApi.ExpectProblemAsync(wrongType, HttpStatusCode.BadRequest, "validation_failed");
+            await TestApi.ExpectProblemAsync(wrongType, HttpStatusCode.UnprocessableEntity, "validation_failed");
         }
         Assert.That(await Runs.ScalarAsync(tenantId, "SELECT count(*) FROM worker_configs WHERE tenant_id = @t"), Is.EqualTo(0));
     }

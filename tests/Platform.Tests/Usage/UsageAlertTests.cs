@@ -78,7 +78,7 @@ public sealed class UsageAlertTests : DatabaseTest
 
         Assert.Multiple(async () =>
         {
-            Assert.That(await OwnerSql.CountAsync("SELECT used FROM usage_rollups WHERE meter = 'tokens'", tenantId), Is.EqualTo(850));
+            Assert.That(await OwnerSql.CountAsync("SELECT used::bigint FROM usage_rollups WHERE meter = 'tokens'", tenantId), Is.EqualTo(850));
             Assert.That(await OwnerSql.CountAsync(AlertsSql, tenantId), Is.EqualTo(1));
             Assert.That(await OwnerSql.CountAsync(AlertsSql + " AND payload->>'subject' LIKE '% 80% of its tokens quota'", tenantId), Is.EqualTo(1));
         });
@@ -108,7 +108,7 @@ public sealed class UsageAlertTests : DatabaseTest
             Assert.That(await OwnerSql.CountAsync(AlertsSql, tenantId), Is.EqualTo(4));
             Assert.That(await OwnerSql.ScalarAsync<string>(NoticesSql, tenantId), Is.EqualTo(
                 "usage_alert:api_calls:2031-03:100,usage_alert:api_calls:2031-03:80,usage_alert:api_calls:2031-03:90,usage_alert:api_calls:2031-04:80"));
-            Assert.That(await OwnerSql.CountAsync("SELECT used FROM usage_rollups WHERE meter = 'api_calls' AND period_start = '2031-03-01'", tenantId),
+            Assert.That(await OwnerSql.CountAsync("SELECT used::bigint FROM usage_rollups WHERE meter = 'api_calls' AND period_start = '2031-03-01'", tenantId),
                 Is.EqualTo(12_500));
         });
     }

@@ -107,7 +107,9 @@ public sealed class UsageTests : DatabaseTest
         }
         using (var response = await client.SendAsync(TestApi.Request(HttpMethod.Post, url, "[{\"meter\": \"images\", \"amount\": \"lots\", \"idempotency_key\": \"d\"}]")))
         {
-            await TestApi.ExpectProblemAsync(response, HttpStatusCode.BadRequest, "validation_failed");
+            // Valid JSON with a value of the wrong kind names the field (ADR 0561).
+            var body = await TestApi.ExpectProblemAsync(response, HttpStatusCode.UnprocessableEntity, "validation_failed");
+            Assert.That(body["errors"]!.AsObject().Select(p => p.Key), Is.EquivalentTo(new[] { "events[0].amount" }));
         }
         using (var response = await client.SendAsync(TestApi.Request(HttpMethod.Post, url, "[{\"meter\": ")))
         {

@@ -171,7 +171,7 @@ public sealed class EndpointInputTests : DatabaseTest
 
     [TestCase("""{"rate_limit":"fast"}""", 422)]
     [TestCase("""{"rate_limit":0}""", 422)]
-    [TestCase("""{"enabled":"yes"}""", 400)]
+    [TestCase("""{"enabled":"yes"}""", 422)]
     [TestCase("""{"url":"ftp://example.com"}""", 422)]
     [TestCase("""{"headers":{"Host":"x"}}""", 422)]
     [TestCase("{", 400)]

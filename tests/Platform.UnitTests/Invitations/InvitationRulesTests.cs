@@ -31,7 +31,7 @@ public sealed class InvitationRulesTests
         if (refused)
         {
             var e = Assert.ThrowsAsync<QuotaExceededException>(Check);
-            Assert.That((e!.Quota, e.Limit, e.Current), Is.EqualTo(("members", 5L, (long)(members + (countPending ? pending : 0)))));
+            Assert.That((e!.Quota, e.Limit, e.Current), Is.EqualTo(("members", 5L, (decimal)(members + (countPending ? pending : 0)))));
         }
         else
         {
