@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.Features;
+using Platform.Api.IpAllowlists;
 using Platform.Api.Auth;
 using Platform.Api.Errors;
 using Platform.Api.Input;
@@ -78,6 +79,7 @@ public static class PlatformApi
 
     public static WebApplication UsePlatformApi(this WebApplication app)
     {
+        app.UseClientAddress();
         app.UseIdempotencyRecorder();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
