@@ -35,11 +35,11 @@ public sealed class IpAllowlistsApi : IEndpointGroup
 
     private static async Task<Ok<IpAllowlistResponse>> ReplaceAsync([AsParameters] TenantRequest request, IpAllowlistRequest body)
     {
-        var entries = body.Entries?.Select(e => new IpAllowlistEntry(e.Cidr!, e.Description)).ToList();
         if (body.Entries is not null && body.Entries.Any(e => e is null))
         {
             throw ValidationFailedException.For("entries", "An entry must be an object with a cidr.");
         }
+        var entries = body.Entries?.Select(e => new IpAllowlistEntry(e.Cidr!, e.Description)).ToList();
         var saved = await request.Send(new ReplaceIpAllowlist(request.Caller, request.TenantId, entries,
             request.Http.Connection.RemoteIpAddress, body.ConfirmLockout ?? false));
         return TypedResults.Ok(IpAllowlistResponse.From(saved));
