@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Platform.Drivers;
 using Platform.Engines.ApiKeys;
+using Platform.Engines.Caching;
 using Platform.Engines.Hosting;
 using Platform.Engines.Pipeline;
 using Platform.Engines.Sessions;
@@ -59,10 +60,10 @@ public static class EnginesServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>Adds what every API instance runs for API keys whatever its job settings: the key change listener (cache invalidation) and the usage flush.</summary>
+    /// <summary>Adds what every API instance runs for API keys whatever its job settings: the change listener (invalidation of the key cache and every other notified cache) and the usage flush.</summary>
     public static IServiceCollection AddApiKeyRuntime(this IServiceCollection services)
     {
-        services.AddHostedService<ApiKeyChangeListenerJob>();
+        services.AddChangeListener();
         services.AddHostedService<ApiKeyUsageFlushJob>();
         return services;
     }

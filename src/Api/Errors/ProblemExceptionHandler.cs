@@ -21,7 +21,7 @@ internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, I
             ConflictException e => Conflict(e),
             GoneException e => Problems.Create(410, e.Code, "Gone", e.Message),
             TenantSuspendedException e => Problems.Create(403, e.Code, "Tenant suspended", e.Message),
-            ForbiddenException e => Problems.Create(403, e.Code, "Forbidden", e.Message),
+            ForbiddenException e => WithExtensions(Problems.Create(403, e.Code, "Forbidden", e.Message), e.Extensions),
             UnauthorizedException e => Problems.Create(401, e.Code, "Unauthorized", e.Message),
             InvalidSignatureException e => Problems.Create(400, e.Code, "Bad request", e.Message),
             QuotaExceededException e => Quota(httpContext, e),
@@ -54,6 +54,15 @@ internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, I
     {
         var problem = Problems.Create(409, e.Code, "Conflict", e.Message);
         foreach (var (name, value) in e.Extensions ?? new Dictionary<string, object?>())
+        {
+            problem.Extensions[name] = value;
+        }
+        return problem;
+    }
+
+    private static ProblemDetails WithExtensions(ProblemDetails problem, IReadOnlyDictionary<string, object?>? extensions)
+    {
+        foreach (var (name, value) in extensions ?? new Dictionary<string, object?>())
         {
             problem.Extensions[name] = value;
         }

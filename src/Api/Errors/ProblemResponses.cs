@@ -9,7 +9,7 @@ public static class ProblemResponses
 {
     public const string Unauthenticated = "`unauthorized`: no valid access token or API key (revoked, expired and frozen keys included).";
     public const string NotATenantOfYours = "`not_found`: the tenant does not exist, or the caller is not its member (an API key reaches only its own tenant).";
-    public const string RoleOrPermission = "`forbidden`: the caller's role, or the API key's permission, is not enough for this route; `tenant_suspended`: the tenant is suspended or deleted.";
+    public const string RoleOrPermission = "`forbidden`: the caller's role, or the API key's permission, is not enough for this route; `tenant_suspended`: the tenant is suspended or deleted; `ip_not_allowed`: the tenant's IP allowlist leaves out the caller's address.";
     public const string OperatorUnauthenticated = "`unauthorized`: no valid operator token (user tokens and API keys are not accepted here), or the operator is disabled or gone.";
     public const string OperatorForbidden = "`forbidden`: the operator's role is not enough for this action, or the operator must sign in with a TOTP code (or enrol TOTP) first.";
     public const string KeyThrottled = "`rate_limited`: the API key's requests per minute are spent (Retry-After says when to retry).";

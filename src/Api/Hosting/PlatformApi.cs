@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.Features;
+using Platform.Api.IpAllowlists;
 using Platform.Api.Auth;
 using Platform.Api.Errors;
 using Platform.Api.Input;
@@ -100,7 +101,9 @@ public static class PlatformApi
 
     public static WebApplication UsePlatformApi(this WebApplication app)
     {
-        // First: a preflight is answered before anything else runs, and every answer (problem details too) carries the CORS headers.
+        // Forwarded headers (only from Network:KnownProxies) first, so that everything after sees the client's address.
+        app.UseClientAddress();
+        // Then CORS: a preflight is answered before anything else runs, and every answer (problem details too) carries the CORS headers.
         app.UseCors();
         app.Use(RequestLogScope.RequestAsync);
         app.UsePlatformMetrics();

@@ -71,6 +71,7 @@ public static class TenantRoutes
         routes.MapGroup("/v1/tenants/{" + TenantRouteFilter.RouteKey + "}" + prefix)
             .RequireAuthorization()
             .AddEndpointFilter<TenantRouteFilter>()
+            .AddEndpointFilter<IpAllowlists.IpAllowlistFilter>()
             .RefusesAsTenantRoute()
             .AddOpenApiOperationTransformer((operation, _, _) =>
             {

@@ -215,11 +215,11 @@ internal sealed class ApiKeyDriver : IApiKeyDriver
 
     public async Task<int> CountChangeListenersAsync(IDbSession session, CancellationToken cancellationToken)
     {
-        // A listener's connection runs nothing but its LISTEN command, so that stays its last query.
+        // A listener's connection runs nothing but its LISTEN command (one statement per cached channel), so that stays its last query.
         return await session.ExecuteScalarAsync<int>(
             """
             SELECT count(*)::int FROM pg_stat_activity
-            WHERE datname = current_database() AND usename = current_user AND state = 'idle' AND query = @listen
+            WHERE datname = current_database() AND usename = current_user AND state = 'idle' AND strpos(query, @listen) > 0
             """,
             new { listen = Sessions.ChannelListener.ListenCommand(IApiKeyDriver.ListenerChannels) }, cancellationToken);
     }

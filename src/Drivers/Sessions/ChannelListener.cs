@@ -25,9 +25,13 @@ internal sealed class ChannelListener(NpgsqlDataSource serviceDataSource, Listen
     /// <summary>Is the pause before a reconnection attempt.</summary>
     public static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
 
-    /// <summary>Builds the LISTEN command text; pg_stat_activity shows it as the last query of every listening connection, which lets a sender count the listeners.</summary>
+    /// <summary>Builds the LISTEN command text; pg_stat_activity shows it (inside <see cref="MarkerCommand"/>) as the last query of every listening connection, which lets a sender count the listeners of a channel.</summary>
     public static string ListenCommand(IReadOnlyList<string> channels) =>
         string.Join("; ", channels.Select(c => "LISTEN \"" + c.Replace("\"", "\"\"", StringComparison.Ordinal) + "\""));
+
+    /// <summary>Builds the statement run after the LISTENs: a constant whose text holds the whole LISTEN command, which stays the connection's last query.</summary>
+    public static string MarkerCommand(IReadOnlyList<string> channels) =>
+        "SELECT '" + ListenCommand(channels).Replace("'", "''", StringComparison.Ordinal) + "'";
 
     public async Task ListenAsync(IReadOnlyList<string> channels, Action onListening, Action<string, string> onNotification, Action onLost, CancellationToken cancellationToken)
     {
@@ -41,6 +45,11 @@ internal sealed class ChannelListener(NpgsqlDataSource serviceDataSource, Listen
                 await using (var listen = new NpgsqlCommand(ListenCommand(channels), connection))
                 {
                     await listen.ExecuteNonQueryAsync(cancellationToken);
+                }
+                // Npgsql sends one statement per LISTEN, so pg_stat_activity would show only the last; this marker names them all.
+                await using (var marker = new NpgsqlCommand(MarkerCommand(channels), connection))
+                {
+                    await marker.ExecuteNonQueryAsync(cancellationToken);
                 }
                 onListening();
                 while (true)

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Platform.Engines.Caching;
 using Platform.Engines.Hosting;
 
 namespace Platform.Engines.ApiKeys;
@@ -8,7 +9,7 @@ internal sealed class ApiKeysModule : IFeatureModule
 {
     public void AddServices(IServiceCollection services)
     {
-        services.AddSingleton<ApiKeyCache>();
+        services.AddNotifiedCache<ApiKeyCache>();
         services.AddSingleton<ApiKeyFreezer>();
         services.AddSingleton<KeyCustody>();
         services.AddSingleton<IApiKeyUsageRecorder, ApiKeyUsageRecorder>();

@@ -1,8 +1,10 @@
 using Platform.Drivers.Billing;
 using Platform.Drivers.Email;
+using Platform.Drivers.Plans;
 using Platform.Drivers.Tenants;
 using Platform.Engines.Audit;
 using Platform.Engines.Email;
+using Platform.Engines.Plans;
 using Platform.Engines.Sessions;
 using Platform.Engines.Tenants;
 using Platform.Engines.Webhooks;
@@ -18,7 +20,9 @@ namespace Platform.Engines.Billing;
 
 /// <summary>Holds billing's tenant rules in one place, used inside an open tenant scope by webhooks, jobs and commands: the tenant's plan,
 /// quotas and status follow its subscription, billing's own suspensions are told apart from an operator's, and notices are queued once.</summary>
-internal sealed class BillingLifecycle(ITenantDriver tenants, IBillingDriver billing, IMemberDriver members, AuditTrail audit, TenantNotices notices, WebhookEvents events, EmailOptions emailOptions)
+internal sealed class BillingLifecycle(
+    ITenantDriver tenants, IBillingDriver billing, IMemberDriver members, AuditTrail audit, TenantNotices notices, WebhookEvents events, EmailOptions emailOptions,
+    IFeatureOverrideDriver features, TenantAccessChanges access)
 {
     /// <summary>Is the suspended_reason the dunning job writes; a payment lifts only a suspension with this reason (or the trial's), never an operator's.</summary>
     public const string DunningReason = "billing: payment overdue past the grace period";
@@ -116,6 +120,9 @@ internal sealed class BillingLifecycle(ITenantDriver tenants, IBillingDriver bil
         await audit.RecordAsync(scope.Session, tenant.Id, caller, "tenant.billing_changed", "tenant", tenant.Id,
             new { tenant.Plan, tenant.Status, reason = tenant.SuspendedReason },
             new { updated.Plan, updated.Status, reason = updated.SuspendedReason, cause }, cancellationToken);
+        // A downgrade or cancellation keeps the data but stops the features at once, on every instance (ADR 0550).
+        await FeatureLoss.RecordAsync(features, audit, scope, caller, tenant, updated, cancellationToken);
+        await access.AnnounceAsync(scope, cancellationToken);
         await TenantEvents.StatusChangedAsync(events, scope.Session, tenant, updated, cancellationToken);
         return updated;
     }

@@ -22,7 +22,8 @@ internal sealed class ChangeTenantPlanValidator : AbstractValidator<ChangeTenant
             .WithMessage($"The plan must be one of: {string.Join(", ", PlanCatalog.All.Select(p => p.Id))}.");
 }
 
-internal sealed class ChangeTenantPlanHandler(TenantGate gate, ITenantDriver tenants, IQuotaDriver quotas, AuditTrail audit, IClock clock)
+internal sealed class ChangeTenantPlanHandler(
+    TenantGate gate, ITenantDriver tenants, IQuotaDriver quotas, IFeatureOverrideDriver features, AuditTrail audit, TenantAccessChanges accessChanges, IClock clock)
     : IRequestHandler<ChangeTenantPlan, TenantSnapshot>
 {
     public async Task<TenantSnapshot> Handle(ChangeTenantPlan command, CancellationToken cancellationToken)
@@ -42,7 +43,29 @@ internal sealed class ChangeTenantPlanHandler(TenantGate gate, ITenantDriver ten
         await audit.RecordAsync(scope.Session, command.TenantId, command.Caller, "tenant.plan_changed", "tenant", command.TenantId,
             new { before.Plan, quotas = Quotas.ToTenantQuotasOf(before) },
             new { after.Plan, quotas = Quotas.ToTenantQuotasOf(after) }, cancellationToken);
+        await FeatureLoss.RecordAsync(features, audit, scope, command.Caller, before, after, cancellationToken);
+        await accessChanges.AnnounceAsync(scope, cancellationToken);
         await scope.CommitAsync(cancellationToken);
         return after;
+    }
+}
+
+/// <summary>Records in the audit log the features a tenant loses when its plan or status changes (action tenant.features_lost), in the changing transaction.</summary>
+internal static class FeatureLoss
+{
+    /// <summary>Compares the features before and after (same overrides) and records the lost ones, if any; returns them.</summary>
+    public static async Task<IReadOnlyList<string>> RecordAsync(
+        IFeatureOverrideDriver features, AuditTrail audit, TenantScope scope, Caller caller, TenantSnapshot before, TenantSnapshot after, CancellationToken cancellationToken)
+    {
+        var overrides = await features.ListFeatureOverridesAsync(scope.Session, before.Id, cancellationToken);
+        var lost = Features.Lost(
+            Features.EffectiveOf(EntitlementRules.PlanOf(before.Plan), before.Status, before.SuspendedReason, overrides),
+            Features.EffectiveOf(EntitlementRules.PlanOf(after.Plan), after.Status, after.SuspendedReason, overrides));
+        if (lost.Count > 0)
+        {
+            await audit.RecordAsync(scope.Session, before.Id, caller, "tenant.features_lost", "tenant", before.Id,
+                new { before.Plan, before.Status }, new { after.Plan, after.Status, features_lost = lost }, cancellationToken);
+        }
+        return lost;
     }
 }

@@ -14,7 +14,7 @@ namespace Platform.Engines.Plans;
 /// <summary>Reads what a tenant's effective plan grants: features and quotas (plan, then per-tenant overrides). Viewers and any key of the tenant may read it.</summary>
 public sealed record GetEntitlements(Caller Caller, Guid TenantId) : IRequest<Entitlements>, ITenantRead, ICallerCommand;
 
-internal sealed class GetEntitlementsHandler(TenantGate gate, IDbSessionFactory sessions, ITenantDriver tenants, IQuotaDriver quotas)
+internal sealed class GetEntitlementsHandler(TenantGate gate, IDbSessionFactory sessions, ITenantDriver tenants, IQuotaDriver quotas, IFeatureOverrideDriver features)
     : IRequestHandler<GetEntitlements, Entitlements>
 {
     public async Task<Entitlements> Handle(GetEntitlements query, CancellationToken cancellationToken)
@@ -28,28 +28,34 @@ internal sealed class GetEntitlementsHandler(TenantGate gate, IDbSessionFactory 
             }
             await using var session = await sessions.OpenAsync(query.TenantId, null, cancellationToken);
             var tenant = await tenants.FetchTenantAsync(session, query.TenantId, cancellationToken) ?? throw new NotFoundException("tenant");
-            return await EntitlementRules.ReadAsync(quotas, session, tenant, cancellationToken);
+            return await EntitlementRules.ReadAsync(quotas, features, session, tenant, cancellationToken);
         }
         await using var scope = await gate.EnterAsync(query.TenantId, query.Caller, TenantRole.Viewer, Access.Read, cancellationToken);
-        return await EntitlementRules.ReadAsync(quotas, scope.Session, scope.Tenant, cancellationToken);
+        return await EntitlementRules.ReadAsync(quotas, features, scope.Session, scope.Tenant, cancellationToken);
     }
 }
 
 /// <summary>Computes a tenant's effective plan: the catalogue's plan with the tenant's overrides on top.</summary>
 internal static class EntitlementRules
 {
-    public static async Task<Entitlements> ReadAsync(IQuotaDriver quotas, IDbSession session, TenantSnapshot tenant, CancellationToken cancellationToken)
+    public static async Task<Entitlements> ReadAsync(IQuotaDriver quotas, IFeatureOverrideDriver features, IDbSession session, TenantSnapshot tenant, CancellationToken cancellationToken)
     {
         var overrides = await quotas.ListOverridesAsync(session, tenant.Id, cancellationToken);
-        return Compute(tenant.Id, PlanOf(tenant.Plan), overrides, tenant.Status, tenant.SuspendedReason);
+        var featureOverrides = await features.ListFeatureOverridesAsync(session, tenant.Id, cancellationToken);
+        return Compute(tenant.Id, PlanOf(tenant.Plan), overrides, tenant.Status, tenant.SuspendedReason, featureOverrides);
     }
 
     /// <summary>Computes the effective plan; a tenant in trial gets the plan's trial limits, one awaiting its first subscription the free plan's
     /// features and limits (ADR 0520), then the overrides on top.</summary>
-    public static Entitlements Compute(Guid tenantId, Plan plan, IReadOnlyList<QuotaOverride> overrides, TenantStatus status = TenantStatus.Active, string? suspendedReason = null)
+    public static Entitlements Compute(Guid tenantId, Plan plan, IReadOnlyList<QuotaOverride> overrides, TenantStatus status = TenantStatus.Active, string? suspendedReason = null,
+        IReadOnlyList<FeatureOverride>? featureOverrides = null)
     {
         var effective = EffectiveLimits.Of(plan, status, suspendedReason, overrides);
-        return new Entitlements(tenantId, plan, plan.EffectiveWhile(status, suspendedReason).Features, effective, overrides);
+        featureOverrides ??= [];
+        return new Entitlements(tenantId, plan, Features.EffectiveOf(plan, status, suspendedReason, featureOverrides), effective, overrides)
+        {
+            FeatureOverrides = featureOverrides,
+        };
     }
 
     public static Plan PlanOf(string planId) =>

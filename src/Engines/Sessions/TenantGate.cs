@@ -36,7 +36,21 @@ internal sealed class TenantScope(IDbSession session, TenantSnapshot tenant, Ten
         return limits;
     }
 
-    public Task CommitAsync(CancellationToken cancellationToken) => Session.CommitAsync(cancellationToken);
+    private readonly List<Func<Task>> afterCommit = [];
+
+    /// <summary>Commits, then runs the work registered with <see cref="AfterCommit"/> in order (such as waiting until every instance dropped a changed cache entry).</summary>
+    public async Task CommitAsync(CancellationToken cancellationToken)
+    {
+        await Session.CommitAsync(cancellationToken);
+        foreach (var work in afterCommit)
+        {
+            await work();
+        }
+        afterCommit.Clear();
+    }
+
+    /// <summary>Registers work that must run only once this scope's transaction has committed.</summary>
+    public void AfterCommit(Func<Task> work) => afterCommit.Add(work);
 
     public ValueTask DisposeAsync() => Session.DisposeAsync();
 }

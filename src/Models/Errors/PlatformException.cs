@@ -20,7 +20,11 @@ public sealed class ConflictException(string message, string code = "conflict") 
 }
 
 /// <summary>Signals that the caller is known but lacks the right for this action.</summary>
-public sealed class ForbiddenException(string message, string code = "forbidden") : PlatformException(code, message);
+public sealed class ForbiddenException(string message, string code = "forbidden") : PlatformException(code, message)
+{
+    /// <summary>Gets extra members of the problem (such as the feature and the plans that have it), or null.</summary>
+    public IReadOnlyDictionary<string, object?>? Extensions { get; init; }
+}
 
 /// <summary>Signals that the caller is not authenticated or its credentials are not valid.</summary>
 public sealed class UnauthorizedException(string message) : PlatformException("unauthorized", message);

@@ -64,6 +64,40 @@ public static class Features
     public const string Branding = "branding";
     public const string AuditExport = "audit_export";
     public const string PrioritySupport = "priority_support";
+    public const string IpAllowlist = "ip_allowlist";
 
-    public static IReadOnlyList<string> All { get; } = [CustomDomain, Sso, Webhooks, Branding, AuditExport, PrioritySupport];
+    public static IReadOnlyList<string> All { get; } = [CustomDomain, Sso, Webhooks, Branding, AuditExport, PrioritySupport, IpAllowlist];
+
+    public static bool IsKnown(string? feature) => feature is not null && All.Contains(feature);
+
+    /// <summary>Gets the features a tenant has: its plan's while it is in trial, active or past due (the dunning grace), none otherwise
+    /// (suspended, cancelled, deleted), then the operator's per-tenant overrides on top (ADR 0550).</summary>
+    public static IReadOnlySet<string> EffectiveOf(Plan plan, TenantStatus status, string? suspendedReason, IReadOnlyList<FeatureOverride> overrides)
+    {
+        var features = status is TenantStatus.Trial or TenantStatus.Active or TenantStatus.PastDue
+            ? new HashSet<string>(plan.EffectiveWhile(status, suspendedReason).Features, StringComparer.Ordinal)
+            : new HashSet<string>(StringComparer.Ordinal);
+        foreach (var o in overrides)
+        {
+            if (o.Enabled)
+            {
+                features.Add(o.Feature);
+            }
+            else
+            {
+                features.Remove(o.Feature);
+            }
+        }
+        return features;
+    }
+
+    /// <summary>Gets the features of before that after no longer has, in name order.</summary>
+    public static IReadOnlyList<string> Lost(IReadOnlySet<string> before, IReadOnlySet<string> after) =>
+        before.Where(f => !after.Contains(f)).Order(StringComparer.Ordinal).ToList();
+
+    /// <summary>Gets the plans of the catalogue that include a feature, in catalogue order.</summary>
+    public static IReadOnlyList<string> PlansWith(string feature) => PlanCatalog.All.Where(p => p.HasFeature(feature)).Select(p => p.Id).ToList();
 }
+
+/// <summary>Holds one per-tenant feature override set by an operator: the feature granted (enabled) or revoked whatever the plan says, why and by whom.</summary>
+public sealed record FeatureOverride(Guid TenantId, string Feature, bool Enabled, string? Reason, string SetBy, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);

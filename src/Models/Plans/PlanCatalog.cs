@@ -28,14 +28,14 @@ public static class PlanCatalog
         },
         new(Professional, "Professional", "usd", 19_900, 199_000,
             new PlanLimits(20, 10_000, 20, 10_000_000, 20, 50, 1_000_000, 1_000, 200, 90, 200, WebhookEndpoints: 10),
-            new HashSet<string> { Features.Webhooks, Features.CustomDomain, Features.Branding, Features.AuditExport }, 14)
+            new HashSet<string> { Features.Webhooks, Features.CustomDomain, Features.Branding, Features.AuditExport, Features.IpAllowlist }, 14)
         {
             // A trial of a plan with finite limits has the plan's own.
             TrialLimits = new PlanLimits(20, 10_000, 20, 10_000_000, 20, 50, 1_000_000, 1_000, 200, 90, 200, WebhookEndpoints: 10),
         },
         new(Enterprise, "Enterprise", "usd", 99_900, 999_000,
             new PlanLimits(Unlimited, Unlimited, Unlimited, Unlimited, Unlimited, Unlimited, Unlimited, Unlimited, Unlimited, 365, Unlimited, WebhookEndpoints: Unlimited),
-            new HashSet<string> { Features.Webhooks, Features.CustomDomain, Features.Branding, Features.AuditExport, Features.Sso, Features.PrioritySupport }, 14)
+            new HashSet<string> { Features.Webhooks, Features.CustomDomain, Features.Branding, Features.AuditExport, Features.Sso, Features.PrioritySupport, Features.IpAllowlist }, 14)
         {
             // Never unlimited in a trial (ADR 0520): the limits of a paid professional tenant, with enterprise's features.
             TrialLimits = new PlanLimits(20, 10_000, 20, 10_000_000, 20, 50, 1_000_000, 1_000, 200, 90, 200, WebhookEndpoints: 10),

@@ -71,5 +71,8 @@ public sealed record QuotaOverride(Guid TenantId, string Quota, long Value, stri
 /// <summary>Holds what a tenant's effective plan grants: the plan, its features, the effective quotas (plan then overrides) and the overrides themselves.</summary>
 public sealed record Entitlements(Guid TenantId, Plan Plan, IReadOnlySet<string> Features, PlanLimits Quotas, IReadOnlyList<QuotaOverride> Overrides)
 {
+    /// <summary>Gets the operator's feature overrides already applied to <see cref="Features"/>.</summary>
+    public IReadOnlyList<FeatureOverride> FeatureOverrides { get; init; } = [];
+
     public bool HasFeature(string feature) => Features.Contains(feature);
 }

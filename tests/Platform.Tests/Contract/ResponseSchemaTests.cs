@@ -41,6 +41,9 @@ public sealed class ResponseSchemaTests : DatabaseTest
         await CallAsync(token, "PATCH", tenantPath, "/v1/tenants/{tenant_id}", """{"name":"Contract renamed","settings":{"theme":"dark"}}""");
         await CallAsync(token, "GET", $"{tenantPath}/members", "/v1/tenants/{tenant_id}/members");
         await CallAsync(token, "GET", $"{tenantPath}/features", "/v1/tenants/{tenant_id}/features");
+        // An empty list: the in-process server's requests have no address, which any non-empty list would lock out.
+        await CallAsync(token, "PUT", $"{tenantPath}/ip-allowlist", "/v1/tenants/{tenant_id}/ip-allowlist", """{"entries":[]}""");
+        await CallAsync(token, "GET", $"{tenantPath}/ip-allowlist", "/v1/tenants/{tenant_id}/ip-allowlist");
         await CallAsync(token, "GET", $"{tenantPath}/credits", "/v1/tenants/{tenant_id}/credits");
         await CallAsync(token, "GET", $"{tenantPath}/credits/transactions", "/v1/tenants/{tenant_id}/credits/transactions");
         await CallAsync(token, "GET", $"{tenantPath}/billing", "/v1/tenants/{tenant_id}/billing");

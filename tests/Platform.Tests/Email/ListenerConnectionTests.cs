@@ -21,12 +21,12 @@ public sealed class ListenerConnectionTests
 
         await listening.Task.WaitAsync(TimeSpan.FromSeconds(20));
         long applications;
-        // As the service role: pg_stat_activity shows the query text of the role's own connections.
+        // As the service role: pg_stat_activity shows the query text of the role's own connections (the listener's last is its marker naming the LISTENs).
         await using (var app = new NpgsqlConnection(DatabaseFixture.AppConnectionString))
         {
             await app.OpenAsync();
             await using var count = new NpgsqlCommand(
-                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'platform-listener-test' AND query LIKE 'LISTEN%'", app);
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'platform-listener-test' AND strpos(query, 'LISTEN \"perf_listener_test\"') > 0", app);
             applications = (long)(await count.ExecuteScalarAsync())!;
         }
         await using (var notify = new NpgsqlConnection(DatabaseFixture.OwnerConnectionString))
