@@ -16,8 +16,7 @@ public sealed class FeatureOverridesAdminApi : IEndpointGroup
 
     public static void Map(IEndpointRouteBuilder routes)
     {
-        var admin = routes.MapGroup("/v1/admin").WithTags("Operators").RequireAuthorization(OperatorAuth.Policy).AddEndpointFilter<OperatorRequestFilter>()
-            .RefusesAsOperatorRoute();
+        var admin = routes.MapOperatorGroup("/v1/admin", "Operators");
         admin.MapPut("/tenants/{tenant_id:guid}/features/{feature}", SetAsync)
             .WithName("setFeatureOverride")
             .WithSummary("Grant (enabled true) or revoke (false) one feature for a tenant whatever its plan says, as a reversible founder action")
@@ -58,8 +57,7 @@ public sealed class IpAllowlistAdminApi : IEndpointGroup
 {
     public static void Map(IEndpointRouteBuilder routes)
     {
-        var admin = routes.MapGroup("/v1/admin").WithTags("Operators").RequireAuthorization(OperatorAuth.Policy).AddEndpointFilter<OperatorRequestFilter>()
-            .RefusesAsOperatorRoute();
+        var admin = routes.MapOperatorGroup("/v1/admin", "Operators");
         admin.MapPost("/tenants/{tenant_id:guid}/ip-allowlist/clear", ClearAsync)
             .WithName("clearIpAllowlist")
             .WithSummary("Empty a tenant's IP allowlist (the rescue of a tenant locked out), as a reversible founder action")
