@@ -128,7 +128,6 @@ internal static class WebhookBenchmark
             }
             var total = clock.Elapsed.TotalSeconds;
             var (p50, p99, max) = await CommitToFirstAttemptAsync(env, tenantId);
-            Console.WriteLine("webhooks: " + await AttemptSummaryAsync(env, tenantId));
             var perSecond = delivered / total;
             Console.WriteLine($"webhooks: {delivered} of {expected} deliveries in {total:F1} s = {perSecond:F0}/s; commit-to-first-attempt p50 {p50:F0} ms p99 {p99:F0} ms max {max:F0} ms");
             string F(double v) => v.ToString("F0", inv);
@@ -188,33 +187,6 @@ internal static class WebhookBenchmark
         await using var reader = await query.ExecuteReaderAsync();
         await reader.ReadAsync();
         return (reader.GetDouble(0), reader.GetDouble(1), Convert.ToDouble(reader.GetValue(2), CultureInfo.InvariantCulture));
-    }
-
-    /// <summary>Tells what the delivery log holds beyond one success per delivery: failed attempts by error, and leases without a recorded outcome (an
-    /// attempt made but not logged, whose delivery came due again when its lease ended).</summary>
-    private static async Task<string> AttemptSummaryAsync(BenchEnvironment env, Guid tenantId)
-    {
-        await using var connection = new NpgsqlConnection(env.Require("BENCH_OWNER_CS"));
-        await connection.OpenAsync();
-        await using var tx = await connection.BeginTransactionAsync();
-        await using (var scope = new NpgsqlCommand("SELECT set_config('app.tenant_id', @t, true)", connection, tx))
-        {
-            scope.Parameters.AddWithValue("t", tenantId.ToString());
-            await scope.ExecuteNonQueryAsync();
-        }
-        await using var query = new NpgsqlCommand(
-            """
-            SELECT (SELECT count(*) FROM webhook_attempts) AS logged,
-                   (SELECT coalesce(sum(attempts), 0) FROM outbox_messages WHERE kind = 'webhook') AS leased,
-                   (SELECT coalesce(string_agg(e.error || ': ' || e.n, '; '), 'none')
-                    FROM (SELECT left(coalesce(error, 'HTTP ' || status_code), 80) AS error, count(*) AS n FROM webhook_attempts WHERE NOT succeeded
-                          GROUP BY 1 ORDER BY 2 DESC LIMIT 5) e) AS errors
-            """, connection, tx);
-        await using var reader = await query.ExecuteReaderAsync();
-        await reader.ReadAsync();
-        var logged = reader.GetInt64(0);
-        var leased = Convert.ToInt64(reader.GetValue(1), CultureInfo.InvariantCulture);
-        return $"{logged} attempts logged, {leased - logged} leases without a logged outcome; failed attempts: {reader.GetString(2)}";
     }
 
     private static Process StartReceiver(string root, out int port)

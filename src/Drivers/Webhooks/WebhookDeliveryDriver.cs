@@ -1,16 +1,14 @@
+using System.Text.Json;
 using Platform.Drivers.Sessions;
 using Platform.Drivers.Users;
 using Platform.Models.Webhooks;
 
 namespace Platform.Drivers.Webhooks;
 
-/// <summary>Leases webhook deliveries across tenants and records their attempts (claim_webhook_deliveries, finish_webhook_attempts, both of any batch size); disables a failing
+/// <summary>Leases webhook deliveries across tenants and records their attempts (claim_webhook_deliveries, finish_webhook_attempts); disables a failing
 /// endpoint in its tenant's scope; purges the delivery log and reads the operator's figures.</summary>
 public interface IWebhookDeliveryDriver
 {
-    /// <summary>Is the channel PostgreSQL notifies (at commit, once per statement) when pending webhook deliveries were written (db/0540).</summary>
-    public const string DueChannel = "webhook_due";
-
     /// <summary>Leases up to limit due deliveries for leaseSeconds, counting the attempt; concurrent callers never get the same delivery.</summary>
     Task<IReadOnlyList<LeasedWebhookDelivery>> ClaimDueAsync(IDbSession session, DateTimeOffset now, int leaseSeconds, int limit, CancellationToken cancellationToken);
 
@@ -35,6 +33,8 @@ public interface IWebhookDeliveryDriver
 
 internal sealed class WebhookDeliveryDriver : IWebhookDeliveryDriver
 {
+    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
     public Task<IReadOnlyList<LeasedWebhookDelivery>> ClaimDueAsync(IDbSession session, DateTimeOffset now, int leaseSeconds, int limit, CancellationToken cancellationToken) =>
         session.ListAsync(
             """
@@ -49,37 +49,21 @@ internal sealed class WebhookDeliveryDriver : IWebhookDeliveryDriver
     public Task<IReadOnlyList<FailingWebhookEndpoint>> FinishAsync(
         IDbSession session, IReadOnlyList<WebhookAttemptResult> results, DateTimeOffset disableBefore, CancellationToken cancellationToken)
     {
-        // Parallel arrays, one element per attempt: Npgsql sends them in binary and the function reads them with one unnest.
-        var n = results.Count;
-        var ids = new Guid[n];
-        var attempts = new int[n];
-        var succeeded = new bool[n];
-        var statusCodes = new int?[n];
-        var latencies = new int[n];
-        var excerpts = new string?[n];
-        var errors = new string?[n];
-        var attemptedAt = new DateTime[n];
-        var nextAttemptAt = new DateTime?[n];
-        for (var i = 0; i < n; i++)
+        var rows = results.Select(r => new
         {
-            var r = results[i];
-            ids[i] = r.DeliveryId;
-            attempts[i] = r.Attempt;
-            succeeded[i] = r.Succeeded;
-            statusCodes[i] = r.StatusCode;
-            latencies[i] = r.LatencyMs;
-            excerpts[i] = r.Excerpt;
-            errors[i] = r.Error;
-            attemptedAt[i] = r.AttemptedAt.UtcDateTime;
-            nextAttemptAt[i] = r.NextAttemptAt?.UtcDateTime;
-        }
+            delivery_id = r.DeliveryId,
+            attempt = r.Attempt,
+            succeeded = r.Succeeded,
+            status_code = r.StatusCode,
+            latency_ms = r.LatencyMs,
+            excerpt = r.Excerpt,
+            error = r.Error,
+            attempted_at = r.AttemptedAt,
+            next_attempt_at = r.NextAttemptAt,
+        });
         return session.ListAsync(
-            """
-            SELECT tenant_id, endpoint_id, failing_since
-            FROM finish_webhook_attempts(@ids::uuid[], @attempts::integer[], @succeeded::boolean[], @statusCodes::integer[], @latencies::integer[],
-                                         @excerpts::text[], @errors::text[], @attemptedAt::timestamptz[], @nextAttemptAt::timestamptz[], @disableBefore)
-            """,
-            new { ids, attempts, succeeded, statusCodes, latencies, excerpts, errors, attemptedAt, nextAttemptAt, disableBefore },
+            "SELECT tenant_id, endpoint_id, failing_since FROM finish_webhook_attempts(@results::jsonb, @disableBefore)",
+            new { results = JsonSerializer.Serialize(rows, Json), disableBefore },
             (FailingRow r) => new FailingWebhookEndpoint(r.TenantId, r.EndpointId, r.FailingSince.ToUtcOffset()),
             cancellationToken);
     }

@@ -20,9 +20,8 @@ public sealed class DnsWebhookResolver : IWebhookResolver
     public Task<IPAddress[]> ResolveAsync(string host, CancellationToken cancellationToken) => Dns.GetHostAddressesAsync(host, cancellationToken);
 }
 
-/// <summary>Holds the delivery client's settings (from Webhooks:TimeoutSeconds, Webhooks:AllowLoopback and Webhooks:MaxConcurrency, which is also the most
-/// connections the client opens to one host and port).</summary>
-public sealed record WebhookClientSettings(int TimeoutSeconds, bool AllowLoopback, int MaxConnectionsPerServer = 256);
+/// <summary>Holds the delivery client's settings (from Webhooks:TimeoutSeconds and Webhooks:AllowLoopback).</summary>
+public sealed record WebhookClientSettings(int TimeoutSeconds, bool AllowLoopback);
 
 /// <summary>Is thrown by the connect step when a resolved address may not receive webhooks; nothing was dialled.</summary>
 public sealed class WebhookAddressRefusedException(IPAddress address, AddressClass addressClass)
@@ -60,7 +59,7 @@ internal sealed class WebhookHttpDriver : IWebhookHttpDriver, IDisposable
             AutomaticDecompression = DecompressionMethods.None,
             PooledConnectionLifetime = TimeSpan.FromMinutes(2),
             ConnectTimeout = TimeSpan.FromSeconds(settings.TimeoutSeconds),
-            MaxConnectionsPerServer = Math.Max(1, settings.MaxConnectionsPerServer),
+            MaxConnectionsPerServer = 256,
             ConnectCallback = (context, token) => ConnectAsync(resolver, settings.AllowLoopback, context.DnsEndPoint, token),
         };
         client = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };

@@ -1,8 +1,13 @@
 using System.Collections.Concurrent;
+using System.Text.Json;
 using MediatR;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Extensions.Logging;
+using Platform.Drivers.Email;
 using Platform.Drivers.Sessions;
 using Platform.Drivers.Webhooks;
+using Platform.Engines.Audit;
+using Platform.Engines.Email;
 using Platform.Models;
 using Platform.Models.Webhooks;
 
@@ -11,23 +16,19 @@ namespace Platform.Engines.Webhooks;
 /// <summary>Delivers one batch of due webhook deliveries: leases up to Limit, sends them concurrently (signed, through the SSRF guard), records every attempt
 /// in the delivery log in one transaction, and disables the endpoints that have failed for Webhooks:DisableAfterDays (email to the admins and an audit entry
 /// in the same transaction as the disabling).</summary>
-/// <remarks>One round, start to end: the dispatch job runs <see cref="WebhookDispatcher"/>'s pipeline instead (ADR 0540), from the same claim, sender and
-/// finish; this command is for a caller that wants one round now and its counts (tests, a host without the job).</remarks>
 public sealed record DispatchWebhooks(int Limit) : IRequest<WebhookDispatchResult>;
 
 /// <summary>Counts what one round did: deliveries leased, succeeded, due again, failed for good, and endpoints disabled.</summary>
 public sealed record WebhookDispatchResult(int Claimed, int Succeeded, int Retried, int Failed, int Disabled);
 
-internal sealed class DispatchWebhooksHandler(IDbSessionFactory sessions, IWebhookDeliveryDriver deliveries, WebhookSender sender, WebhooksOptions options, IClock clock)
+internal sealed class DispatchWebhooksHandler(
+    IDbSessionFactory sessions, IWebhookDeliveryDriver deliveries, IWebhookHttpDriver http, WebhookSecretBox secrets, WebhooksOptions options,
+    EmailOutbox emails, EmailOptions emailOptions, AuditTrail audit, IClock clock, ILogger<DispatchWebhooksHandler> logger)
     : IRequestHandler<DispatchWebhooks, WebhookDispatchResult>
 {
     /// <summary>Gives how long a leased delivery stays invisible to other dispatchers: longer than an attempt can last (its timeout) with a margin for the
     /// round's bookkeeping, so a delivery is never in flight twice; a crashed dispatcher's deliveries come due again after it.</summary>
     public static int LeaseSeconds(WebhooksOptions options) => options.TimeoutSeconds * 2 + 10;
-
-    /// <summary>Gives when to try again after the given attempt failed (see <see cref="WebhookSender.NextAttemptAt(IReadOnlyList{TimeSpan}, int, DateTimeOffset, double)"/>).</summary>
-    internal static DateTimeOffset? NextAttemptAt(IReadOnlyList<TimeSpan> delays, int attempt, DateTimeOffset now, double random) =>
-        WebhookSender.NextAttemptAt(delays, attempt, now, random);
 
     public async Task<WebhookDispatchResult> Handle(DispatchWebhooks request, CancellationToken cancellationToken)
     {
@@ -42,10 +43,25 @@ internal sealed class DispatchWebhooksHandler(IDbSessionFactory sessions, IWebho
             return new WebhookDispatchResult(0, 0, 0, 0, 0);
         }
 
-        var results = await Task.WhenAll(leased.Select(d => sender.AttemptAsync(d, cancellationToken)));
-        // Not cancelled: the attempts happened, and the log should say so even when the host is stopping.
-        var disabled = await sender.FinishAsync(results, CancellationToken.None);
+        var results = await Task.WhenAll(leased.Select(d => AttemptAsync(d, cancellationToken)));
 
+        IReadOnlyList<FailingWebhookEndpoint> failing;
+        var disableBefore = clock.UtcNow - TimeSpan.FromDays(options.DisableAfterDays);
+        await using (var session = await sessions.OpenAsync(null, null, CancellationToken.None))
+        {
+            // Not cancelled: the attempts happened, and the log should say so even when the host is stopping.
+            failing = await deliveries.FinishAsync(session, results, disableBefore, CancellationToken.None);
+            await session.CommitAsync(CancellationToken.None);
+        }
+
+        var disabled = 0;
+        foreach (var endpoint in failing)
+        {
+            if (await DisableAsync(endpoint, disableBefore, cancellationToken))
+            {
+                disabled++;
+            }
+        }
         int succeeded = 0, retried = 0, failed = 0;
         foreach (var (result, delivery) in results.Zip(leased))
         {
@@ -63,6 +79,104 @@ internal sealed class DispatchWebhooksHandler(IDbSessionFactory sessions, IWebho
             }
         }
         return new WebhookDispatchResult(leased.Count, succeeded, retried, failed, disabled);
+    }
+
+    private async Task<WebhookAttemptResult> AttemptAsync(LeasedWebhookDelivery delivery, CancellationToken cancellationToken)
+    {
+        var attemptedAt = clock.UtcNow;
+        WebhookResponse response;
+        try
+        {
+            var request = BuildRequest(delivery, attemptedAt);
+            response = await http.SendAsync(request, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // Nothing usable was sent: the stored endpoint or secret cannot be used (a lost key ring, a corrupt row, a scheme the client refuses).
+            // It is a failed attempt of this delivery, never a failed round (which would hold the whole batch until its lease ends).
+            response = new WebhookResponse(false, null, 0, null, $"not sent: {e.GetType().Name}: {e.Message}");
+        }
+        var next = response.Succeeded ? null : NextAttemptAt(delivery.Attempt, clock.UtcNow);
+        if (!response.Succeeded)
+        {
+            logger.LogInformation("Webhook delivery {DeliveryId} attempt {Attempt} failed ({Error}); next at {NextAttemptAt:O}",
+                delivery.Id, delivery.Attempt, response.Error, next);
+        }
+        return new WebhookAttemptResult(delivery.Id, delivery.Attempt, response.Succeeded, response.StatusCode, response.LatencyMs, response.Excerpt,
+            response.Error, attemptedAt, next);
+    }
+
+    /// <summary>Builds the request: the stored body as is, the endpoint's headers, and the Standard Webhooks headers signed with the current secret
+    /// (and the former one during a rotation's grace, second).</summary>
+    private WebhookRequest BuildRequest(LeasedWebhookDelivery delivery, DateTimeOffset attemptedAt)
+    {
+        var messageId = WebhookIds.Message(delivery.EventId);
+        var timestamp = attemptedAt.ToUnixTimeSeconds();
+        List<string> keys = [secrets.Open(delivery.ProtectedSecret)];
+        if (delivery.ProtectedPreviousSecret is { } previous)
+        {
+            keys.Add(secrets.Open(previous));
+        }
+        var headers = new List<KeyValuePair<string, string>>();
+        using (var document = JsonDocument.Parse(delivery.Headers))
+        {
+            foreach (var header in document.RootElement.EnumerateObject())
+            {
+                if (header.Value.ValueKind == JsonValueKind.String && !Reserved.Contains(header.Name))
+                {
+                    headers.Add(new(header.Name, header.Value.GetString()!));
+                }
+            }
+        }
+        headers.Add(new("webhook-id", messageId));
+        headers.Add(new("webhook-timestamp", timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        headers.Add(new("webhook-signature", WebhookSignature.Header(keys, messageId, timestamp, delivery.Payload)));
+        return new WebhookRequest(new Uri(delivery.Url, UriKind.Absolute), delivery.Payload, headers);
+    }
+
+    /// <summary>Are the headers an endpoint's own may never replace (ours, and those the client sets).</summary>
+    private static readonly HashSet<string> Reserved = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "webhook-id", "webhook-timestamp", "webhook-signature", "content-type", "content-length", "user-agent", "host", "transfer-encoding", "connection",
+    };
+
+    /// <summary>Gives when to try again after the given attempt failed: the schedule's next delay plus up to 10 % jitter, or null when it is used up.</summary>
+    internal DateTimeOffset? NextAttemptAt(int attempt, DateTimeOffset now) => NextAttemptAt(options.RetryDelays, attempt, now, Random.Shared.NextDouble());
+
+    internal static DateTimeOffset? NextAttemptAt(IReadOnlyList<TimeSpan> delays, int attempt, DateTimeOffset now, double random)
+    {
+        if (attempt >= delays.Count)
+        {
+            return null;
+        }
+        var delay = delays[Math.Max(attempt, 0)];
+        return now + delay + TimeSpan.FromTicks((long)(delay.Ticks * 0.1 * random));
+    }
+
+    private async Task<bool> DisableAsync(FailingWebhookEndpoint endpoint, DateTimeOffset disableBefore, CancellationToken cancellationToken)
+    {
+        var now = clock.UtcNow;
+        var reason = $"Disabled automatically: every attempt failed since {endpoint.FailingSince.UtcDateTime:yyyy-MM-dd HH:mm} UTC " +
+                     $"(more than {options.DisableAfterDays} days).";
+        await using var session = await sessions.OpenAsync(endpoint.TenantId, null, cancellationToken);
+        var url = await deliveries.DisableFailingAsync(session, endpoint.TenantId, endpoint.EndpointId, disableBefore, reason, now, cancellationToken);
+        if (url is null)
+        {
+            return false;
+        }
+        var (tenantName, recipients) = await deliveries.AdminEmailsAsync(session, endpoint.TenantId, cancellationToken);
+        var link = $"{emailOptions.LinkBaseUrl.TrimEnd('/')}/v1/tenants/{endpoint.TenantId}/webhooks/endpoints/{endpoint.EndpointId}";
+        foreach (var to in recipients)
+        {
+            await emails.EnqueueAsync(session, endpoint.TenantId, EmailTemplates.WebhookEndpointDisabledKind,
+                EmailTemplates.WebhookEndpointDisabled(to, tenantName, url, endpoint.FailingSince, options.DisableAfterDays, link), cancellationToken);
+        }
+        await audit.RecordAsync(session, endpoint.TenantId, Caller.System, "webhook.endpoint_disabled", "webhook_endpoint", endpoint.EndpointId,
+            new { enabled = true }, new { enabled = false, disabled_reason = reason, failing_since = endpoint.FailingSince, url }, cancellationToken);
+        await session.CommitAsync(cancellationToken);
+        logger.LogWarning("Webhook endpoint {EndpointId} of tenant {TenantId} disabled: failing since {FailingSince:O}", endpoint.EndpointId, endpoint.TenantId,
+            endpoint.FailingSince);
+        return true;
     }
 }
 

@@ -1,12 +1,48 @@
-using Microsoft.Extensions.Hosting;
+using MediatR;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Platform.Engines.Hosting;
 
 namespace Platform.Engines.Webhooks;
 
-/// <summary>Runs this process's webhook dispatcher pipeline (<see cref="WebhookDispatcher"/>) for the life of the host. Any number of copies may run, in the
-/// API and in src/Worker: deliveries are leased with FOR UPDATE SKIP LOCKED.</summary>
-/// <remarks>Not a <see cref="Hosting.PeriodicJob"/>: the pipeline does not run in ticks. Its claimer is woken by a NOTIFY on a LISTEN connection it holds
-/// for the life of the host and claims again whenever send slots free up; a tick would add its interval to every delivery's latency (ADR 0540).</remarks>
-internal sealed class WebhookDispatchJob(WebhookDispatcher dispatcher) : BackgroundService
+/// <summary>Delivers due webhooks in <see cref="Lanes"/> independent lanes: each sends DispatchWebhooks rounds back to back while they come back full,
+/// then waits Webhooks:PollIntervalMilliseconds. A slow endpoint holds up only the round (lane) it is in, for at most Webhooks:TimeoutSeconds. Any number
+/// of copies may run, in the API and in src/Worker: deliveries are leased with FOR UPDATE SKIP LOCKED.</summary>
+internal sealed class WebhookDispatchJob(IServiceScopeFactory scopes, WebhooksOptions options, ILogger<WebhookDispatchJob> logger) : PeriodicJob(scopes, logger)
 {
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) => dispatcher.RunAsync(stoppingToken);
+    /// <summary>Is how many rounds run at once in one process; each leases up to MaxConcurrency / Lanes (at most BatchSize) deliveries.</summary>
+    public const int Lanes = 4;
+
+    protected override TimeSpan Interval => TimeSpan.FromMilliseconds(options.PollIntervalMilliseconds);
+
+    protected override string FailureMessage => "Webhook dispatch failed; retrying on the next tick";
+
+    protected override Task RunOnceAsync(IMediator mediator, CancellationToken cancellationToken)
+    {
+        var limit = Math.Clamp(options.MaxConcurrency / Lanes, 1, options.BatchSize);
+        return Task.WhenAll(Enumerable.Range(0, Lanes).Select(lane => LaneAsync(mediator, lane, limit, cancellationToken)));
+    }
+
+    private async Task LaneAsync(IMediator mediator, int lane, int limit, CancellationToken cancellationToken)
+    {
+        // Lanes start spread over one poll interval, so that idle polls do not come in bursts.
+        await Task.Delay(TimeSpan.FromMilliseconds(options.PollIntervalMilliseconds * lane / (double)Lanes), cancellationToken);
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                WebhookDispatchResult result;
+                do
+                {
+                    result = await mediator.Send(new DispatchWebhooks(limit), cancellationToken);
+                }
+                while (result.Claimed >= limit && !cancellationToken.IsCancellationRequested);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                Logger.LogWarning(e, "Webhook dispatch (lane {Lane}) failed; retrying after the poll interval", lane);
+            }
+            await Task.Delay(Interval, cancellationToken);
+        }
+    }
 }

@@ -6,8 +6,7 @@ using Platform.Engines.Hosting;
 namespace Platform.Engines.Webhooks;
 
 /// <summary>Registers outbound webhooks: their settings (section "Webhooks"), the event emitter every feature writes its events through, the delivery
-/// client (its settings and the resolver its SSRF guard asks; a test may register its own resolver first), the sender and the
-/// dispatcher pipeline, and the dispatch job that runs the pipeline.</summary>
+/// client (its settings and the resolver its SSRF guard asks; a test may register its own resolver first) and the dispatch job.</summary>
 internal sealed class WebhooksModule : IFeatureModule
 {
     public void AddServices(IServiceCollection services)
@@ -16,13 +15,11 @@ internal sealed class WebhooksModule : IFeatureModule
             .Validate(o => o.HasValidSchedule, "Webhooks:RetrySchedule must be 1-20 comma-separated whole numbers of seconds, each 0-604800.");
         services.AddSingleton<WebhookEvents>();
         services.AddSingleton<WebhookSecretBox>();
-        services.AddSingleton<WebhookSender>();
-        services.AddSingleton<WebhookDispatcher>();
         services.TryAddSingleton<IWebhookResolver, DnsWebhookResolver>();
         services.AddSingleton(provider =>
         {
             var options = provider.GetRequiredService<WebhooksOptions>();
-            return new WebhookClientSettings(options.TimeoutSeconds, options.AllowLoopback, options.MaxConcurrency);
+            return new WebhookClientSettings(options.TimeoutSeconds, options.AllowLoopback);
         });
     }
 

@@ -34,17 +34,16 @@ public sealed class WebhooksOptions
     [Range(0, long.MaxValue)]
     public long CreditsLowThreshold { get; set; } = 10;
 
-    /// <summary>Gets or sets how often an idle dispatcher looks for due deliveries, in milliseconds (Webhooks:PollIntervalMilliseconds); besides, a NOTIFY
-    /// wakes it when deliveries are written (ADR 0540), so this bounds only the wait for retries coming due and missed notifications.</summary>
+    /// <summary>Gets or sets how often an idle dispatcher looks for due deliveries, in milliseconds (Webhooks:PollIntervalMilliseconds).</summary>
     [Range(10, 60_000)]
     public int PollIntervalMilliseconds { get; set; } = 250;
 
-    /// <summary>Gets or sets the most deliveries one claim statement leases (Webhooks:BatchSize); a claim takes at most the free send slots.</summary>
+    /// <summary>Gets or sets how many deliveries one dispatcher leases at a time (Webhooks:BatchSize).</summary>
     [Range(1, 1000)]
     public int BatchSize { get; set; } = 100;
 
-    /// <summary>Gets or sets how many HTTP requests one dispatcher process has in flight at once (Webhooks:MaxConcurrency): its send slots and sender
-    /// tasks, and the most connections its client opens to one host and port.</summary>
+    /// <summary>Gets or sets how many HTTP requests one dispatcher process has in flight at once (Webhooks:MaxConcurrency), spread over its 4 lanes:
+    /// each lane's round leases MaxConcurrency / 4 deliveries (at most BatchSize).</summary>
     [Range(1, 4000)]
     public int MaxConcurrency { get; set; } = 256;
 
