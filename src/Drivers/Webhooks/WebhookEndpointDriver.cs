@@ -57,7 +57,7 @@ internal sealed class WebhookEndpointDriver : IWebhookEndpointDriver
     private const string DeliveryColumns =
         """
         o.id, o.endpoint_id, o.event_id, ev.type AS event_type, o.status, o.attempts,
-        CASE WHEN o.status = 'pending' THEN o.next_attempt_at END AS next_attempt_at, o.last_error, o.created_at
+        CASE WHEN o.status = 'pending' THEN greatest(o.next_attempt_at, o.leased_until) END AS next_attempt_at, o.last_error, o.created_at
         """;
 
     public async Task<int> CountEndpointsAsync(IDbSession session, Guid tenantId, CancellationToken cancellationToken) =>

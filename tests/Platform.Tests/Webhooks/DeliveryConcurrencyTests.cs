@@ -100,7 +100,7 @@ public sealed class DeliveryConcurrencyTests : DatabaseTest
         }
         var beforeRestart = (await receiver.StatsAsync()).Total;
         var inFlight = await OwnerSql.CountAsync(
-            "SELECT count(*) FROM outbox_messages WHERE kind = 'webhook' AND status = 'pending' AND attempts > 0 AND next_attempt_at > now()", tenantId);
+            "SELECT count(*) FROM outbox_messages WHERE kind = 'webhook' AND status = 'pending' AND attempts > 0 AND leased_until > now()", tenantId);
 
         IReadOnlyList<ReceivedRequest> received;
         using (var service = StartService())
