@@ -149,7 +149,7 @@ internal static class WebhookBenchmark
                 .AppendLine()
                 .AppendLine($"Where the time went: the first attempt's HTTP request took p50 {F(http50)} ms, p99 {F(http99)} ms (webhook_attempts.latency_ms); "
                     + $"outbox_messages took {updates:N0} row updates during the run, {hot:N0} of them heap-only (HOT, pg_stat_user_tables.n_tup_hot_upd; "
-                    + "a claim's lease should be HOT, a finish that changes the status cannot be, ADR 0610). The machine's load average at the end of the run (1, 5, 15 min; 2 cores): {LoadAverage()}; the bench does not control what else runs.")
+                    + $"a claim's lease should be HOT, a finish that changes the status cannot be, ADR 0610). The machine's load average at the end of the run (1, 5, 15 min; 2 cores): {LoadAverage()}; the bench does not control what else runs.")
                 .AppendLine()
                 .AppendLine(End)
                 .ToString();
