@@ -93,12 +93,58 @@ public static class EmailTemplates
             $"""
             <!DOCTYPE html>
             <html><body style="font-family: sans-serif">
+            {BrandHeaderMarker}
             <p>{Encode(lead)}</p>
-            <p><a href="{Encode(url)}">{Encode(action)}</a></p>
+            <p><a href="{Encode(url)}" style="color: {BrandColorMarker}">{Encode(action)}</a></p>
             <p style="color: #666">{Encode(footer)}</p>
+            {BrandFooterMarker}
             </body></html>
             """;
         return new EmailContent(to, subject, text, html);
+    }
+
+    /// <summary>Marks where a tenant's branding header (logo and product name) goes in a rendered HTML body.</summary>
+    internal const string BrandHeaderMarker = "<!--brand:header-->";
+
+    /// <summary>Marks where a tenant's product name line goes at the end of a rendered HTML body.</summary>
+    internal const string BrandFooterMarker = "<!--brand:footer-->";
+
+    /// <summary>Stands for the link colour in a rendered HTML body until the branding (or the platform's default) fills it in.</summary>
+    internal const string BrandColorMarker = "__brand_color__";
+
+    /// <summary>Is the platform's own link colour, used when a tenant set none.</summary>
+    public const string DefaultColor = "#2563eb";
+
+    /// <summary>Fills in a rendered email's branding: the tenant's logo, product name and colour in the HTML (every value HTML-encoded), its product
+    /// name under the text, and its sender display name; without branding, the platform's look and no sender name.</summary>
+    public static EmailContent Brand(EmailContent email, Models.Branding.TenantBranding? branding)
+    {
+        var header = "";
+        var footer = "";
+        var text = email.Text;
+        if (branding is not null)
+        {
+            var logo = branding.LogoUrl is { } logoUrl
+                ? $"<img src=\"{Encode(logoUrl)}\" alt=\"{Encode(branding.ProductName ?? "")}\" style=\"max-height: 48px\">"
+                : "";
+            var name = branding.ProductName is { } productName
+                ? $"<strong style=\"color: {Encode(branding.PrimaryColor ?? DefaultColor)}\">{Encode(productName)}</strong>"
+                : "";
+            if (logo.Length + name.Length > 0)
+            {
+                header = $"<div style=\"border-bottom: 3px solid {Encode(branding.PrimaryColor ?? DefaultColor)}; padding-bottom: 8px\">{logo} {name}</div>";
+            }
+            if (branding.ProductName is { } product)
+            {
+                footer = $"<p style=\"color: #666\">{Encode(product)}</p>";
+                text += $"\n{product}\n";
+            }
+        }
+        var html = email.Html
+            .Replace(BrandHeaderMarker, header, StringComparison.Ordinal)
+            .Replace(BrandFooterMarker, footer, StringComparison.Ordinal)
+            .Replace(BrandColorMarker, Encode(branding?.PrimaryColor ?? DefaultColor), StringComparison.Ordinal);
+        return email with { Text = text, Html = html, SenderName = branding?.EmailSenderName };
     }
 
     private static string Encode(string value) => WebUtility.HtmlEncode(value);

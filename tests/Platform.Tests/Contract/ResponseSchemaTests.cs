@@ -44,6 +44,10 @@ public sealed class ResponseSchemaTests : DatabaseTest
         // An empty list: the in-process server's requests have no address, which any non-empty list would lock out.
         await CallAsync(token, "PUT", $"{tenantPath}/ip-allowlist", "/v1/tenants/{tenant_id}/ip-allowlist", """{"entries":[]}""");
         await CallAsync(token, "GET", $"{tenantPath}/ip-allowlist", "/v1/tenants/{tenant_id}/ip-allowlist");
+        await CallAsync(token, "PUT", $"{tenantPath}/branding", "/v1/tenants/{tenant_id}/branding",
+            """{"logo_url":"https://cdn.example.test/logo.png","primary_color":"#112233","product_name":"Contract Cloud"}""");
+        await CallAsync(token, "GET", $"{tenantPath}/branding", "/v1/tenants/{tenant_id}/branding");
+        await CallAsync(null, "GET", $"/v1/branding?host={slug}.platform.localhost", "/v1/branding");
         await CallAsync(token, "GET", $"{tenantPath}/credits", "/v1/tenants/{tenant_id}/credits");
         await CallAsync(token, "GET", $"{tenantPath}/credits/transactions", "/v1/tenants/{tenant_id}/credits/transactions");
         await CallAsync(token, "GET", $"{tenantPath}/billing", "/v1/tenants/{tenant_id}/billing");
