@@ -1,11 +1,13 @@
 using MediatR;
 using Platform.Api.Hosting;
+using Platform.Engines.Domains;
 using Platform.Engines.Tenants;
 using Platform.Models.Errors;
 
 namespace Platform.Api.Tenancy;
 
-/// <summary>Finds the tenant a Host name stands for: {slug}.{Platform:BaseHost}, or null when it names none.</summary>
+/// <summary>Finds the tenant a Host name stands for: {slug}.{Platform:BaseHost}, or a verified custom domain of a tenant that has the custom_domain
+/// feature now (ADR 0631); null when it names none.</summary>
 public sealed class TenantHosts(IMediator mediator, PlatformOptions options)
 {
     /// <summary>Gives the tenant id of the host (port and trailing dot ignored, any case), or null when no tenant is reached by that name.</summary>
@@ -33,7 +35,7 @@ public sealed class TenantHosts(IMediator mediator, PlatformOptions options)
                 return null;
             }
         }
-        return null;
+        return await mediator.Send(new ResolveDomainHost(name), cancellationToken);
     }
 
     /// <summary>Gives the host in lower case without a port or a trailing dot, or null when it is empty or too long to be a DNS name.</summary>

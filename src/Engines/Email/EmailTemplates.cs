@@ -15,6 +15,7 @@ public static class EmailTemplates
     public const string WebhookEndpointDisabledKind = "email.webhook_endpoint_disabled";
     public const string VerifyEmailKind = "email.verify_email";
     public const string PasswordResetKind = "email.password_reset";
+    public const string DomainVerificationLostKind = "email.domain_verification_lost";
 
     public static EmailContent Invitation(string to, string tenantName, string role, string acceptUrl, DateTimeOffset expiresAt) => Render(
         to,
@@ -83,6 +84,16 @@ public static class EmailTemplates
         "Choose a new password",
         resetUrl,
         $"The link works once and expires on {Format(expiresAt)}. Resetting signs out every session. If you did not ask, ignore this email.");
+
+    /// <summary>Renders the notice to a tenant's owners and admins that a custom domain lost its verification: its TXT record was gone for longer
+    /// than the grace period (ADR 0631).</summary>
+    public static EmailContent DomainVerificationLost(string to, string tenantName, string domain, string challengeName, DateTimeOffset missingSince, string domainUrl) => Render(
+        to,
+        $"{domain} is no longer verified for {tenantName}",
+        $"The TXT record {challengeName} has been missing since {Format(missingSince)}, so {domain} went back to pending and no longer reaches {tenantName}.",
+        "See the domain",
+        domainUrl,
+        "Publish the record again, then verify the domain.");
 
     public static IReadOnlyList<int> UsageAlertThresholds { get; } = [80, 90, 100];
 
