@@ -53,6 +53,9 @@ public sealed class DatabaseFixture
         Environment.SetEnvironmentVariable("FairUse__SelfServeTrialPlans", "starter,professional,enterprise");
         Environment.SetEnvironmentVariable("FairUse__MaxOwnedTenantsPerUser", "100000");
         Environment.SetEnvironmentVariable("FairUse__TenantsPerUserPerDay", "0");
+        // No test may query a name server off the machine: custom domain checks go to a closed loopback port unless a test points them at its dnsmasq.
+        Environment.SetEnvironmentVariable("Domains__NameServers", "127.0.0.1:9");
+        Environment.SetEnvironmentVariable("Domains__TimeoutMilliseconds", "500");
 
         await new SchemaMigrator(NullLogger<SchemaMigrator>.Instance).MigrateAsync(OwnerConnectionString, CancellationToken.None);
         await using var connection = new NpgsqlConnection(OwnerConnectionString);

@@ -87,6 +87,7 @@ public static class PlatformApi
         // (.NET 10 already leaves it out for exceptions an IExceptionHandler handled: this says so where it matters).
         services.Configure<ExceptionHandlerOptions>(o => o.SuppressDiagnosticsCallback = c => c.ExceptionHandledBy == ExceptionHandledType.ExceptionHandlerService);
         services.AddScoped<TenantRouteFilter>();
+        services.AddScoped<TenantHosts>();
         services.AddPlatformOpenApi();
         builder.AddPlatformWeb();
         services.AddOptions<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>()

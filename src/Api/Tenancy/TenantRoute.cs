@@ -2,15 +2,13 @@ using MediatR;
 using Microsoft.OpenApi;
 using Platform.Api.Auth;
 using Platform.Api.Errors;
-using Platform.Api.Hosting;
-using Platform.Engines.Tenants;
 using Platform.Models;
 using Platform.Models.Errors;
 
 namespace Platform.Api.Tenancy;
 
 /// <summary>Resolves the {tenant_id} of tenant-scoped routes: a UUID, or the literal "current" taken from the API key, the X-Tenant-ID header or the Host ({slug}.{base host}). Membership is checked by the engine the handler calls (404 for non-members).</summary>
-internal sealed class TenantRouteFilter(IMediator mediator, PlatformOptions options) : IEndpointFilter
+internal sealed class TenantRouteFilter(TenantHosts hosts) : IEndpointFilter
 {
     public const string RouteKey = "tenant_id";
     public const string HeaderName = "X-Tenant-ID";
@@ -44,17 +42,7 @@ internal sealed class TenantRouteFilter(IMediator mediator, PlatformOptions opti
         {
             return Guid.TryParse(header.ToString(), out var id) ? id : throw new NotFoundException("tenant");
         }
-        var baseHost = options.BaseHost;
-        var host = http.Request.Host.Host;
-        if (baseHost.Length > 0 && host.EndsWith("." + baseHost, StringComparison.OrdinalIgnoreCase))
-        {
-            var slug = host[..^(baseHost.Length + 1)].ToLowerInvariant();
-            if (Platform.Models.Tenants.Slugs.IsValid(slug))
-            {
-                return await mediator.Send(new ResolveTenantSlug(slug), http.RequestAborted);
-            }
-        }
-        throw new NotFoundException("tenant");
+        return await hosts.FindAsync(http.Request.Host.Host, http.RequestAborted) ?? throw new NotFoundException("tenant");
     }
 }
 

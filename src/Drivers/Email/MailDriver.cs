@@ -79,7 +79,9 @@ internal sealed class MailDriver(EmailOptions options) : IMailDriver
     public async Task SendAsync(EmailContent email, Guid messageId, CancellationToken cancellationToken)
     {
         using var message = new MimeMessage();
-        message.From.Add(MailboxAddress.Parse(options.From));
+        var from = MailboxAddress.Parse(options.From);
+        // A tenant's branded sender name replaces the display name only; the address stays the platform's (SPF/DKIM).
+        message.From.Add(email.SenderName is { Length: > 0 } senderName ? new MailboxAddress(senderName, from.Address) : from);
         message.To.Add(MailboxAddress.Parse(email.To));
         message.Subject = email.Subject;
         message.MessageId = $"{messageId:N}@platform";

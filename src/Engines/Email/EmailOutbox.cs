@@ -3,13 +3,14 @@ using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.DataProtection;
 using Platform.Drivers.Email;
 using Platform.Drivers.Sessions;
+using Platform.Engines.Branding;
 using Platform.Models;
 using Platform.Models.Email;
 
 namespace Platform.Engines.Email;
 
 /// <summary>Puts an email into the outbox in the caller's transaction, so it is sent if and only if the change that caused it commits; secrets in it (such as an invitation token) are stored encrypted and filled in only when the message is sent.</summary>
-internal sealed partial class EmailOutbox(IOutboxDriver outbox, IDataProtectionProvider dataProtection, IClock clock)
+internal sealed partial class EmailOutbox(IOutboxDriver outbox, IDataProtectionProvider dataProtection, IClock clock, TenantBrandingLookup branding)
 {
     /// <summary>Is the Data Protection purpose of outbox secrets; the message kind is added as a sub-purpose, so a secret of one kind never opens as another.</summary>
     public const string SecretPurpose = "Platform.Outbox.Secret.v1";
@@ -42,8 +43,11 @@ internal sealed partial class EmailOutbox(IOutboxDriver outbox, IDataProtectionP
                 stored[name] = protector.Protect(value);
             }
         }
+        // A tenant's email carries its branding while it has the feature (read in the caller's session, scoped to the tenant); others the platform's.
+        var brand = tenantId is { } tenant && session.TenantId == tenant ? (await branding.EffectiveAsync(session, tenant, cancellationToken)).Branding : null;
+        email = EmailTemplates.Brand(email, brand);
         var id = Guid.CreateVersion7();
-        var payload = new StoredEmail(email.To, email.Subject, email.Text, email.Html, stored, stored is null ? null : secretsExpireAt);
+        var payload = new StoredEmail(email.To, email.Subject, email.Text, email.Html, stored, stored is null ? null : secretsExpireAt, email.SenderName);
         await outbox.EnqueueAsync(session, new NewOutboxMessage(id, tenantId, kind, JsonSerializer.Serialize(payload, Json), clock.UtcNow), cancellationToken);
         return id;
     }
@@ -54,7 +58,7 @@ internal sealed partial class EmailOutbox(IOutboxDriver outbox, IDataProtectionP
         var stored = JsonSerializer.Deserialize<StoredEmail>(payload, Json) ?? throw new JsonException("The outbox payload is empty.");
         if (stored.Secrets is not { Count: > 0 } secrets)
         {
-            return new EmailContent(stored.To, stored.Subject, stored.Text, stored.Html);
+            return new EmailContent(stored.To, stored.Subject, stored.Text, stored.Html, stored.SenderName);
         }
         if (stored.SecretsExpireAt is { } expireAt && expireAt <= now)
         {
@@ -68,7 +72,7 @@ internal sealed partial class EmailOutbox(IOutboxDriver outbox, IDataProtectionP
             text = text.Replace(Placeholder(name), value, StringComparison.Ordinal);
             html = html.Replace(Placeholder(name), value, StringComparison.Ordinal);
         }
-        return new EmailContent(stored.To, stored.Subject, text, html);
+        return new EmailContent(stored.To, stored.Subject, text, html, stored.SenderName);
     }
 
     private IDataProtector Protector(string kind) => dataProtection.CreateProtector(SecretPurpose, kind);
@@ -80,7 +84,8 @@ internal sealed partial class EmailOutbox(IOutboxDriver outbox, IDataProtectionP
     private static partial Regex SafeValue();
 
     /// <summary>Is the payload as stored: the rendered email with placeholders, and its protected secrets (removed once the message is sent or failed).</summary>
-    private sealed record StoredEmail(string To, string Subject, string Text, string Html, Dictionary<string, string>? Secrets, DateTimeOffset? SecretsExpireAt);
+    private sealed record StoredEmail(
+        string To, string Subject, string Text, string Html, Dictionary<string, string>? Secrets, DateTimeOffset? SecretsExpireAt, string? SenderName = null);
 }
 
 /// <summary>Signals that an outbox message's secrets expired before it could be sent; the message fails for good.</summary>

@@ -15,6 +15,7 @@ public static class EmailTemplates
     public const string WebhookEndpointDisabledKind = "email.webhook_endpoint_disabled";
     public const string VerifyEmailKind = "email.verify_email";
     public const string PasswordResetKind = "email.password_reset";
+    public const string DomainVerificationLostKind = "email.domain_verification_lost";
 
     public static EmailContent Invitation(string to, string tenantName, string role, string acceptUrl, DateTimeOffset expiresAt) => Render(
         to,
@@ -84,6 +85,16 @@ public static class EmailTemplates
         resetUrl,
         $"The link works once and expires on {Format(expiresAt)}. Resetting signs out every session. If you did not ask, ignore this email.");
 
+    /// <summary>Renders the notice to a tenant's owners and admins that a custom domain lost its verification: its TXT record was gone for longer
+    /// than the grace period (ADR 0631).</summary>
+    public static EmailContent DomainVerificationLost(string to, string tenantName, string domain, string challengeName, DateTimeOffset missingSince, string domainUrl) => Render(
+        to,
+        $"{domain} is no longer verified for {tenantName}",
+        $"The TXT record {challengeName} has been missing since {Format(missingSince)}, so {domain} went back to pending and no longer reaches {tenantName}.",
+        "See the domain",
+        domainUrl,
+        "Publish the record again, then verify the domain.");
+
     public static IReadOnlyList<int> UsageAlertThresholds { get; } = [80, 90, 100];
 
     private static EmailContent Render(string to, string subject, string lead, string action, string url, string footer)
@@ -93,12 +104,58 @@ public static class EmailTemplates
             $"""
             <!DOCTYPE html>
             <html><body style="font-family: sans-serif">
+            {BrandHeaderMarker}
             <p>{Encode(lead)}</p>
-            <p><a href="{Encode(url)}">{Encode(action)}</a></p>
+            <p><a href="{Encode(url)}" style="color: {BrandColorMarker}">{Encode(action)}</a></p>
             <p style="color: #666">{Encode(footer)}</p>
+            {BrandFooterMarker}
             </body></html>
             """;
         return new EmailContent(to, subject, text, html);
+    }
+
+    /// <summary>Marks where a tenant's branding header (logo and product name) goes in a rendered HTML body.</summary>
+    internal const string BrandHeaderMarker = "<!--brand:header-->";
+
+    /// <summary>Marks where a tenant's product name line goes at the end of a rendered HTML body.</summary>
+    internal const string BrandFooterMarker = "<!--brand:footer-->";
+
+    /// <summary>Stands for the link colour in a rendered HTML body until the branding (or the platform's default) fills it in.</summary>
+    internal const string BrandColorMarker = "__brand_color__";
+
+    /// <summary>Is the platform's own link colour, used when a tenant set none.</summary>
+    public const string DefaultColor = "#2563eb";
+
+    /// <summary>Fills in a rendered email's branding: the tenant's logo, product name and colour in the HTML (every value HTML-encoded), its product
+    /// name under the text, and its sender display name; without branding, the platform's look and no sender name.</summary>
+    public static EmailContent Brand(EmailContent email, Models.Branding.TenantBranding? branding)
+    {
+        var header = "";
+        var footer = "";
+        var text = email.Text;
+        if (branding is not null)
+        {
+            var logo = branding.LogoUrl is { } logoUrl
+                ? $"<img src=\"{Encode(logoUrl)}\" alt=\"{Encode(branding.ProductName ?? "")}\" style=\"max-height: 48px\">"
+                : "";
+            var name = branding.ProductName is { } productName
+                ? $"<strong style=\"color: {Encode(branding.PrimaryColor ?? DefaultColor)}\">{Encode(productName)}</strong>"
+                : "";
+            if (logo.Length + name.Length > 0)
+            {
+                header = $"<div style=\"border-bottom: 3px solid {Encode(branding.PrimaryColor ?? DefaultColor)}; padding-bottom: 8px\">{logo} {name}</div>";
+            }
+            if (branding.ProductName is { } product)
+            {
+                footer = $"<p style=\"color: #666\">{Encode(product)}</p>";
+                text += $"\n{product}\n";
+            }
+        }
+        var html = email.Html
+            .Replace(BrandHeaderMarker, header, StringComparison.Ordinal)
+            .Replace(BrandFooterMarker, footer, StringComparison.Ordinal)
+            .Replace(BrandColorMarker, Encode(branding?.PrimaryColor ?? DefaultColor), StringComparison.Ordinal);
+        return email with { Text = text, Html = html, SenderName = branding?.EmailSenderName };
     }
 
     private static string Encode(string value) => WebUtility.HtmlEncode(value);

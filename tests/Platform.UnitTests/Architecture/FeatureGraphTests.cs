@@ -19,7 +19,7 @@ public sealed class FeatureGraphTests
     private static readonly HashSet<string> Features =
     [
         "Tenants", "Members", "Users", "ApiKeys", "Plans", "Runs", "Usage", "Billing", "Credits", "Invoices", "Invitations", "Email", "Audit",
-        "Operators", "Support", "Gdpr", "Webhooks", "IpAllowlists",
+        "Operators", "Support", "Gdpr", "Webhooks", "IpAllowlists", "Branding", "Domains",
     ];
 
     [Test]
@@ -70,7 +70,7 @@ public sealed class FeatureGraphTests
         services.AddPlatformJobs();
         var jobs = Engines.GetTypes().Where(t => t.IsSubclassOf(typeof(PeriodicJob)) && !t.IsAbstract).ToList();
         Assert.That(services.Select(d => d.ImplementationType), Is.SupersetOf(jobs));
-        Assert.That(jobs, Has.Count.EqualTo(7));
+        Assert.That(jobs, Has.Count.EqualTo(8));
     }
 
     [Test]
