@@ -1,10 +1,11 @@
 using System.Data.Common;
-using System.Net.Sockets;
 
 namespace Platform.Api.Errors;
 
 /// <summary>Tells a failure to reach the database (refused or broken connection, server shutting down or starting, pool exhausted) from a fault
 /// of the request: those answer 503 with Retry-After, not 500 (ADR 0661). The Api references no Npgsql: the ADO.NET base type says it.</summary>
+/// <remarks>Only a <see cref="DbException"/> counts (Npgsql wraps a refused or broken socket in one): a socket error of an outgoing HTTP call
+/// (Stripe, a webhook receiver) is not the database's.</remarks>
 internal static class DatabaseUnavailable
 {
     /// <summary>Is the Retry-After of a 503 for an unreachable database, in seconds.</summary>
@@ -16,10 +17,6 @@ internal static class DatabaseUnavailable
         for (Exception? e = exception; e is not null; e = e.InnerException)
         {
             if (e is DbException db && (db.IsTransient || IsUnavailableState(db.SqlState)))
-            {
-                return e;
-            }
-            if (e is SocketException)
             {
                 return e;
             }
