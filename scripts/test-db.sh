@@ -4,6 +4,8 @@
 #   scripts/test-db.sh start DIR   creates DIR/pg, starts it on a free loopback port, creates the roles and the database;
 #                                  prints PORT=, DATABASE=, OWNER_PASSWORD=, APP_PASSWORD=, SOCKET= and BIN= lines
 #   scripts/test-db.sh stop DIR    stops that cluster and deletes DIR
+#   scripts/test-db.sh pause DIR   stops that cluster (fast shutdown) and keeps DIR: a database outage for the fault tests
+#   scripts/test-db.sh resume DIR PORT   starts it again on the same port
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=scripts/pg.sh
@@ -27,8 +29,16 @@ case "${1:-}" in
     [[ -d "$dir/pg" ]] && pg_stop "$dir/pg"
     rm -rf "$dir"
     ;;
+  pause)
+    dir=${2:?usage: test-db.sh pause DIR}
+    pg_stop "$dir/pg"
+    ;;
+  resume)
+    dir=${2:?usage: test-db.sh resume DIR PORT}
+    pg_start "$dir/pg" "${3:?usage: test-db.sh resume DIR PORT}"
+    ;;
   *)
-    echo "usage: scripts/test-db.sh start|stop DIR" >&2
+    echo "usage: scripts/test-db.sh start|stop|pause DIR, resume DIR PORT" >&2
     exit 2
     ;;
 esac

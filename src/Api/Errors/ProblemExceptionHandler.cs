@@ -29,6 +29,15 @@ internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, I
             _ => null,
         };
 
+        if (problem is null && DatabaseUnavailable.Of(exception) is { } unavailable)
+        {
+            // The database restarts, fails over or refuses connections: the client may retry shortly; no 500 (ADR 0661).
+            httpContext.Response.Headers.RetryAfter = DatabaseUnavailable.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+            problem = Problems.Create(503, "database_unavailable", "Service unavailable",
+                "The database is not reachable at the moment; retry after the time in Retry-After.");
+            failures.Unhandled(httpContext, unavailable);
+        }
+
         if (problem is null)
         {
             if (exception is OperationCanceledException && httpContext.RequestAborted.IsCancellationRequested)

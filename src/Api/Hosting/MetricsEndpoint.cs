@@ -31,9 +31,17 @@ public static class MetricsEndpoint
             metrics => metrics.AddAspNetCoreInstrumentation().AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));
     }
 
-    public static void UsePlatformMetrics(this WebApplication app) =>
+    public static void UsePlatformMetrics(this WebApplication app)
+    {
         app.UseOpenTelemetryPrometheusScrapingEndpoint(meterProvider: null, predicate: http => http.Request.Path == Path, path: null,
             configureBranchedPipeline: branch => branch.Use(RefuseOthersAsync), optionsName: null);
+        // Seed 003's per-tenant drill-down, bounded to the top tenants per meter, behind the same guard (ADR 0660).
+        app.MapWhen(http => http.Request.Path == TenantMetrics.TenantMetricsEndpoint.Path, branch =>
+        {
+            branch.Use(RefuseOthersAsync);
+            branch.Run(TenantMetrics.TenantMetricsEndpoint.WriteAsync);
+        });
+    }
 
     /// <summary>Lets loopback through, and anyone else only with "Authorization: Bearer {Metrics:ScrapeToken}"; others get 401 problem details.</summary>
     private static Task RefuseOthersAsync(HttpContext http, Func<Task> next)

@@ -10,6 +10,7 @@ internal sealed class HealthModule : IFeatureModule
     {
         services.AddFeatureOptions<GaugeOptions>("Metrics");
         services.AddHostedService<JobLagGauges>();
+        services.AddHostedService<DatabaseUpGauge>();
     }
 
     public void AddJobs(IServiceCollection services) => services.AddHostedService<HeartbeatJob>();

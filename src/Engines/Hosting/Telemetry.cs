@@ -20,6 +20,9 @@ public static class Telemetry
     /// <summary>Is the name of the meter of the gauges that read the database (job lag).</summary>
     public const string JobsMeter = "Platform.Jobs";
 
+    /// <summary>Is the name of the meter of seed 003's per-plan series (ADR 0660).</summary>
+    public const string TenantsMeter = "Platform.Tenants";
+
     /// <summary>Is the source of the span around each MediatR command.</summary>
     public static readonly ActivitySource Commands = new(Name);
 
@@ -42,7 +45,7 @@ public static class Telemetry
             })
             .WithMetrics(m =>
             {
-                m.AddMeter(Name, JobsMeter, "Npgsql").AddRuntimeInstrumentation().AddHttpClientInstrumentation();
+                m.AddMeter(Name, JobsMeter, TenantsMeter, "Npgsql").AddRuntimeInstrumentation().AddHttpClientInstrumentation();
                 metrics?.Invoke(m);
             });
         if (!string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))

@@ -92,9 +92,17 @@ public sealed class OwnDatabase
         }
     }
 
-    private static string RunScript(string root, string verb, string folder)
+    /// <summary>Stops the cluster (fast shutdown: open connections are terminated) and keeps its folder, for a database outage.</summary>
+    public void Pause() => RunScript(root, "pause", folder);
+
+    /// <summary>Starts the paused cluster again on its port.</summary>
+    public void Resume() => RunScript(root, "resume", folder, Port);
+
+    private static string RunScript(string root, string verb, string folder, string? port = null)
     {
-        var start = new ProcessStartInfo("bash", [Path.Combine(root, "scripts", "test-db.sh"), verb, folder])
+        var start = new ProcessStartInfo("bash", port is null
+            ? [Path.Combine(root, "scripts", "test-db.sh"), verb, folder]
+            : [Path.Combine(root, "scripts", "test-db.sh"), verb, folder, port])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
