@@ -104,6 +104,11 @@ public sealed class TenantScreensTests
         await Expect(page.GetByRole(AriaRole.Dialog).GetByLabel("Runs per day")).ToHaveValueAsync("5");
         await Expect(page.GetByRole(AriaRole.Dialog).GetByLabel("Config (JSON)")).ToHaveValueAsync(new System.Text.RegularExpressions.Regex("\"tone\": \"brief\""));
 
+        // The overview's recent runs open the same detail.
+        await page.GotoAsync(tenantUrl);
+        await page.GetByRole(AriaRole.Link, new() { Name = "finished by the key" }).ClickAsync();
+        await Expect(page.GetByTestId("run-latency")).ToHaveTextAsync("850 ms");
+
         browser.AssertNoProblems($"404 /v1/tenants/{tenantId}/runs/");
     }
 
