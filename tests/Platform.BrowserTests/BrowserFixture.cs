@@ -74,6 +74,8 @@ public sealed class BrowserFixture
             ["Email__PickupDirectory"] = MailFolder,
             ["Email__LinkBaseUrl"] = BaseUrl,
             ["Web__DistPath"] = dist,
+            // The webhook screens' test receives on a loopback listener it starts (http://127.0.0.1), as ./platform run allows.
+            ["Webhooks__AllowLoopback"] = "true",
             // Every browser request comes from 127.0.0.1: the per-address throttles would count the whole run as one client.
             ["Auth__SignUpsPerHourPerIp"] = "0",
             ["Auth__LoginAttemptsPerMinutePerIp"] = "0",

@@ -157,6 +157,21 @@ function InvoiceDetail({ tenantId, invoiceId, number }: { tenantId: string; invo
     queryKey: ["invoice", tenantId, invoiceId],
     queryFn: async () => unwrap(await api.GET("/v1/tenants/{tenant_id}/invoices/{invoice_id}", { params: { path: { tenant_id: tenantId, invoice_id: invoiceId } } })),
   });
+  // The PDF needs the bearer token, which lives in memory only: it is fetched through the client and handed to the browser as a download.
+  const pdf = useMutation({
+    mutationFn: async () => {
+      const r = await api.GET("/v1/tenants/{tenant_id}/invoices/{invoice_id}/pdf", { params: { path: { tenant_id: tenantId, invoice_id: invoiceId } }, parseAs: "blob" });
+      return unwrap(r as { data?: Blob; error?: unknown; response: Response });
+    },
+    onSuccess: (blob) => {
+      const url = URL.createObjectURL(blob);
+      const a = document.createElement("a");
+      a.href = url;
+      a.download = `invoice-${number}.pdf`;
+      a.click();
+      setTimeout(() => URL.revokeObjectURL(url), 1000);
+    },
+  });
   return (
     <Dialog.Root open={open} onOpenChange={setOpen}>
       <Dialog.Trigger><Button size="1" variant="soft" aria-label={`Open invoice ${number}`}>Details</Button></Dialog.Trigger>
@@ -179,7 +194,13 @@ function InvoiceDetail({ tenantId, invoiceId, number }: { tenantId: string; invo
             </Table.Body>
           </Table.Root>
         )}
-        <Flex justify="end" mt="3"><Dialog.Close><Button variant="soft" color="gray">Close</Button></Dialog.Close></Flex>
+        {pdf.isError ? <ProblemCallout error={pdf.error} /> : null}
+        <Flex justify="end" gap="3" mt="3">
+          {detail.data && detail.data.status !== "draft" ? (
+            <Button variant="soft" loading={pdf.isPending} onClick={() => pdf.mutate()}>Download PDF</Button>
+          ) : null}
+          <Dialog.Close><Button variant="soft" color="gray">Close</Button></Dialog.Close>
+        </Flex>
       </Dialog.Content>
     </Dialog.Root>
   );

@@ -28,7 +28,7 @@ export function Home() {
   return <Navigate to={first ? `/t/${first.tenant_id}` : "/tenants/new"} replace />;
 }
 
-export function TopBar({ current }: { current?: Membership }) {
+export function TopBar({ current, switcher = true }: { current?: Membership; switcher?: boolean }) {
   const me = useMe();
   const { signOut } = useAuth();
   const navigate = useNavigate();
@@ -36,7 +36,7 @@ export function TopBar({ current }: { current?: Membership }) {
     <header>
       <Flex align="center" gap="4" px="4" py="3" wrap="wrap">
         <Text size="4" weight="bold"><Link to="/" style={{ color: "inherit", textDecoration: "none" }}>Platform</Link></Text>
-        {me.data && me.data.memberships.length > 0 ? (
+        {!switcher ? <Button variant="soft" asChild><Link to="/">Dashboard</Link></Button> : me.data && me.data.memberships.length > 0 ? (
           <Select.Root
             value={current?.tenant_id ?? ""}
             onValueChange={(v) => (v === "__new" ? navigate("/tenants/new") : navigate(`/t/${v}`))}
@@ -53,6 +53,7 @@ export function TopBar({ current }: { current?: Membership }) {
         ) : null}
         <Box flexGrow="1" />
         {me.data ? <Text size="2" color="gray" data-testid="signed-in-as">{me.data.user.email}</Text> : null}
+        <Button variant="ghost" asChild><Link to="/profile">Profile</Link></Button>
         <Button variant="soft" onClick={async () => { await signOut(); navigate("/signin", { replace: true }); }}>Sign out</Button>
       </Flex>
       <Separator size="4" />
@@ -66,6 +67,13 @@ const tabs = [
   { to: "members", label: "Members" },
   { to: "billing", label: "Billing" },
   { to: "api-keys", label: "API keys" },
+  { to: "runs", label: "Runs" },
+  { to: "workers", label: "Workers" },
+  { to: "webhooks", label: "Webhooks" },
+  { to: "support", label: "Support" },
+  { to: "audit-log", label: "Audit log" },
+  { to: "ip-allowlist", label: "IP allowlist" },
+  { to: "settings", label: "Settings" },
 ];
 
 /** Lays out a tenant's pages: the top bar with the tenant switcher, the tabs, and the page. */
@@ -82,7 +90,7 @@ export function TenantShell() {
           {tabs.map((t) => {
             const href = `/t/${tenantId}${t.to ? `/${t.to}` : ""}`;
             return (
-              <TabNav.Link key={t.label} asChild active={location.pathname === href}>
+              <TabNav.Link key={t.label} asChild active={location.pathname === href || (t.to !== "" && location.pathname.startsWith(href + "/"))}>
                 <Link to={href}>{t.label}</Link>
               </TabNav.Link>
             );

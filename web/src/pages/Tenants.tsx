@@ -150,7 +150,7 @@ export function OverviewPage() {
               <Table.Body>
                 {runs.data.data.map((r) => (
                   <Table.Row key={r.id}>
-                    <Table.Cell>{r.task}</Table.Cell>
+                    <Table.Cell><Link to={`/t/${tenantId}/runs/${r.id}`}>{r.task || r.id}</Link></Table.Cell>
                     <Table.Cell>{r.worker_id}</Table.Cell>
                     <Table.Cell><Badge highContrast color={r.status === "succeeded" ? "green" : r.status === "running" ? "blue" : "red"}>{r.status}</Badge></Table.Cell>
                     <Table.Cell justify="end">{r.total_tokens?.toLocaleString("en-US") ?? "—"}</Table.Cell>
