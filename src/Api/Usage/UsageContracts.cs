@@ -6,7 +6,7 @@ namespace Platform.Api.Usage;
 
 // Request fields are nullable so that a missing one reaches validation and is named there; optional ones default to null.
 
-public sealed record UsageEventRequest(string? Meter, decimal? Amount, string? IdempotencyKey = null, DateTimeOffset? OccurredAt = null);
+public sealed record UsageEventRequest(string? Meter, decimal? Amount, string? IdempotencyKey = null, DateTimeOffset? OccurredAt = null, JsonElement? Metadata = null);
 
 /// <summary>Is a usage ingestion body: a bare array of events or an object {"events": [...]}; Events is null for any other shape.</summary>
 [JsonConverter(typeof(UsageEventBatchConverter))]

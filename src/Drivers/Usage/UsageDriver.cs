@@ -10,6 +10,13 @@ public interface IUsageDriver
     /// returns how many were inserted and each touched rollup's total before and after this write.</summary>
     Task<UsageInsertResult> InsertEventsAsync(IDbSession session, Guid tenantId, IReadOnlyList<UsageEvent> events, DateTimeOffset now, CancellationToken cancellationToken);
 
+    /// <summary>Computes again, from the raw events, the rollups of the given meters (none of them summed) in the months the batch's events fall in,
+    /// and for gauges every month after up to the month of now (a level persists); one transaction-scoped lock per tenant and meter is taken
+    /// first, in its own statement, so that the computing statement's snapshot holds every batch committed before (exact under concurrency).
+    /// Returns each rollup's value before and after, and whether the tenant's policy of the meter is hard.</summary>
+    Task<IReadOnlyList<RollupChange>> RecomputeRollupsAsync(IDbSession session, Guid tenantId, IReadOnlyList<string> meters, IReadOnlyList<UsageEvent> events,
+        DateTimeOffset now, CancellationToken cancellationToken);
+
     /// <summary>Adds an amount to a meter's rollup of the month that holds the given time, without a raw event (counted meters such as api_calls);
     /// returns the rollup's total before and after this write.</summary>
     Task<RollupChange> AddToRollupAsync(IDbSession session, Guid tenantId, string meter, decimal amount, DateTimeOffset at, DateTimeOffset now, CancellationToken cancellationToken);
@@ -32,12 +39,14 @@ internal sealed class UsageDriver : IUsageDriver
         var meters = new string[events.Count];
         var amounts = new decimal[events.Count];
         var occurred = new DateTime[events.Count];
+        var metadata = new string?[events.Count];
         for (var i = 0; i < events.Count; i++)
         {
             keys[i] = events[i].IdempotencyKey;
             meters[i] = events[i].Meter;
             amounts[i] = MeterPrecision.Normalize(events[i].Amount);
             occurred[i] = events[i].OccurredAt.UtcDateTime;
+            metadata[i] = events[i].Metadata;
         }
         // Rows go in the order given (the engine sorts by key) and rollups in (meter, period) order, so that
         // concurrent batches take their locks in one order and cannot deadlock.
@@ -46,15 +55,16 @@ internal sealed class UsageDriver : IUsageDriver
         var rows = (await session.QueryAsync<InsertRow>(
             """
             WITH inserted AS (
-                INSERT INTO usage_events (tenant_id, idempotency_key, meter, amount, occurred_at, recorded_at)
-                SELECT @tenantId, e.k, e.m, e.a, e.o, @now
-                FROM unnest(@keys::text[], @meters::text[], @amounts::numeric[], @occurred::timestamptz[]) WITH ORDINALITY AS e(k, m, a, o, n)
+                INSERT INTO usage_events (tenant_id, idempotency_key, meter, amount, occurred_at, recorded_at, metadata)
+                SELECT @tenantId, e.k, e.m, e.a, e.o, @now, e.d::jsonb
+                FROM unnest(@keys::text[], @meters::text[], @amounts::numeric[], @occurred::timestamptz[], @metadata::text[]) WITH ORDINALITY AS e(k, m, a, o, d, n)
                 ORDER BY e.n
                 ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
                 RETURNING meter, amount, occurred_at
             ), sums AS (
                 SELECT i.meter, date_trunc('month', i.occurred_at AT TIME ZONE 'UTC')::date AS period_start, sum(i.amount) AS added
                 FROM inserted i
+                WHERE NOT EXISTS (SELECT 1 FROM meters m WHERE m.key = i.meter AND m.aggregation <> 'sum')
                 GROUP BY 1, 2
             ), rolled AS (
                 INSERT INTO usage_rollups AS u (tenant_id, meter, period_start, used, updated_at)
@@ -65,17 +75,67 @@ internal sealed class UsageDriver : IUsageDriver
                     used = u.used + excluded.used, updated_at = excluded.updated_at
                 RETURNING u.meter, u.period_start, u.used
             )
-            SELECT c.n AS inserted, r.meter, r.period_start::timestamp AS period_start, r.used, x.added,
+            SELECT c.n AS inserted,
+                   (SELECT array_agg(DISTINCT i.meter ORDER BY i.meter) FROM inserted i
+                    WHERE EXISTS (SELECT 1 FROM meters m WHERE m.key = i.meter AND m.aggregation <> 'sum')) AS aggregated,
+                   r.meter, r.period_start::timestamp AS period_start, r.used, x.added,
                    EXISTS (SELECT 1 FROM usage_meter_policies p WHERE p.tenant_id = @tenantId AND p.meter = r.meter AND p.policy = 'hard') AS hard
             FROM (SELECT count(*)::int AS n FROM inserted) c
             LEFT JOIN (rolled r JOIN sums x ON x.meter = r.meter AND x.period_start = r.period_start) ON true
             ORDER BY r.meter, r.period_start
             """,
-            new { tenantId, keys, meters, amounts, occurred, now }, cancellationToken)).ToList();
+            new { tenantId, keys, meters, amounts, occurred, metadata, now }, cancellationToken)).ToList();
         var changes = rows.Where(r => r.Meter is not null)
             .Select(r => new RollupChange(r.Meter!, DateOnly.FromDateTime(r.PeriodStart!.Value), MeterPrecision.Normalize(r.Used!.Value - r.Added!.Value), MeterPrecision.Normalize(r.Used.Value), r.Hard == true))
             .ToList();
-        return new UsageInsertResult(rows.Count == 0 ? 0 : rows[0].Inserted, changes);
+        return new UsageInsertResult(rows.Count == 0 ? 0 : rows[0].Inserted, changes, rows.Count == 0 ? null : rows[0].Aggregated);
+    }
+
+    public async Task<IReadOnlyList<RollupChange>> RecomputeRollupsAsync(IDbSession session, Guid tenantId, IReadOnlyList<string> meters, IReadOnlyList<UsageEvent> events,
+        DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var aggregated = meters.Distinct().Order(StringComparer.Ordinal).ToArray();
+        await session.ExecuteAsync(
+            "SELECT count(pg_advisory_xact_lock(hashtextextended(@tenantId::text || '/' || m, 640))) FROM unnest(@aggregated::text[]) AS m ORDER BY 1",
+            new { tenantId, aggregated }, cancellationToken);
+        var eventMeters = events.Select(e => e.Meter).ToArray();
+        var occurred = events.Select(e => e.OccurredAt.UtcDateTime).ToArray();
+        var rows = await session.QueryAsync<RecomputeRow>(
+            """
+            WITH batch AS (
+                SELECT e.m AS meter, date_trunc('month', e.o AT TIME ZONE 'UTC')::date AS period_start
+                FROM unnest(@eventMeters::text[], @occurred::timestamptz[]) AS e(m, o)
+                WHERE e.m = ANY (@aggregated::text[])
+                GROUP BY 1, 2
+            ), targets AS (
+                SELECT b.meter, b.period_start FROM batch b
+                UNION
+                SELECT f.meter, g::date
+                FROM (SELECT b.meter, min(b.period_start) AS first FROM batch b GROUP BY b.meter) f
+                JOIN meters m ON m.key = f.meter AND m.aggregation = 'gauge'
+                CROSS JOIN LATERAL generate_series(f.first::timestamp, date_trunc('month', @now AT TIME ZONE 'UTC'), interval '1 month') g
+            ), old AS (
+                SELECT u.meter, u.period_start, u.used
+                FROM usage_rollups u JOIN targets t ON t.meter = u.meter AND t.period_start = u.period_start
+                WHERE u.tenant_id = @tenantId
+            ), rolled AS (
+                INSERT INTO usage_rollups AS u (tenant_id, meter, period_start, used, updated_at)
+                SELECT @tenantId, t.meter, t.period_start,
+                       usage_meter_value(@tenantId, t.meter, t.period_start::timestamp AT TIME ZONE 'UTC', (t.period_start + interval '1 month') AT TIME ZONE 'UTC'),
+                       @now
+                FROM targets t
+                ORDER BY t.meter, t.period_start
+                ON CONFLICT (tenant_id, meter, period_start) DO UPDATE SET used = excluded.used, updated_at = excluded.updated_at
+                RETURNING u.meter, u.period_start, u.used
+            )
+            SELECT r.meter, r.period_start::timestamp AS period_start, coalesce(o.used, 0) AS before, r.used AS after,
+                   EXISTS (SELECT 1 FROM usage_meter_policies p WHERE p.tenant_id = @tenantId AND p.meter = r.meter AND p.policy = 'hard') AS hard
+            FROM rolled r LEFT JOIN old o ON o.meter = r.meter AND o.period_start = r.period_start
+            ORDER BY r.meter, r.period_start
+            """,
+            new { tenantId, aggregated, eventMeters, occurred, now }, cancellationToken);
+        return rows.Select(r => new RollupChange(r.Meter, DateOnly.FromDateTime(r.PeriodStart), MeterPrecision.Normalize(r.Before), MeterPrecision.Normalize(r.After), r.Hard))
+            .ToList();
     }
 
     public async Task<RollupChange> AddToRollupAsync(IDbSession session, Guid tenantId, string meter, decimal amount, DateTimeOffset at, DateTimeOffset now, CancellationToken cancellationToken)
@@ -127,9 +187,19 @@ internal sealed class UsageDriver : IUsageDriver
             (RollupRow r) => new UsageRollup(r.Meter, DateOnly.FromDateTime(r.PeriodStart), MeterPrecision.Normalize(r.Used)), cancellationToken);
     }
 
+    private sealed class RecomputeRow
+    {
+        public string Meter { get; init; } = "";
+        public DateTime PeriodStart { get; init; }
+        public decimal Before { get; init; }
+        public decimal After { get; init; }
+        public bool Hard { get; init; }
+    }
+
     private sealed class InsertRow
     {
         public int Inserted { get; init; }
+        public string[]? Aggregated { get; init; }
         public string? Meter { get; init; }
         public DateTime? PeriodStart { get; init; }
         public decimal? Used { get; init; }
