@@ -39,7 +39,7 @@ FROM (VALUES ('api_calls', 0.1), ('storage_gb', 2.3), ('gpu_hours', 250)) AS m(m
 CROSS JOIN (VALUES ('free'), ('starter'), ('professional'), ('enterprise')) AS p(plan);
 
 GRANT SELECT, INSERT ON meters TO platform_app;
-GRANT SELECT, INSERT, UPDATE ON meter_prices TO platform_app;
+GRANT SELECT, INSERT, UPDATE, DELETE ON meter_prices TO platform_app;
 GRANT SELECT ON meters, meter_prices TO platform_xt;
 
 -- Events may carry a small JSON object (unique_count counts distinct values of one of its properties).

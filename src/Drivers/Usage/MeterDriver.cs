@@ -19,6 +19,9 @@ public interface IMeterDriver
 
     /// <summary>Sets the price of a meter for a plan and returns the price before (null when there was none); the meter must exist.</summary>
     Task<MeterPrice?> SetPriceAsync(IDbSession session, MeterPrice price, CancellationToken cancellationToken);
+
+    /// <summary>Removes the price of a meter for a plan.</summary>
+    Task DeletePriceAsync(IDbSession session, string meter, string plan, CancellationToken cancellationToken);
 }
 
 internal sealed class MeterDriver : IMeterDriver
@@ -63,6 +66,11 @@ internal sealed class MeterDriver : IMeterDriver
             """,
             new { price.Meter, price.Plan, price.UnitPriceCents, price.Included, price.UpdatedAt }, cancellationToken);
         return before;
+    }
+
+    public async Task DeletePriceAsync(IDbSession session, string meter, string plan, CancellationToken cancellationToken)
+    {
+        await session.ExecuteAsync("DELETE FROM meter_prices WHERE meter = @meter AND plan = @plan", new { meter, plan }, cancellationToken);
     }
 
     private sealed class MeterRow
