@@ -1,4 +1,5 @@
 using Platform.Drivers.Sessions;
+using Platform.Drivers.Users;
 using Platform.Models.Usage;
 
 namespace Platform.Drivers.Usage;
@@ -27,6 +28,15 @@ public interface IUsageDriver
     /// <summary>Tells whether the tenant's policy of a meter is hard.</summary>
     Task<bool> IsHardAsync(IDbSession session, Guid tenantId, string meter, CancellationToken cancellationToken);
 
+    /// <summary>Lists raw events newest first (occurred_at, then idempotency key, descending) after a cursor position, matching the filter; at most limit rows.</summary>
+    Task<IReadOnlyList<StoredUsageEvent>> ListEventsAsync(IDbSession session, Guid tenantId, UsageEventFilter filter, (DateTimeOffset OccurredAt, string Key)? after,
+        int limit, CancellationToken cancellationToken);
+
+    /// <summary>Computes, from the raw events of one worker or one API key (the filter), each meter's value per month from one month to another (both
+    /// inclusive) with the meter's aggregation; months without such events are left out.</summary>
+    Task<IReadOnlyList<UsageRollup>> ListAttributedAsync(IDbSession session, Guid tenantId, DateOnly fromPeriod, DateOnly toPeriod, UsageEventFilter filter,
+        CancellationToken cancellationToken);
+
     /// <summary>Lists the rollups of months starting from one date to another (both inclusive), optionally of one meter, by month then meter.</summary>
     Task<IReadOnlyList<UsageRollup>> ListRollupsAsync(IDbSession session, Guid tenantId, DateOnly fromPeriod, DateOnly toPeriod, string? meter, CancellationToken cancellationToken);
 }
@@ -40,6 +50,8 @@ internal sealed class UsageDriver : IUsageDriver
         var amounts = new decimal[events.Count];
         var occurred = new DateTime[events.Count];
         var metadata = new string?[events.Count];
+        var workers = new string?[events.Count];
+        var apiKeys = new Guid?[events.Count];
         for (var i = 0; i < events.Count; i++)
         {
             keys[i] = events[i].IdempotencyKey;
@@ -47,6 +59,8 @@ internal sealed class UsageDriver : IUsageDriver
             amounts[i] = MeterPrecision.Normalize(events[i].Amount);
             occurred[i] = events[i].OccurredAt.UtcDateTime;
             metadata[i] = events[i].Metadata;
+            workers[i] = events[i].WorkerId;
+            apiKeys[i] = events[i].ApiKeyId;
         }
         // Rows go in the order given (the engine sorts by key) and rollups in (meter, period) order, so that
         // concurrent batches take their locks in one order and cannot deadlock.
@@ -55,9 +69,10 @@ internal sealed class UsageDriver : IUsageDriver
         var rows = (await session.QueryAsync<InsertRow>(
             """
             WITH inserted AS (
-                INSERT INTO usage_events (tenant_id, idempotency_key, meter, amount, occurred_at, recorded_at, metadata)
-                SELECT @tenantId, e.k, e.m, e.a, e.o, @now, e.d::jsonb
-                FROM unnest(@keys::text[], @meters::text[], @amounts::numeric[], @occurred::timestamptz[], @metadata::text[]) WITH ORDINALITY AS e(k, m, a, o, d, n)
+                INSERT INTO usage_events (tenant_id, idempotency_key, meter, amount, occurred_at, recorded_at, metadata, worker_id, api_key_id)
+                SELECT @tenantId, e.k, e.m, e.a, e.o, @now, e.d::jsonb, e.w, e.ak
+                FROM unnest(@keys::text[], @meters::text[], @amounts::numeric[], @occurred::timestamptz[], @metadata::text[], @workers::text[], @apiKeys::uuid[])
+                     WITH ORDINALITY AS e(k, m, a, o, d, w, ak, n)
                 ORDER BY e.n
                 ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
                 RETURNING meter, amount, occurred_at
@@ -84,7 +99,7 @@ internal sealed class UsageDriver : IUsageDriver
             LEFT JOIN (rolled r JOIN sums x ON x.meter = r.meter AND x.period_start = r.period_start) ON true
             ORDER BY r.meter, r.period_start
             """,
-            new { tenantId, keys, meters, amounts, occurred, metadata, now }, cancellationToken)).ToList();
+            new { tenantId, keys, meters, amounts, occurred, metadata, workers, apiKeys, now }, cancellationToken)).ToList();
         var changes = rows.Where(r => r.Meter is not null)
             .Select(r => new RollupChange(r.Meter!, DateOnly.FromDateTime(r.PeriodStart!.Value), MeterPrecision.Normalize(r.Used!.Value - r.Added!.Value), MeterPrecision.Normalize(r.Used.Value), r.Hard == true))
             .ToList();
@@ -185,6 +200,77 @@ internal sealed class UsageDriver : IUsageDriver
             """,
             new { tenantId, fromPeriod = fromPeriod.ToDateTime(TimeOnly.MinValue), toPeriod = toPeriod.ToDateTime(TimeOnly.MinValue), meter },
             (RollupRow r) => new UsageRollup(r.Meter, DateOnly.FromDateTime(r.PeriodStart), MeterPrecision.Normalize(r.Used)), cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<StoredUsageEvent>> ListEventsAsync(IDbSession session, Guid tenantId, UsageEventFilter filter,
+        (DateTimeOffset OccurredAt, string Key)? after, int limit, CancellationToken cancellationToken)
+    {
+        return await session.ListAsync(
+            """
+            SELECT e.idempotency_key, e.meter, e.amount, e.occurred_at, e.recorded_at, e.worker_id, e.api_key_id, e.metadata::text AS metadata
+            FROM usage_events e
+            WHERE e.tenant_id = @tenantId
+              AND (@meter::text IS NULL OR e.meter = @meter)
+              AND (@from::timestamptz IS NULL OR e.occurred_at >= @from)
+              AND (@to::timestamptz IS NULL OR e.occurred_at < @to)
+              AND (@workerId::text IS NULL OR e.worker_id = @workerId)
+              AND (@apiKeyId::uuid IS NULL OR e.api_key_id = @apiKeyId)
+              AND (@afterAt::timestamptz IS NULL OR (e.occurred_at, e.idempotency_key) < (@afterAt, @afterKey::text))
+            ORDER BY e.occurred_at DESC, e.idempotency_key DESC
+            LIMIT @limit
+            """,
+            new
+            {
+                tenantId, meter = filter.Meter, from = filter.From, to = filter.To, workerId = filter.WorkerId, apiKeyId = filter.ApiKeyId,
+                afterAt = after?.OccurredAt, afterKey = after?.Key, limit,
+            },
+            (EventRow r) => new StoredUsageEvent(r.IdempotencyKey, r.Meter, MeterPrecision.Normalize(r.Amount), r.OccurredAt.ToUtcOffset(), r.RecordedAt.ToUtcOffset(),
+                r.WorkerId, r.ApiKeyId, r.Metadata),
+            cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<UsageRollup>> ListAttributedAsync(IDbSession session, Guid tenantId, DateOnly fromPeriod, DateOnly toPeriod, UsageEventFilter filter,
+        CancellationToken cancellationToken)
+    {
+        return await session.ListAsync(
+            """
+            WITH months AS (
+                SELECT d::date AS period_start
+                FROM generate_series(@fromPeriod::timestamp, @toPeriod::timestamp, interval '1 month') d
+            ), present AS (
+                SELECT DISTINCT e.meter, date_trunc('month', e.occurred_at AT TIME ZONE 'UTC')::date AS period_start
+                FROM usage_events e
+                WHERE e.tenant_id = @tenantId
+                  AND e.occurred_at >= @fromPeriod::timestamp AT TIME ZONE 'UTC'
+                  AND e.occurred_at < (@toPeriod::timestamp + interval '1 month') AT TIME ZONE 'UTC'
+                  AND (@meter::text IS NULL OR e.meter = @meter)
+                  AND (@workerId::text IS NULL OR e.worker_id = @workerId)
+                  AND (@apiKeyId::uuid IS NULL OR e.api_key_id = @apiKeyId)
+            )
+            SELECT p.meter, p.period_start::timestamp AS period_start,
+                   usage_meter_value(@tenantId, p.meter, p.period_start::timestamp AT TIME ZONE 'UTC',
+                                     (p.period_start + interval '1 month') AT TIME ZONE 'UTC', @workerId, @apiKeyId) AS used
+            FROM present p JOIN months m ON m.period_start = p.period_start
+            ORDER BY p.period_start, p.meter
+            """,
+            new
+            {
+                tenantId, fromPeriod = fromPeriod.ToDateTime(TimeOnly.MinValue), toPeriod = toPeriod.ToDateTime(TimeOnly.MinValue),
+                meter = filter.Meter, workerId = filter.WorkerId, apiKeyId = filter.ApiKeyId,
+            },
+            (RollupRow r) => new UsageRollup(r.Meter, DateOnly.FromDateTime(r.PeriodStart), MeterPrecision.Normalize(r.Used)), cancellationToken);
+    }
+
+    private sealed class EventRow
+    {
+        public string IdempotencyKey { get; init; } = "";
+        public string Meter { get; init; } = "";
+        public decimal Amount { get; init; }
+        public DateTime OccurredAt { get; init; }
+        public DateTime RecordedAt { get; init; }
+        public string? WorkerId { get; init; }
+        public Guid? ApiKeyId { get; init; }
+        public string? Metadata { get; init; }
     }
 
     private sealed class RecomputeRow

@@ -14,8 +14,9 @@ using Platform.Models.Usage;
 namespace Platform.Engines.Usage;
 
 /// <summary>Holds one usage event as received; nullable so that validation names a missing field; occurred_at defaults to now; metadata is an
-/// optional small JSON object.</summary>
-public sealed record UsageEventInput(string? Meter, decimal? Amount, string? IdempotencyKey, DateTimeOffset? OccurredAt, JsonElement? Metadata = null);
+/// optional small JSON object; worker_id optionally attributes the event to a worker (the API key is attributed by the service).</summary>
+public sealed record UsageEventInput(string? Meter, decimal? Amount, string? IdempotencyKey, DateTimeOffset? OccurredAt, JsonElement? Metadata = null,
+    string? WorkerId = null);
 
 /// <summary>Records a batch of at most 1,000 usage events (member or higher, key "usage:write"): each idempotency key is stored once per tenant forever, and the monthly rollups change in the same transaction.</summary>
 public sealed record RecordUsage(Caller Caller, Guid TenantId, IReadOnlyList<UsageEventInput> Events)
@@ -61,6 +62,10 @@ internal sealed class RecordUsageValidator : AbstractValidator<RecordUsage>
             if (e.OccurredAt < Earliest)
             {
                 context.AddFailure($"events[{i}].occurred_at", "occurred_at must be in the year 2000 or later.");
+            }
+            if (e.WorkerId is not null && !WorkerIds.IsValid(e.WorkerId))
+            {
+                context.AddFailure($"events[{i}].worker_id", "The worker id must be 1 to 63 lowercase letters, digits, '_' or '-', starting with a letter.");
             }
             if (UsageMetadata.Problem(e.Metadata) is { } metadataProblem)
             {
@@ -132,7 +137,8 @@ internal sealed class RecordUsageHandler(TenantGate gate, IUsageDriver usage, Au
         var now = clock.UtcNow;
         // Sorted by key, so that concurrent batches sharing keys lock them in one order and cannot deadlock.
         var events = command.Events
-            .Select(e => new UsageEvent(e.Meter!, e.Amount!.Value, e.IdempotencyKey!, (e.OccurredAt ?? now).ToUniversalTime(), UsageMetadata.Text(e.Metadata)))
+            .Select(e => new UsageEvent(e.Meter!, e.Amount!.Value, e.IdempotencyKey!, (e.OccurredAt ?? now).ToUniversalTime(), UsageMetadata.Text(e.Metadata),
+                e.WorkerId, command.Caller.Kind == CallerKind.ApiKey ? command.Caller.ApiKeyId : null))
             .OrderBy(e => e.IdempotencyKey, StringComparer.Ordinal)
             .ToList();
         await using var scope = await gate.EnterAsync(command.TenantId, command.Caller, TenantRole.Member, Access.Write, cancellationToken, keyPermission: "usage:write");
@@ -161,6 +167,13 @@ internal sealed class RecordUsageHandler(TenantGate gate, IUsageDriver usage, Au
         await scope.CommitAsync(cancellationToken);
         return result;
     }
+}
+
+/// <summary>Checks worker ids as the catalogue writes them (workers.id): 1 to 63 lowercase letters, digits, '_' or '-', starting with a letter.</summary>
+internal static class WorkerIds
+{
+    public static bool IsValid(string? id) =>
+        id is { Length: >= 1 and <= 63 } && id[0] is >= 'a' and <= 'z' && id.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '_' or '-');
 }
 
 /// <summary>Checks meter names: 1 to 63 lowercase letters, digits or underscores, starting with a letter.</summary>

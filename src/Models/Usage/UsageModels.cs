@@ -1,8 +1,16 @@
 namespace Platform.Models.Usage;
 
 /// <summary>Holds one usage event as sent: a meter, a non-negative exact amount in the meter's unit (at most the meter's decimals), a key unique per tenant forever,
-/// when it happened (UTC) and an optional small JSON object of metadata (its text).</summary>
-public sealed record UsageEvent(string Meter, decimal Amount, string IdempotencyKey, DateTimeOffset OccurredAt, string? Metadata = null);
+/// when it happened (UTC), an optional small JSON object of metadata (its text), the worker it is attributed to and the API key that sent it.</summary>
+public sealed record UsageEvent(string Meter, decimal Amount, string IdempotencyKey, DateTimeOffset OccurredAt, string? Metadata = null,
+    string? WorkerId = null, Guid? ApiKeyId = null);
+
+/// <summary>Holds one stored raw usage event as listed: the event as sent with its attribution, and when it was recorded.</summary>
+public sealed record StoredUsageEvent(string IdempotencyKey, string Meter, decimal Amount, DateTimeOffset OccurredAt, DateTimeOffset RecordedAt,
+    string? WorkerId, Guid? ApiKeyId, string? Metadata);
+
+/// <summary>Holds the filters of a raw event listing or an attributed history: meter, [from, to) on occurred_at, worker and API key (null: any).</summary>
+public sealed record UsageEventFilter(string? Meter, DateTimeOffset? From, DateTimeOffset? To, string? WorkerId, Guid? ApiKeyId);
 
 /// <summary>Counts the events of one batch that were stored and those whose key had been seen before.</summary>
 public sealed record UsageBatchResult(int Accepted, int Duplicates);
