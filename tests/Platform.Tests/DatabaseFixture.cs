@@ -70,11 +70,21 @@ public sealed class DatabaseFixture
             [
                 new Respawn.Graph.Table("public", "schemaversions"), new Respawn.Graph.Table("public", "workers"),
                 new Respawn.Graph.Table("public", "worker_versions"), new Respawn.Graph.Table("public", "data_protection_keys"),
+                // The meter catalogue is seeded by its migration too (db/0640); meters and prices tests add go at each reset.
+                new Respawn.Graph.Table("public", "meters"), new Respawn.Graph.Table("public", "meter_prices"),
             ],
         });
         await using var seeded = new NpgsqlCommand("SELECT array_agg(id) FROM workers", connection);
         seededWorkers = (string[])(await seeded.ExecuteScalarAsync())!;
+        await using var meters = new NpgsqlCommand("SELECT array_agg(key) FROM meters", connection);
+        seededMeters = (string[])(await meters.ExecuteScalarAsync())!;
+        await using var prices = new NpgsqlCommand("SELECT jsonb_agg(p)::text FROM meter_prices p", connection);
+        seededPrices = (string)(await prices.ExecuteScalarAsync())!;
     }
+
+    /// <summary>Holds the meters and prices the migrations seeded, restored at every reset.</summary>
+    private static string[] seededMeters = [];
+    private static string seededPrices = "[]";
 
     /// <summary>Holds the workers the migrations seeded; the ones tests register through the catalogue routes go at every reset.</summary>
     private static string[] seededWorkers = [];
@@ -116,8 +126,13 @@ public sealed class DatabaseFixture
                     """
                     DELETE FROM worker_versions WHERE NOT (worker_id = ANY (@seeded));
                     DELETE FROM workers WHERE NOT (id = ANY (@seeded));
+                    DELETE FROM meter_prices;
+                    DELETE FROM meters WHERE NOT (key = ANY (@meters));
+                    INSERT INTO meter_prices SELECT * FROM jsonb_populate_recordset(NULL::meter_prices, @prices::jsonb);
                     """, connection);
                 workers.Parameters.AddWithValue("seeded", seededWorkers);
+                workers.Parameters.AddWithValue("meters", seededMeters);
+                workers.Parameters.AddWithValue("prices", seededPrices);
                 await workers.ExecuteNonQueryAsync();
                 return;
             }

@@ -50,8 +50,14 @@ public sealed class UsageApi : IEndpointGroup
             .Produces<UsageSummaryResponse>();
         usage.MapGet("/history", HistoryAsync)
             .WithName("getUsageHistory")
-            .WithSummary("Get the monthly usage rollups in a time range, optionally of one meter")
-            .WithDescription("Any member (viewer or higher), or an API key with usage:read.");
+            .WithSummary("Get the monthly usage rollups in a time range, optionally of one meter, one worker or one API key")
+            .WithDescription("Any member (viewer or higher), or an API key with usage:read. With worker_id or api_key_id, each month is computed "
+                + "from that worker's or key's raw events with the meter's aggregation.");
+        usage.MapGet("/events", ListEventsAsync)
+            .WithName("listUsageEvents")
+            .WithSummary("List raw usage events newest first, filtered by meter, time range (from inclusive, to exclusive, on occurred_at), worker and API key")
+            .WithDescription("Any member (viewer or higher), or an API key with usage:read. Cursor paging: pass next_cursor back as cursor; limit 1 to 200 (50).")
+            .Produces<ListResponse<UsageEventResponse>>();
     }
 
     /// <summary>Takes either a bare array of events or an object {"events": [...]}, read from the body in one pass (no document in between).</summary>
@@ -81,7 +87,7 @@ public sealed class UsageApi : IEndpointGroup
         var inputs = new List<UsageEventInput>(items.Count);
         foreach (var e in items)
         {
-            inputs.Add(e is null ? null! : new UsageEventInput(e.Meter, e.Amount, e.IdempotencyKey, e.OccurredAt));
+            inputs.Add(e is null ? null! : new UsageEventInput(e.Meter, e.Amount, e.IdempotencyKey, e.OccurredAt, e.Metadata, e.WorkerId));
         }
         var result = await request.Send(new RecordUsage(request.Caller, request.TenantId, inputs));
         return TypedResults.Ok(new UsageBatchResponse(inputs.Count, result.Accepted, result.Duplicates));
@@ -121,10 +127,17 @@ public sealed class UsageApi : IEndpointGroup
         return TypedResults.Bytes(body, "application/json; charset=utf-8");
     }
 
-    private static async Task<Ok<ListResponse<UsagePeriodResponse>>> HistoryAsync(
-        [AsParameters] TenantRequest request, DateTimeOffset? from, DateTimeOffset? to, string? meter)
+    private static async Task<Ok<ListResponse<UsageEventResponse>>> ListEventsAsync([AsParameters] TenantRequest request, string? meter,
+        DateTimeOffset? from, DateTimeOffset? to, string? worker_id, Guid? api_key_id, string? cursor, int? limit)
     {
-        var rollups = await request.Send(new GetUsageHistory(request.Caller, request.TenantId, from, to, meter));
+        var page = await request.Send(new ListUsageEvents(request.Caller, request.TenantId, new UsageEventFilter(meter, from, to, worker_id, api_key_id), cursor, limit));
+        return TypedResults.Ok(new ListResponse<UsageEventResponse>(page.Items.Select(UsageEventResponse.From).ToList(), page.NextCursor));
+    }
+
+    private static async Task<Ok<ListResponse<UsagePeriodResponse>>> HistoryAsync(
+        [AsParameters] TenantRequest request, DateTimeOffset? from, DateTimeOffset? to, string? meter, string? worker_id, Guid? api_key_id)
+    {
+        var rollups = await request.Send(new GetUsageHistory(request.Caller, request.TenantId, from, to, meter, worker_id, api_key_id));
         return TypedResults.Ok(new ListResponse<UsagePeriodResponse>(rollups.Select(UsagePeriodResponse.From).ToList(), null));
     }
 }

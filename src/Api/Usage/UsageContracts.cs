@@ -6,7 +6,16 @@ namespace Platform.Api.Usage;
 
 // Request fields are nullable so that a missing one reaches validation and is named there; optional ones default to null.
 
-public sealed record UsageEventRequest(string? Meter, decimal? Amount, string? IdempotencyKey = null, DateTimeOffset? OccurredAt = null);
+public sealed record UsageEventRequest(string? Meter, decimal? Amount, string? IdempotencyKey = null, DateTimeOffset? OccurredAt = null, JsonElement? Metadata = null,
+    string? WorkerId = null);
+
+/// <summary>Is the wire form of one stored raw usage event with its attribution (api_key_id: the key that sent it, null for users).</summary>
+public sealed record UsageEventResponse(string IdempotencyKey, string Meter, decimal Amount, DateTimeOffset OccurredAt, DateTimeOffset RecordedAt,
+    string? WorkerId, Guid? ApiKeyId, JsonElement? Metadata)
+{
+    public static UsageEventResponse From(StoredUsageEvent e) => new(e.IdempotencyKey, e.Meter, e.Amount, e.OccurredAt, e.RecordedAt, e.WorkerId, e.ApiKeyId,
+        e.Metadata is null ? null : JsonDocument.Parse(e.Metadata).RootElement.Clone());
+}
 
 /// <summary>Is a usage ingestion body: a bare array of events or an object {"events": [...]}; Events is null for any other shape.</summary>
 [JsonConverter(typeof(UsageEventBatchConverter))]

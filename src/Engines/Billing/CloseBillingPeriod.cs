@@ -33,7 +33,7 @@ internal sealed class CloseBillingPeriodValidator : AbstractValidator<CloseBilli
 }
 
 internal sealed class CloseBillingPeriodHandler(
-    IDbSessionFactory sessions, IInvoiceDriver invoices, IStripeDriver stripe, IMediator mediator, WebhookEvents events, BillingOptions options, IClock clock, ILogger<CloseBillingPeriodHandler> logger)
+    IDbSessionFactory sessions, IInvoiceDriver invoices, IStripeDriver stripe, IMediator mediator, WebhookEvents events, BillingOptions options, Usage.MeterCatalog meterCatalog, IClock clock, ILogger<CloseBillingPeriodHandler> logger)
     : IRequestHandler<CloseBillingPeriod, BillingCloseSummary>
 {
     public async Task<BillingCloseSummary> Handle(CloseBillingPeriod command, CancellationToken cancellationToken)
@@ -56,9 +56,13 @@ internal sealed class CloseBillingPeriodHandler(
         var started = System.Diagnostics.Stopwatch.StartNew();
 
         long existingBefore;
+        MeterPricing pricing;
         await using (var session = await sessions.OpenAsync(null, null, cancellationToken))
         {
             existingBefore = (await invoices.FetchPeriodTotalsAsync(session, start, cancellationToken)).Invoices;
+            // The catalogue's prices as they are now, read afresh (not the in-memory copy): a price set a moment ago applies (ADR 0640).
+            var catalogue = await meterCatalog.LoadAsync(session, now, cancellationToken);
+            pricing = new MeterPricing(catalogue.Prices, catalogue.Meters);
         }
 
         var created = 0;
@@ -79,7 +83,7 @@ internal sealed class CloseBillingPeriodHandler(
             var priced = new List<PricedInvoice>(candidates.Count);
             foreach (var candidate in candidates)
             {
-                var period = MonthlyInvoicePricing.Price(start, end, candidate.Segments, candidate.Plan, candidate.Usage, candidate.Overrides);
+                var period = MonthlyInvoicePricing.Price(start, end, candidate.Segments, candidate.Plan, candidate.Usage, candidate.Overrides, pricing);
                 if (stripe.Online)
                 {
                     // Online, Stripe's subscription charges the plan's base (and its prorations) itself: our invoice carries what Stripe does not

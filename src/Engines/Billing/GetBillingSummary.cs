@@ -20,7 +20,8 @@ public sealed record BillingSummary(TenantSnapshot Tenant, SubscriptionSnapshot?
     public IReadOnlyList<InvoiceSnapshot> RecentInvoices { get; init; } = [];
 }
 
-internal sealed class GetBillingSummaryHandler(TenantGate gate, IBillingDriver billing, ICreditDriver credits, IInvoiceDriver invoices, Drivers.Plans.IQuotaDriver quotas, IClock clock)
+internal sealed class GetBillingSummaryHandler(TenantGate gate, IBillingDriver billing, ICreditDriver credits, IInvoiceDriver invoices, Drivers.Plans.IQuotaDriver quotas,
+    Usage.MeterCatalog meterCatalog, IClock clock)
     : IRequestHandler<GetBillingSummary, BillingSummary>
 {
     public async Task<BillingSummary> Handle(GetBillingSummary query, CancellationToken cancellationToken)
@@ -35,7 +36,8 @@ internal sealed class GetBillingSummaryHandler(TenantGate gate, IBillingDriver b
         var baseFraction = subscription is null ? 0m : 1m;
         // Overages are priced beyond the plan's quotas with the operator's overrides on top, as the close prices them.
         var limits = EffectiveLimits.OfPlan(plan, await quotas.ListOverridesAsync(scope.Session, query.TenantId, cancellationToken));
-        var estimate = UsagePricing.Price(plan, start, end, usage, baseFraction, limits);
+        var catalogue = await meterCatalog.LoadAsync(scope.Session, clock.UtcNow, cancellationToken);
+        var estimate = UsagePricing.Price(plan, start, end, usage, baseFraction, limits, new MeterPricing(catalogue.Prices, catalogue.Meters));
         var recent = await invoices.ListInvoicesAsync(scope.Session, query.TenantId, null, null, 5, cancellationToken);
         return new BillingSummary(scope.Tenant, subscription, account?.Balance, estimate) { RecentInvoices = recent };
     }

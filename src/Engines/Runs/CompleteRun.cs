@@ -82,8 +82,9 @@ internal sealed class CompleteRunHandler(
         // slot back, whoever completes it.
         var usageResult = await usage.InsertEventsAsync(session, command.TenantId,
         [
-            new UsageEvent(Meters.Runs, 1, $"run:{run.Id}:runs", now),
-            new UsageEvent(Meters.Tokens, command.TotalTokens, $"run:{run.Id}:tokens", now),
+            // Attributed to the run's worker and, for a run a key started, the key (ADR 0641).
+            new UsageEvent(Meters.Runs, 1, $"run:{run.Id}:runs", now, null, run.WorkerId, run.ApiKeyId),
+            new UsageEvent(Meters.Tokens, command.TotalTokens, $"run:{run.Id}:tokens", now, null, run.WorkerId, run.ApiKeyId),
         ], now, cancellationToken);
         await admissions.ReleaseAsync(session, command.TenantId, run.ApiKeyId, command.TotalTokens, now, Meters.DayStart(now), Meters.MonthStart(now), cancellationToken);
         // Only when the tokens crossed 80, 90 or 100 percent of the quota does this add statements (a notice, an email, an audit row).

@@ -16,12 +16,12 @@ public sealed record CheckQuota(Caller Caller, Guid TenantId, string Meter, deci
 
 internal sealed class CheckQuotaValidator : AbstractValidator<CheckQuota>
 {
-    public CheckQuotaValidator()
+    public CheckQuotaValidator(MeterCatalog catalog)
     {
         RuleFor(c => c.Meter).Must(MeterNames.IsValid).WithMessage("The meter name is not valid.");
-        RuleFor(c => c.Amount).Custom((amount, context) =>
+        RuleFor(c => c.Amount).CustomAsync(async (amount, context, ct) =>
         {
-            if (UsageAmounts.Problem(context.InstanceToValidate.Meter, amount) is { } problem)
+            if (UsageAmounts.Problem(await catalog.GetAsync(ct), context.InstanceToValidate.Meter, amount) is { } problem)
             {
                 context.AddFailure("amount", problem);
             }

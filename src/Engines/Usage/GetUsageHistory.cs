@@ -9,8 +9,9 @@ using Platform.Models.Usage;
 
 namespace Platform.Engines.Usage;
 
-/// <summary>Lists monthly rollups from the month holding From to the month holding To (defaults: the last 12 months), optionally of one meter (viewer or higher, key "usage:read").</summary>
-public sealed record GetUsageHistory(Caller Caller, Guid TenantId, DateTimeOffset? From, DateTimeOffset? To, string? Meter)
+/// <summary>Lists monthly rollups from the month holding From to the month holding To (defaults: the last 12 months), optionally of one meter (viewer or higher, key "usage:read");
+/// with a worker or API key filter, each month's value is computed from that worker's or key's raw events with the meter's aggregation (ADR 0641).</summary>
+public sealed record GetUsageHistory(Caller Caller, Guid TenantId, DateTimeOffset? From, DateTimeOffset? To, string? Meter, string? WorkerId = null, Guid? ApiKeyId = null)
     : IRequest<IReadOnlyList<UsageRollup>>, ITenantRead, ICallerCommand;
 
 internal sealed class GetUsageHistoryValidator : AbstractValidator<GetUsageHistory>
@@ -22,6 +23,7 @@ internal sealed class GetUsageHistoryValidator : AbstractValidator<GetUsageHisto
             .WithMessage("from must not be after to.");
         RuleFor(c => c.From).GreaterThanOrEqualTo(new DateTimeOffset(2000, 1, 1, 0, 0, 0, TimeSpan.Zero)).When(c => c.From is not null);
         RuleFor(c => c.To).LessThan(new DateTimeOffset(9000, 1, 1, 0, 0, 0, TimeSpan.Zero)).When(c => c.To is not null);
+        RuleFor(c => c.WorkerId).Must(WorkerIds.IsValid).When(c => c.WorkerId is not null).WithMessage("The worker id is not valid.");
     }
 }
 
@@ -32,6 +34,11 @@ internal sealed class GetUsageHistoryHandler(TenantGate gate, IUsageDriver usage
         var to = Meters.MonthStart(query.To ?? clock.UtcNow);
         var from = Meters.MonthStart(query.From ?? to.AddMonths(-11));
         await using var scope = await gate.EnterAsync(query.TenantId, query.Caller, TenantRole.Viewer, Access.Read, cancellationToken, keyPermission: "usage:read");
+        if (query.WorkerId is not null || query.ApiKeyId is not null)
+        {
+            return await usage.ListAttributedAsync(scope.Session, query.TenantId, DateOnly.FromDateTime(from.UtcDateTime), DateOnly.FromDateTime(to.UtcDateTime),
+                new UsageEventFilter(query.Meter, null, null, query.WorkerId, query.ApiKeyId), cancellationToken);
+        }
         return await usage.ListRollupsAsync(scope.Session, query.TenantId,
             DateOnly.FromDateTime(from.UtcDateTime), DateOnly.FromDateTime(to.UtcDateTime), query.Meter, cancellationToken);
     }

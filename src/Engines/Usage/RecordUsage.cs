@@ -1,3 +1,4 @@
+using System.Text.Json;
 using FluentValidation;
 using MediatR;
 using Platform.Drivers.Usage;
@@ -12,8 +13,10 @@ using Platform.Models.Usage;
 
 namespace Platform.Engines.Usage;
 
-/// <summary>Holds one usage event as received; nullable so that validation names a missing field; occurred_at defaults to now.</summary>
-public sealed record UsageEventInput(string? Meter, decimal? Amount, string? IdempotencyKey, DateTimeOffset? OccurredAt);
+/// <summary>Holds one usage event as received; nullable so that validation names a missing field; occurred_at defaults to now; metadata is an
+/// optional small JSON object; worker_id optionally attributes the event to a worker (the API key is attributed by the service).</summary>
+public sealed record UsageEventInput(string? Meter, decimal? Amount, string? IdempotencyKey, DateTimeOffset? OccurredAt, JsonElement? Metadata = null,
+    string? WorkerId = null);
 
 /// <summary>Records a batch of at most 1,000 usage events (member or higher, key "usage:write"): each idempotency key is stored once per tenant forever, and the monthly rollups change in the same transaction.</summary>
 public sealed record RecordUsage(Caller Caller, Guid TenantId, IReadOnlyList<UsageEventInput> Events)
@@ -25,16 +28,17 @@ internal sealed class RecordUsageValidator : AbstractValidator<RecordUsage>
 
     private static readonly DateTimeOffset Earliest = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
-    public RecordUsageValidator()
+    public RecordUsageValidator(MeterCatalog catalog)
     {
         RuleFor(c => c.Events).NotNull().Must(e => e is { Count: >= 1 and <= MaxBatch })
             .WithMessage($"Send between 1 and {MaxBatch} events per call.");
         // One plain loop over the batch instead of child rules: per-element rule objects cost more than the database
         // insert of the same 1,000 events (profile in docs/benchmarks.md). Failures name fields as the wire does (events[3].meter).
-        RuleFor(c => c.Events).Custom(CheckEvents).When(c => c.Events is { Count: >= 1 and <= MaxBatch });
+        RuleFor(c => c.Events).CustomAsync(async (events, context, ct) => CheckEvents(events, context, await catalog.GetAsync(ct)))
+            .When(c => c.Events is { Count: >= 1 and <= MaxBatch });
     }
 
-    private static void CheckEvents(IReadOnlyList<UsageEventInput> events, ValidationContext<RecordUsage> context)
+    private static void CheckEvents(IReadOnlyList<UsageEventInput> events, ValidationContext<RecordUsage> context, MeterCatalog.Snapshot catalog)
     {
         for (var i = 0; i < events.Count; i++)
         {
@@ -47,7 +51,7 @@ internal sealed class RecordUsageValidator : AbstractValidator<RecordUsage>
             {
                 context.AddFailure($"events[{i}].meter", "The meter must be 1 to 63 lowercase letters, digits or underscores, starting with a letter.");
             }
-            if (UsageAmounts.Problem(e.Meter, e.Amount) is { } problem)
+            if (UsageAmounts.Problem(catalog, e.Meter, e.Amount) is { } problem)
             {
                 context.AddFailure($"events[{i}].amount", problem);
             }
@@ -59,6 +63,14 @@ internal sealed class RecordUsageValidator : AbstractValidator<RecordUsage>
             {
                 context.AddFailure($"events[{i}].occurred_at", "occurred_at must be in the year 2000 or later.");
             }
+            if (e.WorkerId is not null && !WorkerIds.IsValid(e.WorkerId))
+            {
+                context.AddFailure($"events[{i}].worker_id", "The worker id must be 1 to 63 lowercase letters, digits, '_' or '-', starting with a letter.");
+            }
+            if (UsageMetadata.Problem(e.Metadata) is { } metadataProblem)
+            {
+                context.AddFailure($"events[{i}].metadata", metadataProblem);
+            }
         }
     }
 }
@@ -67,7 +79,7 @@ internal sealed class RecordUsageValidator : AbstractValidator<RecordUsage>
 internal static class UsageAmounts
 {
     /// <summary>Gives why an amount is refused for the meter, or null when it is fine (an invalid meter name is reported on its own field).</summary>
-    public static string? Problem(string? meter, decimal? amount)
+    public static string? Problem(MeterCatalog.Snapshot catalog, string? meter, decimal? amount)
     {
         if (amount is not { } value || value < 0 || value > MeterPrecision.MaxAmount)
         {
@@ -77,7 +89,7 @@ internal static class UsageAmounts
         {
             return null;
         }
-        var decimals = MeterPrecision.Of(meter!);
+        var decimals = catalog.Of(meter!).Decimals;
         if (MeterPrecision.DecimalsOf(value) <= decimals)
         {
             return null;
@@ -88,6 +100,35 @@ internal static class UsageAmounts
     }
 }
 
+/// <summary>Checks an event's metadata: absent, or a JSON object of at most <see cref="MaxBytes"/> bytes as sent that PostgreSQL can store.</summary>
+internal static class UsageMetadata
+{
+    public const int MaxBytes = 2048;
+
+    public static string? Problem(JsonElement? metadata)
+    {
+        if (metadata is not { } m || m.ValueKind is JsonValueKind.Null or JsonValueKind.Undefined)
+        {
+            return null;
+        }
+        if (m.ValueKind != JsonValueKind.Object)
+        {
+            return "The metadata must be a JSON object.";
+        }
+        var raw = m.GetRawText();
+        if (System.Text.Encoding.UTF8.GetByteCount(raw) > MaxBytes)
+        {
+            return $"The metadata must be at most {MaxBytes} bytes of JSON.";
+        }
+        // jsonb cannot hold the NUL character (ADR 0180: refused at the edge, not a 500 from the database).
+        return raw.Contains("\\u0000", StringComparison.OrdinalIgnoreCase) ? "The metadata cannot contain the NUL character." : null;
+    }
+
+    /// <summary>Gives the metadata's JSON text to store, or null.</summary>
+    public static string? Text(JsonElement? metadata) =>
+        metadata is { ValueKind: JsonValueKind.Object } m ? m.GetRawText() : null;
+}
+
 internal sealed class RecordUsageHandler(TenantGate gate, IUsageDriver usage, AuditTrail audit, UsageAlerts alerts, IClock clock)
     : IRequestHandler<RecordUsage, UsageBatchResult>
 {
@@ -96,14 +137,19 @@ internal sealed class RecordUsageHandler(TenantGate gate, IUsageDriver usage, Au
         var now = clock.UtcNow;
         // Sorted by key, so that concurrent batches sharing keys lock them in one order and cannot deadlock.
         var events = command.Events
-            .Select(e => new UsageEvent(e.Meter!, e.Amount!.Value, e.IdempotencyKey!, (e.OccurredAt ?? now).ToUniversalTime()))
+            .Select(e => new UsageEvent(e.Meter!, e.Amount!.Value, e.IdempotencyKey!, (e.OccurredAt ?? now).ToUniversalTime(), UsageMetadata.Text(e.Metadata),
+                e.WorkerId, command.Caller.Kind == CallerKind.ApiKey ? command.Caller.ApiKeyId : null))
             .OrderBy(e => e.IdempotencyKey, StringComparer.Ordinal)
             .ToList();
         await using var scope = await gate.EnterAsync(command.TenantId, command.Caller, TenantRole.Member, Access.Write, cancellationToken, keyPermission: "usage:write");
         var inserted = await usage.InsertEventsAsync(scope.Session, command.TenantId, events, now, cancellationToken);
+        // Meters that are not summed (gauge, max, latest, count, unique_count) get their rollups computed again from the raw events (ADR 0640).
+        IReadOnlyList<RollupChange> changes = inserted.AggregatedMeters is { Count: > 0 } aggregated
+            ? [.. inserted.Rollups, .. await usage.RecomputeRollupsAsync(scope.Session, command.TenantId, aggregated, events, now, cancellationToken)]
+            : inserted.Rollups;
         // A hard meter refuses the batch that would take its month past the effective quota: the rollup row is locked by this batch's
         // upsert until the transaction ends, so concurrent batches see each other's totals one at a time and exactly the quota gets in.
-        foreach (var change in inserted.Rollups)
+        foreach (var change in changes)
         {
             if (change.Hard && change.After > change.Before
                 && MeterQuotas.For(scope.Tenant, await scope.LimitsAsync(cancellationToken), change.Meter) is { } quota and not PlanCatalog.Unlimited
@@ -117,10 +163,17 @@ internal sealed class RecordUsageHandler(TenantGate gate, IUsageDriver usage, Au
             new { result.Accepted, result.Duplicates, Meters = events.Select(e => e.Meter).Distinct().Order(StringComparer.Ordinal).ToList() },
             cancellationToken);
         // Under the rollup rows' locks each batch sees its own before and after, so of many batches crossing a threshold together one alerts.
-        await alerts.QueueCrossedAsync(scope, inserted.Rollups, now, cancellationToken);
+        await alerts.QueueCrossedAsync(scope, changes, now, cancellationToken);
         await scope.CommitAsync(cancellationToken);
         return result;
     }
+}
+
+/// <summary>Checks worker ids as the catalogue writes them (workers.id): 1 to 63 lowercase letters, digits, '_' or '-', starting with a letter.</summary>
+internal static class WorkerIds
+{
+    public static bool IsValid(string? id) =>
+        id is { Length: >= 1 and <= 63 } && id[0] is >= 'a' and <= 'z' && id.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '_' or '-');
 }
 
 /// <summary>Checks meter names: 1 to 63 lowercase letters, digits or underscores, starting with a letter.</summary>

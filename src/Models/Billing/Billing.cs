@@ -1,4 +1,5 @@
 using Platform.Models.Plans;
+using Platform.Models.Usage;
 
 namespace Platform.Models.Billing;
 
@@ -33,6 +34,9 @@ public sealed record PricedPeriod(DateTimeOffset PeriodStart, DateTimeOffset Per
     public long TotalCents => Lines.Sum(l => l.AmountCents);
 }
 
+/// <summary>Holds the meter catalogue as pricing reads it: every meter's price per plan and the meters' names and units (ADR 0640).</summary>
+public sealed record MeterPricing(IReadOnlyList<MeterPrice> Prices, IReadOnlyDictionary<string, MeterDefinition> Meters);
+
 /// <summary>Prices a month: the plan's base price plus overages beyond its quotas, each line computed exactly in decimal and rounded once, half away from zero (docs/decisions/0301).</summary>
 public static class UsagePricing
 {
@@ -50,13 +54,13 @@ public static class UsagePricing
 
     /// <summary>Prices a period: base (times the fraction of the period covered, 1 for a full month) and one line per meter over its quota.</summary>
     public static PricedPeriod Price(Plan plan, DateTimeOffset periodStart, DateTimeOffset periodEnd, IReadOnlyDictionary<string, decimal> usage, decimal baseFraction = 1m,
-        PlanLimits? limits = null)
+        PlanLimits? limits = null, MeterPricing? pricing = null)
     {
         var lines = new List<InvoiceLine>
         {
             new("base", $"{plan.Name} plan", baseFraction, plan.PriceMonthlyCents, RoundCents(plan.PriceMonthlyCents * baseFraction)),
         };
-        lines.AddRange(Overages(limits ?? plan.Limits, usage));
+        lines.AddRange(pricing is null ? Overages(limits ?? plan.Limits, usage) : Overages(limits ?? plan.Limits, usage, plan.Id, pricing));
         return new PricedPeriod(periodStart, periodEnd, plan.Currency, lines);
     }
 
@@ -70,6 +74,39 @@ public static class UsagePricing
         AddOverage(lines, "api_calls", "API calls over the quota", usage, limits.ApiCallsPerMonth, ApiCallCents);
         AddOverage(lines, "storage_gb", "Storage over the quota (GB-months)", usage, limits.StorageGb, StorageGbMonthCents);
         AddOverage(lines, "gpu_hours", "GPU hours over the quota", usage, limits.GpuHoursPerMonth, GpuHourCents);
+        return lines;
+    }
+
+    /// <summary>Prices the overage lines from the meter catalogue's prices for a plan (ADR 0640): api_calls, storage_gb and gpu_hours beyond the given
+    /// limits (the tenant's effective limits), any other priced meter beyond the quantity its price includes (none when null); built-in meters first,
+    /// in the order above, then the others by key.</summary>
+    public static IReadOnlyList<InvoiceLine> Overages(PlanLimits limits, IReadOnlyDictionary<string, decimal> usage, string planId, MeterPricing pricing)
+    {
+        var lines = new List<InvoiceLine>();
+        var prices = pricing.Prices.Where(p => p.Plan == planId).ToDictionary(p => p.Meter, StringComparer.Ordinal);
+        foreach (var (meter, description, quota) in new[]
+                 {
+                     ("api_calls", "API calls over the quota", limits.ApiCallsPerMonth),
+                     ("storage_gb", "Storage over the quota (GB-months)", limits.StorageGb),
+                     ("gpu_hours", "GPU hours over the quota", limits.GpuHoursPerMonth),
+                 })
+        {
+            if (prices.Remove(meter, out var price))
+            {
+                AddOverage(lines, meter, description, usage, quota, price.UnitPriceCents);
+            }
+        }
+        foreach (var price in prices.Values.OrderBy(p => p.Meter, StringComparer.Ordinal))
+        {
+            var included = price.Included ?? 0m;
+            if (!usage.TryGetValue(price.Meter, out var used) || used <= included)
+            {
+                continue;
+            }
+            var over = used - included;
+            var name = pricing.Meters.TryGetValue(price.Meter, out var m) ? $"{m.Name} over the included amount ({m.Unit})" : $"{price.Meter} over the included amount";
+            lines.Add(new InvoiceLine("overage:" + price.Meter, name, over, price.UnitPriceCents, RoundCents(over * price.UnitPriceCents)));
+        }
         return lines;
     }
 

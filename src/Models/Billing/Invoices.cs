@@ -53,7 +53,7 @@ public static class MonthlyInvoicePricing
     /// counts for the whole day), an annual plan's full base in the month its annual period starts, and overages against the quotas of the plan in force
     /// at the end of the month (the tenant's plan column when no paid subscription is in force then), with the operator's overrides on top.</summary>
     public static PricedPeriod Price(DateTimeOffset start, DateTimeOffset end, IReadOnlyList<PlanSegment> segments, string tenantPlan, IReadOnlyDictionary<string, decimal> usage,
-        IReadOnlyDictionary<string, long>? overrides = null)
+        IReadOnlyDictionary<string, long>? overrides = null, MeterPricing? pricing = null)
     {
         var ordered = segments.OrderBy(s => s.ValidFrom).ToList();
         var daysInMonth = (int)Math.Round((end - start).TotalDays);
@@ -91,7 +91,8 @@ public static class MonthlyInvoicePricing
         var atEnd = ordered.LastOrDefault(s => s.ValidFrom < end);
         var quotaPlan = (atEnd is not null && IsPaidStatus(atEnd.Status) ? PlanCatalog.Find(atEnd.Plan) : null)
             ?? PlanCatalog.Find(tenantPlan) ?? PlanCatalog.Get(PlanCatalog.Free);
-        lines.AddRange(UsagePricing.Overages(Quotas.Apply(quotaPlan.Limits, overrides ?? new Dictionary<string, long>()), usage));
+        var limits = Quotas.Apply(quotaPlan.Limits, overrides ?? new Dictionary<string, long>());
+        lines.AddRange(pricing is null ? UsagePricing.Overages(limits, usage) : UsagePricing.Overages(limits, usage, quotaPlan.Id, pricing));
         return new PricedPeriod(start, end, quotaPlan.Currency, lines);
     }
 

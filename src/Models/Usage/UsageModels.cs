@@ -1,7 +1,16 @@
 namespace Platform.Models.Usage;
 
-/// <summary>Holds one usage event as sent: a meter, a non-negative exact amount in the meter's unit (at most the meter's decimals), a key unique per tenant forever, and when it happened (UTC).</summary>
-public sealed record UsageEvent(string Meter, decimal Amount, string IdempotencyKey, DateTimeOffset OccurredAt);
+/// <summary>Holds one usage event as sent: a meter, a non-negative exact amount in the meter's unit (at most the meter's decimals), a key unique per tenant forever,
+/// when it happened (UTC), an optional small JSON object of metadata (its text), the worker it is attributed to and the API key that sent it.</summary>
+public sealed record UsageEvent(string Meter, decimal Amount, string IdempotencyKey, DateTimeOffset OccurredAt, string? Metadata = null,
+    string? WorkerId = null, Guid? ApiKeyId = null);
+
+/// <summary>Holds one stored raw usage event as listed: the event as sent with its attribution, and when it was recorded.</summary>
+public sealed record StoredUsageEvent(string IdempotencyKey, string Meter, decimal Amount, DateTimeOffset OccurredAt, DateTimeOffset RecordedAt,
+    string? WorkerId, Guid? ApiKeyId, string? Metadata);
+
+/// <summary>Holds the filters of a raw event listing or an attributed history: meter, [from, to) on occurred_at, worker and API key (null: any).</summary>
+public sealed record UsageEventFilter(string? Meter, DateTimeOffset? From, DateTimeOffset? To, string? WorkerId, Guid? ApiKeyId);
 
 /// <summary>Counts the events of one batch that were stored and those whose key had been seen before.</summary>
 public sealed record UsageBatchResult(int Accepted, int Duplicates);
@@ -17,8 +26,9 @@ public enum MeterPolicy
     Hard,
 }
 
-/// <summary>Holds what a batch of usage events did: how many were inserted and how each rollup they touched changed.</summary>
-public sealed record UsageInsertResult(int Inserted, IReadOnlyList<RollupChange> Rollups);
+/// <summary>Holds what a batch of usage events did: how many were inserted, how each summed rollup they touched changed, and the meters of inserted
+/// events whose aggregation is not a sum (their rollups are computed again from the raw events, ADR 0640).</summary>
+public sealed record UsageInsertResult(int Inserted, IReadOnlyList<RollupChange> Rollups, IReadOnlyList<string>? AggregatedMeters = null);
 
 /// <summary>Holds one monthly (UTC) rollup of a meter.</summary>
 public sealed record UsageRollup(string Meter, DateOnly PeriodStart, decimal Used);
@@ -55,24 +65,15 @@ public static class Meters
     public static DateTimeOffset NextDayStart(DateTimeOffset at) => DayStart(at).AddDays(1);
 }
 
-/// <summary>Gives each meter's precision: how many decimals an amount may have (0 = whole numbers only), and the largest amount one event may carry.</summary>
-/// <remarks>Counted meters (api_calls, tokens, runs) are whole numbers; gpu_hours has 4 decimals (a 0.36 s slice of an hour), storage_gb 3 (one MB);
-/// any other meter a tenant reports has 6 (ADR 0560).</remarks>
+/// <summary>Gives the precision rules of amounts: each meter's decimals come from the meter catalogue (table meters, ADR 0640: api_calls, tokens and runs
+/// whole units, gpu_hours 4, storage_gb 3); a meter the catalogue does not list has <see cref="Default"/> (ADR 0560).</summary>
 public static class MeterPrecision
 {
-    /// <summary>Is the precision of a meter without its own entry.</summary>
+    /// <summary>Is the precision of a meter the catalogue does not list.</summary>
     public const int Default = 6;
 
     /// <summary>Is the largest amount of one event (10^15 units): a batch of 1,000 such events and a rollup of many batches stay far inside decimal's 28 digits.</summary>
     public const decimal MaxAmount = 1_000_000_000_000_000m;
-
-    public static int Of(string meter) => meter switch
-    {
-        Meters.ApiCalls or Meters.Tokens or Meters.Runs => 0,
-        Meters.GpuHours => 4,
-        Meters.StorageGb => 3,
-        _ => Default,
-    };
 
     /// <summary>Counts the decimals an amount carries once trailing zeros are dropped (2.50 has 1).</summary>
     public static int DecimalsOf(decimal amount) => Normalize(amount).Scale;

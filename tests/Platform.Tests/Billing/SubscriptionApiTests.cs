@@ -138,13 +138,15 @@ public sealed class SubscriptionApiTests : DatabaseTest
         var owner = await TestApi.SignUpAsync();
         var tenant = await TestApi.CreateTenantAsync(owner, plan: "free");
         await TestApi.ExpectAsync(await TestApi.Client(owner.Token).PostAsJsonAsync($"/v1/tenants/{tenant}/subscription", new { plan = "professional", billing_cycle = "monthly" }), HttpStatusCode.OK);
+        // storage_gb is a level (ADR 0640): 1,100 GB from the month's first moment is 1,100 GB-months.
+        var at = UsagePricing.MonthOf(DateTimeOffset.UtcNow).Start;
         var events = new[]
         {
-            new { meter = "api_calls", amount = 1_000_000L, idempotency_key = "calls-1" },
-            new { meter = "api_calls", amount = 50_000L, idempotency_key = "calls-2" },
-            new { meter = "storage_gb", amount = 1_100L, idempotency_key = "storage-1" },
-            new { meter = "gpu_hours", amount = 210L, idempotency_key = "gpu-1" },
-            new { meter = "gpu_hours", amount = 210L, idempotency_key = "gpu-1" },
+            new { meter = "api_calls", amount = 1_000_000L, idempotency_key = "calls-1", occurred_at = at },
+            new { meter = "api_calls", amount = 50_000L, idempotency_key = "calls-2", occurred_at = at },
+            new { meter = "storage_gb", amount = 1_100L, idempotency_key = "storage-1", occurred_at = at },
+            new { meter = "gpu_hours", amount = 210L, idempotency_key = "gpu-1", occurred_at = at },
+            new { meter = "gpu_hours", amount = 210L, idempotency_key = "gpu-1", occurred_at = at },
         };
         using var ingest = await TestApi.Client(owner.Token).PostAsJsonAsync($"/v1/tenants/{tenant}/usage/events", events);
         Assert.That((int)ingest.StatusCode, Is.InRange(200, 299), await ingest.Content.ReadAsStringAsync());

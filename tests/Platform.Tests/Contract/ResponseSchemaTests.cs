@@ -77,6 +77,9 @@ public sealed class ResponseSchemaTests : DatabaseTest
         await CallAsync(secret, "POST", "/v1/tenants/current/usage/events", "/v1/tenants/{tenant_id}/usage/events",
             """[{"meter":"api_calls","amount":3,"idempotency_key":"contract-1"}]""");
         await CallAsync(secret, "GET", "/v1/tenants/current/usage", "/v1/tenants/{tenant_id}/usage");
+        await CallAsync(secret, "POST", "/v1/tenants/current/usage/events", "/v1/tenants/{tenant_id}/usage/events",
+            """[{"meter":"gpu_hours","amount":0.5,"idempotency_key":"contract-2","worker_id":"summarizer","metadata":{"team":"a"}}]""");
+        await CallAsync(secret, "GET", "/v1/tenants/current/usage/events?limit=2", "/v1/tenants/{tenant_id}/usage/events");
         await CallAsync(token, "GET", $"{tenantPath}/usage/history", "/v1/tenants/{tenant_id}/usage/history");
         await CallAsync(secret, "POST", "/v1/tenants/current/usage/check", "/v1/tenants/{tenant_id}/usage/check", """{"meter":"gpu_hours","amount":0.5}""");
         await CallAsync(token, "PUT", $"{tenantPath}/usage/policies/gpu_hours", "/v1/tenants/{tenant_id}/usage/policies/{meter}", """{"policy":"soft"}""");

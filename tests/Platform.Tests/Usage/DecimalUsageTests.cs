@@ -20,12 +20,14 @@ public sealed class DecimalUsageTests : DatabaseTest
         var owner = await TestApi.SignUpAsync();
         var tenantId = await TestApi.CreateTenantAsync(owner, plan: "free");
         var client = TestApi.Client(owner.Token);
+        // storage_gb is a level (a gauge, ADR 0640): 0.1 GB, then 120.5 GB from the first moment of the month on, is 120.5 GB-months.
+        var monthStart = Platform.Models.Usage.Meters.MonthStart(DateTimeOffset.UtcNow);
         using (var response = await client.PostAsJsonAsync($"/v1/tenants/{tenantId}/usage/events", new object[]
         {
             new { meter = "gpu_hours", amount = 0.5m, idempotency_key = "gpu-1" },
             new { meter = "gpu_hours", amount = 14.75m, idempotency_key = "gpu-2" },
-            new { meter = "storage_gb", amount = 0.1m, idempotency_key = "storage-1" },
-            new { meter = "storage_gb", amount = 120.4m, idempotency_key = "storage-2" },
+            new { meter = "storage_gb", amount = 0.1m, idempotency_key = "storage-1", occurred_at = monthStart },
+            new { meter = "storage_gb", amount = 120.5m, idempotency_key = "storage-2", occurred_at = monthStart },
             new { meter = "api_calls", amount = 3, idempotency_key = "calls-1" },
         }))
         {
@@ -154,7 +156,7 @@ public sealed class DecimalUsageTests : DatabaseTest
         {
             new { meter = "gpu_hours", amount = 15.25m, idempotency_key = "gpu-1", occurred_at = "2026-10-10T00:00:00Z" },
             new { meter = "gpu_hours", amount = 0.25m, idempotency_key = "gpu-2", occurred_at = "2026-10-31T23:59:59Z" },
-            new { meter = "storage_gb", amount = 20.001m, idempotency_key = "gb-1", occurred_at = "2026-10-15T00:00:00Z" },
+            new { meter = "storage_gb", amount = 20.001m, idempotency_key = "gb-1", occurred_at = "2026-10-01T00:00:00Z" },
             new { meter = "gpu_hours", amount = 100m, idempotency_key = "gpu-nov", occurred_at = "2026-11-01T00:00:00Z" },
         }))
         {
@@ -177,10 +179,12 @@ public sealed class DecimalUsageTests : DatabaseTest
         var owner = await TestApi.SignUpAsync();
         var tenantId = await TestApi.CreateTenantAsync(owner, plan: "free");
         var client = TestApi.Client(owner.Token);
-        // free: 10 GB. 7.999 is below 80 %; 0.001 more reaches it exactly.
-        foreach (var (amount, key) in new[] { (7.999m, "a"), (0.001m, "b") })
+        // free: 10 GB. A level of 7.999 GB all month is below 80 %; 8 GB from the same first moment on (a later report) reaches it exactly.
+        var monthStart = Platform.Models.Usage.Meters.MonthStart(DateTimeOffset.UtcNow);
+        foreach (var (amount, key) in new[] { (7.999m, "a"), (8m, "b") })
         {
-            using var response = await client.PostAsJsonAsync($"/v1/tenants/{tenantId}/usage/events", new[] { new { meter = "storage_gb", amount, idempotency_key = key } });
+            using var response = await client.PostAsJsonAsync($"/v1/tenants/{tenantId}/usage/events",
+                new[] { new { meter = "storage_gb", amount, idempotency_key = key, occurred_at = monthStart } });
             await TestApi.ExpectAsync(response, HttpStatusCode.OK);
             var expected = key == "a" ? 0 : 1;
             Assert.That(await OwnerSql.CountAsync("SELECT count(*) FROM outbox_messages WHERE kind = 'email.usage_alert'", tenantId), Is.EqualTo(expected), key);

@@ -785,6 +785,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/meters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List every meter of the catalogue with its unit, decimals, aggregation and prices per plan
+         * @description Any operator (viewer or higher).
+         */
+        get: operations["listMeters"];
+        put?: never;
+        /**
+         * Add a meter to the catalogue, as a founder action
+         * @description Needs the super_admin operator role and a reason code. Not reversible; the aggregation never changes once created. aggregation: sum, count, max, unique_count (needs unique_property: the metadata property whose distinct values it counts), latest, or gauge (a level: the integral of the level over the month divided by the month's length, e.g. GB-months).
+         */
+        post: operations["createMeter"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/meters/{meter}/prices/{plan}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Price a meter for a plan: cents per unit beyond what the plan includes, as a reversible founder action
+         * @description Needs the super_admin operator role and a reason code. api_calls, storage_gb and gpu_hours are billed beyond the tenant's effective quota; any other meter beyond `included` (none when left out). The next close and billing estimate use the price.
+         */
+        put: operations["setMeterPrice"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/tenants": {
         parameters: {
             query?: never;
@@ -1657,7 +1701,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * List raw usage events newest first, filtered by meter, time range (from inclusive, to exclusive, on occurred_at), worker and API key
+         * @description Any member (viewer or higher), or an API key with usage:read. Cursor paging: pass next_cursor back as cursor; limit 1 to 200 (50).
+         */
+        get: operations["listUsageEvents"];
         put?: never;
         /**
          * Record a batch of usage events (1 to 1,000); an event's idempotency key is counted once
@@ -1738,8 +1786,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Get the monthly usage rollups in a time range, optionally of one meter
-         * @description Any member (viewer or higher), or an API key with usage:read.
+         * Get the monthly usage rollups in a time range, optionally of one meter, one worker or one API key
+         * @description Any member (viewer or higher), or an API key with usage:read. With worker_id or api_key_id, each month is computed from that worker's or key's raw events with the meter's aggregation.
          */
         get: operations["getUsageHistory"];
         put?: never;
@@ -2812,6 +2860,11 @@ export interface components {
             next_cursor: null | string;
         };
         /** @description Is the wire form of a list page; next_cursor is null on the last page. */
+        ListResponseOfMeterResponse: {
+            data: components["schemas"]["MeterResponse"][];
+            next_cursor: null | string;
+        };
+        /** @description Is the wire form of a list page; next_cursor is null on the last page. */
         ListResponseOfOperatorResponse: {
             data: components["schemas"]["OperatorResponse"][];
             next_cursor: null | string;
@@ -2839,6 +2892,11 @@ export interface components {
         /** @description Is the wire form of a list page; next_cursor is null on the last page. */
         ListResponseOfTenantResponse: {
             data: components["schemas"]["TenantResponse"][];
+            next_cursor: null | string;
+        };
+        /** @description Is the wire form of a list page; next_cursor is null on the last page. */
+        ListResponseOfUsageEventResponse: {
+            data: components["schemas"]["UsageEventResponse"][];
             next_cursor: null | string;
         };
         /** @description Is the wire form of a list page; next_cursor is null on the last page. */
@@ -2913,6 +2971,17 @@ export interface components {
             plan: string;
         };
         /**
+         * @description Names how a meter's events become its value over a period (ADR 0640): sum of amounts, count of events, largest amount, distinct values
+         *                 of a metadata property, the latest amount, or the time-weighted level (gauge: integral of the level over the period ÷ its length).
+         * @enum {null|string}
+         */
+        MeterAggregation: "sum" | "count" | "max" | "unique_count" | "latest" | "gauge" | null;
+        /** @description Is the answer to a catalogue change: the meter as it is now and the founder action that changed it. */
+        MeterChangeResponse: {
+            meter: components["schemas"]["MeterResponse"];
+            action: components["schemas"]["FounderActionResponse"];
+        };
+        /**
          * @description Names a meter's policy: hard refuses usage beyond the effective quota (429, nothing written), soft allows it, alerts and bills the overage.
          * @enum {null|string}
          */
@@ -2925,6 +2994,48 @@ export interface components {
         MeterPolicyResponse: {
             meter: string;
             policy: components["schemas"]["MeterPolicy"];
+        };
+        /** @description Is a meter's price for a plan as an operator sends it. */
+        MeterPriceRequest: {
+            /** Format: double */
+            unit_price_cents?: null | number;
+            /** Format: double */
+            included?: null | number;
+            reason_code?: null | string;
+            reason_note?: null | string;
+        };
+        /** @description Is one plan's price of a meter. */
+        MeterPriceResponse: {
+            plan: string;
+            /** Format: double */
+            unit_price_cents: number;
+            /** Format: double */
+            included: null | number;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** @description Is a new meter as an operator sends it; name defaults to the key, decimals to 0. */
+        MeterRequest: {
+            key?: null | string;
+            name?: null | string;
+            unit?: null | string;
+            /** Format: int32 */
+            decimals?: null | number;
+            aggregation?: null | string;
+            unique_property?: null | string;
+            reason_code?: null | string;
+            reason_note?: null | string;
+        };
+        /** @description Is a meter of the catalogue with its prices per plan. */
+        MeterResponse: {
+            key: string;
+            name: string;
+            unit: string;
+            /** Format: int32 */
+            decimals: number;
+            aggregation: components["schemas"]["MeterAggregation"];
+            unique_property: null | string;
+            prices: components["schemas"]["MeterPriceResponse"][];
         };
         /** @description Is the wire form of one meter's current period: used, quota (null: none, -1: unlimited), percentage and reset time. */
         MeterUsageResponse: {
@@ -3424,6 +3535,23 @@ export interface components {
             idempotency_key?: null | string;
             /** Format: date-time */
             occurred_at?: null | string;
+            metadata?: unknown;
+            worker_id?: null | string;
+        };
+        /** @description Is the wire form of one stored raw usage event with its attribution (api_key_id: the key that sent it, null for users). */
+        UsageEventResponse: {
+            idempotency_key: string;
+            meter: string;
+            /** Format: double */
+            amount: number;
+            /** Format: date-time */
+            occurred_at: string;
+            /** Format: date-time */
+            recorded_at: string;
+            worker_id: null | string;
+            /** Format: uuid */
+            api_key_id: null | string;
+            metadata: null | components["schemas"]["JsonElement"];
         };
         /** @description Is the wire form of one monthly rollup. */
         UsagePeriodResponse: {
@@ -7512,6 +7640,239 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["FounderActionResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    listMeters: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListResponseOfMeterResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    createMeter: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MeterRequest"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MeterChangeResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    setMeterPrice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                meter: string;
+                plan: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MeterPriceRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MeterChangeResponse"];
                 };
             };
             /** @description Bad Request */
@@ -12077,6 +12438,91 @@ export interface operations {
             };
         };
     };
+    listUsageEvents: {
+        parameters: {
+            query?: {
+                meter?: string;
+                from?: null | string;
+                to?: null | string;
+                worker_id?: string;
+                api_key_id?: string;
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description The tenant's id (a UUID), or `current`: the tenant of the API key, of the X-Tenant-ID header or of the host name. */
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListResponseOfUsageEventResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
     recordUsage: {
         parameters: {
             query?: never;
@@ -12458,6 +12904,8 @@ export interface operations {
                 from?: null | string;
                 to?: null | string;
                 meter?: string;
+                worker_id?: string;
+                api_key_id?: string;
             };
             header?: never;
             path: {
