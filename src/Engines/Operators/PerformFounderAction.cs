@@ -85,4 +85,6 @@ public static class FounderActionTypes
     public const string SetWorkerStatus = "worker.status_set";
     public const string GrantWorkerAccess = "worker.access_grant";
     public const string RevokeWorkerAccess = "worker.access_revoke";
+    public const string AdjustCredits = "credits.adjust";
+    public const string RefundCreditPurchase = "credits.refund";
 }
