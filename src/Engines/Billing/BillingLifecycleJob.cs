@@ -57,6 +57,14 @@ internal sealed class BillingLifecycleJob(IServiceScopeFactory scopes, BillingOp
                 Logger.LogInformation("Billing: started the credits month of {Count} tenants", granted);
             }
         });
+        await StepAsync("send invoice emails", async () =>
+        {
+            var queued = await mediator.Send(new SendInvoiceNotifications(), stoppingToken);
+            if (queued > 0)
+            {
+                Logger.LogInformation("Billing: queued {Count} invoice emails", queued);
+            }
+        });
         await StepAsync("run trials", async () =>
         {
             var trials = await mediator.Send(new RunTrialLifecycle(), stoppingToken);
