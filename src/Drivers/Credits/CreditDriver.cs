@@ -11,8 +11,27 @@ public interface ICreditDriver
     /// <summary>Creates the tenant's account with a zero balance if it has none, and sets its monthly grant (credits, -1 unlimited) to the plan's.</summary>
     Task EnsureAccountAsync(IDbSession session, Guid tenantId, long monthlyGrant, DateTimeOffset now, CancellationToken cancellationToken);
 
-    /// <summary>Adds the monthly grant once per UTC period ("yyyy-MM") and returns the new balance, or null when the period was already granted.</summary>
-    Task<long?> TryGrantPeriodAsync(IDbSession session, Guid tenantId, string period, long amount, DateTimeOffset now, CancellationToken cancellationToken);
+    /// <summary>Fetches the tenant's account locked FOR UPDATE (until the transaction ends), or null when it has none.</summary>
+    Task<CreditAccountSnapshot?> LockAccountAsync(IDbSession session, Guid tenantId, CancellationToken cancellationToken);
+
+    /// <summary>Starts a UTC period ("yyyy-MM") on a locked account: takes the expired credits off, adds the period's grant (both may be 0), and makes
+    /// the grant the period's granted and unspent amount; returns the new balance, or null when the period was started already.</summary>
+    Task<long?> TryStartPeriodAsync(IDbSession session, Guid tenantId, string period, long expired, long grant, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Adds an upgrade's difference to the current period's grant (balance, granted and unspent) and returns the new balance, or null when the period is not the account's.</summary>
+    Task<long?> TryAddPeriodGrantAsync(IDbSession session, Guid tenantId, string period, long amount, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Takes credits (an operator's negative adjustment or a refund) in one conditional update and returns the new balance, or null when the balance is short.</summary>
+    Task<long?> TryTakeAsync(IDbSession session, Guid tenantId, long amount, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Lists up to limit tenants (not deleted) whose account has not been granted the period, or who have no account, across tenants.</summary>
+    Task<IReadOnlyList<Guid>> ListTenantsDueForGrantAsync(IDbSession session, string period, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Fetches a pack purchase, or null.</summary>
+    Task<CreditPurchaseSnapshot?> FetchPurchaseAsync(IDbSession session, Guid tenantId, Guid purchaseId, CancellationToken cancellationToken);
+
+    /// <summary>Fetches the ledger row of a type that holds a reference, or null.</summary>
+    Task<CreditTransactionSnapshot?> FetchTransactionByReferenceAsync(IDbSession session, Guid tenantId, CreditTransactionType type, string reference, CancellationToken cancellationToken);
 
     /// <summary>Takes credits in one conditional update and returns the new balance, or null when the balance is short (unlimited accounts are never short and keep their balance).</summary>
     Task<long?> TryDebitAsync(IDbSession session, Guid tenantId, long amount, DateTimeOffset now, CancellationToken cancellationToken);
@@ -38,7 +57,7 @@ public interface ICreditDriver
 
 internal sealed class CreditDriver : ICreditDriver
 {
-    private const string AccountColumns = "tenant_id, balance, monthly_grant, last_grant_period, created_at, updated_at";
+    private const string AccountColumns = "tenant_id, balance, monthly_grant, last_grant_period, created_at, updated_at, period_granted, grant_remaining";
     private const string TransactionColumns = "tenant_id, id, type, amount, balance_after, reference, stripe_payment_id, created_at";
     private const string PurchaseColumns = "tenant_id, id, pack, credits, amount_cents, currency, status, stripe_payment_intent_id, created_at, completed_at";
 
@@ -61,15 +80,67 @@ internal sealed class CreditDriver : ICreditDriver
             new { tenantId, monthlyGrant, now }, cancellationToken);
     }
 
-    public async Task<long?> TryGrantPeriodAsync(IDbSession session, Guid tenantId, string period, long amount, DateTimeOffset now, CancellationToken cancellationToken)
+    public async Task<CreditAccountSnapshot?> LockAccountAsync(IDbSession session, Guid tenantId, CancellationToken cancellationToken)
+    {
+        return await session.FetchAsync(
+            $"SELECT {AccountColumns} FROM credit_accounts WHERE tenant_id = @tenantId FOR UPDATE", new { tenantId }, (AccountRow r) => r.ToSnapshot(), cancellationToken);
+    }
+
+    public async Task<long?> TryStartPeriodAsync(IDbSession session, Guid tenantId, string period, long expired, long grant, DateTimeOffset now, CancellationToken cancellationToken)
     {
         return await session.QuerySingleOrDefaultAsync<long?>(
             """
-            UPDATE credit_accounts SET balance = balance + @amount, last_grant_period = @period, updated_at = @now
+            UPDATE credit_accounts
+            SET balance = balance - @expired + @grant, period_granted = @grant, grant_remaining = @grant, last_grant_period = @period, updated_at = @now
             WHERE tenant_id = @tenantId AND last_grant_period IS DISTINCT FROM @period
             RETURNING balance
             """,
+            new { tenantId, period, expired, grant, now }, cancellationToken);
+    }
+
+    public async Task<long?> TryAddPeriodGrantAsync(IDbSession session, Guid tenantId, string period, long amount, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        return await session.QuerySingleOrDefaultAsync<long?>(
+            """
+            UPDATE credit_accounts
+            SET balance = balance + @amount, period_granted = period_granted + @amount, grant_remaining = grant_remaining + @amount, updated_at = @now
+            WHERE tenant_id = @tenantId AND last_grant_period = @period
+            RETURNING balance
+            """,
             new { tenantId, period, amount, now }, cancellationToken);
+    }
+
+    public async Task<long?> TryTakeAsync(IDbSession session, Guid tenantId, long amount, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        return await session.QuerySingleOrDefaultAsync<long?>(
+            """
+            UPDATE credit_accounts
+            SET balance = balance - @amount, grant_remaining = LEAST(grant_remaining, balance - @amount), updated_at = @now
+            WHERE tenant_id = @tenantId AND balance >= @amount
+            RETURNING balance
+            """,
+            new { tenantId, amount, now }, cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<Guid>> ListTenantsDueForGrantAsync(IDbSession session, string period, int limit, CancellationToken cancellationToken)
+    {
+        var rows = await session.QueryAsync<Guid>(
+            "SELECT tenants_due_for_credit_grant FROM tenants_due_for_credit_grant(@period, @limit)", new { period, limit }, cancellationToken);
+        return rows.ToList();
+    }
+
+    public async Task<CreditPurchaseSnapshot?> FetchPurchaseAsync(IDbSession session, Guid tenantId, Guid purchaseId, CancellationToken cancellationToken)
+    {
+        return await session.FetchAsync(
+            $"SELECT {PurchaseColumns} FROM credit_purchases WHERE tenant_id = @tenantId AND id = @purchaseId",
+            new { tenantId, purchaseId }, (PurchaseRow r) => r.ToSnapshot(), cancellationToken);
+    }
+
+    public async Task<CreditTransactionSnapshot?> FetchTransactionByReferenceAsync(IDbSession session, Guid tenantId, CreditTransactionType type, string reference, CancellationToken cancellationToken)
+    {
+        return await session.FetchAsync(
+            $"SELECT {TransactionColumns} FROM credit_transactions WHERE tenant_id = @tenantId AND type = @type AND reference = @reference",
+            new { tenantId, type = type.ToWire(), reference }, (TransactionRow r) => r.ToSnapshot(), cancellationToken);
     }
 
     public async Task<long?> TryDebitAsync(IDbSession session, Guid tenantId, long amount, DateTimeOffset now, CancellationToken cancellationToken)
@@ -77,7 +148,8 @@ internal sealed class CreditDriver : ICreditDriver
         return await session.QuerySingleOrDefaultAsync<long?>(
             """
             UPDATE credit_accounts
-            SET balance = CASE WHEN monthly_grant < 0 THEN balance ELSE balance - @amount END, updated_at = @now
+            SET balance = CASE WHEN monthly_grant < 0 THEN balance ELSE balance - @amount END,
+                grant_remaining = CASE WHEN monthly_grant < 0 THEN grant_remaining ELSE GREATEST(grant_remaining - @amount, 0) END, updated_at = @now
             WHERE tenant_id = @tenantId AND (monthly_grant < 0 OR balance >= @amount)
             RETURNING balance
             """,
@@ -162,9 +234,11 @@ internal sealed class CreditDriver : ICreditDriver
         public string? LastGrantPeriod { get; init; }
         public DateTime CreatedAt { get; init; }
         public DateTime UpdatedAt { get; init; }
+        public long PeriodGranted { get; init; }
+        public long GrantRemaining { get; init; }
 
         public CreditAccountSnapshot ToSnapshot() =>
-            new(TenantId, Balance, MonthlyGrant, LastGrantPeriod, CreatedAt.ToUtcOffset(), UpdatedAt.ToUtcOffset());
+            new(TenantId, Balance, MonthlyGrant, LastGrantPeriod, CreatedAt.ToUtcOffset(), UpdatedAt.ToUtcOffset(), PeriodGranted, GrantRemaining);
     }
 
     private sealed class TransactionRow

@@ -71,12 +71,12 @@ public sealed class SmtpOptions
 public interface IMailDriver
 {
     /// <summary>Sends the email with the given Message-ID (stable across retries); throws when the server refuses it or cannot be reached.</summary>
-    Task SendAsync(EmailContent email, Guid messageId, CancellationToken cancellationToken);
+    Task SendAsync(EmailContent email, Guid messageId, CancellationToken cancellationToken, IReadOnlyList<EmailAttachment>? attachments = null);
 }
 
 internal sealed class MailDriver(EmailOptions options) : IMailDriver
 {
-    public async Task SendAsync(EmailContent email, Guid messageId, CancellationToken cancellationToken)
+    public async Task SendAsync(EmailContent email, Guid messageId, CancellationToken cancellationToken, IReadOnlyList<EmailAttachment>? attachments = null)
     {
         using var message = new MimeMessage();
         var from = MailboxAddress.Parse(options.From);
@@ -85,7 +85,12 @@ internal sealed class MailDriver(EmailOptions options) : IMailDriver
         message.To.Add(MailboxAddress.Parse(email.To));
         message.Subject = email.Subject;
         message.MessageId = $"{messageId:N}@platform";
-        message.Body = new BodyBuilder { TextBody = email.Text, HtmlBody = email.Html }.ToMessageBody();
+        var body = new BodyBuilder { TextBody = email.Text, HtmlBody = email.Html };
+        foreach (var attachment in attachments ?? [])
+        {
+            body.Attachments.Add(attachment.FileName, attachment.Content, ContentType.Parse(attachment.ContentType));
+        }
+        message.Body = body.ToMessageBody();
 
         if (!string.IsNullOrEmpty(options.PickupDirectory))
         {

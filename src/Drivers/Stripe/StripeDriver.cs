@@ -78,6 +78,9 @@ public interface IStripeDriver
         string idempotencyKey, string finalizeIdempotencyKey, CancellationToken cancellationToken);
 
     Task<StripePaymentIntentResult> CreatePaymentIntentAsync(string customerId, long amountCents, string currency, Guid tenantId, Guid purchaseId, string idempotencyKey, CancellationToken cancellationToken);
+
+    /// <summary>Refunds an amount in minor units of a PaymentIntent (POST /v1/refunds), tagged with our tenant and purchase ids, and returns the refund's id.</summary>
+    Task<string> RefundPaymentIntentAsync(string paymentIntentId, long amountCents, Guid tenantId, Guid purchaseId, string idempotencyKey, CancellationToken cancellationToken);
 }
 
 internal sealed class StripeDriver(StripeSettings settings) : IStripeDriver
@@ -163,6 +166,19 @@ internal sealed class StripeDriver(StripeSettings settings) : IStripeDriver
             },
             new RequestOptions { IdempotencyKey = idempotencyKey }, cancellationToken);
         return new StripePaymentIntentResult(intent.Id, intent.ClientSecret);
+    }
+
+    public async Task<string> RefundPaymentIntentAsync(string paymentIntentId, long amountCents, Guid tenantId, Guid purchaseId, string idempotencyKey, CancellationToken cancellationToken)
+    {
+        var refund = await Client.V1.Refunds.CreateAsync(
+            new RefundCreateOptions
+            {
+                PaymentIntent = paymentIntentId,
+                Amount = amountCents,
+                Metadata = new() { ["tenant_id"] = tenantId.ToString(), ["credit_purchase_id"] = purchaseId.ToString() },
+            },
+            new RequestOptions { IdempotencyKey = idempotencyKey }, cancellationToken);
+        return refund.Id;
     }
 
     public async Task<StripeInvoiceResult> CreateFinalizedInvoiceAsync(string customerId, string currency, Guid tenantId, Guid ourInvoiceId, long number, IReadOnlyList<StripeInvoiceLine> lines,

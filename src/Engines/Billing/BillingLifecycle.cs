@@ -1,8 +1,10 @@
 using Platform.Drivers.Billing;
+using Platform.Drivers.Credits;
 using Platform.Drivers.Email;
 using Platform.Drivers.Plans;
 using Platform.Drivers.Tenants;
 using Platform.Engines.Audit;
+using Platform.Engines.Credits;
 using Platform.Engines.Email;
 using Platform.Engines.Plans;
 using Platform.Engines.Sessions;
@@ -22,7 +24,7 @@ namespace Platform.Engines.Billing;
 /// quotas and status follow its subscription, billing's own suspensions are told apart from an operator's, and notices are queued once.</summary>
 internal sealed class BillingLifecycle(
     ITenantDriver tenants, IBillingDriver billing, IMemberDriver members, AuditTrail audit, TenantNotices notices, WebhookEvents events, EmailOptions emailOptions,
-    IFeatureOverrideDriver features, TenantAccessChanges access)
+    IFeatureOverrideDriver features, TenantAccessChanges access, ICreditDriver credits, CreditsOptions creditsOptions, IQuotaDriver quotas)
 {
     /// <summary>Is the suspended_reason the dunning job writes; a payment lifts only a suspension with this reason (or the trial's), never an operator's.</summary>
     public const string DunningReason = "billing: payment overdue past the grace period";
@@ -120,6 +122,12 @@ internal sealed class BillingLifecycle(
         await audit.RecordAsync(scope.Session, tenant.Id, caller, "tenant.billing_changed", "tenant", tenant.Id,
             new { tenant.Plan, tenant.Status, reason = tenant.SuspendedReason },
             new { updated.Plan, updated.Status, reason = updated.SuspendedReason, cause }, cancellationToken);
+        // An upgrade within the month grants the difference of the monthly credits at once (plan_upgrade, ADR 0650); a downgrade takes nothing back.
+        if (updated.Status != TenantStatus.Deleted
+            && EffectiveLimits.Of(updated, await quotas.ListOverridesAsync(scope.Session, tenant.Id, cancellationToken)) is { } limits)
+        {
+            await CreditLedger.OpenAccountAsync(credits, audit, creditsOptions, scope, now, cancellationToken, limits.CreditsPerMonth);
+        }
         // A downgrade or cancellation keeps the data but stops the features at once, on every instance (ADR 0550).
         await FeatureLoss.RecordAsync(features, audit, scope, caller, tenant, updated, cancellationToken);
         await access.AnnounceAsync(scope, cancellationToken);

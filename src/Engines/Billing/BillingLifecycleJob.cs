@@ -5,7 +5,7 @@ using Platform.Engines.Hosting;
 
 namespace Platform.Engines.Billing;
 
-/// <summary>Every Billing:JobIntervalSeconds, runs billing's lifecycle work: pushes open invoices to Stripe when online, marks tenants with overdue offline invoices past_due, suspends tenants past_due beyond the grace period, applies period ends (pending downgrades, cancellations, offline renewals), reminds and ends trials; safe with many copies
+/// <summary>Every Billing:JobIntervalSeconds, runs billing's lifecycle work: pushes open invoices to Stripe when online, marks tenants with overdue offline invoices past_due, suspends tenants past_due beyond the grace period, applies period ends (pending downgrades, cancellations, offline renewals), grants the month's plan credits, reminds and ends trials; safe with many copies
 /// (each command claims its tenants with SKIP LOCKED and re-checks under the lock).</summary>
 internal sealed class BillingLifecycleJob(IServiceScopeFactory scopes, BillingOptions options, ILogger<BillingLifecycleJob> logger)
     : PeriodicJob(scopes, logger)
@@ -47,6 +47,22 @@ internal sealed class BillingLifecycleJob(IServiceScopeFactory scopes, BillingOp
             if (periodEnds > 0)
             {
                 Logger.LogInformation("Billing: applied {Count} subscription period ends", periodEnds);
+            }
+        });
+        await StepAsync("grant monthly credits", async () =>
+        {
+            var granted = await mediator.Send(new GrantMonthlyCredits(), stoppingToken);
+            if (granted > 0)
+            {
+                Logger.LogInformation("Billing: started the credits month of {Count} tenants", granted);
+            }
+        });
+        await StepAsync("send invoice emails", async () =>
+        {
+            var queued = await mediator.Send(new SendInvoiceNotifications(), stoppingToken);
+            if (queued > 0)
+            {
+                Logger.LogInformation("Billing: queued {Count} invoice emails", queued);
             }
         });
         await StepAsync("run trials", async () =>

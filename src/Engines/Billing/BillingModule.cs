@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Platform.Engines.Email;
 using Platform.Engines.Hosting;
 
 namespace Platform.Engines.Billing;
@@ -12,6 +13,7 @@ internal sealed class BillingModule : IFeatureModule
         services.AddFeatureOptions<InvoiceDocumentOptions>("Invoices");
         services.AddSingleton<BillingLifecycle>();
         services.AddSingleton<TenantSweep>();
+        services.AddSingleton<IEmailAttachmentSource, InvoicePdfAttachments>();
     }
 
     public void AddJobs(IServiceCollection services)

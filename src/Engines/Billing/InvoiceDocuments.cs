@@ -39,6 +39,18 @@ public sealed class InvoiceDocumentOptions
     /// <summary>Gets or sets the folder of the DejaVu Sans TrueType files (Invoices:FontDirectory; Debian's fonts-dejavu-core).</summary>
     [Required]
     public string FontDirectory { get; set; } = "/usr/share/fonts/truetype/dejavu";
+
+    /// <summary>Gets or sets how many days before an offline invoice's due date its reminder is emailed; 0 sends none (Invoices:ReminderDaysBeforeDue).</summary>
+    [Range(0, 365)]
+    public int ReminderDaysBeforeDue { get; set; } = 3;
+
+    /// <summary>Gets or sets how many days after an unpaid offline invoice's due date its overdue reminder is emailed; 0 sends none (Invoices:ReminderDaysAfterDue).</summary>
+    [Range(0, 365)]
+    public int ReminderDaysAfterDue { get; set; } = 3;
+
+    /// <summary>Gets or sets how many days back an issue, payment or reminder day may lie and still be emailed, so nothing long past is mailed (Invoices:NotificationWindowDays).</summary>
+    [Range(1, 365)]
+    public int NotificationWindowDays { get; set; } = 7;
 }
 
 /// <summary>Renders an invoice as PDF (admin or higher): seller and buyer, number, dates, every line, subtotal, credits applied, total,

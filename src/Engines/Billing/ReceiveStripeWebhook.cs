@@ -25,7 +25,7 @@ public sealed record ReceiveStripeWebhook(string Payload, string? Signature) : I
 
 internal sealed class ReceiveStripeWebhookHandler(
     IDbSessionFactory sessions, TenantGate gate, ITenantDriver tenants, IStripeDriver stripe, IBillingDriver billing, IInvoiceDriver invoices, ICreditDriver credits,
-    BillingLifecycle lifecycle, AuditTrail audit, WebhookEvents events, IClock clock)
+    BillingLifecycle lifecycle, AuditTrail audit, WebhookEvents events, IClock clock, CreditsOptions creditsOptions)
     : IRequestHandler<ReceiveStripeWebhook, string>
 {
     private const string SubscriptionCreated = "customer.subscription.created";
@@ -270,7 +270,7 @@ internal sealed class ReceiveStripeWebhookHandler(
         var purchase = await credits.TrySettlePurchaseAsync(scope.Session, tenantId, purchaseId, CreditPurchaseStatus.Succeeded, stripeEvent.ObjectId, now, cancellationToken);
         if (purchase is not null)
         {
-            await CreditLedger.OpenAccountAsync(credits, audit, scope, now, cancellationToken);
+            await CreditLedger.OpenAccountAsync(credits, audit, creditsOptions, scope, now, cancellationToken);
             var balance = await credits.CreditAsync(scope.Session, tenantId, purchase.Credits, now, cancellationToken)
                 ?? throw new InvalidOperationException("The credit account opened in this transaction is gone.");
             await CreditLedger.AppendAsync(credits, scope, CreditTransactionType.Purchase, purchase.Credits, balance,

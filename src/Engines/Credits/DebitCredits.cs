@@ -24,7 +24,7 @@ internal sealed class DebitCreditsValidator : AbstractValidator<DebitCredits>
     }
 }
 
-internal sealed class DebitCreditsHandler(TenantGate gate, ICreditDriver credits, AuditTrail audit, WebhookEvents events, IClock clock)
+internal sealed class DebitCreditsHandler(TenantGate gate, ICreditDriver credits, AuditTrail audit, CreditsOptions options, WebhookEvents events, IClock clock)
     : IRequestHandler<DebitCredits, CreditTransactionSnapshot>
 {
     public async Task<CreditTransactionSnapshot> Handle(DebitCredits command, CancellationToken cancellationToken)
@@ -32,7 +32,7 @@ internal sealed class DebitCreditsHandler(TenantGate gate, ICreditDriver credits
         var now = clock.UtcNow;
         await using var scope = await gate.EnterAsync(command.TenantId, command.Caller, TenantRole.Member, Access.Write, cancellationToken, keyPermission: "runs:write");
         // One conditional update decides: under any concurrency the balance never goes below zero.
-        var row = await CreditLedger.DebitAsync(credits, audit, events, scope, command.Caller, command.Amount, command.Reference, now, cancellationToken);
+        var row = await CreditLedger.DebitAsync(credits, audit, options, events, scope, command.Caller, command.Amount, command.Reference, now, cancellationToken);
         await scope.CommitAsync(cancellationToken);
         return row;
     }

@@ -25,7 +25,7 @@ internal sealed class GrantCreditsValidator : AbstractValidator<GrantCredits>
     }
 }
 
-internal sealed class GrantCreditsHandler(TenantGate gate, ICreditDriver credits, AuditTrail audit, IClock clock)
+internal sealed class GrantCreditsHandler(TenantGate gate, ICreditDriver credits, AuditTrail audit, CreditsOptions options, IClock clock)
     : IRequestHandler<GrantCredits, CreditTransactionSnapshot>
 {
     public async Task<CreditTransactionSnapshot> Handle(GrantCredits command, CancellationToken cancellationToken)
@@ -36,7 +36,7 @@ internal sealed class GrantCreditsHandler(TenantGate gate, ICreditDriver credits
         }
         var now = clock.UtcNow;
         await using var scope = await gate.EnterAsync(command.TenantId, command.Caller, TenantRole.Owner, Access.Write, cancellationToken);
-        await CreditLedger.OpenAccountAsync(credits, audit, scope, now, cancellationToken);
+        await CreditLedger.OpenAccountAsync(credits, audit, options, scope, now, cancellationToken);
         var balance = await credits.CreditAsync(scope.Session, command.TenantId, command.Amount, now, cancellationToken)
             ?? throw new NotFoundException("credit account");
         var row = await CreditLedger.AppendAsync(credits, scope, command.Type, command.Amount, balance, command.Reference,

@@ -27,7 +27,7 @@ internal sealed class PurchaseCreditsValidator : AbstractValidator<PurchaseCredi
             .WithMessage($"The pack must be one of: {string.Join(", ", CreditPackCatalog.All.Select(p => p.Id))}.");
 }
 
-internal sealed class PurchaseCreditsHandler(TenantGate gate, ICreditDriver credits, IBillingDriver billing, IStripeDriver stripe, AuditTrail audit, IClock clock)
+internal sealed class PurchaseCreditsHandler(TenantGate gate, ICreditDriver credits, IBillingDriver billing, IStripeDriver stripe, AuditTrail audit, CreditsOptions options, IClock clock)
     : IRequestHandler<PurchaseCredits, CreditPurchaseResult>
 {
     public async Task<CreditPurchaseResult> Handle(PurchaseCredits command, CancellationToken cancellationToken)
@@ -35,7 +35,7 @@ internal sealed class PurchaseCreditsHandler(TenantGate gate, ICreditDriver cred
         var pack = CreditPackCatalog.Find(command.Pack)!;
         var now = clock.UtcNow;
         await using var scope = await gate.EnterAsync(command.TenantId, command.Caller, TenantRole.Owner, Access.Write, cancellationToken);
-        await CreditLedger.OpenAccountAsync(credits, audit, scope, now, cancellationToken);
+        await CreditLedger.OpenAccountAsync(credits, audit, options, scope, now, cancellationToken);
         var id = Guid.CreateVersion7();
         if (stripe.Online)
         {

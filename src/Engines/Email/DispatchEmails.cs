@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Platform.Drivers.Email;
 using Platform.Drivers.Sessions;
 using Platform.Models;
+using Platform.Models.Email;
 
 namespace Platform.Engines.Email;
 
@@ -13,7 +14,8 @@ public sealed record DispatchEmails : IRequest<DispatchResult>;
 public sealed record DispatchResult(int Claimed, int Sent, int Retried, int Failed);
 
 internal sealed class DispatchEmailsHandler(
-    IDbSessionFactory sessions, IOutboxDriver outbox, EmailOutbox emails, IMailDriver mail, EmailOptions settings, IClock clock, ILogger<DispatchEmailsHandler> logger)
+    IDbSessionFactory sessions, IOutboxDriver outbox, EmailOutbox emails, IMailDriver mail, EmailOptions settings, IClock clock, ILogger<DispatchEmailsHandler> logger,
+    IEnumerable<IEmailAttachmentSource> attachmentSources)
     : IRequestHandler<DispatchEmails, DispatchResult>
 {
     /// <summary>Is how long a leased message stays invisible to other dispatchers, in seconds; a crashed dispatcher's messages come due again after it.</summary>
@@ -35,7 +37,15 @@ internal sealed class DispatchEmailsHandler(
             var giveUp = false;
             try
             {
-                await mail.SendAsync(emails.Open(message.Kind, message.Payload, clock.UtcNow), message.Id, cancellationToken);
+                var email = emails.Open(message.Kind, message.Payload, clock.UtcNow);
+                var attachments = new List<EmailAttachment>();
+                foreach (var reference in email.Attachments)
+                {
+                    var source = attachmentSources.FirstOrDefault(s => s.Kind == reference.Kind)
+                        ?? throw new InvalidOperationException($"No attachment source renders '{reference.Kind}'.");
+                    attachments.Add(await source.RenderAsync(reference, cancellationToken));
+                }
+                await mail.SendAsync(email, message.Id, cancellationToken, attachments);
             }
             catch (OutboxSecretExpiredException e)
             {

@@ -47,7 +47,8 @@ internal sealed partial class EmailOutbox(IOutboxDriver outbox, IDataProtectionP
         var brand = tenantId is { } tenant && session.TenantId == tenant ? (await branding.EffectiveAsync(session, tenant, cancellationToken)).Branding : null;
         email = EmailTemplates.Brand(email, brand);
         var id = Guid.CreateVersion7();
-        var payload = new StoredEmail(email.To, email.Subject, email.Text, email.Html, stored, stored is null ? null : secretsExpireAt, email.SenderName);
+        var payload = new StoredEmail(email.To, email.Subject, email.Text, email.Html, stored, stored is null ? null : secretsExpireAt, email.SenderName,
+            email.Attachments.Count > 0 ? email.Attachments.ToList() : null);
         await outbox.EnqueueAsync(session, new NewOutboxMessage(id, tenantId, kind, JsonSerializer.Serialize(payload, Json), clock.UtcNow), cancellationToken);
         return id;
     }
@@ -56,9 +57,10 @@ internal sealed partial class EmailOutbox(IOutboxDriver outbox, IDataProtectionP
     public EmailContent Open(string kind, string payload, DateTimeOffset now)
     {
         var stored = JsonSerializer.Deserialize<StoredEmail>(payload, Json) ?? throw new JsonException("The outbox payload is empty.");
+        IReadOnlyList<EmailAttachmentRef> attachments = stored.Attachments ?? [];
         if (stored.Secrets is not { Count: > 0 } secrets)
         {
-            return new EmailContent(stored.To, stored.Subject, stored.Text, stored.Html, stored.SenderName);
+            return new EmailContent(stored.To, stored.Subject, stored.Text, stored.Html, stored.SenderName) { Attachments = attachments };
         }
         if (stored.SecretsExpireAt is { } expireAt && expireAt <= now)
         {
@@ -72,7 +74,7 @@ internal sealed partial class EmailOutbox(IOutboxDriver outbox, IDataProtectionP
             text = text.Replace(Placeholder(name), value, StringComparison.Ordinal);
             html = html.Replace(Placeholder(name), value, StringComparison.Ordinal);
         }
-        return new EmailContent(stored.To, stored.Subject, text, html, stored.SenderName);
+        return new EmailContent(stored.To, stored.Subject, text, html, stored.SenderName) { Attachments = attachments };
     }
 
     private IDataProtector Protector(string kind) => dataProtection.CreateProtector(SecretPurpose, kind);
@@ -85,7 +87,18 @@ internal sealed partial class EmailOutbox(IOutboxDriver outbox, IDataProtectionP
 
     /// <summary>Is the payload as stored: the rendered email with placeholders, and its protected secrets (removed once the message is sent or failed).</summary>
     private sealed record StoredEmail(
-        string To, string Subject, string Text, string Html, Dictionary<string, string>? Secrets, DateTimeOffset? SecretsExpireAt, string? SenderName = null);
+        string To, string Subject, string Text, string Html, Dictionary<string, string>? Secrets, DateTimeOffset? SecretsExpireAt, string? SenderName = null,
+        List<EmailAttachmentRef>? Attachments = null);
+}
+
+/// <summary>Renders one kind of email attachment when the email is sent (a feature registers one per kind, such as billing's invoice PDF).</summary>
+internal interface IEmailAttachmentSource
+{
+    /// <summary>Gets the kind of attachment it renders, as an <see cref="EmailAttachmentRef"/> names it.</summary>
+    string Kind { get; }
+
+    /// <summary>Renders the attachment; throws when it cannot (the email is then retried like a failed send).</summary>
+    Task<EmailAttachment> RenderAsync(EmailAttachmentRef reference, CancellationToken cancellationToken);
 }
 
 /// <summary>Signals that an outbox message's secrets expired before it could be sent; the message fails for good.</summary>

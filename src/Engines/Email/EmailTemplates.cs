@@ -16,6 +16,39 @@ public static class EmailTemplates
     public const string VerifyEmailKind = "email.verify_email";
     public const string PasswordResetKind = "email.password_reset";
     public const string DomainVerificationLostKind = "email.domain_verification_lost";
+    public const string InvoiceIssuedKind = "email.invoice_issued";
+    public const string InvoiceReminderKind = "email.invoice_reminder";
+    public const string InvoiceReceiptKind = "email.invoice_receipt";
+
+    /// <summary>Renders the email of an issued invoice (its PDF attached); an offline invoice names its due date (ADR 0651).</summary>
+    public static EmailContent InvoiceIssued(string to, string tenantName, long number, long totalCents, string currency, DateOnly? dueDate, string billingUrl) => Render(
+        to,
+        $"Invoice {number} for {tenantName}: {FormatMoney(totalCents, currency)}",
+        $"Invoice {number} for {tenantName} totals {FormatMoney(totalCents, currency)}"
+            + (dueDate is { } due ? $" and is due on {due:yyyy-MM-dd}." : "; it is charged to the payment method on file."),
+        "See the invoices",
+        billingUrl,
+        "The invoice is attached as a PDF.");
+
+    /// <summary>Renders a reminder of an unpaid offline invoice, before or after its due date (its PDF attached).</summary>
+    public static EmailContent InvoiceReminder(string to, string tenantName, long number, long totalCents, string currency, DateOnly dueDate, bool overdue, string billingUrl) => Render(
+        to,
+        overdue ? $"Invoice {number} for {tenantName} is overdue" : $"Invoice {number} for {tenantName} is due on {dueDate:yyyy-MM-dd}",
+        overdue
+            ? $"Invoice {number} for {tenantName}, {FormatMoney(totalCents, currency)}, was due on {dueDate:yyyy-MM-dd} and is not paid yet."
+            : $"Invoice {number} for {tenantName}, {FormatMoney(totalCents, currency)}, is due on {dueDate:yyyy-MM-dd}.",
+        "See the invoices",
+        billingUrl,
+        "The invoice is attached as a PDF. If you have paid it already, thank you: ignore this reminder.");
+
+    /// <summary>Renders the receipt of a paid invoice (its PDF, marked paid, attached).</summary>
+    public static EmailContent InvoiceReceipt(string to, string tenantName, long number, long totalCents, string currency, DateTimeOffset paidAt, string billingUrl) => Render(
+        to,
+        $"Receipt for invoice {number} of {tenantName}",
+        $"We received {FormatMoney(totalCents, currency)} for invoice {number} of {tenantName} on {Format(paidAt)}. Thank you.",
+        "See the invoices",
+        billingUrl,
+        "The paid invoice is attached as a PDF.");
 
     public static EmailContent Invitation(string to, string tenantName, string role, string acceptUrl, DateTimeOffset expiresAt) => Render(
         to,

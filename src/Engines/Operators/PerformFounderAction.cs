@@ -87,4 +87,6 @@ public static class FounderActionTypes
     public const string RevokeWorkerAccess = "worker.access_revoke";
     public const string CreateMeter = "meter.create";
     public const string SetMeterPrice = "meter.price_set";
+    public const string AdjustCredits = "credits.adjust";
+    public const string RefundCreditPurchase = "credits.refund";
 }

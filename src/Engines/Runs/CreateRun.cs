@@ -33,7 +33,7 @@ internal sealed class CreateRunValidator : AbstractValidator<CreateRun>
 
 internal sealed class CreateRunHandler(
     TenantGate gate, IWorkerDriver workers, WorkerRegistry registry, IRunDriver runs, IRunAdmissionDriver admissions, IApiKeyDriver keys, ICreditDriver credits,
-    AuditTrail audit, WebhookEvents events, IClock clock)
+    AuditTrail audit, WebhookEvents events, IClock clock, CreditsOptions creditsOptions)
     : IRequestHandler<CreateRun, RunSnapshot>
 {
     public async Task<RunSnapshot> Handle(CreateRun command, CancellationToken cancellationToken)
@@ -98,7 +98,7 @@ internal sealed class CreateRunHandler(
         {
             // Same transaction as the admission: short of credits -> 402 insufficient_credits and the rollback writes nothing.
             // Taken after the tenant row (tenant -> credit account), the order plan changes use too.
-            await CreditLedger.DebitAsync(credits, audit, events, scope, command.Caller, worker.CreditsPerRun, "run:" + run.Id, now, cancellationToken);
+            await CreditLedger.DebitAsync(credits, audit, creditsOptions, events, scope, command.Caller, worker.CreditsPerRun, "run:" + run.Id, now, cancellationToken);
         }
         await scope.CommitAsync(cancellationToken);
         return run;

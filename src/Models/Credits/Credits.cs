@@ -1,13 +1,16 @@
 namespace Platform.Models.Credits;
 
-/// <summary>Holds a tenant's credit account: balance in credits, the plan's monthly grant (-1 means unlimited) and the last UTC month granted ("2026-11").</summary>
+/// <summary>Holds a tenant's credit account: balance in credits, the plan's monthly grant (-1 means unlimited), the last UTC month granted ("2026-11"),
+/// what the plan granted in that month (monthly grant plus upgrade differences) and the part of it not spent yet (what expires at the month's end when expiry is on).</summary>
 public sealed record CreditAccountSnapshot(
     Guid TenantId,
     long Balance,
     long MonthlyGrant,
     string? LastGrantPeriod,
     DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt)
+    DateTimeOffset UpdatedAt,
+    long PeriodGranted = 0,
+    long GrantRemaining = 0)
 {
     public bool Unlimited => MonthlyGrant < 0;
 }
@@ -45,7 +48,7 @@ public enum CreditPurchaseStatus
     Failed,
 }
 
-/// <summary>Names the kinds of ledger rows.</summary>
+/// <summary>Names the kinds of ledger rows; expiry takes back the unused part of a month's grants when the next month is granted (ADR 0650).</summary>
 [WireEnum]
 public enum CreditTransactionType
 {
@@ -55,6 +58,7 @@ public enum CreditTransactionType
     Refund,
     Adjustment,
     PlanUpgrade,
+    Expiry,
 }
 
 /// <summary>Describes a credit pack for sale: credits and price in minor units of its currency.</summary>

@@ -103,6 +103,10 @@ public sealed class FakeStripe : IDisposable
                 {"id":"pi_fake{{n}}","object":"payment_intent","amount":{{form.GetValueOrDefault("amount")}},"currency":"{{form.GetValueOrDefault("currency")}}",
                  "status":"requires_payment_method","client_secret":"pi_fake{{n}}_secret_x","livemode":false,"created":{{now}}}
                 """,
+            "/v1/refunds" => $$$"""
+                {"id":"re_fake{{{n}}}","object":"refund","amount":{{{form.GetValueOrDefault("amount") ?? "0"}}},"currency":"eur",
+                 "payment_intent":"{{{form.GetValueOrDefault("payment_intent")}}}","status":"succeeded","livemode":false,"created":{{{now}}},"metadata":{}}
+                """,
             _ => """{"error":{"type":"invalid_request_error","message":"Unrecognized request URL."}}""",
         };
     }
