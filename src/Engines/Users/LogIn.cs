@@ -2,6 +2,7 @@ using FluentValidation;
 using MediatR;
 using Platform.Drivers.Sessions;
 using Platform.Drivers.Users;
+using Platform.Engines.Sso;
 using Platform.Engines.Throttles;
 using Platform.Models;
 using Platform.Models.Errors;
@@ -22,7 +23,8 @@ internal sealed class LogInValidator : AbstractValidator<LogIn>
 }
 
 internal sealed class LogInHandler(
-    IDbSessionFactory sessions, IUserDriver users, IPasswordHasher hasher, AuthThrottle throttle, AuthThrottleOptions limits, IClock clock)
+    IDbSessionFactory sessions, IUserDriver users, IPasswordHasher hasher, AuthThrottle throttle, AuthThrottleOptions limits, IClock clock,
+    SsoEnforcement sso)
     : IRequestHandler<LogIn, UserSnapshot>
 {
     /// <summary>Is a valid hash of a random password, verified for unknown emails so that timing does not reveal which emails exist.</summary>
@@ -62,6 +64,8 @@ internal sealed class LogInHandler(
         {
             throw new UnauthorizedException("The email or password is not correct.");
         }
+        // Only a correct password learns that the account must use SSO (ADR 0620).
+        await sso.RequirePasswordAllowedAsync(credentials.Id, email, cancellationToken);
 
         await using var session = await sessions.OpenAsync(null, credentials.Id, cancellationToken);
         await throttle.RefundAsync(session, failure, cancellationToken);

@@ -104,6 +104,13 @@ public sealed class ResponseSchemaTests : DatabaseTest
         await CallAsync(token, "GET", $"{tenantPath}/support-tickets/{ticketId}", "/v1/tenants/{tenant_id}/support-tickets/{id}");
         await CallAsync(token, "POST", $"{tenantPath}/support-tickets/{ticketId}/responses", "/v1/tenants/{tenant_id}/support-tickets/{id}/responses", """{"body":"More detail."}""");
 
+        // SSO settings need a plan with the feature: a tenant on enterprise.
+        var ssoTenant = await CallAsync(token, "POST", "/v1/tenants", "/v1/tenants", $$"""{"name":"Contract sso","slug":"{{slug}}-sso","plan":"enterprise"}""");
+        var sso = $"/v1/tenants/{(string)ssoTenant["id"]!}/sso";
+        await CallAsync(token, "PUT", sso, "/v1/tenants/{tenant_id}/sso",
+            """{"issuer":"https://idp.example.com","client_id":"contract","client_secret":"s","domains":["contract.example"],"group_claim":"groups","group_roles":{"admins":"admin"}}""");
+        await CallAsync(token, "GET", sso, "/v1/tenants/{tenant_id}/sso");
+
         // Webhooks need a plan with the feature: a second tenant on starter.
         var hooksTenant = await CallAsync(token, "POST", "/v1/tenants", "/v1/tenants",
             $$"""{"name":"Contract hooks","slug":"{{slug}}-hooks","plan":"starter"}""");
@@ -149,6 +156,8 @@ public sealed class ResponseSchemaTests : DatabaseTest
         "DELETE /v1/tenants/{tenant_id}/subscription", "GET /v1/tenants/{tenant_id}/invoices/{invoice_id}",
         // 200 only for a verified domain, which needs a name server (DomainTests and CaddyOnDemandTlsTests call it).
         "GET /v1/domains/allowed",
+        // Its one-time code comes only from a sign-in through an identity provider (Sso/SsoSignInTests).
+        "POST /v1/auth/sso/exchange",
     ];
 
     private async Task<JsonNode> CallAsync(string? token, string method, string url, string template, string? body = null)

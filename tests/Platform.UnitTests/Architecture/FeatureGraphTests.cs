@@ -19,7 +19,7 @@ public sealed class FeatureGraphTests
     private static readonly HashSet<string> Features =
     [
         "Tenants", "Members", "Users", "ApiKeys", "Plans", "Runs", "Usage", "Billing", "Credits", "Invoices", "Invitations", "Email", "Audit",
-        "Operators", "Support", "Gdpr", "Webhooks", "IpAllowlists", "Branding", "Domains",
+        "Operators", "Support", "Gdpr", "Webhooks", "IpAllowlists", "Sso", "Branding", "Domains",
     ];
 
     [Test]
