@@ -2717,7 +2717,7 @@ export interface components {
          * @description Names the kinds of ledger rows; expiry takes back the unused part of a month's grants when the next month is granted (ADR 0650).
          * @enum {null|string}
          */
-        CreditTransactionType: "quota_monthly" | "purchase" | "usage" | "refund" | "adjustment" | "plan_upgrade" | null;
+        CreditTransactionType: "quota_monthly" | "purchase" | "usage" | "refund" | "adjustment" | "plan_upgrade" | "expiry" | null;
         /** @description Is the wire form of a custom domain: status pending, verified or failed; ssl_status pending, issued, renewing, expired or failed. */
         DomainResponse: {
             /** Format: uuid */
@@ -2742,7 +2742,6 @@ export interface components {
             name: string;
             value: string;
         };
-        CreditTransactionType: "quota_monthly" | "purchase" | "usage" | "refund" | "adjustment" | "plan_upgrade" | "expiry" | null;
         /** @description Is the wire form of what a tenant's effective plan grants: features, quotas (plan then overrides; -1 unlimited) and the overrides. */
         EntitlementsResponse: {
             /** Format: uuid */
