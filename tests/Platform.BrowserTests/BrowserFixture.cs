@@ -76,6 +76,10 @@ public sealed class BrowserFixture
             ["Web__DistPath"] = dist,
             // The webhook screens' test receives on a loopback listener it starts (http://127.0.0.1), as ./platform run allows.
             ["Webhooks__AllowLoopback"] = "true",
+            // Custom domain verification asks a loopback port where no name server listens: no DNS query leaves the machine, and a
+            // verify click records "no answer" (DNS itself is covered by the API tests with dnsmasq).
+            ["Domains__NameServers"] = "127.0.0.1:9",
+            ["Domains__TimeoutMilliseconds"] = "500",
             // Every browser request comes from 127.0.0.1: the per-address throttles would count the whole run as one client.
             ["Auth__SignUpsPerHourPerIp"] = "0",
             ["Auth__LoginAttemptsPerMinutePerIp"] = "0",

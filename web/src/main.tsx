@@ -51,6 +51,8 @@ const router = createBrowserRouter([
           { path: "ip-allowlist", lazy: async () => ({ Component: (await import("./pages/IpAllowlist")).IpAllowlistPage }) },
           { path: "support", lazy: async () => ({ Component: (await import("./pages/Support")).SupportPage }) },
           { path: "support/:ticketId", lazy: async () => ({ Component: (await import("./pages/Support")).SupportTicketPage }) },
+          { path: "branding", lazy: async () => ({ Component: (await import("./pages/Branding")).BrandingPage }) },
+          { path: "domains", lazy: async () => ({ Component: (await import("./pages/Domains")).DomainsPage }) },
           { path: "settings", lazy: async () => ({ Component: (await import("./pages/Settings")).SettingsPage }) },
         ],
       },

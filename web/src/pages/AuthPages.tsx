@@ -1,10 +1,13 @@
 import { Box, Button, Card, Container, Flex, Heading, Link as RadixLink, Text, TextField } from "@radix-ui/themes";
 import { zodResolver } from "@hookform/resolvers/zod";
+import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { useForm } from "react-hook-form";
 import { Link, useLocation, useNavigate } from "react-router";
 import { z } from "zod";
+import { api } from "../api/client";
 import { useAuth } from "../auth";
+import { mayBeTenantHost } from "../lib/branding";
 import { ProblemCallout } from "../components";
 
 const signInSchema = z.object({
@@ -27,6 +30,22 @@ function Field({ id, label, error, ...input }: { id: string; label: string; erro
 }
 
 /** Returns where to go after signing in: the page that asked (an invitation link, say), or the dashboard. */
+/** Reads the branding of the host the page is served on; a 404 (no tenant here) or a failure means the platform's own look. */
+function usePublicBranding() {
+  const host = window.location.host;
+  const query = useQuery({
+    queryKey: ["public-branding", host],
+    enabled: mayBeTenantHost(host),
+    retry: false,
+    staleTime: 300_000,
+    queryFn: async () => {
+      const result = await api.GET("/v1/branding", { params: { query: { host } } });
+      return result.response.ok && result.data ? result.data : null;
+    },
+  });
+  return query.data ?? null;
+}
+
 function useNext(): string {
   const next = new URLSearchParams(useLocation().search).get("next");
   return next && next.startsWith("/") && !next.startsWith("//") ? next : "/";
@@ -37,6 +56,7 @@ export function SignInPage() {
   const navigate = useNavigate();
   const next = useNext();
   const [error, setError] = useState<unknown>(null);
+  const branding = usePublicBranding();
   const form = useForm<z.infer<typeof signInSchema>>({ resolver: zodResolver(signInSchema) });
   const submit = form.handleSubmit(async (v) => {
     setError(null);
@@ -48,7 +68,7 @@ export function SignInPage() {
     }
   });
   return (
-    <AuthCard title="Sign in to Platform">
+    <AuthCard title={`Sign in to ${branding?.product_name ?? "Platform"}`} logoUrl={branding?.logo_url} color={branding?.primary_color}>
       <form onSubmit={submit} noValidate>
         <Flex direction="column" gap="3">
           {error ? <ProblemCallout error={error} /> : null}
@@ -93,11 +113,12 @@ export function SignUpPage() {
   );
 }
 
-function AuthCard({ title, children }: { title: string; children: React.ReactNode }) {
+function AuthCard({ title, children, logoUrl, color }: { title: string; children: React.ReactNode; logoUrl?: string | null; color?: string | null }) {
   return (
     <Container size="1" px="4" py="9">
       <main>
-        <Card size="3">
+        <Card size="3" style={color ? { borderTop: `6px solid ${color}` } : undefined} data-testid="auth-card" data-brand-color={color ?? ""}>
+          {logoUrl ? <Box mb="3"><img src={logoUrl} alt="" data-testid="brand-logo" style={{ maxHeight: 48, maxWidth: 200 }} /></Box> : null}
           <Box mb="4"><Heading as="h1" size="6">{title}</Heading></Box>
           {children}
         </Card>

@@ -73,6 +73,8 @@ const tabs = [
   { to: "support", label: "Support" },
   { to: "audit-log", label: "Audit log" },
   { to: "ip-allowlist", label: "IP allowlist" },
+  { to: "branding", label: "Branding" },
+  { to: "domains", label: "Domains" },
   { to: "settings", label: "Settings" },
 ];
 
