@@ -22,6 +22,9 @@ public interface ISsoDriver
     /// <summary>Makes the session's tenant claim exactly these domains and returns those another tenant holds (the caller must roll back when any).</summary>
     Task<IReadOnlyList<string>> ClaimDomainsAsync(IDbSession session, IReadOnlyList<string> domains, DateTimeOffset now, CancellationToken cancellationToken);
 
+    /// <summary>Returns those of the names that are verified custom domains of the session's tenant (row-level security scopes the read).</summary>
+    Task<IReadOnlyList<string>> VerifiedDomainsAsync(IDbSession session, IReadOnlyList<string> names, CancellationToken cancellationToken);
+
     /// <summary>Finds the tenant that claims an email domain, across tenants, or null.</summary>
     Task<Guid?> FindTenantByDomainAsync(IDbSession session, string domain, CancellationToken cancellationToken);
 
@@ -87,6 +90,10 @@ internal sealed class SsoDriver : ISsoDriver
 
     public async Task<IReadOnlyList<string>> ClaimDomainsAsync(IDbSession session, IReadOnlyList<string> domains, DateTimeOffset now, CancellationToken cancellationToken) =>
         (await session.QueryAsync<string>("SELECT domain FROM claim_sso_domains(@domains, @now)", new { domains = domains.ToArray(), now }, cancellationToken)).ToList();
+
+    public async Task<IReadOnlyList<string>> VerifiedDomainsAsync(IDbSession session, IReadOnlyList<string> names, CancellationToken cancellationToken) =>
+        (await session.QueryAsync<string>(
+            "SELECT name FROM custom_domains WHERE name = ANY(@names) AND status = 'verified'", new { names = names.ToArray() }, cancellationToken)).ToList();
 
     public async Task<Guid?> FindTenantByDomainAsync(IDbSession session, string domain, CancellationToken cancellationToken) =>
         await session.ExecuteScalarAsync<Guid?>("SELECT sso_tenant_by_domain(@domain)", new { domain }, cancellationToken);

@@ -74,13 +74,25 @@ internal sealed class SsoAccess(IFeatureOverrideDriver features)
 }
 
 /// <summary>Claims a tenant's SSO email domains: the one place that decides whether a tenant may claim a domain.</summary>
-/// <remarks>Today the rule is "no other tenant claims it" (the database's global registry, sso_domain_claims). Once custom domains with DNS
-/// verification exist, "and the tenant verified it" belongs here, in <see cref="ClaimAsync"/>, and nowhere else.</remarks>
+/// <remarks>The rule: the tenant proved it controls the domain (a verified custom domain, DNS TXT, ADR 0631) and no other tenant claims it
+/// (the database's global registry, sso_domain_claims). Without the first, any tenant could claim a public mail domain and have its own identity
+/// provider vouch for other people's addresses (ADR 0620).</remarks>
 internal sealed class SsoDomainClaims(ISsoDriver sso, Models.IClock clock)
 {
     /// <summary>Makes the session's tenant claim exactly these (normalised) domains, or refuses with 409 domain_claimed naming those another tenant holds.</summary>
     public async Task ClaimAsync(IDbSession session, IReadOnlyList<string> domains, CancellationToken cancellationToken)
     {
+        var verified = await sso.VerifiedDomainsAsync(session, domains, cancellationToken);
+        var unverified = domains.Where(d => !verified.Contains(d)).ToList();
+        if (unverified.Count > 0)
+        {
+            throw new ConflictException(
+                $"These email domains are not verified custom domains of the tenant: {string.Join(", ", unverified)}. Add each under /domains and verify its TXT record first.",
+                "domain_not_verified")
+            {
+                Extensions = new Dictionary<string, object?> { ["domains"] = unverified },
+            };
+        }
         var taken = await sso.ClaimDomainsAsync(session, domains, clock.UtcNow, cancellationToken);
         if (taken.Count > 0)
         {

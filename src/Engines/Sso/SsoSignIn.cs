@@ -197,6 +197,11 @@ internal sealed class CompleteSsoSignInHandler(
         var jitUser = false;
         await using (var find = await sessions.OpenAsync(tenantId, null, cancellationToken))
         {
+            // A domain whose TXT record went away (the re-check job sent it back to pending) vouches for nobody until it is verified again.
+            if ((await sso.VerifiedDomainsAsync(find, [domain], cancellationToken)).Count == 0)
+            {
+                throw new SsoRefusedException(SsoRefusal.EmailDomainNotAllowed, $"The email domain '{domain}' is not a verified domain of the tenant now.");
+            }
             userId = await sso.TouchIdentityAsync(find, tenantId, identity.Issuer, identity.Subject, now, cancellationToken);
             if (userId is null && await sso.FindUserByEmailAsync(find, email, cancellationToken) is { } existing)
             {

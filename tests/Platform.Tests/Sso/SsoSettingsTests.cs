@@ -117,6 +117,37 @@ public sealed class SsoSettingsTests : DatabaseTest
     }
 
     [Test]
+    public async Task A_domain_the_tenant_has_not_verified_by_dns_cannot_be_claimed()
+    {
+        var (owner, tenantId, _) = await SsoTestBed.EnterpriseTenantAsync();
+        var client = host.Client(owner.Token);
+        await TestApi.VerifiedDomainsAsync(tenantId, ["mine.example"]);
+        // gmail.com stands for any public mail domain: claiming it would let this tenant's identity provider vouch for everyone's address.
+        using (var refused = await SsoTestBed.PutSettingsAsync(client, tenantId, Settings(["mine.example", "gmail.com"]), verify: false))
+        {
+            var problem = await TestApi.ExpectProblemAsync(refused, HttpStatusCode.Conflict, "domain_not_verified");
+            Assert.That(problem["domains"]!.AsArray().Select(d => (string?)d), Is.EqualTo(new[] { "gmail.com" }));
+        }
+        using (var none = await client.GetAsync($"/v1/tenants/{tenantId}/sso"))
+        {
+            await TestApi.ExpectProblemAsync(none, HttpStatusCode.NotFound, "not_found");
+        }
+        // A pending domain (its TXT record not yet seen) is no better than none.
+        await using (var scope = await TenantScope.OwnerAsync(tenantId))
+        {
+            await scope.ExecuteAsync("UPDATE custom_domains SET status = 'pending' WHERE name = 'mine.example'");
+            await scope.CommitAsync();
+        }
+        using (var pending = await SsoTestBed.PutSettingsAsync(client, tenantId, Settings(["mine.example"]), verify: false))
+        {
+            await TestApi.ExpectProblemAsync(pending, HttpStatusCode.Conflict, "domain_not_verified");
+        }
+        await TestApi.VerifiedDomainsAsync(tenantId, ["mine.example"]);
+        using var accepted = await SsoTestBed.PutSettingsAsync(client, tenantId, Settings(["mine.example"]), verify: false);
+        await TestApi.ExpectAsync(accepted, HttpStatusCode.OK);
+    }
+
+    [Test]
     public async Task A_domain_is_claimed_by_one_tenant_only_until_it_is_released()
     {
         var (owner, first, _) = await SsoTestBed.EnterpriseTenantAsync();

@@ -134,6 +134,33 @@ public sealed class SsoSignInTests : DatabaseTest
     }
 
     [Test]
+    public async Task A_domain_that_lost_its_verification_vouches_for_nobody()
+    {
+        var (owner, tenantId, slug) = await SsoTestBed.EnterpriseTenantAsync();
+        await SsoTestBed.ConfigureAsync(host.Client(owner.Token), tenantId, Settings("tenant-a", "secret-a", ["a-corp.example"]));
+        var api = host.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        // The re-check job sends a domain whose TXT record is gone back to pending.
+        await using (var scope = await TenantScope.OwnerAsync(tenantId))
+        {
+            await scope.ExecuteAsync("UPDATE custom_domains SET status = 'pending' WHERE name = 'a-corp.example'");
+            await scope.CommitAsync();
+        }
+        var authorize = await SsoTestBed.StartAsync(api, "tenant=" + slug);
+        await provider.NextLoginAsync("dana-1", new { email = "dana@a-corp.example", email_verified = true });
+        using (var refused = await SsoTestBed.CallbackAsync(api, await OidcProviderProcess.AuthorizeAsync(authorize)))
+        {
+            var problem = await TestApi.ExpectProblemAsync(refused, HttpStatusCode.Forbidden, "sso_refused");
+            Assert.That((string?)problem["reason"], Is.EqualTo("email_domain_not_allowed"));
+        }
+        Assert.That(await SsoTestBed.AuditAsync(tenantId, "sso.signed_in"), Is.Empty);
+
+        // Verified again, the same person signs in.
+        await TestApi.VerifiedDomainsAsync(tenantId, ["a-corp.example"]);
+        var dana = await SsoTestBed.SignInAsync(api, provider, "tenant=" + slug, "dana-1", new { email = "dana@a-corp.example", email_verified = true });
+        Assert.That((string?)dana["access_token"], Is.Not.Null.And.Not.Empty);
+    }
+
+    [Test]
     public async Task One_tenants_sso_never_signs_anyone_into_another_tenant()
     {
         var (ownerA, tenantA, slugA) = await SsoTestBed.EnterpriseTenantAsync();

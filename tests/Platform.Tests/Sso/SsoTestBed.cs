@@ -1,5 +1,7 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Web;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -22,8 +24,29 @@ internal static class SsoTestBed
         return (owner, await TestApi.CreateTenantAsync(owner, slug, PlanCatalog.Enterprise), slug);
     }
 
-    public static async Task<HttpResponseMessage> PutSettingsAsync(HttpClient client, Guid tenantId, object body) =>
-        await client.PutAsJsonAsync($"/v1/tenants/{tenantId}/sso", body, TestApi.Json);
+    /// <summary>Puts settings after recording their (normalised, well-formed) domains as verified custom domains of the tenant, which a claim
+    /// requires; <paramref name="verify"/> false leaves them as they are.</summary>
+    public static async Task<HttpResponseMessage> PutSettingsAsync(HttpClient client, Guid tenantId, object body, bool verify = true)
+    {
+        if (verify && JsonSerializer.SerializeToNode(body, TestApi.Json)?["domains"] is JsonArray domains)
+        {
+            var idn = new IdnMapping();
+            var names = new List<string>();
+            foreach (var raw in domains.Select(d => (string?)d).OfType<string>())
+            {
+                try
+                {
+                    names.Add(idn.GetAscii(raw.TrimEnd('.')).ToLowerInvariant());
+                }
+                catch (ArgumentException)
+                {
+                    // Not a name: the settings' validation refuses it before any claim.
+                }
+            }
+            await TestApi.VerifiedDomainsAsync(tenantId, names);
+        }
+        return await client.PutAsJsonAsync($"/v1/tenants/{tenantId}/sso", body, TestApi.Json);
+    }
 
     public static async Task ConfigureAsync(HttpClient client, Guid tenantId, object body)
     {

@@ -93,6 +93,23 @@ public static class TestApi
         await scope.CommitAsync();
     }
 
+    /// <summary>Records names as verified custom domains of the tenant directly (the DNS proof itself is Domains/DomainTests' subject), as the
+    /// schema owner inside the tenant's scope; a name the tenant already has is made verified.</summary>
+    public static async Task VerifiedDomainsAsync(Guid tenantId, IEnumerable<string> names)
+    {
+        await using var scope = await TenantScope.OwnerAsync(tenantId);
+        foreach (var name in names)
+        {
+            await scope.ExecuteAsync(
+                """
+                INSERT INTO custom_domains (tenant_id, id, name, status, verification_token, verified_at, created_by, created_at)
+                VALUES (@t, gen_random_uuid(), @n, 'verified', 'test-token', now(), 'test', now())
+                ON CONFLICT (tenant_id, name) DO UPDATE SET status = 'verified', verified_at = now()
+                """, ("t", tenantId), ("n", name));
+        }
+        await scope.CommitAsync();
+    }
+
     /// <summary>Creates a user with the given role in the tenant.</summary>
     public static async Task<TestUser> MemberAsync(Guid tenantId, string role)
     {
