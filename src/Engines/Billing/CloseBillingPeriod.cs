@@ -1,6 +1,7 @@
 using FluentValidation;
 using MediatR;
 using Microsoft.Extensions.Logging;
+using Platform.Engines.Plans;
 using Platform.Drivers.Billing;
 using Platform.Drivers.Sessions;
 using Platform.Drivers.Stripe;
@@ -33,7 +34,7 @@ internal sealed class CloseBillingPeriodValidator : AbstractValidator<CloseBilli
 }
 
 internal sealed class CloseBillingPeriodHandler(
-    IDbSessionFactory sessions, IInvoiceDriver invoices, IStripeDriver stripe, IMediator mediator, WebhookEvents events, BillingOptions options, Usage.MeterCatalog meterCatalog, IClock clock, ILogger<CloseBillingPeriodHandler> logger)
+    IDbSessionFactory sessions, IInvoiceDriver invoices, IStripeDriver stripe, IMediator mediator, WebhookEvents events, BillingOptions options, MeterCatalog meterCatalog, IClock clock, ILogger<CloseBillingPeriodHandler> logger)
     : IRequestHandler<CloseBillingPeriod, BillingCloseSummary>
 {
     public async Task<BillingCloseSummary> Handle(CloseBillingPeriod command, CancellationToken cancellationToken)

@@ -1,4 +1,5 @@
 using MediatR;
+using Platform.Engines.Plans;
 using Platform.Drivers.Billing;
 using Platform.Drivers.Credits;
 using Platform.Engines.Pipeline;
@@ -21,7 +22,7 @@ public sealed record BillingSummary(TenantSnapshot Tenant, SubscriptionSnapshot?
 }
 
 internal sealed class GetBillingSummaryHandler(TenantGate gate, IBillingDriver billing, ICreditDriver credits, IInvoiceDriver invoices, Drivers.Plans.IQuotaDriver quotas,
-    Usage.MeterCatalog meterCatalog, IClock clock)
+    MeterCatalog meterCatalog, IClock clock)
     : IRequestHandler<GetBillingSummary, BillingSummary>
 {
     public async Task<BillingSummary> Handle(GetBillingSummary query, CancellationToken cancellationToken)

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Platform.Engines.Plans;
 using Platform.Drivers.Sessions;
 using Platform.Drivers.Usage;
 using Platform.Engines.Usage;

@@ -10,6 +10,7 @@ internal sealed class PlansModule : IFeatureModule
     public void AddServices(IServiceCollection services)
     {
         services.AddSingleton<QuotaOverrideChanges>();
+        services.AddSingleton<MeterCatalog>();
         services.AddSingleton<FeatureOverrideChanges>();
         services.AddSingleton<TenantAccessChanges>();
         services.AddNotifiedCache<TenantFeatureCache>();

@@ -1,5 +1,6 @@
 using FluentValidation;
 using MediatR;
+using Platform.Engines.Plans;
 using Platform.Drivers.Usage;
 using Platform.Engines.Pipeline;
 using Platform.Engines.Sessions;

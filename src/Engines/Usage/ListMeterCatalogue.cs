@@ -1,4 +1,5 @@
 using MediatR;
+using Platform.Engines.Plans;
 using Platform.Drivers.Sessions;
 using Platform.Engines.Pipeline;
 using Platform.Engines.Sessions;

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using FluentValidation;
 using MediatR;
+using Platform.Engines.Plans;
 using Platform.Drivers.Usage;
 using Platform.Engines.Audit;
 using Platform.Engines.Pipeline;

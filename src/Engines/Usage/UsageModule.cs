@@ -11,7 +11,6 @@ internal sealed class UsageModule : IFeatureModule
         services.AddFeatureOptions<UsageOptions>("Usage");
         services.AddSingleton<UsageAlerts>();
         services.AddSingleton<UsageSummaryCache>();
-        services.AddSingleton<MeterCatalog>();
         services.AddSingleton<ApiKeys.IApiCallsSink, ApiCallsMeter>();
         // After the pipeline's own behaviours (AddEngines registers modules last): evicts after validation and logging wrapped the command.
         services.AddTransient(typeof(MediatR.IPipelineBehavior<,>), typeof(UsageSummaryEviction<,>));

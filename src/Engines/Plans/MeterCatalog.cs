@@ -3,7 +3,7 @@ using Platform.Drivers.Usage;
 using Platform.Models;
 using Platform.Models.Usage;
 
-namespace Platform.Engines.Usage;
+namespace Platform.Engines.Plans;
 
 /// <summary>Holds the meter catalogue (meters and their prices per plan) in memory for the hot paths that need a meter's precision, read again
 /// after <see cref="TimeToLive"/> or at once after a change made through this instance (ADR 0640). Which meters are summed is decided in SQL
