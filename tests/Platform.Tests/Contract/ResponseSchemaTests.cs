@@ -134,6 +134,7 @@ public sealed class ResponseSchemaTests : DatabaseTest
     [
         "POST /v1/billing/stripe/webhook", "POST /v1/tenants/{tenant_id}/credits/purchase", "POST /v1/tenants/{tenant_id}/subscription",
         "DELETE /v1/tenants/{tenant_id}/subscription", "GET /v1/tenants/{tenant_id}/invoices/{invoice_id}",
+        "POST /v1/tenants/{tenant_id}/billing/checkout", "POST /v1/tenants/{tenant_id}/billing/portal", "POST /v1/tenants/{tenant_id}/credits/checkout",
     ];
 
     private async Task<JsonNode> CallAsync(string? token, string method, string url, string template, string? body = null)
