@@ -33,6 +33,19 @@ public sealed class BillingApi : IEndpointGroup
             .WithName("getBillingSummary")
             .WithSummary("Get the tenant's plan, subscription, credit balance, the period's estimate and recent invoices")
             .WithDescription("Needs the admin role or higher; API keys cannot.");
+        var billing = routes.MapTenantGroup("/billing").WithTags("Billing");
+        billing.MapPost("/checkout", StartCheckoutAsync)
+            .WithName("startCheckout")
+            .WithSummary("Start a Stripe Checkout Session for a paid plan and cycle (online billing)")
+            .WithDescription("Needs the owner role; API keys cannot. Answers the session's id and the Stripe-hosted URL to send the customer to (promotion codes allowed); "
+                + "it returns to the dashboard's /billing?checkout=success or cancel, and Stripe's checkout.session.completed completes the subscription.")
+            .RefusesBody()
+            .Refuses(StatusCodes.Status409Conflict, "`billing_offline`: no Stripe key is configured; `already_subscribed`: the tenant has a Stripe subscription already.");
+        billing.MapPost("/portal", OpenPortalAsync)
+            .WithName("openBillingPortal")
+            .WithSummary("Open a Stripe customer-portal session for cards, invoices and cancellation (online billing)")
+            .WithDescription("Needs the admin role or higher; API keys cannot. Returns to the dashboard's /billing.")
+            .Refuses(StatusCodes.Status409Conflict, "`billing_offline`: no Stripe key is configured.");
         routes.MapPost("/v1/billing/stripe/webhook", ReceiveWebhookAsync).WithTags("Billing").AllowAnonymous()
             .WithName("receiveStripeWebhook")
             .WithSummary("Receive a Stripe event (Stripe calls this, signed with the webhook secret)")
@@ -50,6 +63,15 @@ public sealed class BillingApi : IEndpointGroup
         var outcome = await mediator.Send(new ReceiveStripeWebhook(payload, http.Request.Headers["Stripe-Signature"].FirstOrDefault()), ct);
         return TypedResults.Ok(new WebhookReceipt(true, outcome));
     }
+
+    private static async Task<Created<CheckoutSessionResponse>> StartCheckoutAsync(CheckoutRequest body, [AsParameters] TenantRequest request)
+    {
+        var session = await request.Send(new StartCheckout(request.Caller, request.TenantId, body.Plan, body.BillingCycle));
+        return TypedResults.Created(session.Url, new CheckoutSessionResponse(session.Id, session.Url));
+    }
+
+    private static async Task<Ok<PortalSessionResponse>> OpenPortalAsync([AsParameters] TenantRequest request) =>
+        TypedResults.Ok(new PortalSessionResponse(await request.Send(new OpenBillingPortal(request.Caller, request.TenantId))));
 
     private static async Task<Ok<SubscriptionResponse>> SubscribeAsync(SubscribeRequest body, [AsParameters] TenantRequest request) =>
         TypedResults.Ok(SubscriptionResponse.From(await request.Send(new SubscribeTenant(request.Caller, request.TenantId, body.Plan, body.BillingCycle, body.PaymentMethodId))));

@@ -8,6 +8,15 @@ namespace Platform.Api.Billing;
 /// <summary>Is the answer to Stripe's webhook delivery: processed, duplicate (a replay) or ignored.</summary>
 public sealed record WebhookReceipt(bool Received, string Outcome);
 
+/// <summary>Is the body of a Checkout start: a paid plan and its billing cycle (monthly or annual).</summary>
+public sealed record CheckoutRequest(string? Plan, string? BillingCycle);
+
+/// <summary>Is a Stripe Checkout Session to send the customer to: its id and Stripe-hosted URL.</summary>
+public sealed record CheckoutSessionResponse(string Id, string Url);
+
+/// <summary>Is a Stripe customer-portal session: the URL to send the customer to.</summary>
+public sealed record PortalSessionResponse(string Url);
+
 /// <summary>Is the body of a subscription or plan change.</summary>
 public sealed record SubscribeRequest(string? Plan, string? BillingCycle, string? PaymentMethodId = null);
 

@@ -27,6 +27,20 @@ public sealed class CreditsApi : IEndpointGroup
             .WithSummary("Buy a credit pack")
             .WithDescription("Needs the owner role; refused while the tenant is suspended. Online, the answer carries the PaymentIntent's client secret (shown once) and the credits arrive when Stripe confirms the payment.")
             .RefusesBody(ProblemResponses.InvalidOrKeyReused);
+        credits.MapPost("/checkout", CheckoutAsync)
+            .WithName("checkoutCredits")
+            .WithSummary("Buy a credit pack through Stripe Checkout (online billing)")
+            .WithDescription("Needs the owner role; refused while the tenant is suspended. Answers the pending purchase and the Checkout Session's id and URL; "
+                + "the credits arrive once when Stripe reports the session completed and paid.")
+            .RefusesBody()
+            .Refuses(StatusCodes.Status409Conflict, "`billing_offline`: no Stripe key is configured (buy with POST /credits/purchase).");
+    }
+
+    private static async Task<Created<CreditCheckoutResponse>> CheckoutAsync(PurchaseCreditsRequest body, [AsParameters] TenantRequest request)
+    {
+        var result = await request.Send(new StartCreditCheckout(request.Caller, request.TenantId, body.Pack));
+        return TypedResults.Created(result.Session.Url,
+            new CreditCheckoutResponse(CreditPurchaseResponse.From(result.Purchase, null), result.Session.Id, result.Session.Url));
     }
 
     private static async Task<Ok<CreditAccountResponse>> GetAsync([AsParameters] TenantRequest request) =>

@@ -33,3 +33,6 @@ public sealed record CreditPurchaseResponse(
     public static CreditPurchaseResponse From(CreditPurchaseSnapshot p, string? clientSecret) =>
         new(p.Id, p.Pack, p.Credits, p.AmountCents, p.Currency, p.Status, p.StripePaymentIntentId, clientSecret, p.CreatedAt, p.CompletedAt);
 }
+
+/// <summary>Is a pack bought through Checkout: the pending purchase and the Checkout Session (id and Stripe-hosted URL) that pays it.</summary>
+public sealed record CreditCheckoutResponse(CreditPurchaseResponse Purchase, string CheckoutSessionId, string Url);

@@ -44,8 +44,12 @@ public sealed record StripeSubscriptionState(
 /// <summary>Holds what billing uses of a Stripe invoice: its id, its subscription, the amount due in minor units, the currency and the customer's email.</summary>
 public sealed record StripeInvoiceState(string Id, string? SubscriptionId, long AmountDue, string Currency, string? CustomerEmail);
 
-/// <summary>Holds what billing uses of a completed Checkout session: its id, mode, subscription and client reference (our tenant id when we set it).</summary>
-public sealed record StripeCheckoutState(string Id, string? Mode, string? SubscriptionId, string? ClientReferenceId);
+/// <summary>Holds what billing uses of a completed Checkout session: its id, mode, subscription, client reference (our tenant id when we set it),
+/// payment status (paid, unpaid, no_payment_required) and, in payment mode, its PaymentIntent.</summary>
+public sealed record StripeCheckoutState(string Id, string? Mode, string? SubscriptionId, string? ClientReferenceId, string? PaymentStatus = null, string? PaymentIntentId = null);
+
+/// <summary>Holds a Checkout Session billing created: its id and the Stripe-hosted page the customer is sent to.</summary>
+public sealed record StripeCheckoutSessionResult(string Id, string Url);
 
 /// <summary>Calls Stripe through Stripe.net; every call carries the idempotency key the engine derives from its own records.</summary>
 public interface IStripeDriver
@@ -81,6 +85,19 @@ public interface IStripeDriver
 
     /// <summary>Refunds an amount in minor units of a PaymentIntent (POST /v1/refunds), tagged with our tenant and purchase ids, and returns the refund's id.</summary>
     Task<string> RefundPaymentIntentAsync(string paymentIntentId, long amountCents, Guid tenantId, Guid purchaseId, string idempotencyKey, CancellationToken cancellationToken);
+
+    /// <summary>Creates a Checkout Session in subscription mode for the customer and a plan's price (promotion codes allowed), tagged with our
+    /// tenant, plan and cycle (the session and its subscription), and returns its id and URL.</summary>
+    Task<StripeCheckoutSessionResult> CreateSubscriptionCheckoutAsync(string customerId, Guid tenantId, string plan, string cycle, string successUrl, string cancelUrl,
+        string idempotencyKey, CancellationToken cancellationToken);
+
+    /// <summary>Creates a Checkout Session in payment mode for one credit pack (an inline price), tagged with our tenant and purchase ids
+    /// (the session and its PaymentIntent), and returns its id and URL.</summary>
+    Task<StripeCheckoutSessionResult> CreatePackCheckoutAsync(string customerId, Guid tenantId, Guid purchaseId, string packName, long amountCents, string currency,
+        string successUrl, string cancelUrl, string idempotencyKey, CancellationToken cancellationToken);
+
+    /// <summary>Creates a customer-portal session (cards, invoices, cancellation) returning to a URL, and returns the portal's URL.</summary>
+    Task<string> CreatePortalSessionAsync(string customerId, string returnUrl, CancellationToken cancellationToken);
 }
 
 internal sealed class StripeDriver(StripeSettings settings) : IStripeDriver
@@ -218,6 +235,66 @@ internal sealed class StripeDriver(StripeSettings settings) : IStripeDriver
         return new StripeInvoiceResult(finalized.Id, finalized.Status, paymentIntentId);
     }
 
+    public async Task<StripeCheckoutSessionResult> CreateSubscriptionCheckoutAsync(string customerId, Guid tenantId, string plan, string cycle, string successUrl, string cancelUrl,
+        string idempotencyKey, CancellationToken cancellationToken)
+    {
+        var metadata = new Dictionary<string, string> { ["tenant_id"] = tenantId.ToString(), ["plan"] = plan, ["cycle"] = cycle };
+        var session = await Client.V1.Checkout.Sessions.CreateAsync(
+            new global::Stripe.Checkout.SessionCreateOptions
+            {
+                Mode = "subscription",
+                Customer = customerId,
+                ClientReferenceId = tenantId.ToString(),
+                LineItems = [new global::Stripe.Checkout.SessionLineItemOptions { Price = settings.PriceIdFor(plan, cycle), Quantity = 1 }],
+                AllowPromotionCodes = true,
+                SuccessUrl = successUrl,
+                CancelUrl = cancelUrl,
+                Metadata = metadata,
+                SubscriptionData = new global::Stripe.Checkout.SessionSubscriptionDataOptions { Metadata = new Dictionary<string, string>(metadata) },
+            },
+            new RequestOptions { IdempotencyKey = idempotencyKey }, cancellationToken);
+        return new StripeCheckoutSessionResult(session.Id, session.Url);
+    }
+
+    public async Task<StripeCheckoutSessionResult> CreatePackCheckoutAsync(string customerId, Guid tenantId, Guid purchaseId, string packName, long amountCents, string currency,
+        string successUrl, string cancelUrl, string idempotencyKey, CancellationToken cancellationToken)
+    {
+        var metadata = new Dictionary<string, string> { ["tenant_id"] = tenantId.ToString(), ["credit_purchase_id"] = purchaseId.ToString() };
+        var session = await Client.V1.Checkout.Sessions.CreateAsync(
+            new global::Stripe.Checkout.SessionCreateOptions
+            {
+                Mode = "payment",
+                Customer = customerId,
+                ClientReferenceId = tenantId.ToString(),
+                LineItems =
+                [
+                    new global::Stripe.Checkout.SessionLineItemOptions
+                    {
+                        Quantity = 1,
+                        PriceData = new global::Stripe.Checkout.SessionLineItemPriceDataOptions
+                        {
+                            Currency = currency,
+                            UnitAmount = amountCents,
+                            ProductData = new global::Stripe.Checkout.SessionLineItemPriceDataProductDataOptions { Name = packName },
+                        },
+                    },
+                ],
+                SuccessUrl = successUrl,
+                CancelUrl = cancelUrl,
+                Metadata = metadata,
+                PaymentIntentData = new global::Stripe.Checkout.SessionPaymentIntentDataOptions { Metadata = new Dictionary<string, string>(metadata) },
+            },
+            new RequestOptions { IdempotencyKey = idempotencyKey }, cancellationToken);
+        return new StripeCheckoutSessionResult(session.Id, session.Url);
+    }
+
+    public async Task<string> CreatePortalSessionAsync(string customerId, string returnUrl, CancellationToken cancellationToken)
+    {
+        var session = await Client.V1.BillingPortal.Sessions.CreateAsync(
+            new global::Stripe.BillingPortal.SessionCreateOptions { Customer = customerId, ReturnUrl = returnUrl }, cancellationToken: cancellationToken);
+        return session.Url;
+    }
+
     public StripeWebhookEvent VerifyWebhook(string payload, string? signatureHeader, DateTimeOffset now)
     {
         if (string.IsNullOrEmpty(settings.WebhookSecret))
@@ -249,7 +326,7 @@ internal sealed class StripeDriver(StripeSettings settings) : IStripeDriver
                 Invoice: new StripeInvoiceState(invoice.Id, invoice.Parent?.SubscriptionDetails?.SubscriptionId, invoice.AmountDue,
                     invoice.Currency ?? "usd", invoice.CustomerEmail)),
             global::Stripe.Checkout.Session session => new StripeWebhookEvent(stripeEvent.Id, stripeEvent.Type, created, session.Id, metadata,
-                session.CustomerId, Checkout: new StripeCheckoutState(session.Id, session.Mode, session.SubscriptionId, session.ClientReferenceId)),
+                session.CustomerId, Checkout: new StripeCheckoutState(session.Id, session.Mode, session.SubscriptionId, session.ClientReferenceId, session.PaymentStatus, session.PaymentIntentId)),
             _ => new StripeWebhookEvent(stripeEvent.Id, stripeEvent.Type, created, (data as IHasId)?.Id, metadata),
         };
     }

@@ -259,22 +259,77 @@ internal sealed class ReceiveStripeWebhookHandler(
         }
         await audit.RecordAsync(scope.Session, tenantId, Caller.System, "billing.checkout_completed", "stripe_checkout_session", null,
             null, new { checkout.Id, checkout.Mode, checkout.SubscriptionId, customer_linked = linked, stripe_event = stripeEvent.Id }, cancellationToken);
+        if (checkout.Mode == "payment" && checkout.PaymentStatus == "paid" && Guid.TryParse(stripeEvent.Metadata.GetValueOrDefault("credit_purchase_id"), out var purchaseId))
+        {
+            // A credit pack bought through Checkout; its PaymentIntent's own success event (same purchase id) then credits nothing.
+            return await CreditPackAsync(scope, stripeEvent, purchaseId, checkout.PaymentIntentId ?? checkout.Id, now, cancellationToken);
+        }
+        if (checkout.Mode == "subscription" && !string.IsNullOrEmpty(checkout.SubscriptionId))
+        {
+            return await CompleteSubscriptionAsync(scope, stripeEvent, checkout.SubscriptionId, now, cancellationToken);
+        }
         return "processed";
     }
 
-    private async Task<string> CreditPackAsync(TenantScope scope, StripeWebhookEvent stripeEvent, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>Completes the subscription a Checkout Session started: the plan and cycle it was started for (its metadata), active, with Stripe's ids.
+    /// When the subscription's own created/updated event came first, its row is already there and stays as it is; a live row without a Stripe
+    /// subscription (offline or trial) becomes this one; a live row of another Stripe subscription is left alone.</summary>
+    private async Task<string> CompleteSubscriptionAsync(TenantScope scope, StripeWebhookEvent stripeEvent, string stripeSubscriptionId, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var tenantId = scope.Tenant.Id;
-        var purchaseId = Guid.Parse(stripeEvent.Metadata["credit_purchase_id"]);
+        if (await billing.FetchSubscriptionByStripeIdAsync(scope.Session, tenantId, stripeSubscriptionId, cancellationToken) is not null)
+        {
+            return "processed";
+        }
+        var planId = stripeEvent.Metadata.GetValueOrDefault("plan");
+        var cycle = stripeEvent.Metadata.GetValueOrDefault("cycle") is "annual" ? "annual" : "monthly";
+        if (planId is null || Models.Plans.PlanCatalog.Find(planId) is not { PriceMonthlyCents: > 0 })
+        {
+            return "processed";
+        }
+        var live = await billing.FetchLiveSubscriptionAsync(scope.Session, tenantId, cancellationToken);
+        if (live?.StripeSubscriptionId is not null)
+        {
+            return "processed";
+        }
+        var periodEnd = cycle == "annual" ? now.AddYears(1) : now.AddMonths(1);
+        SubscriptionSnapshot saved;
+        if (live is null)
+        {
+            saved = await billing.InsertSubscriptionAsync(scope.Session, new SubscriptionSnapshot(
+                tenantId, Guid.CreateVersion7(), planId, cycle, SubscriptionStatus.Active, false, null, now, periodEnd, null, stripeSubscriptionId, now, now, null), cancellationToken);
+        }
+        else
+        {
+            saved = await billing.SaveSubscriptionAsync(scope.Session, live with
+            {
+                Plan = planId, BillingCycle = cycle, Status = SubscriptionStatus.Active, CancelAtPeriodEnd = false, PendingPlan = null, CurrentPeriodStart = now,
+                CurrentPeriodEnd = periodEnd, StripeSubscriptionId = stripeSubscriptionId, PastDueSince = null, ChangeSeq = live.ChangeSeq + 1, UpdatedAt = now,
+            }, cancellationToken) ?? throw new NotFoundException("subscription");
+        }
+        await audit.RecordAsync(scope.Session, tenantId, Caller.System, "subscription.synced", "subscription", saved.Id,
+            live is null ? null : new { live.Plan, live.Status, live.BillingCycle },
+            new { saved.Plan, saved.Status, saved.BillingCycle, saved.StripeSubscriptionId, stripe_event = stripeEvent.Id, stripe_type = stripeEvent.Type }, cancellationToken);
+        await lifecycle.SubscriptionChangedAsync(scope, live, saved, cancellationToken);
+        await lifecycle.FollowAsync(scope, saved, Caller.System, stripeEvent.Type, now, cancellationToken);
+        return "processed";
+    }
+
+    private Task<string> CreditPackAsync(TenantScope scope, StripeWebhookEvent stripeEvent, DateTimeOffset now, CancellationToken cancellationToken) =>
+        CreditPackAsync(scope, stripeEvent, Guid.Parse(stripeEvent.Metadata["credit_purchase_id"]), stripeEvent.ObjectId, now, cancellationToken);
+
+    private async Task<string> CreditPackAsync(TenantScope scope, StripeWebhookEvent stripeEvent, Guid purchaseId, string? paymentId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var tenantId = scope.Tenant.Id;
         // Conditional on 'pending': a second event for the same payment credits nothing.
-        var purchase = await credits.TrySettlePurchaseAsync(scope.Session, tenantId, purchaseId, CreditPurchaseStatus.Succeeded, stripeEvent.ObjectId, now, cancellationToken);
+        var purchase = await credits.TrySettlePurchaseAsync(scope.Session, tenantId, purchaseId, CreditPurchaseStatus.Succeeded, paymentId, now, cancellationToken);
         if (purchase is not null)
         {
             await CreditLedger.OpenAccountAsync(credits, audit, creditsOptions, scope, now, cancellationToken);
             var balance = await credits.CreditAsync(scope.Session, tenantId, purchase.Credits, now, cancellationToken)
                 ?? throw new InvalidOperationException("The credit account opened in this transaction is gone.");
             await CreditLedger.AppendAsync(credits, scope, CreditTransactionType.Purchase, purchase.Credits, balance,
-                "purchase:" + purchase.Id, stripeEvent.ObjectId, now, cancellationToken);
+                "purchase:" + purchase.Id, paymentId, now, cancellationToken);
             await audit.RecordAsync(scope.Session, tenantId, Caller.System, "credits.purchased", "credit_purchase", purchase.Id,
                 new { status = CreditPurchaseStatus.Pending }, new { purchase.Status, purchase.Credits, balance_after = balance, stripe_event = stripeEvent.Id }, cancellationToken);
         }

@@ -107,6 +107,17 @@ public sealed class FakeStripe : IDisposable
                 {"id":"re_fake{{{n}}}","object":"refund","amount":{{{form.GetValueOrDefault("amount") ?? "0"}}},"currency":"eur",
                  "payment_intent":"{{{form.GetValueOrDefault("payment_intent")}}}","status":"succeeded","livemode":false,"created":{{{now}}},"metadata":{}}
                 """,
+            "/v1/checkout/sessions" => $$$"""
+                {"id":"cs_test_fake{{{n}}}","object":"checkout.session","mode":"{{{form.GetValueOrDefault("mode")}}}","status":"open","payment_status":"unpaid",
+                 "customer":"{{{form.GetValueOrDefault("customer")}}}","client_reference_id":"{{{form.GetValueOrDefault("client_reference_id")}}}",
+                 "success_url":"{{{form.GetValueOrDefault("success_url")}}}","cancel_url":"{{{form.GetValueOrDefault("cancel_url")}}}",
+                 "allow_promotion_codes":{{{form.GetValueOrDefault("allow_promotion_codes") ?? "false"}}},
+                 "url":"{{{BaseUrl}}}/c/pay/cs_test_fake{{{n}}}","livemode":false,"created":{{{now}}},"expires_at":{{{now + 86_400}}},"metadata":{}}
+                """,
+            "/v1/billing_portal/sessions" => $$$"""
+                {"id":"bps_fake{{{n}}}","object":"billing_portal.session","customer":"{{{form.GetValueOrDefault("customer")}}}",
+                 "return_url":"{{{form.GetValueOrDefault("return_url")}}}","url":"{{{BaseUrl}}}/p/session/bps_fake{{{n}}}","livemode":false,"created":{{{now}}}}
+                """,
             _ => """{"error":{"type":"invalid_request_error","message":"Unrecognized request URL."}}""",
         };
     }

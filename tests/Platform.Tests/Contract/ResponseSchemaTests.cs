@@ -159,6 +159,7 @@ public sealed class ResponseSchemaTests : DatabaseTest
         "GET /v1/domains/allowed",
         // Its one-time code comes only from a sign-in through an identity provider (Sso/SsoSignInTests).
         "POST /v1/auth/sso/exchange",
+        "POST /v1/tenants/{tenant_id}/billing/checkout", "POST /v1/tenants/{tenant_id}/billing/portal", "POST /v1/tenants/{tenant_id}/credits/checkout",
     ];
 
     private async Task<JsonNode> CallAsync(string? token, string method, string url, string template, string? body = null)
