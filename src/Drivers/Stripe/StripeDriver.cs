@@ -1,3 +1,4 @@
+using Platform.Models.Billing;
 using Stripe;
 
 namespace Platform.Drivers.Stripe;
@@ -48,8 +49,6 @@ public sealed record StripeInvoiceState(string Id, string? SubscriptionId, long 
 /// payment status (paid, unpaid, no_payment_required) and, in payment mode, its PaymentIntent.</summary>
 public sealed record StripeCheckoutState(string Id, string? Mode, string? SubscriptionId, string? ClientReferenceId, string? PaymentStatus = null, string? PaymentIntentId = null);
 
-/// <summary>Holds a Checkout Session billing created: its id and the Stripe-hosted page the customer is sent to.</summary>
-public sealed record StripeCheckoutSessionResult(string Id, string Url);
 
 /// <summary>Calls Stripe through Stripe.net; every call carries the idempotency key the engine derives from its own records.</summary>
 public interface IStripeDriver

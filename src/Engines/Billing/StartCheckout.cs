@@ -8,6 +8,7 @@ using Platform.Engines.Pipeline;
 using Platform.Engines.Sessions;
 using Platform.Engines.Stripe;
 using Platform.Models;
+using Platform.Models.Billing;
 using Platform.Models.Errors;
 using Platform.Models.Plans;
 using Platform.Models.Tenants;

@@ -2,13 +2,14 @@ using FluentValidation;
 using MediatR;
 using Platform.Drivers.Billing;
 using Platform.Drivers.Credits;
+using Platform.Drivers.Email;
 using Platform.Drivers.Stripe;
 using Platform.Engines.Audit;
-using Platform.Engines.Billing;
 using Platform.Engines.Pipeline;
 using Platform.Engines.Sessions;
 using Platform.Engines.Stripe;
 using Platform.Models;
+using Platform.Models.Billing;
 using Platform.Models.Credits;
 using Platform.Models.Errors;
 using Platform.Models.Tenants;
@@ -31,7 +32,7 @@ internal sealed class StartCreditCheckoutValidator : AbstractValidator<StartCred
 }
 
 internal sealed class StartCreditCheckoutHandler(
-    TenantGate gate, ICreditDriver credits, IBillingDriver billing, IStripeDriver stripe, BillingLifecycle lifecycle, AuditTrail audit, CreditsOptions options, IClock clock)
+    TenantGate gate, ICreditDriver credits, IBillingDriver billing, IStripeDriver stripe, EmailOptions emailOptions, AuditTrail audit, CreditsOptions options, IClock clock)
     : IRequestHandler<StartCreditCheckout, CreditCheckoutResult>
 {
     public async Task<CreditCheckoutResult> Handle(StartCreditCheckout command, CancellationToken cancellationToken)
@@ -47,8 +48,9 @@ internal sealed class StartCreditCheckoutHandler(
         await CreditLedger.OpenAccountAsync(credits, audit, options, scope, now, cancellationToken);
         var id = Guid.CreateVersion7();
         var customerId = await StripeCustomers.EnsureAsync(billing, stripe, scope, now, cancellationToken);
+        var billingUrl = emailOptions.LinkBaseUrl.TrimEnd('/') + "/billing";
         var session = await stripe.CreatePackCheckoutAsync(customerId, command.TenantId, id, $"{pack.Credits} credits", pack.PriceCents, pack.Currency,
-            lifecycle.BillingUrl + "?checkout=success", lifecycle.BillingUrl + "?checkout=cancel", $"credit-purchase-{id}-checkout", cancellationToken);
+            billingUrl + "?checkout=success", billingUrl + "?checkout=cancel", $"credit-purchase-{id}-checkout", cancellationToken);
         var pending = await credits.InsertPurchaseAsync(scope.Session, new CreditPurchaseSnapshot(
             command.TenantId, id, pack.Id, pack.Credits, pack.PriceCents, pack.Currency, CreditPurchaseStatus.Pending, null, now, null), cancellationToken);
         await audit.RecordAsync(scope.Session, command.TenantId, command.Caller, "credits.checkout_started", "credit_purchase", id,
