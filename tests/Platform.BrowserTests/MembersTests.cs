@@ -114,19 +114,20 @@ public sealed partial class MembersTests
     {
         for (var attempt = 0; attempt < 300; attempt++)
         {
-            var links = new List<(DateTimeOffset Date, string Link)>();
+            // The Date header has whole seconds, and an invitation and its resend often share one: the file's write time orders them within it.
+            var links = new List<(DateTimeOffset Date, DateTime Written, string Link)>();
             foreach (var file in new DirectoryInfo(BrowserFixture.MailFolder).GetFiles("*.eml"))
             {
                 using var message = await MimeMessage.LoadAsync(file.FullName);
                 var match = AcceptLink().Match(message.TextBody ?? message.HtmlBody ?? "");
                 if (message.To.Mailboxes.Any(m => m.Address.Equals(to, StringComparison.OrdinalIgnoreCase)) && match.Success)
                 {
-                    links.Add((message.Date, System.Net.WebUtility.HtmlDecode(match.Value)));
+                    links.Add((message.Date, file.LastWriteTimeUtc, System.Net.WebUtility.HtmlDecode(match.Value)));
                 }
             }
             if (links.Count >= emails)
             {
-                return links.OrderBy(l => l.Date).Last().Link;
+                return links.OrderBy(l => l.Date).ThenBy(l => l.Written).Last().Link;
             }
             await Task.Delay(100);
         }
