@@ -9,7 +9,7 @@ namespace Platform.Tests.PgBouncer;
 
 /// <summary>The service through PgBouncer in transaction pooling mode (ADR 0662): a scenario that passes through the drivers of users, sessions,
 /// throttles, tenants, plans, API keys, usage, runs, invitations and the email outbox, billing, credits, invoices, audit, IP allowlists, webhooks,
-/// support, GDPR export, idempotency, health and the tenant metrics, on a small server pool so that transactions of different tenants share server
+/// support, GDPR export, idempotency, health and the tenant metrics (and, in a second test, the operator console and a Worker process's jobs), on a small server pool so that transactions of different tenants share server
 /// connections; row-level security still isolates tenants, and no tenant setting is left on a pooled server connection.</summary>
 [NonParallelizable]
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
@@ -73,6 +73,98 @@ public sealed class PgBouncerTests : DatabaseTest
             Assert.That(own.StatusCode, Is.EqualTo(HttpStatusCode.OK));
             Assert.That(leaks, Is.Empty, "app.tenant_id or app.user_id left on a server connection outside a transaction");
         });
+    }
+
+    [Test]
+    [CancelAfter(240_000)]
+    public async Task The_operator_console_and_a_worker_process_run_through_pgbouncer_in_transaction_mode(CancellationToken cancellationToken)
+    {
+        using var bouncer = await PgBouncerProcess.StartAsync(DatabaseFixture.AppConnectionString, poolSize: 4);
+        await using var receiver = await Webhooks.ReceiverProcess.StartAsync();
+        var mail = Directory.CreateTempSubdirectory("platform-pgb-mail.").FullName;
+        await using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
+        {
+            b.UseSetting("ConnectionStrings:Platform", bouncer.ConnectionString);
+            b.UseSetting("ConnectionStrings:PlatformListener", DatabaseFixture.AppConnectionString);
+            b.UseSetting("Webhooks:AllowLoopback", "true");
+        });
+        try
+        {
+            var anonymous = factory.CreateClient();
+            var (ownerToken, tenantId) = await SignUpWithTenantAsync(anonymous, "professional");
+            var client = Authorized(factory, ownerToken);
+
+            // The operator console: sign-in with TOTP, search, detail, a founder action and its reversal, a quota override, the operator list.
+            var op = await Operators.OperatorTestSupport.CreateAsync("super_admin");
+            var login = await ReadSuccessAsync(await anonymous.PostAsJsonAsync("/v1/admin/auth/login",
+                new { email = op.Email, password = Operators.OperatorTestSupport.Password, totp_code = Operators.OperatorTestSupport.Code(op.TotpSecret!) }, cancellationToken));
+            var admin = Authorized(factory, (string)login["access_token"]!);
+            var found = await ReadSuccessAsync(await admin.GetAsync("/v1/admin/tenants?q=PgBouncer", cancellationToken));
+            await ExpectSuccessAsync(await admin.GetAsync($"/v1/admin/tenants/{tenantId}", cancellationToken));
+            var suspension = await ReadSuccessAsync(await admin.PostAsJsonAsync($"/v1/admin/tenants/{tenantId}/suspend", new { reason_code = "abuse" }, cancellationToken));
+            using var whileSuspended = await client.PostAsJsonAsync($"/v1/tenants/{tenantId}/invitations", new { email = "refused@example.test", role = "member" }, cancellationToken);
+            await ExpectSuccessAsync(await admin.PostAsJsonAsync($"/v1/admin/actions/{suspension["id"]}/reverse", new { reason_code = "appeal_accepted" }, cancellationToken));
+            await ExpectSuccessAsync(await admin.PutAsJsonAsync($"/v1/admin/tenants/{tenantId}/quotas/max_api_keys", new { value = 17, reason_code = "pilot" }, cancellationToken));
+            var tenant = await ReadSuccessAsync(await client.GetAsync($"/v1/tenants/{tenantId}", cancellationToken));
+            await ExpectSuccessAsync(await admin.GetAsync("/v1/admin/actions", cancellationToken));
+            await ExpectSuccessAsync(await admin.GetAsync("/v1/admin/operators", cancellationToken));
+
+            // Work for the background jobs, queued through PgBouncer: an invitation email and a run.completed webhook.
+            var secret = (string)(await ReadSuccessAsync(await client.PostAsJsonAsync($"/v1/tenants/{tenantId}/webhooks/endpoints",
+                new { url = receiver.Url("pgb"), event_types = new[] { "run.completed" } }, cancellationToken)))["secret"]!;
+            await receiver.ConfigureAsync("pgb", [secret]);
+            await ExpectSuccessAsync(await client.PostAsJsonAsync($"/v1/tenants/{tenantId}/invitations", new { email = "pgb-worker@example.test", role = "member" }, cancellationToken));
+            var run = await ReadSuccessAsync(await client.PostAsJsonAsync($"/v1/tenants/{tenantId}/runs",
+                new { worker_id = "summarizer", task = "summarise", input = new { text = "hello" } }, cancellationToken));
+            await ExpectSuccessAsync(await Runs.Runs.CompleteAsync(client, tenantId, Guid.Parse((string)run["id"]!)));
+
+            // A Worker process whose every job statement goes through PgBouncer (LISTEN aside) sends both.
+            await using var worker = ServiceProcess.StartWorker(AppContext.BaseDirectory, new Dictionary<string, string>
+            {
+                ["ConnectionStrings__Platform"] = bouncer.ConnectionString,
+                ["ConnectionStrings__PlatformListener"] = DatabaseFixture.AppConnectionString,
+                ["Email__PickupDirectory"] = mail,
+                ["Email__PollIntervalMilliseconds"] = "100",
+                ["Webhooks__AllowLoopback"] = "true",
+                ["Webhooks__PollIntervalMilliseconds"] = "100",
+            });
+            var delivered = await receiver.WaitForAsync("pgb", 1, TimeSpan.FromSeconds(90));
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (!Directory.GetFiles(mail, "*.eml").Any(f => ReadOrEmpty(f).Contains("pgb-worker@example.test", StringComparison.Ordinal))
+                   && DateTime.UtcNow < deadline && !worker.HasExited)
+            {
+                await Task.Delay(200, cancellationToken);
+            }
+            var leaks = await TenantSettingsLeftOnServerConnectionsAsync(bouncer.ConnectionString, cancellationToken);
+
+            Assert.Multiple(() =>
+            {
+                Assert.That(found["data"]!.AsArray().Select(t => (string?)t!["id"]), Does.Contain(tenantId.ToString()), "the operator's search");
+                Assert.That(whileSuspended.StatusCode, Is.Not.EqualTo(HttpStatusCode.Created), "the suspension held between the action and its reversal");
+                Assert.That((int?)tenant["max_api_keys"], Is.EqualTo(17), "the override reached the tenant");
+                Assert.That(delivered.Select(d => d.Verified[0]), Is.EqualTo(new[] { true }), "run.completed delivered, signed, by the Worker through PgBouncer");
+                Assert.That(Directory.GetFiles(mail, "*.eml").Count(f => ReadOrEmpty(f).Contains("pgb-worker@example.test", StringComparison.Ordinal)),
+                    Is.EqualTo(1), "the invitation email sent once by the Worker through PgBouncer\n" + worker.Output);
+                Assert.That(leaks, Is.Empty, "app.tenant_id or app.user_id left on a server connection outside a transaction");
+            });
+        }
+        finally
+        {
+            Directory.Delete(mail, recursive: true);
+        }
+    }
+
+    /// <summary>Reads a pickup file, or nothing while the Worker still holds it open for writing (it is read at the next poll).</summary>
+    private static string ReadOrEmpty(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (IOException)
+        {
+            return "";
+        }
     }
 
     private const string Password = "correct horse battery";
