@@ -20,8 +20,8 @@ public sealed class DnsWebhookResolver : IWebhookResolver
     public Task<IPAddress[]> ResolveAsync(string host, CancellationToken cancellationToken) => Dns.GetHostAddressesAsync(host, cancellationToken);
 }
 
-/// <summary>Holds the delivery client's settings (from Webhooks:TimeoutSeconds and Webhooks:AllowLoopback).</summary>
-public sealed record WebhookClientSettings(int TimeoutSeconds, bool AllowLoopback);
+/// <summary>Holds the delivery client's settings (from Webhooks:TimeoutSeconds, Webhooks:AllowLoopback and Webhooks:MaxConnectionsPerEndpoint).</summary>
+public sealed record WebhookClientSettings(int TimeoutSeconds, bool AllowLoopback, int MaxConnectionsPerEndpoint = 128);
 
 /// <summary>Is thrown by the connect step when a resolved address may not receive webhooks; nothing was dialled.</summary>
 public sealed class WebhookAddressRefusedException(IPAddress address, AddressClass addressClass)
@@ -39,30 +39,103 @@ public interface IWebhookHttpDriver
     Task<WebhookResponse> SendAsync(WebhookRequest request, CancellationToken cancellationToken);
 }
 
-/// <summary>Sends over one HttpClient: no redirects followed, no cookies, no proxy, the attempt's timeout, and a connect step that resolves the host itself,
-/// refuses the connection when ANY resolved address is not allowed (mixed answers cannot slip through), and only then dials an allowed address.</summary>
+/// <summary>Sends over one connection pool per endpoint (ADR 0700): at most Webhooks:MaxConnectionsPerEndpoint connections, so requests in flight, to one
+/// endpoint from this process, kept alive between rounds; no redirects followed, no cookies, no proxy, the attempt's timeout, and a connect step that
+/// resolves the host itself, refuses the connection when ANY resolved address is not allowed (mixed answers cannot slip through), and only then dials
+/// an allowed address. A pool unused for <see cref="IdleLifetime"/> is closed.</summary>
 internal sealed class WebhookHttpDriver : IWebhookHttpDriver, IDisposable
 {
     private const int ExcerptBytes = 1024;
 
-    private readonly HttpClient client;
+    /// <summary>Is how long an endpoint's pool stays open without a request.</summary>
+    internal static readonly TimeSpan IdleLifetime = TimeSpan.FromMinutes(5);
+
     private readonly WebhookClientSettings settings;
+    private readonly IWebhookResolver resolver;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, EndpointPool> pools = new();
+    private long nextSweep = Environment.TickCount64 + (long)IdleLifetime.TotalMilliseconds;
 
     public WebhookHttpDriver(WebhookClientSettings settings, IWebhookResolver resolver)
     {
         this.settings = settings;
-        var handler = new SocketsHttpHandler
+        this.resolver = resolver;
+    }
+
+    /// <summary>Gives how many endpoint pools are open (for tests).</summary>
+    internal int OpenPools => pools.Count;
+
+    private HttpClient NewClient() => new(new SocketsHttpHandler
+    {
+        AllowAutoRedirect = false,
+        UseCookies = false,
+        UseProxy = false,
+        AutomaticDecompression = DecompressionMethods.None,
+        PooledConnectionLifetime = TimeSpan.FromMinutes(2),
+        ConnectTimeout = TimeSpan.FromSeconds(settings.TimeoutSeconds),
+        MaxConnectionsPerServer = settings.MaxConnectionsPerEndpoint,
+        ConnectCallback = (context, token) => ConnectAsync(resolver, settings.AllowLoopback, context.DnsEndPoint, token),
+    })
+    { Timeout = Timeout.InfiniteTimeSpan };
+
+    /// <summary>Takes the endpoint's pool (opening it if needed) and counts a request in it, so that the sweep does not close it under the request.</summary>
+    private EndpointPool Acquire(Guid endpointId)
+    {
+        while (true)
         {
-            AllowAutoRedirect = false,
-            UseCookies = false,
-            UseProxy = false,
-            AutomaticDecompression = DecompressionMethods.None,
-            PooledConnectionLifetime = TimeSpan.FromMinutes(2),
-            ConnectTimeout = TimeSpan.FromSeconds(settings.TimeoutSeconds),
-            MaxConnectionsPerServer = 256,
-            ConnectCallback = (context, token) => ConnectAsync(resolver, settings.AllowLoopback, context.DnsEndPoint, token),
-        };
-        client = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+            var pool = pools.GetOrAdd(endpointId, _ => new EndpointPool(NewClient()));
+            lock (pool)
+            {
+                if (!pool.Closed)
+                {
+                    pool.InFlight++;
+                    return pool;
+                }
+            }
+        }
+    }
+
+    private void Release(EndpointPool pool)
+    {
+        lock (pool)
+        {
+            pool.InFlight--;
+            pool.LastUsed = Environment.TickCount64;
+        }
+        var now = Environment.TickCount64;
+        var due = Interlocked.Read(ref nextSweep);
+        if (now >= due && Interlocked.CompareExchange(ref nextSweep, now + 60_000, due) == due)
+        {
+            Sweep(now - (long)IdleLifetime.TotalMilliseconds);
+        }
+    }
+
+    /// <summary>Closes the pools without a request in flight and unused since before idleBefore (a tick count).</summary>
+    internal void Sweep(long idleBefore)
+    {
+        foreach (var (endpointId, pool) in pools)
+        {
+            lock (pool)
+            {
+                if (pool.Closed || pool.InFlight > 0 || pool.LastUsed >= idleBefore)
+                {
+                    continue;
+                }
+                pool.Closed = true;
+            }
+            pools.TryRemove(new KeyValuePair<Guid, EndpointPool>(endpointId, pool));
+            pool.Client.Dispose();
+        }
+    }
+
+    private sealed class EndpointPool(HttpClient client)
+    {
+        public HttpClient Client { get; } = client;
+
+        public int InFlight { get; set; }
+
+        public long LastUsed { get; set; } = Environment.TickCount64;
+
+        public bool Closed { get; set; }
     }
 
     /// <summary>Resolves the endpoint's host (or takes its literal address), judges every address with WebhookAddressPolicy, and connects to the first allowed one.</summary>
@@ -114,9 +187,10 @@ internal sealed class WebhookHttpDriver : IWebhookHttpDriver, IDisposable
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(settings.TimeoutSeconds));
         var clock = Stopwatch.StartNew();
+        var pool = Acquire(request.EndpointId);
         try
         {
-            using var response = await client.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+            using var response = await pool.Client.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
             var status = (int)response.StatusCode;
             var excerpt = await ExcerptAsync(response, timeout.Token);
             var latency = Elapsed(clock);
@@ -133,9 +207,20 @@ internal sealed class WebhookHttpDriver : IWebhookHttpDriver, IDisposable
         {
             return new WebhookResponse(false, null, Elapsed(clock), null, Describe(e));
         }
+        finally
+        {
+            Release(pool);
+        }
     }
 
-    public void Dispose() => client.Dispose();
+    public void Dispose()
+    {
+        foreach (var pool in pools.Values)
+        {
+            pool.Client.Dispose();
+        }
+        pools.Clear();
+    }
 
     private static string Describe(HttpRequestException e)
     {
