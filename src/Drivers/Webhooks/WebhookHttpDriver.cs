@@ -20,8 +20,8 @@ public sealed class DnsWebhookResolver : IWebhookResolver
     public Task<IPAddress[]> ResolveAsync(string host, CancellationToken cancellationToken) => Dns.GetHostAddressesAsync(host, cancellationToken);
 }
 
-/// <summary>Holds the delivery client's settings (from Webhooks:TimeoutSeconds, Webhooks:AllowLoopback and Webhooks:MaxConnectionsPerEndpoint).</summary>
-public sealed record WebhookClientSettings(int TimeoutSeconds, bool AllowLoopback, int MaxConnectionsPerEndpoint = 128);
+/// <summary>Holds the delivery client's settings (from Webhooks:TimeoutSeconds, Webhooks:AllowLoopback and Webhooks:MaxInFlightPerEndpoint).</summary>
+public sealed record WebhookClientSettings(int TimeoutSeconds, bool AllowLoopback, int MaxInFlightPerEndpoint = 128);
 
 /// <summary>Is thrown by the connect step when a resolved address may not receive webhooks; nothing was dialled.</summary>
 public sealed class WebhookAddressRefusedException(IPAddress address, AddressClass addressClass)
@@ -39,67 +39,62 @@ public interface IWebhookHttpDriver
     Task<WebhookResponse> SendAsync(WebhookRequest request, CancellationToken cancellationToken);
 }
 
-/// <summary>Sends over one connection pool per endpoint (ADR 0700): at most Webhooks:MaxConnectionsPerEndpoint connections, so requests in flight, to one
-/// endpoint from this process, kept alive between rounds; no redirects followed, no cookies, no proxy, the attempt's timeout, and a connect step that
-/// resolves the host itself, refuses the connection when ANY resolved address is not allowed (mixed answers cannot slip through), and only then dials
-/// an allowed address. A pool unused for <see cref="IdleLifetime"/> is closed.</summary>
+/// <summary>Sends over one HttpClient (one keep-alive pool per host and port, at most 256 connections), at most Webhooks:MaxInFlightPerEndpoint requests
+/// to one endpoint at a time (ADR 0700; the wait for a turn counts against the attempt's timeout, so an attempt never outlasts it and its lease); no
+/// redirects followed, no cookies, no proxy, and a connect step that resolves the host itself, refuses the connection when ANY resolved address is not
+/// allowed (mixed answers cannot slip through), and only then dials an allowed address.</summary>
 internal sealed class WebhookHttpDriver : IWebhookHttpDriver, IDisposable
 {
     private const int ExcerptBytes = 1024;
 
-    /// <summary>Is how long an endpoint's pool stays open without a request.</summary>
+    /// <summary>Is how long an endpoint's gate is kept without a request.</summary>
     internal static readonly TimeSpan IdleLifetime = TimeSpan.FromMinutes(5);
 
+    private readonly HttpClient client;
     private readonly WebhookClientSettings settings;
-    private readonly IWebhookResolver resolver;
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, EndpointPool> pools = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, EndpointGate> gates = new();
     private long nextSweep = Environment.TickCount64 + (long)IdleLifetime.TotalMilliseconds;
 
     public WebhookHttpDriver(WebhookClientSettings settings, IWebhookResolver resolver)
     {
         this.settings = settings;
-        this.resolver = resolver;
+        var handler = new SocketsHttpHandler
+        {
+            AllowAutoRedirect = false,
+            UseCookies = false,
+            UseProxy = false,
+            AutomaticDecompression = DecompressionMethods.None,
+            PooledConnectionLifetime = TimeSpan.FromMinutes(2),
+            ConnectTimeout = TimeSpan.FromSeconds(settings.TimeoutSeconds),
+            MaxConnectionsPerServer = 256,
+            ConnectCallback = (context, token) => ConnectAsync(resolver, settings.AllowLoopback, context.DnsEndPoint, token),
+        };
+        client = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
     }
 
-    /// <summary>Gives how many endpoint pools are open (for tests).</summary>
-    internal int OpenPools => pools.Count;
-
-    private HttpClient NewClient() => new(new SocketsHttpHandler
-    {
-        AllowAutoRedirect = false,
-        UseCookies = false,
-        UseProxy = false,
-        AutomaticDecompression = DecompressionMethods.None,
-        PooledConnectionLifetime = TimeSpan.FromMinutes(2),
-        ConnectTimeout = TimeSpan.FromSeconds(settings.TimeoutSeconds),
-        MaxConnectionsPerServer = settings.MaxConnectionsPerEndpoint,
-        ConnectCallback = (context, token) => ConnectAsync(resolver, settings.AllowLoopback, context.DnsEndPoint, token),
-    })
-    { Timeout = Timeout.InfiniteTimeSpan };
-
-    /// <summary>Takes the endpoint's pool (opening it if needed) and counts a request in it, so that the sweep does not close it under the request.</summary>
-    private EndpointPool Acquire(Guid endpointId)
+    /// <summary>Takes the endpoint's gate (creating it if needed) and counts a user of it, so that the sweep does not drop it under a request.</summary>
+    private EndpointGate Acquire(Guid endpointId)
     {
         while (true)
         {
-            var pool = pools.GetOrAdd(endpointId, _ => new EndpointPool(NewClient()));
-            lock (pool)
+            var gate = gates.GetOrAdd(endpointId, _ => new EndpointGate(settings.MaxInFlightPerEndpoint));
+            lock (gate)
             {
-                if (!pool.Closed)
+                if (!gate.Dropped)
                 {
-                    pool.InFlight++;
-                    return pool;
+                    gate.Users++;
+                    return gate;
                 }
             }
         }
     }
 
-    private void Release(EndpointPool pool)
+    private void Release(EndpointGate gate)
     {
-        lock (pool)
+        lock (gate)
         {
-            pool.InFlight--;
-            pool.LastUsed = Environment.TickCount64;
+            gate.Users--;
+            gate.LastUsed = Environment.TickCount64;
         }
         var now = Environment.TickCount64;
         var due = Interlocked.Read(ref nextSweep);
@@ -109,33 +104,33 @@ internal sealed class WebhookHttpDriver : IWebhookHttpDriver, IDisposable
         }
     }
 
-    /// <summary>Closes the pools without a request in flight and unused since before idleBefore (a tick count).</summary>
+    /// <summary>Drops the gates without a user and unused since before idleBefore (a tick count).</summary>
     internal void Sweep(long idleBefore)
     {
-        foreach (var (endpointId, pool) in pools)
+        foreach (var (endpointId, gate) in gates)
         {
-            lock (pool)
+            lock (gate)
             {
-                if (pool.Closed || pool.InFlight > 0 || pool.LastUsed >= idleBefore)
+                if (gate.Dropped || gate.Users > 0 || gate.LastUsed >= idleBefore)
                 {
                     continue;
                 }
-                pool.Closed = true;
+                gate.Dropped = true;
             }
-            pools.TryRemove(new KeyValuePair<Guid, EndpointPool>(endpointId, pool));
-            pool.Client.Dispose();
+            gates.TryRemove(new KeyValuePair<Guid, EndpointGate>(endpointId, gate));
+            gate.Turns.Dispose();
         }
     }
 
-    private sealed class EndpointPool(HttpClient client)
+    private sealed class EndpointGate(int turns)
     {
-        public HttpClient Client { get; } = client;
+        public SemaphoreSlim Turns { get; } = new(turns, turns);
 
-        public int InFlight { get; set; }
+        public int Users { get; set; }
 
         public long LastUsed { get; set; } = Environment.TickCount64;
 
-        public bool Closed { get; set; }
+        public bool Dropped { get; set; }
     }
 
     /// <summary>Resolves the endpoint's host (or takes its literal address), judges every address with WebhookAddressPolicy, and connects to the first allowed one.</summary>
@@ -187,10 +182,13 @@ internal sealed class WebhookHttpDriver : IWebhookHttpDriver, IDisposable
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(settings.TimeoutSeconds));
         var clock = Stopwatch.StartNew();
-        var pool = Acquire(request.EndpointId);
+        var gate = Acquire(request.EndpointId);
+        var entered = false;
         try
         {
-            using var response = await pool.Client.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+            await gate.Turns.WaitAsync(timeout.Token);
+            entered = true;
+            using var response = await client.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
             var status = (int)response.StatusCode;
             var excerpt = await ExcerptAsync(response, timeout.Token);
             var latency = Elapsed(clock);
@@ -201,7 +199,9 @@ internal sealed class WebhookHttpDriver : IWebhookHttpDriver, IDisposable
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            return new WebhookResponse(false, null, Elapsed(clock), null, $"timeout: no answer within {settings.TimeoutSeconds} s");
+            return new WebhookResponse(false, null, Elapsed(clock), null, entered
+                ? $"timeout: no answer within {settings.TimeoutSeconds} s"
+                : $"timeout: not sent within {settings.TimeoutSeconds} s ({settings.MaxInFlightPerEndpoint} requests to this endpoint were in flight)");
         }
         catch (HttpRequestException e)
         {
@@ -209,18 +209,15 @@ internal sealed class WebhookHttpDriver : IWebhookHttpDriver, IDisposable
         }
         finally
         {
-            Release(pool);
+            if (entered)
+            {
+                gate.Turns.Release();
+            }
+            Release(gate);
         }
     }
 
-    public void Dispose()
-    {
-        foreach (var pool in pools.Values)
-        {
-            pool.Client.Dispose();
-        }
-        pools.Clear();
-    }
+    public void Dispose() => client.Dispose();
 
     private static string Describe(HttpRequestException e)
     {

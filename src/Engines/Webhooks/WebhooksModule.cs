@@ -21,7 +21,7 @@ internal sealed class WebhooksModule : IFeatureModule
         services.AddSingleton(provider =>
         {
             var options = provider.GetRequiredService<WebhooksOptions>();
-            return new WebhookClientSettings(options.TimeoutSeconds, options.AllowLoopback, options.MaxConnectionsPerEndpoint);
+            return new WebhookClientSettings(options.TimeoutSeconds, options.AllowLoopback, options.MaxInFlightPerEndpoint);
         });
     }
 

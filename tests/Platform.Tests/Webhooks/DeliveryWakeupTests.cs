@@ -4,8 +4,8 @@ using Microsoft.Extensions.Hosting;
 
 namespace Platform.Tests.Webhooks;
 
-/// <summary>Proves ADR 0700: a committed event wakes an idle dispatcher (NOTIFY) instead of waiting for its poll, and each endpoint has its own
-/// connection pool of at most Webhooks:MaxConnectionsPerEndpoint connections, so requests in flight, per process.</summary>
+/// <summary>Proves ADR 0700: a committed event wakes an idle dispatcher (NOTIFY) instead of waiting for its poll, and a process has at most
+/// Webhooks:MaxInFlightPerEndpoint requests in flight to one endpoint, whatever other endpoints share its host.</summary>
 public sealed class DeliveryWakeupTests : DatabaseTest
 {
     [Test]
@@ -56,13 +56,13 @@ public sealed class DeliveryWakeupTests : DatabaseTest
 
     [Test]
     [CancelAfter(120_000)]
-    public async Task Each_endpoint_has_its_own_pool_of_at_most_MaxConnectionsPerEndpoint_requests_in_flight()
+    public async Task Each_endpoint_has_at_most_MaxInFlightPerEndpoint_requests_in_flight_whatever_shares_its_host()
     {
         await using var receiver = await ReceiverProcess.StartAsync();
-        await using var bed = DeliveryTestBed.Build(new() { ["Webhooks:MaxConnectionsPerEndpoint"] = "2" });
+        await using var bed = DeliveryTestBed.Build(new() { ["Webhooks:MaxInFlightPerEndpoint"] = "2" });
         var tenantId = await TestApi.CreateTenantAsync(await TestApi.SignUpAsync());
         var secret = DeliveryTestBed.NewSecret();
-        // Both endpoints are on the receiver's one host and port: a pool per host would allow 2 requests in flight in all.
+        // Both endpoints are on the receiver's one host and port: a limit per host would allow 2 requests in flight in all.
         string[] paths = ["pool-a", "pool-b"];
         foreach (var path in paths)
         {
@@ -72,7 +72,7 @@ public sealed class DeliveryWakeupTests : DatabaseTest
         const int events = 8;
         await bed.EmitAsync(tenantId, events);
 
-        // One round leases all 16 deliveries and sends them at once; the pools hold them to 2 per endpoint.
+        // One round leases all 16 deliveries and sends them at once; the limit holds them to 2 per endpoint, each within the timeout (15 s).
         var result = await bed.DrainAsync(limit: 100);
         var stats = await receiver.StatsAsync();
 
@@ -81,7 +81,7 @@ public sealed class DeliveryWakeupTests : DatabaseTest
             Assert.That(result.Succeeded, Is.EqualTo(events * paths.Length));
             Assert.That(stats.MaxInFlightByPath!["pool-a"], Is.EqualTo(2));
             Assert.That(stats.MaxInFlightByPath!["pool-b"], Is.EqualTo(2));
-            Assert.That(stats.MaxInFlight, Is.GreaterThan(2), "the endpoints' pools are separate");
+            Assert.That(stats.MaxInFlight, Is.GreaterThan(2), "the limit is per endpoint");
             Assert.That(bed.Warnings, Is.Empty);
         });
     }
