@@ -83,7 +83,8 @@ internal static class WebhookBenchmark
             await tx.CommitAsync();
         }
 
-        var dispatchers = Enumerable.Range(0, processes).Select(_ => StartDispatcher(root)).ToList();
+        var profileDir = Environment.GetEnvironmentVariable("BENCH_PROFILE_DIR") is { Length: > 0 } dir ? dir : null;
+        var dispatchers = Enumerable.Range(0, processes).Select(i => StartDispatcher(root, i, profileDir)).ToList();
         try
         {
             await Task.Delay(TimeSpan.FromSeconds(env.Int("BENCH_WEBHOOK_START_SECONDS", 8)));
@@ -223,7 +224,7 @@ internal static class WebhookBenchmark
         return process;
     }
 
-    private static Process StartDispatcher(string root)
+    private static Process StartDispatcher(string root, int index, string? profileDir)
     {
         var start = new ProcessStartInfo("dotnet", [Path.Combine(root, "src", "Api", "bin", "Release", "net10.0", "Platform.Api.dll"), "serve"])
         {
@@ -233,8 +234,30 @@ internal static class WebhookBenchmark
         start.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
         start.Environment["Platform__RunJobs"] = "true";
         start.Environment["Webhooks__AllowLoopback"] = "true";
+        if (profileDir is not null)
+        {
+            // A line per dispatch round (claim, requests, finish), written to the profile folder (ADR 0700).
+            start.Environment["Logging__LogLevel__Platform.Engines.Webhooks"] = "Debug";
+        }
         var process = Process.Start(start)!;
-        _ = process.StandardOutput.ReadToEndAsync();
+        if (profileDir is null)
+        {
+            _ = process.StandardOutput.ReadToEndAsync();
+        }
+        else
+        {
+            var log = new StreamWriter(Path.Combine(profileDir, $"webhook-dispatcher-{index}.log")) { AutoFlush = true };
+            _ = Task.Run(async () =>
+            {
+                await using (log)
+                {
+                    while (await process.StandardOutput.ReadLineAsync() is { } line)
+                    {
+                        await log.WriteLineAsync(line);
+                    }
+                }
+            });
+        }
         _ = process.StandardError.ReadToEndAsync();
         return process;
     }

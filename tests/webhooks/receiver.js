@@ -4,7 +4,7 @@
 //   node receiver.js            prints "listening <port>" once it listens on 127.0.0.1 (an ephemeral port)
 //   POST /control {"path":"a","secrets":["whsec_..."],"fail":2,"fail_status":500,"hang":1,"redirect":1,"delay_ms":0,"record_bodies":true}
 //   GET  /received?path=a       the requests the path got, in arrival order
-//   GET  /stats                 {"total":n,"max_in_flight_per_id":n,"overlaps":n}
+//   GET  /stats                 {"total":n,"max_in_flight_per_id":n,"overlaps":n,"max_in_flight":n,"max_in_flight_by_path":{"a":n}}
 'use strict';
 const http = require('node:http');
 const { Webhook } = require('standardwebhooks');
@@ -14,11 +14,13 @@ const inFlight = new Map();
 let total = 0;
 let maxInFlightPerId = 0;
 let overlaps = 0;
+let flyingAll = 0;
+let maxFlyingAll = 0;
 
 function state(name) {
   let s = paths.get(name);
   if (!s) {
-    s = { secrets: [], fail: 0, failStatus: 500, hang: 0, redirect: 0, delayMs: 0, recordBodies: true, received: [] };
+    s = { secrets: [], fail: 0, failStatus: 500, hang: 0, redirect: 0, delayMs: 0, recordBodies: true, received: [], flying: 0, maxFlying: 0 };
     paths.set(name, s);
   }
   return s;
@@ -63,7 +65,9 @@ const server = http.createServer(async (req, res) => {
       return json(res, 200, state(url.searchParams.get('path') || '').received);
     }
     if (req.method === 'GET' && url.pathname === '/stats') {
-      return json(res, 200, { total, max_in_flight_per_id: maxInFlightPerId, overlaps });
+      const byPath = {};
+      for (const [name, s] of paths) byPath[name] = s.maxFlying;
+      return json(res, 200, { total, max_in_flight_per_id: maxInFlightPerId, overlaps, max_in_flight: maxFlyingAll, max_in_flight_by_path: byPath });
     }
     if (req.method === 'POST' && url.pathname.startsWith('/hooks/')) {
       const name = url.pathname.substring('/hooks/'.length);
@@ -75,10 +79,16 @@ const server = http.createServer(async (req, res) => {
       inFlight.set(key, flying);
       if (flying > 1) overlaps++;
       if (flying > maxInFlightPerId) maxInFlightPerId = flying;
+      s.flying++;
+      if (s.flying > s.maxFlying) s.maxFlying = s.flying;
+      flyingAll++;
+      if (flyingAll > maxFlyingAll) maxFlyingAll = flyingAll;
       let done = false;
       const finish = () => {
         if (!done) {
           done = true;
+          s.flying--;
+          flyingAll--;
           const left = inFlight.get(key) - 1;
           if (left === 0) inFlight.delete(key); else inFlight.set(key, left);
         }

@@ -7,6 +7,9 @@ namespace Platform.Drivers.Webhooks;
 /// <summary>Writes webhook events and their deliveries (outbox rows of kind 'webhook') in the caller's transaction.</summary>
 public interface IWebhookEventDriver
 {
+    /// <summary>Is the channel every committed statement inserting webhook events NOTIFYs (db/0700): new deliveries are due now.</summary>
+    const string DueChannel = "platform_webhook_due";
+
     /// <summary>Inserts the event and one pending delivery, due now, for each enabled endpoint of the tenant subscribed to its type, in one statement;
     /// writes nothing when no endpoint subscribes. Returns the number of deliveries.</summary>
     Task<int> EmitAsync(IDbSession session, NewWebhookEvent webhookEvent, CancellationToken cancellationToken);

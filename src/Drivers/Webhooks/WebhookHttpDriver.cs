@@ -20,8 +20,8 @@ public sealed class DnsWebhookResolver : IWebhookResolver
     public Task<IPAddress[]> ResolveAsync(string host, CancellationToken cancellationToken) => Dns.GetHostAddressesAsync(host, cancellationToken);
 }
 
-/// <summary>Holds the delivery client's settings (from Webhooks:TimeoutSeconds and Webhooks:AllowLoopback).</summary>
-public sealed record WebhookClientSettings(int TimeoutSeconds, bool AllowLoopback);
+/// <summary>Holds the delivery client's settings (from Webhooks:TimeoutSeconds, Webhooks:AllowLoopback and Webhooks:MaxInFlightPerEndpoint).</summary>
+public sealed record WebhookClientSettings(int TimeoutSeconds, bool AllowLoopback, int MaxInFlightPerEndpoint = 128);
 
 /// <summary>Is thrown by the connect step when a resolved address may not receive webhooks; nothing was dialled.</summary>
 public sealed class WebhookAddressRefusedException(IPAddress address, AddressClass addressClass)
@@ -39,14 +39,21 @@ public interface IWebhookHttpDriver
     Task<WebhookResponse> SendAsync(WebhookRequest request, CancellationToken cancellationToken);
 }
 
-/// <summary>Sends over one HttpClient: no redirects followed, no cookies, no proxy, the attempt's timeout, and a connect step that resolves the host itself,
-/// refuses the connection when ANY resolved address is not allowed (mixed answers cannot slip through), and only then dials an allowed address.</summary>
+/// <summary>Sends over one HttpClient (one keep-alive pool per host and port, at most 256 connections), at most Webhooks:MaxInFlightPerEndpoint requests
+/// to one endpoint at a time (ADR 0700; the wait for a turn counts against the attempt's timeout, so an attempt never outlasts it and its lease); no
+/// redirects followed, no cookies, no proxy, and a connect step that resolves the host itself, refuses the connection when ANY resolved address is not
+/// allowed (mixed answers cannot slip through), and only then dials an allowed address.</summary>
 internal sealed class WebhookHttpDriver : IWebhookHttpDriver, IDisposable
 {
     private const int ExcerptBytes = 1024;
 
+    /// <summary>Is how long an endpoint's gate is kept without a request.</summary>
+    internal static readonly TimeSpan IdleLifetime = TimeSpan.FromMinutes(5);
+
     private readonly HttpClient client;
     private readonly WebhookClientSettings settings;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, EndpointGate> gates = new();
+    private long nextSweep = Environment.TickCount64 + (long)IdleLifetime.TotalMilliseconds;
 
     public WebhookHttpDriver(WebhookClientSettings settings, IWebhookResolver resolver)
     {
@@ -63,6 +70,67 @@ internal sealed class WebhookHttpDriver : IWebhookHttpDriver, IDisposable
             ConnectCallback = (context, token) => ConnectAsync(resolver, settings.AllowLoopback, context.DnsEndPoint, token),
         };
         client = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+    }
+
+    /// <summary>Takes the endpoint's gate (creating it if needed) and counts a user of it, so that the sweep does not drop it under a request.</summary>
+    private EndpointGate Acquire(Guid endpointId)
+    {
+        while (true)
+        {
+            var gate = gates.GetOrAdd(endpointId, _ => new EndpointGate(settings.MaxInFlightPerEndpoint));
+            lock (gate)
+            {
+                if (!gate.Dropped)
+                {
+                    gate.Users++;
+                    return gate;
+                }
+            }
+        }
+    }
+
+    private void Release(EndpointGate gate)
+    {
+        lock (gate)
+        {
+            gate.Users--;
+            gate.LastUsed = Environment.TickCount64;
+        }
+        var now = Environment.TickCount64;
+        var due = Interlocked.Read(ref nextSweep);
+        if (now >= due && Interlocked.CompareExchange(ref nextSweep, now + 60_000, due) == due)
+        {
+            Sweep(now - (long)IdleLifetime.TotalMilliseconds);
+        }
+    }
+
+    /// <summary>Drops the gates without a user and unused since before idleBefore (a tick count).</summary>
+    internal void Sweep(long idleBefore)
+    {
+        foreach (var (endpointId, gate) in gates)
+        {
+            lock (gate)
+            {
+                if (gate.Dropped || gate.Users > 0 || gate.LastUsed >= idleBefore)
+                {
+                    continue;
+                }
+                gate.Dropped = true;
+            }
+            gates.TryRemove(new KeyValuePair<Guid, EndpointGate>(endpointId, gate));
+            gate.Turns.Dispose();
+        }
+    }
+
+    private sealed class EndpointGate(int turns)
+    {
+        public SemaphoreSlim Turns { get; } = new(turns, turns);
+
+        public int Users { get; set; }
+
+        public long LastUsed { get; set; } = Environment.TickCount64;
+
+        public bool Dropped { get; set; }
     }
 
     /// <summary>Resolves the endpoint's host (or takes its literal address), judges every address with WebhookAddressPolicy, and connects to the first allowed one.</summary>
@@ -114,8 +182,12 @@ internal sealed class WebhookHttpDriver : IWebhookHttpDriver, IDisposable
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(settings.TimeoutSeconds));
         var clock = Stopwatch.StartNew();
+        var gate = Acquire(request.EndpointId);
+        var entered = false;
         try
         {
+            await gate.Turns.WaitAsync(timeout.Token);
+            entered = true;
             using var response = await client.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
             var status = (int)response.StatusCode;
             var excerpt = await ExcerptAsync(response, timeout.Token);
@@ -127,11 +199,21 @@ internal sealed class WebhookHttpDriver : IWebhookHttpDriver, IDisposable
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            return new WebhookResponse(false, null, Elapsed(clock), null, $"timeout: no answer within {settings.TimeoutSeconds} s");
+            return new WebhookResponse(false, null, Elapsed(clock), null, entered
+                ? $"timeout: no answer within {settings.TimeoutSeconds} s"
+                : $"timeout: not sent within {settings.TimeoutSeconds} s ({settings.MaxInFlightPerEndpoint} requests to this endpoint were in flight)");
         }
         catch (HttpRequestException e)
         {
             return new WebhookResponse(false, null, Elapsed(clock), null, Describe(e));
+        }
+        finally
+        {
+            if (entered)
+            {
+                gate.Turns.Release();
+            }
+            Release(gate);
         }
     }
 

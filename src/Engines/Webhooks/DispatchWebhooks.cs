@@ -32,6 +32,7 @@ internal sealed class DispatchWebhooksHandler(
 
     public async Task<WebhookDispatchResult> Handle(DispatchWebhooks request, CancellationToken cancellationToken)
     {
+        var round = System.Diagnostics.Stopwatch.StartNew();
         IReadOnlyList<LeasedWebhookDelivery> leased;
         await using (var session = await sessions.OpenAsync(null, null, cancellationToken))
         {
@@ -43,7 +44,9 @@ internal sealed class DispatchWebhooksHandler(
             return new WebhookDispatchResult(0, 0, 0, 0, 0);
         }
 
+        var claimMs = round.Elapsed.TotalMilliseconds;
         var results = await Task.WhenAll(leased.Select(d => AttemptAsync(d, cancellationToken)));
+        var httpMs = round.Elapsed.TotalMilliseconds - claimMs;
 
         IReadOnlyList<FailingWebhookEndpoint> failing;
         var disableBefore = clock.UtcNow - TimeSpan.FromDays(options.DisableAfterDays);
@@ -52,6 +55,12 @@ internal sealed class DispatchWebhooksHandler(
             // Not cancelled: the attempts happened, and the log should say so even when the host is stopping.
             failing = await deliveries.FinishAsync(session, results, disableBefore, CancellationToken.None);
             await session.CommitAsync(CancellationToken.None);
+        }
+        if (logger.IsEnabled(LogLevel.Debug))
+        {
+            var latencies = results.Select(r => r.LatencyMs).Order().ToArray();
+            logger.LogDebug("Webhook round: {Count} deliveries; claim {ClaimMs:F1} ms, requests {HttpMs:F1} ms (each p50 {P50} ms, max {Max} ms), finish {FinishMs:F1} ms",
+                leased.Count, claimMs, httpMs, latencies[latencies.Length / 2], latencies[^1], round.Elapsed.TotalMilliseconds - claimMs - httpMs);
         }
 
         var disabled = 0;
@@ -131,7 +140,7 @@ internal sealed class DispatchWebhooksHandler(
         headers.Add(new("webhook-id", messageId));
         headers.Add(new("webhook-timestamp", timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         headers.Add(new("webhook-signature", WebhookSignature.Header(keys, messageId, timestamp, delivery.Payload)));
-        return new WebhookRequest(new Uri(delivery.Url, UriKind.Absolute), delivery.Payload, headers);
+        return new WebhookRequest(delivery.EndpointId, new Uri(delivery.Url, UriKind.Absolute), delivery.Payload, headers);
     }
 
     /// <summary>Are the headers an endpoint's own may never replace (ours, and those the client sets).</summary>

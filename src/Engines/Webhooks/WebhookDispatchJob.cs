@@ -7,8 +7,11 @@ namespace Platform.Engines.Webhooks;
 
 /// <summary>Delivers due webhooks in <see cref="Lanes"/> independent lanes: each sends DispatchWebhooks rounds back to back while they come back full,
 /// then waits Webhooks:PollIntervalMilliseconds. A slow endpoint holds up only the round (lane) it is in, for at most Webhooks:TimeoutSeconds. Any number
-/// of copies may run, in the API and in src/Worker: deliveries are leased with FOR UPDATE SKIP LOCKED.</summary>
-internal sealed class WebhookDispatchJob(IServiceScopeFactory scopes, WebhooksOptions options, ILogger<WebhookDispatchJob> logger) : PeriodicJob(scopes, logger)
+/// of copies may run, in the API and in src/Worker: deliveries are leased with FOR UPDATE SKIP LOCKED. The first lane also wakes when events are
+/// committed (<see cref="WebhookWakeup"/>, ADR 0700), so a new event is attempted within milliseconds, not at the next poll; the other lanes join
+/// while the rounds come back full.</summary>
+internal sealed class WebhookDispatchJob(IServiceScopeFactory scopes, WebhooksOptions options, WebhookWakeup wakeup, ILogger<WebhookDispatchJob> logger)
+    : PeriodicJob(scopes, logger)
 {
     /// <summary>Is how many rounds run at once in one process; each leases up to MaxConcurrency / Lanes (at most BatchSize) deliveries.</summary>
     public const int Lanes = 4;
@@ -29,6 +32,8 @@ internal sealed class WebhookDispatchJob(IServiceScopeFactory scopes, WebhooksOp
         await Task.Delay(TimeSpan.FromMilliseconds(options.PollIntervalMilliseconds * lane / (double)Lanes), cancellationToken);
         while (!cancellationToken.IsCancellationRequested)
         {
+            // Taken before the claim: a notice that arrives during the round ends the wait below at once.
+            var woken = lane == 0 ? wakeup.Next : null;
             try
             {
                 WebhookDispatchResult result;
@@ -42,7 +47,17 @@ internal sealed class WebhookDispatchJob(IServiceScopeFactory scopes, WebhooksOp
             {
                 Logger.LogWarning(e, "Webhook dispatch (lane {Lane}) failed; retrying after the poll interval", lane);
             }
-            await Task.Delay(Interval, cancellationToken);
+            if (woken is null)
+            {
+                await Task.Delay(Interval, cancellationToken);
+            }
+            else
+            {
+                using var poll = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                await Task.WhenAny(Task.Delay(Interval, poll.Token), woken);
+                await poll.CancelAsync();
+                cancellationToken.ThrowIfCancellationRequested();
+            }
         }
     }
 }

@@ -6,7 +6,8 @@ using Platform.Engines.Hosting;
 namespace Platform.Engines.Webhooks;
 
 /// <summary>Registers outbound webhooks: their settings (section "Webhooks"), the event emitter every feature writes its events through, the delivery
-/// client (its settings and the resolver its SSRF guard asks; a test may register its own resolver first) and the dispatch job.</summary>
+/// client (its settings and the resolver its SSRF guard asks; a test may register its own resolver first), the dispatch job and the listener that
+/// wakes it when events are committed.</summary>
 internal sealed class WebhooksModule : IFeatureModule
 {
     public void AddServices(IServiceCollection services)
@@ -15,13 +16,18 @@ internal sealed class WebhooksModule : IFeatureModule
             .Validate(o => o.HasValidSchedule, "Webhooks:RetrySchedule must be 1-20 comma-separated whole numbers of seconds, each 0-604800.");
         services.AddSingleton<WebhookEvents>();
         services.AddSingleton<WebhookSecretBox>();
+        services.AddSingleton<WebhookWakeup>();
         services.TryAddSingleton<IWebhookResolver, DnsWebhookResolver>();
         services.AddSingleton(provider =>
         {
             var options = provider.GetRequiredService<WebhooksOptions>();
-            return new WebhookClientSettings(options.TimeoutSeconds, options.AllowLoopback);
+            return new WebhookClientSettings(options.TimeoutSeconds, options.AllowLoopback, options.MaxInFlightPerEndpoint);
         });
     }
 
-    public void AddJobs(IServiceCollection services) => services.AddHostedService<WebhookDispatchJob>();
+    public void AddJobs(IServiceCollection services)
+    {
+        services.AddHostedService<WebhookWakeupListenerJob>();
+        services.AddHostedService<WebhookDispatchJob>();
+    }
 }

@@ -40,12 +40,17 @@ public sealed class WebhooksOptions
 
     /// <summary>Gets or sets how many deliveries one dispatcher leases at a time (Webhooks:BatchSize).</summary>
     [Range(1, 1000)]
-    public int BatchSize { get; set; } = 100;
+    public int BatchSize { get; set; } = 256;
 
     /// <summary>Gets or sets how many HTTP requests one dispatcher process has in flight at once (Webhooks:MaxConcurrency), spread over its 4 lanes:
-    /// each lane's round leases MaxConcurrency / 4 deliveries (at most BatchSize).</summary>
+    /// each lane's round leases MaxConcurrency / 4 deliveries (at most BatchSize); to one endpoint at most MaxInFlightPerEndpoint of them (ADR 0700).</summary>
     [Range(1, 4000)]
-    public int MaxConcurrency { get; set; } = 256;
+    public int MaxConcurrency { get; set; } = 1024;
+
+    /// <summary>Gets or sets how many requests one dispatcher process has in flight to one endpoint at most (Webhooks:MaxInFlightPerEndpoint); the
+    /// rest of a round waits for a turn within the attempt's timeout (ADR 0700).</summary>
+    [Range(1, 1000)]
+    public int MaxInFlightPerEndpoint { get; set; } = 128;
 
     /// <summary>Gets the retry schedule as delays; the first element is the delay of the first attempt.</summary>
     public IReadOnlyList<TimeSpan> RetryDelays => ParseSchedule(RetrySchedule) ?? [];

@@ -15,8 +15,9 @@ public sealed record WebhookAttemptResult(
     Guid DeliveryId, int Attempt, bool Succeeded, int? StatusCode, int LatencyMs, string? Excerpt, string? Error,
     DateTimeOffset AttemptedAt, DateTimeOffset? NextAttemptAt);
 
-/// <summary>Holds one request to an endpoint: where, the exact body, and every header to send (signature included).</summary>
-public sealed record WebhookRequest(Uri Url, string Body, IReadOnlyList<KeyValuePair<string, string>> Headers);
+/// <summary>Holds one request to an endpoint: which endpoint (its connections are its own), where, the exact body, and every header to send
+/// (signature included).</summary>
+public sealed record WebhookRequest(Guid EndpointId, Uri Url, string Body, IReadOnlyList<KeyValuePair<string, string>> Headers);
 
 /// <summary>Holds what came of one request: success (a 2xx), the status code if any answer came, latency, the first 1 KiB of the answer and the error.</summary>
 public sealed record WebhookResponse(bool Succeeded, int? StatusCode, int LatencyMs, string? Excerpt, string? Error);

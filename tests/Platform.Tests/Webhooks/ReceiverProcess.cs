@@ -111,4 +111,4 @@ public sealed record ReceivedRequest(
     string Id, long At, string? Timestamp, string? Signature, string? UserAgent, string? ContentType, string? Custom, bool[] Verified, string Outcome,
     bool Overlapped, string? Body);
 
-public sealed record ReceiverStats(long Total, int MaxInFlightPerId, int Overlaps);
+public sealed record ReceiverStats(long Total, int MaxInFlightPerId, int Overlaps, int MaxInFlight = 0, IReadOnlyDictionary<string, int>? MaxInFlightByPath = null);
