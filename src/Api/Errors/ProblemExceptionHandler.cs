@@ -128,6 +128,13 @@ internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, I
         problem.Extensions["limit"] = e.Limit;
         problem.Extensions["current"] = e.Current;
         problem.Extensions["resets_at"] = e.ResetsAt;
+        if (e.Remaining is { } remaining)
+        {
+            // A quota check's refusal (ADR 0710) also names the month's use, the active holds and what remains.
+            problem.Extensions["used"] = e.Current;
+            problem.Extensions["reserved"] = e.Reserved ?? 0m;
+            problem.Extensions["remaining"] = remaining;
+        }
         if (e.ResetsAt is { } resetsAt)
         {
             var seconds = Math.Max(1, (long)Math.Ceiling((resetsAt - clock.UtcNow).TotalSeconds));

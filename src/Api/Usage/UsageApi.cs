@@ -87,7 +87,7 @@ public sealed class UsageApi : IEndpointGroup
         var inputs = new List<UsageEventInput>(items.Count);
         foreach (var e in items)
         {
-            inputs.Add(e is null ? null! : new UsageEventInput(e.Meter, e.Amount, e.IdempotencyKey, e.OccurredAt, e.Metadata, e.WorkerId));
+            inputs.Add(e is null ? null! : new UsageEventInput(e.Meter, e.Amount, e.IdempotencyKey, e.OccurredAt, e.Metadata, e.WorkerId, e.ReservationId));
         }
         var result = await request.Send(new RecordUsage(request.Caller, request.TenantId, inputs));
         return TypedResults.Ok(new UsageBatchResponse(inputs.Count, result.Accepted, result.Duplicates));

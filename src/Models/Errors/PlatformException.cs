@@ -50,6 +50,12 @@ public sealed class QuotaExceededException(string quota, long limit, decimal cur
     public long Limit { get; } = limit;
     public decimal Current { get; } = current;
     public DateTimeOffset? ResetsAt { get; } = resetsAt;
+
+    /// <summary>Gets the amount held by active quota reservations when the refusal counted them (null otherwise; ADR 0710).</summary>
+    public decimal? Reserved { get; init; }
+
+    /// <summary>Gets what remained of the limit after the month's use and the active reservations when the refusal says it (null otherwise; ADR 0710).</summary>
+    public decimal? Remaining { get; init; }
 }
 
 /// <summary>Signals that a resource existed but can no longer be used (an expired, revoked or used invitation).</summary>
