@@ -160,7 +160,10 @@ internal sealed class RecordUsageHandler(TenantGate gate, IUsageDriver usage, IR
             {
                 if (change.After > quota)
                 {
-                    throw new QuotaExceededException(change.Meter, quota, change.Before, Meters.NextMonthStart(now));
+                    throw new QuotaExceededException(change.Meter, quota, change.Before, Meters.NextMonthStart(now))
+                    {
+                        RefusedEvents = Refused(command.Events, change, now),
+                    };
                 }
                 if (change.PeriodStart == currentPeriod)
                 {
@@ -174,6 +177,7 @@ internal sealed class RecordUsageHandler(TenantGate gate, IUsageDriver usage, IR
                         {
                             Reserved = held,
                             Remaining = Math.Max(0m, quota - change.Before - held),
+                            RefusedEvents = Refused(command.Events, change, now),
                         };
                     }
                 }
@@ -187,6 +191,20 @@ internal sealed class RecordUsageHandler(TenantGate gate, IUsageDriver usage, IR
         await alerts.QueueCrossedAsync(scope, changes, now, cancellationToken);
         await scope.CommitAsync(cancellationToken);
         return result;
+    }
+
+    /// <summary>Names every event of a refused batch as sent: those of the meter and month that would pass the quota are quota_exceeded, the others
+    /// batch_refused (the batch is written whole or not at all, so that a retry of the same batch never counts an event twice; ADR 0563, 0710).</summary>
+    private static List<RefusedEvent> Refused(IReadOnlyList<UsageEventInput> events, RollupChange change, DateTimeOffset now)
+    {
+        var refused = new List<RefusedEvent>(events.Count);
+        for (var i = 0; i < events.Count; i++)
+        {
+            var e = events[i];
+            var period = DateOnly.FromDateTime(Meters.MonthStart((e.OccurredAt ?? now).ToUniversalTime()).UtcDateTime);
+            refused.Add(new RefusedEvent(i, e.Meter!, e.Meter == change.Meter && period == change.PeriodStart ? "quota_exceeded" : "batch_refused"));
+        }
+        return refused;
     }
 
     /// <summary>Consumes the quota reservations the events name: the event's amount counts and the hold is released. A reservation this tenant does not have,

@@ -216,4 +216,29 @@ public sealed class QuotaReservationTests : DatabaseTest
         }
         Assert.That(await OwnerSql.ScalarAsync<long>("SELECT count(*) FROM usage_events", tenantId), Is.EqualTo(0));
     }
+
+    [Test]
+    public async Task A_refused_batch_names_each_event_with_its_index_meter_and_reason_and_bad_input_names_the_field()
+    {
+        var (client, tenantId) = await HardGpuTenantAsync(used: 4.75m);
+        var url = $"/v1/tenants/{tenantId}/usage/events";
+        using (var over = await client.PostAsJsonAsync(url, new object[]
+        {
+            new { meter = "images", amount = 1, idempotency_key = "z-img" },
+            new { meter = "gpu_hours", amount = 0.25m, idempotency_key = "b" },
+            new { meter = "gpu_hours", amount = 0.25m, idempotency_key = "a" },
+        }))
+        {
+            var problem = await TestApi.ExpectProblemAsync(over, HttpStatusCode.TooManyRequests, "quota_exceeded");
+            var refused = problem["refused_events"]!.AsArray().Select(e => $"{(int)e!["index"]!}:{(string)e["meter"]!}:{(string)e["reason"]!}").ToList();
+            Assert.That(refused, Is.EqualTo(new[] { "0:images:batch_refused", "1:gpu_hours:quota_exceeded", "2:gpu_hours:quota_exceeded" }));
+            Assert.That((int?)problem["accepted"], Is.EqualTo(0));
+        }
+        Assert.That(await OwnerSql.ScalarAsync<long>("SELECT count(*) FROM usage_events", tenantId), Is.EqualTo(1));
+
+        using var bad = await client.SendAsync(TestApi.Request(HttpMethod.Post, url,
+            """[{"meter":"gpu_hours","amount":0.25,"idempotency_key":"ok"},{"meter":"gpu_hours","amount":"abc","idempotency_key":"x"}]"""));
+        var invalid = await TestApi.ExpectProblemAsync(bad, HttpStatusCode.UnprocessableEntity, "validation_failed");
+        Assert.That(invalid["errors"]!.AsObject().Select(p => p.Key), Does.Contain("events[1].amount"));
+    }
 }

@@ -1914,7 +1914,7 @@ export interface paths {
         put?: never;
         /**
          * Record a batch of usage events (1 to 1,000); an event's idempotency key is counted once
-         * @description Needs the member role or higher, or an API key with usage:write; refused while the tenant is suspended. The body is a bare array of events or an object {"events": [...]}.
+         * @description Needs the member role or higher, or an API key with usage:write; refused while the tenant is suspended. The body is a bare array of events or an object {"events": [...]}. An event may carry the reservation_id of a quota check (POST /quota-checks) of its meter: it consumes that hold.
          */
         post: operations["recordUsage"];
         delete?: never;
