@@ -82,7 +82,7 @@ internal sealed partial class BenchSetup(HttpClient http, BenchEnvironment env)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, $"/v1/tenants/{tenantId}/api-keys")
         {
-            Content = JsonContent.Create(new { name = "bench", permissions = new[] { "runs:read", "runs:write", "usage:read", "usage:write" } }),
+            Content = JsonContent.Create(new { name = "bench", permissions = new[] { "runs:read", "runs:write", "usage:read", "usage:write", "quota:check" } }),
         };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         using var response = await http.SendAsync(request);

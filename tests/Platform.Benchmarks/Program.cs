@@ -49,7 +49,7 @@ for (var i = 0; i < 10; i++)
     keys.Add(await setup.CreateKeyAsync(token, tenants[i]));
 }
 var setupDone = coldClock.Elapsed;
-// BENCH_ONLY=admit,ingest,summary,tenants,flood,webhooks runs a subset (for profiling) and leaves docs/benchmarks.md alone.
+// BENCH_ONLY=admit,ingest,summary,quota,tenants,flood,webhooks runs a subset (for profiling) and leaves docs/benchmarks.md alone.
 var only = (Environment.GetEnvironmentVariable("BENCH_ONLY") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 bool Runs(string figure) => only.Length == 0 || only.Contains(figure, StringComparer.Ordinal);
 var none = new LoadResult(0, 0, 1, double.NaN, double.NaN, double.NaN, []);
@@ -67,7 +67,7 @@ Console.WriteLine($"pgbench: {pgbench.Tps:F0} tps (admit+complete script), mean 
 var pgbenchAdmit = Runs("admit") ? await setup.RunPgbenchAsync(tenants, clients, scripts * 2, admitOnly: true) : new PgbenchResult(double.NaN, double.NaN);
 Console.WriteLine($"pgbench: {pgbenchAdmit.Tps:F0} tps (admit script), mean latency {pgbenchAdmit.LatencyMs:F1} ms");
 
-// Usage ingestion: 1,000-event batches with fresh keys, beside a raw COPY of the same rows.
+// Usage ingestion: 1,000-event batches with fresh keys and decimal amounts (issue 14), beside a raw COPY of the same rows.
 var ingestClients = env.Int("BENCH_INGEST_CLIENTS", 8);
 var runTag = Guid.NewGuid().ToString("N")[..8];
 var ingest = !Runs("ingest") ? none : await LoadGenerator.RunAsync(ingestClients, warmup, seconds, async (c, n) =>
@@ -75,7 +75,7 @@ var ingest = !Runs("ingest") ? none : await LoadGenerator.RunAsync(ingestClients
     var batch = new StringBuilder("[", 80_000);
     for (var i = 0; i < 1000; i++)
     {
-        batch.Append(i == 0 ? "" : ",").Append("{\"meter\":\"m").Append(i % 5).Append("\",\"amount\":").Append(i % 97)
+        batch.Append(i == 0 ? "" : ",").Append("{\"meter\":\"m").Append(i % 5).Append("\",\"amount\":").Append(i % 97).Append(".25")
             .Append(",\"idempotency_key\":\"").Append(runTag).Append('-').Append(c).Append('-').Append(n).Append('-').Append(i).Append("\"}");
     }
     batch.Append(']');
@@ -110,6 +110,18 @@ var bare = !Runs("summary") ? none : await LoadGenerator.RunAsync(clients, warmu
     return response.IsSuccessStatusCode;
 });
 Console.WriteLine($"summary: {summary.PerSecond:F0} req/s, bare: {bare.PerSecond:F0} req/s");
+
+// Quota checks (issue 14, ADR 0710): POST /quota-checks with an API key, plain and reserving, beside the bare endpoint measured again just after.
+Task<bool> QuotaCheckAsync(int c, bool reserve) => PostAsync(c, $"/v1/tenants/{tenants[c % tenants.Count]}/quota-checks",
+    reserve ? "{\"meter\":\"gpu_hours\",\"amount\":0.5,\"reserve\":true}" : "{\"meter\":\"gpu_hours\",\"amount\":0.5}");
+var quota = !Runs("quota") ? none : await LoadGenerator.RunAsync(clients, warmup, seconds, (c, n) => QuotaCheckAsync(c, reserve: false));
+var quotaReserve = !Runs("quota") ? none : await LoadGenerator.RunAsync(clients, warmup, seconds, (c, n) => QuotaCheckAsync(c, reserve: true));
+var quotaBare = !Runs("quota") ? none : await LoadGenerator.RunAsync(clients, warmup, seconds, async (c, n) =>
+{
+    using var response = await http.GetAsync("/healthz");
+    return response.IsSuccessStatusCode;
+});
+Console.WriteLine($"quota checks: {quota.PerSecond:F0} req/s p99 {quota.P99Ms:F1} ms errors {quota.Errors}; reserving: {quotaReserve.PerSecond:F0} req/s p99 {quotaReserve.P99Ms:F1} ms errors {quotaReserve.Errors}; bare: {quotaBare.PerSecond:F0} req/s");
 
 // The same admit benchmark with 100,000 more tenants in the database, beside the 10-tenant figure measured again
 // just before (same warm process, same table state): the first warm figure runs while the JIT is still tiering up.
@@ -211,6 +223,7 @@ report.AppendLine("# Benchmarks").AppendLine()
     .AppendLine($"| admit only (HTTP requests/s; 10 tenants) | {F(admitOnly.PerSecond)}/s, p50 {Ms(admitOnly.P50Ms)} ms, p99 {Ms(admitOnly.P99Ms)} ms, errors {admitOnly.Errors} | pgbench, same statements: {F(pgbenchAdmit.Tps)} tps, mean {Ms(pgbenchAdmit.LatencyMs)} ms | {admitOnly.PerSecond / pgbenchAdmit.Tps:F2} | (no goal of its own) | |")
     .AppendLine($"| usage ingestion, 1,000-event batches, {ingestClients} clients | {F(eventsPerSecond)} events/s, batch p50 {Ms(ingest.P50Ms)} ms, p99 {Ms(ingest.P99Ms)} ms | raw COPY of the same rows: {F(copyPerSecond)} rows/s (the service's insert statement alone, pgbench, {ingestClients} clients: {F(ingestSqlPerSecond)} events/s, {ingestSqlPerSecond / copyPerSecond:F2} of COPY) | {eventsPerSecond / copyPerSecond:F2} | >= 50,000/s and >= 0.5 of COPY | {Yes(eventsPerSecond >= 50_000 && eventsPerSecond >= 0.5 * copyPerSecond)} |")
     .AppendLine($"| authenticated GET usage summary | {F(summary.PerSecond)} req/s, p99 {Ms(summary.P99Ms)} ms | bare /healthz: {F(bare.PerSecond)} req/s | {summary.PerSecond / bare.PerSecond:F2} | >= 0.5 of bare | {Yes(summary.PerSecond >= 0.5 * bare.PerSecond)} |")
+    .AppendLine($"| quota check (POST /quota-checks, API key) | {F(quota.PerSecond)} req/s, p99 {Ms(quota.P99Ms)} ms; with reserve: {F(quotaReserve.PerSecond)} req/s, p99 {Ms(quotaReserve.P99Ms)} ms | bare /healthz: {F(quotaBare.PerSecond)} req/s | {quota.PerSecond / quotaBare.PerSecond:F2} | >= 0.5 of bare | {Yes(quota.PerSecond >= 0.5 * quotaBare.PerSecond)} |")
     .AppendLine($"| admit + complete with 100,010 tenants in the database | {F(many.PerSecond)}/s, p99 {Ms(many.P99Ms)} ms | 10 tenants just before and just after (synthetic tenants deleted): {F(few.PerSecond)}/s and {F(fewAfter.PerSecond)}/s, mean {F(fewMean)}/s | {many.PerSecond / fewMean:F2} | within 10% | {Yes(Math.Abs(many.PerSecond / fewMean - 1) <= 0.10)} |")
     .AppendLine($"| admit with {floodTenants:N0} tenants during a wrong-password login flood at 64 connections | p99 {Ms(flooded.P99Ms)} ms, {F(flooded.PerSecond)}/s, errors {flooded.Errors} (flood answers {floodSummary}) | no flood: p99 {Ms(quiet.P99Ms)} ms, {F(quiet.PerSecond)}/s | {flooded.P99Ms / quiet.P99Ms:F2} | p99 within 2x of no flood | {Yes(flooded.P99Ms <= 2 * quiet.P99Ms)} |")
     .AppendLine($"| cold start: admit + complete in the first 10 s after set-up | {F(cold.PerSecond)}/s (per second: {string.Join(", ", cold.PerSecondBuckets)}) | warm: {F(warm.PerSecond)}/s | {cold.PerSecond / warm.PerSecond:F2} | no time-outs, full speed quickly | {Yes(cold.Errors == 0)} |")
@@ -240,6 +253,14 @@ async Task<string?> AdmitAsync(int client)
     create.Headers.Authorization = new AuthenticationHeaderValue("Bearer", keys[client % keys.Count]);
     using var created = await http.SendAsync(create);
     return created.IsSuccessStatusCode ? (string)JsonNode.Parse(await created.Content.ReadAsStringAsync())!["id"]! : null;
+}
+
+async Task<bool> PostAsync(int client, string path, string json)
+{
+    using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(json, Encoding.UTF8, "application/json") };
+    request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", keys[client % keys.Count]);
+    using var response = await http.SendAsync(request);
+    return response.IsSuccessStatusCode;
 }
 
 async Task<bool> AdmitAndCompleteAsync(int client, long n)

@@ -128,6 +128,21 @@ internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, I
         problem.Extensions["limit"] = e.Limit;
         problem.Extensions["current"] = e.Current;
         problem.Extensions["resets_at"] = e.ResetsAt;
+        if (e.Remaining is { } remaining)
+        {
+            // A quota check's refusal (ADR 0710) also names the month's use, the active holds and what remains.
+            problem.Extensions["used"] = e.Current;
+            problem.Extensions["reserved"] = e.Reserved ?? 0m;
+            problem.Extensions["remaining"] = remaining;
+        }
+        if (e.RefusedEvents is { } refused)
+        {
+            // A refused usage batch names each of its events and why it was not written (ADR 0710).
+            problem.Extensions["accepted"] = 0;
+            problem.Extensions["refused_events"] = refused
+                .Select(r => new Dictionary<string, object> { ["index"] = r.Index, ["meter"] = r.Meter, ["reason"] = r.Reason })
+                .ToList();
+        }
         if (e.ResetsAt is { } resetsAt)
         {
             var seconds = Math.Max(1, (long)Math.Ceiling((resetsAt - clock.UtcNow).TotalSeconds));

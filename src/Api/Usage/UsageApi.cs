@@ -23,11 +23,14 @@ public sealed class UsageApi : IEndpointGroup
             .WithName("recordUsage")
             .WithSummary("Record a batch of usage events (1 to 1,000); an event's idempotency key is counted once")
             .WithDescription("Needs the member role or higher, or an API key with usage:write; refused while the tenant is suspended. "
-                + "The body is a bare array of events or an object {\"events\": [...]}.")
+                + "The body is a bare array of events or an object {\"events\": [...]}. An event may carry the reservation_id of a quota check "
+                + "(POST /quota-checks) of its meter: it consumes that hold.")
             .Produces<UsageBatchResponse>()
             .RefusesBody()
             .Refuses(StatusCodes.Status429TooManyRequests, KeyThrottled
-                + " `quota_exceeded`: the batch would take a meter whose policy is hard past its monthly quota; nothing of the batch is written (Retry-After: the reset).");
+                + " `quota_exceeded`: the batch would take a meter whose policy is hard past its monthly quota (active quota reservations count, ADR 0710); "
+                + "nothing of the batch is written (`accepted`: 0) and `refused_events` names each event (`index`, `meter`, `reason`: quota_exceeded "
+                + "or batch_refused) (Retry-After: the reset).");
         usage.MapPost("/check", CheckAsync)
             .WithName("checkUsageQuota")
             .WithSummary("Check before expensive work that a meter has room for an amount this month")
@@ -87,7 +90,7 @@ public sealed class UsageApi : IEndpointGroup
         var inputs = new List<UsageEventInput>(items.Count);
         foreach (var e in items)
         {
-            inputs.Add(e is null ? null! : new UsageEventInput(e.Meter, e.Amount, e.IdempotencyKey, e.OccurredAt, e.Metadata, e.WorkerId));
+            inputs.Add(e is null ? null! : new UsageEventInput(e.Meter, e.Amount, e.IdempotencyKey, e.OccurredAt, e.Metadata, e.WorkerId, e.ReservationId));
         }
         var result = await request.Send(new RecordUsage(request.Caller, request.TenantId, inputs));
         return TypedResults.Ok(new UsageBatchResponse(inputs.Count, result.Accepted, result.Duplicates));

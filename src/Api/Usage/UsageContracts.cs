@@ -7,7 +7,7 @@ namespace Platform.Api.Usage;
 // Request fields are nullable so that a missing one reaches validation and is named there; optional ones default to null.
 
 public sealed record UsageEventRequest(string? Meter, decimal? Amount, string? IdempotencyKey = null, DateTimeOffset? OccurredAt = null, JsonElement? Metadata = null,
-    string? WorkerId = null);
+    string? WorkerId = null, Guid? ReservationId = null);
 
 /// <summary>Is the wire form of one stored raw usage event with its attribution (api_key_id: the key that sent it, null for users).</summary>
 public sealed record UsageEventResponse(string IdempotencyKey, string Meter, decimal Amount, DateTimeOffset OccurredAt, DateTimeOffset RecordedAt,

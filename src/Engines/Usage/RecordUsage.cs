@@ -15,9 +15,10 @@ using Platform.Models.Usage;
 namespace Platform.Engines.Usage;
 
 /// <summary>Holds one usage event as received; nullable so that validation names a missing field; occurred_at defaults to now; metadata is an
-/// optional small JSON object; worker_id optionally attributes the event to a worker (the API key is attributed by the service).</summary>
+/// optional small JSON object; worker_id optionally attributes the event to a worker (the API key is attributed by the service); reservation_id
+/// names a quota reservation of the same meter that the event consumes (ADR 0710).</summary>
 public sealed record UsageEventInput(string? Meter, decimal? Amount, string? IdempotencyKey, DateTimeOffset? OccurredAt, JsonElement? Metadata = null,
-    string? WorkerId = null);
+    string? WorkerId = null, Guid? ReservationId = null);
 
 /// <summary>Records a batch of at most 1,000 usage events (member or higher, key "usage:write"): each idempotency key is stored once per tenant forever, and the monthly rollups change in the same transaction.</summary>
 public sealed record RecordUsage(Caller Caller, Guid TenantId, IReadOnlyList<UsageEventInput> Events)
@@ -130,7 +131,7 @@ internal static class UsageMetadata
         metadata is { ValueKind: JsonValueKind.Object } m ? m.GetRawText() : null;
 }
 
-internal sealed class RecordUsageHandler(TenantGate gate, IUsageDriver usage, AuditTrail audit, UsageAlerts alerts, IClock clock)
+internal sealed class RecordUsageHandler(TenantGate gate, IUsageDriver usage, IReservationDriver reservations, AuditTrail audit, UsageAlerts alerts, IClock clock)
     : IRequestHandler<RecordUsage, UsageBatchResult>
 {
     public async Task<UsageBatchResult> Handle(RecordUsage command, CancellationToken cancellationToken)
@@ -143,6 +144,7 @@ internal sealed class RecordUsageHandler(TenantGate gate, IUsageDriver usage, Au
             .OrderBy(e => e.IdempotencyKey, StringComparer.Ordinal)
             .ToList();
         await using var scope = await gate.EnterAsync(command.TenantId, command.Caller, TenantRole.Member, Access.Write, cancellationToken, keyPermission: "usage:write");
+        await ConsumeReservationsAsync(scope, command, now, cancellationToken);
         var inserted = await usage.InsertEventsAsync(scope.Session, command.TenantId, events, now, cancellationToken);
         // Meters that are not summed (gauge, max, latest, count, unique_count) get their rollups computed again from the raw events (ADR 0640).
         IReadOnlyList<RollupChange> changes = inserted.AggregatedMeters is { Count: > 0 } aggregated
@@ -150,13 +152,35 @@ internal sealed class RecordUsageHandler(TenantGate gate, IUsageDriver usage, Au
             : inserted.Rollups;
         // A hard meter refuses the batch that would take its month past the effective quota: the rollup row is locked by this batch's
         // upsert until the transaction ends, so concurrent batches see each other's totals one at a time and exactly the quota gets in.
+        var currentPeriod = DateOnly.FromDateTime(Meters.MonthStart(now).UtcDateTime);
         foreach (var change in changes)
         {
             if (change.Hard && change.After > change.Before
-                && MeterQuotas.For(scope.Tenant, await scope.LimitsAsync(cancellationToken), change.Meter) is { } quota and not PlanCatalog.Unlimited
-                && change.After > quota)
+                && MeterQuotas.For(scope.Tenant, await scope.LimitsAsync(cancellationToken), change.Meter) is { } quota and not PlanCatalog.Unlimited)
             {
-                throw new QuotaExceededException(change.Meter, quota, change.Before, Meters.NextMonthStart(now));
+                if (change.After > quota)
+                {
+                    throw new QuotaExceededException(change.Meter, quota, change.Before, Meters.NextMonthStart(now))
+                    {
+                        RefusedEvents = Refused(command.Events, change, now),
+                    };
+                }
+                if (change.PeriodStart == currentPeriod)
+                {
+                    // Quota reservations hold units of this month (ADR 0710): after the meter's lock, every check committed before is seen, and a check
+                    // waiting on the lock sees this batch once it commits; holds this batch consumed are no longer active.
+                    await reservations.LockMeterAsync(scope.Session, command.TenantId, change.Meter, cancellationToken);
+                    var held = await reservations.SumActiveAsync(scope.Session, command.TenantId, change.Meter, now, cancellationToken);
+                    if (change.After + held > quota)
+                    {
+                        throw new QuotaExceededException(change.Meter, quota, change.Before, Meters.NextMonthStart(now))
+                        {
+                            Reserved = held,
+                            Remaining = Math.Max(0m, quota - change.Before - held),
+                            RefusedEvents = Refused(command.Events, change, now),
+                        };
+                    }
+                }
             }
         }
         var result = new UsageBatchResult(inserted.Inserted, events.Count - inserted.Inserted);
@@ -167,6 +191,59 @@ internal sealed class RecordUsageHandler(TenantGate gate, IUsageDriver usage, Au
         await alerts.QueueCrossedAsync(scope, changes, now, cancellationToken);
         await scope.CommitAsync(cancellationToken);
         return result;
+    }
+
+    /// <summary>Names every event of a refused batch as sent: those of the meter and month that would pass the quota are quota_exceeded, the others
+    /// batch_refused (the batch is written whole or not at all, so that a retry of the same batch never counts an event twice; ADR 0563, 0710).</summary>
+    private static List<RefusedEvent> Refused(IReadOnlyList<UsageEventInput> events, RollupChange change, DateTimeOffset now)
+    {
+        var refused = new List<RefusedEvent>(events.Count);
+        for (var i = 0; i < events.Count; i++)
+        {
+            var e = events[i];
+            var period = DateOnly.FromDateTime(Meters.MonthStart((e.OccurredAt ?? now).ToUniversalTime()).UtcDateTime);
+            refused.Add(new RefusedEvent(i, e.Meter!, e.Meter == change.Meter && period == change.PeriodStart ? "quota_exceeded" : "batch_refused"));
+        }
+        return refused;
+    }
+
+    /// <summary>Consumes the quota reservations the events name: the event's amount counts and the hold is released. A reservation this tenant does not have,
+    /// or one of another meter, is 422 naming events[i].reservation_id; an expired or already consumed one leaves the event an ordinary event.</summary>
+    private async Task ConsumeReservationsAsync(TenantScope scope, RecordUsage command, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        List<(Guid Id, string Key)>? uses = null;
+        for (var i = 0; i < command.Events.Count; i++)
+        {
+            if (command.Events[i].ReservationId is { } id)
+            {
+                (uses ??= []).Add((id, command.Events[i].IdempotencyKey!));
+            }
+        }
+        if (uses is null)
+        {
+            return;
+        }
+        var found = (await reservations.ConsumeAsync(scope.Session, command.TenantId, uses, now, cancellationToken)).ToDictionary(r => r.Id);
+        var errors = new Dictionary<string, string[]>();
+        for (var i = 0; i < command.Events.Count; i++)
+        {
+            if (command.Events[i].ReservationId is not { } id)
+            {
+                continue;
+            }
+            if (!found.TryGetValue(id, out var reservation))
+            {
+                errors[$"events[{i}].reservation_id"] = ["The tenant has no such reservation."];
+            }
+            else if (reservation.Meter != command.Events[i].Meter)
+            {
+                errors[$"events[{i}].reservation_id"] = [$"The reservation holds the meter '{reservation.Meter}', not '{command.Events[i].Meter}'."];
+            }
+        }
+        if (errors.Count > 0)
+        {
+            throw new ValidationFailedException(errors);
+        }
     }
 }
 

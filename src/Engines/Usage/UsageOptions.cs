@@ -10,4 +10,20 @@ public sealed class UsageOptions
     /// <remarks>Writes through this instance evict their tenant at once; the time bounds what other instances wrote (ADR 0164).</remarks>
     [Range(0, 3_600_000)]
     public int SummaryCacheMilliseconds { get; set; } = 1000;
+
+    /// <summary>Gets or sets how long a quota reservation holds its amount when the check names no reserve_seconds, in seconds (Usage:ReservationDefaultSeconds; ADR 0710).</summary>
+    [Range(1, 86_400)]
+    public int ReservationDefaultSeconds { get; set; } = 60;
+
+    /// <summary>Gets or sets the longest hold a quota check may ask for, in seconds (Usage:ReservationMaxSeconds; at least the default).</summary>
+    [Range(1, 86_400)]
+    public int ReservationMaxSeconds { get; set; } = 900;
+
+    /// <summary>Gets or sets how long expired reservations are kept before the purge deletes them, in hours (Usage:ReservationRetentionHours).</summary>
+    [Range(0, 8_760)]
+    public int ReservationRetentionHours { get; set; } = 24;
+
+    /// <summary>Gets or sets the minutes between two runs of the reservation purge (Usage:ReservationPurgeIntervalMinutes).</summary>
+    [Range(1, 1_440)]
+    public int ReservationPurgeIntervalMinutes { get; set; } = 60;
 }

@@ -9,12 +9,15 @@ public static class ApiKeyPermissions
     public const string UsageWrite = "usage:write";
     public const string WorkersRead = "workers:read";
 
+    /// <summary>Lets a key ask POST /quota-checks whether an amount may be spent, and reserve it (ADR 0710).</summary>
+    public const string QuotaCheck = "quota:check";
+
     /// <summary>Is the prefix of every key secret; it tells keys apart from user tokens and lets secret scanners find leaked keys.</summary>
     public const string SecretPrefix = "pk_live_";
 
     public static IReadOnlySet<string> All { get; } = new HashSet<string>(StringComparer.Ordinal)
     {
-        RunsRead, RunsWrite, UsageRead, UsageWrite, WorkersRead,
+        RunsRead, RunsWrite, UsageRead, UsageWrite, WorkersRead, QuotaCheck,
     };
 
     public static bool IsKnown(string? permission) => permission is not null && All.Contains(permission);

@@ -50,7 +50,20 @@ public sealed class QuotaExceededException(string quota, long limit, decimal cur
     public long Limit { get; } = limit;
     public decimal Current { get; } = current;
     public DateTimeOffset? ResetsAt { get; } = resetsAt;
+
+    /// <summary>Gets the amount held by active quota reservations when the refusal counted them (null otherwise; ADR 0710).</summary>
+    public decimal? Reserved { get; init; }
+
+    /// <summary>Gets what remained of the limit after the month's use and the active reservations when the refusal says it (null otherwise; ADR 0710).</summary>
+    public decimal? Remaining { get; init; }
+
+    /// <summary>Gets, for a refused usage batch, each event of the batch with its index as sent, its meter and why it was not written (null otherwise).</summary>
+    public IReadOnlyList<RefusedEvent>? RefusedEvents { get; init; }
 }
+
+/// <summary>Holds one event of a refused usage batch: its index in the batch as sent, its meter and the reason code (quota_exceeded: it would take
+/// its hard meter past the limit; batch_refused: it is fine, but the batch is written whole or not at all).</summary>
+public sealed record RefusedEvent(int Index, string Meter, string Reason);
 
 /// <summary>Signals that a resource existed but can no longer be used (an expired, revoked or used invitation).</summary>
 public sealed class GoneException(string message, string code = "gone") : PlatformException(code, message);

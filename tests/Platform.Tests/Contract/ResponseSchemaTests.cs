@@ -64,7 +64,7 @@ public sealed class ResponseSchemaTests : DatabaseTest
             """{"enabled":true,"config":{"temperature":0.2},"max_runs_per_day":50}""");
 
         var key = await CallAsync(token, "POST", $"{tenantPath}/api-keys", "/v1/tenants/{tenant_id}/api-keys",
-            """{"name":"contract key","permissions":["runs:read","runs:write","usage:read","usage:write","workers:read"],"rate_limit_rpm":600}""");
+            """{"name":"contract key","permissions":["runs:read","runs:write","usage:read","usage:write","workers:read","quota:check"],"rate_limit_rpm":600}""");
         var secret = (string)key["key"]!;
         await CallAsync(token, "GET", $"{tenantPath}/api-keys", "/v1/tenants/{tenant_id}/api-keys");
 
@@ -82,6 +82,7 @@ public sealed class ResponseSchemaTests : DatabaseTest
         await CallAsync(secret, "GET", "/v1/tenants/current/usage/events?limit=2", "/v1/tenants/{tenant_id}/usage/events");
         await CallAsync(token, "GET", $"{tenantPath}/usage/history", "/v1/tenants/{tenant_id}/usage/history");
         await CallAsync(secret, "POST", "/v1/tenants/current/usage/check", "/v1/tenants/{tenant_id}/usage/check", """{"meter":"gpu_hours","amount":0.5}""");
+        await CallAsync(secret, "POST", "/v1/tenants/current/quota-checks", "/v1/tenants/{tenant_id}/quota-checks", """{"meter":"gpu_hours","amount":0.5,"reserve":true}""");
         await CallAsync(token, "PUT", $"{tenantPath}/usage/policies/gpu_hours", "/v1/tenants/{tenant_id}/usage/policies/{meter}", """{"policy":"soft"}""");
 
         var issued = await CallAsync(token, "POST", $"{tenantPath}/invitations", "/v1/tenants/{tenant_id}/invitations",

@@ -70,7 +70,7 @@ public sealed class FeatureGraphTests
         services.AddPlatformJobs();
         var jobs = Engines.GetTypes().Where(t => t.IsSubclassOf(typeof(PeriodicJob)) && !t.IsAbstract).ToList();
         Assert.That(services.Select(d => d.ImplementationType), Is.SupersetOf(jobs));
-        Assert.That(jobs, Has.Count.EqualTo(8));
+        Assert.That(jobs, Has.Count.EqualTo(9));
     }
 
     [Test]

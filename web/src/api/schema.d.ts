@@ -1879,6 +1879,26 @@ export interface paths {
         patch: operations["updateTenant"];
         trace?: never;
     };
+    "/v1/tenants/{tenant_id}/quota-checks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ask whether an amount of a meter may be spent now, and optionally reserve it for a few seconds
+         * @description Any member, or an API key with quota:check. 200 {allowed, meter, policy, limit (null: none, -1: unlimited), used, reserved, remaining, resets_at} and, with reserve: true, reservation_id and reservation_expires_at (reserved and remaining then count this hold). A reservation holds the amount for reserve_seconds (default Usage:ReservationDefaultSeconds, at most Usage:ReservationMaxSeconds); a usage event carrying its reservation_id consumes it, an unconsumed one lapses at its expiry. A hard meter refuses with 429 quota_exceeded when used plus the active holds plus amount would pass the limit; a soft meter is always allowed.
+         */
+        post: operations["createQuotaCheck"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/tenants/{tenant_id}/usage/events": {
         parameters: {
             query?: never;
@@ -1894,7 +1914,7 @@ export interface paths {
         put?: never;
         /**
          * Record a batch of usage events (1 to 1,000); an event's idempotency key is counted once
-         * @description Needs the member role or higher, or an API key with usage:write; refused while the tenant is suspended. The body is a bare array of events or an object {"events": [...]}.
+         * @description Needs the member role or higher, or an API key with usage:write; refused while the tenant is suspended. The body is a bare array of events or an object {"events": [...]}. An event may carry the reservation_id of a quota check (POST /quota-checks) of its meter: it consumes that hold.
          */
         post: operations["recordUsage"];
         delete?: never;
@@ -2429,7 +2449,7 @@ export interface components {
             name: string;
             prefix: string;
             status: string;
-            permissions: ("runs:read" | "runs:write" | "usage:read" | "usage:write" | "workers:read")[];
+            permissions: ("quota:check" | "runs:read" | "runs:write" | "usage:read" | "usage:write" | "workers:read")[];
             allowed_workers: null | string[];
             /** Format: int32 */
             rate_limit_rpm: null | number;
@@ -2619,7 +2639,7 @@ export interface components {
         };
         CreateApiKeyRequest: {
             name?: null | string;
-            permissions?: null | ("runs:read" | "runs:write" | "usage:read" | "usage:write" | "workers:read")[];
+            permissions?: null | ("quota:check" | "runs:read" | "runs:write" | "usage:read" | "usage:write" | "workers:read")[];
             allowed_workers?: null | string[];
             /** Format: int32 */
             rate_limit_rpm?: null | number;
@@ -2682,7 +2702,7 @@ export interface components {
             name: string;
             prefix: string;
             status: string;
-            permissions: ("runs:read" | "runs:write" | "usage:read" | "usage:write" | "workers:read")[];
+            permissions: ("quota:check" | "runs:read" | "runs:write" | "usage:read" | "usage:write" | "workers:read")[];
             allowed_workers: null | string[];
             /** Format: int32 */
             rate_limit_rpm: null | number;
@@ -3413,6 +3433,35 @@ export interface components {
         PurchaseCreditsRequest: {
             pack?: null | string;
         };
+        /** @description Is the body of a quota check: a meter, the amount about to be spent and, optionally, a reservation of it for reserve_seconds. */
+        QuotaCheckRequest: {
+            meter?: null | string;
+            /** Format: double */
+            amount?: null | number;
+            reserve?: null | boolean;
+            /** Format: int32 */
+            reserve_seconds?: null | number;
+        };
+        /** @description Is the answer of an allowed quota check (limit null: none, -1: unlimited; remaining null without a finite limit). */
+        QuotaCheckResponse: {
+            allowed: boolean;
+            meter: string;
+            policy: components["schemas"]["MeterPolicy"];
+            /** Format: int64 */
+            limit: null | number;
+            /** Format: double */
+            used: number;
+            /** Format: double */
+            reserved: number;
+            /** Format: double */
+            remaining: null | number;
+            /** Format: date-time */
+            resets_at: string;
+            /** Format: uuid */
+            reservation_id: null | string;
+            /** Format: date-time */
+            reservation_expires_at: null | string;
+        };
         QuotaOverrideActionRequest: {
             /** Format: int64 */
             value?: null | number;
@@ -3783,6 +3832,8 @@ export interface components {
             occurred_at?: null | string;
             metadata?: unknown;
             worker_id?: null | string;
+            /** Format: uuid */
+            reservation_id?: null | string;
         };
         /** @description Is the wire form of one stored raw usage event with its attribution (api_key_id: the key that sent it, null for users). */
         UsageEventResponse: {
@@ -13537,6 +13588,105 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TenantResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    createQuotaCheck: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant's id (a UUID), or `current`: the tenant of the API key, of the X-Tenant-ID header or of the host name. */
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": null | components["schemas"]["QuotaCheckRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuotaCheckResponse"];
                 };
             };
             /** @description Bad Request */

@@ -11,7 +11,7 @@ import { Empty, Loading, ProblemCallout } from "../components";
 import { Field } from "./AuthPages";
 
 type Permission = Schemas["CreateApiKeyRequest"]["permissions"] extends (infer P)[] | null | undefined ? P : never;
-const permissions: Permission[] = ["runs:read", "runs:write", "usage:read", "usage:write", "workers:read"];
+const permissions: Permission[] = ["runs:read", "runs:write", "usage:read", "usage:write", "workers:read", "quota:check"];
 
 const day = (iso: string | null | undefined) => (iso ? new Date(iso).toLocaleString("en-GB", { timeZone: "UTC" }) + " UTC" : "never");
 
@@ -83,7 +83,7 @@ export function ApiKeysPage() {
 
 const keySchema = z.object({
   name: z.string().trim().min(1, "Enter a name").max(100),
-  permissions: z.array(z.enum(["runs:read", "runs:write", "usage:read", "usage:write", "workers:read"])).min(1, "Choose at least one scope"),
+  permissions: z.array(z.enum(["runs:read", "runs:write", "usage:read", "usage:write", "workers:read", "quota:check"])).min(1, "Choose at least one scope"),
   rate_limit_rpm: z.string().regex(/^\d*$/, "A whole number").optional(),
 });
 

@@ -1,0 +1,123 @@
+using Platform.Drivers.Sessions;
+using Platform.Models.Usage;
+
+namespace Platform.Drivers.Usage;
+
+/// <summary>Holds quota reservations: amounts of a meter held for a few seconds by a quota check, consumed by a usage event or lapsing at their expiry (ADR 0710).</summary>
+public interface IReservationDriver
+{
+    /// <summary>Takes the transaction-scoped lock of a tenant's meter (the one the recompute of non-sum rollups takes, ADR 0640), in its own statement,
+    /// so that the statements after it see every check and ingestion of the meter committed before.</summary>
+    Task LockMeterAsync(IDbSession session, Guid tenantId, string meter, CancellationToken cancellationToken);
+
+    /// <summary>Reads, in one statement, a meter's rollup of the month starting at the period, the sum of its reservations active at now and whether its policy is hard.</summary>
+    Task<MeterQuotaState> ReadStateAsync(IDbSession session, Guid tenantId, string meter, DateOnly period, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Sums the amounts of a meter's reservations active at now (not consumed, not expired).</summary>
+    Task<decimal> SumActiveAsync(IDbSession session, Guid tenantId, string meter, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Inserts a reservation holding an amount of a meter from now until its expiry.</summary>
+    Task InsertAsync(IDbSession session, Guid tenantId, Guid id, string meter, decimal amount, DateTimeOffset now, DateTimeOffset expiresAt, CancellationToken cancellationToken);
+
+    /// <summary>Marks the given reservations consumed by the usage events' idempotency keys (the first key per reservation, in id order) where they are still
+    /// active at now; returns every given reservation the tenant has, with its meter and whether it was active (an unknown id is absent).</summary>
+    Task<IReadOnlyList<UsageReservationRef>> ConsumeAsync(IDbSession session, Guid tenantId, IReadOnlyList<(Guid Id, string Key)> uses, DateTimeOffset now,
+        CancellationToken cancellationToken);
+
+    /// <summary>Deletes up to limit reservations of every tenant that expired before the given time; returns how many.</summary>
+    Task<int> PurgeAsync(IDbSession session, DateTimeOffset before, int limit, CancellationToken cancellationToken);
+}
+
+internal sealed class ReservationDriver : IReservationDriver
+{
+    public async Task LockMeterAsync(IDbSession session, Guid tenantId, string meter, CancellationToken cancellationToken)
+    {
+        await session.ExecuteAsync("SELECT pg_advisory_xact_lock(hashtextextended(@tenantId::text || '/' || @meter, 640))", new { tenantId, meter }, cancellationToken);
+    }
+
+    public async Task<MeterQuotaState> ReadStateAsync(IDbSession session, Guid tenantId, string meter, DateOnly period, DateTimeOffset now,
+        CancellationToken cancellationToken)
+    {
+        var row = await session.QuerySingleAsync<StateRow>(
+            """
+            SELECT coalesce((SELECT u.used FROM usage_rollups u
+                             WHERE u.tenant_id = @tenantId AND u.meter = @meter AND u.period_start = @period::timestamp::date), 0) AS used,
+                   coalesce((SELECT sum(r.amount) FROM usage_reservations r
+                             WHERE r.tenant_id = @tenantId AND r.meter = @meter AND r.consumed_at IS NULL AND r.expires_at > @now), 0) AS reserved,
+                   EXISTS (SELECT 1 FROM usage_meter_policies p WHERE p.tenant_id = @tenantId AND p.meter = @meter AND p.policy = 'hard') AS hard
+            """,
+            new { tenantId, meter, period = period.ToDateTime(TimeOnly.MinValue), now }, cancellationToken);
+        return new MeterQuotaState(MeterPrecision.Normalize(row.Used), MeterPrecision.Normalize(row.Reserved), row.Hard);
+    }
+
+    public async Task<decimal> SumActiveAsync(IDbSession session, Guid tenantId, string meter, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        return MeterPrecision.Normalize(await session.QuerySingleAsync<decimal>(
+            """
+            SELECT coalesce(sum(r.amount), 0) FROM usage_reservations r
+            WHERE r.tenant_id = @tenantId AND r.meter = @meter AND r.consumed_at IS NULL AND r.expires_at > @now
+            """,
+            new { tenantId, meter, now }, cancellationToken));
+    }
+
+    public async Task InsertAsync(IDbSession session, Guid tenantId, Guid id, string meter, decimal amount, DateTimeOffset now, DateTimeOffset expiresAt,
+        CancellationToken cancellationToken)
+    {
+        await session.ExecuteAsync(
+            """
+            INSERT INTO usage_reservations (tenant_id, id, meter, amount, created_at, expires_at)
+            VALUES (@tenantId, @id, @meter, @amount, @now, @expiresAt)
+            """,
+            new { tenantId, id, meter, amount = MeterPrecision.Normalize(amount), now, expiresAt }, cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<UsageReservationRef>> ConsumeAsync(IDbSession session, Guid tenantId, IReadOnlyList<(Guid Id, string Key)> uses,
+        DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var ids = uses.Select(u => u.Id).ToArray();
+        var keys = uses.Select(u => u.Key).ToArray();
+        // The rows are locked in id order (the UPDATE below follows the locking SELECT), so that batches sharing reservations cannot deadlock;
+        // a data-modifying WITH runs whether or not the final SELECT reads it.
+        return await session.ListAsync(
+            """
+            WITH wanted AS (
+                SELECT DISTINCT ON (x.id) x.id, x.k
+                FROM unnest(@ids::uuid[], @keys::text[]) WITH ORDINALITY AS x(id, k, n)
+                ORDER BY x.id, x.n
+            ), locked AS (
+                SELECT r.id, r.meter, (r.consumed_at IS NULL AND r.expires_at > @now) AS active
+                FROM usage_reservations r JOIN wanted w ON w.id = r.id
+                WHERE r.tenant_id = @tenantId
+                ORDER BY r.id
+                FOR UPDATE OF r
+            ), consumed AS (
+                UPDATE usage_reservations r SET consumed_at = @now, consumed_by = w.k
+                FROM locked l JOIN wanted w ON w.id = l.id
+                WHERE r.tenant_id = @tenantId AND r.id = l.id AND l.active
+                RETURNING r.id
+            )
+            SELECT l.id, l.meter, l.active FROM locked l ORDER BY l.id
+            """,
+            new { tenantId, ids, keys, now },
+            (ConsumeRow r) => new UsageReservationRef(r.Id, r.Meter, r.Active), cancellationToken);
+    }
+
+    public async Task<int> PurgeAsync(IDbSession session, DateTimeOffset before, int limit, CancellationToken cancellationToken)
+    {
+        return await session.ExecuteScalarAsync<int>("SELECT purge_usage_reservations(@before, @limit)", new { before, limit }, cancellationToken);
+    }
+
+    private sealed class StateRow
+    {
+        public decimal Used { get; init; }
+        public decimal Reserved { get; init; }
+        public bool Hard { get; init; }
+    }
+
+    private sealed class ConsumeRow
+    {
+        public Guid Id { get; init; }
+        public string Meter { get; init; } = "";
+        public bool Active { get; init; }
+    }
+}
