@@ -157,4 +157,29 @@ public sealed class UserRequestsTests : DatabaseTest
             response.Dispose();
         }
     }
+
+    [Test]
+    public async Task A_removed_members_window_goes_with_the_membership_and_the_former_member_is_then_neither_limited_nor_counted()
+    {
+        var owner = await TestApi.SignUpAsync();
+        var tenantId = await TestApi.CreateTenantAsync(owner);
+        var admin = await TestApi.MemberAsync(tenantId, "admin");
+        using var host = Host(userRequestsPerMinute: 1000);
+        using (var first = await host.Client(admin.Token).GetAsync($"/v1/tenants/{tenantId}/features"))
+        {
+            await TestApi.ExpectAsync(first, HttpStatusCode.OK);
+        }
+        Assert.That(await OwnerSql.CountAsync("SELECT count(*) FROM user_rate_windows WHERE user_id = @u", tenantId, ("u", admin.Id)), Is.EqualTo(1));
+
+        using (var remove = await host.Client(owner.Token).DeleteAsync($"/v1/tenants/{tenantId}/members/{admin.Id}"))
+        {
+            Assert.That((int)remove.StatusCode, Is.InRange(200, 299), await remove.Content.ReadAsStringAsync());
+        }
+        Assert.That(await OwnerSql.CountAsync("SELECT count(*) FROM user_rate_windows WHERE user_id = @u", tenantId, ("u", admin.Id)), Is.Zero);
+        using (var after = await host.Client(admin.Token).GetAsync($"/v1/tenants/{tenantId}/features"))
+        {
+            await TestApi.ExpectProblemAsync(after, HttpStatusCode.NotFound, "not_found");
+        }
+        Assert.That(await OwnerSql.CountAsync("SELECT count(*) FROM user_rate_windows WHERE user_id = @u", tenantId, ("u", admin.Id)), Is.Zero);
+    }
 }
