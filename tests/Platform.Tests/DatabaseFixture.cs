@@ -53,6 +53,11 @@ public sealed class DatabaseFixture
         Environment.SetEnvironmentVariable("FairUse__SelfServeTrialPlans", "starter,professional,enterprise");
         Environment.SetEnvironmentVariable("FairUse__MaxOwnedTenantsPerUser", "100000");
         Environment.SetEnvironmentVariable("FairUse__TenantsPerUserPerDay", "0");
+        // Members' requests (ADR 0715): the shared hosts neither count them as api_calls (the tests written before that check exact api_calls
+        // and the usage lines read by a signed-in owner) nor limit them per user (tests send hundreds of parallel requests as one user);
+        // Usage/UserRequestsTests start their own hosts with the shipped defaults or the limits they test.
+        Environment.SetEnvironmentVariable("Usage__CountUserRequests", "false");
+        Environment.SetEnvironmentVariable("Usage__UserRequestsPerMinute", "0");
         // No test may query a name server off the machine: custom domain checks go to a closed loopback port unless a test points them at its dnsmasq.
         Environment.SetEnvironmentVariable("Domains__NameServers", "127.0.0.1:9");
         Environment.SetEnvironmentVariable("Domains__TimeoutMilliseconds", "500");

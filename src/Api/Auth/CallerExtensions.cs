@@ -43,6 +43,11 @@ public static class CallerExtensions
     public static Guid? KeyTenantId(this ClaimsPrincipal principal) =>
         Guid.TryParse(principal.FindFirstValue(PlatformAuthentication.KeyTenantClaim), out var tenantId) ? tenantId : null;
 
+    /// <summary>Gets the signed-in user of a user's access token (its sub claim), or null for key callers and anonymous requests.</summary>
+    public static Guid? UserId(this ClaimsPrincipal principal) =>
+        principal.Identity?.IsAuthenticated == true && principal.KeyTenantId() is null
+        && Guid.TryParse(principal.FindFirstValue(JwtRegisteredClaimNames.Sub), out var userId) ? userId : null;
+
     private static Caller FromPrincipal(ClaimsPrincipal principal)
     {
         if (Guid.TryParse(principal.FindFirstValue(PlatformAuthentication.KeyIdClaim), out var keyId) && principal.KeyTenantId() is { } tenantId)

@@ -13,6 +13,7 @@ public static class ProblemResponses
     public const string OperatorUnauthenticated = "`unauthorized`: no valid operator token (user tokens and API keys are not accepted here), or the operator is disabled or gone.";
     public const string OperatorForbidden = "`forbidden`: the operator's role is not enough for this action, or the operator must sign in with a TOTP code (or enrol TOTP) first.";
     public const string KeyThrottled = "`rate_limited`: the API key's requests per minute are spent (Retry-After says when to retry).";
+    public const string KeyOrUserThrottled = "`rate_limited`: the API key's requests per minute, or the signed-in user's requests per minute to this tenant (quota `user_requests_per_minute`), are spent (Retry-After says when to retry).";
     public const string BadParameter = "`validation_failed`: a parameter or the body does not parse (`errors` names the field), or the HTTP request is malformed.";
     public const string UnstorableText = "`validation_failed`: a header, parameter or body field holds text PostgreSQL cannot store (U+0000, unpaired surrogates).";
     public const string Invalid = "`validation_failed`: a field is missing or not valid (`errors` names each one), or holds text PostgreSQL cannot store.";
@@ -48,5 +49,5 @@ public static class ProblemResponses
         .Refuses(StatusCodes.Status401Unauthorized, Unauthenticated)
         .Refuses(StatusCodes.Status403Forbidden, RoleOrPermission)
         .Refuses(StatusCodes.Status404NotFound, NotATenantOfYours)
-        .Refuses(StatusCodes.Status429TooManyRequests, KeyThrottled);
+        .Refuses(StatusCodes.Status429TooManyRequests, KeyOrUserThrottled);
 }

@@ -50,7 +50,9 @@ public sealed class RunsApi : IEndpointGroup
             .WithName("completeRun")
             .WithSummary("Report a run's outcome: success, tokens, latency and output")
             .WithDescription("Needs the member role or higher, or an API key with runs:write; refused while the tenant is suspended. "
-                + "success, total_tokens and latency_ms are required; the tokens count towards the month's quota and the run's cost.")
+                + "success, total_tokens and latency_ms are required; the tokens count towards the month's quota and the run's cost. "
+                + "A successful run whose output does not match the worker's output_schema, or that used more tokens than the config's "
+                + "max_tokens_per_run, is recorded as failed, with the JSON pointers of the mismatch in error and the policy violation named.")
             .RefusesBody(ProblemResponses.InvalidOrKeyReused)
             .Refuses(StatusCodes.Status404NotFound, RunNotFound)
             .Refuses(StatusCodes.Status409Conflict, "`run_already_completed`: the run was completed before (or timed out); `idempotency_key_in_flight`: a request with this Idempotency-Key is still running.");
@@ -73,9 +75,11 @@ public sealed class RunsApi : IEndpointGroup
         config.MapPut("/", SetWorkerConfigAsync)
             .WithName("setWorkerConfig")
             .WithSummary("Enable or disable a worker for the tenant, with its config and per-worker limits")
-            .WithDescription("Needs the admin role or higher; refused while the tenant is suspended. enabled defaults to true and config to {}.")
+            .WithDescription("Needs the admin role or higher; refused while the tenant is suspended. enabled defaults to true and config to {}. "
+                + "Enabling a worker counts against the plan's max_workers (the operator's override included).")
             .RefusesBody()
-            .Refuses(StatusCodes.Status404NotFound, WorkerNotFound);
+            .Refuses(StatusCodes.Status404NotFound, WorkerNotFound)
+            .Refuses(StatusCodes.Status409Conflict, "`max_workers_exceeded`: the tenant already has max_workers workers enabled (`quota`, `limit` and `current` say which and how many).");
     }
 
     private static async Task<Created<RunResponse>> CreateAsync(CreateRunRequest body, [AsParameters] TenantRequest request)

@@ -8,7 +8,9 @@ using Platform.Models.Errors;
 namespace Platform.Api.Tenancy;
 
 /// <summary>Resolves the {tenant_id} of tenant-scoped routes: a UUID, or the literal "current" taken from the API key, the X-Tenant-ID header or the Host ({slug}.{base host}). Membership is checked by the engine the handler calls (404 for non-members).</summary>
-internal sealed class TenantRouteFilter(TenantHosts hosts) : IEndpointFilter
+/// <remarks>A signed-in user's request is then admitted by <see cref="Engines.Usage.AdmitUserRequest"/>: the per-user rate limit and the
+/// api_calls count (ADR 0715). Key requests were counted when the key authenticated.</remarks>
+internal sealed class TenantRouteFilter(TenantHosts hosts, IMediator mediator) : IEndpointFilter
 {
     public const string RouteKey = "tenant_id";
     public const string HeaderName = "X-Tenant-ID";
@@ -21,6 +23,11 @@ internal sealed class TenantRouteFilter(TenantHosts hosts) : IEndpointFilter
         http.Items[ItemKey] = raw == "current"
             ? await ResolveCurrentAsync(http)
             : Guid.TryParse(raw, out var id) ? id : throw new NotFoundException("tenant");
+        if (http.User.KeyTenantId() is null && http.User.UserId() is { } userId)
+        {
+            // A non-member is neither limited nor counted here; the route's engine answers 404.
+            await mediator.Send(new Engines.Usage.AdmitUserRequest(TenantId(http), userId), http.RequestAborted);
+        }
         return await next(context);
     }
 

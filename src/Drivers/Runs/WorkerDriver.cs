@@ -20,6 +20,11 @@ public interface IWorkerDriver
     /// <summary>Fetches the tenant's config of a worker, or null when the tenant never configured nor ran it.</summary>
     Task<WorkerConfigSnapshot?> FetchConfigAsync(IDbSession session, Guid tenantId, string workerId, CancellationToken cancellationToken);
 
+    /// <summary>Waits for, then holds until the transaction ends, the tenant's lock on enabling workers (a transaction-level advisory lock,
+    /// so that it blocks no admission), and returns the number of the tenant's enabled workers other than the one given, counted after
+    /// the lock was taken (ADR 0716).</summary>
+    Task<int> LockAndCountOtherEnabledAsync(IDbSession session, Guid tenantId, string workerId, CancellationToken cancellationToken);
+
     /// <summary>Creates or replaces the tenant's settings of a worker, keeping its daily counter, and returns the config.</summary>
     Task<WorkerConfigSnapshot> UpsertConfigAsync(IDbSession session, Guid tenantId, string workerId, WorkerConfigChanges changes, DateTimeOffset now, CancellationToken cancellationToken);
 
@@ -89,6 +94,17 @@ internal sealed class WorkerDriver : IWorkerDriver
         return await session.FetchAsync(
             $"SELECT {ConfigColumns} FROM worker_configs c WHERE c.tenant_id = @tenantId AND c.worker_id = @workerId",
             new { tenantId, workerId }, (ConfigRow r) => r.ToSnapshot(), cancellationToken);
+    }
+
+    public async Task<int> LockAndCountOtherEnabledAsync(IDbSession session, Guid tenantId, string workerId, CancellationToken cancellationToken)
+    {
+        // Two statements on purpose: under READ COMMITTED the count's snapshot is taken after the lock is held, so it sees every enable that
+        // committed before this transaction got the lock.
+        await session.ExecuteAsync(
+            "SELECT pg_advisory_xact_lock(hashtextextended('worker_enable:' || @tenantId::text, 0))", new { tenantId }, cancellationToken);
+        return await session.QuerySingleAsync<int>(
+            "SELECT count(*)::int FROM worker_configs WHERE tenant_id = @tenantId AND enabled AND worker_id <> @workerId",
+            new { tenantId, workerId }, cancellationToken);
     }
 
     public async Task<WorkerConfigSnapshot> UpsertConfigAsync(IDbSession session, Guid tenantId, string workerId, WorkerConfigChanges changes, DateTimeOffset now, CancellationToken cancellationToken)

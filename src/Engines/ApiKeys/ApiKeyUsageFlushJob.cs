@@ -68,23 +68,32 @@ internal sealed class ApiKeyUsageFlushJob(
     private async Task FlushOnceAsync(CancellationToken cancellationToken)
     {
         var usage = recorder.Drain();
-        if (usage.Count == 0)
+        var users = recorder.DrainUserRequests();
+        if (usage.Count == 0 && users.Count == 0)
         {
             return;
         }
-        try
+        if (usage.Count > 0)
         {
-            await using var session = await sessions.OpenAsync(null, null, cancellationToken);
-            await keys.RecordUsageAsync(session, usage, cancellationToken);
-            await session.CommitAsync(cancellationToken);
+            try
+            {
+                await using var session = await sessions.OpenAsync(null, null, cancellationToken);
+                await keys.RecordUsageAsync(session, usage, cancellationToken);
+                await session.CommitAsync(cancellationToken);
+            }
+            catch (Exception e)
+            {
+                recorder.Restore(usage);
+                logger.LogWarning(e, "Flushing the usage of {Keys} API keys failed; it is kept for the next flush", usage.Count);
+                // The keys' counts go with the next flush; members' requests have no key row to wait for.
+                usage = [];
+                if (users.Count == 0)
+                {
+                    return;
+                }
+            }
         }
-        catch (Exception e)
-        {
-            recorder.Restore(usage);
-            logger.LogWarning(e, "Flushing the usage of {Keys} API keys failed; it is kept for the next flush", usage.Count);
-            return;
-        }
-        var perTenant = ApiKeyUsageRecorder.PerTenant(usage);
+        var perTenant = ApiKeyUsageRecorder.PerTenant(usage, users);
         foreach (var sink in sinks)
         {
             try

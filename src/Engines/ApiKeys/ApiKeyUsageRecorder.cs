@@ -14,9 +14,15 @@ public interface IApiKeyUsageRecorder
 
     /// <summary>Puts back counts a failed flush could not write, so they go with the next one.</summary>
     void Restore(IReadOnlyList<ApiKeyUsage> usage);
+
+    /// <summary>Counts one admitted request of a signed-in member to a tenant (api_calls only: users have no key row to update, ADR 0715).</summary>
+    void RecordUserRequest(Guid tenantId, DateTimeOffset at);
+
+    /// <summary>Takes the members' requests per tenant gathered since the last drain and starts counting from zero.</summary>
+    IReadOnlyList<TenantApiCalls> DrainUserRequests();
 }
 
-/// <summary>Receives, after each usage flush has committed, the API requests per tenant it wrote (the api_calls usage meter plugs in here).</summary>
+/// <summary>Receives, after each usage flush has committed, the API requests per tenant it wrote, keys' and members' (the api_calls usage meter plugs in here).</summary>
 public interface IApiCallsSink
 {
     /// <summary>Takes the requests made with each tenant's keys since the previous flush, and the time of the latest one.</summary>
@@ -30,6 +36,30 @@ internal sealed class ApiKeyUsageRecorder : IApiKeyUsageRecorder
 {
     // Counters are never removed, so an increment can never land in a counter that a drain has already dropped.
     private readonly ConcurrentDictionary<Guid, Counter> counters = new();
+
+    // Members' requests, per tenant (the same never-removed counters).
+    private readonly ConcurrentDictionary<Guid, Counter> userCounters = new();
+
+    public void RecordUserRequest(Guid tenantId, DateTimeOffset at)
+    {
+        var counter = userCounters.GetOrAdd(tenantId, static t => new Counter(t));
+        Interlocked.Increment(ref counter.Requests);
+        counter.SeenAt(at.UtcTicks);
+    }
+
+    public IReadOnlyList<TenantApiCalls> DrainUserRequests()
+    {
+        var drained = new List<TenantApiCalls>();
+        foreach (var (tenantId, counter) in userCounters)
+        {
+            var requests = Interlocked.Exchange(ref counter.Requests, 0);
+            if (requests > 0)
+            {
+                drained.Add(new TenantApiCalls(tenantId, requests, new DateTimeOffset(Interlocked.Read(ref counter.LastTicks), TimeSpan.Zero)));
+            }
+        }
+        return drained;
+    }
 
     public void Record(Guid tenantId, Guid keyId, DateTimeOffset at)
     {
@@ -79,8 +109,12 @@ internal sealed class ApiKeyUsageRecorder : IApiKeyUsageRecorder
     }
 
     /// <summary>Sums drained key counts per tenant, the shape the api_calls meter takes.</summary>
-    public static IReadOnlyList<TenantApiCalls> PerTenant(IReadOnlyList<ApiKeyUsage> usage) =>
-        usage.GroupBy(u => u.TenantId)
-            .Select(g => new TenantApiCalls(g.Key, g.Sum(u => u.Requests), g.Max(u => u.LastUsedAt)))
+    public static IReadOnlyList<TenantApiCalls> PerTenant(IReadOnlyList<ApiKeyUsage> usage) => PerTenant(usage, []);
+
+    /// <summary>Sums drained key counts and members' counts per tenant: one api_calls figure per tenant and flush.</summary>
+    public static IReadOnlyList<TenantApiCalls> PerTenant(IReadOnlyList<ApiKeyUsage> usage, IReadOnlyList<TenantApiCalls> users) =>
+        usage.Select(u => new TenantApiCalls(u.TenantId, u.Requests, u.LastUsedAt)).Concat(users)
+            .GroupBy(c => c.TenantId)
+            .Select(g => new TenantApiCalls(g.Key, g.Sum(c => c.Requests), g.Max(c => c.LastAt)))
             .ToList();
 }

@@ -64,11 +64,37 @@ internal sealed class CompleteRunHandler(
         var worker = await registry.FindAsync(session, run.WorkerId, cancellationToken) ?? throw new NotFoundException("worker");
         // A run that used more tokens than its config's max_tokens_per_run fails, whatever the worker reported; its tokens still count and cost.
         var overBudget = run.MaxTokensPerRun is { } budget && command.TotalTokens > budget;
+        // A successful completion's output must match the worker's output schema; one that does not ends the run failed with the JSON
+        // pointers of the mismatch (ADR 0717): the work was done and its tokens count and cost, but its result is not what the worker promised.
+        var outputErrors = command.Success ? registry.CheckOutput(worker, command.Output) : new Dictionary<string, string[]>();
+        var errors = new List<string>();
+        if (overBudget)
+        {
+            errors.Add($"The run used {command.TotalTokens} tokens, more than max_tokens_per_run ({run.MaxTokensPerRun}).");
+        }
+        if (outputErrors.Count > 0)
+        {
+            // The pointers come from the caller's JSON: a NUL in a property name is escaped, PostgreSQL cannot store it (ADR 0180).
+            var mismatch = string.Join("; ", outputErrors.OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => $"{e.Key}: {string.Join(" ", e.Value)}"))
+                .Replace("\0", "\\u0000", StringComparison.Ordinal);
+            errors.Add("The output does not match the worker's output schema: " + (mismatch.Length > 4000 ? mismatch[..4000] + "…" : mismatch) + ".");
+        }
+        if (command.Error is not null && errors.Count > 0)
+        {
+            errors.Add(command.Error);
+        }
+        var violations = WithTokenBudgetViolation(command.PolicyViolations, run.MaxTokensPerRun, command.TotalTokens);
+        if (outputErrors.Count > 0)
+        {
+            var list = violations is null ? new JsonArray() : JsonNode.Parse(violations)!.AsArray();
+            list.Add("output_schema");
+            violations = list.ToJsonString();
+        }
         var outcome = new RunOutcome(
-            command.Success && !overBudget, command.Output,
-            overBudget ? $"The run used {command.TotalTokens} tokens, more than max_tokens_per_run ({run.MaxTokensPerRun})." + (command.Error is null ? "" : " " + command.Error) : command.Error,
+            command.Success && !overBudget && outputErrors.Count == 0, command.Output,
+            errors.Count > 0 ? string.Join(" ", errors) : command.Error,
             command.TotalTokens, command.LatencyMs, worker.CostCents(command.TotalTokens),
-            command.Stages, command.Recoveries, WithTokenBudgetViolation(command.PolicyViolations, run.MaxTokensPerRun, command.TotalTokens), now);
+            command.Stages, command.Recoveries, violations, now);
         // Conditional on status = 'running': of two racing completions (or a completion and the timeout job) one wins.
         var completed = await runs.CompleteRunAsync(session, command.TenantId, command.RunId, outcome, cancellationToken)
             ?? throw AlreadyCompleted(null);

@@ -18,6 +18,7 @@ internal sealed class WorkerRegistry(IWorkerDriver workers, IClock clock)
 
     private volatile Loaded? loaded;
     private readonly ConcurrentDictionary<(string Id, string Version, DateTimeOffset? UpdatedAt), JsonSchema?> inputSchemas = new();
+    private readonly ConcurrentDictionary<(string Id, string Version, DateTimeOffset? UpdatedAt), JsonSchema?> outputSchemas = new();
 
     /// <summary>Finds a worker of the registry, reading the whole registry in the given session when the copy in memory is missing or older than a minute.</summary>
     public async Task<WorkerSnapshot?> FindAsync(IDbSession session, string workerId, CancellationToken cancellationToken)
@@ -38,22 +39,32 @@ internal sealed class WorkerRegistry(IWorkerDriver workers, IClock clock)
     {
         loaded = null;
         inputSchemas.Clear();
+        outputSchemas.Clear();
     }
 
     /// <summary>Checks a run's input (JSON text, or null for none) against the worker's input schema; returns the failures by JSON pointer
     /// of the input (empty when it is valid or the worker has no schema).</summary>
-    public IReadOnlyDictionary<string, string[]> CheckInput(WorkerSnapshot worker, string? input)
+    public IReadOnlyDictionary<string, string[]> CheckInput(WorkerSnapshot worker, string? input) =>
+        Check(inputSchemas, worker, worker.InputSchema, "input", input);
+
+    /// <summary>Checks a completion's output (JSON text, or null for none) against the worker's output schema (ADR 0717); returns the failures
+    /// by JSON pointer of the output, keyed "output/…" (empty when it is valid or the worker has no schema).</summary>
+    public IReadOnlyDictionary<string, string[]> CheckOutput(WorkerSnapshot worker, string? output) =>
+        Check(outputSchemas, worker, worker.OutputSchema, "output", output);
+
+    private static IReadOnlyDictionary<string, string[]> Check(
+        ConcurrentDictionary<(string Id, string Version, DateTimeOffset? UpdatedAt), JsonSchema?> cache, WorkerSnapshot worker, string? schemaText, string root, string? json)
     {
-        if (worker.InputSchema is null)
+        if (schemaText is null)
         {
             return new Dictionary<string, string[]>();
         }
-        var schema = inputSchemas.GetOrAdd((worker.Id, worker.Version, worker.UpdatedAt), _ => WorkerSchemas.Build(worker.InputSchema));
+        var schema = cache.GetOrAdd((worker.Id, worker.Version, worker.UpdatedAt), _ => WorkerSchemas.Build(schemaText));
         if (schema is null)
         {
             return new Dictionary<string, string[]>();
         }
-        using var document = JsonDocument.Parse(input ?? "null");
+        using var document = JsonDocument.Parse(json ?? "null");
         var results = schema.Evaluate(document.RootElement, new EvaluationOptions { OutputFormat = OutputFormat.List });
         if (results.IsValid)
         {
@@ -61,7 +72,7 @@ internal sealed class WorkerRegistry(IWorkerDriver workers, IClock clock)
         }
         return (results.Details ?? [])
             .Where(d => d.Errors is { Count: > 0 })
-            .GroupBy(d => "input" + d.InstanceLocation)
+            .GroupBy(d => root + d.InstanceLocation)
             .ToDictionary(g => g.Key, g => g.SelectMany(d => d.Errors!.Values).Distinct().ToArray());
     }
 

@@ -26,4 +26,11 @@ public sealed class UsageOptions
     /// <summary>Gets or sets the minutes between two runs of the reservation purge (Usage:ReservationPurgeIntervalMinutes).</summary>
     [Range(1, 1_440)]
     public int ReservationPurgeIntervalMinutes { get; set; } = 60;
+    /// <summary>Gets or sets whether signed-in members' requests to tenant routes count as the tenant's api_calls, as API key requests do
+    /// (Usage:CountUserRequests; ADR 0715).</summary>
+    public bool CountUserRequests { get; set; } = true;
+    /// <summary>Gets or sets how many requests one member may make to one tenant per minute, across all instances (sliding window, ADR 0110);
+    /// beyond it 429 rate_limited with Retry-After (Usage:UserRequestsPerMinute; 0 turns the limit off; ADR 0715).</summary>
+    [Range(0, 1_000_000)]
+    public int UserRequestsPerMinute { get; set; } = 1200;
 }

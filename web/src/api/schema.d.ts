@@ -1544,7 +1544,7 @@ export interface paths {
         put?: never;
         /**
          * Report a run's outcome: success, tokens, latency and output
-         * @description Needs the member role or higher, or an API key with runs:write; refused while the tenant is suspended. success, total_tokens and latency_ms are required; the tokens count towards the month's quota and the run's cost.
+         * @description Needs the member role or higher, or an API key with runs:write; refused while the tenant is suspended. success, total_tokens and latency_ms are required; the tokens count towards the month's quota and the run's cost. A successful run whose output does not match the worker's output_schema, or that used more tokens than the config's max_tokens_per_run, is recorded as failed, with the JSON pointers of the mismatch in error and the policy violation named.
          */
         post: operations["completeRun"];
         delete?: never;
@@ -1587,7 +1587,7 @@ export interface paths {
         get: operations["getWorkerConfig"];
         /**
          * Enable or disable a worker for the tenant, with its config and per-worker limits
-         * @description Needs the admin role or higher; refused while the tenant is suspended. enabled defaults to true and config to {}.
+         * @description Needs the admin role or higher; refused while the tenant is suspended. enabled defaults to true and config to {}. Enabling a worker counts against the plan's max_workers (the operator's override included).
          */
         put: operations["setWorkerConfig"];
         post?: never;
@@ -11984,6 +11984,15 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Conflict */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
