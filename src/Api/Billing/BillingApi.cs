@@ -66,7 +66,7 @@ public sealed class BillingApi : IEndpointGroup
 
     private static async Task<Created<CheckoutSessionResponse>> StartCheckoutAsync(CheckoutRequest body, [AsParameters] TenantRequest request)
     {
-        var session = await request.Send(new StartCheckout(request.Caller, request.TenantId, body.Plan, body.BillingCycle));
+        var session = await request.Send(new StartCheckout(request.Caller, request.TenantId, body.Plan, body.BillingCycle, body.Currency));
         return TypedResults.Created(session.Url, new CheckoutSessionResponse(session.Id, session.Url));
     }
 
@@ -74,7 +74,7 @@ public sealed class BillingApi : IEndpointGroup
         TypedResults.Ok(new PortalSessionResponse(await request.Send(new OpenBillingPortal(request.Caller, request.TenantId))));
 
     private static async Task<Ok<SubscriptionResponse>> SubscribeAsync(SubscribeRequest body, [AsParameters] TenantRequest request) =>
-        TypedResults.Ok(SubscriptionResponse.From(await request.Send(new SubscribeTenant(request.Caller, request.TenantId, body.Plan, body.BillingCycle, body.PaymentMethodId))));
+        TypedResults.Ok(SubscriptionResponse.From(await request.Send(new SubscribeTenant(request.Caller, request.TenantId, body.Plan, body.BillingCycle, body.PaymentMethodId, body.Currency))));
 
     private static async Task<Ok<SubscriptionResponse>> CancelAsync([AsParameters] TenantRequest request, bool? at_period_end) =>
         TypedResults.Ok(SubscriptionResponse.From(await request.Send(new CancelSubscription(request.Caller, request.TenantId, at_period_end ?? false))));

@@ -31,6 +31,13 @@ public interface IBillingDriver
     /// <summary>Records the tenant's Stripe customer id.</summary>
     Task InsertStripeCustomerAsync(IDbSession session, Guid tenantId, string customerId, DateTimeOffset now, CancellationToken cancellationToken);
 
+    /// <summary>Fetches the tenant's billing currency (lower-case ISO 4217): the one fixed on the tenant, else that of its invoices (a tenant invoiced
+    /// for usage before it chose one), or null when neither exists yet (ADR 0720).</summary>
+    Task<string?> FetchBillingCurrencyAsync(IDbSession session, Guid tenantId, CancellationToken cancellationToken);
+
+    /// <summary>Fixes the tenant's billing currency when none is fixed yet and returns the one fixed now or before (a trigger refuses any later change).</summary>
+    Task<string> FixBillingCurrencyAsync(IDbSession session, Guid tenantId, string currency, CancellationToken cancellationToken);
+
     /// <summary>Counts the tenant's subscriptions ever created (canceled ones included), the ordinal the next one's idempotency key uses.</summary>
     Task<long> CountSubscriptionsAsync(IDbSession session, Guid tenantId, CancellationToken cancellationToken);
 
@@ -146,6 +153,23 @@ internal sealed class BillingDriver : IBillingDriver
         await session.ExecuteAsync(
             "INSERT INTO stripe_customers (tenant_id, customer_id, created_at) VALUES (@tenantId, @customerId, @now)",
             new { tenantId, customerId, now }, cancellationToken);
+    }
+
+    public async Task<string?> FetchBillingCurrencyAsync(IDbSession session, Guid tenantId, CancellationToken cancellationToken)
+    {
+        return await session.QuerySingleOrDefaultAsync<string?>(
+            """
+            SELECT coalesce(t.billing_currency,
+                            (SELECT i.currency FROM invoices i WHERE i.tenant_id = t.id ORDER BY i.created_at DESC, i.number DESC LIMIT 1))
+            FROM tenants t WHERE t.id = @tenantId
+            """, new { tenantId }, cancellationToken);
+    }
+
+    public async Task<string> FixBillingCurrencyAsync(IDbSession session, Guid tenantId, string currency, CancellationToken cancellationToken)
+    {
+        await session.ExecuteAsync(
+            "UPDATE tenants SET billing_currency = @currency WHERE id = @tenantId AND billing_currency IS NULL", new { tenantId, currency }, cancellationToken);
+        return await session.QuerySingleAsync<string>("SELECT billing_currency FROM tenants WHERE id = @tenantId", new { tenantId }, cancellationToken);
     }
 
     public async Task<long> CountSubscriptionsAsync(IDbSession session, Guid tenantId, CancellationToken cancellationToken)

@@ -8,9 +8,20 @@ public sealed record StripeSettings(string? SecretKey, string? ApiBase, IReadOnl
 {
     public bool Online => !string.IsNullOrEmpty(SecretKey);
 
-    /// <summary>Gets the Stripe price id of a plan and cycle: configured under Stripe:Prices:{plan}_{cycle}, else "price_{plan}_{cycle}".</summary>
-    public string PriceIdFor(string plan, string cycle) =>
-        PriceIds.TryGetValue($"{plan}_{cycle}", out var id) ? id : $"price_{plan}_{cycle}";
+    /// <summary>Gets the Stripe price id of a plan and cycle in a currency (ADR 0720): configured under Stripe:Prices:{plan}_{cycle}_{currency}, else
+    /// "price_{plan}_{cycle}_{currency}"; in USD, the primary currency, also Stripe:Prices:{plan}_{cycle}, else "price_{plan}_{cycle}" as before.</summary>
+    public string PriceIdFor(string plan, string cycle, string currency = "usd")
+    {
+        if (PriceIds.TryGetValue($"{plan}_{cycle}_{currency}", out var id))
+        {
+            return id;
+        }
+        if (currency == "usd")
+        {
+            return PriceIds.TryGetValue($"{plan}_{cycle}", out var usd) ? usd : $"price_{plan}_{cycle}";
+        }
+        return $"price_{plan}_{cycle}_{currency}";
+    }
 }
 
 /// <summary>Holds what billing keeps of a Stripe subscription it created.</summary>
@@ -60,10 +71,11 @@ public interface IStripeDriver
     Task<string> CreateCustomerAsync(Guid tenantId, string name, string? email, string idempotencyKey, CancellationToken cancellationToken);
 
     /// <summary>Creates a subscription of a customer to a plan's price, tagged with our tenant and subscription ids, and returns its id and status.</summary>
-    Task<StripeSubscriptionResult> CreateSubscriptionAsync(string customerId, string plan, string cycle, string? paymentMethodId, Guid ourSubscriptionId, string idempotencyKey, CancellationToken cancellationToken, Guid? tenantId = null);
+    Task<StripeSubscriptionResult> CreateSubscriptionAsync(string customerId, string plan, string cycle, string? paymentMethodId, Guid ourSubscriptionId, string idempotencyKey, CancellationToken cancellationToken, Guid? tenantId = null, string currency = "usd");
 
     /// <summary>Moves a subscription's item to a plan's price: with create_prorations (an upgrade, charged now for the rest of the period) or none (a downgrade, billed from the next renewal).</summary>
-    Task<StripeSubscriptionResult> ChangeSubscriptionPriceAsync(string stripeSubscriptionId, string plan, string cycle, bool prorate, string idempotencyKey, CancellationToken cancellationToken);
+    Task<StripeSubscriptionResult> ChangeSubscriptionPriceAsync(string stripeSubscriptionId, string plan, string cycle, bool prorate, string idempotencyKey, CancellationToken cancellationToken,
+        string currency = "usd");
 
     /// <summary>Sets or clears a subscription's cancel_at_period_end flag.</summary>
     Task<StripeSubscriptionResult> SetCancelAtPeriodEndAsync(string stripeSubscriptionId, bool cancelAtPeriodEnd, string idempotencyKey, CancellationToken cancellationToken);
@@ -88,7 +100,7 @@ public interface IStripeDriver
     /// <summary>Creates a Checkout Session in subscription mode for the customer and a plan's price (promotion codes allowed), tagged with our
     /// tenant, plan and cycle (the session and its subscription), and returns its id and URL.</summary>
     Task<StripeCheckoutSessionResult> CreateSubscriptionCheckoutAsync(string customerId, Guid tenantId, string plan, string cycle, string successUrl, string cancelUrl,
-        string idempotencyKey, CancellationToken cancellationToken);
+        string idempotencyKey, CancellationToken cancellationToken, string currency = "usd");
 
     /// <summary>Creates a Checkout Session in payment mode for one credit pack (an inline price), tagged with our tenant and purchase ids
     /// (the session and its PaymentIntent), and returns its id and URL.</summary>
@@ -117,7 +129,7 @@ internal sealed class StripeDriver(StripeSettings settings) : IStripeDriver
         return customer.Id;
     }
 
-    public async Task<StripeSubscriptionResult> CreateSubscriptionAsync(string customerId, string plan, string cycle, string? paymentMethodId, Guid ourSubscriptionId, string idempotencyKey, CancellationToken cancellationToken, Guid? tenantId = null)
+    public async Task<StripeSubscriptionResult> CreateSubscriptionAsync(string customerId, string plan, string cycle, string? paymentMethodId, Guid ourSubscriptionId, string idempotencyKey, CancellationToken cancellationToken, Guid? tenantId = null, string currency = "usd")
     {
         var metadata = new Dictionary<string, string> { ["subscription_id"] = ourSubscriptionId.ToString(), ["plan"] = plan };
         if (tenantId is not null)
@@ -128,7 +140,7 @@ internal sealed class StripeDriver(StripeSettings settings) : IStripeDriver
             new SubscriptionCreateOptions
             {
                 Customer = customerId,
-                Items = [new SubscriptionItemOptions { Price = settings.PriceIdFor(plan, cycle) }],
+                Items = [new SubscriptionItemOptions { Price = settings.PriceIdFor(plan, cycle, currency) }],
                 DefaultPaymentMethod = paymentMethodId,
                 Metadata = metadata,
             },
@@ -136,7 +148,8 @@ internal sealed class StripeDriver(StripeSettings settings) : IStripeDriver
         return new StripeSubscriptionResult(subscription.Id, subscription.Status);
     }
 
-    public async Task<StripeSubscriptionResult> ChangeSubscriptionPriceAsync(string stripeSubscriptionId, string plan, string cycle, bool prorate, string idempotencyKey, CancellationToken cancellationToken)
+    public async Task<StripeSubscriptionResult> ChangeSubscriptionPriceAsync(string stripeSubscriptionId, string plan, string cycle, bool prorate, string idempotencyKey, CancellationToken cancellationToken,
+        string currency = "usd")
     {
         // The item id is read first (a GET needs no idempotency key); the change itself carries the key.
         var current = await Client.V1.Subscriptions.GetAsync(stripeSubscriptionId, null, null, cancellationToken);
@@ -146,7 +159,7 @@ internal sealed class StripeDriver(StripeSettings settings) : IStripeDriver
             stripeSubscriptionId,
             new SubscriptionUpdateOptions
             {
-                Items = [new SubscriptionItemOptions { Id = item.Id, Price = settings.PriceIdFor(plan, cycle) }],
+                Items = [new SubscriptionItemOptions { Id = item.Id, Price = settings.PriceIdFor(plan, cycle, currency) }],
                 ProrationBehavior = prorate ? "create_prorations" : "none",
                 Metadata = new() { ["plan"] = plan },
             },
@@ -235,16 +248,16 @@ internal sealed class StripeDriver(StripeSettings settings) : IStripeDriver
     }
 
     public async Task<StripeCheckoutSessionResult> CreateSubscriptionCheckoutAsync(string customerId, Guid tenantId, string plan, string cycle, string successUrl, string cancelUrl,
-        string idempotencyKey, CancellationToken cancellationToken)
+        string idempotencyKey, CancellationToken cancellationToken, string currency = "usd")
     {
-        var metadata = new Dictionary<string, string> { ["tenant_id"] = tenantId.ToString(), ["plan"] = plan, ["cycle"] = cycle };
+        var metadata = new Dictionary<string, string> { ["tenant_id"] = tenantId.ToString(), ["plan"] = plan, ["cycle"] = cycle, ["currency"] = currency };
         var session = await Client.V1.Checkout.Sessions.CreateAsync(
             new global::Stripe.Checkout.SessionCreateOptions
             {
                 Mode = "subscription",
                 Customer = customerId,
                 ClientReferenceId = tenantId.ToString(),
-                LineItems = [new global::Stripe.Checkout.SessionLineItemOptions { Price = settings.PriceIdFor(plan, cycle), Quantity = 1 }],
+                LineItems = [new global::Stripe.Checkout.SessionLineItemOptions { Price = settings.PriceIdFor(plan, cycle, currency), Quantity = 1 }],
                 AllowPromotionCodes = true,
                 SuccessUrl = successUrl,
                 CancelUrl = cancelUrl,
@@ -353,7 +366,7 @@ internal sealed class StripeDriver(StripeSettings settings) : IStripeDriver
         {
             foreach (var cycle in new[] { "monthly", "annual" })
             {
-                if (settings.PriceIdFor(plan.Id, cycle) == price.Id)
+                if (plan.Prices.Any(p => settings.PriceIdFor(plan.Id, cycle, p.Currency) == price.Id))
                 {
                     return (plan.Id, cycle);
                 }

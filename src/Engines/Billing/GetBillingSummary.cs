@@ -19,10 +19,13 @@ public sealed record BillingSummary(TenantSnapshot Tenant, SubscriptionSnapshot?
 {
     /// <summary>Gets the tenant's last five invoices, newest first.</summary>
     public IReadOnlyList<InvoiceSnapshot> RecentInvoices { get; init; } = [];
+
+    /// <summary>Gets whether the tenant's billing currency (the estimate's) is fixed, by a subscription or an invoice, rather than the installation's default.</summary>
+    public bool CurrencyFixed { get; init; }
 }
 
 internal sealed class GetBillingSummaryHandler(TenantGate gate, IBillingDriver billing, ICreditDriver credits, IInvoiceDriver invoices, Drivers.Plans.IQuotaDriver quotas,
-    MeterCatalog meterCatalog, IClock clock)
+    MeterCatalog meterCatalog, BillingOptions options, IClock clock)
     : IRequestHandler<GetBillingSummary, BillingSummary>
 {
     public async Task<BillingSummary> Handle(GetBillingSummary query, CancellationToken cancellationToken)
@@ -38,8 +41,10 @@ internal sealed class GetBillingSummaryHandler(TenantGate gate, IBillingDriver b
         // Overages are priced beyond the plan's quotas with the operator's overrides on top, as the close prices them.
         var limits = EffectiveLimits.OfPlan(plan, await quotas.ListOverridesAsync(scope.Session, query.TenantId, cancellationToken));
         var catalogue = await meterCatalog.LoadAsync(scope.Session, clock.UtcNow, cancellationToken);
-        var estimate = UsagePricing.Price(plan, start, end, usage, baseFraction, limits, new MeterPricing(catalogue.Prices, catalogue.Meters));
+        var fixedCurrency = await billing.FetchBillingCurrencyAsync(scope.Session, query.TenantId, cancellationToken);
+        var estimate = UsagePricing.Price(plan, start, end, usage, baseFraction, limits, new MeterPricing(catalogue.Prices, catalogue.Meters),
+            fixedCurrency ?? options.DefaultCurrencyCode);
         var recent = await invoices.ListInvoicesAsync(scope.Session, query.TenantId, null, null, 5, cancellationToken);
-        return new BillingSummary(scope.Tenant, subscription, account?.Balance, estimate) { RecentInvoices = recent };
+        return new BillingSummary(scope.Tenant, subscription, account?.Balance, estimate) { RecentInvoices = recent, CurrencyFixed = fixedCurrency is not null };
     }
 }
