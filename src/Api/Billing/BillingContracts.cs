@@ -1,6 +1,7 @@
 using Platform.Api.Invoices;
 using Platform.Engines.Billing;
 using Platform.Models.Billing;
+using Platform.Models.Plans;
 using Platform.Models.Tenants;
 
 namespace Platform.Api.Billing;
@@ -42,15 +43,17 @@ public sealed record InvoiceLineResponse(string Kind, string Description, decima
 public sealed record EstimateResponse(DateTimeOffset PeriodStart, DateTimeOffset PeriodEnd, string Currency, IReadOnlyList<InvoiceLineResponse> Lines, long TotalCents);
 
 /// <summary>Is the wire form of the billing summary: plan, status, subscription, credit balance, the current period's estimate, the tenant's billing
-/// currency (fixed once chosen; the installation's until then, currency_fixed false) and whether it is fixed.</summary>
+/// currency (fixed once chosen; the installation's until then, currency_fixed false) and whether it is fixed, this month's use per meter
+/// (used, included — null when unlimited —, overage, cost so far with its currency) and the quotas that hold now (plan or trial, overrides on top).</summary>
 public sealed record BillingSummaryResponse(
     string Plan, TenantStatus Status, DateTimeOffset? TrialEndsAt, SubscriptionResponse? Subscription, long? CreditBalance,
-    EstimateResponse EstimatedCost, IReadOnlyList<InvoiceResponse> RecentInvoices, string Currency, bool CurrencyFixed)
+    EstimateResponse EstimatedCost, IReadOnlyList<InvoiceResponse> RecentInvoices, string Currency, bool CurrencyFixed,
+    IReadOnlyList<MeterUsage> CurrentUsage, PlanLimits? Quotas)
 {
     public static BillingSummaryResponse From(BillingSummary s) => new(
         s.Tenant.Plan, s.Tenant.Status, s.Tenant.TrialEndsAt,
         s.Subscription is null ? null : SubscriptionResponse.From(s.Subscription), s.CreditBalance,
         new EstimateResponse(s.Estimate.PeriodStart, s.Estimate.PeriodEnd, s.Estimate.Currency,
             s.Estimate.Lines.Select(InvoiceLineResponse.From).ToList(), s.Estimate.TotalCents),
-        s.RecentInvoices.Select(InvoiceResponse.From).ToList(), s.Estimate.Currency, s.CurrencyFixed);
+        s.RecentInvoices.Select(InvoiceResponse.From).ToList(), s.Estimate.Currency, s.CurrencyFixed, s.CurrentUsage, s.Quotas);
 }
