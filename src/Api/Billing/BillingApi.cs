@@ -23,7 +23,9 @@ public sealed class BillingApi : IEndpointGroup
             .RefusesBody(ProblemResponses.InvalidOrKeyReused)
             .Refuses(StatusCodes.Status404NotFound, NoSubscription)
             .Refuses(StatusCodes.Status409Conflict, "`already_subscribed`: the tenant is on this plan already; `billing_cycle_change_not_supported`: the cycle differs from the subscription's; "
-                + "`idempotency_key_in_flight`: a request with this Idempotency-Key is still running.");
+                + "`idempotency_key_in_flight`: a request with this Idempotency-Key is still running; `billing_currency_fixed`: the tenant is billed in another currency; "
+                + "`payment_provider_conflict`: Stripe refused the request as a conflict.")
+            .RefusesAsPaymentProvider();
         subscription.MapDelete("/", CancelAsync)
             .WithName("cancelSubscription")
             .WithSummary("Cancel the tenant's subscription, now or at the period's end")
@@ -40,12 +42,15 @@ public sealed class BillingApi : IEndpointGroup
             .WithDescription("Needs the owner role; API keys cannot. Answers the session's id and the Stripe-hosted URL to send the customer to (promotion codes allowed); "
                 + "it returns to the dashboard's /billing?checkout=success or cancel, and Stripe's checkout.session.completed completes the subscription.")
             .RefusesBody()
-            .Refuses(StatusCodes.Status409Conflict, "`billing_offline`: no Stripe key is configured; `already_subscribed`: the tenant has a Stripe subscription already.");
+            .Refuses(StatusCodes.Status409Conflict, "`billing_offline`: no Stripe key is configured; `already_subscribed`: the tenant has a Stripe subscription already; "
+                + "`billing_currency_fixed`: the tenant is billed in another currency; `payment_provider_conflict`: Stripe refused the request as a conflict.")
+            .RefusesAsPaymentProvider();
         billing.MapPost("/portal", OpenPortalAsync)
             .WithName("openBillingPortal")
             .WithSummary("Open a Stripe customer-portal session for cards, invoices and cancellation (online billing)")
             .WithDescription("Needs the admin role or higher; API keys cannot. Returns to the dashboard's /billing.")
-            .Refuses(StatusCodes.Status409Conflict, "`billing_offline`: no Stripe key is configured.");
+            .Refuses(StatusCodes.Status409Conflict, "`billing_offline`: no Stripe key is configured; `payment_provider_conflict`: Stripe refused the request as a conflict.")
+            .RefusesAsPaymentProvider();
         routes.MapPost("/v1/billing/stripe/webhook", ReceiveWebhookAsync).WithTags("Billing").AllowAnonymous()
             .WithName("receiveStripeWebhook")
             .WithSummary("Receive a Stripe event (Stripe calls this, signed with the webhook secret)")
@@ -66,7 +71,7 @@ public sealed class BillingApi : IEndpointGroup
 
     private static async Task<Created<CheckoutSessionResponse>> StartCheckoutAsync(CheckoutRequest body, [AsParameters] TenantRequest request)
     {
-        var session = await request.Send(new StartCheckout(request.Caller, request.TenantId, body.Plan, body.BillingCycle));
+        var session = await request.Send(new StartCheckout(request.Caller, request.TenantId, body.Plan, body.BillingCycle, body.Currency));
         return TypedResults.Created(session.Url, new CheckoutSessionResponse(session.Id, session.Url));
     }
 
@@ -74,7 +79,7 @@ public sealed class BillingApi : IEndpointGroup
         TypedResults.Ok(new PortalSessionResponse(await request.Send(new OpenBillingPortal(request.Caller, request.TenantId))));
 
     private static async Task<Ok<SubscriptionResponse>> SubscribeAsync(SubscribeRequest body, [AsParameters] TenantRequest request) =>
-        TypedResults.Ok(SubscriptionResponse.From(await request.Send(new SubscribeTenant(request.Caller, request.TenantId, body.Plan, body.BillingCycle, body.PaymentMethodId))));
+        TypedResults.Ok(SubscriptionResponse.From(await request.Send(new SubscribeTenant(request.Caller, request.TenantId, body.Plan, body.BillingCycle, body.PaymentMethodId, body.Currency))));
 
     private static async Task<Ok<SubscriptionResponse>> CancelAsync([AsParameters] TenantRequest request, bool? at_period_end) =>
         TypedResults.Ok(SubscriptionResponse.From(await request.Send(new CancelSubscription(request.Caller, request.TenantId, at_period_end ?? false))));

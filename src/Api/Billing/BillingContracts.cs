@@ -1,6 +1,7 @@
 using Platform.Api.Invoices;
 using Platform.Engines.Billing;
 using Platform.Models.Billing;
+using Platform.Models.Plans;
 using Platform.Models.Tenants;
 
 namespace Platform.Api.Billing;
@@ -8,8 +9,9 @@ namespace Platform.Api.Billing;
 /// <summary>Is the answer to Stripe's webhook delivery: processed, duplicate (a replay) or ignored.</summary>
 public sealed record WebhookReceipt(bool Received, string Outcome);
 
-/// <summary>Is the body of a Checkout start: a paid plan and its billing cycle (monthly or annual).</summary>
-public sealed record CheckoutRequest(string? Plan, string? BillingCycle);
+/// <summary>Is the body of a Checkout start: a paid plan, its billing cycle (monthly or annual) and, for a tenant not yet billed, its currency
+/// (usd or eur; the installation's when absent; fixed from then on, ADR 0720).</summary>
+public sealed record CheckoutRequest(string? Plan, string? BillingCycle, string? Currency = null);
 
 /// <summary>Is a Stripe Checkout Session to send the customer to: its id and Stripe-hosted URL.</summary>
 public sealed record CheckoutSessionResponse(string Id, string Url);
@@ -17,8 +19,8 @@ public sealed record CheckoutSessionResponse(string Id, string Url);
 /// <summary>Is a Stripe customer-portal session: the URL to send the customer to.</summary>
 public sealed record PortalSessionResponse(string Url);
 
-/// <summary>Is the body of a subscription or plan change.</summary>
-public sealed record SubscribeRequest(string? Plan, string? BillingCycle, string? PaymentMethodId = null);
+/// <summary>Is the body of a subscription or plan change; the currency (usd or eur) is chosen by the first subscription and must not differ later (ADR 0720).</summary>
+public sealed record SubscribeRequest(string? Plan, string? BillingCycle, string? PaymentMethodId = null, string? Currency = null);
 
 /// <summary>Is the wire form of a subscription; past_due_since (null unless past due) is the data of the billing banner.</summary>
 public sealed record SubscriptionResponse(
@@ -40,15 +42,18 @@ public sealed record InvoiceLineResponse(string Kind, string Description, decima
 /// <summary>Is the wire form of the current period's estimate.</summary>
 public sealed record EstimateResponse(DateTimeOffset PeriodStart, DateTimeOffset PeriodEnd, string Currency, IReadOnlyList<InvoiceLineResponse> Lines, long TotalCents);
 
-/// <summary>Is the wire form of the billing summary: plan, status, subscription, credit balance and the current period's estimate.</summary>
+/// <summary>Is the wire form of the billing summary: plan, status, subscription, credit balance, the current period's estimate, the tenant's billing
+/// currency (fixed once chosen; the installation's until then, currency_fixed false) and whether it is fixed, this month's use per meter
+/// (used, included — null when unlimited —, overage, cost so far with its currency) and the quotas that hold now (plan or trial, overrides on top).</summary>
 public sealed record BillingSummaryResponse(
     string Plan, TenantStatus Status, DateTimeOffset? TrialEndsAt, SubscriptionResponse? Subscription, long? CreditBalance,
-    EstimateResponse EstimatedCost, IReadOnlyList<InvoiceResponse> RecentInvoices)
+    EstimateResponse EstimatedCost, IReadOnlyList<InvoiceResponse> RecentInvoices, string Currency, bool CurrencyFixed,
+    IReadOnlyList<MeterUsage> CurrentUsage, PlanLimits? Quotas)
 {
     public static BillingSummaryResponse From(BillingSummary s) => new(
         s.Tenant.Plan, s.Tenant.Status, s.Tenant.TrialEndsAt,
         s.Subscription is null ? null : SubscriptionResponse.From(s.Subscription), s.CreditBalance,
         new EstimateResponse(s.Estimate.PeriodStart, s.Estimate.PeriodEnd, s.Estimate.Currency,
             s.Estimate.Lines.Select(InvoiceLineResponse.From).ToList(), s.Estimate.TotalCents),
-        s.RecentInvoices.Select(InvoiceResponse.From).ToList());
+        s.RecentInvoices.Select(InvoiceResponse.From).ToList(), s.Estimate.Currency, s.CurrencyFixed, s.CurrentUsage, s.Quotas);
 }

@@ -25,6 +25,7 @@ internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, I
             UnauthorizedException e => Problems.Create(401, e.Code, "Unauthorized", e.Message),
             InvalidSignatureException e => Problems.Create(400, e.Code, "Bad request", e.Message),
             QuotaExceededException e => Quota(httpContext, e),
+            PaymentProviderException e => PaymentProvider(httpContext, e),
             BadHttpRequestException e => BadRequest(e),
             _ => null,
         };
@@ -50,6 +51,25 @@ internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, I
 
         httpContext.Response.StatusCode = problem.Status ?? 500;
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = httpContext, ProblemDetails = problem, Exception = exception });
+    }
+
+    private static ProblemDetails PaymentProvider(HttpContext httpContext, PaymentProviderException e)
+    {
+        var title = e.Status switch { 402 => "Payment required", 409 => "Conflict", 422 => "Unprocessable entity", 502 => "Bad gateway", _ => "Service unavailable" };
+        var problem = Problems.Create(e.Status, e.Code, title, e.Message);
+        if (e.ProviderCode is not null)
+        {
+            problem.Extensions["provider_code"] = e.ProviderCode;
+        }
+        if (e.DeclineCode is not null)
+        {
+            problem.Extensions["decline_code"] = e.DeclineCode;
+        }
+        if (e.Status == 503)
+        {
+            httpContext.Response.Headers.RetryAfter = PaymentProviderException.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+        }
+        return problem;
     }
 
     private static ProblemDetails Validation(IReadOnlyDictionary<string, string[]> errors, int status, string detail)

@@ -26,6 +26,13 @@ public static class ProblemResponses
         builder.WithMetadata(new ProducesResponseTypeMetadata(status, typeof(ProblemDetails), ["application/problem+json"]) { Description = description });
 
     /// <summary>Declares the refusals of any route: a malformed request (400) and text PostgreSQL cannot store (422).</summary>
+    /// <summary>Documents the problems of a route that calls Stripe (ADR 0722): 402 a declined payment, 502 Stripe failed, 503 Stripe unreachable or
+    /// rate limited (Retry-After); Stripe's refusals of a request are 422 payment_request_invalid and its conflicts 409 payment_provider_conflict.</summary>
+    public static TBuilder RefusesAsPaymentProvider<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder => builder
+        .Refuses(StatusCodes.Status402PaymentRequired, "`payment_declined`: Stripe declined the card (its `provider_code` and `decline_code` are given).")
+        .Refuses(StatusCodes.Status502BadGateway, "`payment_provider_error`: Stripe failed to complete the request; nothing was changed.")
+        .Refuses(StatusCodes.Status503ServiceUnavailable, "`payment_provider_unavailable`: Stripe cannot be reached or limits requests; retry after Retry-After.");
+
     public static TBuilder RefusesMalformed<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder => builder
         .Refuses(StatusCodes.Status400BadRequest, BadParameter)
         .Refuses(StatusCodes.Status422UnprocessableEntity, UnstorableText);

@@ -24,7 +24,7 @@ public sealed class PlansApi : IEndpointGroup
     }
 
     private static Ok<ListResponse<PlanResponse>> List() => TypedResults.Ok(new ListResponse<PlanResponse>(
-        PlanCatalog.All.Select(p => new PlanResponse(p.Id, p.Name, p.Currency, p.PriceMonthlyCents, p.PriceYearlyCents, p.Limits, p.Features.Order().ToList(), p.TrialDays, p.TrialLimits)).ToList(),
+        PlanCatalog.All.Select(p => new PlanResponse(p.Id, p.Name, p.Currency, p.PriceMonthlyCents, p.PriceYearlyCents, p.Limits, p.Features.Order().ToList(), p.TrialDays, p.TrialLimits) { Prices = p.Prices }).ToList(),
         null));
 
     private static async Task<Ok<EntitlementsResponse>> GetEntitlementsAsync([AsParameters] TenantRequest request) =>

@@ -31,6 +31,25 @@ public interface IBillingDriver
     /// <summary>Records the tenant's Stripe customer id.</summary>
     Task InsertStripeCustomerAsync(IDbSession session, Guid tenantId, string customerId, DateTimeOffset now, CancellationToken cancellationToken);
 
+    /// <summary>Fetches the tenant's billing currency (lower-case ISO 4217): the one fixed on the tenant, else that of its invoices (a tenant invoiced
+    /// for usage before it chose one), or null when neither exists yet (ADR 0720).</summary>
+    Task<string?> FetchBillingCurrencyAsync(IDbSession session, Guid tenantId, CancellationToken cancellationToken);
+
+    /// <summary>Fixes the tenant's billing currency when none is fixed yet and returns the one fixed now or before (a trigger refuses any later change).</summary>
+    Task<string> FixBillingCurrencyAsync(IDbSession session, Guid tenantId, string currency, CancellationToken cancellationToken);
+
+    /// <summary>Fetches the tenant's billing profile (the portal's name, address and card), or null when Stripe never reported one.</summary>
+    Task<BillingProfile?> FetchBillingProfileAsync(IDbSession session, Guid tenantId, CancellationToken cancellationToken);
+
+    /// <summary>Sets the billing name and address from a customer.updated at Stripe's time `at`, unless a newer one was applied; true when applied.</summary>
+    Task<bool> SaveCustomerDetailsAsync(IDbSession session, Guid tenantId, string? name, PostalAddress? address, DateTimeOffset at, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Sets the card last attached from a payment_method.attached at Stripe's time `at`, unless a newer one was applied; true when applied.</summary>
+    Task<bool> SaveCardAsync(IDbSession session, Guid tenantId, CardSummary card, DateTimeOffset at, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Sets the tenant's billing email (Stripe's customer email, changed in the portal).</summary>
+    Task SetBillingEmailAsync(IDbSession session, Guid tenantId, string email, DateTimeOffset now, CancellationToken cancellationToken);
+
     /// <summary>Counts the tenant's subscriptions ever created (canceled ones included), the ordinal the next one's idempotency key uses.</summary>
     Task<long> CountSubscriptionsAsync(IDbSession session, Guid tenantId, CancellationToken cancellationToken);
 
@@ -146,6 +165,93 @@ internal sealed class BillingDriver : IBillingDriver
         await session.ExecuteAsync(
             "INSERT INTO stripe_customers (tenant_id, customer_id, created_at) VALUES (@tenantId, @customerId, @now)",
             new { tenantId, customerId, now }, cancellationToken);
+    }
+
+    public async Task<string?> FetchBillingCurrencyAsync(IDbSession session, Guid tenantId, CancellationToken cancellationToken)
+    {
+        return await session.QuerySingleOrDefaultAsync<string?>(
+            """
+            SELECT coalesce(t.billing_currency,
+                            (SELECT i.currency FROM invoices i WHERE i.tenant_id = t.id ORDER BY i.created_at DESC, i.number DESC LIMIT 1))
+            FROM tenants t WHERE t.id = @tenantId
+            """, new { tenantId }, cancellationToken);
+    }
+
+    public async Task<string> FixBillingCurrencyAsync(IDbSession session, Guid tenantId, string currency, CancellationToken cancellationToken)
+    {
+        await session.ExecuteAsync(
+            "UPDATE tenants SET billing_currency = @currency WHERE id = @tenantId AND billing_currency IS NULL", new { tenantId, currency }, cancellationToken);
+        return await session.QuerySingleAsync<string>("SELECT billing_currency FROM tenants WHERE id = @tenantId", new { tenantId }, cancellationToken);
+    }
+
+    public async Task<BillingProfile?> FetchBillingProfileAsync(IDbSession session, Guid tenantId, CancellationToken cancellationToken)
+    {
+        var row = await session.QuerySingleOrDefaultAsync<ProfileRow>(
+            """
+            SELECT tenant_id, name, address_line1, address_line2, postal_code, city, state, country, payment_method_id, card_brand, card_last4,
+                   card_exp_month, card_exp_year, updated_at
+            FROM billing_profiles WHERE tenant_id = @tenantId
+            """, new { tenantId }, cancellationToken);
+        if (row is null)
+        {
+            return null;
+        }
+        var address = new PostalAddress(row.AddressLine1, row.AddressLine2, row.PostalCode, row.City, row.State, row.Country);
+        return new BillingProfile(row.TenantId, row.Name, address.Lines().Count == 0 ? null : address,
+            row.PaymentMethodId is null ? null : new CardSummary(row.PaymentMethodId, row.CardBrand, row.CardLast4, row.CardExpMonth, row.CardExpYear),
+            row.UpdatedAt.ToUtcOffset());
+    }
+
+    public async Task<bool> SaveCustomerDetailsAsync(IDbSession session, Guid tenantId, string? name, PostalAddress? address, DateTimeOffset at, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        return await session.ExecuteAsync(
+            """
+            INSERT INTO billing_profiles AS p (tenant_id, name, address_line1, address_line2, postal_code, city, state, country, customer_synced_at, updated_at)
+            VALUES (@tenantId, @name, @line1, @line2, @postalCode, @city, @state, @country, @at, @now)
+            ON CONFLICT (tenant_id) DO UPDATE SET name = excluded.name, address_line1 = excluded.address_line1, address_line2 = excluded.address_line2,
+                postal_code = excluded.postal_code, city = excluded.city, state = excluded.state, country = excluded.country,
+                customer_synced_at = excluded.customer_synced_at, updated_at = excluded.updated_at
+            WHERE p.customer_synced_at IS NULL OR p.customer_synced_at <= excluded.customer_synced_at
+            """,
+            new { tenantId, name, line1 = address?.Line1, line2 = address?.Line2, postalCode = address?.PostalCode, city = address?.City, state = address?.State,
+                  country = address?.Country, at, now }, cancellationToken) == 1;
+    }
+
+    public async Task<bool> SaveCardAsync(IDbSession session, Guid tenantId, CardSummary card, DateTimeOffset at, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        return await session.ExecuteAsync(
+            """
+            INSERT INTO billing_profiles AS p (tenant_id, payment_method_id, card_brand, card_last4, card_exp_month, card_exp_year, payment_method_at, updated_at)
+            VALUES (@tenantId, @PaymentMethodId, @Brand, @Last4, @ExpMonth, @ExpYear, @at, @now)
+            ON CONFLICT (tenant_id) DO UPDATE SET payment_method_id = excluded.payment_method_id, card_brand = excluded.card_brand,
+                card_last4 = excluded.card_last4, card_exp_month = excluded.card_exp_month, card_exp_year = excluded.card_exp_year,
+                payment_method_at = excluded.payment_method_at, updated_at = excluded.updated_at
+            WHERE p.payment_method_at IS NULL OR p.payment_method_at <= excluded.payment_method_at
+            """,
+            new { tenantId, card.PaymentMethodId, card.Brand, card.Last4, card.ExpMonth, card.ExpYear, at, now }, cancellationToken) == 1;
+    }
+
+    public async Task SetBillingEmailAsync(IDbSession session, Guid tenantId, string email, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await session.ExecuteAsync("UPDATE tenants SET billing_email = @email, updated_at = @now WHERE id = @tenantId", new { tenantId, email, now }, cancellationToken);
+    }
+
+    private sealed class ProfileRow
+    {
+        public Guid TenantId { get; init; }
+        public string? Name { get; init; }
+        public string? AddressLine1 { get; init; }
+        public string? AddressLine2 { get; init; }
+        public string? PostalCode { get; init; }
+        public string? City { get; init; }
+        public string? State { get; init; }
+        public string? Country { get; init; }
+        public string? PaymentMethodId { get; init; }
+        public string? CardBrand { get; init; }
+        public string? CardLast4 { get; init; }
+        public int? CardExpMonth { get; init; }
+        public int? CardExpYear { get; init; }
+        public DateTime UpdatedAt { get; init; }
     }
 
     public async Task<long> CountSubscriptionsAsync(IDbSession session, Guid tenantId, CancellationToken cancellationToken)

@@ -83,7 +83,8 @@ internal sealed class InvoiceDriver : IInvoiceDriver
     public async Task<IReadOnlyList<CloseCandidate>> FetchCloseCandidatesAsync(IDbSession session, DateTimeOffset periodStart, DateTimeOffset periodEnd, Guid? after, int limit, CancellationToken cancellationToken)
     {
         var rows = await session.QueryAsync<CandidateRow>(
-            "SELECT c.tenant_id, c.plan, c.segments, c.usage, billing_quota_overrides(c.tenant_id) AS overrides FROM billing_close_candidates(@periodStart, @periodEnd, @after, @limit) c",
+            "SELECT c.tenant_id, c.plan, c.segments, c.usage, billing_quota_overrides(c.tenant_id) AS overrides, billing_currency_of(c.tenant_id) AS currency "
+            + "FROM billing_close_candidates(@periodStart, @periodEnd, @after, @limit) c",
             new { periodStart, periodEnd, after, limit }, cancellationToken);
         return rows.Select(r => new CloseCandidate(
             r.TenantId,
@@ -91,7 +92,7 @@ internal sealed class InvoiceDriver : IInvoiceDriver
             JsonSerializer.Deserialize<List<SegmentJson>>(r.Segments, Json)!
                 .Select(g => new PlanSegment(g.ValidFrom.ToUniversalTime(), g.Plan, g.BillingCycle, WireNames.Parse<SubscriptionStatus>(g.Status), g.Reason)).ToList(),
             JsonSerializer.Deserialize<Dictionary<string, decimal>>(r.Usage, Json)!,
-            JsonSerializer.Deserialize<Dictionary<string, long>>(r.Overrides, Json)!)).ToList();
+            JsonSerializer.Deserialize<Dictionary<string, long>>(r.Overrides, Json)!) { Currency = r.Currency }).ToList();
     }
 
     public async Task<(long Invoices, long TotalCents)> FetchPeriodTotalsAsync(IDbSession session, DateTimeOffset periodStart, CancellationToken cancellationToken)
@@ -287,6 +288,7 @@ internal sealed class InvoiceDriver : IInvoiceDriver
         public string Segments { get; init; } = "[]";
         public string Usage { get; init; } = "{}";
         public string Overrides { get; init; } = "{}";
+        public string? Currency { get; init; }
     }
 
     private sealed class SegmentJson

@@ -8,9 +8,20 @@ public sealed record StripeSettings(string? SecretKey, string? ApiBase, IReadOnl
 {
     public bool Online => !string.IsNullOrEmpty(SecretKey);
 
-    /// <summary>Gets the Stripe price id of a plan and cycle: configured under Stripe:Prices:{plan}_{cycle}, else "price_{plan}_{cycle}".</summary>
-    public string PriceIdFor(string plan, string cycle) =>
-        PriceIds.TryGetValue($"{plan}_{cycle}", out var id) ? id : $"price_{plan}_{cycle}";
+    /// <summary>Gets the Stripe price id of a plan and cycle in a currency (ADR 0720): configured under Stripe:Prices:{plan}_{cycle}_{currency}, else
+    /// "price_{plan}_{cycle}_{currency}"; in USD, the primary currency, also Stripe:Prices:{plan}_{cycle}, else "price_{plan}_{cycle}" as before.</summary>
+    public string PriceIdFor(string plan, string cycle, string currency = "usd")
+    {
+        if (PriceIds.TryGetValue($"{plan}_{cycle}_{currency}", out var id))
+        {
+            return id;
+        }
+        if (currency == "usd")
+        {
+            return PriceIds.TryGetValue($"{plan}_{cycle}", out var usd) ? usd : $"price_{plan}_{cycle}";
+        }
+        return $"price_{plan}_{cycle}_{currency}";
+    }
 }
 
 /// <summary>Holds what billing keeps of a Stripe subscription it created.</summary>
@@ -36,7 +47,12 @@ public sealed record StripeWebhookEvent(
     string? CustomerId = null,
     StripeSubscriptionState? Subscription = null,
     StripeInvoiceState? Invoice = null,
-    StripeCheckoutState? Checkout = null);
+    StripeCheckoutState? Checkout = null,
+    StripeCustomerState? Customer = null,
+    CardSummary? PaymentMethod = null);
+
+/// <summary>Holds a Stripe customer as customer.updated carries it: its billing email, name and address.</summary>
+public sealed record StripeCustomerState(string Id, string? Email, string? Name, PostalAddress? Address);
 
 /// <summary>Holds a Stripe subscription's state as an event carries it: status as Stripe names it, our plan and cycle (null when its price is not one of ours), the period (UTC) and the cancel flag.</summary>
 public sealed record StripeSubscriptionState(
@@ -60,10 +76,11 @@ public interface IStripeDriver
     Task<string> CreateCustomerAsync(Guid tenantId, string name, string? email, string idempotencyKey, CancellationToken cancellationToken);
 
     /// <summary>Creates a subscription of a customer to a plan's price, tagged with our tenant and subscription ids, and returns its id and status.</summary>
-    Task<StripeSubscriptionResult> CreateSubscriptionAsync(string customerId, string plan, string cycle, string? paymentMethodId, Guid ourSubscriptionId, string idempotencyKey, CancellationToken cancellationToken, Guid? tenantId = null);
+    Task<StripeSubscriptionResult> CreateSubscriptionAsync(string customerId, string plan, string cycle, string? paymentMethodId, Guid ourSubscriptionId, string idempotencyKey, CancellationToken cancellationToken, Guid? tenantId = null, string currency = "usd");
 
     /// <summary>Moves a subscription's item to a plan's price: with create_prorations (an upgrade, charged now for the rest of the period) or none (a downgrade, billed from the next renewal).</summary>
-    Task<StripeSubscriptionResult> ChangeSubscriptionPriceAsync(string stripeSubscriptionId, string plan, string cycle, bool prorate, string idempotencyKey, CancellationToken cancellationToken);
+    Task<StripeSubscriptionResult> ChangeSubscriptionPriceAsync(string stripeSubscriptionId, string plan, string cycle, bool prorate, string idempotencyKey, CancellationToken cancellationToken,
+        string currency = "usd");
 
     /// <summary>Sets or clears a subscription's cancel_at_period_end flag.</summary>
     Task<StripeSubscriptionResult> SetCancelAtPeriodEndAsync(string stripeSubscriptionId, bool cancelAtPeriodEnd, string idempotencyKey, CancellationToken cancellationToken);
@@ -88,7 +105,7 @@ public interface IStripeDriver
     /// <summary>Creates a Checkout Session in subscription mode for the customer and a plan's price (promotion codes allowed), tagged with our
     /// tenant, plan and cycle (the session and its subscription), and returns its id and URL.</summary>
     Task<StripeCheckoutSessionResult> CreateSubscriptionCheckoutAsync(string customerId, Guid tenantId, string plan, string cycle, string successUrl, string cancelUrl,
-        string idempotencyKey, CancellationToken cancellationToken);
+        string idempotencyKey, CancellationToken cancellationToken, string currency = "usd");
 
     /// <summary>Creates a Checkout Session in payment mode for one credit pack (an inline price), tagged with our tenant and purchase ids
     /// (the session and its PaymentIntent), and returns its id and URL.</summary>
@@ -111,187 +128,221 @@ internal sealed class StripeDriver(StripeSettings settings) : IStripeDriver
 
     public async Task<string> CreateCustomerAsync(Guid tenantId, string name, string? email, string idempotencyKey, CancellationToken cancellationToken)
     {
-        var customer = await Client.V1.Customers.CreateAsync(
-            new CustomerCreateOptions { Name = name, Email = email, Metadata = new() { ["tenant_id"] = tenantId.ToString() } },
-            new RequestOptions { IdempotencyKey = idempotencyKey }, cancellationToken);
-        return customer.Id;
-    }
-
-    public async Task<StripeSubscriptionResult> CreateSubscriptionAsync(string customerId, string plan, string cycle, string? paymentMethodId, Guid ourSubscriptionId, string idempotencyKey, CancellationToken cancellationToken, Guid? tenantId = null)
-    {
-        var metadata = new Dictionary<string, string> { ["subscription_id"] = ourSubscriptionId.ToString(), ["plan"] = plan };
-        if (tenantId is not null)
+        return await StripeErrors.CallAsync<string>(async () =>
         {
-            metadata["tenant_id"] = tenantId.Value.ToString();
-        }
-        var subscription = await Client.V1.Subscriptions.CreateAsync(
-            new SubscriptionCreateOptions
-            {
-                Customer = customerId,
-                Items = [new SubscriptionItemOptions { Price = settings.PriceIdFor(plan, cycle) }],
-                DefaultPaymentMethod = paymentMethodId,
-                Metadata = metadata,
-            },
-            new RequestOptions { IdempotencyKey = idempotencyKey }, cancellationToken);
-        return new StripeSubscriptionResult(subscription.Id, subscription.Status);
+            var customer = await Client.V1.Customers.CreateAsync(
+                new CustomerCreateOptions { Name = name, Email = email, Metadata = new() { ["tenant_id"] = tenantId.ToString() } },
+                new RequestOptions { IdempotencyKey = idempotencyKey }, cancellationToken);
+            return customer.Id;
+        }, cancellationToken);
     }
 
-    public async Task<StripeSubscriptionResult> ChangeSubscriptionPriceAsync(string stripeSubscriptionId, string plan, string cycle, bool prorate, string idempotencyKey, CancellationToken cancellationToken)
+    public async Task<StripeSubscriptionResult> CreateSubscriptionAsync(string customerId, string plan, string cycle, string? paymentMethodId, Guid ourSubscriptionId, string idempotencyKey, CancellationToken cancellationToken, Guid? tenantId = null, string currency = "usd")
     {
-        // The item id is read first (a GET needs no idempotency key); the change itself carries the key.
-        var current = await Client.V1.Subscriptions.GetAsync(stripeSubscriptionId, null, null, cancellationToken);
-        var item = current.Items?.Data?.FirstOrDefault()
-            ?? throw new InvalidOperationException($"The Stripe subscription {stripeSubscriptionId} has no item.");
-        var subscription = await Client.V1.Subscriptions.UpdateAsync(
-            stripeSubscriptionId,
-            new SubscriptionUpdateOptions
+        return await StripeErrors.CallAsync<StripeSubscriptionResult>(async () =>
+        {
+            var metadata = new Dictionary<string, string> { ["subscription_id"] = ourSubscriptionId.ToString(), ["plan"] = plan };
+            if (tenantId is not null)
             {
-                Items = [new SubscriptionItemOptions { Id = item.Id, Price = settings.PriceIdFor(plan, cycle) }],
-                ProrationBehavior = prorate ? "create_prorations" : "none",
-                Metadata = new() { ["plan"] = plan },
-            },
-            new RequestOptions { IdempotencyKey = idempotencyKey }, cancellationToken);
-        return new StripeSubscriptionResult(subscription.Id, subscription.Status);
+                metadata["tenant_id"] = tenantId.Value.ToString();
+            }
+            var subscription = await Client.V1.Subscriptions.CreateAsync(
+                new SubscriptionCreateOptions
+                {
+                    Customer = customerId,
+                    Items = [new SubscriptionItemOptions { Price = settings.PriceIdFor(plan, cycle, currency) }],
+                    DefaultPaymentMethod = paymentMethodId,
+                    Metadata = metadata,
+                },
+                new RequestOptions { IdempotencyKey = idempotencyKey }, cancellationToken);
+            return new StripeSubscriptionResult(subscription.Id, subscription.Status);
+        }, cancellationToken);
+    }
+
+    public async Task<StripeSubscriptionResult> ChangeSubscriptionPriceAsync(string stripeSubscriptionId, string plan, string cycle, bool prorate, string idempotencyKey, CancellationToken cancellationToken,
+        string currency = "usd")
+    {
+        return await StripeErrors.CallAsync<StripeSubscriptionResult>(async () =>
+        {
+            // The item id is read first (a GET needs no idempotency key); the change itself carries the key.
+            var current = await Client.V1.Subscriptions.GetAsync(stripeSubscriptionId, null, null, cancellationToken);
+            var item = current.Items?.Data?.FirstOrDefault()
+                ?? throw new InvalidOperationException($"The Stripe subscription {stripeSubscriptionId} has no item.");
+            var subscription = await Client.V1.Subscriptions.UpdateAsync(
+                stripeSubscriptionId,
+                new SubscriptionUpdateOptions
+                {
+                    Items = [new SubscriptionItemOptions { Id = item.Id, Price = settings.PriceIdFor(plan, cycle, currency) }],
+                    ProrationBehavior = prorate ? "create_prorations" : "none",
+                    Metadata = new() { ["plan"] = plan },
+                },
+                new RequestOptions { IdempotencyKey = idempotencyKey }, cancellationToken);
+            return new StripeSubscriptionResult(subscription.Id, subscription.Status);
+        }, cancellationToken);
     }
 
     public async Task<StripeSubscriptionResult> SetCancelAtPeriodEndAsync(string stripeSubscriptionId, bool cancelAtPeriodEnd, string idempotencyKey, CancellationToken cancellationToken)
     {
-        var subscription = await Client.V1.Subscriptions.UpdateAsync(
-            stripeSubscriptionId, new SubscriptionUpdateOptions { CancelAtPeriodEnd = cancelAtPeriodEnd },
-            new RequestOptions { IdempotencyKey = idempotencyKey }, cancellationToken);
-        return new StripeSubscriptionResult(subscription.Id, subscription.Status);
+        return await StripeErrors.CallAsync<StripeSubscriptionResult>(async () =>
+        {
+            var subscription = await Client.V1.Subscriptions.UpdateAsync(
+                stripeSubscriptionId, new SubscriptionUpdateOptions { CancelAtPeriodEnd = cancelAtPeriodEnd },
+                new RequestOptions { IdempotencyKey = idempotencyKey }, cancellationToken);
+            return new StripeSubscriptionResult(subscription.Id, subscription.Status);
+        }, cancellationToken);
     }
 
     public async Task<StripeSubscriptionResult> CancelSubscriptionNowAsync(string stripeSubscriptionId, string idempotencyKey, CancellationToken cancellationToken)
     {
-        var subscription = await Client.V1.Subscriptions.CancelAsync(
-            stripeSubscriptionId, new SubscriptionCancelOptions(), new RequestOptions { IdempotencyKey = idempotencyKey }, cancellationToken);
-        return new StripeSubscriptionResult(subscription.Id, subscription.Status);
+        return await StripeErrors.CallAsync<StripeSubscriptionResult>(async () =>
+        {
+            var subscription = await Client.V1.Subscriptions.CancelAsync(
+                stripeSubscriptionId, new SubscriptionCancelOptions(), new RequestOptions { IdempotencyKey = idempotencyKey }, cancellationToken);
+            return new StripeSubscriptionResult(subscription.Id, subscription.Status);
+        }, cancellationToken);
     }
 
     public async Task<StripePaymentIntentResult> CreatePaymentIntentAsync(string customerId, long amountCents, string currency, Guid tenantId, Guid purchaseId, string idempotencyKey, CancellationToken cancellationToken)
     {
-        var intent = await Client.V1.PaymentIntents.CreateAsync(
-            new PaymentIntentCreateOptions
-            {
-                Amount = amountCents,
-                Currency = currency,
-                Customer = customerId,
-                AutomaticPaymentMethods = new PaymentIntentAutomaticPaymentMethodsOptions { Enabled = true },
-                Metadata = new() { ["tenant_id"] = tenantId.ToString(), ["credit_purchase_id"] = purchaseId.ToString() },
-            },
-            new RequestOptions { IdempotencyKey = idempotencyKey }, cancellationToken);
-        return new StripePaymentIntentResult(intent.Id, intent.ClientSecret);
+        return await StripeErrors.CallAsync<StripePaymentIntentResult>(async () =>
+        {
+            var intent = await Client.V1.PaymentIntents.CreateAsync(
+                new PaymentIntentCreateOptions
+                {
+                    Amount = amountCents,
+                    Currency = currency,
+                    Customer = customerId,
+                    AutomaticPaymentMethods = new PaymentIntentAutomaticPaymentMethodsOptions { Enabled = true },
+                    Metadata = new() { ["tenant_id"] = tenantId.ToString(), ["credit_purchase_id"] = purchaseId.ToString() },
+                },
+                new RequestOptions { IdempotencyKey = idempotencyKey }, cancellationToken);
+            return new StripePaymentIntentResult(intent.Id, intent.ClientSecret);
+        }, cancellationToken);
     }
 
     public async Task<string> RefundPaymentIntentAsync(string paymentIntentId, long amountCents, Guid tenantId, Guid purchaseId, string idempotencyKey, CancellationToken cancellationToken)
     {
-        var refund = await Client.V1.Refunds.CreateAsync(
-            new RefundCreateOptions
-            {
-                PaymentIntent = paymentIntentId,
-                Amount = amountCents,
-                Metadata = new() { ["tenant_id"] = tenantId.ToString(), ["credit_purchase_id"] = purchaseId.ToString() },
-            },
-            new RequestOptions { IdempotencyKey = idempotencyKey }, cancellationToken);
-        return refund.Id;
+        return await StripeErrors.CallAsync<string>(async () =>
+        {
+            var refund = await Client.V1.Refunds.CreateAsync(
+                new RefundCreateOptions
+                {
+                    PaymentIntent = paymentIntentId,
+                    Amount = amountCents,
+                    Metadata = new() { ["tenant_id"] = tenantId.ToString(), ["credit_purchase_id"] = purchaseId.ToString() },
+                },
+                new RequestOptions { IdempotencyKey = idempotencyKey }, cancellationToken);
+            return refund.Id;
+        }, cancellationToken);
     }
 
     public async Task<StripeInvoiceResult> CreateFinalizedInvoiceAsync(string customerId, string currency, Guid tenantId, Guid ourInvoiceId, long number, IReadOnlyList<StripeInvoiceLine> lines,
         string idempotencyKey, string finalizeIdempotencyKey, CancellationToken cancellationToken)
     {
-        var metadata = new Dictionary<string, string> { ["tenant_id"] = tenantId.ToString(), ["invoice_id"] = ourInvoiceId.ToString(), ["number"] = number.ToString(System.Globalization.CultureInfo.InvariantCulture) };
-        // The invoice first, then items attached to it by id: pending items of the customer (Stripe's subscription prorations) are never swept in.
-        var invoice = await Client.V1.Invoices.CreateAsync(
-            new InvoiceCreateOptions
-            {
-                Customer = customerId,
-                Currency = currency,
-                CollectionMethod = "charge_automatically",
-                AutoAdvance = true,
-                PendingInvoiceItemsBehavior = "exclude",
-                Description = $"Usage invoice {number}",
-                Metadata = metadata,
-            },
-            new RequestOptions { IdempotencyKey = idempotencyKey }, cancellationToken);
-        foreach (var line in lines)
+        return await StripeErrors.CallAsync<StripeInvoiceResult>(async () =>
         {
-            await Client.V1.InvoiceItems.CreateAsync(
-                new InvoiceItemCreateOptions
+            var metadata = new Dictionary<string, string> { ["tenant_id"] = tenantId.ToString(), ["invoice_id"] = ourInvoiceId.ToString(), ["number"] = number.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+            // The invoice first, then items attached to it by id: pending items of the customer (Stripe's subscription prorations) are never swept in.
+            var invoice = await Client.V1.Invoices.CreateAsync(
+                new InvoiceCreateOptions
                 {
                     Customer = customerId,
-                    Invoice = invoice.Id,
-                    Amount = line.AmountCents,
                     Currency = currency,
-                    Description = line.Description,
+                    CollectionMethod = "charge_automatically",
+                    AutoAdvance = true,
+                    PendingInvoiceItemsBehavior = "exclude",
+                    Description = $"Usage invoice {number}",
                     Metadata = metadata,
                 },
-                new RequestOptions { IdempotencyKey = line.IdempotencyKey }, cancellationToken);
-        }
-        var finalized = await Client.V1.Invoices.FinalizeInvoiceAsync(
-            invoice.Id, new InvoiceFinalizeOptions { AutoAdvance = true }, new RequestOptions { IdempotencyKey = finalizeIdempotencyKey }, cancellationToken);
-        var paymentIntentId = finalized.Payments?.Data?.Select(p => p.Payment?.PaymentIntentId).FirstOrDefault(id => !string.IsNullOrEmpty(id));
-        return new StripeInvoiceResult(finalized.Id, finalized.Status, paymentIntentId);
+                new RequestOptions { IdempotencyKey = idempotencyKey }, cancellationToken);
+            foreach (var line in lines)
+            {
+                await Client.V1.InvoiceItems.CreateAsync(
+                    new InvoiceItemCreateOptions
+                    {
+                        Customer = customerId,
+                        Invoice = invoice.Id,
+                        Amount = line.AmountCents,
+                        Currency = currency,
+                        Description = line.Description,
+                        Metadata = metadata,
+                    },
+                    new RequestOptions { IdempotencyKey = line.IdempotencyKey }, cancellationToken);
+            }
+            var finalized = await Client.V1.Invoices.FinalizeInvoiceAsync(
+                invoice.Id, new InvoiceFinalizeOptions { AutoAdvance = true }, new RequestOptions { IdempotencyKey = finalizeIdempotencyKey }, cancellationToken);
+            var paymentIntentId = finalized.Payments?.Data?.Select(p => p.Payment?.PaymentIntentId).FirstOrDefault(id => !string.IsNullOrEmpty(id));
+            return new StripeInvoiceResult(finalized.Id, finalized.Status, paymentIntentId);
+        }, cancellationToken);
     }
 
     public async Task<StripeCheckoutSessionResult> CreateSubscriptionCheckoutAsync(string customerId, Guid tenantId, string plan, string cycle, string successUrl, string cancelUrl,
-        string idempotencyKey, CancellationToken cancellationToken)
+        string idempotencyKey, CancellationToken cancellationToken, string currency = "usd")
     {
-        var metadata = new Dictionary<string, string> { ["tenant_id"] = tenantId.ToString(), ["plan"] = plan, ["cycle"] = cycle };
-        var session = await Client.V1.Checkout.Sessions.CreateAsync(
-            new global::Stripe.Checkout.SessionCreateOptions
-            {
-                Mode = "subscription",
-                Customer = customerId,
-                ClientReferenceId = tenantId.ToString(),
-                LineItems = [new global::Stripe.Checkout.SessionLineItemOptions { Price = settings.PriceIdFor(plan, cycle), Quantity = 1 }],
-                AllowPromotionCodes = true,
-                SuccessUrl = successUrl,
-                CancelUrl = cancelUrl,
-                Metadata = metadata,
-                SubscriptionData = new global::Stripe.Checkout.SessionSubscriptionDataOptions { Metadata = new Dictionary<string, string>(metadata) },
-            },
-            new RequestOptions { IdempotencyKey = idempotencyKey }, cancellationToken);
-        return new StripeCheckoutSessionResult(session.Id, session.Url);
+        return await StripeErrors.CallAsync<StripeCheckoutSessionResult>(async () =>
+        {
+            var metadata = new Dictionary<string, string> { ["tenant_id"] = tenantId.ToString(), ["plan"] = plan, ["cycle"] = cycle, ["currency"] = currency };
+            var session = await Client.V1.Checkout.Sessions.CreateAsync(
+                new global::Stripe.Checkout.SessionCreateOptions
+                {
+                    Mode = "subscription",
+                    Customer = customerId,
+                    ClientReferenceId = tenantId.ToString(),
+                    LineItems = [new global::Stripe.Checkout.SessionLineItemOptions { Price = settings.PriceIdFor(plan, cycle, currency), Quantity = 1 }],
+                    AllowPromotionCodes = true,
+                    SuccessUrl = successUrl,
+                    CancelUrl = cancelUrl,
+                    Metadata = metadata,
+                    SubscriptionData = new global::Stripe.Checkout.SessionSubscriptionDataOptions { Metadata = new Dictionary<string, string>(metadata) },
+                },
+                new RequestOptions { IdempotencyKey = idempotencyKey }, cancellationToken);
+            return new StripeCheckoutSessionResult(session.Id, session.Url);
+        }, cancellationToken);
     }
 
     public async Task<StripeCheckoutSessionResult> CreatePackCheckoutAsync(string customerId, Guid tenantId, Guid purchaseId, string packName, long amountCents, string currency,
         string successUrl, string cancelUrl, string idempotencyKey, CancellationToken cancellationToken)
     {
-        var metadata = new Dictionary<string, string> { ["tenant_id"] = tenantId.ToString(), ["credit_purchase_id"] = purchaseId.ToString() };
-        var session = await Client.V1.Checkout.Sessions.CreateAsync(
-            new global::Stripe.Checkout.SessionCreateOptions
-            {
-                Mode = "payment",
-                Customer = customerId,
-                ClientReferenceId = tenantId.ToString(),
-                LineItems =
-                [
-                    new global::Stripe.Checkout.SessionLineItemOptions
-                    {
-                        Quantity = 1,
-                        PriceData = new global::Stripe.Checkout.SessionLineItemPriceDataOptions
+        return await StripeErrors.CallAsync<StripeCheckoutSessionResult>(async () =>
+        {
+            var metadata = new Dictionary<string, string> { ["tenant_id"] = tenantId.ToString(), ["credit_purchase_id"] = purchaseId.ToString() };
+            var session = await Client.V1.Checkout.Sessions.CreateAsync(
+                new global::Stripe.Checkout.SessionCreateOptions
+                {
+                    Mode = "payment",
+                    Customer = customerId,
+                    ClientReferenceId = tenantId.ToString(),
+                    LineItems =
+                    [
+                        new global::Stripe.Checkout.SessionLineItemOptions
                         {
-                            Currency = currency,
-                            UnitAmount = amountCents,
-                            ProductData = new global::Stripe.Checkout.SessionLineItemPriceDataProductDataOptions { Name = packName },
+                            Quantity = 1,
+                            PriceData = new global::Stripe.Checkout.SessionLineItemPriceDataOptions
+                            {
+                                Currency = currency,
+                                UnitAmount = amountCents,
+                                ProductData = new global::Stripe.Checkout.SessionLineItemPriceDataProductDataOptions { Name = packName },
+                            },
                         },
-                    },
-                ],
-                SuccessUrl = successUrl,
-                CancelUrl = cancelUrl,
-                Metadata = metadata,
-                PaymentIntentData = new global::Stripe.Checkout.SessionPaymentIntentDataOptions { Metadata = new Dictionary<string, string>(metadata) },
-            },
-            new RequestOptions { IdempotencyKey = idempotencyKey }, cancellationToken);
-        return new StripeCheckoutSessionResult(session.Id, session.Url);
+                    ],
+                    SuccessUrl = successUrl,
+                    CancelUrl = cancelUrl,
+                    Metadata = metadata,
+                    PaymentIntentData = new global::Stripe.Checkout.SessionPaymentIntentDataOptions { Metadata = new Dictionary<string, string>(metadata) },
+                },
+                new RequestOptions { IdempotencyKey = idempotencyKey }, cancellationToken);
+            return new StripeCheckoutSessionResult(session.Id, session.Url);
+        }, cancellationToken);
     }
 
     public async Task<string> CreatePortalSessionAsync(string customerId, string returnUrl, CancellationToken cancellationToken)
     {
-        var session = await Client.V1.BillingPortal.Sessions.CreateAsync(
-            new global::Stripe.BillingPortal.SessionCreateOptions { Customer = customerId, ReturnUrl = returnUrl }, cancellationToken: cancellationToken);
-        return session.Url;
+        return await StripeErrors.CallAsync<string>(async () =>
+        {
+            var session = await Client.V1.BillingPortal.Sessions.CreateAsync(
+                new global::Stripe.BillingPortal.SessionCreateOptions { Customer = customerId, ReturnUrl = returnUrl }, cancellationToken: cancellationToken);
+            return session.Url;
+        }, cancellationToken);
     }
 
     public StripeWebhookEvent VerifyWebhook(string payload, string? signatureHeader, DateTimeOffset now)
@@ -326,6 +377,13 @@ internal sealed class StripeDriver(StripeSettings settings) : IStripeDriver
                     invoice.Currency ?? "usd", invoice.CustomerEmail)),
             global::Stripe.Checkout.Session session => new StripeWebhookEvent(stripeEvent.Id, stripeEvent.Type, created, session.Id, metadata,
                 session.CustomerId, Checkout: new StripeCheckoutState(session.Id, session.Mode, session.SubscriptionId, session.ClientReferenceId, session.PaymentStatus, session.PaymentIntentId)),
+            Customer customer => new StripeWebhookEvent(stripeEvent.Id, stripeEvent.Type, created, customer.Id, metadata, customer.Id,
+                Customer: new StripeCustomerState(customer.Id, customer.Email, customer.Name, customer.Address is { } a
+                    ? new PostalAddress(a.Line1, a.Line2, a.PostalCode, a.City, a.State, a.Country?.ToUpperInvariant())
+                    : null)),
+            PaymentMethod method => new StripeWebhookEvent(stripeEvent.Id, stripeEvent.Type, created, method.Id, metadata, method.CustomerId,
+                PaymentMethod: new CardSummary(method.Id, method.Card?.Brand, method.Card?.Last4, method.Card is null ? null : (int)method.Card.ExpMonth,
+                    method.Card is null ? null : (int)method.Card.ExpYear)),
             _ => new StripeWebhookEvent(stripeEvent.Id, stripeEvent.Type, created, (data as IHasId)?.Id, metadata),
         };
     }
@@ -353,7 +411,7 @@ internal sealed class StripeDriver(StripeSettings settings) : IStripeDriver
         {
             foreach (var cycle in new[] { "monthly", "annual" })
             {
-                if (settings.PriceIdFor(plan.Id, cycle) == price.Id)
+                if (plan.Prices.Any(p => settings.PriceIdFor(plan.Id, cycle, p.Currency) == price.Id))
                 {
                     return (plan.Id, cycle);
                 }

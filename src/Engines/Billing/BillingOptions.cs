@@ -34,6 +34,15 @@ public sealed class BillingOptions
     [Range(0, 365)]
     public int TrialReminderDays { get; set; } = 3;
 
+    /// <summary>Gets or sets the installation's billing currency (Billing:DefaultCurrency, usd or eur): what a tenant is billed in until it chooses one at its
+    /// first subscription or Checkout, after which its own is fixed (ADR 0720).</summary>
+    [Required]
+    [OneOf("usd", "eur")]
+    public string DefaultCurrency { get; set; } = "usd";
+
+    /// <summary>Gets the installation's currency as stored: lower-case ISO 4217.</summary>
+    public string DefaultCurrencyCode => DefaultCurrency.ToLowerInvariant();
+
     /// <summary>Gets or sets how often the billing lifecycle job (dunning, trials, period ends) runs, in seconds (Billing:JobIntervalSeconds).</summary>
     [Range(1, 86_400)]
     public int JobIntervalSeconds { get; set; } = 300;

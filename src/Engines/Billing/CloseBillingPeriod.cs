@@ -84,7 +84,8 @@ internal sealed class CloseBillingPeriodHandler(
             var priced = new List<PricedInvoice>(candidates.Count);
             foreach (var candidate in candidates)
             {
-                var period = MonthlyInvoicePricing.Price(start, end, candidate.Segments, candidate.Plan, candidate.Usage, candidate.Overrides, pricing);
+                var period = MonthlyInvoicePricing.Price(start, end, candidate.Segments, candidate.Plan, candidate.Usage, candidate.Overrides, pricing,
+                    candidate.Currency ?? options.DefaultCurrencyCode);
                 if (stripe.Online)
                 {
                     // Online, Stripe's subscription charges the plan's base (and its prorations) itself: our invoice carries what Stripe does not

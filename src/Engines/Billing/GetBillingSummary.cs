@@ -19,10 +19,19 @@ public sealed record BillingSummary(TenantSnapshot Tenant, SubscriptionSnapshot?
 {
     /// <summary>Gets the tenant's last five invoices, newest first.</summary>
     public IReadOnlyList<InvoiceSnapshot> RecentInvoices { get; init; } = [];
+
+    /// <summary>Gets this month's use per meter: used, included, overage and its cost so far in the tenant's currency (ADR 0721).</summary>
+    public IReadOnlyList<MeterUsage> CurrentUsage { get; init; } = [];
+
+    /// <summary>Gets the limits that hold for the tenant now: its plan's (or trial's) with the operator's overrides, from the one place that computes them; null for a plan not in the catalogue.</summary>
+    public PlanLimits? Quotas { get; init; }
+
+    /// <summary>Gets whether the tenant's billing currency (the estimate's) is fixed, by a subscription or an invoice, rather than the installation's default.</summary>
+    public bool CurrencyFixed { get; init; }
 }
 
 internal sealed class GetBillingSummaryHandler(TenantGate gate, IBillingDriver billing, ICreditDriver credits, IInvoiceDriver invoices, Drivers.Plans.IQuotaDriver quotas,
-    MeterCatalog meterCatalog, IClock clock)
+    MeterCatalog meterCatalog, BillingOptions options, IClock clock)
     : IRequestHandler<GetBillingSummary, BillingSummary>
 {
     public async Task<BillingSummary> Handle(GetBillingSummary query, CancellationToken cancellationToken)
@@ -38,8 +47,13 @@ internal sealed class GetBillingSummaryHandler(TenantGate gate, IBillingDriver b
         // Overages are priced beyond the plan's quotas with the operator's overrides on top, as the close prices them.
         var limits = EffectiveLimits.OfPlan(plan, await quotas.ListOverridesAsync(scope.Session, query.TenantId, cancellationToken));
         var catalogue = await meterCatalog.LoadAsync(scope.Session, clock.UtcNow, cancellationToken);
-        var estimate = UsagePricing.Price(plan, start, end, usage, baseFraction, limits, new MeterPricing(catalogue.Prices, catalogue.Meters));
+        var pricing = new MeterPricing(catalogue.Prices, catalogue.Meters);
+        var fixedCurrency = await billing.FetchBillingCurrencyAsync(scope.Session, query.TenantId, cancellationToken);
+        var estimate = UsagePricing.Price(plan, start, end, usage, baseFraction, limits, pricing, fixedCurrency ?? options.DefaultCurrencyCode);
+        // The meters' use is read from the same figures the estimate prices, so its costs are the estimate's overage lines exactly.
+        var currentUsage = CurrentUsage.Of(estimate, usage, limits, plan.Id, pricing);
+        var quotasNow = await scope.LimitsAsync(cancellationToken);
         var recent = await invoices.ListInvoicesAsync(scope.Session, query.TenantId, null, null, 5, cancellationToken);
-        return new BillingSummary(scope.Tenant, subscription, account?.Balance, estimate) { RecentInvoices = recent };
+        return new BillingSummary(scope.Tenant, subscription, account?.Balance, estimate) { RecentInvoices = recent, CurrencyFixed = fixedCurrency is not null, CurrentUsage = currentUsage, Quotas = quotasNow };
     }
 }

@@ -6,7 +6,8 @@ using PdfSharp.Drawing;
 using PdfSharp.Fonts;
 using PdfSharp.Pdf;
 using Platform.Drivers.Billing;
-using Platform.Drivers.Tenants;
+using Platform.Engines.Branding;
+using Platform.Models.Branding;
 using Platform.Engines.Pipeline;
 using Platform.Engines.Sessions;
 using Platform.Models;
@@ -60,13 +61,15 @@ public sealed record GetInvoicePdf(Caller Caller, Guid TenantId, Guid InvoiceId)
 /// <summary>Holds a rendered invoice document and the file name it is served under.</summary>
 public sealed record InvoicePdf(string FileName, byte[] Content);
 
-internal sealed class GetInvoicePdfHandler(TenantGate gate, IInvoiceDriver invoices, ITenantDriver tenants, IOptions<InvoiceDocumentOptions> options)
+internal sealed class GetInvoicePdfHandler(TenantGate gate, IInvoiceDriver invoices, IBillingDriver billing, TenantBrandingLookup brandingLookup, IOptions<InvoiceDocumentOptions> options)
     : IRequestHandler<GetInvoicePdf, InvoicePdf>
 {
     public async Task<InvoicePdf> Handle(GetInvoicePdf query, CancellationToken cancellationToken)
     {
         InvoiceDetail detail;
         TenantSnapshot tenant;
+        TenantBranding? branding;
+        BillingProfile? profile;
         await using (var scope = await gate.EnterAsync(query.TenantId, query.Caller, TenantRole.Admin, Access.Read, cancellationToken))
         {
             var invoice = await invoices.FetchInvoiceAsync(scope.Session, query.TenantId, query.InvoiceId, cancellationToken)
@@ -76,9 +79,13 @@ internal sealed class GetInvoicePdfHandler(TenantGate gate, IInvoiceDriver invoi
                 throw new ConflictException("A draft invoice has no document yet; it gets one when it is issued.", "invoice_not_issued");
             }
             detail = new InvoiceDetail(invoice, await invoices.ListLinesAsync(scope.Session, query.TenantId, query.InvoiceId, cancellationToken));
-            tenant = await tenants.FetchTenantAsync(scope.Session, query.TenantId, cancellationToken) ?? throw new NotFoundException("tenant");
+            // The branding the tenant may use now (its plan's feature), and the buyer's name and address the portal gave Stripe (ADR 0721).
+            var (found, effective) = await brandingLookup.EffectiveAsync(scope.Session, query.TenantId, cancellationToken);
+            tenant = found ?? throw new NotFoundException("tenant");
+            branding = effective;
+            profile = await billing.FetchBillingProfileAsync(scope.Session, query.TenantId, cancellationToken);
         }
-        var content = InvoicePdfRenderer.Render(detail, tenant, options.Value);
+        var content = InvoicePdfRenderer.Render(detail, tenant, options.Value, branding, profile);
         return new InvoicePdf($"invoice-{detail.Invoice.Number.ToString(CultureInfo.InvariantCulture)}.pdf", content);
     }
 }
@@ -90,7 +97,7 @@ internal static class InvoicePdfRenderer
     private static readonly CultureInfo Money = CultureInfo.InvariantCulture;
     private static readonly Lock FontLock = new();
 
-    public static byte[] Render(InvoiceDetail detail, TenantSnapshot buyer, InvoiceDocumentOptions seller)
+    public static byte[] Render(InvoiceDetail detail, TenantSnapshot buyer, InvoiceDocumentOptions seller, TenantBranding? branding = null, BillingProfile? profile = null)
     {
         EnsureFonts(seller.FontDirectory);
         var invoice = detail.Invoice;
@@ -116,7 +123,17 @@ internal static class InvoicePdfRenderer
         var width = page.Width.Point;
         var y = Margin;
 
-        gfx.DrawString("INVOICE", title, XBrushes.Black, new XPoint(Margin, y + 16));
+        // The tenant's branding, where its plan gives it: the title in its primary colour and its product name under it. The logo is a remote
+        // URL and is not fetched: a document must render the same bytes offline (ADR 0723).
+        var accent = branding?.PrimaryColor is { Length: 7 } hex
+            ? new XSolidBrush(XColor.FromArgb(Convert.ToInt32(hex[1..3], 16), Convert.ToInt32(hex[3..5], 16), Convert.ToInt32(hex[5..7], 16)))
+            : XBrushes.Black;
+        gfx.DrawString("INVOICE", title, accent, new XPoint(Margin, y + 16));
+        if (branding?.ProductName is { Length: > 0 } product)
+        {
+            gfx.DrawString(product, bold, accent, new XPoint(Margin, y + 32));
+            y += 14;
+        }
         var status = invoice.Status.ToWire().ToUpperInvariant();
         gfx.DrawString(status, bold, invoice.Status == InvoiceStatus.Paid ? XBrushes.DarkGreen : XBrushes.DarkRed, new XPoint(width - Margin, y + 16), XStringFormats.BaseLineRight);
         y += 40;
@@ -163,8 +180,17 @@ internal static class InvoicePdfRenderer
 
         gfx.DrawString("Bill to", bold, XBrushes.Gray, new XPoint(Margin, y));
         y += 13;
-        gfx.DrawString(buyer.Name, regular, XBrushes.Black, new XPoint(Margin, y));
-        y += 12;
+        var buyerLines = new List<string> { profile?.Name is { Length: > 0 } billedName ? billedName : buyer.Name };
+        if (profile?.Name is { Length: > 0 } && profile.Name != buyer.Name)
+        {
+            buyerLines.Add(buyer.Name);
+        }
+        buyerLines.AddRange(profile?.Address?.Lines() ?? []);
+        foreach (var line in buyerLines)
+        {
+            gfx.DrawString(line, regular, XBrushes.Black, new XPoint(Margin, y));
+            y += 12;
+        }
         if (buyer.BillingEmail is { Length: > 0 } email)
         {
             gfx.DrawString(email, regular, XBrushes.Black, new XPoint(Margin, y));

@@ -1,4 +1,5 @@
 using MediatR;
+using Microsoft.Extensions.Logging;
 using Platform.Drivers.Billing;
 using Platform.Drivers.Credits;
 using Platform.Drivers.Sessions;
@@ -25,7 +26,8 @@ public sealed record ReceiveStripeWebhook(string Payload, string? Signature) : I
 
 internal sealed class ReceiveStripeWebhookHandler(
     IDbSessionFactory sessions, TenantGate gate, ITenantDriver tenants, IStripeDriver stripe, IBillingDriver billing, IInvoiceDriver invoices, ICreditDriver credits,
-    BillingLifecycle lifecycle, AuditTrail audit, WebhookEvents events, IClock clock, CreditsOptions creditsOptions)
+    BillingLifecycle lifecycle, AuditTrail audit, WebhookEvents events, IClock clock, CreditsOptions creditsOptions,
+    ILogger<ReceiveStripeWebhookHandler> logger)
     : IRequestHandler<ReceiveStripeWebhook, string>
 {
     private const string SubscriptionCreated = "customer.subscription.created";
@@ -35,6 +37,26 @@ internal sealed class ReceiveStripeWebhookHandler(
     private const string InvoicePaymentFailed = "invoice.payment_failed";
     private const string CheckoutCompleted = "checkout.session.completed";
     private const string PaymentIntentSucceeded = "payment_intent.succeeded";
+    private const string CustomerUpdated = "customer.updated";
+    private const string PaymentMethodAttached = "payment_method.attached";
+    private const string InvoiceFinalized = "invoice.finalized";
+    private const string InvoiceVoided = "invoice.voided";
+    private const string InvoiceUncollectible = "invoice.marked_uncollectible";
+
+    /// <summary>Gets the invoice.* events Platform receives and deliberately leaves alone, each with why (ADR 0721); they are answered "ignored".</summary>
+    public static IReadOnlyDictionary<string, string> IgnoredInvoiceEvents { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["invoice.created"] = "a draft: Platform reports an invoice when Stripe finalizes it (ours are issued by the close)",
+        ["invoice.updated"] = "drafts change until finalized; finalized, paid, payment_failed and voided carry every state Platform keeps",
+        ["invoice.deleted"] = "only drafts can be deleted, and Platform never mirrors drafts",
+        ["invoice.sent"] = "Stripe's email to the customer; Platform sends its own invoice email (ADR 0651)",
+        ["invoice.upcoming"] = "a preview of the next renewal, not an invoice",
+        ["invoice.will_be_due"] = "a reminder moment of Stripe's; Platform's reminders are its own (ADR 0651)",
+        ["invoice.overdue"] = "Stripe charges online invoices itself; payment_failed drives dunning",
+        ["invoice.payment_succeeded"] = "invoice.paid carries the same payment and is the one handled",
+        ["invoice.payment_action_required"] = "the customer completes authentication on Stripe's hosted page; paid or payment_failed follows",
+        ["invoice.finalization_failed"] = "Stripe retries; a push of ours that fails is retried by the push job with its back-off",
+    };
 
     public async Task<string> Handle(ReceiveStripeWebhook command, CancellationToken cancellationToken)
     {
@@ -43,11 +65,18 @@ internal sealed class ReceiveStripeWebhookHandler(
         var handled = stripeEvent.Type switch
         {
             SubscriptionCreated or SubscriptionUpdated or SubscriptionDeleted => stripeEvent.Subscription is not null,
-            InvoicePaid or InvoicePaymentFailed => stripeEvent.Invoice is not null,
+            InvoicePaid or InvoicePaymentFailed or InvoiceFinalized or InvoiceVoided or InvoiceUncollectible => stripeEvent.Invoice is not null,
+            CustomerUpdated => stripeEvent.Customer is not null,
+            PaymentMethodAttached => stripeEvent.PaymentMethod is not null && !string.IsNullOrEmpty(stripeEvent.CustomerId),
             CheckoutCompleted => stripeEvent.Checkout is not null,
             PaymentIntentSucceeded => Guid.TryParse(stripeEvent.Metadata.GetValueOrDefault("credit_purchase_id"), out _),
             _ => false,
         };
+        if (IgnoredInvoiceEvents.TryGetValue(stripeEvent.Type, out var reason))
+        {
+            logger.LogInformation("Stripe event {EventId} ({Type}) ignored: {Reason}", stripeEvent.Id, stripeEvent.Type, reason);
+            return "ignored";
+        }
         var tenantId = handled ? await FindTenantAsync(stripeEvent, cancellationToken) : null;
         if (tenantId is null)
         {
@@ -66,7 +95,7 @@ internal sealed class ReceiveStripeWebhookHandler(
         }
         await using (scope)
         {
-            if (stripeEvent.Type != PaymentIntentSucceeded)
+            if (stripeEvent.Type is not (PaymentIntentSucceeded or CustomerUpdated or PaymentMethodAttached))
             {
                 // The tenant row's lock serialises every subscription change of one tenant: events, commands and jobs.
                 await tenants.LockTenantAsync(scope.Session, tenantId.Value, cancellationToken);
@@ -81,6 +110,11 @@ internal sealed class ReceiveStripeWebhookHandler(
                 InvoicePaid => await ApplyInvoicePaidAsync(scope, stripeEvent, now, cancellationToken),
                 InvoicePaymentFailed => await ApplyPaymentFailedAsync(scope, stripeEvent, now, cancellationToken),
                 CheckoutCompleted => await ApplyCheckoutAsync(scope, stripeEvent, now, cancellationToken),
+                CustomerUpdated => await ApplyCustomerAsync(scope, stripeEvent, now, cancellationToken),
+                PaymentMethodAttached => await ApplyPaymentMethodAsync(scope, stripeEvent, now, cancellationToken),
+                InvoiceFinalized => await ApplyInvoiceFinalizedAsync(scope, stripeEvent, cancellationToken),
+                InvoiceVoided => await ApplyInvoiceClosedAsync(scope, stripeEvent, InvoiceStatus.Void, now, cancellationToken),
+                InvoiceUncollectible => await ApplyInvoiceClosedAsync(scope, stripeEvent, InvoiceStatus.Uncollectible, now, cancellationToken),
                 _ => await CreditPackAsync(scope, stripeEvent, now, cancellationToken),
             };
             await scope.CommitAsync(cancellationToken);
@@ -312,6 +346,72 @@ internal sealed class ReceiveStripeWebhookHandler(
             new { saved.Plan, saved.Status, saved.BillingCycle, saved.StripeSubscriptionId, stripe_event = stripeEvent.Id, stripe_type = stripeEvent.Type }, cancellationToken);
         await lifecycle.SubscriptionChangedAsync(scope, live, saved, cancellationToken);
         await lifecycle.FollowAsync(scope, saved, Caller.System, stripeEvent.Type, now, cancellationToken);
+        return "processed";
+    }
+
+    /// <summary>The portal changed the customer: its email becomes the tenant's billing email, its name and address the buyer block of invoices.
+    /// An older customer state never overwrites a newer one.</summary>
+    private async Task<string> ApplyCustomerAsync(TenantScope scope, StripeWebhookEvent stripeEvent, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var customer = stripeEvent.Customer!;
+        var tenantId = scope.Tenant.Id;
+        if (!await billing.SaveCustomerDetailsAsync(scope.Session, tenantId, customer.Name, customer.Address, stripeEvent.Created, now, cancellationToken))
+        {
+            return "stale";
+        }
+        var email = string.IsNullOrWhiteSpace(customer.Email) ? null : customer.Email.Trim();
+        var emailChanged = email is not null && !string.Equals(email, scope.Tenant.BillingEmail, StringComparison.OrdinalIgnoreCase);
+        if (emailChanged)
+        {
+            await billing.SetBillingEmailAsync(scope.Session, tenantId, email!, now, cancellationToken);
+        }
+        await audit.RecordAsync(scope.Session, tenantId, Caller.System, "billing.customer_synced", "stripe_customer", null,
+            emailChanged ? new { billing_email = scope.Tenant.BillingEmail } : null,
+            new { billing_email = emailChanged ? email : scope.Tenant.BillingEmail, customer.Name, address = customer.Address?.Lines(), stripe_event = stripeEvent.Id },
+            cancellationToken);
+        return "processed";
+    }
+
+    /// <summary>A card attached in the portal: its brand, last four digits and expiry are kept (never the number); an older attachment never overwrites a newer one.</summary>
+    private async Task<string> ApplyPaymentMethodAsync(TenantScope scope, StripeWebhookEvent stripeEvent, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var card = stripeEvent.PaymentMethod!;
+        if (!await billing.SaveCardAsync(scope.Session, scope.Tenant.Id, card, stripeEvent.Created, now, cancellationToken))
+        {
+            return "stale";
+        }
+        await audit.RecordAsync(scope.Session, scope.Tenant.Id, Caller.System, "billing.payment_method_attached", "stripe_payment_method", null,
+            null, new { payment_method = card.PaymentMethodId, card.Brand, card.Last4, exp_month = card.ExpMonth, exp_year = card.ExpYear, stripe_event = stripeEvent.Id },
+            cancellationToken);
+        return "processed";
+    }
+
+    /// <summary>Stripe finalized an invoice: one of its own (a subscription's base) is reported to the tenant's webhooks as invoice.created; ours
+    /// were reported when the close issued them, so nothing more happens for them.</summary>
+    private async Task<string> ApplyInvoiceFinalizedAsync(TenantScope scope, StripeWebhookEvent stripeEvent, CancellationToken cancellationToken)
+    {
+        var invoice = stripeEvent.Invoice!;
+        if (await invoices.FetchByStripeInvoiceIdAsync(scope.Session, scope.Tenant.Id, invoice.Id, cancellationToken) is not null)
+        {
+            return "processed";
+        }
+        await events.EmitAsync(scope.Session, scope.Tenant.Id, WebhookEventTypes.InvoiceCreated,
+            new InvoiceEventData(null, null, invoice.Id, InvoiceStatus.Open, invoice.Currency, invoice.AmountDue, null, null), cancellationToken);
+        return "processed";
+    }
+
+    /// <summary>Stripe voided an invoice or marked it uncollectible: ours, while open, follows (void: nothing is owed, its PDF says so); Stripe's own has no row here.</summary>
+    private async Task<string> ApplyInvoiceClosedAsync(TenantScope scope, StripeWebhookEvent stripeEvent, InvoiceStatus status, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var tenantId = scope.Tenant.Id;
+        if (await invoices.FetchByStripeInvoiceIdAsync(scope.Session, tenantId, stripeEvent.Invoice!.Id, cancellationToken) is not { } ours
+            || ours.Status != InvoiceStatus.Open)
+        {
+            return "processed";
+        }
+        var closed = await invoices.SetUnpaidStatusAsync(scope.Session, tenantId, ours.Id, status, now, cancellationToken);
+        await audit.RecordAsync(scope.Session, tenantId, Caller.System, status == InvoiceStatus.Void ? "invoice.voided" : "invoice.marked_uncollectible", "invoice", ours.Id,
+            new { ours.Status }, new { status = closed?.Status, ours.Number, stripe_event = stripeEvent.Id }, cancellationToken);
         return "processed";
     }
 

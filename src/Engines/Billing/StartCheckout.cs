@@ -17,7 +17,7 @@ namespace Platform.Engines.Billing;
 
 /// <summary>Starts a Stripe Checkout Session in subscription mode for a paid plan and cycle (owner, online only): the tenant's Stripe customer is
 /// created or reused, promotion codes are allowed, and the subscription is completed here when Stripe reports checkout.session.completed.</summary>
-public sealed record StartCheckout(Caller Caller, Guid TenantId, string? Plan, string? BillingCycle)
+public sealed record StartCheckout(Caller Caller, Guid TenantId, string? Plan, string? BillingCycle, string? Currency = null)
     : IRequest<StripeCheckoutSessionResult>, ITenantWrite, ICallerCommand;
 
 /// <summary>Opens a Stripe customer-portal session (admin or owner, online only) for cards, invoices and cancellation, returning to the dashboard.</summary>
@@ -30,6 +30,7 @@ internal sealed class StartCheckoutValidator : AbstractValidator<StartCheckout>
         RuleFor(c => c.Plan).NotEmpty().Must(p => PlanCatalog.Find(p) is { PriceMonthlyCents: > 0 })
             .WithMessage($"The plan must be a paid plan: {string.Join(", ", PlanCatalog.All.Where(p => p.PriceMonthlyCents > 0).Select(p => p.Id))}.");
         RuleFor(c => c.BillingCycle).NotEmpty().Must(c => c is "monthly" or "annual").WithMessage("The billing cycle must be monthly or annual.");
+        RuleFor(c => c.Currency).Must(c => c is null || PlanCatalog.IsCurrency(BillingCurrencies.Normalise(c))).WithMessage(BillingCurrencies.UnknownMessage);
     }
 }
 
@@ -45,7 +46,7 @@ internal static class OnlineBilling
     }
 }
 
-internal sealed class StartCheckoutHandler(TenantGate gate, ITenantDriver tenants, IBillingDriver billing, IStripeDriver stripe, BillingLifecycle lifecycle, AuditTrail audit, IClock clock)
+internal sealed class StartCheckoutHandler(TenantGate gate, ITenantDriver tenants, IBillingDriver billing, IStripeDriver stripe, BillingLifecycle lifecycle, AuditTrail audit, BillingOptions options, IClock clock)
     : IRequestHandler<StartCheckout, StripeCheckoutSessionResult>
 {
     public async Task<StripeCheckoutSessionResult> Handle(StartCheckout command, CancellationToken cancellationToken)
@@ -64,15 +65,17 @@ internal sealed class StartCheckoutHandler(TenantGate gate, ITenantDriver tenant
         {
             throw new ConflictException($"The tenant already has a Stripe subscription ({live.Plan}); change its plan with POST /subscription or manage it in the billing portal.", "already_subscribed");
         }
+        // Checkout is where a tenant without a subscription chooses its currency (ADR 0720): it is fixed here, as at a first subscription.
+        var currency = await BillingCurrencies.ChooseAsync(billing, scope, command.Currency, options.DefaultCurrencyCode, cancellationToken);
         var customerId = await StripeCustomers.EnsureAsync(billing, stripe, scope, now, cancellationToken);
         // The key comes from our records: the ordinal of the subscription this checkout would start, and what it asks. A retry (or a second click)
         // within Stripe's 24 hours gets the same session back instead of a second one.
         var ordinal = await billing.CountSubscriptionsAsync(scope.Session, command.TenantId, cancellationToken) + 1;
         var session = await stripe.CreateSubscriptionCheckoutAsync(customerId, command.TenantId, plan.Id, command.BillingCycle!,
             lifecycle.BillingUrl + "?checkout=success", lifecycle.BillingUrl + "?checkout=cancel",
-            $"tenant-{command.TenantId}-checkout-{ordinal}-{plan.Id}-{command.BillingCycle}", cancellationToken);
+            $"tenant-{command.TenantId}-checkout-{ordinal}-{plan.Id}-{command.BillingCycle}", cancellationToken, currency);
         await audit.RecordAsync(scope.Session, command.TenantId, command.Caller, "billing.checkout_started", "stripe_checkout_session", null,
-            null, new { session.Id, plan = plan.Id, billing_cycle = command.BillingCycle }, cancellationToken);
+            null, new { session.Id, plan = plan.Id, billing_cycle = command.BillingCycle, currency }, cancellationToken);
         await scope.CommitAsync(cancellationToken);
         return session;
     }

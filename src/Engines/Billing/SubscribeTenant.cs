@@ -15,8 +15,9 @@ using Platform.Models.Tenants;
 
 namespace Platform.Engines.Billing;
 
-/// <summary>Subscribes the tenant to a paid plan or changes its plan (owner), online (Stripe) or offline: an upgrade applies now (prorated), a downgrade waits for the period end; the tenant's plan, status and quotas follow.</summary>
-public sealed record SubscribeTenant(Caller Caller, Guid TenantId, string? Plan, string? BillingCycle, string? PaymentMethodId)
+/// <summary>Subscribes the tenant to a paid plan or changes its plan (owner), online (Stripe) or offline: an upgrade applies now (prorated), a downgrade waits for the period end; the tenant's plan, status and quotas follow.
+/// The first subscription fixes the tenant's billing currency (the one asked, else the installation's); asking for another later is 409 (ADR 0720).</summary>
+public sealed record SubscribeTenant(Caller Caller, Guid TenantId, string? Plan, string? BillingCycle, string? PaymentMethodId, string? Currency = null)
     : IRequest<SubscriptionSnapshot>, ITenantWrite, ICallerCommand;
 
 internal sealed class SubscribeTenantValidator : AbstractValidator<SubscribeTenant>
@@ -27,10 +28,11 @@ internal sealed class SubscribeTenantValidator : AbstractValidator<SubscribeTena
             .WithMessage($"The plan must be a paid plan: {string.Join(", ", PlanCatalog.All.Where(p => p.PriceMonthlyCents > 0).Select(p => p.Id))}.");
         RuleFor(c => c.BillingCycle).NotEmpty().Must(c => c is "monthly" or "annual").WithMessage("The billing cycle must be monthly or annual.");
         RuleFor(c => c.PaymentMethodId).MaximumLength(255);
+        RuleFor(c => c.Currency).Must(c => c is null || PlanCatalog.IsCurrency(BillingCurrencies.Normalise(c))).WithMessage(BillingCurrencies.UnknownMessage);
     }
 }
 
-internal sealed class SubscribeTenantHandler(TenantGate gate, ITenantDriver tenants, IBillingDriver billing, IStripeDriver stripe, BillingLifecycle lifecycle, AuditTrail audit, IClock clock)
+internal sealed class SubscribeTenantHandler(TenantGate gate, ITenantDriver tenants, IBillingDriver billing, IStripeDriver stripe, BillingLifecycle lifecycle, AuditTrail audit, BillingOptions options, IClock clock)
     : IRequestHandler<SubscribeTenant, SubscriptionSnapshot>
 {
     public async Task<SubscriptionSnapshot> Handle(SubscribeTenant command, CancellationToken cancellationToken)
@@ -46,12 +48,14 @@ internal sealed class SubscribeTenantHandler(TenantGate gate, ITenantDriver tena
         // The tenant row's lock serialises subscription changes of one tenant.
         await tenants.LockTenantAsync(scope.Session, command.TenantId, cancellationToken);
         var current = await billing.FetchLiveSubscriptionAsync(scope.Session, command.TenantId, cancellationToken);
+        // Under the tenant's lock: the first subscription fixes the currency, every later request must name the same one or none.
+        var currency = await BillingCurrencies.ChooseAsync(billing, scope, command.Currency, options.DefaultCurrencyCode, cancellationToken);
 
         SubscriptionSnapshot result;
         if (current is null)
         {
             var id = Guid.CreateVersion7();
-            var stripeSubscription = stripe.Online ? await CreateInStripeAsync(scope, plan.Id, command, id, now, cancellationToken) : null;
+            var stripeSubscription = stripe.Online ? await CreateInStripeAsync(scope, plan.Id, command, id, currency, now, cancellationToken) : null;
             var status = SubscriptionLifecycle.StartFromStripe(stripeSubscription?.Status);
             result = await billing.InsertSubscriptionAsync(scope.Session, new SubscriptionSnapshot(
                 command.TenantId, id, plan.Id, command.BillingCycle!, status,
@@ -78,7 +82,7 @@ internal sealed class SubscribeTenantHandler(TenantGate gate, ITenantDriver tena
             {
                 if (current.PendingPlan is not null)
                 {
-                    await stripe.ChangeSubscriptionPriceAsync(stripeId, current.Plan, current.BillingCycle, false, ChangeKey(current, "keep-" + current.Plan), cancellationToken);
+                    await stripe.ChangeSubscriptionPriceAsync(stripeId, current.Plan, current.BillingCycle, false, ChangeKey(current, "keep-" + current.Plan), cancellationToken, currency);
                 }
                 await ResumeInStripeAsync(current, stripeId, cancellationToken);
             }
@@ -90,7 +94,7 @@ internal sealed class SubscribeTenantHandler(TenantGate gate, ITenantDriver tena
             if (current.StripeSubscriptionId is { } stripeId)
             {
                 await ResumeInStripeAsync(current, stripeId, cancellationToken);
-                await stripe.ChangeSubscriptionPriceAsync(stripeId, plan.Id, current.BillingCycle, true, ChangeKey(current, "upgrade-" + plan.Id), cancellationToken);
+                await stripe.ChangeSubscriptionPriceAsync(stripeId, plan.Id, current.BillingCycle, true, ChangeKey(current, "upgrade-" + plan.Id), cancellationToken, currency);
             }
             result = await SaveAsync(scope, current with { Plan = plan.Id, PendingPlan = null, CancelAtPeriodEnd = false }, now, cancellationToken);
             await lifecycle.FollowAsync(scope, result, command.Caller, "upgraded", now, cancellationToken);
@@ -102,7 +106,7 @@ internal sealed class SubscribeTenantHandler(TenantGate gate, ITenantDriver tena
             if (current.StripeSubscriptionId is { } stripeId)
             {
                 await ResumeInStripeAsync(current, stripeId, cancellationToken);
-                await stripe.ChangeSubscriptionPriceAsync(stripeId, plan.Id, current.BillingCycle, false, ChangeKey(current, "downgrade-" + plan.Id), cancellationToken);
+                await stripe.ChangeSubscriptionPriceAsync(stripeId, plan.Id, current.BillingCycle, false, ChangeKey(current, "downgrade-" + plan.Id), cancellationToken, currency);
             }
             result = await SaveAsync(scope, current with { PendingPlan = plan.Id, CancelAtPeriodEnd = false }, now, cancellationToken);
         }
@@ -110,7 +114,7 @@ internal sealed class SubscribeTenantHandler(TenantGate gate, ITenantDriver tena
         await lifecycle.SubscriptionChangedAsync(scope, current, result, cancellationToken);
         await audit.RecordAsync(scope.Session, command.TenantId, command.Caller, "subscription.changed", "subscription", result.Id,
             current is null ? null : new { current.Plan, current.PendingPlan, current.BillingCycle },
-            new { result.Plan, result.PendingPlan, result.BillingCycle, result.Status }, cancellationToken);
+            new { result.Plan, result.PendingPlan, result.BillingCycle, result.Status, currency }, cancellationToken);
         await scope.CommitAsync(cancellationToken);
         return result;
     }
@@ -134,12 +138,12 @@ internal sealed class SubscribeTenantHandler(TenantGate gate, ITenantDriver tena
 
     /// <summary>Creates the customer on first need and the subscription in Stripe; the idempotency keys come from our own records
     /// (the tenant id, and the ordinal of this tenant's subscription), so a retry after a crash never creates a second one.</summary>
-    private async Task<StripeSubscriptionResult> CreateInStripeAsync(TenantScope scope, string plan, SubscribeTenant command, Guid id, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task<StripeSubscriptionResult> CreateInStripeAsync(TenantScope scope, string plan, SubscribeTenant command, Guid id, string currency, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var tenantId = scope.Tenant.Id;
         var customerId = await StripeCustomers.EnsureAsync(billing, stripe, scope, now, cancellationToken);
         var ordinal = await billing.CountSubscriptionsAsync(scope.Session, tenantId, cancellationToken) + 1;
         return await stripe.CreateSubscriptionAsync(customerId, plan, command.BillingCycle!, command.PaymentMethodId, id,
-            $"tenant-{tenantId}-subscription-{ordinal}", cancellationToken, tenantId);
+            $"tenant-{tenantId}-subscription-{ordinal}", cancellationToken, tenantId, currency);
     }
 }

@@ -52,16 +52,18 @@ public static class UsagePricing
     /// <summary>Rounds an exact amount in cents once, half away from zero.</summary>
     public static long RoundCents(decimal exactCents) => (long)decimal.Round(exactCents, 0, MidpointRounding.AwayFromZero);
 
-    /// <summary>Prices a period: base (times the fraction of the period covered, 1 for a full month) and one line per meter over its quota.</summary>
+    /// <summary>Prices a period in a currency (the plan's primary one when null): base (times the fraction of the period covered, 1 for a full month) and one
+    /// line per meter over its quota. Meter prices are minor units of whatever currency the period is priced in (ADR 0720).</summary>
     public static PricedPeriod Price(Plan plan, DateTimeOffset periodStart, DateTimeOffset periodEnd, IReadOnlyDictionary<string, decimal> usage, decimal baseFraction = 1m,
-        PlanLimits? limits = null, MeterPricing? pricing = null)
+        PlanLimits? limits = null, MeterPricing? pricing = null, string? currency = null)
     {
+        var price = plan.GetPriceIn(currency ?? plan.Currency);
         var lines = new List<InvoiceLine>
         {
-            new("base", $"{plan.Name} plan", baseFraction, plan.PriceMonthlyCents, RoundCents(plan.PriceMonthlyCents * baseFraction)),
+            new("base", $"{plan.Name} plan", baseFraction, price.MonthlyCents, RoundCents(price.MonthlyCents * baseFraction)),
         };
         lines.AddRange(pricing is null ? Overages(limits ?? plan.Limits, usage) : Overages(limits ?? plan.Limits, usage, plan.Id, pricing));
-        return new PricedPeriod(periodStart, periodEnd, plan.Currency, lines);
+        return new PricedPeriod(periodStart, periodEnd, price.Currency, lines);
     }
 
     /// <summary>Prices the overage lines alone: one line per meter used beyond the plan's quota (none for unlimited quotas).</summary>
@@ -111,15 +113,21 @@ public static class UsagePricing
     }
 
     /// <summary>Prices a monthly plan's base over the days it was in force: the whole price for the whole month, else price × days ÷ days of the month, computed exactly and rounded once (docs/decisions/0310).</summary>
-    public static InvoiceLine MonthlyBase(Plan plan, int daysInForce, int daysInMonth) =>
-        daysInForce >= daysInMonth
-            ? new InvoiceLine("base", $"{plan.Name} plan", 1m, plan.PriceMonthlyCents, plan.PriceMonthlyCents)
-            : new InvoiceLine("proration", $"{plan.Name} plan, {daysInForce} of {daysInMonth} days", daysInForce, plan.PriceMonthlyCents,
-                RoundCents(plan.PriceMonthlyCents * (decimal)daysInForce / daysInMonth), daysInMonth);
+    public static InvoiceLine MonthlyBase(Plan plan, int daysInForce, int daysInMonth, string? currency = null)
+    {
+        var monthly = plan.GetPriceIn(currency ?? plan.Currency).MonthlyCents;
+        return daysInForce >= daysInMonth
+            ? new InvoiceLine("base", $"{plan.Name} plan", 1m, monthly, monthly)
+            : new InvoiceLine("proration", $"{plan.Name} plan, {daysInForce} of {daysInMonth} days", daysInForce, monthly,
+                RoundCents(monthly * (decimal)daysInForce / daysInMonth), daysInMonth);
+    }
 
     /// <summary>Prices an annual plan's base: the whole annual price, charged in the month its annual period starts.</summary>
-    public static InvoiceLine AnnualBase(Plan plan) =>
-        new("base", $"{plan.Name} plan, annual", 1m, plan.PriceYearlyCents, plan.PriceYearlyCents);
+    public static InvoiceLine AnnualBase(Plan plan, string? currency = null)
+    {
+        var yearly = plan.GetPriceIn(currency ?? plan.Currency).YearlyCents;
+        return new("base", $"{plan.Name} plan, annual", 1m, yearly, yearly);
+    }
 
     private static void AddOverage(List<InvoiceLine> lines, string meter, string description, IReadOnlyDictionary<string, decimal> usage, long quota, decimal unitCents)
     {

@@ -35,7 +35,11 @@ public sealed record PlanSegment(DateTimeOffset ValidFrom, string Plan, string B
 /// <summary>Holds what the monthly close needs to price one tenant: its plan column, its plan history relevant to the month, its usage per meter and
 /// the operator's quota overrides (quota name to value) that raise or lower what the plan includes.</summary>
 public sealed record CloseCandidate(Guid TenantId, string Plan, IReadOnlyList<PlanSegment> Segments, IReadOnlyDictionary<string, decimal> Usage,
-    IReadOnlyDictionary<string, long>? Overrides = null);
+    IReadOnlyDictionary<string, long>? Overrides = null)
+{
+    /// <summary>Gets the tenant's billing currency, or null when none is fixed yet (the installation's default then applies, ADR 0720).</summary>
+    public string? Currency { get; init; }
+}
 
 /// <summary>Holds an invoice priced by the close, ready to be numbered and stored.</summary>
 public sealed record PricedInvoice(Guid TenantId, Guid Id, PricedPeriod Priced, DateOnly DueDate);
@@ -51,9 +55,10 @@ public static class MonthlyInvoicePricing
 
     /// <summary>Prices the month [start, end): each paid monthly plan's base prorated by the UTC days it was in force (the state at the end of a day
     /// counts for the whole day), an annual plan's full base in the month its annual period starts, and overages against the quotas of the plan in force
-    /// at the end of the month (the tenant's plan column when no paid subscription is in force then), with the operator's overrides on top.</summary>
+    /// at the end of the month (the tenant's plan column when no paid subscription is in force then), with the operator's overrides on top; every line
+    /// in one currency, the tenant's (the plans' primary one when null, ADR 0720).</summary>
     public static PricedPeriod Price(DateTimeOffset start, DateTimeOffset end, IReadOnlyList<PlanSegment> segments, string tenantPlan, IReadOnlyDictionary<string, decimal> usage,
-        IReadOnlyDictionary<string, long>? overrides = null, MeterPricing? pricing = null)
+        IReadOnlyDictionary<string, long>? overrides = null, MeterPricing? pricing = null, string? currency = null)
     {
         var ordered = segments.OrderBy(s => s.ValidFrom).ToList();
         var daysInMonth = (int)Math.Round((end - start).TotalDays);
@@ -77,14 +82,14 @@ public static class MonthlyInvoicePricing
                 }
             }
         }
-        lines.AddRange(planOrder.Select(p => UsagePricing.MonthlyBase(PlanCatalog.Get(p), daysPerPlan[p], daysInMonth)));
+        lines.AddRange(planOrder.Select(p => UsagePricing.MonthlyBase(PlanCatalog.Get(p), daysPerPlan[p], daysInMonth, currency)));
 
         foreach (var annual in ordered.Where(s => s.BillingCycle == "annual" && s.Reason is "created" or "renewed" && IsPaidStatus(s.Status)
                                                    && s.ValidFrom >= start && s.ValidFrom < end))
         {
             if (PlanCatalog.Find(annual.Plan) is { PriceYearlyCents: > 0 } plan)
             {
-                lines.Add(UsagePricing.AnnualBase(plan));
+                lines.Add(UsagePricing.AnnualBase(plan, currency));
             }
         }
 
@@ -93,7 +98,7 @@ public static class MonthlyInvoicePricing
             ?? PlanCatalog.Find(tenantPlan) ?? PlanCatalog.Get(PlanCatalog.Free);
         var limits = Quotas.Apply(quotaPlan.Limits, overrides ?? new Dictionary<string, long>());
         lines.AddRange(pricing is null ? UsagePricing.Overages(limits, usage) : UsagePricing.Overages(limits, usage, quotaPlan.Id, pricing));
-        return new PricedPeriod(start, end, quotaPlan.Currency, lines);
+        return new PricedPeriod(start, end, currency ?? quotaPlan.Currency, lines);
     }
 
     /// <summary>Parses a billing period written "yyyy-MM" into its UTC month [start, end), or null when it is not one.</summary>

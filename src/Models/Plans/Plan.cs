@@ -15,6 +15,19 @@ public sealed record Plan(
 {
     public bool HasFeature(string feature) => Features.Contains(feature);
 
+    /// <summary>Gets the plan's prices in the currencies other than its primary one (ADR 0720).</summary>
+    public IReadOnlyList<PlanPrice> OtherPrices { get; init; } = [];
+
+    /// <summary>Gets every price of the plan: the primary currency's first, then the others.</summary>
+    public IReadOnlyList<PlanPrice> Prices => [new PlanPrice(Currency, PriceMonthlyCents, PriceYearlyCents), .. OtherPrices];
+
+    /// <summary>Gets the plan's price in a currency (lower-case ISO 4217), or null when the plan is not sold in it.</summary>
+    public PlanPrice? PriceIn(string currency) => Prices.FirstOrDefault(p => p.Currency == currency);
+
+    /// <summary>Gets the plan's price in a currency, throwing when the plan is not sold in it.</summary>
+    public PlanPrice GetPriceIn(string currency) =>
+        PriceIn(currency) ?? throw new ArgumentException($"The plan '{Id}' has no price in '{currency}'.", nameof(currency));
+
     public PlanQuotas TenantQuotas => new(
         Limits.MaxWorkers, Limits.MaxRunsPerDay, Limits.MaxConcurrentRuns, Limits.MaxTokensPerMonth, Limits.MaxApiKeys);
 
@@ -39,6 +52,9 @@ public sealed record Plan(
     public Plan EffectiveWhile(TenantStatus status, string? suspendedReason) =>
         status == TenantStatus.Suspended && suspendedReason == TenantStatuses.AwaitingSubscriptionReason ? PlanCatalog.Get(PlanCatalog.Free) : this;
 }
+
+/// <summary>Holds a plan's price in one currency (lower-case ISO 4217): per month and per year, in minor units (cents).</summary>
+public sealed record PlanPrice(string Currency, long MonthlyCents, long YearlyCents);
 
 /// <summary>Holds a plan's quotas; -1 means unlimited. Units: runs per UTC day, tokens and API calls per month, GB, GPU hours per month, days, credits per month, webhook endpoints.</summary>
 public sealed record PlanLimits(

@@ -30,6 +30,10 @@ public sealed class FakeStripe : IDisposable
     /// <summary>Gets or sets which requests Stripe refuses, with its error body and HTTP 400 (a refusal is not kept for its idempotency key).</summary>
     public Func<RecordedStripeRequest, bool>? Refuse { get; set; }
 
+    /// <summary>Gets or sets which requests Stripe fails, with the HTTP status and the error body (Stripe's wire format) to answer; a failure is not kept for its
+    /// idempotency key, and Stripe-Should-Retry: false is sent so Stripe.net does not retry it.</summary>
+    public Func<RecordedStripeRequest, (int Status, string Body)?>? Fail { get; set; }
+
     public void Dispose() => listener.Close();
 
     private async Task ServeAsync()
@@ -56,6 +60,17 @@ public sealed class FakeStripe : IDisposable
             Requests.Enqueue(recorded);
 
             var method = context.Request.HttpMethod;
+            if (Fail?.Invoke(recorded) is { } failure)
+            {
+                var failed = Encoding.UTF8.GetBytes(failure.Body);
+                context.Response.StatusCode = failure.Status;
+                context.Response.ContentType = "application/json";
+                context.Response.Headers["Request-Id"] = "req_fake_" + Interlocked.Increment(ref counter);
+                context.Response.Headers["Stripe-Should-Retry"] = "false";
+                await context.Response.OutputStream.WriteAsync(failed);
+                context.Response.Close();
+                continue;
+            }
             var refused = Refuse?.Invoke(recorded) == true;
             var json = refused
                 ? """{"error":{"type":"invalid_request_error","code":"resource_missing","message":"No such customer: the fake refuses this request."}}"""

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Platform.Tests.Operators;
 using static Platform.Tests.Invoices.InvoiceTestSupport;
 
@@ -118,6 +119,132 @@ public sealed class InvoicePdfTests : DatabaseTest
             await TestApi.ExpectProblemAsync(forbidden, HttpStatusCode.Forbidden, "forbidden");
         }
     }
+
+    [Test]
+    public async Task A_EUR_invoice_shows_euros_the_tenant_s_branding_and_the_buyer_s_billing_name_and_address()
+    {
+        var owner = await TestApi.SignUpAsync();
+        var tenant = await TestApi.CreateTenantAsync(owner, plan: "free");
+        var tenantName = await OwnerSql.ScalarAsync<string>("SELECT name FROM tenants WHERE id = @t", tenant, ("t", tenant));
+        await AtAsync(October, new Platform.Engines.Billing.SubscribeTenant(Platform.Models.Caller.System, tenant, "professional", "monthly", null, "eur"));
+        await OwnerSql.ScalarAsync<object>(
+            "INSERT INTO tenant_branding (tenant_id, product_name, primary_color, updated_by, updated_at) VALUES (@t, 'Acme Cloud', '#0055aa', 'test', now())",
+            tenant, ("t", tenant));
+        await OwnerSql.ScalarAsync<object>(
+            """
+            INSERT INTO billing_profiles (tenant_id, name, address_line1, postal_code, city, country, customer_synced_at, updated_at)
+            VALUES (@t, 'Acme GmbH', 'Hauptstr. 1', '10115', 'Berlin', 'DE', now(), now())
+            """, tenant, ("t", tenant));
+        await CloseAsync("2026-10", Utc(2026, 11, 1, 1));
+
+        var (text, detail) = await PdfOfOnlyInvoiceAsync(owner, tenant);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That((string?)detail["currency"], Is.EqualTo("eur"));
+            Assert.That(Value(text, "Currency"), Is.EqualTo("EUR"));
+            Assert.That(Row(text, "Professional plan"), Does.Contain("EUR 185.00"), "the plan's euro price as unit price and amount");
+            Assert.That(Value(text, "Total"), Is.EqualTo("EUR 185.00"));
+            Assert.That(text, Does.Not.Contain("USD"));
+            Assert.That(text, Does.Contain("Acme Cloud"), "the product name of the tenant's branding");
+            Assert.That(text, Does.Contain("Acme GmbH").And.Contain(tenantName!).And.Contain("Hauptstr. 1").And.Contain("10115 Berlin"), "the buyer block");
+        });
+    }
+
+    [Test]
+    public async Task A_prorated_invoice_shows_the_days_in_force_and_the_prorated_amount()
+    {
+        var owner = await TestApi.SignUpAsync();
+        var tenant = await TestApi.CreateTenantAsync(owner, plan: "free");
+        await SubscribeAtAsync(Utc(2026, 10, 11, 12), tenant, "starter");
+        await CloseAsync("2026-10", Utc(2026, 11, 1, 1));
+
+        var (text, detail) = await PdfOfOnlyInvoiceAsync(owner, tenant);
+
+        var line = detail["lines"]!.AsArray().Single()!;
+        var row = Row(text, (string)line["description"]!);
+        Assert.Multiple(() =>
+        {
+            Assert.That((string?)line["kind"], Is.EqualTo("proration"));
+            Assert.That((string?)line["description"], Is.EqualTo("Starter plan, 21 of 31 days"));
+            Assert.That(row, Does.Contain("0.6774"), "21 of 31 days as the quantity");
+            Assert.That(row, Does.Contain("USD 49.00"), "the monthly price as the unit price");
+            Assert.That(row!.TrimEnd(), Does.EndWith("USD 33.19"), "4,900 × 21 ÷ 31 cents, rounded once");
+            Assert.That(Value(text, "Total"), Is.EqualTo("USD 33.19"));
+        });
+    }
+
+    [Test]
+    public async Task Credits_applied_show_between_the_subtotal_and_the_total()
+    {
+        var owner = await TestApi.SignUpAsync();
+        var tenant = await TestApi.CreateTenantAsync(owner, plan: "free");
+        var id = Guid.CreateVersion7();
+        await OwnerSql.ScalarAsync<object>(
+            """
+            INSERT INTO invoices (tenant_id, id, number, kind, status, currency, period_start, period_end, subtotal_cents, total_cents, due_date, issued_at, created_at, updated_at)
+            VALUES (@t, @i, 800000000 + floor(random() * 99000000)::bigint, 'one_off', 'open', 'usd', '2026-10-01Z', '2026-11-01Z', 1000, 700, '2026-11-15',
+                    '2026-11-01Z', '2026-11-01Z', '2026-11-01Z');
+            INSERT INTO invoice_lines (tenant_id, invoice_id, line_no, kind, meter, description, quantity, unit_price_cents, divisor, amount_cents)
+            VALUES (@t, @i, 1, 'overage', 'gpu_hours', 'GPU hours over the quota', 4, 250, 1, 1000);
+            """, tenant, ("t", tenant), ("i", id));
+
+        var (text, _) = await PdfOfOnlyInvoiceAsync(owner, tenant);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(Value(text, "Subtotal"), Is.EqualTo("USD 10.00"));
+            Assert.That(Value(text, "Credits applied"), Is.EqualTo("-USD 3.00"));
+            Assert.That(Value(text, "Total"), Is.EqualTo("USD 7.00"));
+            Assert.That(Value(text, "Amount due"), Is.EqualTo("USD 7.00"));
+        });
+    }
+
+    [Test]
+    public async Task An_online_invoice_carries_the_overages_only_and_says_Stripe_collects_it()
+    {
+        using var stripe = new Platform.Tests.Billing.FakeStripe();
+        var online = new Dictionary<string, string?> { ["Stripe:SecretKey"] = "sk_test_fake", ["Stripe:ApiBase"] = stripe.BaseUrl };
+        var owner = await TestApi.SignUpAsync();
+        var tenant = await TestApi.CreateTenantAsync(owner, plan: "free");
+        await using (var engines = TestEngines.Build(online, new ManualClock(Utc(2026, 9, 20))))
+        {
+            using var scope = engines.CreateScope();
+            await scope.ServiceProvider.GetRequiredService<MediatR.IMediator>().Send(
+                new Platform.Engines.Billing.SubscribeTenant(Platform.Models.Caller.System, tenant, "professional", "monthly", null));
+        }
+        await PutUsageAsync(tenant, October, "api_calls", 1_100_000);
+        await using (var engines = TestEngines.Build(online, new ManualClock(Utc(2026, 11, 2))))
+        {
+            using var scope = engines.CreateScope();
+            await scope.ServiceProvider.GetRequiredService<MediatR.IMediator>().Send(new Platform.Engines.Billing.CloseBillingPeriod(Platform.Models.Caller.System, "2026-10"));
+        }
+
+        var (text, detail) = await PdfOfOnlyInvoiceAsync(owner, tenant);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(detail["lines"]!.AsArray().Select(l => (string?)l!["kind"]), Is.EqualTo(new[] { "overage" }), "Stripe's subscription bills the base");
+            Assert.That(text, Does.Not.Contain("Professional plan"));
+            Assert.That(Row(text, "API calls over the quota"), Does.Contain("100,000"));
+            Assert.That(Value(text, "Total"), Is.EqualTo("USD 100.00"), "100,000 calls × 0.1 cent");
+            Assert.That(text, Does.Contain("collected by card through Stripe"));
+        });
+    }
+
+    /// <summary>Renders the tenant's only invoice through the API and returns its text (pdftotext -layout) and the invoice as the API answers it.</summary>
+    private static async Task<(string Text, System.Text.Json.Nodes.JsonNode Detail)> PdfOfOnlyInvoiceAsync(TestUser owner, Guid tenant)
+    {
+        var client = TestApi.Client(owner.Token);
+        var invoiceId = await OwnerSql.ScalarAsync<Guid>("SELECT id FROM invoices WHERE tenant_id = @t", tenant, ("t", tenant));
+        var detail = await TestApi.ReadAsync(await client.GetAsync($"/v1/tenants/{tenant}/invoices/{invoiceId}"));
+        using var response = await client.GetAsync($"/v1/tenants/{tenant}/invoices/{invoiceId}/pdf");
+        await TestApi.ExpectAsync(response, HttpStatusCode.OK);
+        return (await PdfTextAsync(await response.Content.ReadAsByteArrayAsync()), detail);
+    }
+
+    private static string? Row(string text, string description) =>
+        text.Split('\n').SingleOrDefault(l => l.Contains(description, StringComparison.Ordinal));
 
     private static string Money(long cents) =>
         (cents < 0 ? "-" : "") + "USD " + (Math.Abs(cents) / 100m).ToString("#,##0.00", CultureInfo.InvariantCulture);

@@ -2519,7 +2519,11 @@ export interface components {
             /** Format: double */
             elapsed_seconds: number;
         };
-        /** @description Is the wire form of the billing summary: plan, status, subscription, credit balance and the current period's estimate. */
+        /**
+         * @description Is the wire form of the billing summary: plan, status, subscription, credit balance, the current period's estimate, the tenant's billing
+         *         currency (fixed once chosen; the installation's until then, currency_fixed false) and whether it is fixed, this month's use per meter
+         *         (used, included — null when unlimited —, overage, cost so far with its currency) and the quotas that hold now (plan or trial, overrides on top).
+         */
         BillingSummaryResponse: {
             plan: string;
             status: components["schemas"]["TenantStatus"];
@@ -2530,6 +2534,10 @@ export interface components {
             credit_balance: null | number;
             estimated_cost: components["schemas"]["EstimateResponse"];
             recent_invoices: components["schemas"]["InvoiceResponse"][];
+            currency: string;
+            currency_fixed: boolean;
+            current_usage: components["schemas"]["MeterUsage"][];
+            quotas: null | components["schemas"]["PlanLimits"];
         };
         /** @description Is the body of a branding replacement; every field is optional and null clears it. */
         BrandingRequest: {
@@ -2607,10 +2615,14 @@ export interface components {
             status?: null | string;
             resolution?: null | string;
         };
-        /** @description Is the body of a Checkout start: a paid plan and its billing cycle (monthly or annual). */
+        /**
+         * @description Is the body of a Checkout start: a paid plan, its billing cycle (monthly or annual) and, for a tenant not yet billed, its currency
+         *         (usd or eur; the installation's when absent; fixed from then on, ADR 0720).
+         */
         CheckoutRequest: {
             plan?: null | string;
             billing_cycle?: null | string;
+            currency?: null | string;
         };
         /** @description Is a Stripe Checkout Session to send the customer to: its id and Stripe-hosted URL. */
         CheckoutSessionResponse: {
@@ -3265,6 +3277,22 @@ export interface components {
             unique_property: null | string;
             prices: components["schemas"]["MeterPriceResponse"][];
         };
+        /**
+         * @description Holds one meter's use this UTC month as the billing summary shows it: used, what the plan includes (null when unlimited), the overage beyond
+         *                 it and what that overage costs so far, in minor units of the tenant's currency (the estimate's overage line for the meter, 0 when none).
+         */
+        MeterUsage: {
+            meter: string;
+            /** Format: double */
+            used: number;
+            /** Format: double */
+            included: null | number;
+            /** Format: double */
+            overage: number;
+            /** Format: int64 */
+            cost_cents: number;
+            currency: string;
+        };
         /** @description Is the wire form of one meter's current period: used, quota (null: none, -1: unlimited), percentage and reset time. */
         MeterUsageResponse: {
             meter: string;
@@ -3355,6 +3383,14 @@ export interface components {
              */
             webhook_endpoints: number;
         };
+        /** @description Holds a plan's price in one currency (lower-case ISO 4217): per month and per year, in minor units (cents). */
+        PlanPrice: {
+            currency: string;
+            /** Format: int64 */
+            monthly_cents: number;
+            /** Format: int64 */
+            yearly_cents: number;
+        };
         /** @description Is the wire form of a catalogue plan: prices in cents, quotas (-1 unlimited) and features. */
         PlanResponse: {
             id: string;
@@ -3369,6 +3405,8 @@ export interface components {
             /** Format: int32 */
             trial_days: number;
             trial_quotas: null | components["schemas"]["PlanLimits"];
+            /** @description Gets the plan's price in every currency it is sold in (usd first; ADR 0720). */
+            prices?: components["schemas"]["PlanPrice"][];
         };
         /** @description Is a Stripe customer-portal session: the URL to send the customer to. */
         PortalSessionResponse: {
@@ -3623,11 +3661,12 @@ export interface components {
             /** Format: int64 */
             amount_cents: number;
         };
-        /** @description Is the body of a subscription or plan change. */
+        /** @description Is the body of a subscription or plan change; the currency (usd or eur) is chosen by the first subscription and must not differ later (ADR 0720). */
         SubscribeRequest: {
             plan?: null | string;
             billing_cycle?: null | string;
             payment_method_id?: null | string;
+            currency?: null | string;
         };
         /** @description Is the wire form of a subscription; past_due_since (null unless past due) is the data of the billing banner. */
         SubscriptionResponse: {
@@ -5321,6 +5360,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Payment Required */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Forbidden */
             403: {
                 headers: {
@@ -5377,6 +5425,24 @@ export interface operations {
             };
             /** @description Too Many Requests */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5585,6 +5651,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Payment Required */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Forbidden */
             403: {
                 headers: {
@@ -5648,6 +5723,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
         };
     };
     openBillingPortal: {
@@ -5682,6 +5775,15 @@ export interface operations {
             };
             /** @description Unauthorized */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Payment Required */
+            402: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5727,6 +5829,24 @@ export interface operations {
             };
             /** @description Too Many Requests */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
