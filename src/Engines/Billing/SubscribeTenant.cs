@@ -1,9 +1,11 @@
 using FluentValidation;
 using MediatR;
 using Platform.Drivers.Billing;
+using Platform.Drivers.Plans;
 using Platform.Drivers.Stripe;
 using Platform.Drivers.Tenants;
 using Platform.Engines.Audit;
+using Platform.Engines.Plans;
 using Platform.Engines.Pipeline;
 using Platform.Engines.Sessions;
 using Platform.Engines.Stripe;
@@ -17,7 +19,7 @@ namespace Platform.Engines.Billing;
 
 /// <summary>Subscribes the tenant to a paid plan or changes its plan (owner), online (Stripe) or offline: an upgrade applies now (prorated), a downgrade waits for the period end; the tenant's plan, status and quotas follow.</summary>
 public sealed record SubscribeTenant(Caller Caller, Guid TenantId, string? Plan, string? BillingCycle, string? PaymentMethodId)
-    : IRequest<SubscriptionSnapshot>, ITenantWrite, ICallerCommand;
+    : IRequest<SubscriptionChange>, ITenantWrite, ICallerCommand;
 
 internal sealed class SubscribeTenantValidator : AbstractValidator<SubscribeTenant>
 {
@@ -30,10 +32,10 @@ internal sealed class SubscribeTenantValidator : AbstractValidator<SubscribeTena
     }
 }
 
-internal sealed class SubscribeTenantHandler(TenantGate gate, ITenantDriver tenants, IBillingDriver billing, IStripeDriver stripe, BillingLifecycle lifecycle, AuditTrail audit, IClock clock)
-    : IRequestHandler<SubscribeTenant, SubscriptionSnapshot>
+internal sealed class SubscribeTenantHandler(TenantGate gate, ITenantDriver tenants, IBillingDriver billing, IStripeDriver stripe, BillingLifecycle lifecycle, AuditTrail audit, IFeatureOverrideDriver features, IClock clock)
+    : IRequestHandler<SubscribeTenant, SubscriptionChange>
 {
-    public async Task<SubscriptionSnapshot> Handle(SubscribeTenant command, CancellationToken cancellationToken)
+    public async Task<SubscriptionChange> Handle(SubscribeTenant command, CancellationToken cancellationToken)
     {
         var plan = PlanCatalog.Get(command.Plan!);
         var now = clock.UtcNow;
@@ -46,6 +48,8 @@ internal sealed class SubscribeTenantHandler(TenantGate gate, ITenantDriver tena
         // The tenant row's lock serialises subscription changes of one tenant.
         await tenants.LockTenantAsync(scope.Session, command.TenantId, cancellationToken);
         var current = await billing.FetchLiveSubscriptionAsync(scope.Session, command.TenantId, cancellationToken);
+        var tenantBefore = await tenants.FetchTenantAsync(scope.Session, command.TenantId, cancellationToken) ?? throw new NotFoundException("tenant");
+        var tenantAfter = tenantBefore;
 
         SubscriptionSnapshot result;
         if (current is null)
@@ -57,7 +61,7 @@ internal sealed class SubscribeTenantHandler(TenantGate gate, ITenantDriver tena
                 command.TenantId, id, plan.Id, command.BillingCycle!, status,
                 false, null, now, command.BillingCycle == "annual" ? now.AddYears(1) : now.AddMonths(1), command.PaymentMethodId,
                 stripeSubscription?.Id, now, now, null, PastDueSince: status == SubscriptionStatus.PastDue ? now : null), cancellationToken);
-            await lifecycle.FollowAsync(scope, result, command.Caller, "subscribed", now, cancellationToken);
+            tenantAfter = await lifecycle.FollowAsync(scope, result, command.Caller, "subscribed", now, cancellationToken);
         }
         else if (BillingLifecycle.Next(current.Status, SubscriptionEvent.PlanChanged) is null)
         {
@@ -93,7 +97,7 @@ internal sealed class SubscribeTenantHandler(TenantGate gate, ITenantDriver tena
                 await stripe.ChangeSubscriptionPriceAsync(stripeId, plan.Id, current.BillingCycle, true, ChangeKey(current, "upgrade-" + plan.Id), cancellationToken);
             }
             result = await SaveAsync(scope, current with { Plan = plan.Id, PendingPlan = null, CancelAtPeriodEnd = false }, now, cancellationToken);
-            await lifecycle.FollowAsync(scope, result, command.Caller, "upgraded", now, cancellationToken);
+            tenantAfter = await lifecycle.FollowAsync(scope, result, command.Caller, "upgraded", now, cancellationToken);
         }
         else
         {
@@ -111,8 +115,9 @@ internal sealed class SubscribeTenantHandler(TenantGate gate, ITenantDriver tena
         await audit.RecordAsync(scope.Session, command.TenantId, command.Caller, "subscription.changed", "subscription", result.Id,
             current is null ? null : new { current.Plan, current.PendingPlan, current.BillingCycle },
             new { result.Plan, result.PendingPlan, result.BillingCycle, result.Status }, cancellationToken);
+        var lost = await FeatureLoss.LostAsync(features, scope, tenantBefore, tenantAfter, cancellationToken);
         await scope.CommitAsync(cancellationToken);
-        return result;
+        return new SubscriptionChange(result, lost);
     }
 
     /// <summary>Derives the idempotency key of a change from our records: the subscription id, the ordinal of this change and what it asks,
