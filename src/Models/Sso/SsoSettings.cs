@@ -64,6 +64,8 @@ public enum SsoRefusal
     EmailDomainNotAllowed,
     AccountDisabled,
     FeatureNotInPlan,
+    IssuerAddressRefused,
+    SeatLimitReached,
 }
 
 /// <summary>Signals a refused SSO sign-in with its reason; the engines turn it into 403 sso_refused naming the reason (<see cref="ToProblem"/>).</summary>
