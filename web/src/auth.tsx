@@ -9,6 +9,8 @@ interface Auth {
   signIn(email: string, password: string): Promise<void>;
   signUp(name: string, email: string, password: string): Promise<void>;
   signOut(): Promise<void>;
+  /** Trades the SSO callback's one-time code for a session with the HttpOnly refresh cookie, as a password sign-in does. */
+  completeSso(code: string): Promise<void>;
 }
 
 const AuthContext = createContext<Auth | null>(null);
@@ -36,13 +38,19 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     setAccessToken(body.access_token);
   }, [queries]);
 
+  const completeSso = useCallback(async (code: string) => {
+    const body = unwrap(await api.POST("/v1/auth/sso/exchange", { body: { code, refresh_cookie: true } }));
+    queries.clear();
+    setAccessToken(body.access_token);
+  }, [queries]);
+
   const signOut = useCallback(async () => {
     await api.POST("/v1/auth/logout", { body: {} });
     setAccessToken(null);
     queries.clear();
   }, [queries]);
 
-  const value = useMemo(() => ({ status, signIn, signUp, signOut }), [status, signIn, signUp, signOut]);
+  const value = useMemo(() => ({ status, signIn, signUp, signOut, completeSso }), [status, signIn, signUp, signOut, completeSso]);
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
 }
 

@@ -24,6 +24,7 @@ const queries = new QueryClient({
 const router = createBrowserRouter([
   { path: "/signin", element: <SignInPage /> },
   { path: "/signup", element: <SignUpPage /> },
+  { path: "/sso/complete", lazy: async () => ({ Component: (await import("./pages/SsoComplete")).SsoCompletePage }) },
   {
     element: <RequireAuth />,
     children: [

@@ -78,11 +78,11 @@ public sealed class BillingApi : IEndpointGroup
     private static async Task<Ok<PortalSessionResponse>> OpenPortalAsync([AsParameters] TenantRequest request) =>
         TypedResults.Ok(new PortalSessionResponse(await request.Send(new OpenBillingPortal(request.Caller, request.TenantId))));
 
-    private static async Task<Ok<SubscriptionResponse>> SubscribeAsync(SubscribeRequest body, [AsParameters] TenantRequest request) =>
-        TypedResults.Ok(SubscriptionResponse.From(await request.Send(new SubscribeTenant(request.Caller, request.TenantId, body.Plan, body.BillingCycle, body.PaymentMethodId, body.Currency))));
+    private static async Task<Ok<SubscriptionChangeResponse>> SubscribeAsync(SubscribeRequest body, [AsParameters] TenantRequest request) =>
+        TypedResults.Ok(SubscriptionChangeResponse.From(await request.Send(new SubscribeTenant(request.Caller, request.TenantId, body.Plan, body.BillingCycle, body.PaymentMethodId, body.Currency))));
 
-    private static async Task<Ok<SubscriptionResponse>> CancelAsync([AsParameters] TenantRequest request, bool? at_period_end) =>
-        TypedResults.Ok(SubscriptionResponse.From(await request.Send(new CancelSubscription(request.Caller, request.TenantId, at_period_end ?? false))));
+    private static async Task<Ok<SubscriptionChangeResponse>> CancelAsync([AsParameters] TenantRequest request, bool? at_period_end) =>
+        TypedResults.Ok(SubscriptionChangeResponse.From(await request.Send(new CancelSubscription(request.Caller, request.TenantId, at_period_end ?? false))));
 
     private static async Task<Ok<BillingSummaryResponse>> GetSummaryAsync([AsParameters] TenantRequest request) =>
         TypedResults.Ok(BillingSummaryResponse.From(await request.Send(new GetBillingSummary(request.Caller, request.TenantId))));

@@ -33,6 +33,22 @@ public sealed record SubscriptionResponse(
         s.PastDueSince);
 }
 
+/// <summary>Is the answer to a plan change (subscribe, change plan, cancel): the subscription's wire form plus features_lost, the plan features the
+/// tenant lost at once, in name order (empty for an upgrade or a change that waits for the period end). The data of a lost feature stays
+/// (SSO settings, domains, branding, webhook endpoints); the feature stops (SSO enforcement lifted, domains stop resolving, branding not served).</summary>
+public sealed record SubscriptionChangeResponse(
+    Guid Id, string Plan, string BillingCycle, SubscriptionStatus Status, bool CancelAtPeriodEnd, string? PendingPlan,
+    DateTimeOffset CurrentPeriodStart, DateTimeOffset CurrentPeriodEnd, string? StripeSubscriptionId, DateTimeOffset CreatedAt, DateTimeOffset? CanceledAt,
+    DateTimeOffset? PastDueSince, IReadOnlyList<string> FeaturesLost)
+{
+    public static SubscriptionChangeResponse From(SubscriptionChange c)
+    {
+        var s = c.Subscription;
+        return new(s.Id, s.Plan, s.BillingCycle, s.Status, s.CancelAtPeriodEnd, s.PendingPlan, s.CurrentPeriodStart, s.CurrentPeriodEnd, s.StripeSubscriptionId,
+            s.CreatedAt, s.CanceledAt, s.PastDueSince, c.FeaturesLost);
+    }
+}
+
 /// <summary>Is the wire form of one priced line: quantity, unit price in cents (may be fractional) and amount in cents.</summary>
 public sealed record InvoiceLineResponse(string Kind, string Description, decimal Quantity, decimal UnitPriceCents, long AmountCents)
 {

@@ -100,14 +100,15 @@ public sealed record AddDomainRequest(string? Name);
 /// <summary>Is the DNS record that proves control of a domain: its type (TXT), name and value.</summary>
 public sealed record DomainVerificationRecord(string Type, string Name, string Value);
 
-/// <summary>Is the wire form of a custom domain: status pending, verified or failed; ssl_status pending, issued, renewing, expired or failed.</summary>
+/// <summary>Is the wire form of a custom domain: status pending, verified or failed; ssl_status pending, issued, renewing, expired or failed, from the
+/// re-check job's TLS probe of the proxy (ssl_expires_at: the served certificate's end; ssl_checked_at: the last probe; both null before one).</summary>
 public sealed record DomainResponse(
     Guid Id, string Name, string Status, string SslStatus, DomainVerificationRecord Verification, DateTimeOffset? VerifiedAt, DateTimeOffset? LastCheckedAt,
-    DateTimeOffset? MissingSince, string? LastError, DateTimeOffset CreatedAt)
+    DateTimeOffset? MissingSince, string? LastError, DateTimeOffset CreatedAt, DateTimeOffset? SslExpiresAt, DateTimeOffset? SslCheckedAt)
 {
     public static DomainResponse From(CustomDomain d) => new(
         d.Id, d.Name, d.Status.ToWire(), d.SslStatus.ToWire(), new DomainVerificationRecord("TXT", d.ChallengeName, d.VerificationToken),
-        d.VerifiedAt, d.LastCheckedAt, d.MissingSince, d.LastError, d.CreatedAt);
+        d.VerifiedAt, d.LastCheckedAt, d.MissingSince, d.LastError, d.CreatedAt, d.SslExpiresAt, d.SslCheckedAt);
 }
 
 /// <summary>Is the answer of the ask endpoint for an allowed name.</summary>

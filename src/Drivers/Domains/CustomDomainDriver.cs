@@ -33,6 +33,10 @@ public interface ICustomDomainDriver
     /// <summary>Deletes the domain and releases its name; false when the tenant has no such domain.</summary>
     Task<bool> DeleteDomainAsync(IDbSession session, Guid tenantId, Guid domainId, CancellationToken cancellationToken);
 
+    /// <summary>Records a TLS probe's outcome on the domain's row (ssl_status, the certificate's end, when it was probed); returns the domain, or null when it is gone.</summary>
+    Task<CustomDomain?> RecordSslAsync(
+        IDbSession session, Guid tenantId, Guid domainId, SslStatus status, DateTimeOffset? expiresAt, DateTimeOffset checkedAt, CancellationToken cancellationToken);
+
     /// <summary>Finds the tenant (and domain) of a verified domain name of a tenant not deleted, or null.</summary>
     Task<(Guid TenantId, Guid DomainId)?> FindVerifiedTenantAsync(IDbSession session, string name, CancellationToken cancellationToken);
 
@@ -46,7 +50,7 @@ public interface ICustomDomainDriver
 internal sealed class CustomDomainDriver : ICustomDomainDriver
 {
     private const string Columns =
-        "id, tenant_id, name, status, ssl_status, verification_token, verified_at, last_checked_at, missing_since, last_error, created_at";
+        "id, tenant_id, name, status, ssl_status, verification_token, verified_at, last_checked_at, missing_since, last_error, created_at, ssl_expires_at, ssl_checked_at";
 
     public Task<IReadOnlyList<CustomDomain>> ListDomainsAsync(IDbSession session, Guid tenantId, CancellationToken cancellationToken) =>
         session.ListAsync($"SELECT {Columns} FROM custom_domains WHERE tenant_id = @tenantId ORDER BY name", new { tenantId }, (Row r) => r.ToDomain(), cancellationToken);
@@ -92,6 +96,16 @@ internal sealed class CustomDomainDriver : ICustomDomainDriver
             """,
             new { tenantId, domainId, status = status.ToWire(), checkedAt, missingSince, error, verifiedAt }, (Row r) => r.ToDomain(), cancellationToken)
         ?? throw new InvalidOperationException("The domain row disappeared under its lock.");
+
+    public async Task<CustomDomain?> RecordSslAsync(
+        IDbSession session, Guid tenantId, Guid domainId, SslStatus status, DateTimeOffset? expiresAt, DateTimeOffset checkedAt, CancellationToken cancellationToken) =>
+        await session.FetchAsync(
+            $"""
+            UPDATE custom_domains SET ssl_status = @status, ssl_expires_at = @expiresAt, ssl_checked_at = @checkedAt
+            WHERE tenant_id = @tenantId AND id = @domainId
+            RETURNING {Columns}
+            """,
+            new { tenantId, domainId, status = status.ToWire(), expiresAt, checkedAt }, (Row r) => r.ToDomain(), cancellationToken);
 
     public async Task<bool> DeleteDomainAsync(IDbSession session, Guid tenantId, Guid domainId, CancellationToken cancellationToken)
     {
@@ -158,8 +172,11 @@ internal sealed class CustomDomainDriver : ICustomDomainDriver
         public DateTime? MissingSince { get; init; }
         public string? LastError { get; init; }
         public DateTime CreatedAt { get; init; }
+        public DateTime? SslExpiresAt { get; init; }
+        public DateTime? SslCheckedAt { get; init; }
 
         public CustomDomain ToDomain() => new(Id, TenantId, Name, WireNames.Parse<DomainStatus>(Status), WireNames.Parse<SslStatus>(SslStatus),
-            VerificationToken, VerifiedAt.ToUtcOffset(), LastCheckedAt.ToUtcOffset(), MissingSince.ToUtcOffset(), LastError, CreatedAt.ToUtcOffset());
+            VerificationToken, VerifiedAt.ToUtcOffset(), LastCheckedAt.ToUtcOffset(), MissingSince.ToUtcOffset(), LastError, CreatedAt.ToUtcOffset(),
+            SslExpiresAt.ToUtcOffset(), SslCheckedAt.ToUtcOffset());
     }
 }

@@ -26,6 +26,18 @@ public sealed class DomainsOptions
     [Range(1, 10_000)]
     public int MaxPerTenant { get; set; } = 20;
 
+    /// <summary>Gets or sets where the reverse proxy terminates TLS for custom domains, IP:port such as "127.0.0.1:443" (Domains:TlsProbeAddress): the
+    /// re-check job shakes hands there with each verified domain as SNI and records ssl_status from the served certificate; empty leaves ssl_status alone.</summary>
+    public string TlsProbeAddress { get; set; } = "";
+
+    /// <summary>Gets or sets how many days before its end a served certificate counts as renewing (Domains:TlsRenewBeforeDays).</summary>
+    [Range(0, 365)]
+    public int TlsRenewBeforeDays { get; set; } = 30;
+
+    /// <summary>Gets the TLS probe address as an endpoint, or null when it is not set or not IP:port.</summary>
+    public IPEndPoint? TlsProbeEndPoint() =>
+        IPEndPoint.TryParse(TlsProbeAddress.Trim(), out var endpoint) && endpoint.Port > 0 ? endpoint : null;
+
     /// <summary>Gets the name servers as endpoints (none: the system's), or null when one of them is not IP or IP:port.</summary>
     public IReadOnlyList<IPEndPoint>? NameServerEndpoints()
     {

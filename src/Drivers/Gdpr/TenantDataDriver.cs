@@ -23,6 +23,10 @@ public interface ITenantDataDriver
     /// <summary>Deletes every row of a tenant soft-deleted at or before a time (purge_deleted_tenant) and returns the row count, or null when it is not due.</summary>
     Task<long?> PurgeDeletedTenantAsync(IDbSession session, Guid tenantId, DateTimeOffset deletedBefore, CancellationToken cancellationToken);
 
+    /// <summary>Releases a purged tenant's rows in the global name registries (SSO email domain claims, custom domain names), which the purge
+    /// cannot reach; refuses (database error) for a tenant that still exists. Returns the rows released.</summary>
+    Task<int> ReleasePurgedTenantNamesAsync(IDbSession session, Guid tenantId, CancellationToken cancellationToken);
+
     /// <summary>Lists live tenants and their plans in id order after a cursor id, across tenants.</summary>
     Task<IReadOnlyList<(Guid TenantId, string Plan)>> ListTenantPlansAsync(IDbSession session, Guid? after, int limit, CancellationToken cancellationToken);
 
@@ -74,6 +78,11 @@ internal sealed class TenantDataDriver : ITenantDataDriver
     {
         return await session.ExecuteScalarAsync<long?>(
             "SELECT purge_deleted_tenant(@tenantId, @deletedBefore)", new { tenantId, deletedBefore }, cancellationToken);
+    }
+
+    public async Task<int> ReleasePurgedTenantNamesAsync(IDbSession session, Guid tenantId, CancellationToken cancellationToken)
+    {
+        return await session.ExecuteScalarAsync<int>("SELECT release_purged_tenant_names(@tenantId)", new { tenantId }, cancellationToken);
     }
 
     public async Task<IReadOnlyList<(Guid TenantId, string Plan)>> ListTenantPlansAsync(IDbSession session, Guid? after, int limit, CancellationToken cancellationToken)

@@ -30,10 +30,56 @@ public interface IOidcDriver
 internal sealed class OidcDriver(OidcClientSettings settings) : IOidcDriver
 {
     private readonly ConcurrentDictionary<string, ConfigurationManager<OpenIdConnectConfiguration>> managers = new(StringComparer.Ordinal);
-    private readonly HttpClient http = new(new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+    private readonly HttpClient http = new(new SocketsHttpHandler
+    {
+        AllowAutoRedirect = false,
+        UseProxy = false,
+        PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+        ConnectCallback = (context, token) => ConnectAsync(context.DnsEndPoint, settings.AllowLoopbackHttp, token),
+    })
     {
         Timeout = TimeSpan.FromSeconds(settings.TimeoutSeconds),
     };
+
+    /// <summary>Resolves the provider's host (or takes its literal address) and connects only when every address passes
+    /// <see cref="SsoRules.IsAllowedIssuerAddress"/>: a name that resolves to a private or metadata address is refused at discovery time too.</summary>
+    private static async ValueTask<Stream> ConnectAsync(System.Net.DnsEndPoint endPoint, bool allowLoopback, CancellationToken cancellationToken)
+    {
+        var addresses = System.Net.IPAddress.TryParse(endPoint.Host.Trim('[', ']'), out var literal)
+            ? [literal]
+            : await System.Net.Dns.GetHostAddressesAsync(endPoint.Host, cancellationToken);
+        if (addresses.Length == 0)
+        {
+            throw new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.HostNotFound);
+        }
+        if (addresses.FirstOrDefault(a => !SsoRules.IsAllowedIssuerAddress(a, allowLoopback)) is { } refused)
+        {
+            throw new IssuerAddressRefusedException(refused);
+        }
+        var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(addresses, endPoint.Port, cancellationToken);
+            return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    private static SsoRefusedException? AddressRefusal(Exception e)
+    {
+        for (var inner = e; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is IssuerAddressRefusedException refused)
+            {
+                return new SsoRefusedException(SsoRefusal.IssuerAddressRefused, refused.Message);
+            }
+        }
+        return null;
+    }
 
     public async Task<OidcEndpoints> DiscoverAsync(string issuer, CancellationToken cancellationToken)
     {
@@ -112,7 +158,7 @@ internal sealed class OidcDriver(OidcClientSettings settings) : IOidcDriver
         catch (Exception e) when (e is InvalidOperationException or IOException or HttpRequestException or ArgumentException)
         {
             managers.TryRemove(issuer, out _);
-            throw new SsoRefusedException(SsoRefusal.IdpUnreachable, "The identity provider's discovery document could not be read.");
+            throw AddressRefusal(e) ?? new SsoRefusedException(SsoRefusal.IdpUnreachable, "The identity provider's discovery document could not be read.");
         }
         if (!string.Equals(configuration.Issuer, issuer, StringComparison.Ordinal))
         {
@@ -153,7 +199,12 @@ internal sealed class OidcDriver(OidcClientSettings settings) : IOidcDriver
         }
         catch (Exception e) when (e is HttpRequestException or JsonException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {
-            throw new SsoRefusedException(SsoRefusal.IdpUnreachable, "The identity provider's token endpoint could not be reached.");
+            throw AddressRefusal(e) ?? new SsoRefusedException(SsoRefusal.IdpUnreachable, "The identity provider's token endpoint could not be reached.");
         }
     }
 }
+
+/// <summary>Signals that an identity provider's host resolved to an address the server may not connect to (private, link-local, metadata...).</summary>
+internal sealed class IssuerAddressRefusedException(System.Net.IPAddress address)
+    : IOException($"The identity provider's address {address} is not allowed: it is {Platform.Models.WireNames.ToWire(Platform.Models.Webhooks.WebhookAddressPolicy.Classify(address))}; identity providers must be on public addresses.");
+

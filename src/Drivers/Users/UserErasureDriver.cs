@@ -7,6 +7,9 @@ public interface IUserErasureDriver
 {
     /// <summary>Replaces the user's email and name with placeholders, drops the password and sign-in links, and marks the row deleted; returns false when the row is not the session's own.</summary>
     Task<bool> AnonymiseUserAsync(IDbSession session, Guid userId, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Deletes the session's own user's identity-provider links (sso_identities) in every tenant; returns how many.</summary>
+    Task<int> EraseOwnSsoIdentitiesAsync(IDbSession session, CancellationToken cancellationToken);
 }
 
 internal sealed class UserErasureDriver : IUserErasureDriver
@@ -23,4 +26,7 @@ internal sealed class UserErasureDriver : IUserErasureDriver
             new { userId, now }, cancellationToken);
         return updated == 1;
     }
+
+    public async Task<int> EraseOwnSsoIdentitiesAsync(IDbSession session, CancellationToken cancellationToken) =>
+        await session.ExecuteScalarAsync<int>("SELECT erase_my_sso_identities()", null, cancellationToken);
 }

@@ -1,12 +1,15 @@
 using MediatR;
 using Platform.Drivers.Billing;
+using Platform.Drivers.Plans;
 using Platform.Drivers.Stripe;
 using Platform.Drivers.Tenants;
 using Platform.Engines.Audit;
+using Platform.Engines.Plans;
 using Platform.Engines.Pipeline;
 using Platform.Engines.Sessions;
 using Platform.Models;
 using Platform.Models.Billing;
+using Platform.Models.Plans;
 using Platform.Models.Errors;
 using Platform.Models.Tenants;
 
@@ -15,13 +18,13 @@ namespace Platform.Engines.Billing;
 /// <summary>Cancels the tenant's subscription (owner), online (Stripe) or offline: now (the tenant moves to the free plan) or at the period end
 /// (only flagged; the period-end job or Stripe's deletion event ends it).</summary>
 public sealed record CancelSubscription(Caller Caller, Guid TenantId, bool AtPeriodEnd)
-    : IRequest<SubscriptionSnapshot>, ITenantWrite, ICallerCommand;
+    : IRequest<SubscriptionChange>, ITenantWrite, ICallerCommand;
 
 internal sealed class CancelSubscriptionHandler(
-    TenantGate gate, ITenantDriver tenants, IBillingDriver billing, IStripeDriver stripe, BillingLifecycle lifecycle, AuditTrail audit, IClock clock)
-    : IRequestHandler<CancelSubscription, SubscriptionSnapshot>
+    TenantGate gate, ITenantDriver tenants, IBillingDriver billing, IStripeDriver stripe, BillingLifecycle lifecycle, AuditTrail audit, IFeatureOverrideDriver features, IClock clock)
+    : IRequestHandler<CancelSubscription, SubscriptionChange>
 {
-    public async Task<SubscriptionSnapshot> Handle(CancelSubscription command, CancellationToken cancellationToken)
+    public async Task<SubscriptionChange> Handle(CancelSubscription command, CancellationToken cancellationToken)
     {
         var now = clock.UtcNow;
         // As for subscribing: a tenant suspended by billing may cancel; an operator's suspension refuses.
@@ -35,6 +38,8 @@ internal sealed class CancelSubscriptionHandler(
             ?? throw new NotFoundException("subscription");
         _ = BillingLifecycle.Next(current.Status, command.AtPeriodEnd ? SubscriptionEvent.CancelScheduled : SubscriptionEvent.CanceledNow)
             ?? throw new NotFoundException("subscription");
+        var tenantBefore = await tenants.FetchTenantAsync(scope.Session, command.TenantId, cancellationToken) ?? throw new NotFoundException("tenant");
+        var tenantAfter = tenantBefore;
 
         SubscriptionSnapshot result;
         if (command.AtPeriodEnd)
@@ -56,12 +61,13 @@ internal sealed class CancelSubscriptionHandler(
             }
             result = await billing.CancelSubscriptionAsync(scope.Session, command.TenantId, current.Id, now, cancellationToken)
                 ?? throw new NotFoundException("subscription");
-            await lifecycle.FollowAsync(scope, result, command.Caller, "canceled", now, cancellationToken);
+            tenantAfter = await lifecycle.FollowAsync(scope, result, command.Caller, "canceled", now, cancellationToken);
         }
         await lifecycle.SubscriptionChangedAsync(scope, current, result, cancellationToken);
         await audit.RecordAsync(scope.Session, command.TenantId, command.Caller, "subscription.canceled", "subscription", result.Id,
             new { current.Plan, current.Status }, new { result.Plan, result.Status, result.CancelAtPeriodEnd }, cancellationToken);
+        var lost = await FeatureLoss.LostAsync(features, scope, tenantBefore, tenantAfter, cancellationToken);
         await scope.CommitAsync(cancellationToken);
-        return result;
+        return new SubscriptionChange(result, lost);
     }
 }

@@ -1,9 +1,11 @@
 using FluentValidation;
 using MediatR;
 using Platform.Drivers.Billing;
+using Platform.Drivers.Plans;
 using Platform.Drivers.Stripe;
 using Platform.Drivers.Tenants;
 using Platform.Engines.Audit;
+using Platform.Engines.Plans;
 using Platform.Engines.Pipeline;
 using Platform.Engines.Sessions;
 using Platform.Engines.Stripe;
@@ -18,7 +20,7 @@ namespace Platform.Engines.Billing;
 /// <summary>Subscribes the tenant to a paid plan or changes its plan (owner), online (Stripe) or offline: an upgrade applies now (prorated), a downgrade waits for the period end; the tenant's plan, status and quotas follow.
 /// The first subscription fixes the tenant's billing currency (the one asked, else the installation's); asking for another later is 409 (ADR 0720).</summary>
 public sealed record SubscribeTenant(Caller Caller, Guid TenantId, string? Plan, string? BillingCycle, string? PaymentMethodId, string? Currency = null)
-    : IRequest<SubscriptionSnapshot>, ITenantWrite, ICallerCommand;
+    : IRequest<SubscriptionChange>, ITenantWrite, ICallerCommand;
 
 internal sealed class SubscribeTenantValidator : AbstractValidator<SubscribeTenant>
 {
@@ -32,10 +34,10 @@ internal sealed class SubscribeTenantValidator : AbstractValidator<SubscribeTena
     }
 }
 
-internal sealed class SubscribeTenantHandler(TenantGate gate, ITenantDriver tenants, IBillingDriver billing, IStripeDriver stripe, BillingLifecycle lifecycle, AuditTrail audit, BillingOptions options, IClock clock)
-    : IRequestHandler<SubscribeTenant, SubscriptionSnapshot>
+internal sealed class SubscribeTenantHandler(TenantGate gate, ITenantDriver tenants, IBillingDriver billing, IStripeDriver stripe, BillingLifecycle lifecycle, AuditTrail audit, BillingOptions options, IFeatureOverrideDriver features, IClock clock)
+    : IRequestHandler<SubscribeTenant, SubscriptionChange>
 {
-    public async Task<SubscriptionSnapshot> Handle(SubscribeTenant command, CancellationToken cancellationToken)
+    public async Task<SubscriptionChange> Handle(SubscribeTenant command, CancellationToken cancellationToken)
     {
         var plan = PlanCatalog.Get(command.Plan!);
         var now = clock.UtcNow;
@@ -50,6 +52,8 @@ internal sealed class SubscribeTenantHandler(TenantGate gate, ITenantDriver tena
         var current = await billing.FetchLiveSubscriptionAsync(scope.Session, command.TenantId, cancellationToken);
         // Under the tenant's lock: the first subscription fixes the currency, every later request must name the same one or none.
         var currency = await BillingCurrencies.ChooseAsync(billing, scope, command.Currency, options.DefaultCurrencyCode, cancellationToken);
+        var tenantBefore = await tenants.FetchTenantAsync(scope.Session, command.TenantId, cancellationToken) ?? throw new NotFoundException("tenant");
+        var tenantAfter = tenantBefore;
 
         SubscriptionSnapshot result;
         if (current is null)
@@ -61,7 +65,7 @@ internal sealed class SubscribeTenantHandler(TenantGate gate, ITenantDriver tena
                 command.TenantId, id, plan.Id, command.BillingCycle!, status,
                 false, null, now, command.BillingCycle == "annual" ? now.AddYears(1) : now.AddMonths(1), command.PaymentMethodId,
                 stripeSubscription?.Id, now, now, null, PastDueSince: status == SubscriptionStatus.PastDue ? now : null), cancellationToken);
-            await lifecycle.FollowAsync(scope, result, command.Caller, "subscribed", now, cancellationToken);
+            tenantAfter = await lifecycle.FollowAsync(scope, result, command.Caller, "subscribed", now, cancellationToken);
         }
         else if (BillingLifecycle.Next(current.Status, SubscriptionEvent.PlanChanged) is null)
         {
@@ -97,7 +101,7 @@ internal sealed class SubscribeTenantHandler(TenantGate gate, ITenantDriver tena
                 await stripe.ChangeSubscriptionPriceAsync(stripeId, plan.Id, current.BillingCycle, true, ChangeKey(current, "upgrade-" + plan.Id), cancellationToken, currency);
             }
             result = await SaveAsync(scope, current with { Plan = plan.Id, PendingPlan = null, CancelAtPeriodEnd = false }, now, cancellationToken);
-            await lifecycle.FollowAsync(scope, result, command.Caller, "upgraded", now, cancellationToken);
+            tenantAfter = await lifecycle.FollowAsync(scope, result, command.Caller, "upgraded", now, cancellationToken);
         }
         else
         {
@@ -115,8 +119,9 @@ internal sealed class SubscribeTenantHandler(TenantGate gate, ITenantDriver tena
         await audit.RecordAsync(scope.Session, command.TenantId, command.Caller, "subscription.changed", "subscription", result.Id,
             current is null ? null : new { current.Plan, current.PendingPlan, current.BillingCycle },
             new { result.Plan, result.PendingPlan, result.BillingCycle, result.Status, currency }, cancellationToken);
+        var lost = await FeatureLoss.LostAsync(features, scope, tenantBefore, tenantAfter, cancellationToken);
         await scope.CommitAsync(cancellationToken);
-        return result;
+        return new SubscriptionChange(result, lost);
     }
 
     /// <summary>Derives the idempotency key of a change from our records: the subscription id, the ordinal of this change and what it asks,

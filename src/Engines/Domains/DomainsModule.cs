@@ -11,7 +11,9 @@ internal sealed class DomainsModule : IFeatureModule
     public void AddServices(IServiceCollection services)
     {
         services.AddFeatureOptions<DomainsOptions>("Domains")
-            .Validate(o => o.NameServerEndpoints() is not null, "Domains:NameServers must be comma-separated IP or IP:port entries, such as 127.0.0.1:5353.");
+            .Validate(o => o.NameServerEndpoints() is not null, "Domains:NameServers must be comma-separated IP or IP:port entries, such as 127.0.0.1:5353.")
+            .Validate(o => string.IsNullOrWhiteSpace(o.TlsProbeAddress) || o.TlsProbeEndPoint() is not null,
+                "Domains:TlsProbeAddress must be IP:port, such as 127.0.0.1:443 (the reverse proxy's TLS listener), or empty.");
         services.AddNotifiedCache<DomainHostCache>();
         services.AddSingleton<DomainChecks>();
     }

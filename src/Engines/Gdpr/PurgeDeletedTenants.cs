@@ -6,7 +6,8 @@ using Platform.Models;
 
 namespace Platform.Engines.Gdpr;
 
-/// <summary>Deletes every row of each tenant soft-deleted longer ago than the retention window (default 30 days), one tenant per transaction; returns the tenants purged.</summary>
+/// <summary>Deletes every row of each tenant soft-deleted longer ago than the retention window (default 30 days), one tenant per transaction, and releases
+/// its names in the global registries (SSO domain claims, custom domain names); returns the tenants purged.</summary>
 public sealed record PurgeDeletedTenants(int? RetentionDays = null) : IRequest<IReadOnlyList<Guid>>;
 
 internal sealed class PurgeDeletedTenantsHandler(
@@ -32,6 +33,11 @@ internal sealed class PurgeDeletedTenantsHandler(
                 // purge_deleted_tenant re-checks the deletion time under the tenant row's lock, so concurrent jobs purge once.
                 await using var session = await sessions.OpenAsync(null, null, cancellationToken);
                 var rows = await data.PurgeDeletedTenantAsync(session, tenantId, deletedBefore, cancellationToken);
+                if (rows is not null)
+                {
+                    // Its SSO email domains and custom domain names become free for other tenants in the same transaction (ADR 0734).
+                    rows += await data.ReleasePurgedTenantNamesAsync(session, tenantId, cancellationToken);
+                }
                 await session.CommitAsync(cancellationToken);
                 if (rows is not null)
                 {

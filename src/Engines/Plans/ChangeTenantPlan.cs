@@ -13,7 +13,7 @@ using Platform.Models.Tenants;
 namespace Platform.Engines.Plans;
 
 /// <summary>Moves a tenant to another plan (its owner, or the system for billing): plan and quota columns change in one statement, and quota overrides stay on top.</summary>
-public sealed record ChangeTenantPlan(Caller Caller, Guid TenantId, string Plan) : IRequest<TenantSnapshot>, ITenantWrite, ICallerCommand;
+public sealed record ChangeTenantPlan(Caller Caller, Guid TenantId, string Plan) : IRequest<PlanChange>, ITenantWrite, ICallerCommand;
 
 internal sealed class ChangeTenantPlanValidator : AbstractValidator<ChangeTenantPlan>
 {
@@ -24,9 +24,9 @@ internal sealed class ChangeTenantPlanValidator : AbstractValidator<ChangeTenant
 
 internal sealed class ChangeTenantPlanHandler(
     TenantGate gate, ITenantDriver tenants, IQuotaDriver quotas, IFeatureOverrideDriver features, AuditTrail audit, TenantAccessChanges accessChanges, IClock clock)
-    : IRequestHandler<ChangeTenantPlan, TenantSnapshot>
+    : IRequestHandler<ChangeTenantPlan, PlanChange>
 {
-    public async Task<TenantSnapshot> Handle(ChangeTenantPlan command, CancellationToken cancellationToken)
+    public async Task<PlanChange> Handle(ChangeTenantPlan command, CancellationToken cancellationToken)
     {
         if (command.Caller.Kind is not (CallerKind.User or CallerKind.System))
         {
@@ -43,10 +43,10 @@ internal sealed class ChangeTenantPlanHandler(
         await audit.RecordAsync(scope.Session, command.TenantId, command.Caller, "tenant.plan_changed", "tenant", command.TenantId,
             new { before.Plan, quotas = Quotas.ToTenantQuotasOf(before) },
             new { after.Plan, quotas = Quotas.ToTenantQuotasOf(after) }, cancellationToken);
-        await FeatureLoss.RecordAsync(features, audit, scope, command.Caller, before, after, cancellationToken);
+        var lost = await FeatureLoss.RecordAsync(features, audit, scope, command.Caller, before, after, cancellationToken);
         await accessChanges.AnnounceAsync(scope, cancellationToken);
         await scope.CommitAsync(cancellationToken);
-        return after;
+        return new PlanChange(after, lost);
     }
 }
 
@@ -67,5 +67,15 @@ internal static class FeatureLoss
                 new { before.Plan, before.Status }, new { after.Plan, after.Status, features_lost = lost }, cancellationToken);
         }
         return lost;
+    }
+
+    /// <summary>Compares the features before and after (same overrides) without recording anything; returns the lost ones in name order.</summary>
+    public static async Task<IReadOnlyList<string>> LostAsync(
+        IFeatureOverrideDriver features, TenantScope scope, TenantSnapshot before, TenantSnapshot after, CancellationToken cancellationToken)
+    {
+        var overrides = await features.ListFeatureOverridesAsync(scope.Session, before.Id, cancellationToken);
+        return Features.Lost(
+            Features.EffectiveOf(EntitlementRules.PlanOf(before.Plan), before.Status, before.SuspendedReason, overrides),
+            Features.EffectiveOf(EntitlementRules.PlanOf(after.Plan), after.Status, after.SuspendedReason, overrides));
     }
 }

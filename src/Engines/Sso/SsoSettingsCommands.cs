@@ -109,8 +109,8 @@ internal static class SsoSettingsValidation
         if (!SsoRules.IsValidIssuer(input.Issuer, allowLoopbackIssuer))
         {
             errors["issuer"] = [allowLoopbackIssuer
-                ? "The issuer must be an absolute https URL (or http on a loopback host) without query or fragment."
-                : "The issuer must be an absolute https URL without query or fragment."];
+                ? "The issuer must be an absolute https URL (or http on a loopback host) without query or fragment, on a public address."
+                : "The issuer must be an absolute https URL without query or fragment, on a public address (not loopback, private, link-local or cloud metadata)."];
         }
         if (string.IsNullOrWhiteSpace(input.ClientId) || input.ClientId.Length > 255 || input.ClientId != input.ClientId.Trim())
         {

@@ -1,4 +1,6 @@
 using MediatR;
+using Platform.Drivers.Invitations;
+using Platform.Drivers.Plans;
 using Platform.Drivers.Sessions;
 using Platform.Drivers.Sso;
 using Platform.Drivers.Tenants;
@@ -113,7 +115,7 @@ internal sealed class StartSsoSignInHandler(
 
 internal sealed class CompleteSsoSignInHandler(
     IDbSessionFactory sessions, ITenantDriver tenants, IUserDriver users, ISsoDriver sso, IOidcDriver oidc, SsoAccess access, SsoSecrets secrets,
-    AuditTrail audit, SsoOptions options, IClock clock)
+    AuditTrail audit, SsoOptions options, IClock clock, IInvitationDriver invitations, IQuotaDriver quotas)
     : IRequestHandler<CompleteSsoSignIn, string>
 {
     public async Task<string> Handle(CompleteSsoSignIn command, CancellationToken cancellationToken)
@@ -234,6 +236,7 @@ internal sealed class CompleteSsoSignInHandler(
         var role = membership?.Role ?? settings.RoleFor(identity.Groups);
         if (membership is null)
         {
+            await RequireSeatAsync(session, tenantId, now, cancellationToken);
             await tenants.InsertMembershipAsync(session, tenantId, userId.Value, role, now, cancellationToken);
         }
         await users.RecordLoginAsync(session, userId.Value, now, cancellationToken);
@@ -242,6 +245,27 @@ internal sealed class CompleteSsoSignInHandler(
             new { email, subject = identity.Subject, new_user = jitUser, new_membership = membership is null, role = role.ToWire(), groups = identity.Groups }, cancellationToken);
         await session.CommitAsync(cancellationToken);
         return code;
+    }
+
+    /// <summary>Refuses a just-in-time membership when the tenant's seats are taken (ADR 0732): the effective members limit (plan or trial limits,
+    /// then the operator's override; -1 unlimited) against members plus pending invitations, as an invitation counts them, under the tenant
+    /// row's lock so that concurrent sign-ins admit exactly the free seats. The refusal rolls back the user and link this sign-in created.</summary>
+    private async Task RequireSeatAsync(IDbSession session, Guid tenantId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await tenants.LockTenantAsync(session, tenantId, cancellationToken);
+        var tenant = await tenants.FetchTenantAsync(session, tenantId, cancellationToken)
+            ?? throw new SsoRefusedException(SsoRefusal.StateInvalid, "The tenant no longer exists.");
+        var limit = EffectiveLimits.Of(tenant, await quotas.ListOverridesAsync(session, tenantId, cancellationToken))?.Members ?? PlanCatalog.Unlimited;
+        if (limit == PlanCatalog.Unlimited)
+        {
+            return;
+        }
+        var (members, pending) = await invitations.CountSeatsAsync(session, tenantId, null, now, cancellationToken);
+        if (members + pending >= limit)
+        {
+            throw new SsoRefusedException(SsoRefusal.SeatLimitReached,
+                $"The tenant has no free seat ({members} members and {pending} pending invitations of {limit}); an admin can free a seat or raise the plan.");
+        }
     }
 
     private static string Cut(string value, int length) => value[..Math.Min(value.Length, length)];

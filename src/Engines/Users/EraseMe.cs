@@ -79,6 +79,8 @@ internal sealed class EraseMeHandler(
         {
             throw new UnauthorizedException("The account no longer exists or is disabled.");
         }
+        // The identity-provider links (issuer and subject per tenant) identify the person too; they go with the account (ADR 0734).
+        await erasure.EraseOwnSsoIdentitiesAsync(own, cancellationToken);
         // Every session ends with the account: its refresh tokens stop working and its access tokens are refused.
         var revoked = await accounts.RevokeAllSessionsAsync(own, userId, except: null, clock.UtcNow, "account_erased", cancellationToken);
         await own.CommitAsync(cancellationToken);

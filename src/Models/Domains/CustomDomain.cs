@@ -36,10 +36,29 @@ public sealed record CustomDomain(
     DateTimeOffset? LastCheckedAt,
     DateTimeOffset? MissingSince,
     string? LastError,
-    DateTimeOffset CreatedAt)
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? SslExpiresAt = null,
+    DateTimeOffset? SslCheckedAt = null)
 {
     /// <summary>Gets the name of the TXT record that proves control of the domain.</summary>
     public string ChallengeName => DomainNames.ChallengeName(Name);
+}
+
+/// <summary>Holds what one TLS handshake with the reverse proxy for a domain found: the end of the certificate it served for the name, or the error
+/// (no handshake, or a certificate for another name).</summary>
+public sealed record TlsProbe(DateTimeOffset? NotAfter, string? Error);
+
+/// <summary>Decides a custom domain's ssl_status from a TLS probe (ADR 0731): failed without a certificate for the name, expired once its end has passed,
+/// renewing within renewBefore of its end, else issued. Pending stays until the first probe.</summary>
+public static class SslStatusRule
+{
+    public static SslStatus Of(TlsProbe probe, DateTimeOffset now, TimeSpan renewBefore) => probe.NotAfter switch
+    {
+        null => SslStatus.Failed,
+        { } end when end <= now => SslStatus.Expired,
+        { } end when end - now <= renewBefore => SslStatus.Renewing,
+        _ => SslStatus.Issued,
+    };
 }
 
 /// <summary>Holds a new domain row to insert.</summary>

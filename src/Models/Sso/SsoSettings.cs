@@ -64,6 +64,8 @@ public enum SsoRefusal
     EmailDomainNotAllowed,
     AccountDisabled,
     FeatureNotInPlan,
+    IssuerAddressRefused,
+    SeatLimitReached,
 }
 
 /// <summary>Signals a refused SSO sign-in with its reason; the engines turn it into 403 sso_refused naming the reason (<see cref="ToProblem"/>).</summary>
@@ -135,8 +137,25 @@ public static class SsoRules
         {
             return false;
         }
-        return uri.Scheme == Uri.UriSchemeHttps || (allowLoopbackHttp && uri.Scheme == Uri.UriSchemeHttp && uri.IsLoopback);
+        if (uri.IsLoopback)
+        {
+            // Loopback (a name or an address) only in the embedded default and the tests, http or https.
+            return allowLoopbackHttp && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp);
+        }
+        if (uri.Scheme != Uri.UriSchemeHttps)
+        {
+            return false;
+        }
+        // An address literal is judged now; a name is judged at discovery, on every address it resolves to (OidcDriver's connect callback).
+        return uri.HostNameType is not (UriHostNameType.IPv4 or UriHostNameType.IPv6)
+            || (System.Net.IPAddress.TryParse(uri.DnsSafeHost, out var address) && IsAllowedIssuerAddress(address, allowLoopbackHttp));
     }
+
+    /// <summary>Decides whether the server may connect to an address for a tenant's identity provider (discovery, JWKS, token endpoint): the webhook
+    /// SSRF guard's one decision (<see cref="Webhooks.WebhookAddressPolicy.IsAllowed"/>), public unicast only, loopback only when allowed; private,
+    /// link-local, shared, cloud-metadata and reserved addresses never (ADR 0733).</summary>
+    public static bool IsAllowedIssuerAddress(System.Net.IPAddress address, bool allowLoopback) =>
+        Webhooks.WebhookAddressPolicy.IsAllowed(address, allowLoopback);
 
     /// <summary>Reads a role a SSO member may get (admin, member or viewer; never owner); false otherwise.</summary>
     public static bool TryParseMemberRole(string? value, out TenantRole role) =>

@@ -74,7 +74,7 @@ public sealed class PlansAndQuotasTests : DatabaseTest
         // A paying (active) tenant: a trialling one keeps its trial's finite limits on any plan (ADR 0520).
         var tenantId = await TestTenant.New(owner).WithPlan("starter").WithStatus("active").CreateAsync();
         var changed = await SendAsync(new ChangeTenantPlan(Caller.System, tenantId, "professional"));
-        Assert.That(changed.MaxApiKeys, Is.EqualTo(20));
+        Assert.That(changed.Tenant.MaxApiKeys, Is.EqualTo(20));
 
         var tenant = await GetAsync(owner.Token, $"/v1/tenants/{tenantId}");
         Assert.Multiple(() =>

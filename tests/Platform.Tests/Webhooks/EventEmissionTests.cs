@@ -265,7 +265,7 @@ public sealed class EventEmissionTests
         await AddEndpointAsync(tenantId, [WebhookEventTypes.SubscriptionUpdated, WebhookEventTypes.SubscriptionCanceled]);
         using var scope = TestApi.Services.CreateScope();
 
-        var subscription = await Mediator(scope).Send(new SubscribeTenant(Caller.User(owner.Id), tenantId, "professional", "monthly", null));
+        var subscription = (await Mediator(scope).Send(new SubscribeTenant(Caller.User(owner.Id), tenantId, "professional", "monthly", null))).Subscription;
         await Mediator(scope).Send(new CancelSubscription(Caller.User(owner.Id), tenantId, AtPeriodEnd: true));
         await Mediator(scope).Send(new CancelSubscription(Caller.User(owner.Id), tenantId, AtPeriodEnd: false));
 

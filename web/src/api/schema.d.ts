@@ -2826,7 +2826,10 @@ export interface components {
          * @enum {null|string}
          */
         CreditTransactionType: "quota_monthly" | "purchase" | "usage" | "refund" | "adjustment" | "plan_upgrade" | "expiry" | null;
-        /** @description Is the wire form of a custom domain: status pending, verified or failed; ssl_status pending, issued, renewing, expired or failed. */
+        /**
+         * @description Is the wire form of a custom domain: status pending, verified or failed; ssl_status pending, issued, renewing, expired or failed, from the
+         *         re-check job's TLS probe of the proxy (ssl_expires_at: the served certificate's end; ssl_checked_at: the last probe; both null before one).
+         */
         DomainResponse: {
             /** Format: uuid */
             id: string;
@@ -2843,6 +2846,10 @@ export interface components {
             last_error: null | string;
             /** Format: date-time */
             created_at: string;
+            /** Format: date-time */
+            ssl_expires_at: null | string;
+            /** Format: date-time */
+            ssl_checked_at: null | string;
         };
         /** @description Is the DNS record that proves control of a domain: its type (TXT), name and value. */
         DomainVerificationRecord: {
@@ -3667,6 +3674,32 @@ export interface components {
             billing_cycle?: null | string;
             payment_method_id?: null | string;
             currency?: null | string;
+        };
+        /**
+         * @description Is the answer to a plan change (subscribe, change plan, cancel): the subscription's wire form plus features_lost, the plan features the
+         *         tenant lost at once, in name order (empty for an upgrade or a change that waits for the period end). The data of a lost feature stays
+         *         (SSO settings, domains, branding, webhook endpoints); the feature stops (SSO enforcement lifted, domains stop resolving, branding not served).
+         */
+        SubscriptionChangeResponse: {
+            /** Format: uuid */
+            id: string;
+            plan: string;
+            billing_cycle: string;
+            status: components["schemas"]["SubscriptionStatus"];
+            cancel_at_period_end: boolean;
+            pending_plan: null | string;
+            /** Format: date-time */
+            current_period_start: string;
+            /** Format: date-time */
+            current_period_end: string;
+            stripe_subscription_id: null | string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            canceled_at: null | string;
+            /** Format: date-time */
+            past_due_since: null | string;
+            features_lost: string[];
         };
         /** @description Is the wire form of a subscription; past_due_since (null unless past due) is the data of the billing banner. */
         SubscriptionResponse: {
@@ -5339,7 +5372,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SubscriptionResponse"];
+                    "application/json": components["schemas"]["SubscriptionChangeResponse"];
                 };
             };
             /** @description Bad Request */
@@ -5472,7 +5505,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SubscriptionResponse"];
+                    "application/json": components["schemas"]["SubscriptionChangeResponse"];
                 };
             };
             /** @description Bad Request */
