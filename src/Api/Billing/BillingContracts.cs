@@ -40,15 +40,15 @@ public sealed record InvoiceLineResponse(string Kind, string Description, decima
 /// <summary>Is the wire form of the current period's estimate.</summary>
 public sealed record EstimateResponse(DateTimeOffset PeriodStart, DateTimeOffset PeriodEnd, string Currency, IReadOnlyList<InvoiceLineResponse> Lines, long TotalCents);
 
-/// <summary>Is the wire form of the billing summary: plan, status, subscription, credit balance and the current period's estimate.</summary>
+/// <summary>Is the wire form of the billing summary: plan, status, subscription, credit balance, the current period's estimate, and whether billing runs online (Stripe Checkout, portal and pack checkout usable).</summary>
 public sealed record BillingSummaryResponse(
     string Plan, TenantStatus Status, DateTimeOffset? TrialEndsAt, SubscriptionResponse? Subscription, long? CreditBalance,
-    EstimateResponse EstimatedCost, IReadOnlyList<InvoiceResponse> RecentInvoices)
+    EstimateResponse EstimatedCost, IReadOnlyList<InvoiceResponse> RecentInvoices, bool OnlineBilling)
 {
     public static BillingSummaryResponse From(BillingSummary s) => new(
         s.Tenant.Plan, s.Tenant.Status, s.Tenant.TrialEndsAt,
         s.Subscription is null ? null : SubscriptionResponse.From(s.Subscription), s.CreditBalance,
         new EstimateResponse(s.Estimate.PeriodStart, s.Estimate.PeriodEnd, s.Estimate.Currency,
             s.Estimate.Lines.Select(InvoiceLineResponse.From).ToList(), s.Estimate.TotalCents),
-        s.RecentInvoices.Select(InvoiceResponse.From).ToList());
+        s.RecentInvoices.Select(InvoiceResponse.From).ToList(), s.Online);
 }

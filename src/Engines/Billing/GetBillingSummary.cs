@@ -2,6 +2,7 @@ using MediatR;
 using Platform.Engines.Plans;
 using Platform.Drivers.Billing;
 using Platform.Drivers.Credits;
+using Platform.Drivers.Stripe;
 using Platform.Engines.Pipeline;
 using Platform.Engines.Sessions;
 using Platform.Models;
@@ -19,10 +20,13 @@ public sealed record BillingSummary(TenantSnapshot Tenant, SubscriptionSnapshot?
 {
     /// <summary>Gets the tenant's last five invoices, newest first.</summary>
     public IReadOnlyList<InvoiceSnapshot> RecentInvoices { get; init; } = [];
+
+    /// <summary>Tells whether billing runs online (a Stripe key is configured): Checkout, the customer portal and pack checkout can be used.</summary>
+    public bool Online { get; init; }
 }
 
 internal sealed class GetBillingSummaryHandler(TenantGate gate, IBillingDriver billing, ICreditDriver credits, IInvoiceDriver invoices, Drivers.Plans.IQuotaDriver quotas,
-    MeterCatalog meterCatalog, IClock clock)
+    MeterCatalog meterCatalog, IStripeDriver stripe, IClock clock)
     : IRequestHandler<GetBillingSummary, BillingSummary>
 {
     public async Task<BillingSummary> Handle(GetBillingSummary query, CancellationToken cancellationToken)
@@ -40,6 +44,6 @@ internal sealed class GetBillingSummaryHandler(TenantGate gate, IBillingDriver b
         var catalogue = await meterCatalog.LoadAsync(scope.Session, clock.UtcNow, cancellationToken);
         var estimate = UsagePricing.Price(plan, start, end, usage, baseFraction, limits, new MeterPricing(catalogue.Prices, catalogue.Meters));
         var recent = await invoices.ListInvoicesAsync(scope.Session, query.TenantId, null, null, 5, cancellationToken);
-        return new BillingSummary(scope.Tenant, subscription, account?.Balance, estimate) { RecentInvoices = recent };
+        return new BillingSummary(scope.Tenant, subscription, account?.Balance, estimate) { RecentInvoices = recent, Online = stripe.Online };
     }
 }

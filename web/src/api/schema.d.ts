@@ -2499,7 +2499,7 @@ export interface components {
             /** Format: double */
             elapsed_seconds: number;
         };
-        /** @description Is the wire form of the billing summary: plan, status, subscription, credit balance and the current period's estimate. */
+        /** @description Is the wire form of the billing summary: plan, status, subscription, credit balance, the current period's estimate, and whether billing runs online (Stripe Checkout, portal and pack checkout usable). */
         BillingSummaryResponse: {
             plan: string;
             status: components["schemas"]["TenantStatus"];
@@ -2510,6 +2510,7 @@ export interface components {
             credit_balance: null | number;
             estimated_cost: components["schemas"]["EstimateResponse"];
             recent_invoices: components["schemas"]["InvoiceResponse"][];
+            online_billing: boolean;
         };
         /** @description Is the body of a branding replacement; every field is optional and null clears it. */
         BrandingRequest: {
