@@ -6,6 +6,7 @@ import { api, unwrap } from "../api/client";
 import type { Membership, Schemas } from "../api/types";
 import { Empty, Loading, ProblemCallout } from "../components";
 import { formatCents } from "../lib/format";
+import { KeyboardScroll } from "./Pager";
 import { useBilling } from "./Usage";
 
 type InvoiceStatus = Schemas["InvoiceResponse"]["status"];
@@ -294,7 +295,7 @@ function Credits({ tenantId, isOwner, online }: { tenantId: string; isOwner: boo
       {buy.isError ? <ProblemCallout error={buy.error} /> : null}
       {ledger.isPending ? <Loading label="Loading the ledger" /> : ledger.isError ? <ProblemCallout error={ledger.error} /> :
         ledger.data.data.length === 0 ? <Empty>No credit transactions yet.</Empty> : (
-          <Table.Root size="1" variant="surface" aria-label="Credit ledger">
+          <KeyboardScroll label="Credit ledger"><Table.Root size="1" variant="surface" aria-label="Credit ledger">
             <Table.Header>
               <Table.Row>
                 <Table.ColumnHeaderCell>Date</Table.ColumnHeaderCell>
@@ -313,7 +314,7 @@ function Credits({ tenantId, isOwner, online }: { tenantId: string; isOwner: boo
                 </Table.Row>
               ))}
             </Table.Body>
-          </Table.Root>
+          </Table.Root></KeyboardScroll>
         )}
     </Flex>
   );
