@@ -54,6 +54,7 @@ const router = createBrowserRouter([
           { path: "support/:ticketId", lazy: async () => ({ Component: (await import("./pages/Support")).SupportTicketPage }) },
           { path: "branding", lazy: async () => ({ Component: (await import("./pages/Branding")).BrandingPage }) },
           { path: "domains", lazy: async () => ({ Component: (await import("./pages/Domains")).DomainsPage }) },
+          { path: "sso", lazy: async () => ({ Component: (await import("./pages/Sso")).SsoPage }) },
           { path: "settings", lazy: async () => ({ Component: (await import("./pages/Settings")).SettingsPage }) },
         ],
       },

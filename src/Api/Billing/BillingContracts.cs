@@ -60,16 +60,17 @@ public sealed record EstimateResponse(DateTimeOffset PeriodStart, DateTimeOffset
 
 /// <summary>Is the wire form of the billing summary: plan, status, subscription, credit balance, the current period's estimate, the tenant's billing
 /// currency (fixed once chosen; the installation's until then, currency_fixed false) and whether it is fixed, this month's use per meter
-/// (used, included — null when unlimited —, overage, cost so far with its currency) and the quotas that hold now (plan or trial, overrides on top).</summary>
+/// (used, included — null when unlimited —, overage, cost so far with its currency) and the quotas that hold now (plan or trial, overrides on top); and whether billing runs online
+/// (Stripe Checkout, portal and pack checkout usable).</summary>
 public sealed record BillingSummaryResponse(
     string Plan, TenantStatus Status, DateTimeOffset? TrialEndsAt, SubscriptionResponse? Subscription, long? CreditBalance,
     EstimateResponse EstimatedCost, IReadOnlyList<InvoiceResponse> RecentInvoices, string Currency, bool CurrencyFixed,
-    IReadOnlyList<MeterUsage> CurrentUsage, PlanLimits? Quotas)
+    IReadOnlyList<MeterUsage> CurrentUsage, PlanLimits? Quotas, bool OnlineBilling)
 {
     public static BillingSummaryResponse From(BillingSummary s) => new(
         s.Tenant.Plan, s.Tenant.Status, s.Tenant.TrialEndsAt,
         s.Subscription is null ? null : SubscriptionResponse.From(s.Subscription), s.CreditBalance,
         new EstimateResponse(s.Estimate.PeriodStart, s.Estimate.PeriodEnd, s.Estimate.Currency,
             s.Estimate.Lines.Select(InvoiceLineResponse.From).ToList(), s.Estimate.TotalCents),
-        s.RecentInvoices.Select(InvoiceResponse.From).ToList(), s.Estimate.Currency, s.CurrencyFixed, s.CurrentUsage, s.Quotas);
+        s.RecentInvoices.Select(InvoiceResponse.From).ToList(), s.Estimate.Currency, s.CurrencyFixed, s.CurrentUsage, s.Quotas, s.Online);
 }

@@ -53,9 +53,11 @@ public sealed class UsageApi : IEndpointGroup
             .Produces<UsageSummaryResponse>();
         usage.MapGet("/history", HistoryAsync)
             .WithName("getUsageHistory")
-            .WithSummary("Get the monthly usage rollups in a time range, optionally of one meter, one worker or one API key")
+            .WithSummary("Get the monthly usage rollups in a time range, or with granularity=day each day of one month, optionally of one meter, one worker or one API key")
             .WithDescription("Any member (viewer or higher), or an API key with usage:read. With worker_id or api_key_id, each month is computed "
-                + "from that worker's or key's raw events with the meter's aggregation.");
+                + "from that worker's or key's raw events with the meter's aggregation. granularity=day (default month) lists every UTC day of "
+                + "`month` (YYYY-MM, default the current month; up to today) for each meter with raw events that month, computed from the raw events "
+                + "with the meter's aggregation; from and to are for monthly history only. Meters counted without raw events (api_calls) have no days.");
         usage.MapGet("/events", ListEventsAsync)
             .WithName("listUsageEvents")
             .WithSummary("List raw usage events newest first, filtered by meter, time range (from inclusive, to exclusive, on occurred_at), worker and API key")
@@ -138,8 +140,26 @@ public sealed class UsageApi : IEndpointGroup
     }
 
     private static async Task<Ok<ListResponse<UsagePeriodResponse>>> HistoryAsync(
-        [AsParameters] TenantRequest request, DateTimeOffset? from, DateTimeOffset? to, string? meter, string? worker_id, Guid? api_key_id)
+        [AsParameters] TenantRequest request, DateTimeOffset? from, DateTimeOffset? to, string? meter, string? worker_id, Guid? api_key_id,
+        string? granularity, string? month)
     {
+        if (granularity is not (null or "month" or "day"))
+        {
+            throw ValidationFailedException.For("granularity", "granularity is month (the default) or day.");
+        }
+        if (granularity == "day")
+        {
+            if (from is not null || to is not null)
+            {
+                throw ValidationFailedException.For(from is not null ? "from" : "to", "from and to are for monthly history; with granularity=day, send month (YYYY-MM).");
+            }
+            var days = await request.Send(new GetDailyUsageHistory(request.Caller, request.TenantId, month, meter, worker_id, api_key_id));
+            return TypedResults.Ok(new ListResponse<UsagePeriodResponse>(days.Select(UsagePeriodResponse.FromDay).ToList(), null));
+        }
+        if (month is not null)
+        {
+            throw ValidationFailedException.For("month", "month is for granularity=day; monthly history takes from and to.");
+        }
         var rollups = await request.Send(new GetUsageHistory(request.Caller, request.TenantId, from, to, meter, worker_id, api_key_id));
         return TypedResults.Ok(new ListResponse<UsagePeriodResponse>(rollups.Select(UsagePeriodResponse.From).ToList(), null));
     }

@@ -70,13 +70,19 @@ public sealed record UsageSummaryResponse(DateTimeOffset PeriodStart, DateTimeOf
     public static UsageSummaryResponse From(UsageSummary s) => new(s.PeriodStart, s.ResetsAt, s.Meters.Select(MeterUsageResponse.From).ToList());
 }
 
-/// <summary>Is the wire form of one monthly rollup.</summary>
+/// <summary>Is the wire form of one monthly rollup, or of one day's value (period_end the next day).</summary>
 public sealed record UsagePeriodResponse(string Meter, DateTimeOffset PeriodStart, DateTimeOffset PeriodEnd, decimal Used)
 {
     public static UsagePeriodResponse From(UsageRollup r)
     {
         var start = new DateTimeOffset(r.PeriodStart.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
         return new(r.Meter, start, start.AddMonths(1), r.Used);
+    }
+
+    public static UsagePeriodResponse FromDay(UsageRollup r)
+    {
+        var start = new DateTimeOffset(r.PeriodStart.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+        return new(r.Meter, start, start.AddDays(1), r.Used);
     }
 }
 

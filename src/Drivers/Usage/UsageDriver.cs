@@ -37,6 +37,12 @@ public interface IUsageDriver
     Task<IReadOnlyList<UsageRollup>> ListAttributedAsync(IDbSession session, Guid tenantId, DateOnly fromPeriod, DateOnly toPeriod, UsageEventFilter filter,
         CancellationToken cancellationToken);
 
+    /// <summary>Computes, from the raw events, each meter's value per UTC day from one day to another (both inclusive, within one month) with the
+    /// meter's aggregation, optionally of one meter, worker or API key; every day is listed for each meter that has raw events in the month
+    /// holding the first day (days without events are 0, or a gauge's level carried on). Meters counted without raw events (api_calls) have no days.</summary>
+    Task<IReadOnlyList<UsageRollup>> ListDailyAsync(IDbSession session, Guid tenantId, DateOnly fromDay, DateOnly toDay, UsageEventFilter filter,
+        CancellationToken cancellationToken);
+
     /// <summary>Lists the rollups of months starting from one date to another (both inclusive), optionally of one meter, by month then meter.</summary>
     Task<IReadOnlyList<UsageRollup>> ListRollupsAsync(IDbSession session, Guid tenantId, DateOnly fromPeriod, DateOnly toPeriod, string? meter, CancellationToken cancellationToken);
 }
@@ -256,6 +262,39 @@ internal sealed class UsageDriver : IUsageDriver
             new
             {
                 tenantId, fromPeriod = fromPeriod.ToDateTime(TimeOnly.MinValue), toPeriod = toPeriod.ToDateTime(TimeOnly.MinValue),
+                meter = filter.Meter, workerId = filter.WorkerId, apiKeyId = filter.ApiKeyId,
+            },
+            (RollupRow r) => new UsageRollup(r.Meter, DateOnly.FromDateTime(r.PeriodStart), MeterPrecision.Normalize(r.Used)), cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<UsageRollup>> ListDailyAsync(IDbSession session, Guid tenantId, DateOnly fromDay, DateOnly toDay, UsageEventFilter filter,
+        CancellationToken cancellationToken)
+    {
+        var month = new DateOnly(fromDay.Year, fromDay.Month, 1);
+        return await session.ListAsync(
+            """
+            WITH days AS (
+                SELECT d AS day_start
+                FROM generate_series(@fromDay::timestamp, @toDay::timestamp, interval '1 day') d
+            ), present AS (
+                SELECT DISTINCT e.meter
+                FROM usage_events e
+                WHERE e.tenant_id = @tenantId
+                  AND e.occurred_at >= @month::timestamp AT TIME ZONE 'UTC'
+                  AND e.occurred_at < (@month::timestamp + interval '1 month') AT TIME ZONE 'UTC'
+                  AND (@meter::text IS NULL OR e.meter = @meter)
+                  AND (@workerId::text IS NULL OR e.worker_id = @workerId)
+                  AND (@apiKeyId::uuid IS NULL OR e.api_key_id = @apiKeyId)
+            )
+            SELECT p.meter, d.day_start AS period_start,
+                   usage_meter_value(@tenantId, p.meter, d.day_start AT TIME ZONE 'UTC', (d.day_start + interval '1 day') AT TIME ZONE 'UTC',
+                                     @workerId, @apiKeyId) AS used
+            FROM present p CROSS JOIN days d
+            ORDER BY d.day_start, p.meter
+            """,
+            new
+            {
+                tenantId, fromDay = fromDay.ToDateTime(TimeOnly.MinValue), toDay = toDay.ToDateTime(TimeOnly.MinValue), month = month.ToDateTime(TimeOnly.MinValue),
                 meter = filter.Meter, workerId = filter.WorkerId, apiKeyId = filter.ApiKeyId,
             },
             (RollupRow r) => new UsageRollup(r.Meter, DateOnly.FromDateTime(r.PeriodStart), MeterPrecision.Normalize(r.Used)), cancellationToken);

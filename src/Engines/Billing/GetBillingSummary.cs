@@ -2,6 +2,7 @@ using MediatR;
 using Platform.Engines.Plans;
 using Platform.Drivers.Billing;
 using Platform.Drivers.Credits;
+using Platform.Drivers.Stripe;
 using Platform.Engines.Pipeline;
 using Platform.Engines.Sessions;
 using Platform.Models;
@@ -28,10 +29,13 @@ public sealed record BillingSummary(TenantSnapshot Tenant, SubscriptionSnapshot?
 
     /// <summary>Gets whether the tenant's billing currency (the estimate's) is fixed, by a subscription or an invoice, rather than the installation's default.</summary>
     public bool CurrencyFixed { get; init; }
+
+    /// <summary>Tells whether billing runs online (a Stripe key is configured): Checkout, the customer portal and pack checkout can be used.</summary>
+    public bool Online { get; init; }
 }
 
 internal sealed class GetBillingSummaryHandler(TenantGate gate, IBillingDriver billing, ICreditDriver credits, IInvoiceDriver invoices, Drivers.Plans.IQuotaDriver quotas,
-    MeterCatalog meterCatalog, BillingOptions options, IClock clock)
+    MeterCatalog meterCatalog, BillingOptions options, IStripeDriver stripe, IClock clock)
     : IRequestHandler<GetBillingSummary, BillingSummary>
 {
     public async Task<BillingSummary> Handle(GetBillingSummary query, CancellationToken cancellationToken)
@@ -54,6 +58,6 @@ internal sealed class GetBillingSummaryHandler(TenantGate gate, IBillingDriver b
         var currentUsage = CurrentUsage.Of(estimate, usage, limits, plan.Id, pricing);
         var quotasNow = await scope.LimitsAsync(cancellationToken);
         var recent = await invoices.ListInvoicesAsync(scope.Session, query.TenantId, null, null, 5, cancellationToken);
-        return new BillingSummary(scope.Tenant, subscription, account?.Balance, estimate) { RecentInvoices = recent, CurrencyFixed = fixedCurrency is not null, CurrentUsage = currentUsage, Quotas = quotasNow };
+        return new BillingSummary(scope.Tenant, subscription, account?.Balance, estimate) { RecentInvoices = recent, CurrencyFixed = fixedCurrency is not null, CurrentUsage = currentUsage, Quotas = quotasNow, Online = stripe.Online };
     }
 }

@@ -125,6 +125,10 @@ public sealed class CheckoutTests : DatabaseTest
         using var byOwner = await Client(owner.Token).PostAsync($"/v1/tenants/{tenant}/billing/portal", null);
         await TestApi.ExpectAsync(byOwner, HttpStatusCode.OK);
         var requests = stripe.Requests.Where(r => r.Path == "/v1/billing_portal/sessions").ToList();
+        // The billing summary tells the dashboard that Checkout and the portal can be used (ADR 0740).
+        using var summary = await Client(admin.Token).GetAsync($"/v1/tenants/{tenant}/billing");
+        await TestApi.ExpectAsync(summary, HttpStatusCode.OK);
+        Assert.That((bool?)(await TestApi.ReadAsync(summary))["online_billing"], Is.True);
 
         Assert.Multiple(() =>
         {
@@ -221,8 +225,10 @@ public sealed class CheckoutTests : DatabaseTest
         await TestApi.ExpectProblemAsync(await client.PostAsync($"/v1/tenants/{tenant}/billing/portal", null), HttpStatusCode.Conflict, "billing_offline");
         await TestApi.ExpectProblemAsync(await client.PostAsJsonAsync($"/v1/tenants/{tenant}/credits/checkout", new { pack = "credits_500" }), HttpStatusCode.Conflict, "billing_offline");
         var credits = await TestApi.ReadAsync(await client.GetAsync($"/v1/tenants/{tenant}/credits"));
+        var summary = await TestApi.ReadAsync(await client.GetAsync($"/v1/tenants/{tenant}/billing"));
 
         Assert.That((string?)checkout["detail"], Does.Contain("Stripe:SecretKey"));
+        Assert.That((bool?)summary["online_billing"], Is.False, "the billing summary tells the dashboard to use the offline path");
         Assert.That((long?)credits["balance"], Is.EqualTo(10), "nothing was bought");
     }
 

@@ -1991,8 +1991,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Get the monthly usage rollups in a time range, optionally of one meter, one worker or one API key
-         * @description Any member (viewer or higher), or an API key with usage:read. With worker_id or api_key_id, each month is computed from that worker's or key's raw events with the meter's aggregation.
+         * Get the monthly usage rollups in a time range, or with granularity=day each day of one month, optionally of one meter, one worker or one API key
+         * @description Any member (viewer or higher), or an API key with usage:read. With worker_id or api_key_id, each month is computed from that worker's or key's raw events with the meter's aggregation. granularity=day (default month) lists every UTC day of `month` (YYYY-MM, default the current month; up to today) for each meter with raw events that month, computed from the raw events with the meter's aggregation; from and to are for monthly history only. Meters counted without raw events (api_calls) have no days.
          */
         get: operations["getUsageHistory"];
         put?: never;
@@ -2524,6 +2524,7 @@ export interface components {
          *         currency (fixed once chosen; the installation's until then, currency_fixed false) and whether it is fixed, this month's use per meter
          *         (used, included — null when unlimited —, overage, cost so far with its currency) and the quotas that hold now (plan or trial, overrides on top).
          */
+        /** @description Is the wire form of the billing summary: plan, status, subscription, credit balance, the current period's estimate, and whether billing runs online (Stripe Checkout, portal and pack checkout usable). */
         BillingSummaryResponse: {
             plan: string;
             status: components["schemas"]["TenantStatus"];
@@ -2538,6 +2539,7 @@ export interface components {
             currency_fixed: boolean;
             current_usage: components["schemas"]["MeterUsage"][];
             quotas: null | components["schemas"]["PlanLimits"];
+            online_billing: boolean;
         };
         /** @description Is the body of a branding replacement; every field is optional and null clears it. */
         BrandingRequest: {
@@ -3922,7 +3924,7 @@ export interface components {
             api_key_id: null | string;
             metadata: null | components["schemas"]["JsonElement"];
         };
-        /** @description Is the wire form of one monthly rollup. */
+        /** @description Is the wire form of one monthly rollup, or of one day's value (period_end the next day). */
         UsagePeriodResponse: {
             meter: string;
             /** Format: date-time */
@@ -14393,6 +14395,8 @@ export interface operations {
                 meter?: string;
                 worker_id?: string;
                 api_key_id?: string;
+                granularity?: string;
+                month?: string;
             };
             header?: never;
             path: {

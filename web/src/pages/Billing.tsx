@@ -1,17 +1,21 @@
 import { AlertDialog, Badge, Button, Card, Dialog, Flex, Grid, Heading, Table, Text } from "@radix-ui/themes";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState } from "react";
-import { useOutletContext } from "react-router";
+import { useEffect, useState } from "react";
+import { useOutletContext, useSearchParams } from "react-router";
 import { api, unwrap } from "../api/client";
 import type { Membership, Schemas } from "../api/types";
 import { Empty, Loading, ProblemCallout } from "../components";
 import { formatCents } from "../lib/format";
+import { KeyboardScroll } from "./Pager";
 import { useBilling } from "./Usage";
 
 type InvoiceStatus = Schemas["InvoiceResponse"]["status"];
 const invoiceColour: Record<NonNullable<InvoiceStatus>, "gray" | "blue" | "green" | "red" | "orange"> = {
   draft: "gray", open: "blue", paid: "green", void: "gray", uncollectible: "red",
 };
+
+/** Sends the browser to a Stripe-hosted page (Checkout or the customer portal). */
+const goTo = (url: string) => window.location.assign(url);
 
 const day = (iso: string | null | undefined) => (iso ? new Date(iso).toLocaleDateString("en-GB", { timeZone: "UTC" }) : "—");
 
@@ -29,12 +33,42 @@ export function BillingPage() {
     queries.invalidateQueries({ queryKey: ["me"] }),
     queries.invalidateQueries({ queryKey: ["tenant", tenantId] }),
   ]);
+  const [params, setParams] = useSearchParams();
+  const returned = params.get("checkout");
+  const [checkoutNotice, setCheckoutNotice] = useState<{ ok: boolean; text: string } | null>(null);
+  // Back from Stripe Checkout: say what happened, refetch what the webhook may have changed, and drop the parameter so a reload does not repeat it.
+  useEffect(() => {
+    if (returned !== "success" && returned !== "cancel") return;
+    setCheckoutNotice(returned === "success"
+      ? { ok: true, text: "Payment received. Your plan and credits update as soon as Stripe confirms it." }
+      : { ok: false, text: "Checkout was cancelled: nothing was charged and your plan is unchanged." });
+    void refresh();
+    void queries.invalidateQueries({ queryKey: ["credits", tenantId] });
+    void queries.invalidateQueries({ queryKey: ["credit-ledger", tenantId] });
+    setParams((p) => { p.delete("checkout"); return p; }, { replace: true });
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [returned]);
+  const online = billing.data?.online_billing === true;
   const changePlan = useMutation({
-    mutationFn: async (plan: string) =>
-      unwrap(await api.POST("/v1/tenants/{tenant_id}/subscription", { params: { path: { tenant_id: tenantId } }, body: { plan, billing_cycle: "monthly" } })),
-    onMutate: () => setNotice(null),
-    onSuccess: (s) => setNotice(s.pending_plan ? `The ${s.pending_plan} plan starts on ${day(s.current_period_end)}, at the end of this period.` : `You are now on the ${s.plan} plan.`),
+    mutationFn: async ({ plan, viaCheckout }: { plan: string; viaCheckout: boolean }) => {
+      const path = { tenant_id: tenantId };
+      // Online, a plan without a live subscription is bought through Stripe Checkout; plan changes and the offline path use POST /subscription (ADR 0740).
+      if (viaCheckout) {
+        return { checkout: unwrap(await api.POST("/v1/tenants/{tenant_id}/billing/checkout", { params: { path }, body: { plan, billing_cycle: "monthly" } })).url };
+      }
+      return { subscription: unwrap(await api.POST("/v1/tenants/{tenant_id}/subscription", { params: { path }, body: { plan, billing_cycle: "monthly" } })) };
+    },
+    onMutate: () => { setNotice(null); setCheckoutNotice(null); },
+    onSuccess: (r) => {
+      if (r.checkout) return goTo(r.checkout);
+      const s = r.subscription!;
+      setNotice(s.pending_plan ? `The ${s.pending_plan} plan starts on ${day(s.current_period_end)}, at the end of this period.` : `You are now on the ${s.plan} plan.`);
+    },
     onSettled: refresh,
+  });
+  const portal = useMutation({
+    mutationFn: async () => unwrap(await api.POST("/v1/tenants/{tenant_id}/billing/portal", { params: { path: { tenant_id: tenantId } } })),
+    onSuccess: (r) => goTo(r.url),
   });
   const cancel = useMutation({
     mutationFn: async () =>
@@ -62,6 +96,11 @@ export function BillingPage() {
           {b.credit_balance !== null && b.credit_balance !== undefined ? <Text data-testid="credit-balance">Credits: {b.credit_balance.toLocaleString("en-US")}</Text> : null}
           <Text>Estimated this period: <Text weight="bold">{formatCents(b.estimated_cost.total_cents, b.estimated_cost.currency)}</Text></Text>
           {notice ? <Text role="status" color="green" data-testid="billing-notice">{notice}</Text> : null}
+          {checkoutNotice ? <Text role="status" color={checkoutNotice.ok ? "green" : "orange"} data-testid="checkout-notice">{checkoutNotice.text}</Text> : null}
+          {portal.isError ? <ProblemCallout error={portal.error} /> : null}
+          {isAdmin && online ? (
+            <Button variant="soft" style={{ alignSelf: "start" }} loading={portal.isPending} onClick={() => portal.mutate()}>Manage payment method</Button>
+          ) : null}
           {changePlan.isError ? <ProblemCallout error={changePlan.error} /> : null}
           {cancel.isError ? <ProblemCallout error={cancel.error} /> : null}
           {isOwner && sub && sub.status !== "canceled" && !sub.cancel_at_period_end ? (
@@ -96,8 +135,8 @@ export function BillingPage() {
                     <Text weight="bold">{p.name}</Text>
                     <Text>{formatCents(p.price_monthly_cents, p.currency)} / month</Text>
                     {current ? <Badge highContrast color="green" style={{ alignSelf: "start" }}>Current plan</Badge> : isOwner ? (
-                      <Button size="1" variant="soft" loading={changePlan.isPending && changePlan.variables === p.id}
-                        onClick={() => changePlan.mutate(p.id)} aria-label={`${verb}: ${p.name}`}>{verb}</Button>
+                      <Button size="1" variant="soft" loading={changePlan.isPending && changePlan.variables?.plan === p.id}
+                        onClick={() => changePlan.mutate({ plan: p.id, viaCheckout: online && !live && p.price_monthly_cents > 0 })} aria-label={`${verb}: ${p.name}`}>{verb}</Button>
                     ) : null}
                   </Flex>
                 </Card>
@@ -108,7 +147,7 @@ export function BillingPage() {
       </Flex>
 
       {isAdmin ? <Invoices tenantId={tenantId} /> : null}
-      {isAdmin ? <Credits tenantId={tenantId} /> : null}
+      {isAdmin ? <Credits tenantId={tenantId} isOwner={isOwner} online={online} /> : null}
     </Flex>
   );
 }
@@ -206,7 +245,28 @@ function InvoiceDetail({ tenantId, invoiceId, number }: { tenantId: string; invo
   );
 }
 
-function Credits({ tenantId }: { tenantId: string }) {
+function Credits({ tenantId, isOwner, online }: { tenantId: string; isOwner: boolean; online: boolean }) {
+  const queries = useQueryClient();
+  const [bought, setBought] = useState<string | null>(null);
+  const buy = useMutation({
+    mutationFn: async (pack: string) => {
+      const path = { tenant_id: tenantId };
+      // Through Stripe Checkout when billing runs online; offline the API grants the pack at once (ADR 0740).
+      if (online) return { checkout: unwrap(await api.POST("/v1/tenants/{tenant_id}/credits/checkout", { params: { path }, body: { pack } })).url };
+      return { purchase: unwrap(await api.POST("/v1/tenants/{tenant_id}/credits/purchase", { params: { path }, body: { pack } })) };
+    },
+    onMutate: () => setBought(null),
+    onSuccess: (r) => {
+      if (r.checkout) return goTo(r.checkout);
+      const p = r.purchase!;
+      setBought(p.status === "succeeded" ? `${p.credits.toLocaleString("en-US")} credits added.` : `The purchase of ${p.credits.toLocaleString("en-US")} credits is ${p.status}.`);
+    },
+    onSettled: () => Promise.all([
+      queries.invalidateQueries({ queryKey: ["credits", tenantId] }),
+      queries.invalidateQueries({ queryKey: ["credit-ledger", tenantId] }),
+      queries.invalidateQueries({ queryKey: ["billing", tenantId] }),
+    ]),
+  });
   const account = useQuery({
     queryKey: ["credits", tenantId],
     queryFn: async () => unwrap(await api.GET("/v1/tenants/{tenant_id}/credits", { params: { path: { tenant_id: tenantId } } })),
@@ -222,9 +282,20 @@ function Credits({ tenantId }: { tenantId: string }) {
         <Text data-testid="credits-balance">Balance: <Text weight="bold">{account.data.unlimited ? "unlimited" : account.data.balance.toLocaleString("en-US")}</Text>
           {account.data.monthly_grant ? ` · ${account.data.monthly_grant.toLocaleString("en-US")} granted each month` : ""}</Text>
       )}
+      {isOwner && account.data && account.data.packs.length > 0 ? (
+        <Flex gap="2" wrap="wrap" aria-label="Credit packs" role="group">
+          {account.data.packs.map((p) => (
+            <Button key={p.id} size="1" variant="soft" data-testid={`pack-${p.id}`} loading={buy.isPending && buy.variables === p.id} onClick={() => buy.mutate(p.id)}>
+              Buy {p.credits.toLocaleString("en-US")} credits · {formatCents(p.price_cents, p.currency)}
+            </Button>
+          ))}
+        </Flex>
+      ) : null}
+      {bought ? <Text role="status" color="green" data-testid="credits-notice">{bought}</Text> : null}
+      {buy.isError ? <ProblemCallout error={buy.error} /> : null}
       {ledger.isPending ? <Loading label="Loading the ledger" /> : ledger.isError ? <ProblemCallout error={ledger.error} /> :
         ledger.data.data.length === 0 ? <Empty>No credit transactions yet.</Empty> : (
-          <Table.Root size="1" variant="surface" aria-label="Credit ledger">
+          <KeyboardScroll label="Credit ledger"><Table.Root size="1" variant="surface" aria-label="Credit ledger">
             <Table.Header>
               <Table.Row>
                 <Table.ColumnHeaderCell>Date</Table.ColumnHeaderCell>
@@ -243,7 +314,7 @@ function Credits({ tenantId }: { tenantId: string }) {
                 </Table.Row>
               ))}
             </Table.Body>
-          </Table.Root>
+          </Table.Root></KeyboardScroll>
         )}
     </Flex>
   );

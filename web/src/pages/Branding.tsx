@@ -57,11 +57,11 @@ export function BrandingPage() {
 }
 
 /** Shows a plan's missing feature as what to do about it rather than as an error. */
-export function UpgradeCallout({ feature }: { feature: string }) {
+export function UpgradeCallout({ feature, plans = "the Professional and Enterprise plans do" }: { feature: string; plans?: string }) {
   return (
     <Callout.Root color="amber" highContrast data-testid="upgrade">
       <Callout.Text>
-        <Text weight="bold">Upgrade to use {feature}.</Text> The tenant's plan does not include {feature}; the Professional and Enterprise plans do. Change the plan on the Billing page.
+        <Text weight="bold">Upgrade to use {feature}.</Text> The tenant's plan does not include {feature}; {plans}. Change the plan on the Billing page.
       </Callout.Text>
     </Callout.Root>
   );

@@ -75,6 +75,7 @@ const tabs = [
   { to: "ip-allowlist", label: "IP allowlist" },
   { to: "branding", label: "Branding" },
   { to: "domains", label: "Domains" },
+  { to: "sso", label: "SSO" },
   { to: "settings", label: "Settings" },
 ];
 

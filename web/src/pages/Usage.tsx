@@ -1,13 +1,15 @@
-import { Badge, Box, Card, Flex, Heading, Progress, Table, Text } from "@radix-ui/themes";
+import { Badge, Box, Card, Flex, Heading, Progress, Select, Table, Text } from "@radix-ui/themes";
 import { useQuery } from "@tanstack/react-query";
-import { lazy, Suspense } from "react";
+import { lazy, Suspense, useMemo, useState } from "react";
 import { useOutletContext } from "react-router";
 import { api, unwrap } from "../api/client";
 import type { Membership, Schemas } from "../api/types";
 import { Empty, Loading, ProblemCallout } from "../components";
 import { formatCents, usageColour } from "../lib/format";
+import { monthLabel, recentMonths } from "../lib/usage";
 
 const UsageChart = lazy(() => import("./UsageChart"));
+const DailyUsageCharts = lazy(async () => ({ default: (await import("./UsageChart")).DailyUsageCharts }));
 
 type Meter = Schemas["MeterUsageResponse"];
 
@@ -79,6 +81,7 @@ export function UsagePage() {
           </Flex>
         </Card>
       ) : null}
+      <DailyUsage tenantId={tenantId} />
       <Card>
         <Flex direction="column" gap="3">
           <Heading as="h2" size="4">History by month</Heading>
@@ -91,6 +94,39 @@ export function UsagePage() {
         </Flex>
       </Card>
     </Flex>
+  );
+}
+
+/** The daily chart of a month per meter, from the usage history's daily granularity (computed from the raw events, ADR 0740). */
+function DailyUsage({ tenantId }: { tenantId: string }) {
+  const months = useMemo(() => recentMonths(new Date()), []);
+  const [month, setMonth] = useState(months[0]);
+  const days = useQuery({
+    queryKey: ["usage-daily", tenantId, month],
+    queryFn: async () => unwrap(await api.GET("/v1/tenants/{tenant_id}/usage/history", {
+      params: { path: { tenant_id: tenantId }, query: { granularity: "day", month } },
+    })),
+  });
+  return (
+    <Card>
+      <Flex direction="column" gap="3">
+        <Flex justify="between" align="center" gap="3" wrap="wrap">
+          <Heading as="h2" size="4">Daily usage</Heading>
+          <Select.Root value={month} onValueChange={setMonth}>
+            <Select.Trigger aria-label="Month" data-testid="daily-month" />
+            <Select.Content>
+              {months.map((m) => <Select.Item key={m} value={m}>{monthLabel(m)}</Select.Item>)}
+            </Select.Content>
+          </Select.Root>
+        </Flex>
+        {days.isPending ? <Loading label="Loading daily usage" /> : days.isError ? <ProblemCallout error={days.error} /> :
+          days.data.data.length === 0 ? <Empty>No usage recorded in {monthLabel(month)}.</Empty> : (
+            <Suspense fallback={<Loading label="Loading the chart" />}>
+              <DailyUsageCharts days={days.data.data} month={month} />
+            </Suspense>
+          )}
+      </Flex>
+    </Card>
   );
 }
 

@@ -1,5 +1,7 @@
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import { Flex, Grid, Text } from "@radix-ui/themes";
 import type { Schemas } from "../api/types";
+import { dailySeries, monthLabel, type UsagePeriod } from "../lib/usage";
 import { meterLabel } from "./Usage";
 
 const palette = ["#3e63dd", "#12a594", "#e54d2e", "#ab4aba", "#ffc53d", "#0090ff"];
@@ -25,5 +27,29 @@ export default function UsageChart({ periods }: { periods: Schemas["UsagePeriodR
         </BarChart>
       </ResponsiveContainer>
     </div>
+  );
+}
+
+/** Charts one month day by day, one small bar chart per meter (meters have their own units, so they share no axis). */
+export function DailyUsageCharts({ days, month }: { days: UsagePeriod[]; month: string }) {
+  return (
+    <Grid columns={{ initial: "1", md: "2" }} gap="4">
+      {dailySeries(days).map((s, i) => (
+        <Flex key={s.meter} direction="column" gap="1" data-testid={`daily-${s.meter}`}>
+          <Text size="2" weight="medium">{meterLabel(s.meter)} <Text color="gray" data-testid="daily-total">· {s.total.toLocaleString("en-US", { maximumFractionDigits: 6 })} in {monthLabel(month)}</Text></Text>
+          <div style={{ width: "100%", height: 180 }} role="img" aria-label={`${meterLabel(s.meter)} per day in ${monthLabel(month)}`}>
+            <ResponsiveContainer>
+              <BarChart data={s.points}>
+                <CartesianGrid strokeDasharray="3 3" vertical={false} />
+                <XAxis dataKey="day" interval="preserveStartEnd" minTickGap={8} />
+                <YAxis width={48} />
+                <Tooltip labelFormatter={(d) => `${monthLabel(month).split(" ")[0]} ${d}`} />
+                <Bar dataKey="used" name={meterLabel(s.meter)} fill={palette[i % palette.length]} />
+              </BarChart>
+            </ResponsiveContainer>
+          </div>
+        </Flex>
+      ))}
+    </Grid>
   );
 }
