@@ -32,6 +32,9 @@ public sealed class BrowserFixture
     public static string ArtefactFolder { get; private set; } = "";
     public static IBrowser Browser { get; private set; } = null!;
 
+    /// <summary>Gets the running API's services, for set-up a test does through the engines (as this fixture creates its operator).</summary>
+    public static IServiceProvider Services => app?.Services ?? throw new InvalidOperationException("The API has not started.");
+
     /// <summary>Gets the operator (super_admin) this run creates, with its password and TOTP secret.</summary>
     public static (string Email, string Password, string TotpSecret) Operator { get; } =
         ("operator@browser.test", "operator password 1", OtpNet.Base32Encoding.ToString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(20)));

@@ -50,15 +50,26 @@ public sealed class BrowserSession : IAsyncDisposable
         return session;
     }
 
+    /// <summary>Names the pages whose screenshots go to docs/screenshots (the README's screens, at 1280 px but sign-in-390) and the file
+    /// name each gets there; every other page's screenshot stays a test artefact only.</summary>
+    private static readonly Dictionary<string, string> DocsScreens = new(StringComparer.Ordinal)
+    {
+        ["sign-in"] = "sign-in", ["sign-in-390"] = "sign-in-390", ["create-tenant"] = "create-tenant", ["overview"] = "overview",
+        ["usage"] = "usage", ["billing"] = "billing", ["members"] = "members", ["invite-member"] = "invite-member",
+        ["accept-invitation"] = "accept-invitation", ["api-keys"] = "api-keys", ["create-api-key"] = "create-api-key",
+        ["admin-sign-in"] = "admin-sign-in", ["admin-tenants"] = "admin-tenants", ["admin-tenant"] = "admin-tenant",
+        ["admin-tenant-data-1280"] = "admin-tenant-detail", ["admin-totp-enrolment-1280"] = "admin-totp-enrolment",
+    };
+
     /// <summary>Runs axe on the page and fails on any serious or critical violation; keeps a screenshot named for the page as an artefact.</summary>
     public async Task CheckPageAsync(string name)
     {
         await Page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(BrowserFixture.ArtefactFolder, name + ".png"), FullPage = true });
-        if (Environment.GetEnvironmentVariable("PLATFORM_UPDATE_SCREENSHOTS") == "1")
+        if (Environment.GetEnvironmentVariable("PLATFORM_UPDATE_SCREENSHOTS") == "1" && DocsScreens.TryGetValue(name, out var docsName))
         {
             var docs = Path.Combine(BrowserFixture.Root, "docs", "screenshots");
             Directory.CreateDirectory(docs);
-            await Page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(docs, name + ".png") });
+            await Page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(docs, docsName + ".png") });
         }
         var result = await Page.RunAxe();
         var serious = result.Violations

@@ -17,6 +17,14 @@ const operatorAuth: Middleware = {
     return request;
   },
 };
+/** Holds a message for the next sign-in page (such as "TOTP is on"), however the console gets there after signing the operator out. */
+let signInNotice: string | null = null;
+export function setSignInNotice(notice: string | null) {
+  signInNotice = notice;
+}
+export function getSignInNotice(): string | null {
+  return signInNotice;
+}
 export const adminApi = createClient<paths>({ baseUrl: "" });
 adminApi.use(operatorAuth);
 export const adminQueries = new QueryClient({ defaultOptions: { queries: { retry: false, staleTime: 5_000 } } });

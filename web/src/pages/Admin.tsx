@@ -5,7 +5,7 @@ import { useContext, useState, type ReactNode } from "react";
 import { useForm } from "react-hook-form";
 import { Link, Navigate, Route, Routes, useLocation, useNavigate, useParams, useSearchParams } from "react-router";
 import { z } from "zod";
-import { adminApi, adminQueries, OperatorContext, operatorMay, setOperatorToken, type FounderAction, type Operator } from "../api/admin";
+import { adminApi, adminQueries, getSignInNotice, OperatorContext, operatorMay, setOperatorToken, setSignInNotice, type FounderAction, type Operator } from "../api/admin";
 import { unwrap } from "../api/client";
 import { Empty, Loading, ProblemCallout } from "../components";
 import { formatCents } from "../lib/format";
@@ -13,6 +13,8 @@ import { firstPage, formatInstant, type CursorTrail } from "../lib/paging";
 import { Field } from "./AuthPages";
 import { KeyboardScroll, Pager } from "./Pager";
 import { TicketStatusBadge, TicketThread, ticketStatuses } from "./Support";
+import { TenantData } from "./AdminTenantData";
+import { AdminEnrol } from "./AdminEnrol";
 
 /** The operator console at /admin: its own sign-in and token (src/api/admin.ts), its own query cache. */
 export default function AdminApp() {
@@ -22,32 +24,40 @@ export default function AdminApp() {
       <OperatorContext.Provider value={{ operator, setOperator }}>
         <Routes>
           <Route path="signin" element={<AdminSignIn />} />
-          <Route path="*" element={operator ? <AdminShell /> : <Navigate to="/admin/signin" replace />} />
+          <Route path="*" element={!operator ? <Navigate to="/admin/signin" replace /> : mustEnrol(operator) ? <AdminEnrol required /> : <AdminShell />} />
         </Routes>
       </OperatorContext.Provider>
     </QueryClientProvider>
   );
 }
 
+/** Tells whether the operator must enrol TOTP before any other route opens (after a reset, or a super_admin without TOTP), as the API decides. */
+function mustEnrol(o: Operator): boolean {
+  return o.totp_enrolment_required || (o.role === "super_admin" && !o.totp_enabled);
+}
+
 const signInSchema = z.object({
   email: z.string().trim().email("Enter an email address"),
   password: z.string().min(1, "Enter your password"),
-  totp_code: z.string().regex(/^\d{6}$/, "The 6 digits of your authenticator"),
+  // Empty for an operator without TOTP yet (who is then asked to enrol where the API requires it).
+  totp_code: z.string().trim().regex(/^(\d{6})?$/, "The 6 digits of your authenticator"),
 });
 
 function AdminSignIn() {
   const { setOperator } = useContext(OperatorContext);
   const navigate = useNavigate();
+  const notice = getSignInNotice();
   const [error, setError] = useState<unknown>(null);
   const form = useForm<z.infer<typeof signInSchema>>({ resolver: zodResolver(signInSchema) });
   const submit = form.handleSubmit(async (v) => {
     setError(null);
     try {
-      const r = unwrap(await adminApi.POST("/v1/admin/auth/login", { body: v }));
+      const r = unwrap(await adminApi.POST("/v1/admin/auth/login", { body: { ...v, totp_code: v.totp_code || null } }));
       setOperatorToken(r.access_token);
+      setSignInNotice(null);
       adminQueries.clear();
       setOperator(r.operator);
-      navigate("/admin", { replace: true });
+      navigate(mustEnrol(r.operator) ? "/admin/enrol" : "/admin", { replace: true });
     } catch (e) {
       setError(e);
     }
@@ -59,6 +69,7 @@ function AdminSignIn() {
           <Heading as="h1" size="6" mb="4">Operator console</Heading>
           <form onSubmit={submit} noValidate>
             <Flex direction="column" gap="3">
+              {notice ? <Text role="status" color="green" data-testid="enrolled-notice">{notice}</Text> : null}
               {error ? <ProblemCallout error={error} /> : null}
               <Field id="op-email" label="Email" type="email" autoComplete="username" {...form.register("email")} error={form.formState.errors.email?.message} />
               <Field id="op-password" label="Password" type="password" autoComplete="current-password" {...form.register("password")} error={form.formState.errors.password?.message} />
@@ -88,6 +99,7 @@ function AdminShell({ children }: { children?: ReactNode }) {
         <Flex align="center" gap="4" px="4" py="3" wrap="wrap">
           <Text size="4" weight="bold"><Link to="/admin" style={{ color: "inherit", textDecoration: "none" }}>Platform operators</Link></Text>
           <Flex flexGrow="1" />
+          {operator && !operator.totp_enabled ? <Link to="/admin/enrol">Set up TOTP</Link> : null}
           <Text size="2" color="gray">{operator?.email} <Badge highContrast color="gray">{operator?.role}</Badge></Text>
           <Button variant="soft" onClick={() => { setOperatorToken(null); adminQueries.clear(); setOperator(null); }}>Sign out</Button>
         </Flex>
@@ -111,6 +123,7 @@ function AdminShell({ children }: { children?: ReactNode }) {
               <Route path="support/:ticketId" element={<AdminTicket />} />
               <Route path="billing" element={<BillingClose />} />
               <Route path="operators" element={<OperatorsPage />} />
+              <Route path="enrol" element={<AdminEnrol required={false} />} />
             </Routes>
           )}
         </main>
@@ -277,10 +290,12 @@ function TenantDetail() {
           <DataList.Item><DataList.Label>Created</DataList.Label><DataList.Value>{formatInstant(t.created_at)}</DataList.Value></DataList.Item>
         </DataList.Root>
       </Card>
+      <TenantData tenantId={tenantId} onDone={(m) => { setNotice(m); void refresh(); }} />
+      <Heading as="h2" size="4">Actions</Heading>
       <Grid columns={{ initial: "1", md: "2" }} gap="4">
         <Card>
           <Flex direction="column" gap="3">
-            <Heading as="h2" size="4">{suspended ? "Unsuspend" : "Suspend"}</Heading>
+            <Heading as="h3" size="4">{suspended ? "Unsuspend" : "Suspend"}</Heading>
             {act.isError ? <ProblemCallout error={act.error} /> : null}
             <ReasonFields prefix="suspend" noteLabel="Note" {...{ code: suspendReason.code, note: suspendReason.note, onCode: suspendReason.setCode, onNote: suspendReason.setNote }} />
             <Confirm label={suspended ? "Unsuspend tenant" : "Suspend tenant"} color={suspended ? "green" : "red"}
@@ -316,7 +331,7 @@ function QuotaOverride({ tenantId, onDone }: { tenantId: string; onDone(message:
   return (
     <Card>
       <Flex direction="column" gap="3">
-        <Heading as="h2" size="4">Quota override</Heading>
+        <Heading as="h3" size="4">Quota override</Heading>
         {set.isError ? <ProblemCallout error={set.error} /> : null}
         <Flex gap="3" wrap="wrap">
           <Flex direction="column" gap="1">
@@ -358,7 +373,7 @@ function FeatureOverride({ tenantId, onDone }: { tenantId: string; onDone(messag
   return (
     <Card>
       <Flex direction="column" gap="3">
-        <Heading as="h2" size="4">Feature override</Heading>
+        <Heading as="h3" size="4">Feature override</Heading>
         {set.isError ? <ProblemCallout error={set.error} /> : null}
         <Flex direction="column" gap="1">
           <Text as="label" id="feature-name" size="2" weight="medium">Feature</Text>
@@ -393,7 +408,7 @@ function KeyFreeze({ onDone }: { onDone(message: string): void }) {
   return (
     <Card>
       <Flex direction="column" gap="3">
-        <Heading as="h2" size="4">Freeze an API key</Heading>
+        <Heading as="h3" size="4">Freeze a key by id</Heading>
         {act.isError ? <ProblemCallout error={act.error} /> : null}
         <Flex direction="column" gap="1">
           <Text as="label" htmlFor="freeze-key" size="2" weight="medium">Key id</Text>
@@ -421,7 +436,7 @@ function MarkInvoicePaid({ tenantId, onDone }: { tenantId: string; onDone(messag
   return (
     <Card>
       <Flex direction="column" gap="3">
-        <Heading as="h2" size="4">Mark an invoice paid</Heading>
+        <Heading as="h3" size="4">Mark an invoice paid by id</Heading>
         {act.isError ? <ProblemCallout error={act.error} /> : null}
         <Flex direction="column" gap="1">
           <Text as="label" htmlFor="paid-invoice" size="2" weight="medium">Invoice id</Text>
@@ -751,7 +766,7 @@ function OperatorsPage() {
                   {o.id === operator?.id ? <Text size="1" color="gray">you</Text> : (
                     <Flex gap="2" wrap="wrap">
                       <Button size="1" variant="soft" color={o.status === "disabled" ? "green" : "red"} onClick={() => toggle.mutate(o)} aria-label={`${o.status === "disabled" ? "Enable" : "Disable"} ${o.email}`}>{o.status === "disabled" ? "Enable" : "Disable"}</Button>
-                      <Button size="1" variant="soft" onClick={() => resetTotp.mutate(o)} aria-label={`Reset the TOTP of ${o.email}`}>Reset TOTP</Button>
+                      <Button size="1" variant="soft" onClick={() => resetTotp.mutate(o)} aria-label={`Reset TOTP of ${o.email}`}>Reset TOTP</Button>
                     </Flex>
                   )}
                 </Table.Cell>
