@@ -115,7 +115,8 @@ public sealed class FeatureGraphTests
         if (owner.Namespace?.StartsWith("Platform.", StringComparison.Ordinal) == true)
         {
             var root = owner.IsGenericType ? owner.GetGenericTypeDefinition() : owner;
-            return root == typeof(PeriodicJob) || root.GetMethod("<Clone>$") is not null || root.Name.EndsWith("Options", StringComparison.Ordinal)
+            // A wake-up signal tells a job when to look, never what to do (Platform.Engines.Hosting.JobWakeup).
+            return root == typeof(PeriodicJob) || root == typeof(JobWakeup) || root.GetMethod("<Clone>$") is not null || root.Name.EndsWith("Options", StringComparison.Ordinal)
                 || owner.IsNested && owner.DeclaringType is { } outer && outer.IsSubclassOf(typeof(PeriodicJob));
         }
         return true;

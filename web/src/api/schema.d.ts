@@ -2622,9 +2622,9 @@ export interface components {
         /**
          * @description Is the wire form of the billing summary: plan, status, subscription, credit balance, the current period's estimate, the tenant's billing
          *         currency (fixed once chosen; the installation's until then, currency_fixed false) and whether it is fixed, this month's use per meter
-         *         (used, included — null when unlimited —, overage, cost so far with its currency) and the quotas that hold now (plan or trial, overrides on top).
+         *         (used, included — null when unlimited —, overage, cost so far with its currency) and the quotas that hold now (plan or trial, overrides on top); and whether billing runs online
+         *         (Stripe Checkout, portal and pack checkout usable).
          */
-        /** @description Is the wire form of the billing summary: plan, status, subscription, credit balance, the current period's estimate, and whether billing runs online (Stripe Checkout, portal and pack checkout usable). */
         BillingSummaryResponse: {
             plan: string;
             status: components["schemas"]["TenantStatus"];
