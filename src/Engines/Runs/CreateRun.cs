@@ -6,6 +6,7 @@ using Platform.Drivers.Runs;
 using Platform.Drivers.Sessions;
 using Platform.Engines.Audit;
 using Platform.Engines.Credits;
+using Platform.Engines.Hosting;
 using Platform.Engines.Pipeline;
 using Platform.Engines.Sessions;
 using Platform.Engines.Webhooks;
@@ -37,6 +38,29 @@ internal sealed class CreateRunHandler(
     : IRequestHandler<CreateRun, RunSnapshot>
 {
     public async Task<RunSnapshot> Handle(CreateRun command, CancellationToken cancellationToken)
+    {
+        // Admission latency (run_admission_duration_seconds, by outcome): the whole command, commit included.
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var outcome = "error";
+        try
+        {
+            var run = await AdmitAsync(command, cancellationToken);
+            outcome = "admitted";
+            return run;
+        }
+        catch (PlatformException e)
+        {
+            outcome = e.Code;
+            throw;
+        }
+        finally
+        {
+            Telemetry.RunAdmissionDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds,
+                new KeyValuePair<string, object?>("outcome", outcome));
+        }
+    }
+
+    private async Task<RunSnapshot> AdmitAsync(CreateRun command, CancellationToken cancellationToken)
     {
         var now = clock.UtcNow;
         var dayStart = Meters.DayStart(now);
