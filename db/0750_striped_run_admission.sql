@@ -221,8 +221,14 @@ CREATE FUNCTION run_admit(p_tenant uuid, p_worker text, p_key uuid, p_stripe int
             RETURN QUERY SELECT true, c.max_tokens_per_run, true, false;
             RETURN;
         END IF;
-        RETURN QUERY SELECT true, c.max_tokens_per_run, true,
-            run_stripe_take(p_tenant, 'tenant', p_stripe, t.max_concurrent_runs, t.max_runs_per_day, p_now, p_day_start, p_month_start);
+        IF NOT run_stripe_take(p_tenant, 'tenant', p_stripe, t.max_concurrent_runs, t.max_runs_per_day, p_now, p_day_start, p_month_start) THEN
+            RETURN QUERY SELECT true, c.max_tokens_per_run, true, false;
+            RETURN;
+        END IF;
+        -- The first admission of a month writes the month's reset of the tokens on the tenant row (read lazily until then): once a month,
+        -- and after the tenant's stripe, the order a completion locks in (stripe, then tenant row).
+        UPDATE tenants x SET tokens_this_month = 0, last_run_reset_at = p_now WHERE x.id = p_tenant AND x.last_run_reset_at < p_month_start;
+        RETURN QUERY SELECT true, c.max_tokens_per_run, true, true;
     END
     $$;
 GRANT EXECUTE ON FUNCTION run_admit(uuid, text, uuid, integer, timestamptz, timestamptz, timestamptz) TO platform_app;
