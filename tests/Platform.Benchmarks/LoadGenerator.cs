@@ -3,7 +3,11 @@ using System.Diagnostics;
 namespace Platform.Benchmarks;
 
 /// <summary>Holds what one load run measured: operations, errors, requests per second and latency percentiles in milliseconds.</summary>
-internal sealed record LoadResult(long Operations, long Errors, double Seconds, double PerSecond, double P50Ms, double P99Ms, IReadOnlyList<long> PerSecondBuckets);
+internal sealed record LoadResult(long Operations, long Errors, double Seconds, double PerSecond, double P50Ms, double P99Ms, IReadOnlyList<long> PerSecondBuckets)
+{
+    /// <summary>Gets the slowest call's latency in milliseconds.</summary>
+    public double MaxMs { get; init; }
+}
 
 /// <summary>Drives an operation from many concurrent clients for a time after a warm-up and measures throughput and latency.</summary>
 internal static class LoadGenerator
@@ -73,7 +77,10 @@ internal static class LoadGenerator
             }
         }
         return new LoadResult(
-            sorted.Length, errors.Sum(), seconds, sorted.Length / seconds, Percentile(sorted, 0.50), Percentile(sorted, 0.99), buckets);
+            sorted.Length, errors.Sum(), seconds, sorted.Length / seconds, Percentile(sorted, 0.50), Percentile(sorted, 0.99), buckets)
+        {
+            MaxMs = sorted.Length == 0 ? 0 : sorted[^1] * 1000.0 / Stopwatch.Frequency,
+        };
     }
 
     private static double Percentile(long[] sortedTicks, double p) =>

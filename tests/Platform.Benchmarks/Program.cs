@@ -193,8 +193,21 @@ var floodSummary = string.Join(", ", floodStatuses.OrderBy(p => p.Key).Select(p 
 Console.WriteLine($"admit, 1,000 tenants, during a 64-connection wrong-password flood: {flooded.PerSecond:F0} req/s p99 {flooded.P99Ms:F1} ms (flood answers {floodSummary})");
 // Webhook delivery (issue 11): its section replaces the previous one in docs/benchmarks.md, also when run alone (BENCH_ONLY=webhooks).
 var webhooks = Runs("webhooks") ? await WebhookBenchmark.RunAsync(env, tenants[0]) : "";
+// Issue 16's admission figures (ADR 0750, 0751): their section replaces the previous one, also when run alone (BENCH_ONLY=admit).
+var admission = Runs("admit") ? await AdmissionBenchmark.RunAsync(env, setup, http, clients, warmup, seconds) : "";
 if (only.Length > 0)
 {
+    if (admission.Length > 0)
+    {
+        const string AdmissionStart = "<!-- admission benchmark -->", AdmissionEnd = "<!-- /admission benchmark -->";
+        var path = env.Require("BENCH_OUT");
+        var text = File.Exists(path) ? File.ReadAllText(path) : "";
+        int from = text.IndexOf(AdmissionStart, StringComparison.Ordinal), to = text.IndexOf(AdmissionEnd, StringComparison.Ordinal);
+        text = from >= 0 && to > from
+            ? text[..from] + admission.TrimEnd() + text[(to + AdmissionEnd.Length)..]
+            : text.IndexOf("## Reading this run", StringComparison.Ordinal) is var reading and >= 0 ? text[..reading] + admission + "\n" + text[reading..] : text + "\n" + admission;
+        File.WriteAllText(path, text);
+    }
     if (webhooks.Length > 0)
     {
         var path = env.Require("BENCH_OUT");
@@ -239,6 +252,7 @@ Console.WriteLine(report.ToString());
 // The close's own section goes above the note too, so that each run replaces it instead of adding another.
 report.Append(await CloseBenchmark.RunAsync(env)).AppendLine();
 report.Append(webhooks);
+report.Append(admission.Length > 0 ? admission + "\n" : "");
 report.Append(note);
 File.WriteAllText(outPath, report.ToString());
 return 0;

@@ -24,8 +24,13 @@ public sealed class HealthApi : IEndpointGroup
             .Refuses(StatusCodes.Status503ServiceUnavailable, "`not_ready`: the database does not answer.");
     }
 
-    private static async Task<Results<Ok<StatusResponse>, ProblemHttpResult>> ReadyAsync(IMediator mediator, ILogger<StatusResponse> logger, CancellationToken ct)
+    private static async Task<Results<Ok<StatusResponse>, ProblemHttpResult>> ReadyAsync(IMediator mediator, WarmUpState warmUp, ILogger<StatusResponse> logger, CancellationToken ct)
     {
+        if (!warmUp.Ready)
+        {
+            // Load balancers send traffic once this answers 200: not before the hot paths are warm (ADR 0751).
+            return TypedResults.Problem(Problems.Create(503, "not_ready", "Not ready", "The service is warming up."));
+        }
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(TimeSpan.FromSeconds(2));
         try

@@ -42,6 +42,9 @@ public static class PlatformApi
                 }
             });
         services.AddSingleton(TimeProvider.System);
+        // The hot paths are warmed once the server listens; /readyz answers ready after (ADR 0751).
+        services.AddSingleton<WarmUpState>();
+        services.AddHostedService<WarmUpService>();
         services.AddEngines();
         if ((configuration.GetSection("Platform").Get<PlatformOptions>() ?? new PlatformOptions()).RunJobs)
         {

@@ -14,6 +14,13 @@ public sealed class PlatformOptions
 
     /// <summary>Gets or sets whether the background jobs run inside the API process (Platform:RunJobs).</summary>
     public bool RunJobs { get; set; } = true;
+
+    /// <summary>Gets or sets whether the service warms its hot paths (the pool, admission, usage and key authentication) before /readyz answers ready (Platform:WarmUp, ADR 0751).</summary>
+    public bool WarmUp { get; set; } = true;
+
+    /// <summary>Gets or sets how many database connections the warm-up opens at once, at most the pool's Maximum Pool Size (Platform:WarmUpConnections).</summary>
+    [Range(0, 1000)]
+    public int WarmUpConnections { get; set; } = 16;
 }
 
 /// <summary>Holds the token settings (keys of section "Auth").</summary>

@@ -78,7 +78,7 @@ internal sealed class ApiKeyDriver : IApiKeyDriver
     private const string Columns =
         """
         k.tenant_id, k.id, k.name, k.prefix, k.permissions, k.allowed_workers, k.rate_limit_rpm, k.max_concurrent_runs,
-        k.active_runs, k.expires_at, k.created_by, k.created_at, k.updated_at, k.last_used_at, k.total_requests,
+        (SELECT x.active_runs FROM run_stripe_totals(k.tenant_id, 'key:' || k.id) x) AS active_runs, k.expires_at, k.created_by, k.created_at, k.updated_at, k.last_used_at, k.total_requests,
         k.revoked_at, k.revoked_reason, k.frozen_at, k.frozen_reason, k.service_key
         """;
 

@@ -8,11 +8,8 @@ namespace Platform.Drivers.Runs;
 /// <summary>Admits, records, completes and times out worker runs, and keeps the tenant's run counters.</summary>
 public interface IRunDriver
 {
-    /// <summary>Reads the tenant's run counters as they are now, with the lazy resets applied to the values read (not written).</summary>
+    /// <summary>Reads the tenant's run counters as they are now (the sums of its stripes, ADR 0750), with the lazy resets applied to the values read (not written).</summary>
     Task<RunCounters?> FetchRunCountersAsync(IDbSession session, Guid tenantId, DateTimeOffset dayStart, DateTimeOffset monthStart, CancellationToken cancellationToken);
-
-    /// <summary>Gives back run slots and adds tokens to the month (resetting lazily when the UTC day or month changed).</summary>
-    Task ReleaseRunSlotsAsync(IDbSession session, Guid tenantId, int slots, long tokens, DateTimeOffset now, DateTimeOffset dayStart, DateTimeOffset monthStart, CancellationToken cancellationToken);
 
     /// <summary>Inserts an admitted run in the running state; the attempt is one more than the parent's (1 without a parent). Returns null when the parent run does not exist.</summary>
     Task<RunSnapshot?> InsertRunAsync(IDbSession session, NewRun run, CancellationToken cancellationToken);
@@ -53,35 +50,17 @@ internal sealed class RunDriver : IRunDriver
         """;
 
     // The lazy resets: a counter read from a row last reset before the current UTC day (or month) counts as zero.
-    private const string RunsTodayNow = "(CASE WHEN t.last_run_reset_at < @dayStart THEN 0 ELSE t.runs_today END)";
-    private const string RunsThisMonthNow = "(CASE WHEN t.last_run_reset_at < @monthStart THEN 0 ELSE t.runs_this_month END)";
     private const string TokensThisMonthNow = "(CASE WHEN t.last_run_reset_at < @monthStart THEN 0 ELSE t.tokens_this_month END)";
-    private const string ResetAtNow = "(CASE WHEN t.last_run_reset_at < @dayStart THEN @now ELSE t.last_run_reset_at END)";
 
     public async Task<RunCounters?> FetchRunCountersAsync(IDbSession session, Guid tenantId, DateTimeOffset dayStart, DateTimeOffset monthStart, CancellationToken cancellationToken)
     {
         return await session.FetchAsync(
             $"""
-            SELECT t.status, {RunsTodayNow} AS runs_today, t.max_runs_per_day, t.active_runs, t.max_concurrent_runs,
-                   {TokensThisMonthNow} AS tokens_this_month, t.max_tokens_per_month, t.last_run_reset_at
-            FROM tenants t WHERE t.id = @tenantId
+            SELECT t.status, (CASE WHEN s.last_run_reset_at < @dayStart THEN 0 ELSE s.runs_today END) AS runs_today, t.max_runs_per_day,
+                   s.active_runs, t.max_concurrent_runs, {TokensThisMonthNow} AS tokens_this_month, t.max_tokens_per_month, t.last_run_reset_at
+            FROM tenants t CROSS JOIN run_stripe_totals(t.id, 'tenant') s WHERE t.id = @tenantId
             """,
             new { tenantId, dayStart, monthStart }, (CounterRow r) => r.ToCounters(), cancellationToken);
-    }
-
-    public async Task ReleaseRunSlotsAsync(IDbSession session, Guid tenantId, int slots, long tokens, DateTimeOffset now, DateTimeOffset dayStart, DateTimeOffset monthStart, CancellationToken cancellationToken)
-    {
-        await session.ExecuteAsync(
-            $"""
-            UPDATE tenants AS t SET
-                runs_today = {RunsTodayNow},
-                runs_this_month = {RunsThisMonthNow},
-                tokens_this_month = {TokensThisMonthNow} + @tokens,
-                last_run_reset_at = {ResetAtNow},
-                active_runs = greatest(t.active_runs - @slots, 0)
-            WHERE t.id = @tenantId
-            """,
-            new { tenantId, slots, tokens, now, dayStart, monthStart }, cancellationToken);
     }
 
     public async Task<RunSnapshot?> InsertRunAsync(IDbSession session, NewRun run, CancellationToken cancellationToken)

@@ -74,7 +74,9 @@ internal sealed class WorkerDriver : IWorkerDriver
     private const string ConfigColumns =
         """
         c.tenant_id, c.worker_id, c.enabled, c.config::text AS config, c.max_runs_per_day, c.max_tokens_per_run,
-        c.runs_today, c.last_run_reset_at, c.updated_at
+        (SELECT x.runs_today FROM run_stripe_totals(c.tenant_id, 'worker:' || c.worker_id) x) AS runs_today,
+        coalesce((SELECT x.last_run_reset_at FROM run_stripe_totals(c.tenant_id, 'worker:' || c.worker_id) x), c.last_run_reset_at) AS last_run_reset_at,
+        c.updated_at
         """;
 
     public async Task<IReadOnlyList<WorkerSnapshot>> ListWorkersAsync(IDbSession session, CancellationToken cancellationToken)

@@ -10,7 +10,8 @@ internal sealed class TenantRow
         """
         t.id, t.name, t.slug, t.plan, t.status, t.trial_ends_at, t.suspended_reason, t.billing_email,
         t.max_workers, t.max_runs_per_day, t.max_concurrent_runs, t.max_tokens_per_month, t.max_api_keys,
-        t.runs_today, t.runs_this_month, t.tokens_this_month, t.last_run_reset_at, t.onboarding_state,
+        (SELECT x.runs_today FROM run_stripe_totals(t.id, 'tenant') x) AS runs_today,
+        (SELECT x.runs_this_month FROM run_stripe_totals(t.id, 'tenant') x) AS runs_this_month, t.tokens_this_month, t.last_run_reset_at, t.onboarding_state,
         t.settings::text AS settings, t.is_synthetic, t.created_at, t.updated_at, t.deleted_at
         """;
 

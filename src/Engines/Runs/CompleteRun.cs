@@ -112,7 +112,7 @@ internal sealed class CompleteRunHandler(
             new UsageEvent(Meters.Runs, 1, $"run:{run.Id}:runs", now, null, run.WorkerId, run.ApiKeyId),
             new UsageEvent(Meters.Tokens, command.TotalTokens, $"run:{run.Id}:tokens", now, null, run.WorkerId, run.ApiKeyId),
         ], now, cancellationToken);
-        await admissions.ReleaseAsync(session, command.TenantId, run.ApiKeyId, command.TotalTokens, now, Meters.DayStart(now), Meters.MonthStart(now), cancellationToken);
+        await admissions.ReleaseAsync(session, command.TenantId, run.ApiKeyId, run.Id, command.TotalTokens, now, Meters.DayStart(now), Meters.MonthStart(now), cancellationToken);
         // Only when the tokens crossed 80, 90 or 100 percent of the quota does this add statements (a notice, an email, an audit row).
         await alerts.QueueCrossedAsync(scope, usageResult.Rollups, now, cancellationToken);
         await scope.CommitAsync(cancellationToken);

@@ -6,6 +6,7 @@ using Platform.Drivers.Runs;
 using Platform.Drivers.Sessions;
 using Platform.Engines.Audit;
 using Platform.Engines.Credits;
+using Platform.Engines.Hosting;
 using Platform.Engines.Pipeline;
 using Platform.Engines.Sessions;
 using Platform.Engines.Webhooks;
@@ -38,6 +39,29 @@ internal sealed class CreateRunHandler(
 {
     public async Task<RunSnapshot> Handle(CreateRun command, CancellationToken cancellationToken)
     {
+        // Admission latency (run_admission_duration_seconds, by outcome): the whole command, commit included.
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var outcome = "error";
+        try
+        {
+            var run = await AdmitAsync(command, cancellationToken);
+            outcome = "admitted";
+            return run;
+        }
+        catch (PlatformException e)
+        {
+            outcome = e.Code;
+            throw;
+        }
+        finally
+        {
+            Telemetry.RunAdmissionDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds,
+                new KeyValuePair<string, object?>("outcome", outcome));
+        }
+    }
+
+    private async Task<RunSnapshot> AdmitAsync(CreateRun command, CancellationToken cancellationToken)
+    {
         var now = clock.UtcNow;
         var dayStart = Meters.DayStart(now);
         var monthStart = Meters.MonthStart(now);
@@ -67,10 +91,10 @@ internal sealed class CreateRunHandler(
             ?? throw ValidationFailedException.For("parent_run_id", "There is no run with this id.");
         await audit.RecordAsync(session, command.TenantId, command.Caller, "run.created", "run", run.Id, null,
             new { run.WorkerId, run.ParentRunId, run.Attempt, Status = run.Status.ToWire() }, cancellationToken);
-        // One statement moves the worker config, the key's slot and the tenant's slot, locking them in that order
-        // (completion and the timeout job lock run, key, tenant), so admissions and releases cannot deadlock.
+        // One statement counts the run on its stripe of the worker config, the key and the tenant, in that order (completion and the
+        // timeout job lock run, key, tenant), so admissions and releases cannot deadlock; no row is shared by every admission (ADR 0750).
         var keyId = command.Caller.Kind == CallerKind.ApiKey ? command.Caller.ApiKeyId : null;
-        var admission = await admissions.TryAdmitAsync(session, command.TenantId, command.WorkerId, keyId, now, dayStart, monthStart, cancellationToken);
+        var admission = await admissions.TryAdmitAsync(session, command.TenantId, command.WorkerId, keyId, run.Id, now, dayStart, monthStart, cancellationToken);
         if (!admission.WorkerCounted)
         {
             throw await WorkerRefusalAsync(session, command, now, cancellationToken);

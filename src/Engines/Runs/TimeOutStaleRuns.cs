@@ -1,12 +1,10 @@
 using MediatR;
-using Platform.Drivers.ApiKeys;
 using Platform.Drivers.Runs;
 using Platform.Drivers.Sessions;
 using Platform.Engines.Audit;
 using Platform.Engines.Webhooks;
 using Platform.Models;
 using Platform.Models.Runs;
-using Platform.Models.Usage;
 using Platform.Models.Webhooks;
 
 namespace Platform.Engines.Runs;
@@ -15,7 +13,7 @@ namespace Platform.Engines.Runs;
 public sealed record TimeOutStaleRuns(DateTimeOffset? Before = null, int MaxTenants = 100, int MaxRunsPerTenant = 500) : IRequest<int>;
 
 internal sealed class TimeOutStaleRunsHandler(
-    IDbSessionFactory sessions, IRunDriver runs, IApiKeyRunSlotDriver keySlots, AuditTrail audit, WebhookEvents events, IClock clock, RunsOptions options)
+    IDbSessionFactory sessions, IRunDriver runs, IRunAdmissionDriver admissions, AuditTrail audit, WebhookEvents events, IClock clock, RunsOptions options)
     : IRequestHandler<TimeOutStaleRuns, int>
 {
     public async Task<int> Handle(TimeOutStaleRuns command, CancellationToken cancellationToken)
@@ -38,12 +36,8 @@ internal sealed class TimeOutStaleRunsHandler(
             {
                 continue;
             }
-            // Key slots before the tenant's, keys in id order, as admissions lock (key, then tenant): no deadlock with them or another copy.
-            foreach (var perKey in timedOut.Where(r => r.ApiKeyId is not null).GroupBy(r => r.ApiKeyId!.Value).OrderBy(g => g.Key))
-            {
-                await keySlots.ReleaseKeyRunSlotsAsync(session, tenantId, perKey.Key, perKey.Count(), cancellationToken);
-            }
-            await runs.ReleaseRunSlotsAsync(session, tenantId, timedOut.Count, 0, now, Meters.DayStart(now), Meters.MonthStart(now), cancellationToken);
+            // Key stripes before the tenant's, each in a fixed order, as admissions lock (key, then tenant): no deadlock with them or another copy.
+            await admissions.ReleaseManyAsync(session, tenantId, timedOut.Select(r => (r.Id, r.ApiKeyId)).ToList(), cancellationToken);
             foreach (var run in timedOut)
             {
                 await audit.RecordAsync(session, tenantId, Caller.System, "run.timed_out", "run", run.Id,

@@ -4,6 +4,7 @@ using MediatR;
 using Platform.Engines.Plans;
 using Platform.Drivers.Usage;
 using Platform.Engines.Audit;
+using Platform.Engines.Hosting;
 using Platform.Engines.Pipeline;
 using Platform.Engines.Sessions;
 using Platform.Models;
@@ -190,6 +191,12 @@ internal sealed class RecordUsageHandler(TenantGate gate, IUsageDriver usage, IR
         // Under the rollup rows' locks each batch sees its own before and after, so of many batches crossing a threshold together one alerts.
         await alerts.QueueCrossedAsync(scope, changes, now, cancellationToken);
         await scope.CommitAsync(cancellationToken);
+        // Counted after the commit: a refused or rolled-back batch took nothing in.
+        Telemetry.UsageEventsIngested.Add(result.Accepted, new KeyValuePair<string, object?>("outcome", "accepted"));
+        if (result.Duplicates > 0)
+        {
+            Telemetry.UsageEventsIngested.Add(result.Duplicates, new KeyValuePair<string, object?>("outcome", "duplicate"));
+        }
         return result;
     }
 

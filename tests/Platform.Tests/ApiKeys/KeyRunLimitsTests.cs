@@ -18,19 +18,19 @@ public sealed class KeyRunLimitsTests : DatabaseTest
         var client = TestApi.Client(key.Secret);
 
         var admitted = await AdmitAsync(client, tenantId, 200, expected: 5);
-        Assert.That(await Runs.Runs.ScalarAsync(tenantId, "SELECT active_runs FROM api_keys WHERE id = @k", ("k", key.Id)), Is.EqualTo(5));
+        Assert.That(await Runs.Runs.ScalarAsync(tenantId, "SELECT active_runs FROM run_stripe_totals(@t, 'key:' || @k)", ("k", key.Id)), Is.EqualTo(5));
         Assert.That(await Runs.Runs.ScalarAsync(tenantId, "SELECT count(*) FROM runs WHERE tenant_id = @t"), Is.EqualTo(5));
-        Assert.That(await Runs.Runs.ScalarAsync(tenantId, "SELECT active_runs FROM tenants WHERE id = @t"), Is.EqualTo(5));
+        Assert.That(await Runs.Runs.ScalarAsync(tenantId, "SELECT active_runs FROM run_stripe_totals(@t, 'tenant')"), Is.EqualTo(5));
 
         // A signed-in member is not bound by the key's limit.
         await Runs.Runs.CreateRunAsync(TestApi.Client(owner.Token), tenantId);
 
         var completions = await Task.WhenAll(admitted.Select(id => Runs.Runs.CompleteAsync(client, tenantId, id)));
         Assert.That(completions.Select(r => r.StatusCode), Is.All.EqualTo(HttpStatusCode.OK));
-        Assert.That(await Runs.Runs.ScalarAsync(tenantId, "SELECT active_runs FROM api_keys WHERE id = @k", ("k", key.Id)), Is.EqualTo(0));
+        Assert.That(await Runs.Runs.ScalarAsync(tenantId, "SELECT active_runs FROM run_stripe_totals(@t, 'key:' || @k)", ("k", key.Id)), Is.EqualTo(0));
 
         await AdmitAsync(client, tenantId, 200, expected: 5);
-        Assert.That(await Runs.Runs.ScalarAsync(tenantId, "SELECT active_runs FROM api_keys WHERE id = @k", ("k", key.Id)), Is.EqualTo(5));
+        Assert.That(await Runs.Runs.ScalarAsync(tenantId, "SELECT active_runs FROM run_stripe_totals(@t, 'key:' || @k)", ("k", key.Id)), Is.EqualTo(5));
         Assert.That(await Runs.Runs.ScalarAsync(tenantId, "SELECT count(*) FROM runs WHERE tenant_id = @t"), Is.EqualTo(11));
         foreach (var response in completions)
         {
@@ -53,14 +53,14 @@ public sealed class KeyRunLimitsTests : DatabaseTest
         Assert.Multiple(async () =>
         {
             Assert.That(await Runs.Runs.ScalarAsync(tenantId, "SELECT count(*) FROM runs WHERE tenant_id = @t"), Is.EqualTo(0));
-            Assert.That(await Runs.Runs.ScalarAsync(tenantId, "SELECT active_runs FROM api_keys WHERE id = @k", ("k", key.Id)), Is.EqualTo(0));
-            Assert.That(await Runs.Runs.ScalarAsync(tenantId, "SELECT active_runs FROM tenants WHERE id = @t"), Is.EqualTo(0));
-            Assert.That(await Runs.Runs.ScalarAsync(tenantId, "SELECT count(*) FROM worker_configs WHERE tenant_id = @t AND worker_id = 'classifier' AND runs_today > 0"), Is.EqualTo(0));
+            Assert.That(await Runs.Runs.ScalarAsync(tenantId, "SELECT active_runs FROM run_stripe_totals(@t, 'key:' || @k)", ("k", key.Id)), Is.EqualTo(0));
+            Assert.That(await Runs.Runs.ScalarAsync(tenantId, "SELECT active_runs FROM run_stripe_totals(@t, 'tenant')"), Is.EqualTo(0));
+            Assert.That(await Runs.Runs.ScalarAsync(tenantId, "SELECT count(*) FROM run_stripe_totals(@t, 'worker:classifier') WHERE runs_today > 0"), Is.EqualTo(0));
         });
 
         var run = await Runs.Runs.CreateRunAsync(client, tenantId, "summarizer");
         Assert.That((string?)run["worker_id"], Is.EqualTo("summarizer"));
-        Assert.That(await Runs.Runs.ScalarAsync(tenantId, "SELECT active_runs FROM api_keys WHERE id = @k", ("k", key.Id)), Is.EqualTo(1));
+        Assert.That(await Runs.Runs.ScalarAsync(tenantId, "SELECT active_runs FROM run_stripe_totals(@t, 'key:' || @k)", ("k", key.Id)), Is.EqualTo(1));
 
         // The owner may still run any enabled worker.
         await Runs.Runs.CreateRunAsync(TestApi.Client(owner.Token), tenantId, "classifier");
@@ -87,15 +87,15 @@ public sealed class KeyRunLimitsTests : DatabaseTest
             Assert.That(timedOut, Is.EqualTo(1));
         }
         Assert.That(await Runs.Runs.ScalarAsync(tenantId, "SELECT count(*) FROM runs WHERE tenant_id = @t AND id = @r AND status = 'timed_out'", ("r", stale)), Is.EqualTo(1));
-        Assert.That(await Runs.Runs.ScalarAsync(tenantId, "SELECT active_runs FROM api_keys WHERE id = @k", ("k", key.Id)), Is.EqualTo(0));
+        Assert.That(await Runs.Runs.ScalarAsync(tenantId, "SELECT active_runs FROM run_stripe_totals(@t, 'key:' || @k)", ("k", key.Id)), Is.EqualTo(0));
 
         var next = Guid.Parse((string)(await Runs.Runs.CreateRunAsync(client, tenantId))["id"]!);
-        Assert.That(await Runs.Runs.ScalarAsync(tenantId, "SELECT active_runs FROM api_keys WHERE id = @k", ("k", key.Id)), Is.EqualTo(1));
+        Assert.That(await Runs.Runs.ScalarAsync(tenantId, "SELECT active_runs FROM run_stripe_totals(@t, 'key:' || @k)", ("k", key.Id)), Is.EqualTo(1));
         using (var completed = await Runs.Runs.CompleteAsync(TestApi.Client(owner.Token), tenantId, next))
         {
             await TestApi.ExpectAsync(completed, HttpStatusCode.OK);
         }
-        Assert.That(await Runs.Runs.ScalarAsync(tenantId, "SELECT active_runs FROM api_keys WHERE id = @k", ("k", key.Id)), Is.EqualTo(0));
+        Assert.That(await Runs.Runs.ScalarAsync(tenantId, "SELECT active_runs FROM run_stripe_totals(@t, 'key:' || @k)", ("k", key.Id)), Is.EqualTo(0));
         await Runs.Runs.CreateRunAsync(client, tenantId);
     }
 
@@ -127,8 +127,8 @@ public sealed class KeyRunLimitsTests : DatabaseTest
             total += more;
         }
         Assert.That(total, Is.EqualTo(30));
-        Assert.That(await Runs.Runs.ScalarAsync(tenantId, "SELECT coalesce(sum(active_runs), -1) FROM api_keys WHERE tenant_id = @t"), Is.EqualTo(0));
-        Assert.That(await Runs.Runs.ScalarAsync(tenantId, "SELECT active_runs FROM tenants WHERE id = @t"), Is.EqualTo(0));
+        Assert.That(await Runs.Runs.ScalarAsync(tenantId, "SELECT coalesce(sum(x.active_runs), -1) FROM api_keys k CROSS JOIN run_stripe_totals(@t, 'key:' || k.id) x WHERE k.tenant_id = @t"), Is.EqualTo(0));
+        Assert.That(await Runs.Runs.ScalarAsync(tenantId, "SELECT active_runs FROM run_stripe_totals(@t, 'tenant')"), Is.EqualTo(0));
     }
 
     /// <summary>Fires n run creations at once and checks that exactly the expected number were admitted and the rest refused with key_concurrent_runs; returns the admitted run ids.</summary>

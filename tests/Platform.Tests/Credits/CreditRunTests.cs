@@ -37,8 +37,8 @@ public sealed class CreditRunTests : DatabaseTest
                 Is.EqualTo(30));
             // Refused admissions rolled back: no run, no slot, no daily count, no audit row of theirs.
             Assert.That(await RunCalls.ScalarAsync(tenantId, "SELECT count(*) FROM runs WHERE tenant_id = @t"), Is.EqualTo(30));
-            Assert.That(await RunCalls.ScalarAsync(tenantId, "SELECT active_runs FROM tenants WHERE id = @t"), Is.EqualTo(30));
-            Assert.That(await RunCalls.ScalarAsync(tenantId, "SELECT runs_today FROM tenants WHERE id = @t"), Is.EqualTo(30));
+            Assert.That(await RunCalls.ScalarAsync(tenantId, "SELECT active_runs FROM run_stripe_totals(@t, 'tenant')"), Is.EqualTo(30));
+            Assert.That(await RunCalls.ScalarAsync(tenantId, "SELECT runs_today FROM run_stripe_totals(@t, 'tenant')"), Is.EqualTo(30));
             Assert.That(await RunCalls.ScalarAsync(tenantId, "SELECT count(*) FROM audit_log WHERE tenant_id = @t AND action = 'run.created'"), Is.EqualTo(30));
         });
     }
@@ -73,7 +73,7 @@ public sealed class CreditRunTests : DatabaseTest
         {
             Assert.That((string?)problem["quota"], Is.EqualTo("credits"));
             Assert.That(await RunCalls.ScalarAsync(tenantId, "SELECT count(*) FROM runs WHERE tenant_id = @t"), Is.Zero);
-            Assert.That(await RunCalls.ScalarAsync(tenantId, "SELECT active_runs FROM tenants WHERE id = @t"), Is.Zero);
+            Assert.That(await RunCalls.ScalarAsync(tenantId, "SELECT active_runs FROM run_stripe_totals(@t, 'tenant')"), Is.Zero);
             Assert.That(workers["data"]!.AsArray().Single(w => (string?)w!["id"] == "researcher")!["credits_per_run"]!.GetValue<long>(), Is.EqualTo(1));
         });
     }

@@ -112,6 +112,61 @@ public sealed partial class MetricsTests : DatabaseTest
     }
 
     [Test]
+    public async Task Admission_latency_is_a_histogram_and_ingested_usage_events_are_counted_by_outcome()
+    {
+        await using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b.UseSetting("Metrics:ScrapeToken", Token));
+        using var client = factory.CreateClient();
+        var owner = await TestApi.SignUpAsync();
+        var tenantId = await TestApi.CreateTenantAsync(owner);
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", owner.Token);
+        var admittedBefore = await SeriesAsync(client, "run_admission_duration_seconds_count", "outcome=\"admitted\"");
+        var acceptedBefore = await SeriesAsync(client, "usage_events_ingested_total", "outcome=\"accepted\"");
+        var duplicateBefore = await SeriesAsync(client, "usage_events_ingested_total", "outcome=\"duplicate\"");
+
+        // Other tests of this process may admit runs and ingest events at the same time (the meter is the process's), so the deltas are
+        // at least what this test did; without the instruments they would stay 0.
+        for (var i = 0; i < 2; i++)
+        {
+            await Platform.Tests.Runs.Runs.CreateRunAsync(client, tenantId);
+        }
+        var batch = new object[]
+        {
+            new { meter = "api_calls", amount = 1, idempotency_key = "m-1" },
+            new { meter = "api_calls", amount = 1, idempotency_key = "m-2" },
+            new { meter = "api_calls", amount = 1, idempotency_key = "m-3" },
+        };
+        for (var i = 0; i < 2; i++)
+        {
+            using var recorded = await client.PostAsJsonAsync($"/v1/tenants/{tenantId}/usage/events", batch);
+            await TestApi.ExpectAsync(recorded, HttpStatusCode.OK);
+        }
+
+        using var response = await Scrape(client, Token);
+        var text = await response.Content.ReadAsStringAsync();
+        var admittedAfter = await SeriesAsync(client, "run_admission_duration_seconds_count", "outcome=\"admitted\"");
+        var acceptedAfter = await SeriesAsync(client, "usage_events_ingested_total", "outcome=\"accepted\"");
+        var duplicateAfter = await SeriesAsync(client, "usage_events_ingested_total", "outcome=\"duplicate\"");
+        Assert.Multiple(() =>
+        {
+            Assert.That(text, Does.Contain("# TYPE run_admission_duration_seconds histogram"));
+            Assert.That(text, Does.Match("run_admission_duration_seconds_bucket\\{[^}]*le=\"0.05\""), "the 50 ms goal is a bucket boundary");
+            Assert.That(text, Does.Contain("# TYPE usage_events_ingested_total counter"));
+            Assert.That(admittedAfter - admittedBefore, Is.GreaterThanOrEqualTo(2));
+            Assert.That(acceptedAfter - acceptedBefore, Is.GreaterThanOrEqualTo(3));
+            Assert.That(duplicateAfter - duplicateBefore, Is.GreaterThanOrEqualTo(3));
+        });
+    }
+
+    /// <summary>Reads the value of the first line of a series whose labels contain the given label (0 when there is none yet).</summary>
+    private static async Task<double> SeriesAsync(HttpClient client, string name, string label)
+    {
+        using var response = await Scrape(client, Token);
+        var text = await response.Content.ReadAsStringAsync();
+        var line = text.Split('\n').FirstOrDefault(l => l.StartsWith(name + "{", StringComparison.Ordinal) && l[..l.IndexOf('}', StringComparison.Ordinal)].Contains(label, StringComparison.Ordinal));
+        return line is null ? 0 : double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
+    }
+
+    [Test]
     public async Task The_job_lag_gauges_follow_the_outbox_from_the_database()
     {
         await using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>

@@ -44,7 +44,7 @@ public sealed class IdempotencyApiTests : DatabaseTest
             Assert.That(replay.Headers.GetValues("Idempotent-Replayed"), Is.EqualTo(new[] { "true" }));
             Assert.That(replay.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/json"));
             Assert.That(await RunCalls.ScalarAsync(tenantId, "SELECT count(*) FROM runs WHERE tenant_id = @t"), Is.EqualTo(1));
-            Assert.That(await RunCalls.ScalarAsync(tenantId, "SELECT active_runs FROM tenants WHERE id = @t"), Is.EqualTo(1));
+            Assert.That(await RunCalls.ScalarAsync(tenantId, "SELECT active_runs FROM run_stripe_totals(@t, 'tenant')"), Is.EqualTo(1));
             Assert.That(await RunCalls.ScalarAsync(tenantId, "SELECT count(*) FROM idempotency_keys WHERE effect_committed_at IS NOT NULL AND state = 'completed'"), Is.EqualTo(1));
         });
     }
@@ -121,7 +121,7 @@ public sealed class IdempotencyApiTests : DatabaseTest
             Assert.That(inFlight.Select(r => (string?)JsonNode.Parse(r.Body)!["code"]).Distinct(), Is.EqualTo(inFlight.Count == 0 ? Array.Empty<string>() : new[] { "idempotency_key_in_flight" }));
             Assert.That(inFlight.All(r => r.RetryAfter >= TimeSpan.FromSeconds(1)), Is.True);
             Assert.That(await RunCalls.ScalarAsync(tenantId, "SELECT count(*) FROM runs WHERE tenant_id = @t"), Is.EqualTo(1));
-            Assert.That(await RunCalls.ScalarAsync(tenantId, "SELECT runs_today FROM tenants WHERE id = @t"), Is.EqualTo(1));
+            Assert.That(await RunCalls.ScalarAsync(tenantId, "SELECT runs_today FROM run_stripe_totals(@t, 'tenant')"), Is.EqualTo(1));
         });
     }
 

@@ -27,7 +27,7 @@ public sealed class RunAdmissionTests : DatabaseTest
             Assert.That(refused.Select(r => (string?)r.Body["quota"]).Distinct(), Is.EqualTo(new[] { "max_concurrent_runs" }));
             Assert.That(refused.Select(r => (long?)r.Body["limit"]).Distinct(), Is.EqualTo(new long?[] { 5 }));
         });
-        Assert.That(await Runs.ScalarAsync(tenantId, "SELECT active_runs FROM tenants WHERE id = @t"), Is.EqualTo(5));
+        Assert.That(await Runs.ScalarAsync(tenantId, "SELECT active_runs FROM run_stripe_totals(@t, 'tenant')"), Is.EqualTo(5));
         Assert.That(await Runs.ScalarAsync(tenantId, "SELECT count(*) FROM runs WHERE tenant_id = @t"), Is.EqualTo(5));
 
         foreach (var run in admitted)
@@ -35,12 +35,69 @@ public sealed class RunAdmissionTests : DatabaseTest
             using var done = await Runs.CompleteAsync(client, tenantId, Guid.Parse((string)run.Body["id"]!));
             await TestApi.ExpectAsync(done, HttpStatusCode.OK);
         }
-        Assert.That(await Runs.ScalarAsync(tenantId, "SELECT active_runs FROM tenants WHERE id = @t"), Is.EqualTo(0));
+        Assert.That(await Runs.ScalarAsync(tenantId, "SELECT active_runs FROM run_stripe_totals(@t, 'tenant')"), Is.EqualTo(0));
 
         var second = await Runs.CreateManyAsync(client, tenantId, 200);
         Assert.That(second.Count(r => r.Status == HttpStatusCode.Created), Is.EqualTo(5));
         Assert.That(second.Count(r => r.Status == HttpStatusCode.TooManyRequests), Is.EqualTo(195));
-        Assert.That(await Runs.ScalarAsync(tenantId, "SELECT runs_today FROM tenants WHERE id = @t"), Is.EqualTo(10));
+        Assert.That(await Runs.ScalarAsync(tenantId, "SELECT runs_today FROM run_stripe_totals(@t, 'tenant')"), Is.EqualTo(10));
+    }
+
+    [Test]
+    public async Task One_tenant_admits_on_many_stripes_and_exactly_its_limit_under_200_parallel_requests_also_after_the_limit_is_cut()
+    {
+        // The single-tenant hot path (ADR 0750): the counts spread over the tenant's stripes, yet 200 parallel requests at a limit of 50 get
+        // exactly 50; cutting the limit below the running count re-cuts every stripe's budget, so the next burst gets exactly the room left.
+        var owner = await TestApi.SignUpAsync();
+        var tenantId = await TestTenant.New(owner).WithLimits(concurrentRuns: 50, runsPerDay: -1, tokensPerMonth: -1).CreateAsync();
+        var client = TestApi.Client(owner.Token);
+
+        var first = await Runs.CreateManyAsync(client, tenantId, 200);
+        var admitted = first.Where(r => r.Status == HttpStatusCode.Created).ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(admitted, Has.Count.EqualTo(50));
+            Assert.That(first.Count(r => r.Status == HttpStatusCode.TooManyRequests), Is.EqualTo(150));
+        });
+        Assert.That(await Runs.ScalarAsync(tenantId, "SELECT active_runs FROM run_stripe_totals(@t, 'tenant')"), Is.EqualTo(50));
+        Assert.That(await Runs.ScalarAsync(tenantId, "SELECT count(*) FROM run_admission_stripes WHERE tenant_id = @t AND scope = 'tenant' AND active_runs > 0"),
+            Is.GreaterThan(1), "no single row counts every admission");
+
+        await TestTenant.Existing(tenantId).WithLimits(concurrentRuns: 10).ApplyAsync();
+        foreach (var run in admitted.Take(45))
+        {
+            using var done = await Runs.CompleteAsync(client, tenantId, Guid.Parse((string)run.Body["id"]!));
+            await TestApi.ExpectAsync(done, HttpStatusCode.OK);
+        }
+        var second = await Runs.CreateManyAsync(client, tenantId, 200);
+        Assert.Multiple(() =>
+        {
+            Assert.That(second.Count(r => r.Status == HttpStatusCode.Created), Is.EqualTo(5), "5 running, limit 10");
+            Assert.That(second.Count(r => r.Status == HttpStatusCode.TooManyRequests), Is.EqualTo(195));
+        });
+        Assert.That(await Runs.ScalarAsync(tenantId, "SELECT active_runs FROM run_stripe_totals(@t, 'tenant')"), Is.EqualTo(10));
+        Assert.That(await Runs.ScalarAsync(tenantId, "SELECT count(*) FROM runs WHERE tenant_id = @t AND status = 'running'"), Is.EqualTo(10));
+    }
+
+    [Test]
+    public async Task One_tenant_admits_exactly_its_daily_limit_under_200_parallel_requests_with_budgets_spread_over_stripes()
+    {
+        var owner = await TestApi.SignUpAsync();
+        var tenantId = await TestTenant.New(owner).WithLimits(concurrentRuns: -1, runsPerDay: 50, tokensPerMonth: -1).CreateAsync();
+        var client = TestApi.Client(owner.Token);
+
+        var first = await Runs.CreateManyAsync(client, tenantId, 200);
+        var second = await Runs.CreateManyAsync(client, tenantId, 200);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(first.Count(r => r.Status == HttpStatusCode.Created), Is.EqualTo(50));
+            Assert.That(second.Count(r => r.Status == HttpStatusCode.Created), Is.EqualTo(0));
+        });
+        Assert.That(await Runs.ScalarAsync(tenantId, "SELECT runs_today FROM run_stripe_totals(@t, 'tenant')"), Is.EqualTo(50));
+        Assert.That(await Runs.ScalarAsync(tenantId, "SELECT count(*) FROM runs WHERE tenant_id = @t"), Is.EqualTo(50));
+        Assert.That(await Runs.ScalarAsync(tenantId, "SELECT count(*) FROM run_admission_stripes WHERE tenant_id = @t AND scope = 'tenant' AND runs_today > 0"),
+            Is.GreaterThan(1));
     }
 
     [Test]
@@ -71,7 +128,7 @@ public sealed class RunAdmissionTests : DatabaseTest
 
         var second = await Runs.CreateManyAsync(client, tenantId, 200);
         Assert.That(second.Count(r => r.Status == HttpStatusCode.Created), Is.EqualTo(0));
-        Assert.That(await Runs.ScalarAsync(tenantId, "SELECT runs_today FROM tenants WHERE id = @t"), Is.EqualTo(5));
+        Assert.That(await Runs.ScalarAsync(tenantId, "SELECT runs_today FROM run_stripe_totals(@t, 'tenant')"), Is.EqualTo(5));
         Assert.That(await Runs.ScalarAsync(tenantId, "SELECT count(*) FROM runs WHERE tenant_id = @t"), Is.EqualTo(5));
     }
 
@@ -91,8 +148,8 @@ public sealed class RunAdmissionTests : DatabaseTest
         var refusal = results.First(r => r.Status == HttpStatusCode.TooManyRequests);
         Assert.That((string?)refusal.Body["quota"], Is.EqualTo("worker_max_runs_per_day"));
         await Runs.CreateRunAsync(client, tenantId, "summarizer");
-        Assert.That(await Runs.ScalarAsync(tenantId, "SELECT runs_today FROM worker_configs WHERE tenant_id = @t AND worker_id = 'extractor'"), Is.EqualTo(3));
-        Assert.That(await Runs.ScalarAsync(tenantId, "SELECT runs_today FROM tenants WHERE id = @t"), Is.EqualTo(4));
+        Assert.That(await Runs.ScalarAsync(tenantId, "SELECT runs_today FROM run_stripe_totals(@t, 'worker:extractor')"), Is.EqualTo(3));
+        Assert.That(await Runs.ScalarAsync(tenantId, "SELECT runs_today FROM run_stripe_totals(@t, 'tenant')"), Is.EqualTo(4));
     }
 
     [Test]
@@ -147,9 +204,9 @@ public sealed class RunAdmissionTests : DatabaseTest
         Assert.That(refused.Count(r => r.Status == HttpStatusCode.Created), Is.EqualTo(0));
         await Assert.MultipleAsync(async () =>
         {
-            Assert.That(await Runs.ScalarAsync(tenantId, "SELECT runs_today FROM tenants WHERE id = @t"), Is.EqualTo(3));
+            Assert.That(await Runs.ScalarAsync(tenantId, "SELECT runs_today FROM run_stripe_totals(@t, 'tenant')"), Is.EqualTo(3));
             Assert.That(await Runs.ScalarAsync(tenantId, "SELECT tokens_this_month FROM tenants WHERE id = @t"), Is.EqualTo(0));
-            Assert.That(await Runs.ScalarAsync(tenantId, "SELECT runs_today FROM worker_configs WHERE tenant_id = @t AND worker_id = 'classifier'"), Is.EqualTo(2));
+            Assert.That(await Runs.ScalarAsync(tenantId, "SELECT runs_today FROM run_stripe_totals(@t, 'worker:classifier')"), Is.EqualTo(2));
         });
     }
 
@@ -182,7 +239,7 @@ public sealed class RunAdmissionTests : DatabaseTest
             Assert.That((string?)completed["stages"]![0]!["name"], Is.EqualTo("draft"));
         });
         Assert.That(await Runs.ScalarAsync(tenantId, "SELECT tokens_this_month FROM tenants WHERE id = @t"), Is.EqualTo(1001));
-        Assert.That(await Runs.ScalarAsync(tenantId, "SELECT active_runs FROM tenants WHERE id = @t"), Is.EqualTo(0));
+        Assert.That(await Runs.ScalarAsync(tenantId, "SELECT active_runs FROM run_stripe_totals(@t, 'tenant')"), Is.EqualTo(0));
         Assert.That(await Runs.ScalarAsync(tenantId, "SELECT used FROM usage_rollups WHERE tenant_id = @t AND meter = 'tokens'"), Is.EqualTo(1001));
         Assert.That(await Runs.ScalarAsync(tenantId, "SELECT used FROM usage_rollups WHERE tenant_id = @t AND meter = 'runs'"), Is.EqualTo(1));
         Assert.That(await Runs.ScalarAsync(tenantId, "SELECT count(*) FROM audit_log WHERE tenant_id = @t AND action IN ('run.created', 'run.completed')"), Is.EqualTo(2));
@@ -234,7 +291,7 @@ public sealed class RunAdmissionTests : DatabaseTest
         }));
         Assert.That(results.Count(s => s == HttpStatusCode.OK), Is.EqualTo(1));
         Assert.That(results.Count(s => s == HttpStatusCode.Conflict), Is.EqualTo(19));
-        Assert.That(await Runs.ScalarAsync(tenantId, "SELECT active_runs FROM tenants WHERE id = @t"), Is.EqualTo(0));
+        Assert.That(await Runs.ScalarAsync(tenantId, "SELECT active_runs FROM run_stripe_totals(@t, 'tenant')"), Is.EqualTo(0));
         Assert.That(await Runs.ScalarAsync(tenantId, "SELECT tokens_this_month FROM tenants WHERE id = @t"), Is.EqualTo(110));
     }
 
@@ -258,7 +315,7 @@ public sealed class RunAdmissionTests : DatabaseTest
         await TestApi.ExpectProblemAsync(foreignCreate, HttpStatusCode.NotFound, "not_found");
         using var notAnId = await bobClient.GetAsync($"/v1/tenants/{bobTenant}/runs/not-a-uuid");
         await TestApi.ExpectProblemAsync(notAnId, HttpStatusCode.NotFound, "not_found");
-        Assert.That(await Runs.ScalarAsync(aliceTenant, "SELECT active_runs FROM tenants WHERE id = @t"), Is.EqualTo(1));
+        Assert.That(await Runs.ScalarAsync(aliceTenant, "SELECT active_runs FROM run_stripe_totals(@t, 'tenant')"), Is.EqualTo(1));
     }
 
     [Test]
@@ -312,8 +369,8 @@ public sealed class RunAdmissionTests : DatabaseTest
             await TestApi.ExpectProblemAsync(badLimit, HttpStatusCode.UnprocessableEntity, "validation_failed");
         }
         Assert.That(await Runs.ScalarAsync(tenantId, "SELECT count(*) FROM runs WHERE tenant_id = @t"), Is.EqualTo(1));
-        Assert.That(await Runs.ScalarAsync(tenantId, "SELECT active_runs FROM tenants WHERE id = @t"), Is.EqualTo(1));
-        Assert.That(await Runs.ScalarAsync(tenantId, "SELECT runs_today FROM tenants WHERE id = @t"), Is.EqualTo(1));
+        Assert.That(await Runs.ScalarAsync(tenantId, "SELECT active_runs FROM run_stripe_totals(@t, 'tenant')"), Is.EqualTo(1));
+        Assert.That(await Runs.ScalarAsync(tenantId, "SELECT runs_today FROM run_stripe_totals(@t, 'tenant')"), Is.EqualTo(1));
     }
 
     [Test]
@@ -431,7 +488,7 @@ public sealed class RunAdmissionTests : DatabaseTest
         Assert.That(total, Is.EqualTo(30));
         foreach (var t in new[] { tenantId, otherTenant })
         {
-            Assert.That(await Runs.ScalarAsync(t, "SELECT active_runs FROM tenants WHERE id = @t"), Is.EqualTo(0));
+            Assert.That(await Runs.ScalarAsync(t, "SELECT active_runs FROM run_stripe_totals(@t, 'tenant')"), Is.EqualTo(0));
             Assert.That(await Runs.ScalarAsync(t, "SELECT count(*) FROM runs WHERE tenant_id = @t AND status = 'timed_out'"), Is.EqualTo(15));
             Assert.That(await Runs.ScalarAsync(t, "SELECT count(*) FROM audit_log WHERE tenant_id = @t AND action = 'run.timed_out'"), Is.EqualTo(15));
         }

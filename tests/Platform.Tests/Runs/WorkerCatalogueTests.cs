@@ -69,7 +69,7 @@ public sealed class WorkerCatalogueTests : DatabaseTest
             Assert.That((await TestApi.ReadAsync(missing))["errors"]!.AsObject().Select(e => e.Key), Is.EqualTo(new[] { "input" }));
         }
         Assert.That(await Runs.ScalarAsync(tenantId, "SELECT count(*) FROM runs WHERE tenant_id = @t"), Is.EqualTo(1), "refused runs write nothing");
-        Assert.That(await Runs.ScalarAsync(tenantId, "SELECT runs_today FROM tenants WHERE id = @t"), Is.EqualTo(1));
+        Assert.That(await Runs.ScalarAsync(tenantId, "SELECT runs_today FROM run_stripe_totals(@t, 'tenant')"), Is.EqualTo(1));
     }
 
     [Test]
@@ -223,8 +223,8 @@ public sealed class WorkerCatalogueTests : DatabaseTest
         Assert.Multiple(async () =>
         {
             Assert.That(await Runs.ScalarAsync(tenantId, "SELECT count(*) FROM runs WHERE tenant_id = @t"), Is.Zero);
-            Assert.That(await Runs.ScalarAsync(tenantId, "SELECT active_runs FROM tenants WHERE id = @t"), Is.Zero);
-            Assert.That(await Runs.ScalarAsync(tenantId, "SELECT runs_today FROM worker_configs WHERE tenant_id = @t"), Is.Zero);
+            Assert.That(await Runs.ScalarAsync(tenantId, "SELECT active_runs FROM run_stripe_totals(@t, 'tenant')"), Is.Zero);
+            Assert.That(await Runs.ScalarAsync(tenantId, "SELECT coalesce(sum(x.runs_today), 0) FROM worker_configs c CROSS JOIN run_stripe_totals(@t, 'worker:' || c.worker_id) x WHERE c.tenant_id = @t"), Is.Zero);
         });
         using (var raise = await client.PutAsJsonAsync($"/v1/tenants/{tenantId}/workers/{id}/config", new { max_tokens_per_run = 5000 }))
         {

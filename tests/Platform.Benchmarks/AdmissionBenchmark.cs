@@ -1,0 +1,177 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Platform.Benchmarks;
+
+/// <summary>Issue 16's admission figures (ADR 0750, 0751): 1,000 tenants with one key each at 64 connections (admit only, limits that never
+/// bind) beside pgbench running the same transaction; one tenant alone at 64 connections; an open-loop run at half the 1,000-tenant peak
+/// (p99); and a fresh service process loaded with the 1,000 tenants the moment /readyz answers ready (max and p99 of the first 10 s), once
+/// as built (JIT, no warm-up) and once as ./platform run starts it (ReadyToRun, warm-up).</summary>
+internal static class AdmissionBenchmark
+{
+    public static async Task<string> RunAsync(BenchEnvironment env, BenchSetup setup, HttpClient http, int clients, TimeSpan warmup, TimeSpan seconds)
+    {
+        var owner = await setup.SignUpAsync();
+        var tenants = new List<(Guid Tenant, string Key)>();
+        var count = env.Int("BENCH_ADMIT_TENANTS", 1000);
+        for (var i = 0; i < count; i++)
+        {
+            var tenant = await setup.CreateUnlimitedTenantAsync(owner, 20_000 + i);
+            tenants.Add((tenant, await setup.CreateKeyAsync(owner, tenant)));
+        }
+        Console.WriteLine($"admission: {count} tenants with one key each created");
+
+        Task<bool> Admit(HttpClient client, (Guid Tenant, string Key) caller) => AdmitAsync(client, caller.Tenant, caller.Key);
+        var many = await LoadGenerator.RunAsync(clients, warmup, seconds, (c, n) => Admit(http, tenants[Random.Shared.Next(tenants.Count)]));
+        Console.WriteLine($"admit, {count} tenants: {many.PerSecond:F0} req/s p50 {many.P50Ms:F1} ms p99 {many.P99Ms:F1} ms errors {many.Errors}");
+        var one = await LoadGenerator.RunAsync(clients, warmup, seconds, (c, n) => Admit(http, tenants[0]));
+        Console.WriteLine($"admit, one tenant: {one.PerSecond:F0} req/s p50 {one.P50Ms:F1} ms p99 {one.P99Ms:F1} ms errors {one.Errors}");
+        var scripts = env.Int("BENCH_PGBENCH_SCRIPTS", 30) * 2;
+        // pgbench takes at most 128 scripts: the 1,000-tenant baseline spreads over 100 of them (contention is as negligible at 100 as at 1,000).
+        var pgMany = await setup.RunPgbenchAsync(tenants.Take(100).Select(t => t.Tenant).ToList(), clients, scripts, admitOnly: true);
+        var pgOne = await setup.RunPgbenchAsync([tenants[0].Tenant], clients, scripts, admitOnly: true);
+        Console.WriteLine($"pgbench admit: {pgMany.Tps:F0} tps over 100 tenants, {pgOne.Tps:F0} tps on one tenant");
+        var rate = many.PerSecond / 2;
+        var open = await OpenLoopAsync(rate, seconds, () => Admit(http, tenants[Random.Shared.Next(tenants.Count)]));
+        Console.WriteLine($"admit, open loop at {rate:F0}/s: p50 {open.P50Ms:F1} ms p99 {open.P99Ms:F1} ms max {open.MaxMs:F1} ms errors {open.Errors}");
+
+        var dll = env.Require("BENCH_API_DLL");
+        var plainDll = Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(env.Require("BENCH_OUT"))!)!, "src", "Api", "bin", "Release", "net10.0", "Platform.Api.dll");
+        var coldPlain = await FreshStartAsync(plainDll, warmUp: false, tenants, clients);
+        var coldWarm = await FreshStartAsync(dll, warmUp: true, tenants, clients);
+        var load = string.Join(", ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+
+        var inv = CultureInfo.InvariantCulture;
+        string F(double v) => v.ToString("F0", inv);
+        string Ms(double v) => v.ToString("F1", inv);
+        string Yes(bool met) => met ? "met" : "**not met**";
+        var r2r = dll != plainDll;
+        return new StringBuilder()
+            .AppendLine("<!-- admission benchmark -->")
+            .AppendLine("## Admission (issue 16)").AppendLine()
+            .AppendLine($"Run on {DateTimeOffset.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", inv)} by `BENCH_ONLY=admit ./platform bench`: admit only (POST /runs), API key callers, {clients} connections, limits that never bind; the load average (1, 5, 15 min) at the end: {load}.").AppendLine()
+            .AppendLine("| figure | platform | baseline | ratio | goal | |")
+            .AppendLine("|---|---|---|---|---|---|")
+            .AppendLine($"| admit, {count:N0} tenants (a random tenant's key per request) | {F(many.PerSecond)}/s, p50 {Ms(many.P50Ms)} ms, p99 {Ms(many.P99Ms)} ms, errors {many.Errors} | pgbench, the same transaction over 100 of the tenants: {F(pgMany.Tps)} tps | {many.PerSecond / pgMany.Tps:F2} | >= 0.6 of pgbench | {Yes(many.PerSecond >= 0.6 * pgMany.Tps)} |")
+            .AppendLine($"| admit, one tenant alone | {F(one.PerSecond)}/s, p50 {Ms(one.P50Ms)} ms, p99 {Ms(one.P99Ms)} ms, errors {one.Errors} | {count:N0} tenants: {F(many.PerSecond)}/s (pgbench on the one tenant: {F(pgOne.Tps)} tps) | {one.PerSecond / many.PerSecond:F2} | >= 0.5 of {count:N0} tenants | {Yes(one.PerSecond >= 0.5 * many.PerSecond)} |")
+            .AppendLine($"| admit, open loop at half the {count:N0}-tenant peak ({F(rate)}/s, latency from the scheduled start) | p50 {Ms(open.P50Ms)} ms, p99 {Ms(open.P99Ms)} ms, max {Ms(open.MaxMs)} ms, {open.Operations} requests, errors {open.Errors} | | | p99 <= 50 ms | {Yes(open.P99Ms <= 50)} |")
+            .AppendLine($"| a fresh process, {count:N0}-tenant admit load from the moment /readyz is ready, first 10 s ({(r2r ? "ReadyToRun" : "JIT: the publish failed")}, warm-up) | ready after {coldWarm.ReadySeconds:F1} s; p99 {Ms(coldWarm.Load.P99Ms)} ms, max {Ms(coldWarm.Load.MaxMs)} ms, {F(coldWarm.Load.PerSecond)}/s (per second: {string.Join(", ", coldWarm.Load.PerSecondBuckets)}), errors {coldWarm.Load.Errors} | as built (JIT, Platform__WarmUp=false): ready after {coldPlain.ReadySeconds:F1} s; p99 {Ms(coldPlain.Load.P99Ms)} ms, max {Ms(coldPlain.Load.MaxMs)} ms, {F(coldPlain.Load.PerSecond)}/s (per second: {string.Join(", ", coldPlain.Load.PerSecondBuckets)}), errors {coldPlain.Load.Errors} | | no request > 250 ms | {Yes(coldWarm.Load.MaxMs <= 250 && coldWarm.Load.Errors == 0)} |")
+            .AppendLine()
+            .AppendLine("The pgbench script (tests/Platform.Benchmarks/BenchSetup.cs, AdmitScript) sends the statements of an API key admission one per round trip: the scope, the tenant and worker reads, the run and audit inserts and `run_admit` (ADR 0750).")
+            .AppendLine("<!-- /admission benchmark -->")
+            .ToString();
+    }
+
+    private static async Task<bool> AdmitAsync(HttpClient client, Guid tenant, string key)
+    {
+        using var create = new HttpRequestMessage(HttpMethod.Post, $"/v1/tenants/{tenant}/runs")
+        {
+            Content = JsonContent.Create(new { worker_id = "summarizer", task = "bench" }),
+        };
+        create.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        using var created = await client.SendAsync(create);
+        return created.StatusCode == HttpStatusCode.Created;
+    }
+
+    /// <summary>Starts requests at a fixed rate whatever the answers (an open loop); each latency runs from the request's scheduled start, so a
+    /// stall counts for every request it delays.</summary>
+    internal static async Task<LoadResult> OpenLoopAsync(double rate, TimeSpan duration, Func<Task<bool>> op)
+    {
+        var total = (int)(rate * duration.TotalSeconds);
+        var clock = Stopwatch.StartNew();
+        var tasks = new Task<(double Ms, bool Ok)>[total];
+        for (var i = 0; i < total; i++)
+        {
+            var due = TimeSpan.FromSeconds(i / rate);
+            if (due - clock.Elapsed is { Ticks: > 0 } wait)
+            {
+                await Task.Delay(wait);
+            }
+            tasks[i] = Task.Run(async () =>
+            {
+                bool ok;
+                try
+                {
+                    ok = await op();
+                }
+                catch (HttpRequestException)
+                {
+                    ok = false;
+                }
+                return ((clock.Elapsed - due).TotalMilliseconds, ok);
+            });
+        }
+        var results = await Task.WhenAll(tasks);
+        var sorted = results.Select(r => r.Ms).Order().ToArray();
+        double P(double p) => sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))];
+        return new LoadResult(sorted.Length, results.Count(r => !r.Ok), duration.TotalSeconds, sorted.Length / duration.TotalSeconds, P(0.5), P(0.99), [])
+        {
+            MaxMs = sorted.Length == 0 ? 0 : sorted[^1],
+        };
+    }
+
+    /// <summary>Starts another service process on the same database, waits for /readyz to answer ready and loads it at once for 10 s.</summary>
+    private static async Task<(double ReadySeconds, LoadResult Load)> FreshStartAsync(string dll, bool warmUp, List<(Guid Tenant, string Key)> tenants, int clients)
+    {
+        var port = FreePort();
+        var start = new ProcessStartInfo("dotnet", [dll, "serve"]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
+        start.Environment["Platform__WarmUp"] = warmUp ? "true" : "false";
+        var clock = Stopwatch.StartNew();
+        using var process = Process.Start(start)!;
+        _ = process.StandardOutput.ReadToEndAsync();
+        _ = process.StandardError.ReadToEndAsync();
+        try
+        {
+            using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256, PooledConnectionLifetime = Timeout.InfiniteTimeSpan })
+            {
+                BaseAddress = new Uri($"http://127.0.0.1:{port}"),
+                Timeout = TimeSpan.FromSeconds(30),
+            };
+            while (true)
+            {
+                try
+                {
+                    using var ready = await client.GetAsync("/readyz");
+                    if (ready.IsSuccessStatusCode)
+                    {
+                        break;
+                    }
+                }
+                catch (HttpRequestException)
+                {
+                }
+                if (clock.Elapsed > TimeSpan.FromMinutes(2))
+                {
+                    throw new InvalidOperationException("The fresh service did not become ready in 2 minutes.");
+                }
+                await Task.Delay(20);
+            }
+            var readySeconds = clock.Elapsed.TotalSeconds;
+            var load = await LoadGenerator.RunAsync(clients, TimeSpan.Zero, TimeSpan.FromSeconds(10),
+                (c, n) =>
+                {
+                    var caller = tenants[Random.Shared.Next(tenants.Count)];
+                    return AdmitAsync(client, caller.Tenant, caller.Key);
+                });
+            return (readySeconds, load);
+        }
+        finally
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
