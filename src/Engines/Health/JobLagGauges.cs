@@ -1,7 +1,5 @@
 using System.ComponentModel.DataAnnotations;
-using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using MediatR;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -23,18 +21,12 @@ public sealed class GaugeOptions
 /// <remarks>A hosted service only so that the host creates it (and its instruments) at start; it runs nothing. A failed reading keeps the last one.</remarks>
 internal sealed class JobLagGauges : IHostedService
 {
-    private readonly IServiceScopeFactory scopes;
-    private readonly GaugeOptions options;
-    private readonly ILogger<JobLagGauges> logger;
-    private readonly Lock gate = new();
-    private JobLagSnapshot? last;
-    private long readAt;
+    private readonly CachedReading<JobLagSnapshot> reading;
 
     public JobLagGauges(IServiceScopeFactory scopes, GaugeOptions options, ILogger<JobLagGauges> logger, IMeterFactory? meters = null)
     {
-        this.scopes = scopes;
-        this.options = options;
-        this.logger = logger;
+        // A scrape waits for at most one reading every GaugeCacheMilliseconds.
+        reading = new(scopes, () => new ReadJobLag(), () => options.GaugeCacheMilliseconds, TimeSpan.FromSeconds(2), logger, "The job lag gauges");
         // A host built without metrics (a bare job host, as some tests build) has no /metrics to feed: no gauges.
         if (meters is null)
         {
@@ -57,27 +49,5 @@ internal sealed class JobLagGauges : IHostedService
     private IEnumerable<Measurement<double>> Measure(Func<JobLagSnapshot, double> value) =>
         Read() is { } snapshot ? [new Measurement<double>(value(snapshot))] : [];
 
-    private JobLagSnapshot? Read()
-    {
-        lock (gate)
-        {
-            if (last is not null && Stopwatch.GetElapsedTime(readAt).TotalMilliseconds < options.GaugeCacheMilliseconds)
-            {
-                return last;
-            }
-            try
-            {
-                using var scope = scopes.CreateScope();
-                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-                // Collection callbacks are synchronous; a scrape waits for at most one reading every GaugeCacheMilliseconds.
-                last = scope.ServiceProvider.GetRequiredService<IMediator>().Send(new ReadJobLag(), timeout.Token).GetAwaiter().GetResult();
-                readAt = Stopwatch.GetTimestamp();
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                logger.LogWarning("The job lag gauges could not read the database: {Error}", e.Message);
-            }
-            return last;
-        }
-    }
+    private JobLagSnapshot? Read() => reading.Read();
 }

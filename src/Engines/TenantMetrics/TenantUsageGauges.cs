@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using MediatR;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -19,18 +17,12 @@ internal sealed class TenantUsageGauges : IHostedService
 {
     private static readonly int[] Thresholds = [80, 90, 100];
 
-    private readonly IServiceScopeFactory scopes;
-    private readonly TenantMetricsOptions options;
-    private readonly ILogger<TenantUsageGauges> logger;
-    private readonly Lock gate = new();
-    private TenantUsageFigures? last;
-    private long readAt;
+    private readonly CachedReading<TenantUsageFigures> reading;
 
     public TenantUsageGauges(IServiceScopeFactory scopes, TenantMetricsOptions options, ILogger<TenantUsageGauges> logger, IMeterFactory? meters = null)
     {
-        this.scopes = scopes;
-        this.options = options;
-        this.logger = logger;
+        // One scrape reads the database for all six instruments, then the cache serves them.
+        reading = new(scopes, () => new ReadTenantUsageFigures(), () => options.CacheMilliseconds, TimeSpan.FromSeconds(5), logger, "The tenant usage series");
         if (meters is null)
         {
             return;
@@ -78,27 +70,5 @@ internal sealed class TenantUsageGauges : IHostedService
 
     private static decimal TotalOf(TenantUsageFigures figures, string meter) => figures.Totals.FirstOrDefault(t => t.Meter == meter)?.Total ?? 0m;
 
-    private TenantUsageFigures? Read()
-    {
-        lock (gate)
-        {
-            if (last is not null && Stopwatch.GetElapsedTime(readAt).TotalMilliseconds < options.CacheMilliseconds)
-            {
-                return last;
-            }
-            try
-            {
-                using var scope = scopes.CreateScope();
-                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-                // Collection callbacks are synchronous; one scrape reads the database for all six instruments, then the cache serves them.
-                last = scope.ServiceProvider.GetRequiredService<IMediator>().Send(new ReadTenantUsageFigures(), timeout.Token).GetAwaiter().GetResult();
-                readAt = Stopwatch.GetTimestamp();
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                logger.LogWarning("The tenant usage series could not read the database: {Error}", e.Message);
-            }
-            return last;
-        }
-    }
+    private TenantUsageFigures? Read() => reading.Read();
 }

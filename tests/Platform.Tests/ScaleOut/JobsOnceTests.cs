@@ -6,7 +6,7 @@ using Platform.Tests.Webhooks;
 namespace Platform.Tests.ScaleOut;
 
 /// <summary>Jobs do each unit of work once across real Worker processes on one database (ADR 0663): two Workers deliver every webhook to every endpoint
-/// exactly once and never in flight twice, and apply a subscription's period end once.</summary>
+/// exactly once and never in flight twice, apply a subscription's period end once, and purge each due tenant once while both trim expired rows.</summary>
 [NonParallelizable]
 public sealed class JobsOnceTests : DatabaseTest
 {
@@ -101,5 +101,81 @@ public sealed class JobsOnceTests : DatabaseTest
             Assert.That(await OwnerSql.ScalarAsync<DateTime>("SELECT current_period_start FROM subscriptions", tenantId), Is.EqualTo(end), "rolled from the due end");
             Assert.That(await OwnerSql.ScalarAsync<DateTime>("SELECT current_period_end FROM subscriptions", tenantId), Is.EqualTo(end.AddMonths(1)), "rolled once, not twice");
         });
+    }
+
+    [Test]
+    [CancelAfter(240_000)]
+    public async Task Two_worker_processes_purge_each_deleted_tenant_once_and_trim_expired_rows(CancellationToken cancellationToken)
+    {
+        var owner = await TestApi.SignUpAsync();
+        var due = new List<Guid>();
+        for (var i = 0; i < 6; i++)
+        {
+            var doomed = await TestApi.CreateTenantAsync(owner);
+            await Invitations.InvitationApiTests.InviteAsync(owner, doomed, $"once{i}@example.test");
+            using var delete = await TestApi.Client(owner.Token).DeleteAsync($"/v1/tenants/{doomed}", cancellationToken);
+            await TestApi.ExpectAsync(delete, HttpStatusCode.OK);
+            await OwnerSql.ScalarAsync<object>("UPDATE tenants SET deleted_at = now() - interval '40 days' WHERE id = @t", doomed, ("t", doomed));
+            due.Add(doomed);
+        }
+        var live = await TestApi.CreateTenantAsync(owner, plan: "free"); // retention_days 7
+        var (old, recent) = (Guid.NewGuid(), Guid.NewGuid());
+        await OwnerSql.ScalarAsync<object>(
+            """
+            INSERT INTO runs (tenant_id, id, worker_id, task, status, attempt, actor_type, started_at)
+            VALUES (@t, @old, 'summarizer', 'x', 'succeeded', 1, 'system', now() - interval '8 days'),
+                   (@t, @recent, 'summarizer', 'x', 'succeeded', 1, 'system', now() - interval '1 day')
+            """, live, ("t", live), ("old", old), ("recent", recent));
+        var settings = new Dictionary<string, string>
+        {
+            ["Logging__LogLevel__Default"] = "Warning",
+            ["Logging__LogLevel__Platform.Engines.Gdpr"] = "Information",
+        };
+
+        // Both Workers run the retention job as they start (and then hourly), so their purges race for the same tenants.
+        await using var first = ServiceProcess.StartWorker(AppContext.BaseDirectory, settings);
+        await using var second = ServiceProcess.StartWorker(AppContext.BaseDirectory, settings);
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < TimeSpan.FromSeconds(120))
+        {
+            Assert.That(first.HasExited || second.HasExited, Is.False, first.Output + "\n" + second.Output);
+            var left = 0L;
+            foreach (var tenantId in due)
+            {
+                left += await OwnerSql.CountAsync("SELECT count(*) FROM tenants WHERE id = @t", tenantId, ("t", tenantId));
+            }
+            if (left == 0 && await OwnerSql.CountAsync("SELECT count(*) FROM runs WHERE id = @old", live, ("old", old)) == 0)
+            {
+                break;
+            }
+            await Task.Delay(200, cancellationToken);
+        }
+        // Let both finish the tick they are in, so a second purge of anything would be in the logs.
+        await Task.Delay(2000, cancellationToken);
+
+        var logs = first.Output + "\n" + second.Output;
+        Assert.Multiple(async () =>
+        {
+            foreach (var tenantId in due)
+            {
+                Assert.That(await OwnerSql.CountAsync("SELECT (SELECT count(*) FROM tenants WHERE id = @t) + (SELECT count(*) FROM invitations)", tenantId, ("t", tenantId)),
+                    Is.Zero, $"tenant {tenantId} purged");
+                Assert.That(CountOccurrences(logs, $"Purged deleted tenant {tenantId}"), Is.EqualTo(1), $"tenant {tenantId} purged by exactly one Worker");
+            }
+            Assert.That(await OwnerSql.CountAsync("SELECT count(*) FROM runs WHERE id = @old", live, ("old", old)), Is.Zero, "the run past the plan's retention is trimmed");
+            Assert.That(await OwnerSql.CountAsync("SELECT count(*) FROM runs WHERE id = @recent", live, ("recent", recent)), Is.EqualTo(1), "the recent run is kept");
+            Assert.That(await OwnerSql.CountAsync("SELECT count(*) FROM tenants WHERE id = @t AND deleted_at IS NULL", live, ("t", live)), Is.EqualTo(1), "the live tenant is kept");
+            Assert.That(logs, Does.Not.Contain("Retention: the purge failed"), "neither Worker's purge failed on the other's work");
+        });
+    }
+
+    private static int CountOccurrences(string text, string value)
+    {
+        var count = 0;
+        for (var at = text.IndexOf(value, StringComparison.Ordinal); at >= 0; at = text.IndexOf(value, at + value.Length, StringComparison.Ordinal))
+        {
+            count++;
+        }
+        return count;
     }
 }
