@@ -1,6 +1,6 @@
 import { Badge, Box, Card, Flex, Heading, Progress, Select, Table, Text } from "@radix-ui/themes";
 import { useQuery } from "@tanstack/react-query";
-import { lazy, Suspense, useEffect, useMemo, useState } from "react";
+import { lazy, startTransition, Suspense, useEffect, useMemo, useState } from "react";
 import { useOutletContext } from "react-router";
 import { api, unwrap } from "../api/client";
 import type { Membership, Schemas } from "../api/types";
@@ -62,7 +62,8 @@ export function UsagePage() {
   // data is fetched meanwhile all the same.
   const [chartsReady, setChartsReady] = useState(false);
   useEffect(() => {
-    if (!usage.isPending) setChartsReady(true);
+    // A transition: rendered after the bars' update has been painted, and interruptible, not in the same task as the bars.
+    if (!usage.isPending) startTransition(() => setChartsReady(true));
   }, [usage.isPending]);
   return (
     <Flex direction="column" gap="5">
