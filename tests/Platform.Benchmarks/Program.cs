@@ -39,6 +39,19 @@ while (true)
     await Task.Delay(50);
 }
 var healthzAfter = coldClock.Elapsed;
+// BENCH_ONLY=admit,ingest,summary,quota,tenants,flood,webhooks,dashboard runs a subset (for profiling) and leaves docs/benchmarks.md alone but
+// for the webhook, admission and dashboard sections, which replace their previous ones.
+var only = (Environment.GetEnvironmentVariable("BENCH_ONLY") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+bool Runs(string figure) => only.Length == 0 || only.Contains(figure, StringComparer.Ordinal);
+// The dashboard's browser scenario (issue 13, ADR 0786) needs none of the load set-up below: alone, it runs straight away.
+if (only is ["dashboard"])
+{
+    var dashboardOut = env.Require("BENCH_OUT");
+    var dashboardSection = await DashboardBenchmark.RunAsync(env, http);
+    Console.WriteLine(dashboardSection);
+    File.WriteAllText(dashboardOut, DashboardBenchmark.Replace(File.Exists(dashboardOut) ? File.ReadAllText(dashboardOut) : "", dashboardSection));
+    return 0;
+}
 var setup = new BenchSetup(http, env);
 var token = await setup.SignUpAsync();
 var tenants = new List<Guid>();
@@ -49,9 +62,6 @@ for (var i = 0; i < 10; i++)
     keys.Add(await setup.CreateKeyAsync(token, tenants[i]));
 }
 var setupDone = coldClock.Elapsed;
-// BENCH_ONLY=admit,ingest,summary,quota,tenants,flood,webhooks runs a subset (for profiling) and leaves docs/benchmarks.md alone.
-var only = (Environment.GetEnvironmentVariable("BENCH_ONLY") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-bool Runs(string figure) => only.Length == 0 || only.Contains(figure, StringComparer.Ordinal);
 var none = new LoadResult(0, 0, 1, double.NaN, double.NaN, double.NaN, []);
 var cold = await LoadGenerator.RunAsync(clients, TimeSpan.Zero, TimeSpan.FromSeconds(10), (c, n) => AdmitAndCompleteAsync(c, n));
 Console.WriteLine($"cold: {cold.PerSecond:F0} pairs/s in the first 10 s (per second: {string.Join(", ", cold.PerSecondBuckets)}), errors {cold.Errors}");
@@ -195,8 +205,14 @@ Console.WriteLine($"admit, 1,000 tenants, during a 64-connection wrong-password 
 var webhooks = Runs("webhooks") ? await WebhookBenchmark.RunAsync(env, tenants[0]) : "";
 // Issue 16's admission figures (ADR 0750, 0751): their section replaces the previous one, also when run alone (BENCH_ONLY=admit).
 var admission = Runs("admit") ? await AdmissionBenchmark.RunAsync(env, setup, http, clients, warmup, seconds) : "";
+var dashboard = Runs("dashboard") ? await DashboardBenchmark.RunAsync(env, http) : "";
 if (only.Length > 0)
 {
+    if (dashboard.Length > 0)
+    {
+        var path = env.Require("BENCH_OUT");
+        File.WriteAllText(path, DashboardBenchmark.Replace(File.Exists(path) ? File.ReadAllText(path) : "", dashboard));
+    }
     if (admission.Length > 0)
     {
         const string AdmissionStart = "<!-- admission benchmark -->", AdmissionEnd = "<!-- /admission benchmark -->";
@@ -253,6 +269,7 @@ Console.WriteLine(report.ToString());
 report.Append(await CloseBenchmark.RunAsync(env)).AppendLine();
 report.Append(webhooks);
 report.Append(admission.Length > 0 ? admission + "\n" : "");
+report.Append(dashboard.Length > 0 ? dashboard + "\n" : "");
 report.Append(note);
 File.WriteAllText(outPath, report.ToString());
 return 0;

@@ -145,7 +145,7 @@ public sealed class AdminTenantDataTests
     }
 
     /// <summary>Waits for the TOTP step after the one that gave <paramref name="used"/> and returns its code.</summary>
-    private static async Task<string> NextCodeAsync(string secret, string used)
+    internal static async Task<string> NextCodeAsync(string secret, string used)
     {
         var totp = new Totp(Base32Encoding.ToBytes(secret));
         while (totp.ComputeTotp() == used)

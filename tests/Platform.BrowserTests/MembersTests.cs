@@ -9,7 +9,7 @@ namespace Platform.BrowserTests;
 /// (the link read from the .eml pickup folder) accepted in a second browser, resend and revoke.</summary>
 public sealed partial class MembersTests
 {
-    private const string Password = "correct horse battery";
+    internal const string Password = "correct horse battery";
 
     [Test]
     public async Task An_owner_invites_a_member_who_accepts_from_the_email_link_then_changes_the_role_and_removes_them()

@@ -32,6 +32,12 @@ public sealed class SsoApi : IEndpointGroup
             .WithName("getSsoSettings")
             .WithSummary("Get the tenant's OpenID Connect settings (members below admin see a redacted view; the client secret is never returned)")
             .Refuses(StatusCodes.Status404NotFound, ProblemResponses.NotATenantOfYours + " Also when SSO is not configured.");
+        settings.MapGet("/status", GetStatusAsync).RequireFeature(Features.Sso)
+            .WithName("getSsoStatus")
+            .WithSummary("Tell whether the tenant has SSO configured, with its settings when it has (as GET …/sso shows them)")
+            .WithDescription("Any member; API keys cannot. Not configured is `{\"configured\": false, \"settings\": null}`, not a 404, so that a settings "
+                + "screen's first visit is not a refused request.")
+            .Refuses(StatusCodes.Status404NotFound, ProblemResponses.NotATenantOfYours);
         settings.MapPut("/", PutAsync).RequireFeature(Features.Sso)
             .WithName("putSsoSettings")
             .WithSummary("Create or replace the tenant's OpenID Connect settings")
@@ -74,6 +80,9 @@ public sealed class SsoApi : IEndpointGroup
 
     private static async Task<Ok<SsoSettingsResponse>> GetAsync([AsParameters] TenantRequest request) =>
         TypedResults.Ok(SsoSettingsResponse.From(await request.Send(new GetSsoSettings(request.Caller, request.TenantId))));
+
+    private static async Task<Ok<SsoStatusResponse>> GetStatusAsync([AsParameters] TenantRequest request) =>
+        TypedResults.Ok(SsoStatusResponse.From(await request.Send(new FindSsoSettings(request.Caller, request.TenantId))));
 
     private static async Task<Ok<SsoSettingsResponse>> PutAsync([AsParameters] TenantRequest request, SsoSettingsRequest body)
     {
@@ -130,6 +139,12 @@ public sealed record SsoSettingsRequest(
 public sealed record SsoExchangeRequest(string? Code, bool? RefreshCookie = null);
 
 /// <summary>Is the wire form of a tenant's SSO settings; below admin only enabled, issuer, domains and enforce are shown (the rest null). The client secret is never shown.</summary>
+/// <summary>Says whether a tenant has SSO configured and, when it has, its settings as <see cref="SsoSettingsResponse"/> shows them to the caller.</summary>
+public sealed record SsoStatusResponse(bool Configured, SsoSettingsResponse? Settings)
+{
+    public static SsoStatusResponse From(SsoSettingsView? view) => view is null ? new(false, null) : new(true, SsoSettingsResponse.From(view));
+}
+
 public sealed record SsoSettingsResponse(
     bool Redacted, string Issuer, string? ClientId, bool ClientSecretSet, IReadOnlyList<string> Domains, string? DefaultRole, string? GroupClaim,
     IReadOnlyDictionary<string, string>? GroupRoles, bool Enforce, DateTimeOffset UpdatedAt)

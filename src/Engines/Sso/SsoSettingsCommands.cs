@@ -18,6 +18,10 @@ public sealed record SsoSettingsView(SsoSettings Settings, TenantRole CallerRole
 /// <summary>Reads a tenant's SSO settings (any member; the API redacts them below admin); 404 when SSO is not configured.</summary>
 public sealed record GetSsoSettings(Caller Caller, Guid TenantId) : IRequest<SsoSettingsView>, ITenantRead, ICallerCommand;
 
+/// <summary>Reads a tenant's SSO settings like <see cref="GetSsoSettings"/>, but answers null when SSO is not configured (the dashboard's first
+/// visit asks this, so that "not configured" is an answer rather than a refused request; ADR 0785).</summary>
+public sealed record FindSsoSettings(Caller Caller, Guid TenantId) : IRequest<SsoSettingsView?>, ITenantRead, ICallerCommand;
+
 /// <summary>Creates or replaces a tenant's SSO settings (owner or admin): validates them, claims the email domains (409 domain_claimed when another
 /// tenant holds one) and keeps the client secret under Data Protection (a null secret keeps the stored one).</summary>
 public sealed record PutSsoSettings(Caller Caller, Guid TenantId, SsoSettingsInput Input) : IRequest<SsoSettingsView>, ITenantWrite, ICallerCommand;
@@ -25,17 +29,24 @@ public sealed record PutSsoSettings(Caller Caller, Guid TenantId, SsoSettingsInp
 /// <summary>Removes a tenant's SSO settings and releases its email domains (owner or admin); 404 when none.</summary>
 public sealed record DeleteSsoSettings(Caller Caller, Guid TenantId) : IRequest<Unit>, ITenantWrite, ICallerCommand;
 
-internal sealed class GetSsoSettingsHandler(TenantGate gate, ISsoDriver sso) : IRequestHandler<GetSsoSettings, SsoSettingsView>
+internal sealed class GetSsoSettingsHandler(TenantGate gate, ISsoDriver sso)
+    : IRequestHandler<GetSsoSettings, SsoSettingsView>, IRequestHandler<FindSsoSettings, SsoSettingsView?>
 {
-    public async Task<SsoSettingsView> Handle(GetSsoSettings query, CancellationToken cancellationToken)
+    public async Task<SsoSettingsView> Handle(GetSsoSettings query, CancellationToken cancellationToken) =>
+        await FindAsync(query.Caller, query.TenantId, cancellationToken) ?? throw new NotFoundException("SSO configuration");
+
+    public Task<SsoSettingsView?> Handle(FindSsoSettings query, CancellationToken cancellationToken) =>
+        FindAsync(query.Caller, query.TenantId, cancellationToken);
+
+    private async Task<SsoSettingsView?> FindAsync(Caller caller, Guid tenantId, CancellationToken cancellationToken)
     {
-        if (query.Caller.Kind is not CallerKind.User)
+        if (caller.Kind is not CallerKind.User)
         {
             throw new ForbiddenException("API keys cannot read SSO settings; sign in as a user.");
         }
-        await using var scope = await gate.EnterAsync(query.TenantId, query.Caller, TenantRole.Viewer, Access.Read, cancellationToken);
-        var stored = await sso.FetchSettingsAsync(scope.Session, query.TenantId, cancellationToken) ?? throw new NotFoundException("SSO configuration");
-        return new SsoSettingsView(stored.Settings, scope.Role);
+        await using var scope = await gate.EnterAsync(tenantId, caller, TenantRole.Viewer, Access.Read, cancellationToken);
+        var stored = await sso.FetchSettingsAsync(scope.Session, tenantId, cancellationToken);
+        return stored is null ? null : new SsoSettingsView(stored.Settings, scope.Role);
     }
 }
 

@@ -108,10 +108,12 @@ public sealed class ResponseSchemaTests : DatabaseTest
         // SSO settings need a plan with the feature: a tenant on enterprise.
         var ssoTenant = await CallAsync(token, "POST", "/v1/tenants", "/v1/tenants", $$"""{"name":"Contract sso","slug":"{{slug}}-sso","plan":"enterprise"}""");
         var sso = $"/v1/tenants/{(string)ssoTenant["id"]!}/sso";
+        await CallAsync(token, "GET", $"{sso}/status", "/v1/tenants/{tenant_id}/sso/status");
         await TestApi.VerifiedDomainsAsync(Guid.Parse((string)ssoTenant["id"]!), ["contract.example"]);
         await CallAsync(token, "PUT", sso, "/v1/tenants/{tenant_id}/sso",
             """{"issuer":"https://idp.example.com","client_id":"contract","client_secret":"s","domains":["contract.example"],"group_claim":"groups","group_roles":{"admins":"admin"}}""");
         await CallAsync(token, "GET", sso, "/v1/tenants/{tenant_id}/sso");
+        await CallAsync(token, "GET", $"{sso}/status", "/v1/tenants/{tenant_id}/sso/status");
 
         // Webhooks need a plan with the feature: a second tenant on starter.
         var hooksTenant = await CallAsync(token, "POST", "/v1/tenants", "/v1/tenants",

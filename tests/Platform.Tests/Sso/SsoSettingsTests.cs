@@ -212,4 +212,53 @@ public sealed class SsoSettingsTests : DatabaseTest
         Assert.That((string?)problem["feature"], Is.EqualTo("sso"));
         Assert.That(problem["plans"]!.AsArray().Select(p => (string?)p), Does.Contain("enterprise"));
     }
+
+    [Test]
+    public async Task The_status_route_answers_not_configured_without_a_404_then_the_settings_and_keeps_the_same_gates()
+    {
+        var (owner, tenantId, _) = await SsoTestBed.EnterpriseTenantAsync();
+        var client = host.Client(owner.Token);
+        var url = $"/v1/tenants/{tenantId}/sso/status";
+        using (var none = await client.GetAsync(url))
+        {
+            await TestApi.ExpectAsync(none, HttpStatusCode.OK);
+            var body = await TestApi.ReadAsync(none);
+            Assert.That((bool)body["configured"]!, Is.False);
+            Assert.That(body["settings"], Is.Null);
+        }
+
+        await SsoTestBed.ConfigureAsync(client, tenantId, Settings());
+        using (var some = await client.GetAsync(url))
+        {
+            await TestApi.ExpectAsync(some, HttpStatusCode.OK);
+            var body = await TestApi.ReadAsync(some);
+            Assert.That((bool)body["configured"]!, Is.True);
+            Assert.That((string?)body["settings"]!["issuer"], Is.EqualTo("https://idp.example.com"));
+            Assert.That((string?)body["settings"]!["client_id"], Is.EqualTo("platform-client"));
+            Assert.That(body.ToJsonString(), Does.Not.Contain("s3cret-value"));
+        }
+        // Below admin the settings are the redacted view, as GET …/sso shows them.
+        var viewer = await TestApi.MemberAsync(tenantId, "viewer");
+        using (var redacted = await host.Client(viewer.Token).GetAsync(url))
+        {
+            await TestApi.ExpectAsync(redacted, HttpStatusCode.OK);
+            var body = await TestApi.ReadAsync(redacted);
+            Assert.That((bool)body["settings"]!["redacted"]!, Is.True);
+            Assert.That(body["settings"]!["client_id"], Is.Null);
+        }
+
+        var stranger = await TestApi.SignUpAsync();
+        using (var other = await host.Client(stranger.Token).GetAsync(url))
+        {
+            await TestApi.ExpectProblemAsync(other, HttpStatusCode.NotFound, "not_found");
+        }
+        var key = await Keys.CreateAsync(owner.Token, tenantId);
+        using (var byKey = await host.Client(key.Secret).GetAsync("/v1/tenants/current/sso/status"))
+        {
+            await TestApi.ExpectProblemAsync(byKey, HttpStatusCode.Forbidden, "forbidden");
+        }
+        var starter = await TestApi.CreateTenantAsync(owner, plan: PlanCatalog.Starter);
+        using var gated = await client.GetAsync($"/v1/tenants/{starter}/sso/status");
+        await TestApi.ExpectProblemAsync(gated, HttpStatusCode.Forbidden, "feature_not_in_plan");
+    }
 }

@@ -1722,6 +1722,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/tenants/{tenant_id}/sso/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Tell whether the tenant has SSO configured, with its settings when it has (as GET …/sso shows them)
+         * @description Any member; API keys cannot. Not configured is `{"configured": false, "settings": null}`, not a 404, so that a settings screen's first visit is not a refused request.
+         */
+        get: operations["getSsoStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/auth/sso/start": {
         parameters: {
             query?: never;
@@ -3734,7 +3754,6 @@ export interface components {
             };
             enforce?: null | boolean;
         };
-        /** @description Is the wire form of a tenant's SSO settings; below admin only enabled, issuer, domains and enforce are shown (the rest null). The client secret is never shown. */
         SsoSettingsResponse: {
             redacted: boolean;
             issuer: string;
@@ -3749,6 +3768,11 @@ export interface components {
             enforce: boolean;
             /** Format: date-time */
             updated_at: string;
+        };
+        /** @description Is the wire form of a tenant's SSO settings; below admin only enabled, issuer, domains and enforce are shown (the rest null). The client secret is never shown. */
+        SsoStatusResponse: {
+            configured: boolean;
+            settings: null | components["schemas"]["SsoSettingsResponse"];
         };
         /** @description Is the answer of a health check. */
         StatusResponse: {
@@ -12841,6 +12865,83 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    getSsoStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant's id (a UUID), or `current`: the tenant of the API key, of the X-Tenant-ID header or of the host name. */
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SsoStatusResponse"];
+                };
             };
             /** @description Bad Request */
             400: {

@@ -1,10 +1,11 @@
-import { AlertDialog, Badge, Button, Card, Dialog, Flex, Grid, Heading, Table, Text } from "@radix-ui/themes";
+import { AlertDialog, Badge, Button, Card, Dialog, Flex, Grid, Heading, RadioGroup, Table, Text } from "@radix-ui/themes";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { useOutletContext, useSearchParams } from "react-router";
 import { api, unwrap } from "../api/client";
 import type { Membership, Schemas } from "../api/types";
 import { Empty, Loading, ProblemCallout } from "../components";
+import { effectiveCycle, planAction, priceIn, type BillingCycle, type PlanAction } from "../lib/billing";
 import { formatCents } from "../lib/format";
 import { KeyboardScroll } from "./Pager";
 import { useBilling } from "./Usage";
@@ -49,14 +50,16 @@ export function BillingPage() {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [returned]);
   const online = billing.data?.online_billing === true;
+  const [chosenCycle, setChosenCycle] = useState<BillingCycle>("monthly");
   const changePlan = useMutation({
-    mutationFn: async ({ plan, viaCheckout }: { plan: string; viaCheckout: boolean }) => {
+    mutationFn: async ({ route, body }: PlanAction) => {
       const path = { tenant_id: tenantId };
-      // Online, a plan without a live subscription is bought through Stripe Checkout; plan changes and the offline path use POST /subscription (ADR 0740).
-      if (viaCheckout) {
-        return { checkout: unwrap(await api.POST("/v1/tenants/{tenant_id}/billing/checkout", { params: { path }, body: { plan, billing_cycle: "monthly" } })).url };
+      // Online, a plan without a live subscription is bought through Stripe Checkout; plan changes and the offline path use POST /subscription
+      // (ADR 0740), in the cycle chosen on the page or the live subscription's (ADR 0785).
+      if (route === "checkout") {
+        return { checkout: unwrap(await api.POST("/v1/tenants/{tenant_id}/billing/checkout", { params: { path }, body })).url };
       }
-      return { subscription: unwrap(await api.POST("/v1/tenants/{tenant_id}/subscription", { params: { path }, body: { plan, billing_cycle: "monthly" } })) };
+      return { subscription: unwrap(await api.POST("/v1/tenants/{tenant_id}/subscription", { params: { path }, body })) };
     },
     onMutate: () => { setNotice(null); setCheckoutNotice(null); },
     onSuccess: (r) => {
@@ -82,6 +85,8 @@ export function BillingPage() {
   if (billing.isError) return <ProblemCallout error={billing.error} />;
   const b = billing.data;
   const sub = b.subscription;
+  const live = !!sub && sub.status !== "canceled";
+  const cycle = effectiveCycle(sub?.billing_cycle, live, chosenCycle);
   return (
     <Flex direction="column" gap="5">
       <Card>
@@ -121,22 +126,33 @@ export function BillingPage() {
 
       <Flex direction="column" gap="3">
         <Heading as="h2" size="4">Plans</Heading>
+        {live ? (
+          <Text size="2" color="gray" data-testid="billing-cycle">Billed {cycle === "annual" ? "annually" : "monthly"}: plan changes keep the subscription's cycle.</Text>
+        ) : (
+          <Flex direction="column" gap="1">
+            <Text as="div" size="2" weight="medium" id="billing-cycle-label">Billing cycle</Text>
+            <RadioGroup.Root value={chosenCycle} onValueChange={(v) => setChosenCycle(v as BillingCycle)} aria-labelledby="billing-cycle-label" data-testid="billing-cycle">
+              <Flex gap="4">
+                <RadioGroup.Item value="monthly">Monthly</RadioGroup.Item>
+                <RadioGroup.Item value="annual">Annual</RadioGroup.Item>
+              </Flex>
+            </RadioGroup.Root>
+          </Flex>
+        )}
         {plans.isPending ? <Loading label="Loading plans" /> : plans.isError ? <ProblemCallout error={plans.error} /> : (
           <Grid columns={{ initial: "1", sm: "2", md: "4" }} gap="3">
             {plans.data.data.map((p) => {
               const current = p.id === b.plan;
-              const currentPrice = plans.data.data.find((x) => x.id === b.plan)?.price_monthly_cents ?? 0;
               // As the API does: without a live subscription any plan starts now; with one, an upgrade applies now and a downgrade at the period's end.
-              const live = sub && sub.status !== "canceled";
-              const verb = !live ? "Subscribe" : p.price_monthly_cents > currentPrice ? "Upgrade now" : "Downgrade at period end";
+              const action = planAction(p, plans.data.data.find((x) => x.id === b.plan), live, online, cycle);
               return (
                 <Card key={p.id} data-testid={`plan-${p.id}`}>
                   <Flex direction="column" gap="1">
                     <Text weight="bold">{p.name}</Text>
-                    <Text>{formatCents(p.price_monthly_cents, p.currency)} / month</Text>
+                    <Text data-testid="plan-price">{formatCents(priceIn(p, cycle), p.currency)} / {cycle === "annual" ? "year" : "month"}</Text>
                     {current ? <Badge highContrast color="green" style={{ alignSelf: "start" }}>Current plan</Badge> : isOwner ? (
-                      <Button size="1" variant="soft" loading={changePlan.isPending && changePlan.variables?.plan === p.id}
-                        onClick={() => changePlan.mutate({ plan: p.id, viaCheckout: online && !live && p.price_monthly_cents > 0 })} aria-label={`${verb}: ${p.name}`}>{verb}</Button>
+                      <Button size="1" variant="soft" loading={changePlan.isPending && changePlan.variables?.body.plan === p.id}
+                        onClick={() => changePlan.mutate(action)} aria-label={`${action.verb}: ${p.name}`}>{action.verb}</Button>
                     ) : null}
                   </Flex>
                 </Card>

@@ -12,7 +12,7 @@ import { UpgradeCallout } from "./Branding";
 type Settings = Schemas["SsoSettingsResponse"];
 
 /** The tenant's single sign-on (OpenID Connect) settings: issuer, client, claimed email domains, roles of new members and enforcement (ADR 0620).
- * Not configured is the API's 404, shown as an empty form; the client secret is write-only; members below admin see the redacted view. */
+ * Not configured is GET …/sso/status's {configured: false}, shown as an empty form; the client secret is write-only; members below admin see the redacted view. */
 export function SsoPage() {
   const me = useOutletContext<Membership>();
   const tenantId = me.tenant_id;
@@ -20,14 +20,9 @@ export function SsoPage() {
   const queries = useQueryClient();
   const settings = useQuery({
     queryKey: ["sso", tenantId],
-    queryFn: async (): Promise<Settings | null> => {
-      try {
-        return unwrap(await api.GET("/v1/tenants/{tenant_id}/sso", { params: { path: { tenant_id: tenantId } } }));
-      } catch (e) {
-        if (e instanceof ProblemError && e.problem.status === 404) return null;
-        throw e;
-      }
-    },
+    // GET …/sso/status answers "not configured" as {configured: false}: the first visit makes no refused request (ADR 0785).
+    queryFn: async (): Promise<Settings | null> =>
+      unwrap(await api.GET("/v1/tenants/{tenant_id}/sso/status", { params: { path: { tenant_id: tenantId } } })).settings ?? null,
   });
   const [issuer, setIssuer] = useState("");
   const [clientId, setClientId] = useState("");

@@ -1,6 +1,6 @@
 import { Badge, Box, Card, Flex, Heading, Progress, Select, Table, Text } from "@radix-ui/themes";
 import { useQuery } from "@tanstack/react-query";
-import { lazy, Suspense, useMemo, useState } from "react";
+import { lazy, startTransition, Suspense, useEffect, useMemo, useState } from "react";
 import { useOutletContext } from "react-router";
 import { api, unwrap } from "../api/client";
 import type { Membership, Schemas } from "../api/types";
@@ -57,6 +57,14 @@ export function UsagePage() {
     queryKey: ["usage-history", tenantId],
     queryFn: async () => unwrap(await api.GET("/v1/tenants/{tenant_id}/usage/history", { params: { path: { tenant_id: tenantId } } })),
   });
+  // The charts (recharts, a lazy chunk) draw only once the quota bars are on the page: their first render takes the main thread for
+  // hundreds of milliseconds, and mounting them in the same render as the bars held the bars back (./platform bench, ADR 0786). Their
+  // data is fetched meanwhile all the same.
+  const [chartsReady, setChartsReady] = useState(false);
+  useEffect(() => {
+    // A transition: rendered after the bars' update has been painted, and interruptible, not in the same task as the bars.
+    if (!usage.isPending) startTransition(() => setChartsReady(true));
+  }, [usage.isPending]);
   return (
     <Flex direction="column" gap="5">
       <Card>
@@ -81,11 +89,11 @@ export function UsagePage() {
           </Flex>
         </Card>
       ) : null}
-      <DailyUsage tenantId={tenantId} />
+      <DailyUsage tenantId={tenantId} chartsReady={chartsReady} />
       <Card>
         <Flex direction="column" gap="3">
           <Heading as="h2" size="4">History by month</Heading>
-          {history.isPending ? <Loading label="Loading history" /> : history.isError ? <ProblemCallout error={history.error} /> :
+          {history.isPending || !chartsReady ? <Loading label="Loading history" /> : history.isError ? <ProblemCallout error={history.error} /> :
             history.data.data.length === 0 ? <Empty>No usage recorded yet.</Empty> : (
               <Suspense fallback={<Loading label="Loading the chart" />}>
                 <UsageChart periods={history.data.data} />
@@ -98,7 +106,7 @@ export function UsagePage() {
 }
 
 /** The daily chart of a month per meter, from the usage history's daily granularity (computed from the raw events, ADR 0740). */
-function DailyUsage({ tenantId }: { tenantId: string }) {
+function DailyUsage({ tenantId, chartsReady }: { tenantId: string; chartsReady: boolean }) {
   const months = useMemo(() => recentMonths(new Date()), []);
   const [month, setMonth] = useState(months[0]);
   const days = useQuery({
@@ -119,7 +127,7 @@ function DailyUsage({ tenantId }: { tenantId: string }) {
             </Select.Content>
           </Select.Root>
         </Flex>
-        {days.isPending ? <Loading label="Loading daily usage" /> : days.isError ? <ProblemCallout error={days.error} /> :
+        {days.isPending || !chartsReady ? <Loading label="Loading daily usage" /> : days.isError ? <ProblemCallout error={days.error} /> :
           days.data.data.length === 0 ? <Empty>No usage recorded in {monthLabel(month)}.</Empty> : (
             <Suspense fallback={<Loading label="Loading the chart" />}>
               <DailyUsageCharts days={days.data.data} month={month} />
