@@ -41,9 +41,9 @@ internal static class AdmissionBenchmark
         Console.WriteLine($"admit, open loop at {rate:F0}/s: p50 {open.P50Ms:F1} ms p99 {open.P99Ms:F1} ms max {open.MaxMs:F1} ms errors {open.Errors}");
 
         var dll = env.Require("BENCH_API_DLL");
-        var plainDll = Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(env.Require("BENCH_OUT"))!)!, "src", "Api", "bin", "Release", "net10.0", "Platform.Api.dll");
-        var coldPlain = await FreshStartAsync(plainDll, warmUp: false, tenants, clients);
-        var coldWarm = await FreshStartAsync(dll, warmUp: true, tenants, clients);
+        var plainDll = PlainDll(env);
+        var coldPlain = await FreshStartAsync(plainDll, new Dictionary<string, string> { ["Platform__WarmUp"] = "false" }, tenants, clients);
+        var coldWarm = await FreshStartAsync(dll, new Dictionary<string, string> { ["Platform__WarmUp"] = "true" }, tenants, clients);
         var load = string.Join(", ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
 
         var inv = CultureInfo.InvariantCulture;
@@ -115,16 +115,59 @@ internal static class AdmissionBenchmark
         };
     }
 
+    /// <summary>BENCH_ONLY=warmstart (profiling, writes nothing): the 1,000 tenants, the steady-state max of the same closed-loop load on the
+    /// warm bench service, then one fresh process per variant of BENCH_WARMSTART_VARIANTS ("label:KEY=VALUE KEY=VALUE;..."; the key
+    /// client=warm opens the client's connections against /healthz before the measured window, dll=plain runs the plain build), each printed
+    /// with its per-second counts and maxima, so that where the first seconds' latency comes from can be read one change at a time.</summary>
+    public static async Task RunWarmStartAsync(BenchEnvironment env, BenchSetup setup, HttpClient http, int clients, TimeSpan warmup, TimeSpan seconds)
+    {
+        var owner = await setup.SignUpAsync();
+        var tenants = new List<(Guid Tenant, string Key)>();
+        var count = env.Int("BENCH_ADMIT_TENANTS", 1000);
+        for (var i = 0; i < count; i++)
+        {
+            var tenant = await setup.CreateUnlimitedTenantAsync(owner, 20_000 + i);
+            tenants.Add((tenant, await setup.CreateKeyAsync(owner, tenant)));
+        }
+        var steady = await LoadGenerator.RunAsync(clients, warmup, seconds, (c, n) =>
+        {
+            var caller = tenants[Random.Shared.Next(tenants.Count)];
+            return AdmitAsync(http, caller.Tenant, caller.Key);
+        });
+        Console.WriteLine($"warmstart steady (warm service, {count} tenants): {steady.PerSecond:F0}/s p99 {steady.P99Ms:F1} ms max {steady.MaxMs:F1} ms (per-second max: {string.Join(", ", steady.MaxMsPerSecond)})");
+        var dll = env.Require("BENCH_API_DLL");
+        var plainDll = PlainDll(env);
+        var variants = Environment.GetEnvironmentVariable("BENCH_WARMSTART_VARIANTS") ?? "as-run:;client-warm:client=warm;plain:dll=plain Platform__WarmUp=false";
+        foreach (var variant in variants.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var label = variant.Split(':', 2)[0];
+            var settings = variant.Split(':', 2).ElementAtOrDefault(1)?.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(kv => kv.Split('=', 2)).ToDictionary(kv => kv[0], kv => kv[1]) ?? new Dictionary<string, string>();
+            var warmClient = settings.Remove("client", out var c) && c == "warm";
+            var path = settings.Remove("dll", out var d) && d == "plain" ? plainDll : dll;
+            var fresh = await FreshStartAsync(path, settings, tenants, clients, warmClient);
+            Console.WriteLine($"warmstart {label}: ready {fresh.ReadySeconds:F1} s; {fresh.Load.PerSecond:F0}/s p99 {fresh.Load.P99Ms:F1} ms max {fresh.Load.MaxMs:F1} ms errors {fresh.Load.Errors}; per second {string.Join(", ", fresh.Load.PerSecondBuckets)}; per-second max {string.Join(", ", fresh.Load.MaxMsPerSecond)}; {fresh.Log}");
+        }
+        Console.WriteLine($"warmstart load average: {File.ReadAllText("/proc/loadavg").Trim()}");
+    }
+
+    private static string PlainDll(BenchEnvironment env) =>
+        Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(env.Require("BENCH_OUT"))!)!, "src", "Api", "bin", "Release", "net10.0", "Platform.Api.dll");
+
     /// <summary>Starts another service process on the same database, waits for /readyz to answer ready and loads it at once for 10 s.</summary>
-    private static async Task<(double ReadySeconds, LoadResult Load)> FreshStartAsync(string dll, bool warmUp, List<(Guid Tenant, string Key)> tenants, int clients)
+    private static async Task<(double ReadySeconds, LoadResult Load, string Log)> FreshStartAsync(
+        string dll, IReadOnlyDictionary<string, string> settings, List<(Guid Tenant, string Key)> tenants, int clients, bool warmClient = false)
     {
         var port = FreePort();
         var start = new ProcessStartInfo("dotnet", [dll, "serve"]) { RedirectStandardOutput = true, RedirectStandardError = true };
         start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
-        start.Environment["Platform__WarmUp"] = warmUp ? "true" : "false";
+        start.Environment["Logging__LogLevel__Platform.Api.Hosting.WarmUpService"] = "Information";
+        foreach (var (key, value) in settings)
+        {
+            start.Environment[key] = value;
+        }
         var clock = Stopwatch.StartNew();
         using var process = Process.Start(start)!;
-        _ = process.StandardOutput.ReadToEndAsync();
+        var output = process.StandardOutput.ReadToEndAsync();
         _ = process.StandardError.ReadToEndAsync();
         try
         {
@@ -153,17 +196,27 @@ internal static class AdmissionBenchmark
                 await Task.Delay(20);
             }
             var readySeconds = clock.Elapsed.TotalSeconds;
+            if (warmClient)
+            {
+                // The client's own side: as many connections as the load uses, opened and used once before the measured window.
+                await Task.WhenAll(Enumerable.Range(0, clients).Select(async _ => (await client.GetAsync("/healthz")).Dispose()));
+            }
             var load = await LoadGenerator.RunAsync(clients, TimeSpan.Zero, TimeSpan.FromSeconds(10),
                 (c, n) =>
                 {
                     var caller = tenants[Random.Shared.Next(tenants.Count)];
                     return AdmitAsync(client, caller.Tenant, caller.Key);
                 });
-            return (readySeconds, load);
+            process.Kill(entireProcessTree: true);
+            var log = string.Join(" | ", (await output).Split('\n').Where(l => l.Contains("Warm-up", StringComparison.Ordinal)).Select(l => l.Trim()));
+            return (readySeconds, load, log);
         }
         finally
         {
-            process.Kill(entireProcessTree: true);
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
             await process.WaitForExitAsync();
         }
     }
