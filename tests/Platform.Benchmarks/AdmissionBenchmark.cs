@@ -12,7 +12,7 @@ namespace Platform.Benchmarks;
 /// bind) beside pgbench running the same transaction; one tenant alone at 64 connections; an open-loop run at half the 1,000-tenant peak
 /// (p99); and a fresh service process loaded with the 1,000 tenants the moment /readyz answers ready (max and p99 of the first 10 s), once
 /// as built (JIT, no warm-up) and once as ./platform run starts it (ReadyToRun, warm-up).</summary>
-internal static class AdmissionBenchmark
+internal static partial class AdmissionBenchmark
 {
     public static async Task<string> RunAsync(BenchEnvironment env, BenchSetup setup, HttpClient http, int clients, TimeSpan warmup, TimeSpan seconds)
     {
@@ -28,7 +28,7 @@ internal static class AdmissionBenchmark
 
         Task<bool> Admit(HttpClient client, (Guid Tenant, string Key) caller) => AdmitAsync(client, caller.Tenant, caller.Key);
         var many = await LoadGenerator.RunAsync(clients, warmup, seconds, (c, n) => Admit(http, tenants[Random.Shared.Next(tenants.Count)]));
-        Console.WriteLine($"admit, {count} tenants: {many.PerSecond:F0} req/s p50 {many.P50Ms:F1} ms p99 {many.P99Ms:F1} ms errors {many.Errors}");
+        Console.WriteLine($"admit, {count} tenants: {many.PerSecond:F0} req/s p50 {many.P50Ms:F1} ms p99 {many.P99Ms:F1} ms max {many.MaxMs:F1} ms (slowest per second: {string.Join(", ", many.MaxMsPerSecond)}) errors {many.Errors}");
         var one = await LoadGenerator.RunAsync(clients, warmup, seconds, (c, n) => Admit(http, tenants[0]));
         Console.WriteLine($"admit, one tenant: {one.PerSecond:F0} req/s p50 {one.P50Ms:F1} ms p99 {one.P99Ms:F1} ms errors {one.Errors}");
         var scripts = env.Int("BENCH_PGBENCH_SCRIPTS", 30) * 2;
@@ -44,6 +44,10 @@ internal static class AdmissionBenchmark
         var plainDll = PlainDll(env);
         var coldPlain = await FreshStartAsync(plainDll, new Dictionary<string, string> { ["Platform__WarmUp"] = "false" }, tenants, clients);
         var coldWarm = await FreshStartAsync(dll, new Dictionary<string, string> { ["Platform__WarmUp"] = "true" }, tenants, clients);
+        foreach (var (name, fresh) in new[] { ("as built", coldPlain), ("as run", coldWarm) })
+        {
+            Console.WriteLine($"fresh start {name}: ready {fresh.ReadySeconds:F1} s; p99 {fresh.Load.P99Ms:F1} ms max {fresh.Load.MaxMs:F1} ms; per second {string.Join(", ", fresh.Load.PerSecondBuckets)}; slowest per second {string.Join(", ", fresh.Load.MaxMsPerSecond)}; {fresh.Log}");
+        }
         var load = string.Join(", ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
 
         var inv = CultureInfo.InvariantCulture;
@@ -57,10 +61,10 @@ internal static class AdmissionBenchmark
             .AppendLine($"Run on {DateTimeOffset.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", inv)} by `BENCH_ONLY=admit ./platform bench`: admit only (POST /runs), API key callers, {clients} connections, limits that never bind; the load average (1, 5, 15 min) at the end: {load}.").AppendLine()
             .AppendLine("| figure | platform | baseline | ratio | goal | |")
             .AppendLine("|---|---|---|---|---|---|")
-            .AppendLine($"| admit, {count:N0} tenants (a random tenant's key per request) | {F(many.PerSecond)}/s, p50 {Ms(many.P50Ms)} ms, p99 {Ms(many.P99Ms)} ms, errors {many.Errors} | pgbench, the same transaction over 100 of the tenants: {F(pgMany.Tps)} tps | {many.PerSecond / pgMany.Tps:F2} | >= 0.6 of pgbench | {Yes(many.PerSecond >= 0.6 * pgMany.Tps)} |")
+            .AppendLine($"| admit, {count:N0} tenants (a random tenant's key per request) | {F(many.PerSecond)}/s, p50 {Ms(many.P50Ms)} ms, p99 {Ms(many.P99Ms)} ms, max {Ms(many.MaxMs)} ms, errors {many.Errors} | pgbench, the same transaction over 100 of the tenants: {F(pgMany.Tps)} tps | {many.PerSecond / pgMany.Tps:F2} | >= 0.6 of pgbench | {Yes(many.PerSecond >= 0.6 * pgMany.Tps)} |")
             .AppendLine($"| admit, one tenant alone | {F(one.PerSecond)}/s, p50 {Ms(one.P50Ms)} ms, p99 {Ms(one.P99Ms)} ms, errors {one.Errors} | {count:N0} tenants: {F(many.PerSecond)}/s (pgbench on the one tenant: {F(pgOne.Tps)} tps) | {one.PerSecond / many.PerSecond:F2} | >= 0.5 of {count:N0} tenants | {Yes(one.PerSecond >= 0.5 * many.PerSecond)} |")
             .AppendLine($"| admit, open loop at half the {count:N0}-tenant peak ({F(rate)}/s, latency from the scheduled start) | p50 {Ms(open.P50Ms)} ms, p99 {Ms(open.P99Ms)} ms, max {Ms(open.MaxMs)} ms, {open.Operations} requests, errors {open.Errors} | | | p99 <= 50 ms | {Yes(open.P99Ms <= 50)} |")
-            .AppendLine($"| a fresh process, {count:N0}-tenant admit load from the moment /readyz is ready, first 10 s ({(r2r ? "ReadyToRun" : "JIT: the publish failed")}, warm-up) | ready after {coldWarm.ReadySeconds:F1} s; p99 {Ms(coldWarm.Load.P99Ms)} ms, max {Ms(coldWarm.Load.MaxMs)} ms, {F(coldWarm.Load.PerSecond)}/s (per second: {string.Join(", ", coldWarm.Load.PerSecondBuckets)}), errors {coldWarm.Load.Errors} | as built (JIT, Platform__WarmUp=false): ready after {coldPlain.ReadySeconds:F1} s; p99 {Ms(coldPlain.Load.P99Ms)} ms, max {Ms(coldPlain.Load.MaxMs)} ms, {F(coldPlain.Load.PerSecond)}/s (per second: {string.Join(", ", coldPlain.Load.PerSecondBuckets)}), errors {coldPlain.Load.Errors} | | no request > 250 ms | {Yes(coldWarm.Load.MaxMs <= 250 && coldWarm.Load.Errors == 0)} |")
+            .AppendLine($"| a fresh process, {count:N0}-tenant admit load from the moment /readyz is ready, first 10 s ({(r2r ? "ReadyToRun" : "JIT: the publish failed")}, warm-up) | ready after {coldWarm.ReadySeconds:F1} s; p99 {Ms(coldWarm.Load.P99Ms)} ms, max {Ms(coldWarm.Load.MaxMs)} ms, {F(coldWarm.Load.PerSecond)}/s (per second: {string.Join(", ", coldWarm.Load.PerSecondBuckets)}; slowest per second, ms: {string.Join(", ", coldWarm.Load.MaxMsPerSecond)}), errors {coldWarm.Load.Errors} | as built (JIT, Platform__WarmUp=false): ready after {coldPlain.ReadySeconds:F1} s; p99 {Ms(coldPlain.Load.P99Ms)} ms, max {Ms(coldPlain.Load.MaxMs)} ms, {F(coldPlain.Load.PerSecond)}/s (per second: {string.Join(", ", coldPlain.Load.PerSecondBuckets)}; slowest per second, ms: {string.Join(", ", coldPlain.Load.MaxMsPerSecond)}), errors {coldPlain.Load.Errors} | | no request > 250 ms | {Yes(coldWarm.Load.MaxMs <= 250 && coldWarm.Load.Errors == 0)} |")
             .AppendLine()
             .AppendLine("The pgbench script (tests/Platform.Benchmarks/BenchSetup.cs, AdmitScript) sends the statements of an API key admission one per round trip: the scope, the tenant and worker reads, the run and audit inserts and `run_admit` (ADR 0750).")
             .AppendLine("<!-- /admission benchmark -->")
@@ -196,6 +200,7 @@ internal static class AdmissionBenchmark
                 await Task.Delay(20);
             }
             var readySeconds = clock.Elapsed.TotalSeconds;
+            var before = await ScrapeAsync(client);
             if (warmClient)
             {
                 // The client's own side: as many connections as the load uses, opened and used once before the measured window.
@@ -207,8 +212,13 @@ internal static class AdmissionBenchmark
                     var caller = tenants[Random.Shared.Next(tenants.Count)];
                     return AdmitAsync(client, caller.Tenant, caller.Key);
                 });
+            var after = await ScrapeAsync(client);
             process.Kill(entireProcessTree: true);
             var log = string.Join(" | ", (await output).Split('\n').Where(l => l.Contains("Warm-up", StringComparison.Ordinal)).Select(l => l.Trim()));
+            // The service's own view of the window (its /metrics, runtime and HTTP server instruments): what changed while it was loaded.
+            var deltas = after.Where(p => Watched().IsMatch(p.Key))
+                .Select(p => $"{p.Key} {(p.Value - before.GetValueOrDefault(p.Key)).ToString("0.###", CultureInfo.InvariantCulture)}");
+            Console.WriteLine($"fresh start {Path.GetFileName(Path.GetDirectoryName(dll))} ({string.Join(' ', settings.Select(kv => kv.Key + "=" + kv.Value))}): server metrics over the 10 s:\n  {string.Join("\n  ", deltas)}");
             return (readySeconds, load, log);
         }
         finally
@@ -220,6 +230,32 @@ internal static class AdmissionBenchmark
             await process.WaitForExitAsync();
         }
     }
+
+    /// <summary>Reads the service's /metrics (Prometheus text) into series and values; empty when it cannot be read.</summary>
+    private static async Task<Dictionary<string, double>> ScrapeAsync(HttpClient client)
+    {
+        var series = new Dictionary<string, double>();
+        try
+        {
+            var text = await client.GetStringAsync("/metrics");
+            foreach (var line in text.Split('\n'))
+            {
+                var space = line.LastIndexOf(' ');
+                if (line.Length > 0 && line[0] != '#' && space > 0
+                    && double.TryParse(line[(space + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
+                {
+                    series[line[..space]] = value;
+                }
+            }
+        }
+        catch (HttpRequestException)
+        {
+        }
+        return series;
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"jit|gc_collections|thread_pool_threads|thread_pool_completed|lock_contention|gc_pause|^http_server_request_duration_seconds_(count|bucket\{.*le=""0\.(1|25|5)"").*runs")]
+    private static partial System.Text.RegularExpressions.Regex Watched();
 
     private static int FreePort()
     {
