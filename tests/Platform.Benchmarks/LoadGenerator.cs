@@ -7,6 +7,9 @@ internal sealed record LoadResult(long Operations, long Errors, double Seconds, 
 {
     /// <summary>Gets the slowest call's latency in milliseconds.</summary>
     public double MaxMs { get; init; }
+
+    /// <summary>Gets the slowest call's latency in milliseconds per second of the measured window (by completion), to see when the worst came.</summary>
+    public IReadOnlyList<double> MaxMsPerSecond { get; init; } = [];
 }
 
 /// <summary>Drives an operation from many concurrent clients for a time after a warm-up and measures throughput and latency.</summary>
@@ -68,18 +71,21 @@ internal static class LoadGenerator
         var sorted = inWindow.Select(p => p.Second).Order().ToArray();
         var seconds = (measureEnd - start) / (double)Stopwatch.Frequency;
         var buckets = new long[(int)Math.Ceiling(seconds)];
-        foreach (var (completed, _) in inWindow)
+        var maxima = new long[buckets.Length];
+        foreach (var (completed, latency) in inWindow)
         {
             var bucket = (int)((completed - start) / Stopwatch.Frequency);
             if (bucket >= 0 && bucket < buckets.Length)
             {
                 buckets[bucket]++;
+                maxima[bucket] = Math.Max(maxima[bucket], latency);
             }
         }
         return new LoadResult(
             sorted.Length, errors.Sum(), seconds, sorted.Length / seconds, Percentile(sorted, 0.50), Percentile(sorted, 0.99), buckets)
         {
             MaxMs = sorted.Length == 0 ? 0 : sorted[^1] * 1000.0 / Stopwatch.Frequency,
+            MaxMsPerSecond = maxima.Select(t => Math.Round(t * 1000.0 / Stopwatch.Frequency)).ToArray(),
         };
     }
 

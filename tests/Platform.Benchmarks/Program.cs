@@ -204,6 +204,10 @@ Console.WriteLine($"admit, 1,000 tenants, during a 64-connection wrong-password 
 // Webhook delivery (issue 11): its section replaces the previous one in docs/benchmarks.md, also when run alone (BENCH_ONLY=webhooks).
 var webhooks = Runs("webhooks") ? await WebhookBenchmark.RunAsync(env, tenants[0]) : "";
 // Issue 16's admission figures (ADR 0750, 0751): their section replaces the previous one, also when run alone (BENCH_ONLY=admit).
+if (Runs("warmstart") && only.Length > 0)
+{
+    await AdmissionBenchmark.RunWarmStartAsync(env, setup, http, clients, warmup, seconds);
+}
 var admission = Runs("admit") ? await AdmissionBenchmark.RunAsync(env, setup, http, clients, warmup, seconds) : "";
 var dashboard = Runs("dashboard") ? await DashboardBenchmark.RunAsync(env, http) : "";
 if (only.Length > 0)

@@ -44,6 +44,8 @@ public static class PlatformApi
         services.AddSingleton(TimeProvider.System);
         // The hot paths are warmed once the server listens; /readyz answers ready after (ADR 0751).
         services.AddSingleton<WarmUpState>();
+        services.AddSingleton<IWarmUpStep, DatabasePoolWarmUp>();
+        services.AddSingleton<IWarmUpStep, HotRouteWarmUp>();
         services.AddHostedService<WarmUpService>();
         services.AddEngines();
         if ((configuration.GetSection("Platform").Get<PlatformOptions>() ?? new PlatformOptions()).RunJobs)

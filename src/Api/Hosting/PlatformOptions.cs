@@ -18,7 +18,7 @@ public sealed class PlatformOptions
     /// <summary>Gets or sets whether the service warms its hot paths (the pool, admission, usage and key authentication) before /readyz answers ready (Platform:WarmUp, ADR 0751).</summary>
     public bool WarmUp { get; set; } = true;
 
-    /// <summary>Gets or sets how many database connections the warm-up opens at once, at most the pool's Maximum Pool Size (Platform:WarmUpConnections).</summary>
+    /// <summary>Gets or sets how many database connections the warm-up opens at once, at most the pool's Maximum Pool Size less 2 (Platform:WarmUpConnections, ADR 0780).</summary>
     [Range(0, 1000)]
     public int WarmUpConnections { get; set; } = 16;
 }

@@ -21,33 +21,50 @@ public sealed class WarmUpState
     public void Complete() => done.TrySetResult();
 }
 
-/// <summary>Warms the hot paths once the server listens, before /readyz answers ready (ADR 0751): opens the database pool's connections at once
-/// (each a SCRAM handshake that the first burst of requests would otherwise pay), then sends the admission, usage and key-authentication routes
-/// a few rounds of requests over loopback with a well-formed key that does not exist, so that routing, authentication (the key lookup by hash),
-/// problem details and their JSON run once before real callers come. Nothing is written. Skipped under a test server (no address) and with
-/// Platform:WarmUp=false.</summary>
+/// <summary>Is one step of the start-up warm-up (ADR 0751, 0780). The steps run one after another, in registration order, once the server
+/// listens; /readyz answers ready after the last. A step that fails is logged and the next one runs: a warm-up never keeps the service unready.</summary>
+public interface IWarmUpStep
+{
+    /// <summary>Gets the step's name for the log.</summary>
+    string Name { get; }
+
+    /// <summary>Runs the step; address is the server's loopback address, or null under a test server (no socket: the built-in steps skip).</summary>
+    Task RunAsync(Uri? address, CancellationToken cancellationToken);
+}
+
+/// <summary>Runs the warm-up steps once the server listens and marks the warm-up over when they are done (ADR 0751, 0780). Platform:WarmUp=false
+/// skips them all.</summary>
 internal sealed class WarmUpService(
-    WarmUpState state, IServiceScopeFactory scopes, IConfiguration configuration, IServer server, IHostApplicationLifetime lifetime, PlatformOptions options,
-    ILogger<WarmUpService> logger)
+    WarmUpState state, IEnumerable<IWarmUpStep> steps, IServer server, IHostApplicationLifetime lifetime, PlatformOptions options, ILogger<WarmUpService> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         try
         {
-            if (options.WarmUp && await ListeningAddressAsync(stoppingToken) is { } address)
+            var address = await ListeningAddressAsync(stoppingToken);
+            if (!options.WarmUp)
             {
-                var clock = Stopwatch.StartNew();
-                await OpenPoolAsync(stoppingToken);
-                var pool = clock.Elapsed;
-                await SendHotRequestsAsync(address, stoppingToken);
-                logger.LogInformation("Warm-up done in {Milliseconds} ms (pool {PoolMilliseconds} ms)", (long)clock.Elapsed.TotalMilliseconds, (long)pool.TotalMilliseconds);
+                return;
             }
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            // A warm-up that fails (the database is down at start) must not keep the service unready: /readyz checks the database itself.
-            logger.LogWarning(e, "Warm-up failed; the service answers without it");
+            var clock = Stopwatch.StartNew();
+            var timings = new List<string>();
+            foreach (var step in steps)
+            {
+                var stepClock = Stopwatch.StartNew();
+                try
+                {
+                    await step.RunAsync(address, stoppingToken);
+                    timings.Add($"{step.Name} {(long)stepClock.Elapsed.TotalMilliseconds} ms");
+                }
+                catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+                {
+                    // A step that fails (the database is down at start) must not keep the service unready: /readyz checks the database itself.
+                    timings.Add($"{step.Name} failed");
+                    logger.LogWarning(e, "Warm-up step {Step} failed; the service answers without it", step.Name);
+                }
+            }
+            logger.LogInformation("Warm-up done in {Milliseconds} ms ({Steps})", (long)clock.Elapsed.TotalMilliseconds, string.Join(", ", timings));
         }
         finally
         {
@@ -76,19 +93,48 @@ internal sealed class WarmUpService(
         }
         return uri.Uri;
     }
+}
 
-    private async Task OpenPoolAsync(CancellationToken stoppingToken)
+/// <summary>Opens the database pool's connections at once (each a SCRAM handshake that the first burst of requests would otherwise pay): at most
+/// Platform:WarmUpConnections, and never the whole pool, since the change listener holds one of its connections for the life of the process and
+/// a session that waits for a connection that never frees would hold the warm-up for the pool's whole timeout (it did, ADR 0780).</summary>
+internal sealed class DatabasePoolWarmUp(IServiceScopeFactory scopes, IConfiguration configuration, PlatformOptions options, ILogger<DatabasePoolWarmUp> logger)
+    : IWarmUpStep
+{
+    /// <summary>Is how many of the pool's connections the warm-up leaves to the rest of the service (the change listener's LISTEN, a readiness check).</summary>
+    internal const int LeftToOthers = 2;
+
+    public string Name => "database pool";
+
+    public async Task RunAsync(Uri? address, CancellationToken cancellationToken)
     {
-        // Never more than the pool holds: the sessions are held together, and one more would wait for a connection that never frees.
+        if (address is null)
+        {
+            return;
+        }
         var builder = new DbConnectionStringBuilder { ConnectionString = configuration.GetConnectionString("Platform") ?? "" };
         var poolSize = builder.TryGetValue("Maximum Pool Size", out var max) || builder.TryGetValue("MaxPoolSize", out max)
             ? Convert.ToInt32(max, System.Globalization.CultureInfo.InvariantCulture) : 100;
+        var wanted = Math.Max(0, Math.Min(poolSize - LeftToOthers, options.WarmUpConnections));
         using var scope = scopes.CreateScope();
-        await scope.ServiceProvider.GetRequiredService<IMediator>().Send(new WarmDatabasePool(Math.Min(poolSize, options.WarmUpConnections)), stoppingToken);
+        var opened = await scope.ServiceProvider.GetRequiredService<IMediator>().Send(new WarmDatabasePool(wanted, TimeSpan.FromSeconds(5)), cancellationToken);
+        logger.LogInformation("Warm-up opened {Opened} of {Wanted} database connections (pool {PoolSize})", opened, wanted, poolSize);
     }
+}
 
-    private static async Task SendHotRequestsAsync(Uri address, CancellationToken stoppingToken)
+/// <summary>Sends the admission, usage and usage-summary routes a few rounds of requests over loopback with a well-formed key that does not exist
+/// (401), so that routing, authentication (the key look-up by hash), problem details and their JSON run once before real callers come. Nothing is
+/// written.</summary>
+internal sealed class HotRouteWarmUp : IWarmUpStep
+{
+    public string Name => "hot routes";
+
+    public async Task RunAsync(Uri? address, CancellationToken cancellationToken)
     {
+        if (address is null)
+        {
+            return;
+        }
         using var http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(10) };
         var key = "pk_live_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
         var tenant = Guid.NewGuid();
@@ -103,7 +149,7 @@ internal sealed class WarmUpService(
                     _ => new HttpRequestMessage(HttpMethod.Get, $"/v1/tenants/{tenant}/usage"),
                 };
                 request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
-                using var response = await http.SendAsync(request, stoppingToken);
+                using var response = await http.SendAsync(request, cancellationToken);
             }));
         }
     }

@@ -1,0 +1,131 @@
+using System.Net;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Platform.Api.Hosting;
+
+namespace Platform.Tests.Hosting;
+
+/// <summary>/readyz answers 503 not_ready while the start-up warm-up runs and 200 once it is over; a failing step never keeps the service unready;
+/// and the pool step of a real process never waits for the connection the change listener holds (ADR 0751, 0780). The gate step below holds the
+/// warm-up open until the test lets it go, so nothing here depends on how long a warm-up takes.</summary>
+public sealed class WarmUpReadinessTests : DatabaseTest
+{
+    [Test]
+    public async Task Readyz_answers_503_not_ready_until_the_warm_up_is_over_and_200_after_while_healthz_answers_throughout()
+    {
+        var gate = new GateStep();
+        await using var factory = Host(gate);
+        using var client = factory.CreateClient();
+        await gate.Entered.Task.WaitAsync(TimeSpan.FromMinutes(1));
+
+        using var during = await client.GetAsync("/readyz");
+        using var liveDuring = await client.GetAsync("/healthz");
+        var problem = await TestApi.ReadAsync(during);
+        Assert.Multiple(() =>
+        {
+            Assert.That(during.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
+            Assert.That(during.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/problem+json"));
+            Assert.That((string?)problem["code"], Is.EqualTo("not_ready"));
+            Assert.That(liveDuring.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(gate.Finished, Is.False);
+        });
+
+        gate.Release.SetResult();
+        var after = await ReadyStatusAsync(client);
+        Assert.Multiple(() =>
+        {
+            Assert.That(gate.Finished, Is.True);
+            Assert.That(after, Is.EqualTo(HttpStatusCode.OK));
+        });
+    }
+
+    [Test]
+    public async Task A_failing_warm_up_step_is_skipped_the_next_step_runs_and_the_service_becomes_ready()
+    {
+        var gate = new GateStep();
+        gate.Release.SetResult();
+        await using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b.ConfigureTestServices(s =>
+        {
+            s.AddSingleton<IWarmUpStep>(new FailingStep());
+            s.AddSingleton<IWarmUpStep>(gate);
+        }));
+        using var client = factory.CreateClient();
+
+        var after = await ReadyStatusAsync(client);
+        Assert.Multiple(() =>
+        {
+            Assert.That(after, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(gate.Finished, Is.True, "the step after the failing one ran");
+        });
+    }
+
+    [Test]
+    public async Task The_pool_step_of_a_real_process_leaves_the_listeners_connection_and_the_warm_up_ends_without_a_failure()
+    {
+        // A pool of 4 and a wish for 64: before ADR 0780 the step asked for the whole pool while the change listener held one of its connections,
+        // waited for the pool's timeout and failed, so the routes were never warmed and readiness came 15 s late.
+        await using var api = ServiceProcess.StartApi(ServiceProcess.ApiFolder, new Dictionary<string, string>
+        {
+            ["ConnectionStrings__Platform"] = DatabaseFixture.AppConnectionString + ";Maximum Pool Size=4",
+            ["Platform__WarmUpConnections"] = "64",
+            ["Logging__LogLevel__Platform.Api.Hosting"] = "Information",
+        });
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        await api.WaitUntilServingAsync(client, TimeSpan.FromMinutes(1), CancellationToken.None);
+
+        Assert.That(await api.WaitForLineAsync("Warm-up done", TimeSpan.FromMinutes(1), CancellationToken.None), Is.True, api.Output);
+        using var ready = await client.GetAsync(new Uri(api.Url!, "/readyz"));
+        Assert.Multiple(() =>
+        {
+            Assert.That(api.Output, Does.Contain($"Warm-up opened {4 - 2} of {4 - 2} database connections (pool 4)"));
+            Assert.That(api.Output, Does.Not.Contain("Warm-up step"));
+            Assert.That(api.Lines.Single(l => l.Contains("Warm-up done", StringComparison.Ordinal)), Does.Contain("database pool").And.Contain("hot routes"));
+            Assert.That(ready.StatusCode, Is.EqualTo(HttpStatusCode.OK), api.Output);
+        });
+    }
+
+    private static WebApplicationFactory<Program> Host(IWarmUpStep step) =>
+        new WebApplicationFactory<Program>().WithWebHostBuilder(b => b.ConfigureTestServices(s => s.AddSingleton(step)));
+
+    /// <summary>Polls /readyz until it answers 200 (or a minute passes, which fails the test with the last status).</summary>
+    private static async Task<HttpStatusCode> ReadyStatusAsync(HttpClient client)
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(1);
+        while (true)
+        {
+            using var response = await client.GetAsync("/readyz");
+            if (response.StatusCode == HttpStatusCode.OK || DateTime.UtcNow > deadline)
+            {
+                return response.StatusCode;
+            }
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary>Holds the warm-up open until Release is set; tells when it entered and whether it finished.</summary>
+    private sealed class GateStep : IWarmUpStep
+    {
+        public TaskCompletionSource Entered { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public bool Finished { get; private set; }
+
+        public string Name => "test gate";
+
+        public async Task RunAsync(Uri? address, CancellationToken cancellationToken)
+        {
+            Entered.TrySetResult();
+            await Release.Task.WaitAsync(cancellationToken);
+            Finished = true;
+        }
+    }
+
+    private sealed class FailingStep : IWarmUpStep
+    {
+        public string Name => "failing";
+
+        public Task RunAsync(Uri? address, CancellationToken cancellationToken) => throw new InvalidOperationException("warm-up step failed on purpose");
+    }
+}
