@@ -157,10 +157,13 @@ internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, I
         }
         if (e.RefusedEvents is { } refused)
         {
-            // A refused usage batch names each of its events and why it was not written (ADR 0710).
+            // A refused usage batch names each of its events and why it was not written (ADR 0710, 0770).
             problem.Extensions["accepted"] = 0;
             problem.Extensions["refused_events"] = refused
-                .Select(r => new Dictionary<string, object> { ["index"] = r.Index, ["meter"] = r.Meter, ["reason"] = r.Reason })
+                .Select(r => new Dictionary<string, object?>
+                {
+                    ["index"] = r.Index, ["meter"] = r.Meter, ["reason"] = r.Reason, ["limit"] = r.Limit, ["used"] = r.Used, ["remaining"] = r.Remaining,
+                })
                 .ToList();
         }
         if (e.ResetsAt is { } resetsAt)

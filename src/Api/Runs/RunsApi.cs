@@ -34,7 +34,8 @@ public sealed class RunsApi : IEndpointGroup
             .Refuses(StatusCodes.Status403Forbidden, ProblemResponses.RoleOrPermission
                 + " `worker_disabled`: the worker is disabled for this tenant; `worker_not_allowed`: the API key may not run this worker.")
             .Refuses(StatusCodes.Status409Conflict, "`worker_retired`: the worker admits no run; `max_tokens_per_run_exceeded`: the worker's tokens_per_run_estimate "
-                + "is above the config's max_tokens_per_run; `idempotency_key_in_flight`.")
+                + "is above the config's max_tokens_per_run; `max_workers_exceeded`: a first run of a worker the tenant has no config of would enable one more "
+                + "worker than max_workers (`quota`, `limit`, `current`; ADR 0771); `idempotency_key_in_flight`.")
             .Refuses(StatusCodes.Status429TooManyRequests, "`quota_exceeded`: a limit is reached (quota names it: max_runs_per_day, max_concurrent_runs, max_tokens_per_month, "
                 + "key_concurrent_runs, worker_max_runs_per_day; Retry-After when it resets); " + ProblemResponses.KeyThrottled);
         runs.MapGet("/", ListAsync)

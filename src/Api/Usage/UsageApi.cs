@@ -24,13 +24,16 @@ public sealed class UsageApi : IEndpointGroup
             .WithSummary("Record a batch of usage events (1 to 1,000); an event's idempotency key is counted once")
             .WithDescription("Needs the member role or higher, or an API key with usage:write; refused while the tenant is suspended. "
                 + "The body is a bare array of events or an object {\"events\": [...]}. An event may carry the reservation_id of a quota check "
-                + "(POST /quota-checks) of its meter: it consumes that hold.")
+                + "(POST /quota-checks) of its meter: it consumes that hold. Events of a meter whose policy is hard are admitted one by one in the "
+                + "order sent (ADR 0770): those that fit the month's quota (with active reservations) are stored, the others are listed in `refused` "
+                + "(`index`, `meter`, `reason`: quota_exceeded, `limit`, `used`, `remaining`) and the answer is 200 while any event was accepted or "
+                + "already stored; a resend with the same keys counts the stored ones as duplicates and admits the refused ones again.")
             .Produces<UsageBatchResponse>()
             .RefusesBody()
             .Refuses(StatusCodes.Status429TooManyRequests, KeyThrottled
-                + " `quota_exceeded`: the batch would take a meter whose policy is hard past its monthly quota (active quota reservations count, ADR 0710); "
-                + "nothing of the batch is written (`accepted`: 0) and `refused_events` names each event (`index`, `meter`, `reason`: quota_exceeded "
-                + "or batch_refused) (Retry-After: the reset).");
+                + " `quota_exceeded`: every event of the batch was refused by a meter whose policy is hard (none accepted, none already stored; ADR 0770); "
+                + "nothing is written (`accepted`: 0) and `refused_events` names each event (`index`, `meter`, `reason`: quota_exceeded, `limit`, "
+                + "`used`, `remaining`) (Retry-After: the reset).");
         usage.MapPost("/check", CheckAsync)
             .WithName("checkUsageQuota")
             .WithSummary("Check before expensive work that a meter has room for an amount this month")
@@ -95,7 +98,8 @@ public sealed class UsageApi : IEndpointGroup
             inputs.Add(e is null ? null! : new UsageEventInput(e.Meter, e.Amount, e.IdempotencyKey, e.OccurredAt, e.Metadata, e.WorkerId, e.ReservationId));
         }
         var result = await request.Send(new RecordUsage(request.Caller, request.TenantId, inputs));
-        return TypedResults.Ok(new UsageBatchResponse(inputs.Count, result.Accepted, result.Duplicates));
+        return TypedResults.Ok(new UsageBatchResponse(inputs.Count, result.Accepted, result.Duplicates,
+            result.Refused is { Count: > 0 } refused ? refused.Select(RefusedEventResponse.From).ToList() : []));
     }
 
     private static async Task<Ok<UsageCheckResponse>> CheckAsync([AsParameters] TenantRequest request, UsageCheckRequest? body)

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Platform.Models.Usage;
+using Platform.Models.Errors;
 
 namespace Platform.Api.Usage;
 
@@ -56,7 +57,16 @@ public sealed class UsageEventBatchConverter : JsonConverter<UsageEventBatch>
         JsonSerializer.Serialize(writer, value.Events, options);
 }
 
-public sealed record UsageBatchResponse(int Received, int Accepted, int Duplicates);
+/// <summary>Is the wire form of an ingested batch: how many events were received, stored, already stored (duplicates) and the events a hard meter
+/// refused (ADR 0770), each with its index as sent, meter, reason and the meter's limit, use and remainder at the refusal.</summary>
+public sealed record UsageBatchResponse(int Received, int Accepted, int Duplicates, IReadOnlyList<RefusedEventResponse> Refused);
+
+/// <summary>Is the wire form of one event a hard meter refused: index as sent, meter, reason (quota_exceeded), the limit, the month's use before it and
+/// what remained after the use and the active reservations.</summary>
+public sealed record RefusedEventResponse(int Index, string Meter, string Reason, long? Limit, decimal? Used, decimal? Remaining)
+{
+    public static RefusedEventResponse From(RefusedEvent e) => new(e.Index, e.Meter, e.Reason, e.Limit, e.Used, e.Remaining);
+}
 
 /// <summary>Is the wire form of one meter's current period: used, quota (null: none, -1: unlimited), percentage and reset time.</summary>
 public sealed record MeterUsageResponse(string Meter, decimal Used, long? Quota, decimal? Percentage, DateTimeOffset PeriodStart, DateTimeOffset ResetsAt)

@@ -52,11 +52,11 @@ internal sealed class RunAdmissionDriver : IRunAdmissionDriver
     {
         var row = await session.QuerySingleAsync<AdmissionRow>(
             """
-            SELECT a.worker_counted, a.max_tokens_per_run, a.key_reserved, a.tenant_reserved
-            FROM run_admit(@tenantId, @workerId, @keyId, @stripe, @now, @dayStart, @monthStart) a
+            SELECT a.worker_counted, a.max_tokens_per_run, a.key_reserved, a.tenant_reserved, a.worker_missing
+            FROM run_admit(@tenantId, @workerId, @keyId, @stripe, @now, @dayStart, @monthStart, false) a
             """,
             new { tenantId, workerId, keyId, stripe = RunStripes.Of(runId), now, dayStart, monthStart }, cancellationToken);
-        return new RunAdmission(row.WorkerCounted, row.MaxTokensPerRun, row.KeyReserved, row.TenantReserved);
+        return new RunAdmission(row.WorkerCounted, row.MaxTokensPerRun, row.KeyReserved, row.TenantReserved, row.WorkerMissing);
     }
 
     public async Task ReleaseAsync(IDbSession session, Guid tenantId, Guid? keyId, Guid runId, long tokens, DateTimeOffset now, DateTimeOffset dayStart, DateTimeOffset monthStart, CancellationToken cancellationToken)
@@ -85,5 +85,6 @@ internal sealed class RunAdmissionDriver : IRunAdmissionDriver
         public int? MaxTokensPerRun { get; init; }
         public bool KeyReserved { get; init; }
         public bool TenantReserved { get; init; }
+        public bool WorkerMissing { get; init; }
     }
 }

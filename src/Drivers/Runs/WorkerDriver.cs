@@ -26,6 +26,9 @@ public interface IWorkerDriver
     Task<int> LockAndCountOtherEnabledAsync(IDbSession session, Guid tenantId, string workerId, CancellationToken cancellationToken);
 
     /// <summary>Creates or replaces the tenant's settings of a worker, keeping its daily counter, and returns the config.</summary>
+    /// <summary>Inserts the tenant's config of a worker, enabled, with an empty config and no per-worker limits, unless it has one (a first run, ADR 0771).</summary>
+    Task InsertImplicitConfigAsync(IDbSession session, Guid tenantId, string workerId, DateTimeOffset now, CancellationToken cancellationToken);
+
     Task<WorkerConfigSnapshot> UpsertConfigAsync(IDbSession session, Guid tenantId, string workerId, WorkerConfigChanges changes, DateTimeOffset now, CancellationToken cancellationToken);
 
     /// <summary>Inserts a new worker and its first version; false when the id is taken.</summary>
@@ -107,6 +110,17 @@ internal sealed class WorkerDriver : IWorkerDriver
         return await session.QuerySingleAsync<int>(
             "SELECT count(*)::int FROM worker_configs WHERE tenant_id = @tenantId AND enabled AND worker_id <> @workerId",
             new { tenantId, workerId }, cancellationToken);
+    }
+
+    public async Task InsertImplicitConfigAsync(IDbSession session, Guid tenantId, string workerId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await session.ExecuteAsync(
+            """
+            INSERT INTO worker_configs (tenant_id, worker_id, enabled, config, runs_today, last_run_reset_at, created_at, updated_at)
+            VALUES (@tenantId, @workerId, true, '{}'::jsonb, 0, @now, @now, @now)
+            ON CONFLICT (tenant_id, worker_id) DO NOTHING
+            """,
+            new { tenantId, workerId, now }, cancellationToken);
     }
 
     public async Task<WorkerConfigSnapshot> UpsertConfigAsync(IDbSession session, Guid tenantId, string workerId, WorkerConfigChanges changes, DateTimeOffset now, CancellationToken cancellationToken)

@@ -24,6 +24,9 @@ public interface IReservationDriver
     Task<IReadOnlyList<UsageReservationRef>> ConsumeAsync(IDbSession session, Guid tenantId, IReadOnlyList<(Guid Id, string Key)> uses, DateTimeOffset now,
         CancellationToken cancellationToken);
 
+    /// <summary>Makes consumed reservations active again (their event was refused by a hard meter, ADR 0770): consumed_at and consumed_by are cleared.</summary>
+    Task ReleaseAsync(IDbSession session, Guid tenantId, IReadOnlyList<Guid> ids, CancellationToken cancellationToken);
+
     /// <summary>Deletes up to limit reservations of every tenant that expired before the given time; returns how many.</summary>
     Task<int> PurgeAsync(IDbSession session, DateTimeOffset before, int limit, CancellationToken cancellationToken);
 }
@@ -85,7 +88,7 @@ internal sealed class ReservationDriver : IReservationDriver
                 FROM unnest(@ids::uuid[], @keys::text[]) WITH ORDINALITY AS x(id, k, n)
                 ORDER BY x.id, x.n
             ), locked AS (
-                SELECT r.id, r.meter, (r.consumed_at IS NULL AND r.expires_at > @now) AS active
+                SELECT r.id, r.meter, r.amount, (r.consumed_at IS NULL AND r.expires_at > @now) AS active
                 FROM usage_reservations r JOIN wanted w ON w.id = r.id
                 WHERE r.tenant_id = @tenantId
                 ORDER BY r.id
@@ -96,10 +99,18 @@ internal sealed class ReservationDriver : IReservationDriver
                 WHERE r.tenant_id = @tenantId AND r.id = l.id AND l.active
                 RETURNING r.id
             )
-            SELECT l.id, l.meter, l.active FROM locked l ORDER BY l.id
+            SELECT l.id, l.meter, l.amount, l.active FROM locked l ORDER BY l.id
             """,
             new { tenantId, ids, keys, now },
-            (ConsumeRow r) => new UsageReservationRef(r.Id, r.Meter, r.Active), cancellationToken);
+            (ConsumeRow r) => new UsageReservationRef(r.Id, r.Meter, r.Active, MeterPrecision.Normalize(r.Amount)), cancellationToken);
+    }
+
+    public async Task ReleaseAsync(IDbSession session, Guid tenantId, IReadOnlyList<Guid> ids, CancellationToken cancellationToken)
+    {
+        var list = ids.ToArray();
+        await session.ExecuteAsync(
+            "UPDATE usage_reservations SET consumed_at = NULL, consumed_by = NULL WHERE tenant_id = @tenantId AND id = ANY (@list)",
+            new { tenantId, list }, cancellationToken);
     }
 
     public async Task<int> PurgeAsync(IDbSession session, DateTimeOffset before, int limit, CancellationToken cancellationToken)
@@ -119,5 +130,6 @@ internal sealed class ReservationDriver : IReservationDriver
         public Guid Id { get; init; }
         public string Meter { get; init; } = "";
         public bool Active { get; init; }
+        public decimal Amount { get; init; }
     }
 }

@@ -22,6 +22,23 @@ public interface IUsageDriver
     /// returns the rollup's total before and after this write.</summary>
     Task<RollupChange> AddToRollupAsync(IDbSession session, Guid tenantId, string meter, decimal amount, DateTimeOffset at, DateTimeOffset now, CancellationToken cancellationToken);
 
+    /// <summary>Lists which of the given meters the tenant's policy makes hard, each with whether its aggregation is sum (unknown meters sum).</summary>
+    Task<IReadOnlyList<(string Meter, bool Summed)>> ListHardAsync(IDbSession session, Guid tenantId, IReadOnlyList<string> meters, CancellationToken cancellationToken);
+
+    /// <summary>Locks the rollup rows of the given (meter, month) pairs in (meter, month) order, creating those missing with 0, and returns each one's total
+    /// (the per-event admission of hard summed meters, ADR 0770: the rows stay locked until the transaction ends).</summary>
+    Task<IReadOnlyDictionary<(string Meter, DateOnly Period), decimal>> LockRollupsAsync(IDbSession session, Guid tenantId,
+        IReadOnlyList<(string Meter, DateOnly Period)> rollups, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Gives which of the given idempotency keys the tenant has already stored.</summary>
+    Task<IReadOnlySet<string>> ExistingKeysAsync(IDbSession session, Guid tenantId, IReadOnlyList<string> keys, CancellationToken cancellationToken);
+
+    /// <summary>Sets a savepoint in the session's transaction, so that one event's write can be undone alone (ADR 0770).</summary>
+    Task SavepointAsync(IDbSession session, CancellationToken cancellationToken);
+
+    /// <summary>Undoes the writes since the savepoint (true) or keeps them (false), and releases the savepoint.</summary>
+    Task EndSavepointAsync(IDbSession session, bool rollback, CancellationToken cancellationToken);
+
     /// <summary>Sets the tenant's policy of a meter (soft removes the row: soft is the default) and returns it.</summary>
     Task<MeterPolicy> SetMeterPolicyAsync(IDbSession session, Guid tenantId, string meter, MeterPolicy policy, DateTimeOffset now, CancellationToken cancellationToken);
 
@@ -171,6 +188,62 @@ internal sealed class UsageDriver : IUsageDriver
             """,
             new { tenantId, meter, amount = MeterPrecision.Normalize(amount), at, now }, cancellationToken);
         return new RollupChange(row.Meter, DateOnly.FromDateTime(row.PeriodStart), MeterPrecision.Normalize(row.Used - amount), MeterPrecision.Normalize(row.Used));
+    }
+
+    public async Task<IReadOnlyList<(string Meter, bool Summed)>> ListHardAsync(IDbSession session, Guid tenantId, IReadOnlyList<string> meters,
+        CancellationToken cancellationToken)
+    {
+        var list = meters.ToArray();
+        var rows = await session.QueryAsync<HardRow>(
+            """
+            SELECT p.meter, coalesce(m.aggregation, 'sum') = 'sum' AS summed
+            FROM usage_meter_policies p LEFT JOIN meters m ON m.key = p.meter
+            WHERE p.tenant_id = @tenantId AND p.policy = 'hard' AND p.meter = ANY (@list)
+            ORDER BY p.meter
+            """,
+            new { tenantId, list }, cancellationToken);
+        return rows.Select(r => (r.Meter, r.Summed)).ToList();
+    }
+
+    public async Task<IReadOnlyDictionary<(string Meter, DateOnly Period), decimal>> LockRollupsAsync(IDbSession session, Guid tenantId,
+        IReadOnlyList<(string Meter, DateOnly Period)> rollups, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var ordered = rollups.Distinct().OrderBy(r => r.Meter, StringComparer.Ordinal).ThenBy(r => r.Period).ToList();
+        var meters = ordered.Select(r => r.Meter).ToArray();
+        var periods = ordered.Select(r => r.Period.ToDateTime(TimeOnly.MinValue)).ToArray();
+        // An upsert that changes nothing locks the row whether or not it existed, in the order given (meter, month): the same order the insert
+        // statement locks rollups in, so batches cannot deadlock.
+        var rows = await session.QueryAsync<RollupRow>(
+            """
+            INSERT INTO usage_rollups AS u (tenant_id, meter, period_start, used, updated_at)
+            SELECT @tenantId, x.m, x.p::date, 0, @now
+            FROM unnest(@meters::text[], @periods::timestamp[]) WITH ORDINALITY AS x(m, p, n)
+            ORDER BY x.n
+            ON CONFLICT (tenant_id, meter, period_start) DO UPDATE SET used = u.used
+            RETURNING u.meter, u.period_start::timestamp AS period_start, u.used
+            """,
+            new { tenantId, meters, periods, now }, cancellationToken);
+        return rows.ToDictionary(r => (r.Meter, DateOnly.FromDateTime(r.PeriodStart)), r => MeterPrecision.Normalize(r.Used));
+    }
+
+    public async Task<IReadOnlySet<string>> ExistingKeysAsync(IDbSession session, Guid tenantId, IReadOnlyList<string> keys, CancellationToken cancellationToken)
+    {
+        var list = keys.Distinct().ToArray();
+        var rows = await session.QueryAsync<string>(
+            "SELECT e.idempotency_key FROM usage_events e WHERE e.tenant_id = @tenantId AND e.idempotency_key = ANY (@list)",
+            new { tenantId, list }, cancellationToken);
+        return rows.ToHashSet(StringComparer.Ordinal);
+    }
+
+    public async Task SavepointAsync(IDbSession session, CancellationToken cancellationToken)
+    {
+        await session.ExecuteAsync("SAVEPOINT usage_event", null, cancellationToken);
+    }
+
+    public async Task EndSavepointAsync(IDbSession session, bool rollback, CancellationToken cancellationToken)
+    {
+        await session.ExecuteAsync(rollback ? "ROLLBACK TO SAVEPOINT usage_event; RELEASE SAVEPOINT usage_event" : "RELEASE SAVEPOINT usage_event",
+            null, cancellationToken);
     }
 
     public async Task<MeterPolicy> SetMeterPolicyAsync(IDbSession session, Guid tenantId, string meter, MeterPolicy policy, DateTimeOffset now, CancellationToken cancellationToken)
@@ -330,6 +403,12 @@ internal sealed class UsageDriver : IUsageDriver
         public decimal? Used { get; init; }
         public decimal? Added { get; init; }
         public bool? Hard { get; init; }
+    }
+
+    private sealed class HardRow
+    {
+        public string Meter { get; init; } = "";
+        public bool Summed { get; init; }
     }
 
     private sealed class RollupRow

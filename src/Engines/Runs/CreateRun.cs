@@ -95,6 +95,13 @@ internal sealed class CreateRunHandler(
         // timeout job lock run, key, tenant), so admissions and releases cannot deadlock; no row is shared by every admission (ADR 0750).
         var keyId = command.Caller.Kind == CallerKind.ApiKey ? command.Caller.ApiKeyId : null;
         var admission = await admissions.TryAdmitAsync(session, command.TenantId, command.WorkerId, keyId, run.Id, now, dayStart, monthStart, cancellationToken);
+        if (admission.WorkerMissing)
+        {
+            // A first run of a worker enables it, within max_workers like an explicit enable (ADR 0771): only this path pays the lock and count.
+            await WorkerSlots.RequireAsync(scope, workers, command.TenantId, command.WorkerId, cancellationToken);
+            await workers.InsertImplicitConfigAsync(session, command.TenantId, command.WorkerId, now, cancellationToken);
+            admission = await admissions.TryAdmitAsync(session, command.TenantId, command.WorkerId, keyId, run.Id, now, dayStart, monthStart, cancellationToken);
+        }
         if (!admission.WorkerCounted)
         {
             throw await WorkerRefusalAsync(session, command, now, cancellationToken);

@@ -36,7 +36,7 @@ internal sealed class SetWorkerConfigHandler(TenantGate gate, IWorkerDriver work
         var before = await workers.FetchConfigAsync(scope.Session, command.TenantId, command.WorkerId, cancellationToken);
         if (command.Enabled && before is not { Enabled: true })
         {
-            await RequireWorkerSlotAsync(scope, command, cancellationToken);
+            await WorkerSlots.RequireAsync(scope, workers, command.TenantId, command.WorkerId, cancellationToken);
         }
         var changes = new WorkerConfigChanges(
             command.Enabled, command.Config, NullWhenUnlimited(command.MaxRunsPerDay), NullWhenUnlimited(command.MaxTokensPerRun));
@@ -48,27 +48,6 @@ internal sealed class SetWorkerConfigHandler(TenantGate gate, IWorkerDriver work
             cancellationToken);
         await scope.CommitAsync(cancellationToken);
         return after;
-    }
-
-    /// <summary>Refuses (409 max_workers_exceeded, naming the quota) enabling one more worker than the tenant's effective max_workers; parallel
-    /// enables of one tenant queue on its enable lock, so exactly the quota's number get in (ADR 0716). Disabling is never refused.</summary>
-    private async Task RequireWorkerSlotAsync(TenantScope scope, SetWorkerConfig command, CancellationToken cancellationToken)
-    {
-        var max = (await scope.LimitsAsync(cancellationToken))?.MaxWorkers ?? scope.Tenant.MaxWorkers;
-        if (max == PlanQuota.Unlimited)
-        {
-            return;
-        }
-        var enabled = await workers.LockAndCountOtherEnabledAsync(scope.Session, command.TenantId, command.WorkerId, cancellationToken);
-        if (enabled >= max)
-        {
-            throw new ConflictException(
-                $"This tenant may have {max} workers enabled (max_workers) and has {enabled}: disable one first, or move to a plan with more.",
-                "max_workers_exceeded")
-            {
-                Extensions = new Dictionary<string, object?> { ["quota"] = Platform.Models.Plans.Quotas.MaxWorkers, ["limit"] = max, ["current"] = enabled },
-            };
-        }
     }
 
     private static int? NullWhenUnlimited(int? limit) => limit is null or -1 ? null : limit;

@@ -138,55 +138,76 @@ internal sealed class RecordUsageHandler(TenantGate gate, IUsageDriver usage, IR
     public async Task<UsageBatchResult> Handle(RecordUsage command, CancellationToken cancellationToken)
     {
         var now = clock.UtcNow;
-        // Sorted by key, so that concurrent batches sharing keys lock them in one order and cannot deadlock.
-        var events = command.Events
-            .Select(e => new UsageEvent(e.Meter!, e.Amount!.Value, e.IdempotencyKey!, (e.OccurredAt ?? now).ToUniversalTime(), UsageMetadata.Text(e.Metadata),
-                e.WorkerId, command.Caller.Kind == CallerKind.ApiKey ? command.Caller.ApiKeyId : null))
-            .OrderBy(e => e.IdempotencyKey, StringComparer.Ordinal)
-            .ToList();
-        await using var scope = await gate.EnterAsync(command.TenantId, command.Caller, TenantRole.Member, Access.Write, cancellationToken, keyPermission: "usage:write");
-        await ConsumeReservationsAsync(scope, command, now, cancellationToken);
-        var inserted = await usage.InsertEventsAsync(scope.Session, command.TenantId, events, now, cancellationToken);
-        // Meters that are not summed (gauge, max, latest, count, unique_count) get their rollups computed again from the raw events (ADR 0640).
-        IReadOnlyList<RollupChange> changes = inserted.AggregatedMeters is { Count: > 0 } aggregated
-            ? [.. inserted.Rollups, .. await usage.RecomputeRollupsAsync(scope.Session, command.TenantId, aggregated, events, now, cancellationToken)]
-            : inserted.Rollups;
-        // A hard meter refuses the batch that would take its month past the effective quota: the rollup row is locked by this batch's
-        // upsert until the transaction ends, so concurrent batches see each other's totals one at a time and exactly the quota gets in.
-        var currentPeriod = DateOnly.FromDateTime(Meters.MonthStart(now).UtcDateTime);
-        foreach (var change in changes)
+        var inputs = command.Events;
+        var all = new UsageEvent[inputs.Count];
+        for (var i = 0; i < inputs.Count; i++)
         {
-            if (change.Hard && change.After > change.Before
-                && MeterQuotas.For(scope.Tenant, await scope.LimitsAsync(cancellationToken), change.Meter) is { } quota and not PlanCatalog.Unlimited)
+            var e = inputs[i];
+            all[i] = new UsageEvent(e.Meter!, e.Amount!.Value, e.IdempotencyKey!, (e.OccurredAt ?? now).ToUniversalTime(), UsageMetadata.Text(e.Metadata),
+                e.WorkerId, command.Caller.Kind == CallerKind.ApiKey ? command.Caller.ApiKeyId : null);
+        }
+        await using var scope = await gate.EnterAsync(command.TenantId, command.Caller, TenantRole.Member, Access.Write, cancellationToken, keyPermission: "usage:write");
+        var consumedBy = await ConsumeReservationsAsync(scope, command, now, cancellationToken);
+
+        // Hard meters with a finite quota admit each event on its own (ADR 0770); every other event is written as before.
+        var hard = await usage.ListHardAsync(scope.Session, command.TenantId, all.Select(e => e.Meter).Distinct(StringComparer.Ordinal).ToList(), cancellationToken);
+        Dictionary<string, (long Quota, bool Summed)>? quotas = null;
+        if (hard.Count > 0)
+        {
+            var limits = await scope.LimitsAsync(cancellationToken);
+            foreach (var (meter, summed) in hard)
             {
-                if (change.After > quota)
+                if (MeterQuotas.For(scope.Tenant, limits, meter) is { } quota and not PlanCatalog.Unlimited)
                 {
-                    throw new QuotaExceededException(change.Meter, quota, change.Before, Meters.NextMonthStart(now))
-                    {
-                        RefusedEvents = Refused(command.Events, change, now),
-                    };
-                }
-                if (change.PeriodStart == currentPeriod)
-                {
-                    // Quota reservations hold units of this month (ADR 0710): after the meter's lock, every check committed before is seen, and a check
-                    // waiting on the lock sees this batch once it commits; holds this batch consumed are no longer active.
-                    await reservations.LockMeterAsync(scope.Session, command.TenantId, change.Meter, cancellationToken);
-                    var held = await reservations.SumActiveAsync(scope.Session, command.TenantId, change.Meter, now, cancellationToken);
-                    if (change.After + held > quota)
-                    {
-                        throw new QuotaExceededException(change.Meter, quota, change.Before, Meters.NextMonthStart(now))
-                        {
-                            Reserved = held,
-                            Remaining = Math.Max(0m, quota - change.Before - held),
-                            RefusedEvents = Refused(command.Events, change, now),
-                        };
-                    }
+                    (quotas ??= new(StringComparer.Ordinal))[meter] = (quota, summed);
                 }
             }
         }
-        var result = new UsageBatchResult(inserted.Inserted, events.Count - inserted.Inserted);
+        var admission = quotas is null
+            ? null
+            : await AdmitSummedAsync(scope, command.TenantId, all, quotas, consumedBy, now, cancellationToken);
+
+        var written = new List<UsageEvent>(all.Length);
+        for (var i = 0; i < all.Length; i++)
+        {
+            if (admission is null || !(admission.Refused.ContainsKey(i) || admission.Later.Contains(i)))
+            {
+                written.Add(all[i]);
+            }
+        }
+        // Sorted by key, so that concurrent batches sharing keys lock them in one order and cannot deadlock.
+        written.Sort((a, b) => StringComparer.Ordinal.Compare(a.IdempotencyKey, b.IdempotencyKey));
+        var inserted = written.Count == 0 ? new UsageInsertResult(0, []) : await usage.InsertEventsAsync(scope.Session, command.TenantId, written, now, cancellationToken);
+        // Meters that are not summed (gauge, max, latest, count, unique_count) get their rollups computed again from the raw events (ADR 0640).
+        var changes = inserted.AggregatedMeters is { Count: > 0 } aggregated
+            ? [.. inserted.Rollups, .. await usage.RecomputeRollupsAsync(scope.Session, command.TenantId, aggregated, written, now, cancellationToken)]
+            : inserted.Rollups.ToList();
+        var accepted = inserted.Inserted;
+        if (admission is not null && admission.Later.Count > 0)
+        {
+            accepted += await AdmitAggregatedAsync(scope, command.TenantId, all, quotas!, admission, consumedBy, changes, now, cancellationToken);
+        }
+        var refused = admission is null ? [] : admission.Refused.OrderBy(r => r.Key).Select(r => r.Value).ToList();
+        if (admission is { Released.Count: > 0 })
+        {
+            // A refused event did not spend the reservation it named: the hold stands until it expires or another event consumes it.
+            await reservations.ReleaseAsync(scope.Session, command.TenantId, admission.Released, cancellationToken);
+        }
+        var duplicates = all.Length - accepted - refused.Count;
+        if (accepted == 0 && duplicates == 0 && refused.Count > 0)
+        {
+            // Nothing of the batch was or had been taken in: 429 as before, naming each refused event (the transaction rolls back).
+            var first = refused[0];
+            throw new QuotaExceededException(first.Meter, first.Limit!.Value, first.Used!.Value, Meters.NextMonthStart(now))
+            {
+                Reserved = admission!.Held.GetValueOrDefault(first.Meter),
+                Remaining = first.Remaining,
+                RefusedEvents = refused,
+            };
+        }
+        var result = new UsageBatchResult(accepted, duplicates, refused);
         await audit.RecordAsync(scope.Session, command.TenantId, command.Caller, "usage.recorded", "usage", null, null,
-            new { result.Accepted, result.Duplicates, Meters = events.Select(e => e.Meter).Distinct().Order(StringComparer.Ordinal).ToList() },
+            new { result.Accepted, result.Duplicates, Refused = refused.Count, Meters = all.Select(e => e.Meter).Distinct().Order(StringComparer.Ordinal).ToList() },
             cancellationToken);
         // Under the rollup rows' locks each batch sees its own before and after, so of many batches crossing a threshold together one alerts.
         await alerts.QueueCrossedAsync(scope, changes, now, cancellationToken);
@@ -197,27 +218,154 @@ internal sealed class RecordUsageHandler(TenantGate gate, IUsageDriver usage, IR
         {
             Telemetry.UsageEventsIngested.Add(result.Duplicates, new KeyValuePair<string, object?>("outcome", "duplicate"));
         }
+        if (refused.Count > 0)
+        {
+            Telemetry.UsageEventsIngested.Add(refused.Count, new KeyValuePair<string, object?>("outcome", "refused"));
+        }
         return result;
     }
 
-    /// <summary>Names every event of a refused batch as sent: those of the meter and month that would pass the quota are quota_exceeded, the others
-    /// batch_refused (the batch is written whole or not at all, so that a retry of the same batch never counts an event twice; ADR 0563, 0710).</summary>
-    private static List<RefusedEvent> Refused(IReadOnlyList<UsageEventInput> events, RollupChange change, DateTimeOffset now)
+    /// <summary>Holds the per-event admission of a batch: the refused events by index, the events of hard non-summed meters admitted one by one after the
+    /// others (Later), the active holds per hard meter in the current month, and the reservations that refused events had consumed.</summary>
+    private sealed class Admission
     {
-        var refused = new List<RefusedEvent>(events.Count);
-        for (var i = 0; i < events.Count; i++)
-        {
-            var e = events[i];
-            var period = DateOnly.FromDateTime(Meters.MonthStart((e.OccurredAt ?? now).ToUniversalTime()).UtcDateTime);
-            refused.Add(new RefusedEvent(i, e.Meter!, e.Meter == change.Meter && period == change.PeriodStart ? "quota_exceeded" : "batch_refused"));
-        }
-        return refused;
+        public SortedDictionary<int, RefusedEvent> Refused { get; } = [];
+        public HashSet<int> Later { get; } = [];
+        public Dictionary<string, decimal> Held { get; } = new(StringComparer.Ordinal);
+        public List<Guid> Released { get; } = [];
+        public HashSet<string> Taken { get; } = new(StringComparer.Ordinal);
     }
 
-    /// <summary>Consumes the quota reservations the events name: the event's amount counts and the hold is released. A reservation this tenant does not have,
-    /// or one of another meter, is 422 naming events[i].reservation_id; an expired or already consumed one leaves the event an ordinary event.</summary>
-    private async Task ConsumeReservationsAsync(TenantScope scope, RecordUsage command, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>Admits the events of hard summed meters one at a time in the order sent: under the locks of their rollup rows (then the meter's lock for the
+    /// active holds of the current month, ADR 0710), an event is accepted while the month's use, the active holds and the batch's earlier accepted
+    /// events leave room for its amount; a stored or repeated key is a duplicate and counts nothing.</summary>
+    private async Task<Admission> AdmitSummedAsync(TenantScope scope, Guid tenantId, UsageEvent[] all, Dictionary<string, (long Quota, bool Summed)> quotas,
+        Dictionary<int, UsageReservationRef> consumedBy, DateTimeOffset now, CancellationToken cancellationToken)
     {
+        var admission = new Admission();
+        var currentPeriod = Period(now);
+        var pairs = new List<(string Meter, DateOnly Period)>();
+        var keys = new List<string>();
+        for (var i = 0; i < all.Length; i++)
+        {
+            if (quotas.TryGetValue(all[i].Meter, out var q))
+            {
+                keys.Add(all[i].IdempotencyKey);
+                if (q.Summed)
+                {
+                    pairs.Add((all[i].Meter, Period(all[i].OccurredAt)));
+                }
+                else
+                {
+                    admission.Later.Add(i);
+                }
+            }
+        }
+        var used = pairs.Count == 0
+            ? new Dictionary<(string Meter, DateOnly Period), decimal>()
+            : new Dictionary<(string Meter, DateOnly Period), decimal>(await usage.LockRollupsAsync(scope.Session, tenantId, pairs, now, cancellationToken));
+        foreach (var meter in pairs.Where(p => p.Period == currentPeriod).Select(p => p.Meter).Distinct().Order(StringComparer.Ordinal))
+        {
+            await reservations.LockMeterAsync(scope.Session, tenantId, meter, cancellationToken);
+            admission.Held[meter] = await reservations.SumActiveAsync(scope.Session, tenantId, meter, now, cancellationToken) + Pending(consumedBy, meter);
+        }
+        var stored = await usage.ExistingKeysAsync(scope.Session, tenantId, keys, cancellationToken);
+        for (var i = 0; i < all.Length; i++)
+        {
+            var e = all[i];
+            if (!quotas.TryGetValue(e.Meter, out var q) || !q.Summed || stored.Contains(e.IdempotencyKey) || admission.Taken.Contains(e.IdempotencyKey))
+            {
+                continue;
+            }
+            var period = Period(e.OccurredAt);
+            var before = used.GetValueOrDefault((e.Meter, period));
+            var held = Own(admission, i, e, consumedBy, period == currentPeriod);
+            if (e.Amount == 0 || before + held + e.Amount <= q.Quota)
+            {
+                used[(e.Meter, period)] = MeterPrecision.Normalize(before + e.Amount);
+                admission.Taken.Add(e.IdempotencyKey);
+                continue;
+            }
+            Refuse(admission, i, e, q.Quota, before, held, consumedBy, period == currentPeriod);
+        }
+        return admission;
+    }
+
+    /// <summary>Admits the events of hard non-summed meters (gauge, max, latest, count, unique_count) one at a time in the order sent: each is written and
+    /// its meter's rollups computed again under a savepoint, and undone alone when a rollup it raised would pass the quota (with the month's active holds).</summary>
+    private async Task<int> AdmitAggregatedAsync(TenantScope scope, Guid tenantId, UsageEvent[] all, Dictionary<string, (long Quota, bool Summed)> quotas,
+        Admission admission, Dictionary<int, UsageReservationRef> consumedBy, List<RollupChange> changes, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var currentPeriod = Period(now);
+        var accepted = 0;
+        foreach (var i in admission.Later.Order())
+        {
+            var e = all[i];
+            var quota = quotas[e.Meter].Quota;
+            await usage.SavepointAsync(scope.Session, cancellationToken);
+            var inserted = await usage.InsertEventsAsync(scope.Session, tenantId, [e], now, cancellationToken);
+            if (inserted.Inserted == 0)
+            {
+                await usage.EndSavepointAsync(scope.Session, rollback: false, cancellationToken);
+                continue;
+            }
+            var recomputed = await usage.RecomputeRollupsAsync(scope.Session, tenantId, [e.Meter], [e], now, cancellationToken);
+            if (!admission.Held.ContainsKey(e.Meter))
+            {
+                // The recompute holds the meter's lock (the one quota checks take), so the holds read now stay true until the commit.
+                admission.Held[e.Meter] = await reservations.SumActiveAsync(scope.Session, tenantId, e.Meter, now, cancellationToken) + Pending(consumedBy, e.Meter);
+            }
+            var held = Own(admission, i, e, consumedBy, current: true);
+            var over = recomputed.FirstOrDefault(c => c.After > c.Before && c.After + (c.PeriodStart == currentPeriod ? held : 0m) > quota);
+            if (over is not null)
+            {
+                await usage.EndSavepointAsync(scope.Session, rollback: true, cancellationToken);
+                Refuse(admission, i, e, quota, over.Before, over.PeriodStart == currentPeriod ? held : 0m, consumedBy, over.PeriodStart == currentPeriod);
+                continue;
+            }
+            await usage.EndSavepointAsync(scope.Session, rollback: false, cancellationToken);
+            changes.AddRange(recomputed);
+            accepted++;
+        }
+        return accepted;
+    }
+
+    /// <summary>Sums the holds that events of the batch consumed on a meter: they stay held for the batch's events before the one that consumes them.</summary>
+    private static decimal Pending(Dictionary<int, UsageReservationRef> consumedBy, string meter) =>
+        consumedBy.Values.Where(r => r.Meter == meter).Sum(r => r.Amount);
+
+    /// <summary>Turns the hold an event consumed into its own amount (the hold no longer counts for it) and gives the holds that count for it.</summary>
+    private static decimal Own(Admission admission, int index, UsageEvent e, Dictionary<int, UsageReservationRef> consumedBy, bool current)
+    {
+        if (consumedBy.TryGetValue(index, out var reservation))
+        {
+            admission.Held[e.Meter] = admission.Held.GetValueOrDefault(e.Meter) - reservation.Amount;
+        }
+        return current ? admission.Held.GetValueOrDefault(e.Meter) : 0m;
+    }
+
+    private static void Refuse(Admission admission, int index, UsageEvent e, long quota, decimal used, decimal held, Dictionary<int, UsageReservationRef> consumedBy,
+        bool current)
+    {
+        if (consumedBy.TryGetValue(index, out var reservation))
+        {
+            // The event named a hold it had just consumed: the hold stands again, for the batch's later events too.
+            admission.Released.Add(reservation.Id);
+            admission.Held[e.Meter] = admission.Held.GetValueOrDefault(e.Meter) + reservation.Amount;
+            held += current ? reservation.Amount : 0m;
+        }
+        admission.Refused[index] = new RefusedEvent(index, e.Meter, "quota_exceeded", quota, MeterPrecision.Normalize(used),
+            MeterPrecision.Normalize(Math.Max(0m, quota - used - held)));
+    }
+
+    private static DateOnly Period(DateTimeOffset at) => DateOnly.FromDateTime(Meters.MonthStart(at.ToUniversalTime()).UtcDateTime);
+
+    /// <summary>Consumes the quota reservations the events name: the event's amount counts and the hold is released. A reservation this tenant does not have,
+    /// or one of another meter, is 422 naming events[i].reservation_id; an expired or already consumed one leaves the event an ordinary event.
+    /// Returns, by event index, the active reservations each event consumed (the first event naming a reservation consumes it).</summary>
+    private async Task<Dictionary<int, UsageReservationRef>> ConsumeReservationsAsync(TenantScope scope, RecordUsage command, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var consumedBy = new Dictionary<int, UsageReservationRef>();
         List<(Guid Id, string Key)>? uses = null;
         for (var i = 0; i < command.Events.Count; i++)
         {
@@ -228,10 +376,11 @@ internal sealed class RecordUsageHandler(TenantGate gate, IUsageDriver usage, IR
         }
         if (uses is null)
         {
-            return;
+            return consumedBy;
         }
         var found = (await reservations.ConsumeAsync(scope.Session, command.TenantId, uses, now, cancellationToken)).ToDictionary(r => r.Id);
         var errors = new Dictionary<string, string[]>();
+        var seen = new HashSet<Guid>();
         for (var i = 0; i < command.Events.Count; i++)
         {
             if (command.Events[i].ReservationId is not { } id)
@@ -246,11 +395,16 @@ internal sealed class RecordUsageHandler(TenantGate gate, IUsageDriver usage, IR
             {
                 errors[$"events[{i}].reservation_id"] = [$"The reservation holds the meter '{reservation.Meter}', not '{command.Events[i].Meter}'."];
             }
+            else if (seen.Add(id) && reservation.Active)
+            {
+                consumedBy[i] = reservation;
+            }
         }
         if (errors.Count > 0)
         {
             throw new ValidationFailedException(errors);
         }
+        return consumedBy;
     }
 }
 

@@ -61,9 +61,10 @@ public sealed class QuotaExceededException(string quota, long limit, decimal cur
     public IReadOnlyList<RefusedEvent>? RefusedEvents { get; init; }
 }
 
-/// <summary>Holds one event of a refused usage batch: its index in the batch as sent, its meter and the reason code (quota_exceeded: it would take
-/// its hard meter past the limit; batch_refused: it is fine, but the batch is written whole or not at all).</summary>
-public sealed record RefusedEvent(int Index, string Meter, string Reason);
+/// <summary>Holds one refused event of a usage batch: its index in the batch as sent, its meter, the reason code (quota_exceeded: it would take
+/// its hard meter past the limit) and the meter's figures when it was refused: the limit, the month's use before it (the batch's earlier accepted
+/// events included) and what remained after the use and the active reservations (ADR 0770).</summary>
+public sealed record RefusedEvent(int Index, string Meter, string Reason, long? Limit = null, decimal? Used = null, decimal? Remaining = null);
 
 /// <summary>Signals that a resource existed but can no longer be used (an expired, revoked or used invitation).</summary>
 public sealed class GoneException(string message, string code = "gone") : PlatformException(code, message);

@@ -78,8 +78,9 @@ public sealed record RunCounters(
 /// <summary>Holds the filters of a run list.</summary>
 public sealed record RunFilter(RunStatus? Status, string? WorkerId);
 
-/// <summary>Says which counters one admission statement moved: the worker config (with its per-run token budget), the API key's slot (true when no key) and the tenant's slot; the run is admitted only when all three did.</summary>
-public sealed record RunAdmission(bool WorkerCounted, int? MaxTokensPerRun, bool KeyReserved, bool TenantReserved)
+/// <summary>Says which counters one admission statement moved: the worker config (with its per-run token budget), the API key's slot (true when no key) and the tenant's slot; the run is admitted only when all three did.
+/// WorkerMissing: the tenant has no config of the worker yet, nothing was counted, and the service must enable it within max_workers first (ADR 0771).</summary>
+public sealed record RunAdmission(bool WorkerCounted, int? MaxTokensPerRun, bool KeyReserved, bool TenantReserved, bool WorkerMissing = false)
 {
     public bool Admitted => WorkerCounted && KeyReserved && TenantReserved;
 }

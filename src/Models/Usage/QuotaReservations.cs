@@ -5,7 +5,7 @@ namespace Platform.Models.Usage;
 public sealed record MeterQuotaState(decimal Used, decimal Reserved, bool Hard);
 
 /// <summary>Holds one reservation as a usage event names it: its meter, and whether it was still active (not consumed, not expired) when the event consumed it.</summary>
-public sealed record UsageReservationRef(Guid Id, string Meter, bool Active);
+public sealed record UsageReservationRef(Guid Id, string Meter, bool Active, decimal Amount = 0m);
 
 /// <summary>Holds the answer of a quota check: whether the amount is allowed, the meter's policy, the effective limit (null: none, -1: unlimited),
 /// the month's use, the amount held by active reservations (this check's own hold included), what remains (null without a finite limit),

@@ -1,3 +1,5 @@
+using Platform.Models.Errors;
+
 namespace Platform.Models.Usage;
 
 /// <summary>Holds one usage event as sent: a meter, a non-negative exact amount in the meter's unit (at most the meter's decimals), a key unique per tenant forever,
@@ -12,8 +14,8 @@ public sealed record StoredUsageEvent(string IdempotencyKey, string Meter, decim
 /// <summary>Holds the filters of a raw event listing or an attributed history: meter, [from, to) on occurred_at, worker and API key (null: any).</summary>
 public sealed record UsageEventFilter(string? Meter, DateTimeOffset? From, DateTimeOffset? To, string? WorkerId, Guid? ApiKeyId);
 
-/// <summary>Counts the events of one batch that were stored and those whose key had been seen before.</summary>
-public sealed record UsageBatchResult(int Accepted, int Duplicates);
+/// <summary>Counts the events of one batch that were stored and those whose key had been seen before, and lists those a hard meter refused (ADR 0770).</summary>
+public sealed record UsageBatchResult(int Accepted, int Duplicates, IReadOnlyList<RefusedEvent>? Refused = null);
 
 /// <summary>Holds how one write changed a meter's monthly (UTC) rollup: its total before and after, as the write itself saw them under the row lock,
 /// and whether the tenant's policy of the meter is hard (usage beyond the quota refused).</summary>

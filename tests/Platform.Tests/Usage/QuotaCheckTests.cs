@@ -124,10 +124,11 @@ public sealed class QuotaCheckTests : DatabaseTest
         }
 
         await IngestAsync(client, tenantId, HttpStatusCode.OK, new { meter = "gpu_hours", amount = 4.75m, idempotency_key = "a" });
+        // Admission is per event (ADR 0770): a batch of which no event fits is refused whole (a mixed batch is PerEventIngestionTests' case).
         using (var over = await client.PostAsJsonAsync($"/v1/tenants/{tenantId}/usage/events", new object[]
         {
-            new { meter = "images", amount = 1, idempotency_key = "img" },
             new { meter = "gpu_hours", amount = 0.5m, idempotency_key = "b" },
+            new { meter = "gpu_hours", amount = 0.75m, idempotency_key = "img" },
         }))
         {
             var problem = await TestApi.ExpectProblemAsync(over, HttpStatusCode.TooManyRequests, "quota_exceeded");

@@ -222,19 +222,34 @@ public sealed class QuotaReservationTests : DatabaseTest
     {
         var (client, tenantId) = await HardGpuTenantAsync(used: 4.75m);
         var url = $"/v1/tenants/{tenantId}/usage/events";
-        using (var over = await client.PostAsJsonAsync(url, new object[]
+        // Acceptance is per event (ADR 0770): the images event and the first GPU quarter fit and are stored; the second quarter is refused.
+        using (var partly = await client.PostAsJsonAsync(url, new object[]
         {
             new { meter = "images", amount = 1, idempotency_key = "z-img" },
             new { meter = "gpu_hours", amount = 0.25m, idempotency_key = "b" },
             new { meter = "gpu_hours", amount = 0.25m, idempotency_key = "a" },
         }))
         {
+            await TestApi.ExpectAsync(partly, HttpStatusCode.OK);
+            var body = await TestApi.ReadAsync(partly);
+            var refused = body["refused"]!.AsArray().Select(e => $"{(int)e!["index"]!}:{(string)e["meter"]!}:{(string)e["reason"]!}").ToList();
+            Assert.That(refused, Is.EqualTo(new[] { "2:gpu_hours:quota_exceeded" }));
+            Assert.That((int?)body["accepted"], Is.EqualTo(2));
+        }
+        Assert.That(await OwnerSql.ScalarAsync<long>("SELECT count(*) FROM usage_events", tenantId), Is.EqualTo(3));
+        // A batch of which nothing fits is still 429 and names each event; nothing of it is written.
+        using (var over = await client.PostAsJsonAsync(url, new object[]
+        {
+            new { meter = "gpu_hours", amount = 0.25m, idempotency_key = "c" },
+            new { meter = "gpu_hours", amount = 0.5m, idempotency_key = "d" },
+        }))
+        {
             var problem = await TestApi.ExpectProblemAsync(over, HttpStatusCode.TooManyRequests, "quota_exceeded");
             var refused = problem["refused_events"]!.AsArray().Select(e => $"{(int)e!["index"]!}:{(string)e["meter"]!}:{(string)e["reason"]!}").ToList();
-            Assert.That(refused, Is.EqualTo(new[] { "0:images:batch_refused", "1:gpu_hours:quota_exceeded", "2:gpu_hours:quota_exceeded" }));
+            Assert.That(refused, Is.EqualTo(new[] { "0:gpu_hours:quota_exceeded", "1:gpu_hours:quota_exceeded" }));
             Assert.That((int?)problem["accepted"], Is.EqualTo(0));
         }
-        Assert.That(await OwnerSql.ScalarAsync<long>("SELECT count(*) FROM usage_events", tenantId), Is.EqualTo(1));
+        Assert.That(await OwnerSql.ScalarAsync<long>("SELECT count(*) FROM usage_events", tenantId), Is.EqualTo(3));
 
         using var bad = await client.SendAsync(TestApi.Request(HttpMethod.Post, url,
             """[{"meter":"gpu_hours","amount":0.25,"idempotency_key":"ok"},{"meter":"gpu_hours","amount":"abc","idempotency_key":"x"}]"""));

@@ -2034,7 +2034,7 @@ export interface paths {
         put?: never;
         /**
          * Record a batch of usage events (1 to 1,000); an event's idempotency key is counted once
-         * @description Needs the member role or higher, or an API key with usage:write; refused while the tenant is suspended. The body is a bare array of events or an object {"events": [...]}. An event may carry the reservation_id of a quota check (POST /quota-checks) of its meter: it consumes that hold.
+         * @description Needs the member role or higher, or an API key with usage:write; refused while the tenant is suspended. The body is a bare array of events or an object {"events": [...]}. An event may carry the reservation_id of a quota check (POST /quota-checks) of its meter: it consumes that hold. Events of a meter whose policy is hard are admitted one by one in the order sent (ADR 0770): those that fit the month's quota (with active reservations) are stored, the others are listed in `refused` (`index`, `meter`, `reason`: quota_exceeded, `limit`, `used`, `remaining`) and the answer is 200 while any event was accepted or already stored; a resend with the same keys counts the stored ones as duplicates and admits the refused ones again.
          */
         post: operations["recordUsage"];
         delete?: never;
@@ -3647,6 +3647,22 @@ export interface components {
         RefreshRequest: {
             refresh_token?: null | string;
         };
+        /**
+         * @description Is the wire form of one event a hard meter refused: index as sent, meter, reason (quota_exceeded), the limit, the month's use before it and
+         *         what remained after the use and the active reservations.
+         */
+        RefusedEventResponse: {
+            /** Format: int32 */
+            index: number;
+            meter: string;
+            reason: string;
+            /** Format: int64 */
+            limit: null | number;
+            /** Format: double */
+            used: null | number;
+            /** Format: double */
+            remaining: null | number;
+        };
         ResetPasswordRequest: {
             token?: null | string;
             password?: null | string;
@@ -3994,6 +4010,10 @@ export interface components {
                 [key: string]: string;
             };
         };
+        /**
+         * @description Is the wire form of an ingested batch: how many events were received, stored, already stored (duplicates) and the events a hard meter
+         *         refused (ADR 0770), each with its index as sent, meter, reason and the meter's limit, use and remainder at the refusal.
+         */
         UsageBatchResponse: {
             /** Format: int32 */
             received: number;
@@ -4001,6 +4021,7 @@ export interface components {
             accepted: number;
             /** Format: int32 */
             duplicates: number;
+            refused: components["schemas"]["RefusedEventResponse"][];
         };
         /** @description Is the body of a quota check: a meter and the amount about to be spent. */
         UsageCheckRequest: {
