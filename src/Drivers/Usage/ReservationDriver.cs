@@ -13,6 +13,10 @@ public interface IReservationDriver
     /// <summary>Reads, in one statement, a meter's rollup of the month starting at the period, the sum of its reservations active at now and whether its policy is hard.</summary>
     Task<MeterQuotaState> ReadStateAsync(IDbSession session, Guid tenantId, string meter, DateOnly period, DateTimeOffset now, CancellationToken cancellationToken);
 
+    /// <summary>Reads, in one statement and without a lock, the figures of every meter the tenant used in the month starting at the period, holds at now
+    /// or has a hard policy for (a meter absent has used and reserved nothing and is soft).</summary>
+    Task<IReadOnlyList<MeterQuotaFigures>> ListFiguresAsync(IDbSession session, Guid tenantId, DateOnly period, DateTimeOffset now, CancellationToken cancellationToken);
+
     /// <summary>Sums the amounts of a meter's reservations active at now (not consumed, not expired).</summary>
     Task<decimal> SumActiveAsync(IDbSession session, Guid tenantId, string meter, DateTimeOffset now, CancellationToken cancellationToken);
 
@@ -48,6 +52,24 @@ internal sealed class ReservationDriver : IReservationDriver
             """,
             new { tenantId, meter, period = period.ToDateTime(TimeOnly.MinValue), now }, cancellationToken);
         return new MeterQuotaState(MeterPrecision.Normalize(row.Used), MeterPrecision.Normalize(row.Reserved), row.Hard);
+    }
+
+    public async Task<IReadOnlyList<MeterQuotaFigures>> ListFiguresAsync(IDbSession session, Guid tenantId, DateOnly period, DateTimeOffset now,
+        CancellationToken cancellationToken)
+    {
+        return await session.ListAsync(
+            """
+            WITH u AS (SELECT meter, used FROM usage_rollups WHERE tenant_id = @tenantId AND period_start = @period::timestamp::date),
+                 r AS (SELECT meter, sum(amount) AS reserved, min(expires_at) AS next_expiry FROM usage_reservations
+                       WHERE tenant_id = @tenantId AND consumed_at IS NULL AND expires_at > @now GROUP BY meter),
+                 p AS (SELECT meter FROM usage_meter_policies WHERE tenant_id = @tenantId AND policy = 'hard'),
+                 m AS (SELECT meter FROM u UNION SELECT meter FROM r UNION SELECT meter FROM p)
+            SELECT m.meter, coalesce(u.used, 0) AS used, coalesce(r.reserved, 0) AS reserved, r.next_expiry, p.meter IS NOT NULL AS hard
+            FROM m LEFT JOIN u USING (meter) LEFT JOIN r USING (meter) LEFT JOIN p USING (meter)
+            """,
+            new { tenantId, period = period.ToDateTime(TimeOnly.MinValue), now },
+            (FiguresRow f) => new MeterQuotaFigures(f.Meter, MeterPrecision.Normalize(f.Used), MeterPrecision.Normalize(f.Reserved), f.NextExpiry, f.Hard),
+            cancellationToken);
     }
 
     public async Task<decimal> SumActiveAsync(IDbSession session, Guid tenantId, string meter, DateTimeOffset now, CancellationToken cancellationToken)
@@ -111,6 +133,15 @@ internal sealed class ReservationDriver : IReservationDriver
     {
         public decimal Used { get; init; }
         public decimal Reserved { get; init; }
+        public bool Hard { get; init; }
+    }
+
+    private sealed class FiguresRow
+    {
+        public string Meter { get; init; } = "";
+        public decimal Used { get; init; }
+        public decimal Reserved { get; init; }
+        public DateTimeOffset? NextExpiry { get; init; }
         public bool Hard { get; init; }
     }
 
