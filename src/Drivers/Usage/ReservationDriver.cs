@@ -20,8 +20,11 @@ public interface IReservationDriver
     /// <summary>Sums the amounts of a meter's reservations active at now (not consumed, not expired).</summary>
     Task<decimal> SumActiveAsync(IDbSession session, Guid tenantId, string meter, DateTimeOffset now, CancellationToken cancellationToken);
 
-    /// <summary>Inserts a reservation holding an amount of a meter from now until its expiry.</summary>
-    Task InsertAsync(IDbSession session, Guid tenantId, Guid id, string meter, decimal amount, DateTimeOffset now, DateTimeOffset expiresAt, CancellationToken cancellationToken);
+    /// <summary>Decides and holds in one statement (reserve_quota, ADR 0765): with a finite limit and a hard policy, takes the meter's lock first; reads the
+    /// month's use, the active holds and the policy; refuses (Held false, nothing written) when hard and used plus held plus amount would pass the limit,
+    /// otherwise inserts the hold from now until its expiry. A null limit (none or unlimited) never refuses and takes no lock.</summary>
+    Task<QuotaHoldResult> ReserveAsync(IDbSession session, Guid tenantId, Guid id, string meter, decimal amount, DateOnly period, DateTimeOffset now,
+        DateTimeOffset expiresAt, long? limit, CancellationToken cancellationToken);
 
     /// <summary>Marks the given reservations consumed by the usage events' idempotency keys (the first key per reservation, in id order) where they are still
     /// active at now; returns every given reservation the tenant has, with its meter and whether it was active (an unknown id is absent).</summary>
@@ -82,15 +85,14 @@ internal sealed class ReservationDriver : IReservationDriver
             new { tenantId, meter, now }, cancellationToken));
     }
 
-    public async Task InsertAsync(IDbSession session, Guid tenantId, Guid id, string meter, decimal amount, DateTimeOffset now, DateTimeOffset expiresAt,
-        CancellationToken cancellationToken)
+    public async Task<QuotaHoldResult> ReserveAsync(IDbSession session, Guid tenantId, Guid id, string meter, decimal amount, DateOnly period, DateTimeOffset now,
+        DateTimeOffset expiresAt, long? limit, CancellationToken cancellationToken)
     {
-        await session.ExecuteAsync(
-            """
-            INSERT INTO usage_reservations (tenant_id, id, meter, amount, created_at, expires_at)
-            VALUES (@tenantId, @id, @meter, @amount, @now, @expiresAt)
-            """,
-            new { tenantId, id, meter, amount = MeterPrecision.Normalize(amount), now, expiresAt }, cancellationToken);
+        var row = await session.QuerySingleAsync<HoldRow>(
+            "SELECT used, reserved, hard, held FROM reserve_quota(@tenantId, @meter, @period::timestamp::date, @now, @id, @amount, @expiresAt, @limit)",
+            new { tenantId, meter, period = period.ToDateTime(TimeOnly.MinValue), now, id, amount = MeterPrecision.Normalize(amount), expiresAt, limit = (decimal?)limit },
+            cancellationToken);
+        return new QuotaHoldResult(MeterPrecision.Normalize(row.Used), MeterPrecision.Normalize(row.Reserved), row.Hard, row.Held);
     }
 
     public async Task<IReadOnlyList<UsageReservationRef>> ConsumeAsync(IDbSession session, Guid tenantId, IReadOnlyList<(Guid Id, string Key)> uses,
@@ -134,6 +136,14 @@ internal sealed class ReservationDriver : IReservationDriver
         public decimal Used { get; init; }
         public decimal Reserved { get; init; }
         public bool Hard { get; init; }
+    }
+
+    private sealed class HoldRow
+    {
+        public decimal Used { get; init; }
+        public decimal Reserved { get; init; }
+        public bool Hard { get; init; }
+        public bool Held { get; init; }
     }
 
     private sealed class FiguresRow

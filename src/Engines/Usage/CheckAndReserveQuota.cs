@@ -56,34 +56,29 @@ internal sealed class CheckAndReserveQuotaHandler(TenantGate gate, IReservationD
         await using var scope = await gate.EnterAsync(command.TenantId, command.Caller, TenantRole.Member, command.Reserve ? Access.Write : Access.Read,
             cancellationToken, keyPermission: ApiKeyPermissions.QuotaCheck);
         var limit = MeterQuotas.For(scope.Tenant, await scope.LimitsAsync(cancellationToken), meter);
-        var finite = limit is { } l && l != PlanCatalog.Unlimited;
-        // A plain check, and a hold on a meter that refuses nothing (soft, or no finite limit), take no lock: nothing is decided on what they read.
-        var state = await reservations.ReadStateAsync(scope.Session, command.TenantId, meter, period, now, cancellationToken);
-        if (command.Reserve && finite && state.Hard)
+        long? finite = limit is { } l && l != PlanCatalog.Unlimited ? l : null;
+        if (!command.Reserve)
         {
-            // Reserving checks of a hard meter, and hard ingestions of it, pass one at a time: what is read again below includes every hold and
-            // every hard batch committed before it, and a batch in flight counts this hold once it gets the lock (RecordUsage; ADR 0710, 0765).
-            await reservations.LockMeterAsync(scope.Session, command.TenantId, meter, cancellationToken);
-            state = await reservations.ReadStateAsync(scope.Session, command.TenantId, meter, period, now, cancellationToken);
+            // A plain check spends nothing: no lock, nothing written; it reads what is committed.
+            var state = await reservations.ReadStateAsync(scope.Session, command.TenantId, meter, period, now, cancellationToken);
+            Decide(meter, amount, limit, state.Used, state.Reserved, state.Hard, now);
+            return Answer(meter, limit, state.Used, state.Reserved, state.Hard, now, null, null);
         }
-        Decide(meter, amount, limit, state.Used, state.Reserved, state.Hard, now);
-        Guid? reservationId = null;
-        DateTimeOffset? expiresAt = null;
-        var reserved = state.Reserved;
-        if (command.Reserve)
+        // One statement decides and holds (ADR 0765): a hold that can be refused (hard policy, finite limit) takes the meter's lock inside it, as hard
+        // ingestions of the meter do (RecordUsage), so it counts every hold and hard batch committed before it and a batch in flight counts this hold
+        // once it gets the lock (ADR 0710); a hold that cannot be refused takes no lock.
+        var reservationId = Guid.NewGuid();
+        var expiresAt = now.AddSeconds(command.ReserveSeconds ?? Math.Min(options.ReservationDefaultSeconds, options.ReservationMaxSeconds));
+        var hold = await reservations.ReserveAsync(scope.Session, command.TenantId, reservationId, meter, amount, period, now, expiresAt, finite, cancellationToken);
+        if (!hold.Held)
         {
-            reservationId = Guid.NewGuid();
-            expiresAt = now.AddSeconds(command.ReserveSeconds ?? Math.Min(options.ReservationDefaultSeconds, options.ReservationMaxSeconds));
-            await reservations.InsertAsync(scope.Session, command.TenantId, reservationId.Value, meter, amount, now, expiresAt.Value, cancellationToken);
-            reserved += amount;
+            Decide(meter, amount, limit, hold.Used, hold.Reserved, hard: true, now);
+            throw new InvalidOperationException("reserve_quota refused a hold that the limit allows.");
         }
         await scope.CommitAsync(cancellationToken);
-        if (command.Reserve)
-        {
-            // This instance's next plain checks count the hold at once (a reservation is a tenant read for the usage summary, which it does not change).
-            figures.Evict(command.TenantId);
-        }
-        return Answer(meter, limit, state.Used, reserved, state.Hard, now, reservationId, expiresAt);
+        // This instance's next plain checks count the hold at once (a reservation is a tenant read for the usage summary, which it does not change).
+        figures.Evict(command.TenantId);
+        return Answer(meter, limit, hold.Used, hold.Reserved + amount, hold.Hard, now, reservationId, expiresAt);
     }
 
     /// <summary>Answers an API key's plain check from the tenant's figures held in memory, read at most Usage:SummaryCacheMilliseconds ago by one
