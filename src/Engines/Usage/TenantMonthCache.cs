@@ -13,11 +13,14 @@ internal abstract class TenantMonthCache<T>(int ttlMilliseconds)
 
     private readonly ConcurrentDictionary<Guid, Entry> entries = new();
     private readonly ConcurrentDictionary<(Guid TenantId, DateOnly Period), Lazy<Task<T>>> fills = new();
+    // The generation of each tenant's latest eviction: a fill is kept out only by an eviction of its own tenant, so that the api_calls flush, which
+    // evicts every busy tenant each second, does not keep every other tenant's fills from being stored.
+    private readonly ConcurrentDictionary<Guid, long> evictedAt = new();
     private readonly long ttlMs = ttlMilliseconds;
     private long generation;
     private long nextSweepAt;
 
-    /// <summary>Gets the eviction count; a fill stores its entry only if no eviction ran while it read the database.</summary>
+    /// <summary>Gets the eviction count; a fill stores its entry only if no eviction of its tenant ran while it read the database.</summary>
     public long Generation => Interlocked.Read(ref generation);
 
     public int Count => entries.Count;
@@ -69,26 +72,30 @@ internal abstract class TenantMonthCache<T>(int ttlMilliseconds)
         }
     }
 
-    /// <summary>Stores what was read from the database, unless an eviction ran since seenGeneration was read.</summary>
+    /// <summary>Stores what was read from the database, unless an eviction of the tenant ran since seenGeneration was read.</summary>
     public void Store(Guid tenantId, DateOnly period, T value, long seenGeneration)
     {
-        if (ttlMs <= 0 || Generation != seenGeneration || (entries.Count >= MaxEntries && !Sweep()))
+        if (ttlMs <= 0 || EvictedSince(tenantId, seenGeneration) || (entries.Count >= MaxEntries && !Sweep()))
         {
             return;
         }
         var entry = new Entry(value, period, Environment.TickCount64 + ttlMs);
         entries[tenantId] = entry;
         // An eviction between the check above and the write may have missed this entry: drop it (only it) rather than serve what the write changed.
-        if (Generation != seenGeneration)
+        if (EvictedSince(tenantId, seenGeneration))
         {
             entries.TryRemove(KeyValuePair.Create(tenantId, entry));
         }
     }
 
+    private bool EvictedSince(Guid tenantId, long seenGeneration) => evictedAt.TryGetValue(tenantId, out var at) && at > seenGeneration;
+
     /// <summary>Forgets the tenant; called after every command of the tenant, committed or not.</summary>
     public void Evict(Guid tenantId)
     {
-        Interlocked.Increment(ref generation);
+        // Recorded before the entry goes, so that a Store racing with this either sees it or has its entry removed here.
+        var at = Interlocked.Increment(ref generation);
+        evictedAt.AddOrUpdate(tenantId, at, (_, old) => Math.Max(old, at));
         entries.TryRemove(tenantId, out _);
         foreach (var key in fills.Keys)
         {

@@ -101,4 +101,35 @@ public sealed class QuotaCheckSpeedTests : DatabaseTest
         await TestApi.ExpectAsync(held, HttpStatusCode.OK);
         Assert.That(await FiguresAsync(key, tenantId), Is.EqualTo((0m, 1m)));
     }
+
+    [Test]
+    public async Task Two_hundred_parallel_holds_split_over_two_instances_on_the_last_10_units_allow_exactly_10()
+    {
+        var (owner, key, secret, tenantId) = await HardGpuTenantAsync();
+        await TestApi.ExpectAsync(await owner.PostAsJsonAsync($"/v1/tenants/{tenantId}/usage/events", new[] { new { meter = "gpu_hours", amount = 2.5m, idempotency_key = "seed" } }),
+            HttpStatusCode.OK); // 10 units of 0.25 left of 5
+        await using var other = Keys.NewHost();
+        var otherKey = other.Client(secret);
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 200).Select(async i =>
+        {
+            using var response = await ReserveAsync(i % 2 == 0 ? key : otherKey, tenantId, "gpu_hours", 0.25m);
+            return response.StatusCode;
+        }));
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(answers.Count(a => a == HttpStatusCode.OK), Is.EqualTo(10));
+            Assert.That(answers.Count(a => a == HttpStatusCode.TooManyRequests), Is.EqualTo(190));
+            Assert.That(await OwnerSql.ScalarAsync<string>("SELECT trim_scale(sum(amount))::text FROM usage_reservations WHERE consumed_at IS NULL", tenantId),
+                Is.EqualTo("2.5"));
+        });
+        // Both instances' keys now see every unit held (each evicted its figures on its own holds; the other's within the time to live).
+        var seenAfter = System.Diagnostics.Stopwatch.StartNew();
+        while (await FiguresAsync(key, tenantId) != (2.5m, 2.5m))
+        {
+            Assert.That(seenAfter.Elapsed, Is.LessThan(TimeSpan.FromSeconds(3)), "the other instance's holds never showed");
+            await Task.Delay(50);
+        }
+    }
 }
