@@ -77,6 +77,33 @@ internal sealed partial class BenchSetup(HttpClient http, BenchEnvironment env)
         return tenantId;
     }
 
+    /// <summary>Creates an unlimited tenant whose gpu_hours meter is hard under a finite limit (an operator's override of 1,000,000,000 hours), so that every
+    /// reserving quota check of it takes the meter's lock (ADR 0765) and none is refused.</summary>
+    public async Task<Guid> CreateHardGpuTenantAsync(string token, int n)
+    {
+        var tenantId = await CreateUnlimitedTenantAsync(token, n);
+        await using var connection = new NpgsqlConnection(env.Require("BENCH_OWNER_CS"));
+        await connection.OpenAsync();
+        await using var tx = await connection.BeginTransactionAsync();
+        await using (var scope = new NpgsqlCommand("SELECT set_config('app.tenant_id', @t, true)", connection, tx))
+        {
+            scope.Parameters.AddWithValue("t", tenantId.ToString());
+            await scope.ExecuteNonQueryAsync();
+        }
+        await using (var hard = new NpgsqlCommand(
+            """
+            INSERT INTO tenant_quota_overrides (tenant_id, quota, value, reason, set_by, created_at, updated_at)
+            VALUES (@id, 'gpu_hours_per_month', 1000000000, 'bench', 'bench', now(), now());
+            INSERT INTO usage_meter_policies (tenant_id, meter, policy, updated_at) VALUES (@id, 'gpu_hours', 'hard', now())
+            """, connection, tx))
+        {
+            hard.Parameters.AddWithValue("id", tenantId);
+            await hard.ExecuteNonQueryAsync();
+        }
+        await tx.CommitAsync();
+        return tenantId;
+    }
+
     /// <summary>Creates an API key of the tenant over HTTP with the run and usage permissions (no rate limit, no run limit) and returns its secret.</summary>
     public async Task<string> CreateKeyAsync(string token, Guid tenantId)
     {

@@ -13,11 +13,18 @@ public interface IReservationDriver
     /// <summary>Reads, in one statement, a meter's rollup of the month starting at the period, the sum of its reservations active at now and whether its policy is hard.</summary>
     Task<MeterQuotaState> ReadStateAsync(IDbSession session, Guid tenantId, string meter, DateOnly period, DateTimeOffset now, CancellationToken cancellationToken);
 
+    /// <summary>Reads, in one statement and without a lock, the figures of every meter the tenant used in the month starting at the period, holds at now
+    /// or has a hard policy for (a meter absent has used and reserved nothing and is soft).</summary>
+    Task<IReadOnlyList<MeterQuotaFigures>> ListFiguresAsync(IDbSession session, Guid tenantId, DateOnly period, DateTimeOffset now, CancellationToken cancellationToken);
+
     /// <summary>Sums the amounts of a meter's reservations active at now (not consumed, not expired).</summary>
     Task<decimal> SumActiveAsync(IDbSession session, Guid tenantId, string meter, DateTimeOffset now, CancellationToken cancellationToken);
 
-    /// <summary>Inserts a reservation holding an amount of a meter from now until its expiry.</summary>
-    Task InsertAsync(IDbSession session, Guid tenantId, Guid id, string meter, decimal amount, DateTimeOffset now, DateTimeOffset expiresAt, CancellationToken cancellationToken);
+    /// <summary>Decides and holds in one statement (reserve_quota, ADR 0765): with a finite limit and a hard policy, takes the meter's lock first; reads the
+    /// month's use, the active holds and the policy; refuses (Held false, nothing written) when hard and used plus held plus amount would pass the limit,
+    /// otherwise inserts the hold from now until its expiry. A null limit (none or unlimited) never refuses and takes no lock.</summary>
+    Task<QuotaHoldResult> ReserveAsync(IDbSession session, Guid tenantId, Guid id, string meter, decimal amount, DateOnly period, DateTimeOffset now,
+        DateTimeOffset expiresAt, long? limit, CancellationToken cancellationToken);
 
     /// <summary>Marks the given reservations consumed by the usage events' idempotency keys (the first key per reservation, in id order) where they are still
     /// active at now; returns every given reservation the tenant has, with its meter and whether it was active (an unknown id is absent).</summary>
@@ -53,6 +60,24 @@ internal sealed class ReservationDriver : IReservationDriver
         return new MeterQuotaState(MeterPrecision.Normalize(row.Used), MeterPrecision.Normalize(row.Reserved), row.Hard);
     }
 
+    public async Task<IReadOnlyList<MeterQuotaFigures>> ListFiguresAsync(IDbSession session, Guid tenantId, DateOnly period, DateTimeOffset now,
+        CancellationToken cancellationToken)
+    {
+        return await session.ListAsync(
+            """
+            WITH u AS (SELECT meter, used FROM usage_rollups WHERE tenant_id = @tenantId AND period_start = @period::timestamp::date),
+                 r AS (SELECT meter, sum(amount) AS reserved, min(expires_at) AS next_expiry FROM usage_reservations
+                       WHERE tenant_id = @tenantId AND consumed_at IS NULL AND expires_at > @now GROUP BY meter),
+                 p AS (SELECT meter FROM usage_meter_policies WHERE tenant_id = @tenantId AND policy = 'hard'),
+                 m AS (SELECT meter FROM u UNION SELECT meter FROM r UNION SELECT meter FROM p)
+            SELECT m.meter, coalesce(u.used, 0) AS used, coalesce(r.reserved, 0) AS reserved, r.next_expiry, p.meter IS NOT NULL AS hard
+            FROM m LEFT JOIN u USING (meter) LEFT JOIN r USING (meter) LEFT JOIN p USING (meter)
+            """,
+            new { tenantId, period = period.ToDateTime(TimeOnly.MinValue), now },
+            (FiguresRow f) => new MeterQuotaFigures(f.Meter, MeterPrecision.Normalize(f.Used), MeterPrecision.Normalize(f.Reserved), f.NextExpiry, f.Hard),
+            cancellationToken);
+    }
+
     public async Task<decimal> SumActiveAsync(IDbSession session, Guid tenantId, string meter, DateTimeOffset now, CancellationToken cancellationToken)
     {
         return MeterPrecision.Normalize(await session.QuerySingleAsync<decimal>(
@@ -63,15 +88,14 @@ internal sealed class ReservationDriver : IReservationDriver
             new { tenantId, meter, now }, cancellationToken));
     }
 
-    public async Task InsertAsync(IDbSession session, Guid tenantId, Guid id, string meter, decimal amount, DateTimeOffset now, DateTimeOffset expiresAt,
-        CancellationToken cancellationToken)
+    public async Task<QuotaHoldResult> ReserveAsync(IDbSession session, Guid tenantId, Guid id, string meter, decimal amount, DateOnly period, DateTimeOffset now,
+        DateTimeOffset expiresAt, long? limit, CancellationToken cancellationToken)
     {
-        await session.ExecuteAsync(
-            """
-            INSERT INTO usage_reservations (tenant_id, id, meter, amount, created_at, expires_at)
-            VALUES (@tenantId, @id, @meter, @amount, @now, @expiresAt)
-            """,
-            new { tenantId, id, meter, amount = MeterPrecision.Normalize(amount), now, expiresAt }, cancellationToken);
+        var row = await session.QuerySingleAsync<HoldRow>(
+            "SELECT used, reserved, hard, held FROM reserve_quota(@tenantId, @meter, @period::timestamp::date, @now, @id, @amount, @expiresAt, @limit)",
+            new { tenantId, meter, period = period.ToDateTime(TimeOnly.MinValue), now, id, amount = MeterPrecision.Normalize(amount), expiresAt, limit = (decimal?)limit },
+            cancellationToken);
+        return new QuotaHoldResult(MeterPrecision.Normalize(row.Used), MeterPrecision.Normalize(row.Reserved), row.Hard, row.Held);
     }
 
     public async Task<IReadOnlyList<UsageReservationRef>> ConsumeAsync(IDbSession session, Guid tenantId, IReadOnlyList<(Guid Id, string Key)> uses,
@@ -122,6 +146,23 @@ internal sealed class ReservationDriver : IReservationDriver
     {
         public decimal Used { get; init; }
         public decimal Reserved { get; init; }
+        public bool Hard { get; init; }
+    }
+
+    private sealed class HoldRow
+    {
+        public decimal Used { get; init; }
+        public decimal Reserved { get; init; }
+        public bool Hard { get; init; }
+        public bool Held { get; init; }
+    }
+
+    private sealed class FiguresRow
+    {
+        public string Meter { get; init; } = "";
+        public decimal Used { get; init; }
+        public decimal Reserved { get; init; }
+        public DateTimeOffset? NextExpiry { get; init; }
         public bool Hard { get; init; }
     }
 

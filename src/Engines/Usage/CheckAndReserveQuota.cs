@@ -39,7 +39,7 @@ internal sealed class CheckAndReserveQuotaValidator : AbstractValidator<CheckAnd
     }
 }
 
-internal sealed class CheckAndReserveQuotaHandler(TenantGate gate, IReservationDriver reservations, UsageOptions options, IClock clock)
+internal sealed class CheckAndReserveQuotaHandler(TenantGate gate, IReservationDriver reservations, QuotaFiguresCache figures, UsageOptions options, IClock clock)
     : IRequestHandler<CheckAndReserveQuota, QuotaCheckResult>
 {
     public async Task<QuotaCheckResult> Handle(CheckAndReserveQuota command, CancellationToken cancellationToken)
@@ -47,41 +47,85 @@ internal sealed class CheckAndReserveQuotaHandler(TenantGate gate, IReservationD
         var meter = command.Meter!;
         var amount = MeterPrecision.Normalize(command.Amount!.Value);
         var now = clock.UtcNow;
-        var resetsAt = Meters.NextMonthStart(now);
         var period = DateOnly.FromDateTime(Meters.MonthStart(now).UtcDateTime);
+        if (!command.Reserve && command.Caller.Kind == CallerKind.ApiKey)
+        {
+            return await CheckFromMemoryAsync(command, meter, amount, now, period, cancellationToken);
+        }
         // A plain check writes nothing and is allowed while the tenant is suspended; a reservation is a write.
         await using var scope = await gate.EnterAsync(command.TenantId, command.Caller, TenantRole.Member, command.Reserve ? Access.Write : Access.Read,
             cancellationToken, keyPermission: ApiKeyPermissions.QuotaCheck);
         var limit = MeterQuotas.For(scope.Tenant, await scope.LimitsAsync(cancellationToken), meter);
-        if (command.Reserve)
+        long? finite = limit is { } l && l != PlanCatalog.Unlimited ? l : null;
+        if (!command.Reserve)
         {
-            // Checks that reserve, and hard ingestions of the meter, pass one at a time: what this check reads below includes every hold and
-            // every hard batch committed before it, and a batch in flight counts this hold once it gets the lock (RecordUsage).
-            await reservations.LockMeterAsync(scope.Session, command.TenantId, meter, cancellationToken);
+            // A plain check spends nothing: no lock, nothing written; it reads what is committed.
+            var state = await reservations.ReadStateAsync(scope.Session, command.TenantId, meter, period, now, cancellationToken);
+            Decide(meter, amount, limit, state.Used, state.Reserved, state.Hard, now);
+            return Answer(meter, limit, state.Used, state.Reserved, state.Hard, now, null, null);
         }
-        var state = await reservations.ReadStateAsync(scope.Session, command.TenantId, meter, period, now, cancellationToken);
-        var finite = limit is { } l && l != PlanCatalog.Unlimited;
-        if (finite && state.Hard && state.Used + state.Reserved + amount > limit!.Value)
+        // One statement decides and holds (ADR 0765): a hold that can be refused (hard policy, finite limit) takes the meter's lock inside it, as hard
+        // ingestions of the meter do (RecordUsage), so it counts every hold and hard batch committed before it and a batch in flight counts this hold
+        // once it gets the lock (ADR 0710); a hold that cannot be refused takes no lock.
+        var reservationId = Guid.NewGuid();
+        var expiresAt = now.AddSeconds(command.ReserveSeconds ?? Math.Min(options.ReservationDefaultSeconds, options.ReservationMaxSeconds));
+        var hold = await reservations.ReserveAsync(scope.Session, command.TenantId, reservationId, meter, amount, period, now, expiresAt, finite, cancellationToken);
+        if (!hold.Held)
         {
-            throw new QuotaExceededException(meter, limit.Value, state.Used, resetsAt)
-            {
-                Reserved = state.Reserved,
-                Remaining = Math.Max(0m, limit.Value - state.Used - state.Reserved),
-            };
-        }
-        Guid? reservationId = null;
-        DateTimeOffset? expiresAt = null;
-        var reserved = state.Reserved;
-        if (command.Reserve)
-        {
-            reservationId = Guid.NewGuid();
-            expiresAt = now.AddSeconds(command.ReserveSeconds ?? Math.Min(options.ReservationDefaultSeconds, options.ReservationMaxSeconds));
-            await reservations.InsertAsync(scope.Session, command.TenantId, reservationId.Value, meter, amount, now, expiresAt.Value, cancellationToken);
-            reserved += amount;
+            Decide(meter, amount, limit, hold.Used, hold.Reserved, hard: true, now);
+            throw new InvalidOperationException("reserve_quota refused a hold that the limit allows.");
         }
         await scope.CommitAsync(cancellationToken);
-        decimal? remaining = finite ? Math.Max(0m, limit!.Value - state.Used - reserved) : null;
-        return new QuotaCheckResult(true, meter, state.Hard ? MeterPolicy.Hard : MeterPolicy.Soft, limit, state.Used, MeterPrecision.Normalize(reserved),
-            remaining is { } r ? MeterPrecision.Normalize(r) : null, resetsAt, reservationId, expiresAt);
+        // This instance's next plain checks count the hold at once (a reservation is a tenant read for the usage summary, which it does not change).
+        figures.Evict(command.TenantId);
+        return Answer(meter, limit, hold.Used, hold.Reserved + amount, hold.Hard, now, reservationId, expiresAt);
+    }
+
+    /// <summary>Answers an API key's plain check from the tenant's figures held in memory, read at most Usage:SummaryCacheMilliseconds ago by one
+    /// statement shared by the callers that missed (ADR 0765): no transaction, no lock, nothing written.</summary>
+    private async Task<QuotaCheckResult> CheckFromMemoryAsync(CheckAndReserveQuota command, string meter, decimal amount, DateTimeOffset now, DateOnly period,
+        CancellationToken cancellationToken)
+    {
+        if (command.Caller.KeyTenantId != command.TenantId)
+        {
+            throw new NotFoundException("tenant");
+        }
+        var held = await figures.GetOrFillAsync(command.TenantId, period, () => ReadFiguresAsync(command.TenantId, period, CancellationToken.None), cancellationToken,
+            usable: f => f.NextExpiry is not { } expiry || clock.UtcNow < expiry);
+        TenantGate.CheckKey(command.TenantId, command.Caller, held.Tenant, Access.Read, ApiKeyPermissions.QuotaCheck);
+        var limit = MeterQuotas.For(held.Tenant, held.Limits, meter);
+        var state = held.Meters.GetValueOrDefault(meter);
+        var (used, reserved, hard) = state is null ? (0m, 0m, false) : (state.Used, state.Reserved, state.Hard);
+        Decide(meter, amount, limit, used, reserved, hard, now);
+        return Answer(meter, limit, used, reserved, hard, now, null, null);
+    }
+
+    private async Task<QuotaFiguresCache.Filled> ReadFiguresAsync(Guid tenantId, DateOnly period, CancellationToken cancellationToken)
+    {
+        await using var scope = await gate.EnterAsync(tenantId, Caller.System, TenantRole.Member, Access.Read, cancellationToken);
+        var limits = await scope.LimitsAsync(cancellationToken);
+        var meters = await reservations.ListFiguresAsync(scope.Session, tenantId, period, clock.UtcNow, cancellationToken);
+        return new QuotaFiguresCache.Filled(scope.Tenant, limits, meters.ToDictionary(m => m.Meter, StringComparer.Ordinal));
+    }
+
+    /// <summary>Refuses with 429 quota_exceeded when the meter is hard and used plus held plus amount would pass a finite limit.</summary>
+    private static void Decide(string meter, decimal amount, long? limit, decimal used, decimal reserved, bool hard, DateTimeOffset now)
+    {
+        if (limit is { } l && l != PlanCatalog.Unlimited && hard && used + reserved + amount > l)
+        {
+            throw new QuotaExceededException(meter, l, used, Meters.NextMonthStart(now))
+            {
+                Reserved = reserved,
+                Remaining = Math.Max(0m, l - used - reserved),
+            };
+        }
+    }
+
+    private static QuotaCheckResult Answer(string meter, long? limit, decimal used, decimal reserved, bool hard, DateTimeOffset now, Guid? reservationId,
+        DateTimeOffset? expiresAt)
+    {
+        decimal? remaining = limit is { } l && l != PlanCatalog.Unlimited ? Math.Max(0m, l - used - reserved) : null;
+        return new QuotaCheckResult(true, meter, hard ? MeterPolicy.Hard : MeterPolicy.Soft, limit, used, MeterPrecision.Normalize(reserved),
+            remaining is { } r ? MeterPrecision.Normalize(r) : null, Meters.NextMonthStart(now), reservationId, expiresAt);
     }
 }

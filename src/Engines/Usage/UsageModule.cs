@@ -12,6 +12,7 @@ internal sealed class UsageModule : IFeatureModule
             .Validate(o => o.ReservationDefaultSeconds <= o.ReservationMaxSeconds, "Usage:ReservationDefaultSeconds must be at most Usage:ReservationMaxSeconds.");
         services.AddSingleton<UsageAlerts>();
         services.AddSingleton<UsageSummaryCache>();
+        services.AddSingleton<QuotaFiguresCache>();
         services.AddSingleton<ApiKeys.IApiCallsSink, ApiCallsMeter>();
         // After the pipeline's own behaviours (AddEngines registers modules last): evicts after validation and logging wrapped the command.
         services.AddTransient(typeof(MediatR.IPipelineBehavior<,>), typeof(UsageSummaryEviction<,>));

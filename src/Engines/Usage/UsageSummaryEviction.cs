@@ -3,10 +3,10 @@ using Platform.Engines.Pipeline;
 
 namespace Platform.Engines.Usage;
 
-/// <summary>Evicts a tenant's cached usage summary after any of its write commands (ITenantWrite) ran in this process, committed or refused:
+/// <summary>Evicts a tenant's cached usage summary and quota figures (ADR 0765) after any of its write commands (ITenantWrite) ran in this process, committed or refused:
 /// usage, runs, plan and quota changes, suspension all change what the summary shows (ADR 0164). Reads (ITenantRead) leave it; every tenant
 /// command is one or the other (ADR 0412).</summary>
-internal sealed class UsageSummaryEviction<TRequest, TResponse>(UsageSummaryCache cache) : IPipelineBehavior<TRequest, TResponse>
+internal sealed class UsageSummaryEviction<TRequest, TResponse>(UsageSummaryCache cache, QuotaFiguresCache figures) : IPipelineBehavior<TRequest, TResponse>
 {
     public async Task<TResponse> Handle(TRequest request, CancellationToken cancellationToken, RequestHandlerDelegate<TResponse> next)
     {
@@ -21,6 +21,7 @@ internal sealed class UsageSummaryEviction<TRequest, TResponse>(UsageSummaryCach
         finally
         {
             cache.Evict(command.TenantId);
+            figures.Evict(command.TenantId);
         }
     }
 }
