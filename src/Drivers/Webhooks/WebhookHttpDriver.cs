@@ -21,7 +21,7 @@ public sealed class DnsWebhookResolver : IWebhookResolver
 }
 
 /// <summary>Holds the delivery client's settings (from Webhooks:TimeoutSeconds, Webhooks:AllowLoopback and Webhooks:MaxInFlightPerEndpoint).</summary>
-public sealed record WebhookClientSettings(int TimeoutSeconds, bool AllowLoopback, int MaxInFlightPerEndpoint = 128);
+public sealed record WebhookClientSettings(int TimeoutSeconds, bool AllowLoopback, int MaxInFlightPerEndpoint = 32);
 
 /// <summary>Is thrown by the connect step when a resolved address may not receive webhooks; nothing was dialled.</summary>
 public sealed class WebhookAddressRefusedException(IPAddress address, AddressClass addressClass)
@@ -255,6 +255,11 @@ internal sealed class WebhookHttpDriver : IWebhookHttpDriver, IDisposable
         }
         var text = Encoding.UTF8.GetString(buffer, 0, read).Replace("\0", "", StringComparison.Ordinal);
         // A KiB of bytes may decode to more than 1024 characters only if it does not; cut at 1024 characters to fit the column.
-        return text.Length > ExcerptBytes ? text[..ExcerptBytes] : text;
+        // Never between the halves of a surrogate pair: an unpaired half cannot be stored (ADR 0180).
+        if (text.Length <= ExcerptBytes)
+        {
+            return text;
+        }
+        return char.IsHighSurrogate(text[ExcerptBytes - 1]) ? text[..(ExcerptBytes - 1)] : text[..ExcerptBytes];
     }
 }

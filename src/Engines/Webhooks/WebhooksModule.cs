@@ -16,6 +16,8 @@ internal sealed class WebhooksModule : IFeatureModule
             .Validate(o => o.HasValidSchedule, "Webhooks:RetrySchedule must be 1-20 comma-separated whole numbers of seconds, each 0-604800.");
         services.AddSingleton<WebhookEvents>();
         services.AddSingleton<WebhookSecretBox>();
+        services.AddSingleton<WebhookAttempter>();
+        services.AddSingleton<WebhookFinisher>();
         services.AddSingleton<WebhookWakeup>();
         services.TryAddSingleton<IWebhookResolver, DnsWebhookResolver>();
         services.AddSingleton(provider =>

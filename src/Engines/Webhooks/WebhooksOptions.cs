@@ -38,19 +38,24 @@ public sealed class WebhooksOptions
     [Range(10, 60_000)]
     public int PollIntervalMilliseconds { get; set; } = 250;
 
-    /// <summary>Gets or sets how many deliveries one dispatcher leases at a time (Webhooks:BatchSize).</summary>
+    /// <summary>Gets or sets how many deliveries one dispatcher process leases in one claim and records in one flush at most (Webhooks:BatchSize, ADR 0760).</summary>
     [Range(1, 1000)]
-    public int BatchSize { get; set; } = 256;
+    public int BatchSize { get; set; } = 64;
 
-    /// <summary>Gets or sets how many HTTP requests one dispatcher process has in flight at once (Webhooks:MaxConcurrency), spread over its 4 lanes:
-    /// each lane's round leases MaxConcurrency / 4 deliveries (at most BatchSize); to one endpoint at most MaxInFlightPerEndpoint of them (ADR 0700).</summary>
+    /// <summary>Gets or sets how many deliveries one dispatcher process has leased and in flight at once (Webhooks:MaxConcurrency): its pipeline's
+    /// slots; a slot is free again when its attempt is recorded (ADR 0760). At most 256 connections per host whatever this says (ADR 0700).</summary>
     [Range(1, 4000)]
-    public int MaxConcurrency { get; set; } = 1024;
+    public int MaxConcurrency { get; set; } = 256;
 
     /// <summary>Gets or sets how many requests one dispatcher process has in flight to one endpoint at most (Webhooks:MaxInFlightPerEndpoint); the
-    /// rest of a round waits for a turn within the attempt's timeout (ADR 0700).</summary>
+    /// rest wait for a turn within the attempt's timeout (ADR 0700, default of ADR 0760).</summary>
     [Range(1, 1000)]
-    public int MaxInFlightPerEndpoint { get; set; } = 128;
+    public int MaxInFlightPerEndpoint { get; set; } = 32;
+
+    /// <summary>Gets or sets how long, in milliseconds, a dispatcher gathers before a claim after the previous one and before recording finished
+    /// attempts (Webhooks:LingerMilliseconds): a burst of commits or answers becomes one statement (ADR 0760).</summary>
+    [Range(0, 1000)]
+    public int LingerMilliseconds { get; set; } = 5;
 
     /// <summary>Gets the retry schedule as delays; the first element is the delay of the first attempt.</summary>
     public IReadOnlyList<TimeSpan> RetryDelays => ParseSchedule(RetrySchedule) ?? [];
