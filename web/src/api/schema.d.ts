@@ -918,8 +918,8 @@ export interface paths {
         };
         get?: never;
         /**
-         * Price a meter for a plan: cents per unit beyond what the plan includes, as a reversible founder action
-         * @description Needs the super_admin operator role and a reason code. api_calls, storage_gb and gpu_hours are billed beyond the tenant's effective quota; any other meter beyond `included` (none when left out). The next close and billing estimate use the price.
+         * Price a meter for a plan in a currency: minor units per unit beyond what the plan includes, as a reversible founder action
+         * @description Needs the super_admin operator role and a reason code. api_calls, storage_gb and gpu_hours are billed beyond the tenant's effective quota; any other meter beyond `included` (none when left out). The next close and billing estimate use the price. `currency` (usd when left out) is the currency of the price: tenants billed in it pay it; a meter with no price in a tenant's currency is not billed to it. The usd price comes first and holds `included`, the same in every currency.
          */
         put: operations["setMeterPrice"];
         post?: never;
@@ -2597,6 +2597,15 @@ export interface components {
             user_agent: null | string;
             request_id: null | string;
         };
+        /** @description Is a postal address as Stripe reports it; country is ISO 3166-1 alpha-2. */
+        BillingAddressResponse: {
+            line1: null | string;
+            line2: null | string;
+            postal_code: null | string;
+            city: null | string;
+            state: null | string;
+            country: null | string;
+        };
         /** @description Is the wire form of a close's summary; amounts in cents. */
         BillingCloseResponse: {
             period: string;
@@ -2619,11 +2628,18 @@ export interface components {
             /** Format: double */
             elapsed_seconds: number;
         };
+        /** @description Is who invoices are addressed to: the billing email, and the billing name and postal address kept from Stripe (null until reported). */
+        BillingDetailsResponse: {
+            email: null | string;
+            name: null | string;
+            address: null | components["schemas"]["BillingAddressResponse"];
+        };
         /**
          * @description Is the wire form of the billing summary: plan, status, subscription, credit balance, the current period's estimate, the tenant's billing
          *         currency (fixed once chosen; the installation's until then, currency_fixed false) and whether it is fixed, this month's use per meter
          *         (used, included — null when unlimited —, overage, cost so far with its currency) and the quotas that hold now (plan or trial, overrides on top); and whether billing runs online
-         *         (Stripe Checkout, portal and pack checkout usable).
+         *         (Stripe Checkout, portal and pack checkout usable); the card on file (brand, last four digits, expiry; null when none was attached) and the billing
+         *         details invoices are addressed to (billing email, and the name and address the customer gave Stripe), ADR 0778.
          */
         BillingSummaryResponse: {
             plan: string;
@@ -2640,6 +2656,8 @@ export interface components {
             current_usage: components["schemas"]["MeterUsage"][];
             quotas: null | components["schemas"]["PlanLimits"];
             online_billing: boolean;
+            payment_method: null | components["schemas"]["PaymentMethodResponse"];
+            billing_details: components["schemas"]["BillingDetailsResponse"];
         };
         /** @description Is the body of a branding replacement; every field is optional and null clears it. */
         BrandingRequest: {
@@ -2877,7 +2895,16 @@ export interface components {
             checkout_session_id: string;
             url: string;
         };
-        /** @description Is the wire form of a credit pack: credits and price in minor units. */
+        /** @description Is a credit pack's price in one currency (lower-case ISO 4217), in minor units. */
+        CreditPackPriceResponse: {
+            currency: string;
+            /** Format: int64 */
+            price_cents: number;
+        };
+        /**
+         * @description Is the wire form of a credit pack: credits and price in minor units of its primary currency, and its price in every currency (a tenant
+         *         pays the one in its billing currency, ADR 0777).
+         */
         CreditPackResponse: {
             id: string;
             /** Format: int64 */
@@ -2885,6 +2912,7 @@ export interface components {
             /** Format: int64 */
             price_cents: number;
             currency: string;
+            prices: components["schemas"]["CreditPackPriceResponse"][];
         };
         /** @description Is the wire form of a credit pack purchase; online it carries the PaymentIntent id and its client secret (shown once). */
         CreditPurchaseResponse: {
@@ -3352,8 +3380,9 @@ export interface components {
             included?: null | number;
             reason_code?: null | string;
             reason_note?: null | string;
+            currency?: null | string;
         };
-        /** @description Is one plan's price of a meter. */
+        /** @description Is one plan's price of a meter in one currency (lower-case ISO 4217); included is the same in every currency. */
         MeterPriceResponse: {
             plan: string;
             /** Format: double */
@@ -3362,6 +3391,7 @@ export interface components {
             included: null | number;
             /** Format: date-time */
             updated_at: string;
+            currency: string;
         };
         /** @description Is a new meter as an operator sends it; name defaults to the key, decimals to 0. */
         MeterRequest: {
@@ -3462,6 +3492,15 @@ export interface components {
          * @enum {null|string}
          */
         OperatorStatus: "active" | "disabled" | null;
+        /** @description Is the card on file as Platform keeps it (never the number): brand, last four digits and expiry month and year. */
+        PaymentMethodResponse: {
+            brand: null | string;
+            last4: null | string;
+            /** Format: int32 */
+            exp_month: null | number;
+            /** Format: int32 */
+            exp_year: null | number;
+        };
         /** @description Holds a plan's quotas; -1 means unlimited. Units: runs per UTC day, tokens and API calls per month, GB, GPU hours per month, days, credits per month, webhook endpoints. */
         PlanLimits: {
             /** Format: int32 */
