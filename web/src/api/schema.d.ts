@@ -391,7 +391,7 @@ export interface paths {
         get: operations["getBranding"];
         /**
          * Replace the tenant's branding (null fields fall back to the platform's)
-         * @description Needs the admin role or higher. URLs must be https; the colour #rrggbb; names at most 100 characters. The tenant's emails (invitations, usage alerts, billing notices, webhook notices) carry the logo, colour and product name, and the sender name as the From display name.
+         * @description Needs the admin role or higher. URLs must be https; the colour #rrggbb; names at most 100 characters; logo_png, the logo as a base64 PNG (at most 64 KB and 2000 x 2000 pixels), is kept by Platform and drawn on invoice PDFs (ADR 0779). The tenant's emails (invitations, usage alerts, billing notices, webhook notices) carry the logo, colour and product name, and the sender name as the From display name.
          */
         put: operations["replaceBranding"];
         post?: never;
@@ -2659,21 +2659,23 @@ export interface components {
             payment_method: null | components["schemas"]["PaymentMethodResponse"];
             billing_details: components["schemas"]["BillingDetailsResponse"];
         };
-        /** @description Is the body of a branding replacement; every field is optional and null clears it. */
+        /** @description Is the body of a branding replacement; every field is optional and null clears it; logo_png is the logo as a base64 PNG (ADR 0779). */
         BrandingRequest: {
             logo_url?: null | string;
             custom_css_url?: null | string;
             primary_color?: null | string;
             product_name?: null | string;
             email_sender_name?: null | string;
+            logo_png?: null | string;
         };
-        /** @description Is the wire form of a tenant's branding. */
+        /** @description Is the wire form of a tenant's branding; has_logo_png tells whether a logo image is kept (drawn on invoice PDFs). */
         BrandingResponse: {
             logo_url: null | string;
             custom_css_url: null | string;
             primary_color: null | string;
             product_name: null | string;
             email_sender_name: null | string;
+            has_logo_png: boolean;
         };
         /** @description Is the wire form of a user who met fair-use limits (ADR 0520). */
         CappedUserResponse: {
