@@ -77,6 +77,7 @@ public sealed class DatabaseFixture
                 new Respawn.Graph.Table("public", "worker_versions"), new Respawn.Graph.Table("public", "data_protection_keys"),
                 // The meter catalogue is seeded by its migration too (db/0640); meters and prices tests add go at each reset.
                 new Respawn.Graph.Table("public", "meters"), new Respawn.Graph.Table("public", "meter_prices"),
+                new Respawn.Graph.Table("public", "meter_currency_prices"),
             ],
         });
         await using var seeded = new NpgsqlCommand("SELECT array_agg(id) FROM workers", connection);
@@ -85,7 +86,13 @@ public sealed class DatabaseFixture
         seededMeters = (string[])(await meters.ExecuteScalarAsync())!;
         await using var prices = new NpgsqlCommand("SELECT jsonb_agg(p)::text FROM meter_prices p", connection);
         seededPrices = (string)(await prices.ExecuteScalarAsync())!;
+        // The meters' prices in other currencies than usd (db/0775), restored with them.
+        await using var currencyPrices = new NpgsqlCommand("SELECT coalesce(jsonb_agg(c), '[]')::text FROM meter_currency_prices c", connection);
+        seededCurrencyPrices = (string)(await currencyPrices.ExecuteScalarAsync())!;
     }
+
+    /// <summary>Holds the meters' prices in other currencies the migrations seeded, restored at every reset.</summary>
+    private static string seededCurrencyPrices = "[]";
 
     /// <summary>Holds the meters and prices the migrations seeded, restored at every reset.</summary>
     private static string[] seededMeters = [];
@@ -134,10 +141,12 @@ public sealed class DatabaseFixture
                     DELETE FROM meter_prices;
                     DELETE FROM meters WHERE NOT (key = ANY (@meters));
                     INSERT INTO meter_prices SELECT * FROM jsonb_populate_recordset(NULL::meter_prices, @prices::jsonb);
+                    INSERT INTO meter_currency_prices SELECT * FROM jsonb_populate_recordset(NULL::meter_currency_prices, @currencyPrices::jsonb);
                     """, connection);
                 workers.Parameters.AddWithValue("seeded", seededWorkers);
                 workers.Parameters.AddWithValue("meters", seededMeters);
                 workers.Parameters.AddWithValue("prices", seededPrices);
+                workers.Parameters.AddWithValue("currencyPrices", seededCurrencyPrices);
                 await workers.ExecuteNonQueryAsync();
                 return;
             }

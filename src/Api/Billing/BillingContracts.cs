@@ -61,16 +61,29 @@ public sealed record EstimateResponse(DateTimeOffset PeriodStart, DateTimeOffset
 /// <summary>Is the wire form of the billing summary: plan, status, subscription, credit balance, the current period's estimate, the tenant's billing
 /// currency (fixed once chosen; the installation's until then, currency_fixed false) and whether it is fixed, this month's use per meter
 /// (used, included — null when unlimited —, overage, cost so far with its currency) and the quotas that hold now (plan or trial, overrides on top); and whether billing runs online
-/// (Stripe Checkout, portal and pack checkout usable).</summary>
+/// (Stripe Checkout, portal and pack checkout usable); the card on file (brand, last four digits, expiry; null when none was attached) and the billing
+/// details invoices are addressed to (billing email, and the name and address the customer gave Stripe), ADR 0778.</summary>
 public sealed record BillingSummaryResponse(
     string Plan, TenantStatus Status, DateTimeOffset? TrialEndsAt, SubscriptionResponse? Subscription, long? CreditBalance,
     EstimateResponse EstimatedCost, IReadOnlyList<InvoiceResponse> RecentInvoices, string Currency, bool CurrencyFixed,
-    IReadOnlyList<MeterUsage> CurrentUsage, PlanLimits? Quotas, bool OnlineBilling)
+    IReadOnlyList<MeterUsage> CurrentUsage, PlanLimits? Quotas, bool OnlineBilling, PaymentMethodResponse? PaymentMethod, BillingDetailsResponse BillingDetails)
 {
     public static BillingSummaryResponse From(BillingSummary s) => new(
         s.Tenant.Plan, s.Tenant.Status, s.Tenant.TrialEndsAt,
         s.Subscription is null ? null : SubscriptionResponse.From(s.Subscription), s.CreditBalance,
         new EstimateResponse(s.Estimate.PeriodStart, s.Estimate.PeriodEnd, s.Estimate.Currency,
             s.Estimate.Lines.Select(InvoiceLineResponse.From).ToList(), s.Estimate.TotalCents),
-        s.RecentInvoices.Select(InvoiceResponse.From).ToList(), s.Estimate.Currency, s.CurrencyFixed, s.CurrentUsage, s.Quotas, s.Online);
+        s.RecentInvoices.Select(InvoiceResponse.From).ToList(), s.Estimate.Currency, s.CurrencyFixed, s.CurrentUsage, s.Quotas, s.Online,
+        s.Profile?.Card is { } card ? new PaymentMethodResponse(card.Brand, card.Last4, card.ExpMonth, card.ExpYear) : null,
+        new BillingDetailsResponse(s.Tenant.BillingEmail, s.Profile?.Name, s.Profile?.Address is { } a
+            ? new BillingAddressResponse(a.Line1, a.Line2, a.PostalCode, a.City, a.State, a.Country) : null));
 }
+
+/// <summary>Is the card on file as Platform keeps it (never the number): brand, last four digits and expiry month and year.</summary>
+public sealed record PaymentMethodResponse(string? Brand, string? Last4, int? ExpMonth, int? ExpYear);
+
+/// <summary>Is who invoices are addressed to: the billing email, and the billing name and postal address kept from Stripe (null until reported).</summary>
+public sealed record BillingDetailsResponse(string? Email, string? Name, BillingAddressResponse? Address);
+
+/// <summary>Is a postal address as Stripe reports it; country is ISO 3166-1 alpha-2.</summary>
+public sealed record BillingAddressResponse(string? Line1, string? Line2, string? PostalCode, string? City, string? State, string? Country);

@@ -27,9 +27,11 @@ public sealed class BrandingApi : IEndpointGroup
         branding.MapPut("/", ReplaceAsync).RequireFeature(Features.Branding)
             .WithName("replaceBranding")
             .WithSummary("Replace the tenant's branding (null fields fall back to the platform's)")
-            .WithDescription("Needs the admin role or higher. URLs must be https; the colour #rrggbb; names at most 100 characters. The tenant's emails "
+            .WithDescription("Needs the admin role or higher. URLs must be https; the colour #rrggbb; names at most 100 characters; logo_png, the logo as a "
+                + "base64 PNG (at most 64 KB and 2000 x 2000 pixels), is kept by Platform and drawn on invoice PDFs (ADR 0779). The tenant's emails "
                 + "(invitations, usage alerts, billing notices, webhook notices) carry the logo, colour and product name, and the sender name as the From display name.")
-            .RefusesBody("`validation_failed`: a URL is not https (javascript:, data: and http: are refused) or too long, the colour is not #rrggbb, or a name is "
+            .RefusesBody("`validation_failed`: a URL is not https (javascript:, data: and http: are refused) or too long, the colour is not #rrggbb, logo_png is not a "
+                + "base64 PNG within the limits, or a name is "
                 + "empty, longer than 100 characters or holds control characters (`errors` names each field); or text PostgreSQL cannot store.");
         routes.MapGet("/v1/branding", GetPublicAsync).WithTags("Branding").AllowAnonymous()
             .WithName("getPublicBranding")
@@ -46,8 +48,21 @@ public sealed class BrandingApi : IEndpointGroup
     private static async Task<Ok<BrandingResponse>> ReplaceAsync([AsParameters] TenantRequest request, BrandingRequest body)
     {
         var saved = await request.Send(new UpdateBranding(request.Caller, request.TenantId,
-            new TenantBranding(body.LogoUrl, body.CustomCssUrl, body.PrimaryColor, body.ProductName, body.EmailSenderName)));
+            new TenantBranding(body.LogoUrl, body.CustomCssUrl, body.PrimaryColor, body.ProductName, body.EmailSenderName) { LogoPng = Base64(body.LogoPng) }));
         return TypedResults.Ok(BrandingResponse.From(saved));
+    }
+
+    /// <summary>Decodes the logo image's base64, refusing text that is not base64 with 422 naming logo_png.</summary>
+    private static byte[]? Base64(string? text)
+    {
+        if (text is null)
+        {
+            return null;
+        }
+        var buffer = new byte[(text.Length * 3 / 4) + 3];
+        return Convert.TryFromBase64String(text, buffer, out var written)
+            ? buffer[..written]
+            : throw ValidationFailedException.For("logo_png", "The logo must be a PNG image (base64 of the file).");
     }
 
     private static async Task<Ok<PublicBrandingResponse>> GetPublicAsync(
@@ -66,13 +81,13 @@ public sealed class BrandingApi : IEndpointGroup
     }
 }
 
-/// <summary>Is the body of a branding replacement; every field is optional and null clears it.</summary>
-public sealed record BrandingRequest(string? LogoUrl, string? CustomCssUrl, string? PrimaryColor, string? ProductName, string? EmailSenderName);
+/// <summary>Is the body of a branding replacement; every field is optional and null clears it; logo_png is the logo as a base64 PNG (ADR 0779).</summary>
+public sealed record BrandingRequest(string? LogoUrl, string? CustomCssUrl, string? PrimaryColor, string? ProductName, string? EmailSenderName, string? LogoPng = null);
 
-/// <summary>Is the wire form of a tenant's branding.</summary>
-public sealed record BrandingResponse(string? LogoUrl, string? CustomCssUrl, string? PrimaryColor, string? ProductName, string? EmailSenderName)
+/// <summary>Is the wire form of a tenant's branding; has_logo_png tells whether a logo image is kept (drawn on invoice PDFs).</summary>
+public sealed record BrandingResponse(string? LogoUrl, string? CustomCssUrl, string? PrimaryColor, string? ProductName, string? EmailSenderName, bool HasLogoPng)
 {
-    public static BrandingResponse From(TenantBranding b) => new(b.LogoUrl, b.CustomCssUrl, b.PrimaryColor, b.ProductName, b.EmailSenderName);
+    public static BrandingResponse From(TenantBranding b) => new(b.LogoUrl, b.CustomCssUrl, b.PrimaryColor, b.ProductName, b.EmailSenderName, b.LogoPng is not null);
 }
 
 /// <summary>Is what a sign-in page shows for a host: the tenant's slug and name, the product name (its own, else the tenant's name), and its logo,

@@ -12,11 +12,16 @@ public sealed record CreditAccountResponse(long Balance, long? MonthlyGrant, boo
         new(a.Balance, a.Unlimited ? null : a.MonthlyGrant, a.Unlimited, a.LastGrantPeriod, CreditPackCatalog.All.Select(CreditPackResponse.From).ToList());
 }
 
-/// <summary>Is the wire form of a credit pack: credits and price in minor units.</summary>
-public sealed record CreditPackResponse(string Id, long Credits, long PriceCents, string Currency)
+/// <summary>Is the wire form of a credit pack: credits and price in minor units of its primary currency, and its price in every currency (a tenant
+/// pays the one in its billing currency, ADR 0777).</summary>
+public sealed record CreditPackResponse(string Id, long Credits, long PriceCents, string Currency, IReadOnlyList<CreditPackPriceResponse> Prices)
 {
-    public static CreditPackResponse From(CreditPack p) => new(p.Id, p.Credits, p.PriceCents, p.Currency);
+    public static CreditPackResponse From(CreditPack p) =>
+        new(p.Id, p.Credits, p.PriceCents, p.Currency, p.Prices.Select(x => new CreditPackPriceResponse(x.Currency, x.PriceCents)).ToList());
 }
+
+/// <summary>Is a credit pack's price in one currency (lower-case ISO 4217), in minor units.</summary>
+public sealed record CreditPackPriceResponse(string Currency, long PriceCents);
 
 /// <summary>Is the wire form of one ledger row.</summary>
 public sealed record CreditTransactionResponse(Guid Id, CreditTransactionType Type, long Amount, long BalanceAfter, string? Reference, string? StripePaymentId, DateTimeOffset CreatedAt)

@@ -32,10 +32,13 @@ public sealed class MeterCatalogueApi : IEndpointGroup
             .Refuses(StatusCodes.Status409Conflict, "`meter_exists`: a meter has this key.");
         admin.MapPut("/{meter}/prices/{plan}", PriceAsync)
             .WithName("setMeterPrice")
-            .WithSummary("Price a meter for a plan: cents per unit beyond what the plan includes, as a reversible founder action")
+            .WithSummary("Price a meter for a plan in a currency: minor units per unit beyond what the plan includes, as a reversible founder action")
             .WithDescription("Needs the super_admin operator role and a reason code. api_calls, storage_gb and gpu_hours are billed beyond the tenant's "
-                + "effective quota; any other meter beyond `included` (none when left out). The next close and billing estimate use the price.")
-            .RefusesBody("`validation_failed`: the plan is unknown, or unit_price_cents or included is not valid (`errors` names it).")
+                + "effective quota; any other meter beyond `included` (none when left out). The next close and billing estimate use the price. "
+                + "`currency` (usd when left out) is the currency of the price: tenants billed in it pay it; a meter with no price in a tenant's "
+                + "currency is not billed to it. The usd price comes first and holds `included`, the same in every currency.")
+            .RefusesBody("`validation_failed`: the plan or currency is unknown, unit_price_cents or included is not valid, or a non-usd price "
+                + "is set before the usd one (`errors` names the field).")
             .Refuses(StatusCodes.Status404NotFound, "`not_found`: no meter has this key.");
     }
 
@@ -65,7 +68,7 @@ public sealed class MeterCatalogueApi : IEndpointGroup
     {
         var caller = http.ToOperatorCaller();
         var action = await mediator.Send(new PerformFounderAction(caller, FounderActionTypes.SetMeterPrice, meter,
-            body.ReasonCode ?? "", body.ReasonNote, new MeterPriceInput(plan, body.UnitPriceCents, body.Included)), ct);
+            body.ReasonCode ?? "", body.ReasonNote, new MeterPriceInput(plan, body.UnitPriceCents, body.Included, body.Currency)), ct);
         var view = await mediator.Send(new ListMeterCatalogue(caller), ct);
         var found = view.Meters.Single(m => m.Key == meter);
         return TypedResults.Ok(new MeterChangeResponse(MeterResponse.From(found, view.Prices), FounderActionResponse.From(action)));
@@ -78,17 +81,17 @@ public sealed record MeterRequest(
     string? ReasonCode = null, string? ReasonNote = null);
 
 /// <summary>Is a meter's price for a plan as an operator sends it.</summary>
-public sealed record MeterPriceRequest(decimal? UnitPriceCents = null, decimal? Included = null, string? ReasonCode = null, string? ReasonNote = null);
+public sealed record MeterPriceRequest(decimal? UnitPriceCents = null, decimal? Included = null, string? ReasonCode = null, string? ReasonNote = null, string? Currency = null);
 
-/// <summary>Is one plan's price of a meter.</summary>
-public sealed record MeterPriceResponse(string Plan, decimal UnitPriceCents, decimal? Included, DateTimeOffset UpdatedAt);
+/// <summary>Is one plan's price of a meter in one currency (lower-case ISO 4217); included is the same in every currency.</summary>
+public sealed record MeterPriceResponse(string Plan, decimal UnitPriceCents, decimal? Included, DateTimeOffset UpdatedAt, string Currency);
 
 /// <summary>Is a meter of the catalogue with its prices per plan.</summary>
 public sealed record MeterResponse(string Key, string Name, string Unit, int Decimals, MeterAggregation Aggregation, string? UniqueProperty,
     IReadOnlyList<MeterPriceResponse> Prices)
 {
     public static MeterResponse From(MeterDefinition m, IReadOnlyList<MeterPrice> prices) => new(m.Key, m.Name, m.Unit, m.Decimals, m.Aggregation, m.UniqueProperty,
-        prices.Where(p => p.Meter == m.Key).Select(p => new MeterPriceResponse(p.Plan, p.UnitPriceCents, p.Included, p.UpdatedAt)).ToList());
+        prices.Where(p => p.Meter == m.Key).Select(p => new MeterPriceResponse(p.Plan, p.UnitPriceCents, p.Included, p.UpdatedAt, p.Currency)).ToList());
 }
 
 /// <summary>Is the answer to a catalogue change: the meter as it is now and the founder action that changed it.</summary>

@@ -11,7 +11,8 @@ public interface IMeterDriver
     /// <summary>Lists every meter of the catalogue by key.</summary>
     Task<IReadOnlyList<MeterDefinition>> ListMetersAsync(IDbSession session, CancellationToken cancellationToken);
 
-    /// <summary>Lists the prices of every meter and plan, by meter then plan.</summary>
+    /// <summary>Lists the prices of every meter and plan in every currency, by meter, plan, then the primary currency first and the others by code;
+    /// a price in another currency carries the included quantity of the primary one (ADR 0775).</summary>
     Task<IReadOnlyList<MeterPrice>> ListPricesAsync(IDbSession session, CancellationToken cancellationToken);
 
     /// <summary>Inserts a meter; false when a meter has its key.</summary>
@@ -20,8 +21,15 @@ public interface IMeterDriver
     /// <summary>Sets the price of a meter for a plan and returns the price before (null when there was none); the meter must exist.</summary>
     Task<MeterPrice?> SetPriceAsync(IDbSession session, MeterPrice price, CancellationToken cancellationToken);
 
-    /// <summary>Removes the price of a meter for a plan.</summary>
+    /// <summary>Removes the price of a meter for a plan (with its prices in other currencies).</summary>
     Task DeletePriceAsync(IDbSession session, string meter, string plan, CancellationToken cancellationToken);
+
+    /// <summary>Sets the price of a meter for a plan in a currency other than the primary one and returns the price before (null when there was none);
+    /// false in Set when the meter has no primary price for the plan (nothing is written then).</summary>
+    Task<(bool Set, MeterPrice? Before)> SetCurrencyPriceAsync(IDbSession session, MeterPrice price, CancellationToken cancellationToken);
+
+    /// <summary>Removes the price of a meter for a plan in a currency other than the primary one.</summary>
+    Task DeleteCurrencyPriceAsync(IDbSession session, string meter, string plan, string currency, CancellationToken cancellationToken);
 }
 
 internal sealed class MeterDriver : IMeterDriver
@@ -36,7 +44,15 @@ internal sealed class MeterDriver : IMeterDriver
     public async Task<IReadOnlyList<MeterPrice>> ListPricesAsync(IDbSession session, CancellationToken cancellationToken)
     {
         return await session.ListAsync(
-            "SELECT p.meter, p.plan, p.unit_price_cents, p.included, p.updated_at FROM meter_prices p ORDER BY p.meter, p.plan",
+            """
+            SELECT a.* FROM (
+                SELECT p.meter, p.plan, p.unit_price_cents, p.included, p.updated_at, 'usd' AS currency FROM meter_prices p
+                UNION ALL
+                SELECT c.meter, c.plan, c.unit_price_cents, p.included, c.updated_at, c.currency
+                FROM meter_currency_prices c JOIN meter_prices p ON p.meter = c.meter AND p.plan = c.plan
+            ) a
+            ORDER BY a.meter, a.plan, a.currency <> 'usd', a.currency
+            """,
             null, (PriceRow r) => r.ToPrice(), cancellationToken);
     }
 
@@ -73,6 +89,37 @@ internal sealed class MeterDriver : IMeterDriver
         await session.ExecuteAsync("DELETE FROM meter_prices WHERE meter = @meter AND plan = @plan", new { meter, plan }, cancellationToken);
     }
 
+    public async Task<(bool Set, MeterPrice? Before)> SetCurrencyPriceAsync(IDbSession session, MeterPrice price, CancellationToken cancellationToken)
+    {
+        var primary = await session.FetchAsync(
+            "SELECT p.meter, p.plan, p.unit_price_cents, p.included, p.updated_at, 'usd' AS currency FROM meter_prices p WHERE p.meter = @Meter AND p.plan = @Plan FOR UPDATE",
+            new { price.Meter, price.Plan }, (PriceRow r) => r.ToPrice(), cancellationToken);
+        if (primary is null)
+        {
+            return (false, null);
+        }
+        var before = await session.FetchAsync(
+            """
+            SELECT c.meter, c.plan, c.unit_price_cents, NULL::numeric AS included, c.updated_at, c.currency FROM meter_currency_prices c
+            WHERE c.meter = @Meter AND c.plan = @Plan AND c.currency = @Currency FOR UPDATE
+            """,
+            new { price.Meter, price.Plan, price.Currency }, (PriceRow r) => r.ToPrice(), cancellationToken);
+        await session.ExecuteAsync(
+            """
+            INSERT INTO meter_currency_prices (meter, plan, currency, unit_price_cents, updated_at)
+            VALUES (@Meter, @Plan, @Currency, @UnitPriceCents, @UpdatedAt)
+            ON CONFLICT (meter, plan, currency) DO UPDATE SET unit_price_cents = excluded.unit_price_cents, updated_at = excluded.updated_at
+            """,
+            new { price.Meter, price.Plan, price.Currency, price.UnitPriceCents, price.UpdatedAt }, cancellationToken);
+        return (true, before);
+    }
+
+    public async Task DeleteCurrencyPriceAsync(IDbSession session, string meter, string plan, string currency, CancellationToken cancellationToken)
+    {
+        await session.ExecuteAsync("DELETE FROM meter_currency_prices WHERE meter = @meter AND plan = @plan AND currency = @currency",
+            new { meter, plan, currency }, cancellationToken);
+    }
+
     private sealed class MeterRow
     {
         public string Key { get; init; } = "";
@@ -94,8 +141,9 @@ internal sealed class MeterDriver : IMeterDriver
         public decimal UnitPriceCents { get; init; }
         public decimal? Included { get; init; }
         public DateTime UpdatedAt { get; init; }
+        public string Currency { get; init; } = MeterPrice.PrimaryCurrency;
 
         public MeterPrice ToPrice() => new(Meter, Plan, MeterPrecision.Normalize(UnitPriceCents), Included is { } i ? MeterPrecision.Normalize(i) : null,
-            UpdatedAt.ToUtcOffset());
+            UpdatedAt.ToUtcOffset(), Currency);
     }
 }

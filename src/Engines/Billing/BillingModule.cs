@@ -14,6 +14,7 @@ internal sealed class BillingModule : IFeatureModule
         services.AddSingleton<BillingLifecycle>();
         services.AddSingleton<TenantSweep>();
         services.AddSingleton<IEmailAttachmentSource, InvoicePdfAttachments>();
+        services.AddSingleton<Credits.ICreditPackCurrency, CreditPackCurrency>();
     }
 
     public void AddJobs(IServiceCollection services)

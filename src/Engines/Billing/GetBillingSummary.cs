@@ -32,6 +32,10 @@ public sealed record BillingSummary(TenantSnapshot Tenant, SubscriptionSnapshot?
 
     /// <summary>Tells whether billing runs online (a Stripe key is configured): Checkout, the customer portal and pack checkout can be used.</summary>
     public bool Online { get; init; }
+
+    /// <summary>Gets the buyer's billing name and address and the card last attached, as Stripe's customer.updated and payment_method.attached
+    /// reported them (ADR 0721, 0778); null when Stripe reported neither.</summary>
+    public BillingProfile? Profile { get; init; }
 }
 
 internal sealed class GetBillingSummaryHandler(TenantGate gate, IBillingDriver billing, ICreditDriver credits, IInvoiceDriver invoices, Drivers.Plans.IQuotaDriver quotas,
@@ -58,6 +62,7 @@ internal sealed class GetBillingSummaryHandler(TenantGate gate, IBillingDriver b
         var currentUsage = CurrentUsage.Of(estimate, usage, limits, plan.Id, pricing);
         var quotasNow = await scope.LimitsAsync(cancellationToken);
         var recent = await invoices.ListInvoicesAsync(scope.Session, query.TenantId, null, null, 5, cancellationToken);
-        return new BillingSummary(scope.Tenant, subscription, account?.Balance, estimate) { RecentInvoices = recent, CurrencyFixed = fixedCurrency is not null, CurrentUsage = currentUsage, Quotas = quotasNow, Online = stripe.Online };
+        var profile = await billing.FetchBillingProfileAsync(scope.Session, query.TenantId, cancellationToken);
+        return new BillingSummary(scope.Tenant, subscription, account?.Balance, estimate) { RecentInvoices = recent, CurrencyFixed = fixedCurrency is not null, CurrentUsage = currentUsage, Quotas = quotasNow, Online = stripe.Online, Profile = profile };
     }
 }

@@ -123,8 +123,8 @@ internal static class InvoicePdfRenderer
         var width = page.Width.Point;
         var y = Margin;
 
-        // The tenant's branding, where its plan gives it: the title in its primary colour and its product name under it. The logo is a remote
-        // URL and is not fetched: a document must render the same bytes offline (ADR 0723).
+        // The tenant's branding, where its plan gives it: the title in its primary colour and its product name under it, and the logo image
+        // Platform keeps (ADR 0779) at the top right. The logo URL is never fetched: a document must render the same bytes offline (ADR 0723).
         var accent = branding?.PrimaryColor is { Length: 7 } hex
             ? new XSolidBrush(XColor.FromArgb(Convert.ToInt32(hex[1..3], 16), Convert.ToInt32(hex[3..5], 16), Convert.ToInt32(hex[5..7], 16)))
             : XBrushes.Black;
@@ -133,6 +133,13 @@ internal static class InvoicePdfRenderer
         {
             gfx.DrawString(product, bold, accent, new XPoint(Margin, y + 32));
             y += 14;
+        }
+        if (branding?.LogoPng is { } png)
+        {
+            // Scaled to 36 points high (at most 160 wide), left of the status; the image's bytes alone decide what is embedded.
+            using var logo = XImage.FromStream(new MemoryStream(png, writable: false));
+            var scale = Math.Min(36 / logo.PointHeight, 160 / logo.PointWidth);
+            gfx.DrawImage(logo, width / 2 - logo.PointWidth * scale / 2, Margin - 4, logo.PointWidth * scale, logo.PointHeight * scale);
         }
         var status = invoice.Status.ToWire().ToUpperInvariant();
         gfx.DrawString(status, bold, invoice.Status == InvoiceStatus.Paid ? XBrushes.DarkGreen : XBrushes.DarkRed, new XPoint(width - Margin, y + 16), XStringFormats.BaseLineRight);

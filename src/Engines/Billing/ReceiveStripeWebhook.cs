@@ -26,7 +26,7 @@ public sealed record ReceiveStripeWebhook(string Payload, string? Signature) : I
 
 internal sealed class ReceiveStripeWebhookHandler(
     IDbSessionFactory sessions, TenantGate gate, ITenantDriver tenants, IStripeDriver stripe, IBillingDriver billing, IInvoiceDriver invoices, ICreditDriver credits,
-    BillingLifecycle lifecycle, AuditTrail audit, WebhookEvents events, IClock clock, CreditsOptions creditsOptions,
+    BillingLifecycle lifecycle, AuditTrail audit, WebhookEvents events, IClock clock, CreditsOptions creditsOptions, BillingOptions billingOptions,
     ILogger<ReceiveStripeWebhookHandler> logger)
     : IRequestHandler<ReceiveStripeWebhook, string>
 {
@@ -162,6 +162,8 @@ internal sealed class ReceiveStripeWebhookHandler(
                 // A subscription we never mirrored that is already over, not on one of our prices, or beside another live one: nothing to follow.
                 return "processed";
             }
+            // A subscription started in Stripe (Checkout's may report itself before the session does): its currency is now the tenant's (ADR 0776).
+            await FixPaidCurrencyAsync(scope, stripeEvent, cancellationToken);
             row = live ?? await billing.InsertSubscriptionAsync(scope.Session, new SubscriptionSnapshot(
                 tenantId, Guid.CreateVersion7(), state.Plan, state.Cycle ?? "monthly", status, state.CancelAtPeriodEnd, null,
                 state.PeriodStart ?? now, state.PeriodEnd ?? now.AddMonths(1), null, state.Id, now, now, null), cancellationToken);
@@ -326,6 +328,8 @@ internal sealed class ReceiveStripeWebhookHandler(
         {
             return "processed";
         }
+        // Paid: the currency the session was priced in is now the tenant's (ADR 0776); starting the session fixed nothing.
+        await FixPaidCurrencyAsync(scope, stripeEvent, cancellationToken);
         var periodEnd = cycle == "annual" ? now.AddYears(1) : now.AddMonths(1);
         SubscriptionSnapshot saved;
         if (live is null)
@@ -347,6 +351,23 @@ internal sealed class ReceiveStripeWebhookHandler(
         await lifecycle.SubscriptionChangedAsync(scope, live, saved, cancellationToken);
         await lifecycle.FollowAsync(scope, saved, Caller.System, stripeEvent.Type, now, cancellationToken);
         return "processed";
+    }
+
+    /// <summary>Fixes the tenant's billing currency when a subscription it started in Stripe completes (ADR 0776): the currency of the session or subscription
+    /// (its metadata), unless the tenant already has one (fixed, or that of its invoices), which stays; a paid currency that differs from it is logged,
+    /// as Stripe has charged in it and only an operator can settle that.</summary>
+    private async Task FixPaidCurrencyAsync(TenantScope scope, StripeWebhookEvent stripeEvent, CancellationToken cancellationToken)
+    {
+        var tenantId = scope.Tenant.Id;
+        var paid = BillingCurrencies.Normalise(stripeEvent.Metadata.GetValueOrDefault("currency"));
+        var current = await billing.FetchBillingCurrencyAsync(scope.Session, tenantId, cancellationToken);
+        var chosen = current ?? (Models.Plans.PlanCatalog.IsCurrency(paid) ? paid! : billingOptions.DefaultCurrencyCode);
+        var now = await billing.FixBillingCurrencyAsync(scope.Session, tenantId, chosen, cancellationToken);
+        if (paid is not null && paid != now)
+        {
+            logger.LogWarning("Billing: tenant {TenantId} completed a subscription in {Paid} but is billed in {Currency} (Stripe event {EventId})",
+                tenantId, paid, now, stripeEvent.Id);
+        }
     }
 
     /// <summary>The portal changed the customer: its email becomes the tenant's billing email, its name and address the buyer block of invoices.

@@ -16,7 +16,8 @@ using Platform.Models.Tenants;
 namespace Platform.Engines.Billing;
 
 /// <summary>Starts a Stripe Checkout Session in subscription mode for a paid plan and cycle (owner, online only): the tenant's Stripe customer is
-/// created or reused, promotion codes are allowed, and the subscription is completed here when Stripe reports checkout.session.completed.</summary>
+/// created or reused, promotion codes are allowed, and the subscription is completed here when Stripe reports checkout.session.completed. The session
+/// is priced in the tenant's currency (or the one asked while none is fixed); the currency is fixed only when the checkout completes (ADR 0776).</summary>
 public sealed record StartCheckout(Caller Caller, Guid TenantId, string? Plan, string? BillingCycle, string? Currency = null)
     : IRequest<StripeCheckoutSessionResult>, ITenantWrite, ICallerCommand;
 
@@ -65,15 +66,16 @@ internal sealed class StartCheckoutHandler(TenantGate gate, ITenantDriver tenant
         {
             throw new ConflictException($"The tenant already has a Stripe subscription ({live.Plan}); change its plan with POST /subscription or manage it in the billing portal.", "already_subscribed");
         }
-        // Checkout is where a tenant without a subscription chooses its currency (ADR 0720): it is fixed here, as at a first subscription.
-        var currency = await BillingCurrencies.ChooseAsync(billing, scope, command.Currency, options.DefaultCurrencyCode, cancellationToken);
+        // The session is priced in the currency the tenant has, or asks for while it has none; it is fixed only when the checkout completes
+        // (checkout.session.completed, ADR 0776): an abandoned session leaves the tenant free to choose another.
+        var currency = await BillingCurrencies.ResolveAsync(billing, scope, command.Currency, options.DefaultCurrencyCode, cancellationToken);
         var customerId = await StripeCustomers.EnsureAsync(billing, stripe, scope, now, cancellationToken);
         // The key comes from our records: the ordinal of the subscription this checkout would start, and what it asks. A retry (or a second click)
         // within Stripe's 24 hours gets the same session back instead of a second one.
         var ordinal = await billing.CountSubscriptionsAsync(scope.Session, command.TenantId, cancellationToken) + 1;
         var session = await stripe.CreateSubscriptionCheckoutAsync(customerId, command.TenantId, plan.Id, command.BillingCycle!,
             lifecycle.BillingUrl + "?checkout=success", lifecycle.BillingUrl + "?checkout=cancel",
-            $"tenant-{command.TenantId}-checkout-{ordinal}-{plan.Id}-{command.BillingCycle}", cancellationToken, currency);
+            $"tenant-{command.TenantId}-checkout-{ordinal}-{plan.Id}-{command.BillingCycle}{(currency == PlanCatalog.Usd ? "" : "-" + currency)}", cancellationToken, currency);
         await audit.RecordAsync(scope.Session, command.TenantId, command.Caller, "billing.checkout_started", "stripe_checkout_session", null,
             null, new { session.Id, plan = plan.Id, billing_cycle = command.BillingCycle, currency }, cancellationToken);
         await scope.CommitAsync(cancellationToken);

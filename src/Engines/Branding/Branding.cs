@@ -68,6 +68,7 @@ internal sealed class UpdateBrandingHandler(TenantGate gate, ITenantDriver tenan
         Add("primary_color", BrandingRules.ColorProblem(b.PrimaryColor));
         Add("product_name", BrandingRules.NameProblem(b.ProductName));
         Add("email_sender_name", BrandingRules.NameProblem(b.EmailSenderName));
+        Add("logo_png", BrandingRules.LogoProblem(b.LogoPng));
         return errors.Count == 0 ? b : throw new ValidationFailedException(errors);
     }
 }

@@ -27,7 +27,7 @@ internal sealed class PurchaseCreditsValidator : AbstractValidator<PurchaseCredi
             .WithMessage($"The pack must be one of: {string.Join(", ", CreditPackCatalog.All.Select(p => p.Id))}.");
 }
 
-internal sealed class PurchaseCreditsHandler(TenantGate gate, ICreditDriver credits, IBillingDriver billing, IStripeDriver stripe, AuditTrail audit, CreditsOptions options, IClock clock)
+internal sealed class PurchaseCreditsHandler(TenantGate gate, ICreditDriver credits, IBillingDriver billing, IStripeDriver stripe, AuditTrail audit, CreditsOptions options, ICreditPackCurrency packCurrency, IClock clock)
     : IRequestHandler<PurchaseCredits, CreditPurchaseResult>
 {
     public async Task<CreditPurchaseResult> Handle(PurchaseCredits command, CancellationToken cancellationToken)
@@ -36,21 +36,24 @@ internal sealed class PurchaseCreditsHandler(TenantGate gate, ICreditDriver cred
         var now = clock.UtcNow;
         await using var scope = await gate.EnterAsync(command.TenantId, command.Caller, TenantRole.Owner, Access.Write, cancellationToken);
         await CreditLedger.OpenAccountAsync(credits, audit, options, scope, now, cancellationToken);
+        // The pack is priced in the tenant's billing currency (ADR 0777); buying it fixes no currency.
+        var currency = await packCurrency.CurrencyOfAsync(scope, cancellationToken);
+        var price = pack.PriceIn(currency) ?? throw new InvalidOperationException($"The pack '{pack.Id}' has no price in '{currency}'.");
         var id = Guid.CreateVersion7();
         if (stripe.Online)
         {
             var customerId = await StripeCustomers.EnsureAsync(billing, stripe, scope, now, cancellationToken);
-            var intent = await stripe.CreatePaymentIntentAsync(customerId, pack.PriceCents, pack.Currency, command.TenantId, id, $"credit-purchase-{id}", cancellationToken);
+            var intent = await stripe.CreatePaymentIntentAsync(customerId, price.PriceCents, price.Currency, command.TenantId, id, $"credit-purchase-{id}", cancellationToken);
             var pending = await credits.InsertPurchaseAsync(scope.Session, new CreditPurchaseSnapshot(
-                command.TenantId, id, pack.Id, pack.Credits, pack.PriceCents, pack.Currency, CreditPurchaseStatus.Pending, intent.Id, now, null), cancellationToken);
+                command.TenantId, id, pack.Id, pack.Credits, price.PriceCents, price.Currency, CreditPurchaseStatus.Pending, intent.Id, now, null), cancellationToken);
             await audit.RecordAsync(scope.Session, command.TenantId, command.Caller, "credits.purchase_started", "credit_purchase", id,
-                null, new { pack = pack.Id, pack.Credits, amount_cents = pack.PriceCents, pack.Currency, pending.Status, payment_intent = intent.Id }, cancellationToken);
+                null, new { pack = pack.Id, pack.Credits, amount_cents = price.PriceCents, price.Currency, pending.Status, payment_intent = intent.Id }, cancellationToken);
             await scope.CommitAsync(cancellationToken);
             return new CreditPurchaseResult(pending, intent.ClientSecret);
         }
 
         await credits.InsertPurchaseAsync(scope.Session, new CreditPurchaseSnapshot(
-            command.TenantId, id, pack.Id, pack.Credits, pack.PriceCents, pack.Currency, CreditPurchaseStatus.Pending, null, now, null), cancellationToken);
+            command.TenantId, id, pack.Id, pack.Credits, price.PriceCents, price.Currency, CreditPurchaseStatus.Pending, null, now, null), cancellationToken);
 
         // Offline: no payment provider, so the purchase settles now; the reference makes a second credit impossible.
         var purchase = await credits.TrySettlePurchaseAsync(scope.Session, command.TenantId, id, CreditPurchaseStatus.Succeeded, null, now, cancellationToken)
@@ -59,7 +62,7 @@ internal sealed class PurchaseCreditsHandler(TenantGate gate, ICreditDriver cred
             ?? throw new InvalidOperationException("The credit account opened in this transaction is gone.");
         await CreditLedger.AppendAsync(credits, scope, CreditTransactionType.Purchase, pack.Credits, balance, "purchase:" + id, null, now, cancellationToken);
         await audit.RecordAsync(scope.Session, command.TenantId, command.Caller, "credits.purchased", "credit_purchase", id,
-            null, new { pack = pack.Id, pack.Credits, amount_cents = pack.PriceCents, pack.Currency, purchase.Status }, cancellationToken);
+            null, new { pack = pack.Id, pack.Credits, amount_cents = price.PriceCents, price.Currency, purchase.Status }, cancellationToken);
         await scope.CommitAsync(cancellationToken);
         return new CreditPurchaseResult(purchase, null);
     }

@@ -32,7 +32,7 @@ internal sealed class StartCreditCheckoutValidator : AbstractValidator<StartCred
 }
 
 internal sealed class StartCreditCheckoutHandler(
-    TenantGate gate, ICreditDriver credits, IBillingDriver billing, IStripeDriver stripe, EmailOptions emailOptions, AuditTrail audit, CreditsOptions options, IClock clock)
+    TenantGate gate, ICreditDriver credits, IBillingDriver billing, IStripeDriver stripe, EmailOptions emailOptions, AuditTrail audit, CreditsOptions options, ICreditPackCurrency packCurrency, IClock clock)
     : IRequestHandler<StartCreditCheckout, CreditCheckoutResult>
 {
     public async Task<CreditCheckoutResult> Handle(StartCreditCheckout command, CancellationToken cancellationToken)
@@ -46,15 +46,18 @@ internal sealed class StartCreditCheckoutHandler(
                 + "billing runs offline; POST /credits/purchase credits a pack at once.", "billing_offline");
         }
         await CreditLedger.OpenAccountAsync(credits, audit, options, scope, now, cancellationToken);
+        // The pack is priced in the tenant's billing currency (ADR 0777); buying it fixes no currency.
+        var currency = await packCurrency.CurrencyOfAsync(scope, cancellationToken);
+        var price = pack.PriceIn(currency) ?? throw new InvalidOperationException($"The pack '{pack.Id}' has no price in '{currency}'.");
         var id = Guid.CreateVersion7();
         var customerId = await StripeCustomers.EnsureAsync(billing, stripe, scope, now, cancellationToken);
         var billingUrl = emailOptions.LinkBaseUrl.TrimEnd('/') + "/billing";
-        var session = await stripe.CreatePackCheckoutAsync(customerId, command.TenantId, id, $"{pack.Credits} credits", pack.PriceCents, pack.Currency,
+        var session = await stripe.CreatePackCheckoutAsync(customerId, command.TenantId, id, $"{pack.Credits} credits", price.PriceCents, price.Currency,
             billingUrl + "?checkout=success", billingUrl + "?checkout=cancel", $"credit-purchase-{id}-checkout", cancellationToken);
         var pending = await credits.InsertPurchaseAsync(scope.Session, new CreditPurchaseSnapshot(
-            command.TenantId, id, pack.Id, pack.Credits, pack.PriceCents, pack.Currency, CreditPurchaseStatus.Pending, null, now, null), cancellationToken);
+            command.TenantId, id, pack.Id, pack.Credits, price.PriceCents, price.Currency, CreditPurchaseStatus.Pending, null, now, null), cancellationToken);
         await audit.RecordAsync(scope.Session, command.TenantId, command.Caller, "credits.checkout_started", "credit_purchase", id,
-            null, new { pack = pack.Id, pack.Credits, amount_cents = pack.PriceCents, pack.Currency, pending.Status, checkout_session = session.Id }, cancellationToken);
+            null, new { pack = pack.Id, pack.Credits, amount_cents = price.PriceCents, price.Currency, pending.Status, checkout_session = session.Id }, cancellationToken);
         await scope.CommitAsync(cancellationToken);
         return new CreditCheckoutResult(pending, session);
     }

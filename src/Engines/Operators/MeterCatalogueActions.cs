@@ -11,8 +11,9 @@ using Platform.Models.Usage;
 
 namespace Platform.Engines.Operators;
 
-/// <summary>Is the input of meter.price_set: the cents per unit beyond what the plan includes and, for a meter without a plan quota, the quantity included.</summary>
-public sealed record MeterPriceInput(string Plan, decimal? UnitPriceCents, decimal? Included);
+/// <summary>Is the input of meter.price_set: the minor units per unit beyond what the plan includes, in a currency (null: the primary one, usd; ADR 0775)
+/// and, with the primary price of a meter without a plan quota, the quantity included.</summary>
+public sealed record MeterPriceInput(string Plan, decimal? UnitPriceCents, decimal? Included, string? Currency = null);
 
 /// <summary>Adds a meter to the catalogue (super_admin; the target is its key, the input its <see cref="MeterDefinition"/>). Not reversible: events and
 /// invoices name the meter, and its aggregation never changes (ADR 0640).</summary>
@@ -65,11 +66,24 @@ internal sealed class SetMeterPriceAction(IMeterDriver meters, MeterCatalog cata
         {
             throw new NotFoundException("meter");
         }
-        var before = await meters.SetPriceAsync(context.Session, price, cancellationToken);
+        MeterPrice? before;
+        if (price.Currency == MeterPrice.PrimaryCurrency)
+        {
+            before = await meters.SetPriceAsync(context.Session, price, cancellationToken);
+        }
+        else
+        {
+            (var set, before) = await meters.SetCurrencyPriceAsync(context.Session, price, cancellationToken);
+            if (!set)
+            {
+                throw ValidationFailedException.For("currency",
+                    $"The meter has no {MeterPrice.PrimaryCurrency} price for the plan '{price.Plan}': set it first (it holds the included quantity), then the price in {price.Currency}.");
+            }
+        }
         context.AfterCommit(() => { catalog.Invalidate(); return Task.CompletedTask; });
         return new
         {
-            meter = price.Meter, plan = price.Plan, unit_price_cents = price.UnitPriceCents, included = price.Included,
+            meter = price.Meter, plan = price.Plan, currency = price.Currency, unit_price_cents = price.UnitPriceCents, included = price.Included,
             previous = before is null ? null : new { unit_price_cents = before.UnitPriceCents, included = before.Included },
         };
     }
@@ -79,7 +93,21 @@ internal sealed class SetMeterPriceAction(IMeterDriver meters, MeterCatalog cata
         using var details = JsonDocument.Parse(original.Details);
         var root = details.RootElement;
         var plan = root.GetProperty("plan").GetString()!;
-        if (root.GetProperty("previous") is { ValueKind: JsonValueKind.Object } previous)
+        // Actions from before ADR 0775 have no currency: they priced the primary one.
+        var currency = root.TryGetProperty("currency", out var c) && c.GetString() is { } code ? code : MeterPrice.PrimaryCurrency;
+        if (currency != MeterPrice.PrimaryCurrency)
+        {
+            if (root.GetProperty("previous") is { ValueKind: JsonValueKind.Object } was)
+            {
+                await meters.SetCurrencyPriceAsync(context.Session, new MeterPrice(original.TargetId, plan, was.GetProperty("unit_price_cents").GetDecimal(), null,
+                    clock.UtcNow, currency), cancellationToken);
+            }
+            else
+            {
+                await meters.DeleteCurrencyPriceAsync(context.Session, original.TargetId, plan, currency, cancellationToken);
+            }
+        }
+        else if (root.GetProperty("previous") is { ValueKind: JsonValueKind.Object } previous)
         {
             await meters.SetPriceAsync(context.Session, new MeterPrice(original.TargetId, plan, previous.GetProperty("unit_price_cents").GetDecimal(),
                 previous.GetProperty("included") is { ValueKind: JsonValueKind.Number } included ? included.GetDecimal() : null, clock.UtcNow), cancellationToken);
@@ -147,11 +175,20 @@ internal static class MeterRules
         {
             errors["included"] = ["The included quantity must be a number from 0 to 10^15 with at most 6 decimals."];
         }
+        var currency = string.IsNullOrWhiteSpace(input.Currency) ? MeterPrice.PrimaryCurrency : input.Currency.Trim().ToLowerInvariant();
+        if (!PlanCatalog.IsCurrency(currency))
+        {
+            errors["currency"] = [$"The currency must be one of: {string.Join(", ", PlanCatalog.Currencies)}."];
+        }
+        else if (currency != MeterPrice.PrimaryCurrency && input.Included is not null)
+        {
+            errors["included"] = [$"The included quantity is the same in every currency: set it with the {MeterPrice.PrimaryCurrency} price."];
+        }
         if (errors.Count > 0)
         {
             throw new ValidationFailedException(errors);
         }
         return new MeterPrice(meter, input.Plan, MeterPrecision.Normalize(input.UnitPriceCents!.Value),
-            input.Included is { } i ? MeterPrecision.Normalize(i) : null, now);
+            input.Included is { } i ? MeterPrecision.Normalize(i) : null, now, currency);
     }
 }

@@ -34,8 +34,12 @@ public sealed record PricedPeriod(DateTimeOffset PeriodStart, DateTimeOffset Per
     public long TotalCents => Lines.Sum(l => l.AmountCents);
 }
 
-/// <summary>Holds the meter catalogue as pricing reads it: every meter's price per plan and the meters' names and units (ADR 0640).</summary>
-public sealed record MeterPricing(IReadOnlyList<MeterPrice> Prices, IReadOnlyDictionary<string, MeterDefinition> Meters);
+/// <summary>Holds the meter catalogue as pricing reads it: every meter's price per plan and currency and the meters' names and units (ADR 0640).</summary>
+public sealed record MeterPricing(IReadOnlyList<MeterPrice> Prices, IReadOnlyDictionary<string, MeterDefinition> Meters)
+{
+    /// <summary>Gets the meters' prices for a plan in one currency (lower-case ISO 4217, ADR 0775).</summary>
+    public IEnumerable<MeterPrice> PricesOf(string planId, string currency) => Prices.Where(p => p.Plan == planId && p.Currency == currency);
+}
 
 /// <summary>Prices a month: the plan's base price plus overages beyond its quotas, each line computed exactly in decimal and rounded once, half away from zero (docs/decisions/0301).</summary>
 public static class UsagePricing
@@ -53,7 +57,7 @@ public static class UsagePricing
     public static long RoundCents(decimal exactCents) => (long)decimal.Round(exactCents, 0, MidpointRounding.AwayFromZero);
 
     /// <summary>Prices a period in a currency (the plan's primary one when null): base (times the fraction of the period covered, 1 for a full month) and one
-    /// line per meter over its quota. Meter prices are minor units of whatever currency the period is priced in (ADR 0720).</summary>
+    /// line per meter over its quota, at the catalogue's meter prices in that currency (ADR 0775).</summary>
     public static PricedPeriod Price(Plan plan, DateTimeOffset periodStart, DateTimeOffset periodEnd, IReadOnlyDictionary<string, decimal> usage, decimal baseFraction = 1m,
         PlanLimits? limits = null, MeterPricing? pricing = null, string? currency = null)
     {
@@ -62,7 +66,7 @@ public static class UsagePricing
         {
             new("base", $"{plan.Name} plan", baseFraction, price.MonthlyCents, RoundCents(price.MonthlyCents * baseFraction)),
         };
-        lines.AddRange(pricing is null ? Overages(limits ?? plan.Limits, usage) : Overages(limits ?? plan.Limits, usage, plan.Id, pricing));
+        lines.AddRange(pricing is null ? Overages(limits ?? plan.Limits, usage) : Overages(limits ?? plan.Limits, usage, plan.Id, pricing, price.Currency));
         return new PricedPeriod(periodStart, periodEnd, price.Currency, lines);
     }
 
@@ -81,11 +85,11 @@ public static class UsagePricing
 
     /// <summary>Prices the overage lines from the meter catalogue's prices for a plan (ADR 0640): api_calls, storage_gb and gpu_hours beyond the given
     /// limits (the tenant's effective limits), any other priced meter beyond the quantity its price includes (none when null); built-in meters first,
-    /// in the order above, then the others by key.</summary>
-    public static IReadOnlyList<InvoiceLine> Overages(PlanLimits limits, IReadOnlyDictionary<string, decimal> usage, string planId, MeterPricing pricing)
+    /// in the order above, then the others by key. Only the prices in the given currency apply (ADR 0775): a meter not priced in it is not billed.</summary>
+    public static IReadOnlyList<InvoiceLine> Overages(PlanLimits limits, IReadOnlyDictionary<string, decimal> usage, string planId, MeterPricing pricing, string currency)
     {
         var lines = new List<InvoiceLine>();
-        var prices = pricing.Prices.Where(p => p.Plan == planId).ToDictionary(p => p.Meter, StringComparer.Ordinal);
+        var prices = pricing.PricesOf(planId, currency).ToDictionary(p => p.Meter, StringComparer.Ordinal);
         foreach (var (meter, description, quota) in new[]
                  {
                      ("api_calls", "API calls over the quota", limits.ApiCallsPerMonth),

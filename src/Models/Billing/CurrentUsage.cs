@@ -20,7 +20,7 @@ public static class CurrentUsage
         {
             result.Add(Usage(meter, usage.GetValueOrDefault(meter), quota < 0 ? null : quota, costs, estimate.Currency));
         }
-        var included = pricing.Prices.Where(p => p.Plan == planId).ToDictionary(p => p.Meter, p => p.Included, StringComparer.Ordinal);
+        var included = pricing.PricesOf(planId, estimate.Currency).ToDictionary(p => p.Meter, p => p.Included, StringComparer.Ordinal);
         var others = included.Keys.Concat(usage.Keys).Where(m => m is not ("api_calls" or "storage_gb" or "gpu_hours")).Distinct().Order(StringComparer.Ordinal);
         foreach (var meter in others)
         {

@@ -97,8 +97,9 @@ public static class MonthlyInvoicePricing
         var quotaPlan = (atEnd is not null && IsPaidStatus(atEnd.Status) ? PlanCatalog.Find(atEnd.Plan) : null)
             ?? PlanCatalog.Find(tenantPlan) ?? PlanCatalog.Get(PlanCatalog.Free);
         var limits = Quotas.Apply(quotaPlan.Limits, overrides ?? new Dictionary<string, long>());
-        lines.AddRange(pricing is null ? UsagePricing.Overages(limits, usage) : UsagePricing.Overages(limits, usage, quotaPlan.Id, pricing));
-        return new PricedPeriod(start, end, currency ?? quotaPlan.Currency, lines);
+        var priceCurrency = currency ?? quotaPlan.Currency;
+        lines.AddRange(pricing is null ? UsagePricing.Overages(limits, usage) : UsagePricing.Overages(limits, usage, quotaPlan.Id, pricing, priceCurrency));
+        return new PricedPeriod(start, end, priceCurrency, lines);
     }
 
     /// <summary>Parses a billing period written "yyyy-MM" into its UTC month [start, end), or null when it is not one.</summary>

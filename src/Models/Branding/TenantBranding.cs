@@ -5,6 +5,11 @@ namespace Platform.Models.Branding;
 /// <summary>Holds a tenant's branding: logo and stylesheet URLs (https), primary colour (#rrggbb), product name and email sender name; null fields fall back to the platform's.</summary>
 public sealed record TenantBranding(string? LogoUrl, string? CustomCssUrl, string? PrimaryColor, string? ProductName, string? EmailSenderName)
 {
+    /// <summary>Gets the logo as a PNG image Platform keeps (ADR 0779), drawn on invoice PDFs; null when none was uploaded. Left out of audit
+    /// details and equality by reference only.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public byte[]? LogoPng { get; init; }
+
     /// <summary>Gets the branding of a tenant that set none.</summary>
     public static TenantBranding Empty { get; } = new(null, null, null, null, null);
 
@@ -17,6 +22,35 @@ public static partial class BrandingRules
 {
     /// <summary>Is the longest URL, in characters.</summary>
     public const int MaxUrlLength = 2048;
+
+    /// <summary>Is the largest logo image, in bytes (64 KB).</summary>
+    public const int MaxLogoBytes = 65_536;
+
+    /// <summary>Is the largest width or height of a logo image, in pixels.</summary>
+    public const int MaxLogoPixels = 2000;
+
+    /// <summary>Gives why a logo image is refused, or null when it is a PNG of at most 64 KB and 2000 x 2000 pixels whose header (IHDR) is well formed.</summary>
+    public static string? LogoProblem(byte[]? png)
+    {
+        if (png is null)
+        {
+            return null;
+        }
+        ReadOnlySpan<byte> signature = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
+        if (png.Length > MaxLogoBytes)
+        {
+            return $"The logo must be at most {MaxLogoBytes / 1024} KB.";
+        }
+        if (png.Length < 33 || !png.AsSpan(0, 8).SequenceEqual(signature) || !png.AsSpan(12, 4).SequenceEqual("IHDR"u8))
+        {
+            return "The logo must be a PNG image (base64 of the file).";
+        }
+        var width = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(png.AsSpan(16, 4));
+        var height = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(png.AsSpan(20, 4));
+        return width is 0 or > MaxLogoPixels || height is 0 or > MaxLogoPixels
+            ? $"The logo must be 1 to {MaxLogoPixels} pixels wide and high."
+            : null;
+    }
 
     /// <summary>Is the longest product or sender name, in characters.</summary>
     public const int MaxNameLength = 100;

@@ -61,17 +61,31 @@ public enum CreditTransactionType
     Expiry,
 }
 
-/// <summary>Describes a credit pack for sale: credits and price in minor units of its currency.</summary>
-public sealed record CreditPack(string Id, long Credits, long PriceCents, string Currency);
+/// <summary>Describes a credit pack for sale: credits and price in minor units of its primary currency (seed 004's euros), plus its prices in the
+/// other currencies a tenant can be billed in (ADR 0777).</summary>
+public sealed record CreditPack(string Id, long Credits, long PriceCents, string Currency)
+{
+    /// <summary>Gets the pack's prices in the currencies other than its primary one.</summary>
+    public IReadOnlyList<CreditPackPrice> OtherPrices { get; init; } = [];
 
-/// <summary>Holds the credit packs catalogue as data: 100 credits for 2 EUR, 300 for 5 EUR, 500 for 7 EUR.</summary>
+    /// <summary>Gets every price of the pack: the primary currency's first, then the others.</summary>
+    public IReadOnlyList<CreditPackPrice> Prices => [new CreditPackPrice(Currency, PriceCents), .. OtherPrices];
+
+    /// <summary>Gets the pack's price in a currency (lower-case ISO 4217), or null when it is not sold in it.</summary>
+    public CreditPackPrice? PriceIn(string currency) => Prices.FirstOrDefault(p => p.Currency == currency);
+}
+
+/// <summary>Holds a credit pack's price in one currency (lower-case ISO 4217), in minor units.</summary>
+public sealed record CreditPackPrice(string Currency, long PriceCents);
+
+/// <summary>Holds the credit packs catalogue as data: 100 credits for 2 EUR or 2.20 USD, 300 for 5 EUR or 5.50 USD, 500 for 7 EUR or 7.70 USD.</summary>
 public static class CreditPackCatalog
 {
     public static IReadOnlyList<CreditPack> All { get; } =
     [
-        new("credits_100", 100, 200, "eur"),
-        new("credits_300", 300, 500, "eur"),
-        new("credits_500", 500, 700, "eur"),
+        new("credits_100", 100, 200, "eur") { OtherPrices = [new("usd", 220)] },
+        new("credits_300", 300, 500, "eur") { OtherPrices = [new("usd", 550)] },
+        new("credits_500", 500, 700, "eur") { OtherPrices = [new("usd", 770)] },
     ];
 
     public static CreditPack? Find(string? id) => All.FirstOrDefault(p => p.Id == id);

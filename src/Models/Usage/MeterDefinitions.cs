@@ -21,6 +21,10 @@ public sealed record MeterDefinition(string Key, string Name, string Unit, int D
     public static MeterDefinition Unlisted(string key) => new(key, key, "units", MeterPrecision.Default, MeterAggregation.Sum, null, DateTimeOffset.MinValue);
 }
 
-/// <summary>Holds the price of a meter's use beyond what a plan includes: cents per unit (may be fractional) and, for meters without a plan
-/// quota, the quantity included (null: none included).</summary>
-public sealed record MeterPrice(string Meter, string Plan, decimal UnitPriceCents, decimal? Included, DateTimeOffset UpdatedAt);
+/// <summary>Holds the price of a meter's use beyond what a plan includes in one currency (lower-case ISO 4217, ADR 0775): minor units per unit
+/// (may be fractional) and, for meters without a plan quota, the quantity included (null: none included; the same in every currency).</summary>
+public sealed record MeterPrice(string Meter, string Plan, decimal UnitPriceCents, decimal? Included, DateTimeOffset UpdatedAt, string Currency = MeterPrice.PrimaryCurrency)
+{
+    /// <summary>Is the currency of meter_prices' own price (the plans' primary one); other currencies' prices are in meter_currency_prices.</summary>
+    public const string PrimaryCurrency = "usd";
+}

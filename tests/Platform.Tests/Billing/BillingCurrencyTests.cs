@@ -8,7 +8,7 @@ using static Platform.Tests.Invoices.InvoiceTestSupport;
 
 namespace Platform.Tests.Billing;
 
-/// <summary>Proves billing currencies (ADR 0720): a plan's price per currency, the tenant's currency chosen at its first subscription or Checkout and
+/// <summary>Proves billing currencies (ADR 0720, 0776): a plan's price per currency, the tenant's currency chosen at its first subscription or completed Checkout and
 /// fixed afterwards (409), every money figure with its code, a EUR tenant invoiced in EUR and never in USD, and Stripe's EUR prices through the fake.</summary>
 public sealed class BillingCurrencyTests : DatabaseTest
 {
@@ -61,6 +61,7 @@ public sealed class BillingCurrencyTests : DatabaseTest
         await AtAsync(October, new SubscribeTenant(Caller.System, tenant, "starter", "monthly", null, "eur"));
         await SubscribeAtAsync(October, usdTenant, "starter");
         await PutUsageAsync(tenant, October, "gpu_hours", 60);
+        await PutUsageAsync(usdTenant, October, "gpu_hours", 60);
 
         await CloseAsync("2026-10", Utc(2026, 11, 1, 1));
 
@@ -70,9 +71,10 @@ public sealed class BillingCurrencyTests : DatabaseTest
         {
             Assert.That(await OwnerSql.ScalarAsync<string>("SELECT currency FROM invoices WHERE tenant_id = @t", tenant, ("t", tenant)), Is.EqualTo("eur"));
             Assert.That(lines[0], Is.EqualTo("base - 1/1 x 4500 = 4500"), "Starter's euro price");
-            Assert.That(lines[1], Is.EqualTo("overage gpu_hours 10/1 x 250 = 2500"));
+            Assert.That(lines[1], Is.EqualTo("overage gpu_hours 10/1 x 230 = 2300"), "the GPU hour's euro price (ADR 0775), not the USD number");
             Assert.That(await OwnerSql.ScalarAsync<string>("SELECT currency FROM invoices WHERE tenant_id = @t", usdTenant, ("t", usdTenant)), Is.EqualTo("usd"));
             Assert.That(usdLines[0], Is.EqualTo("base - 1/1 x 4900 = 4900"));
+            Assert.That(usdLines[1], Is.EqualTo("overage gpu_hours 10/1 x 250 = 2500"), "the same use priced in dollars");
         });
 
         var usdInvoice = Assert.ThrowsAsync<PostgresException>(() => OwnerSql.ScalarAsync<object>(
@@ -112,18 +114,24 @@ public sealed class BillingCurrencyTests : DatabaseTest
             new { plan = "professional", billing_cycle = "monthly", payment_method_id = "pm_card_visa", currency = "eur" }), HttpStatusCode.OK);
         await TestApi.ExpectAsync(await client.PostAsJsonAsync($"/v1/tenants/{checkedOut}/billing/checkout",
             new { plan = "starter", billing_cycle = "annual", currency = "eur" }), HttpStatusCode.Created);
-        using var second = await client.PostAsJsonAsync($"/v1/tenants/{checkedOut}/billing/checkout", new { plan = "starter", billing_cycle = "annual", currency = "usd" });
-        await TestApi.ExpectProblemAsync(second, HttpStatusCode.Conflict, "billing_currency_fixed");
+        // Starting a Checkout fixes nothing (ADR 0776): until one completes, the tenant may start another in USD.
+        await TestApi.ExpectAsync(await client.PostAsJsonAsync($"/v1/tenants/{checkedOut}/billing/checkout",
+            new { plan = "starter", billing_cycle = "annual", currency = "usd" }), HttpStatusCode.Created);
 
         var subscription = stripe.Requests.Single(r => r.Path == "/v1/subscriptions");
         var sessions = stripe.Requests.Where(r => r.Path == "/v1/checkout/sessions").ToList();
         Assert.Multiple(async () =>
         {
             Assert.That(subscription.Form["items[0][price]"], Is.EqualTo("price_pro_m_eur"), "the configured EUR price");
-            Assert.That(sessions, Has.Count.EqualTo(1), "the USD retry is refused before Stripe is called");
+            Assert.That(sessions, Has.Count.EqualTo(2));
             Assert.That(sessions[0].Form["line_items[0][price]"], Is.EqualTo("price_starter_annual_eur"), "the default id of an unconfigured EUR price");
             Assert.That(sessions[0].Form["metadata[currency]"], Is.EqualTo("eur"));
-            Assert.That(await OwnerSql.ScalarAsync<string>("SELECT billing_currency FROM tenants WHERE id = @t", checkedOut, ("t", checkedOut)), Is.EqualTo("eur"));
+            Assert.That(sessions[1].Form["line_items[0][price]"], Is.EqualTo("price_starter_annual"));
+            Assert.That(sessions[1].IdempotencyKey, Is.Not.EqualTo(sessions[0].IdempotencyKey), "another currency is another session");
+            Assert.That(await OwnerSql.ScalarAsync<string>("SELECT billing_currency FROM tenants WHERE id = @t", checkedOut, ("t", checkedOut)), Is.Null,
+                "no Checkout completed yet");
+            Assert.That(await OwnerSql.ScalarAsync<string>("SELECT billing_currency FROM tenants WHERE id = @t", subscribed, ("t", subscribed)), Is.EqualTo("eur"),
+                "a subscription made at once fixes it");
         });
     }
 }

@@ -72,7 +72,7 @@ public sealed class BillingSummaryUsageTests : DatabaseTest
         var gpu = summary["current_usage"]!.AsArray().Single(m => (string?)m!["meter"] == "gpu_hours")!;
         Assert.Multiple(() =>
         {
-            Assert.That((long?)gpu["cost_cents"], Is.EqualTo(500), "2 hours over Starter's 50");
+            Assert.That((long?)gpu["cost_cents"], Is.EqualTo(460), "2 hours over Starter's 50 at EUR 2.30 (ADR 0775)");
             Assert.That((string?)gpu["currency"], Is.EqualTo("eur"));
             Assert.That(summary["current_usage"]!.AsArray().Select(m => (string?)m!["currency"]).Distinct(), Is.EqualTo(new[] { "eur" }));
             Assert.That((long?)summary["quotas"]!["gpu_hours_per_month"], Is.EqualTo(50));

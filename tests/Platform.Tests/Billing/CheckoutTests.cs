@@ -110,6 +110,46 @@ public sealed class CheckoutTests : DatabaseTest
     }
 
     [Test]
+    public async Task An_abandoned_EUR_checkout_fixes_no_currency_but_a_completed_one_fixes_EUR()
+    {
+        var owner = await TestApi.SignUpAsync();
+        var abandoned = await TestApi.CreateTenantAsync(owner, plan: "free");
+        var completed = await TestApi.CreateTenantAsync(owner, plan: "free");
+        var client = Client(owner.Token);
+
+        // Abandoned: the EUR session is never paid, so the tenant subscribes in USD.
+        await TestApi.ExpectAsync(await client.PostAsJsonAsync($"/v1/tenants/{abandoned}/billing/checkout",
+            new { plan = "professional", billing_cycle = "monthly", currency = "eur" }), HttpStatusCode.Created);
+        var whileOpen = await TestApi.ReadAsync(await client.GetAsync($"/v1/tenants/{abandoned}/billing"));
+        await TestApi.ExpectAsync(await client.PostAsJsonAsync($"/v1/tenants/{abandoned}/subscription",
+            new { plan = "professional", billing_cycle = "monthly", payment_method_id = "pm_card_visa", currency = "usd" }), HttpStatusCode.OK);
+
+        // Completed: checkout.session.completed fixes the session's currency; a USD change is then 409.
+        using var started = await client.PostAsJsonAsync($"/v1/tenants/{completed}/billing/checkout", new { plan = "professional", billing_cycle = "monthly", currency = "eur" });
+        await TestApi.ExpectAsync(started, HttpStatusCode.Created);
+        var sessionId = (string)(await TestApi.ReadAsync(started))["id"]!;
+        var customer = stripe.Requests.Last(r => r.Path == "/v1/checkout/sessions").Form["customer"];
+        var beforeCompletion = await OwnerSql.ScalarAsync<string>("SELECT billing_currency FROM tenants WHERE id = @t", completed, ("t", completed));
+        var payload = SubscriptionCheckoutCompleted("evt_cs_eur_" + Guid.NewGuid().ToString("N"), sessionId, completed, customer, "sub_checkout_eur", "eur");
+        await TestApi.ExpectAsync(await DeliverAsync(payload), HttpStatusCode.OK);
+        using var usd = await client.PostAsJsonAsync($"/v1/tenants/{completed}/subscription", new { plan = "enterprise", billing_cycle = "monthly", currency = "usd" });
+        await TestApi.ExpectProblemAsync(usd, HttpStatusCode.Conflict, "billing_currency_fixed");
+        var summary = await TestApi.ReadAsync(await client.GetAsync($"/v1/tenants/{completed}/billing"));
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That((bool?)whileOpen["currency_fixed"], Is.False, "an open Checkout session fixes nothing");
+            Assert.That(await OwnerSql.ScalarAsync<string>("SELECT billing_currency FROM tenants WHERE id = @t", abandoned, ("t", abandoned)), Is.EqualTo("usd"));
+            Assert.That(stripe.Requests.Single(r => r.Path == "/v1/subscriptions").Form["items[0][price]"], Is.EqualTo("price_pro_m"), "the USD price");
+            Assert.That(beforeCompletion, Is.Null);
+            Assert.That(await OwnerSql.ScalarAsync<string>("SELECT billing_currency FROM tenants WHERE id = @t", completed, ("t", completed)), Is.EqualTo("eur"));
+            Assert.That((string?)summary["currency"], Is.EqualTo("eur"));
+            Assert.That((bool?)summary["currency_fixed"], Is.True);
+            Assert.That((string?)summary["subscription"]!["stripe_subscription_id"], Is.EqualTo("sub_checkout_eur"));
+        });
+    }
+
+    [Test]
     public async Task The_portal_answers_a_session_url_for_admins_returning_to_the_dashboard()
     {
         var owner = await TestApi.SignUpAsync();
@@ -152,6 +192,8 @@ public sealed class CheckoutTests : DatabaseTest
     {
         var owner = await TestApi.SignUpAsync();
         var tenant = await TestApi.CreateTenantAsync(owner, plan: "free");
+        // A EUR tenant pays the pack's euro price (ADR 0777).
+        await OwnerSql.ScalarAsync<object>("UPDATE tenants SET billing_currency = 'eur' WHERE id = @t", tenant, ("t", tenant));
         var client = Client(owner.Token);
         using var started = await client.PostAsJsonAsync($"/v1/tenants/{tenant}/credits/checkout", new { pack = "credits_500" });
         await TestApi.ExpectAsync(started, HttpStatusCode.Created);
@@ -196,6 +238,43 @@ public sealed class CheckoutTests : DatabaseTest
     }
 
     [Test]
+    public async Task A_pack_is_priced_in_the_tenant_s_currency_through_checkout_and_a_payment_intent()
+    {
+        var owner = await TestApi.SignUpAsync();
+        var usdTenant = await TestApi.CreateTenantAsync(owner, plan: "free");
+        var eurTenant = await TestApi.CreateTenantAsync(owner, plan: "free");
+        var client = Client(owner.Token);
+        // The EUR tenant chose euros at its first subscription; the other has chosen nothing and pays in the installation's currency (usd).
+        await TestApi.ExpectAsync(await client.PostAsJsonAsync($"/v1/tenants/{eurTenant}/subscription",
+            new { plan = "starter", billing_cycle = "monthly", payment_method_id = "pm_card_visa", currency = "eur" }), HttpStatusCode.OK);
+
+        using var usdCheckout = await client.PostAsJsonAsync($"/v1/tenants/{usdTenant}/credits/checkout", new { pack = "credits_500" });
+        await TestApi.ExpectAsync(usdCheckout, HttpStatusCode.Created);
+        var usdPurchase = (await TestApi.ReadAsync(usdCheckout))["purchase"]!;
+        var usdSession = stripe.Requests.Single(r => r.Path == "/v1/checkout/sessions");
+        using var eurCheckout = await client.PostAsJsonAsync($"/v1/tenants/{eurTenant}/credits/checkout", new { pack = "credits_500" });
+        await TestApi.ExpectAsync(eurCheckout, HttpStatusCode.Created);
+        var eurSession = stripe.Requests.Last(r => r.Path == "/v1/checkout/sessions");
+        using var usdIntent = await client.PostAsJsonAsync($"/v1/tenants/{usdTenant}/credits/purchase", new { pack = "credits_100" });
+        await TestApi.ExpectAsync(usdIntent, HttpStatusCode.Created);
+        var intent = stripe.Requests.Single(r => r.Path == "/v1/payment_intents");
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(usdSession.Form["line_items[0][price_data][currency]"], Is.EqualTo("usd"));
+            Assert.That(usdSession.Form["line_items[0][price_data][unit_amount]"], Is.EqualTo("770"));
+            Assert.That((long?)usdPurchase["amount_cents"], Is.EqualTo(770));
+            Assert.That((string?)usdPurchase["currency"], Is.EqualTo("usd"));
+            Assert.That(eurSession.Form["line_items[0][price_data][currency]"], Is.EqualTo("eur"));
+            Assert.That(eurSession.Form["line_items[0][price_data][unit_amount]"], Is.EqualTo("700"));
+            Assert.That(intent.Form["currency"], Is.EqualTo("usd"));
+            Assert.That(intent.Form["amount"], Is.EqualTo("220"));
+            Assert.That(await OwnerSql.ScalarAsync<string>("SELECT billing_currency FROM tenants WHERE id = @t", usdTenant, ("t", usdTenant)), Is.Null,
+                "buying a pack fixes no currency");
+        });
+    }
+
+    [Test]
     public async Task Bad_input_gets_problem_details_and_reaches_no_Stripe()
     {
         var owner = await TestApi.SignUpAsync();
@@ -232,11 +311,12 @@ public sealed class CheckoutTests : DatabaseTest
         Assert.That((long?)credits["balance"], Is.EqualTo(10), "nothing was bought");
     }
 
-    private static string SubscriptionCheckoutCompleted(string eventId, string sessionId, Guid tenant, string customer, string subscriptionId) =>
+    private static string SubscriptionCheckoutCompleted(string eventId, string sessionId, Guid tenant, string customer, string subscriptionId, string? currency = null) =>
         "{\"id\":\"" + eventId + "\",\"object\":\"event\",\"type\":\"checkout.session.completed\",\"created\":" + DateTimeOffset.UtcNow.ToUnixTimeSeconds()
         + ",\"api_version\":\"2025-01-01\",\"livemode\":false,\"data\":{\"object\":{\"id\":\"" + sessionId + "\",\"object\":\"checkout.session\",\"mode\":\"subscription\","
         + "\"status\":\"complete\",\"payment_status\":\"paid\",\"customer\":\"" + customer + "\",\"client_reference_id\":\"" + tenant + "\",\"subscription\":\"" + subscriptionId
-        + "\",\"metadata\":{\"tenant_id\":\"" + tenant + "\",\"plan\":\"professional\",\"cycle\":\"monthly\"}}}}";
+        + "\",\"metadata\":{\"tenant_id\":\"" + tenant + "\",\"plan\":\"professional\",\"cycle\":\"monthly\""
+        + (currency is null ? "" : ",\"currency\":\"" + currency + "\"") + "}}}}";
 
     private static string PackCheckoutCompleted(string eventId, string sessionId, Guid tenant, string purchaseId, string paymentStatus) =>
         "{\"id\":\"" + eventId + "\",\"object\":\"event\",\"type\":\"checkout.session.completed\",\"created\":" + DateTimeOffset.UtcNow.ToUnixTimeSeconds()

@@ -53,6 +53,42 @@ public sealed class StripePortalWebhookTests : OnlineBillingTest
     }
 
     [Test]
+    public async Task The_billing_summary_shows_the_card_and_the_billing_details_kept_from_the_portal_s_webhooks()
+    {
+        var s = await SubscribedTenantAsync(billingEmail: "old@buyer.test");
+        var before = await TestApi.ReadAsync(await s.Client.GetAsync($"/v1/tenants/{s.Tenant}/billing"));
+        Assert.That(await DeliverAsync(PaymentMethodEvent("evt_sum_pm1", 10, "pm_sum_1", s.CustomerId, "visa", "4242", 12, 2031)), Is.EqualTo("processed"));
+        Assert.That(await DeliverAsync(PaymentMethodEvent("evt_sum_pm2", 20, "pm_sum_2", s.CustomerId, "mastercard", "5454", 3, 2033)), Is.EqualTo("processed"));
+        Assert.That(await DeliverAsync(PaymentMethodEvent("evt_sum_pm0", 5, "pm_sum_0", s.CustomerId, "amex", "0005", 1, 2030)), Is.EqualTo("stale"));
+        Assert.That(await DeliverAsync(CustomerEvent("evt_sum_cu", 30, s.CustomerId, s.Tenant, "ap@buyer.test", "Buyer GmbH", "Hauptstr. 1", "10115", "Berlin", "de")),
+            Is.EqualTo("processed"));
+        var stranger = await TestApi.SignUpAsync();
+
+        var summary = await TestApi.ReadAsync(await s.Client.GetAsync($"/v1/tenants/{s.Tenant}/billing"));
+        using var foreign = await Client(stranger.Token).GetAsync($"/v1/tenants/{s.Tenant}/billing");
+        var card = summary["payment_method"]!;
+        var details = summary["billing_details"]!;
+        Assert.Multiple(() =>
+        {
+            Assert.That(before["payment_method"], Is.Null, "no card reported yet");
+            Assert.That((string?)before["billing_details"]!["email"], Is.EqualTo("old@buyer.test"));
+            Assert.That(before["billing_details"]!["address"], Is.Null);
+            Assert.That((string?)card["brand"], Is.EqualTo("mastercard"), "the card attached last in Stripe's time");
+            Assert.That((string?)card["last4"], Is.EqualTo("5454"));
+            Assert.That((int?)card["exp_month"], Is.EqualTo(3));
+            Assert.That((int?)card["exp_year"], Is.EqualTo(2033));
+            Assert.That(card.ToJsonString(), Does.Not.Contain("pm_sum"), "the summary shows the card, not Stripe's id");
+            Assert.That((string?)details["email"], Is.EqualTo("ap@buyer.test"));
+            Assert.That((string?)details["name"], Is.EqualTo("Buyer GmbH"));
+            Assert.That((string?)details["address"]!["line1"], Is.EqualTo("Hauptstr. 1"));
+            Assert.That((string?)details["address"]!["postal_code"], Is.EqualTo("10115"));
+            Assert.That((string?)details["address"]!["city"], Is.EqualTo("Berlin"));
+            Assert.That((string?)details["address"]!["country"], Is.EqualTo("DE"));
+            Assert.That(foreign.StatusCode, Is.EqualTo(System.Net.HttpStatusCode.NotFound), "another tenant's billing is 404");
+        });
+    }
+
+    [Test]
     public async Task A_plan_change_in_the_portal_reaches_the_tenant_through_subscription_updated()
     {
         var s = await SubscribedTenantAsync();

@@ -85,6 +85,8 @@ public sealed class StripeSubscriptionTests : DatabaseTest
     {
         var owner = await TestApi.SignUpAsync();
         var tenant = await TestApi.CreateTenantAsync(owner, plan: "free");
+        // A EUR tenant pays the pack's euro price (ADR 0777).
+        await OwnerSql.ScalarAsync<object>("UPDATE tenants SET billing_currency = 'eur' WHERE id = @t", tenant, ("t", tenant));
         var client = Client(owner.Token);
 
         using var response = await client.PostAsJsonAsync($"/v1/tenants/{tenant}/credits/purchase", new { pack = "credits_500" });

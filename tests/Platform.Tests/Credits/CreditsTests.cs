@@ -86,6 +86,8 @@ public sealed class CreditsTests : DatabaseTest
     {
         var owner = await TestApi.SignUpAsync();
         var tenant = await TestApi.CreateTenantAsync(owner, plan: "free");
+        // A EUR tenant pays the pack's euro price (ADR 0777).
+        await OwnerSql.ScalarAsync<object>("UPDATE tenants SET billing_currency = 'eur' WHERE id = @t", tenant, ("t", tenant));
         var client = TestApi.Client(owner.Token);
 
         using var bought = await client.PostAsJsonAsync($"/v1/tenants/{tenant}/credits/purchase", new { pack = "credits_300" });
@@ -101,6 +103,31 @@ public sealed class CreditsTests : DatabaseTest
             Assert.That((long?)account["balance"], Is.EqualTo(310));
             Assert.That(ledger.Select(t => (string?)t!["type"]), Is.EqualTo(new[] { "purchase", "quota_monthly" }));
             Assert.That(ledger.Sum(t => (long)t!["amount"]!), Is.EqualTo(310));
+        });
+    }
+
+    [Test]
+    public async Task A_USD_tenant_pays_a_pack_in_dollars_and_buying_it_fixes_no_currency()
+    {
+        var owner = await TestApi.SignUpAsync();
+        var tenant = await TestApi.CreateTenantAsync(owner, plan: "free");
+        var client = TestApi.Client(owner.Token);
+
+        using var bought = await client.PostAsJsonAsync($"/v1/tenants/{tenant}/credits/purchase", new { pack = "credits_300" });
+        await TestApi.ExpectAsync(bought, HttpStatusCode.Created);
+        var purchase = await TestApi.ReadAsync(bought);
+        var account = await TestApi.ReadAsync(await client.GetAsync($"/v1/tenants/{tenant}/credits"));
+        var pack = account["packs"]!.AsArray().Single(p => (string?)p!["id"] == "credits_300")!;
+        Assert.Multiple(async () =>
+        {
+            Assert.That((long?)purchase["amount_cents"], Is.EqualTo(550), "the pack's dollar price, not the euro number");
+            Assert.That((string?)purchase["currency"], Is.EqualTo("usd"));
+            Assert.That((long?)account["balance"], Is.EqualTo(310));
+            Assert.That(pack["prices"]!.AsArray().Select(p => ((string?)p!["currency"], (long?)p["price_cents"])),
+                Is.EqualTo(new[] { ((string?)"eur", (long?)500), ("usd", 550) }));
+            Assert.That(await OwnerSql.ScalarAsync<string>("SELECT billing_currency FROM tenants WHERE id = @t", tenant, ("t", tenant)), Is.Null,
+                "a pack is a one-off payment: the first subscription still chooses the currency");
+            Assert.That(await OwnerSql.ScalarAsync<long>("SELECT amount_cents FROM credit_purchases WHERE tenant_id = @t", tenant, ("t", tenant)), Is.EqualTo(550));
         });
     }
 

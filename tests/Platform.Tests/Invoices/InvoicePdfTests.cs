@@ -152,6 +152,58 @@ public sealed class InvoicePdfTests : DatabaseTest
     }
 
     [Test]
+    public async Task The_tenant_s_logo_image_is_embedded_in_the_invoice_the_same_bytes_every_time_and_bad_images_are_422()
+    {
+        // A 1 x 1 PNG (RGBA): its pixels are embedded as one image (and its alpha as a soft mask).
+        const string Png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
+        var owner = await TestApi.SignUpAsync();
+        var tenant = await TestApi.CreateTenantAsync(owner, plan: "free");
+        await SubscribeAtAsync(October, tenant, "professional");
+        await CloseAsync("2026-10", Utc(2026, 11, 1, 1));
+        var client = TestApi.Client(owner.Token);
+        var invoiceId = await OwnerSql.ScalarAsync<Guid>("SELECT id FROM invoices WHERE tenant_id = @t", tenant, ("t", tenant));
+        async Task<byte[]> PdfAsync()
+        {
+            using var response = await client.GetAsync($"/v1/tenants/{tenant}/invoices/{invoiceId}/pdf");
+            await TestApi.ExpectAsync(response, HttpStatusCode.OK);
+            return await response.Content.ReadAsByteArrayAsync();
+        }
+
+        var before = await PdfAsync();
+        foreach (var bad in new[] { "not base64!", Convert.ToBase64String("GIF89a-not-a-png-at-all-000000000000"u8.ToArray()) })
+        {
+            using var refused = await client.PutAsJsonAsync($"/v1/tenants/{tenant}/branding", new { product_name = "Acme Cloud", logo_png = bad });
+            await TestApi.ExpectProblemAsync(refused, HttpStatusCode.UnprocessableEntity, "validation_failed");
+            Assert.That((await TestApi.ReadAsync(refused))["errors"]!["logo_png"], Is.Not.Null);
+        }
+        using (var saved = await client.PutAsJsonAsync($"/v1/tenants/{tenant}/branding", new { product_name = "Acme Cloud", logo_png = Png }))
+        {
+            await TestApi.ExpectAsync(saved, HttpStatusCode.OK);
+            Assert.That((bool?)(await TestApi.ReadAsync(saved))["has_logo_png"], Is.True);
+        }
+        var first = await PdfAsync();
+        var second = await PdfAsync();
+        var text = await PdfTextAsync(first);
+        using (var cleared = await client.PutAsJsonAsync($"/v1/tenants/{tenant}/branding", new { product_name = "Acme Cloud" }))
+        {
+            await TestApi.ExpectAsync(cleared, HttpStatusCode.OK);
+            Assert.That((bool?)(await TestApi.ReadAsync(cleared))["has_logo_png"], Is.False);
+        }
+        var after = await PdfAsync();
+
+        var images = await PdfImagesAsync(first);
+        Assert.Multiple(async () =>
+        {
+            Assert.That(await PdfImagesAsync(before), Is.Empty, "no logo before one was uploaded");
+            Assert.That(images.Where(i => i.Type == "image").Select(i => (i.Width, i.Height)), Is.EqualTo(new[] { (1, 1) }), "the logo, once");
+            Assert.That(second, Is.EqualTo(first), "the same invoice and logo render the same bytes");
+            Assert.That(text, Does.Contain("Acme Cloud"));
+            Assert.That(Value(text, "Total"), Is.EqualTo("USD 199.00"), "the figures are still read back");
+            Assert.That(await PdfImagesAsync(after), Is.Empty, "a branding without the image draws none");
+        });
+    }
+
+    [Test]
     public async Task A_prorated_invoice_shows_the_days_in_force_and_the_prorated_amount()
     {
         var owner = await TestApi.SignUpAsync();
@@ -254,6 +306,29 @@ public sealed class InvoicePdfTests : DatabaseTest
         text.Split('\n').Select(l => l.Trim()).Where(l => l.StartsWith(label + " ", StringComparison.Ordinal) || l.Contains("  " + label + " ", StringComparison.Ordinal))
             .Select(l => l[(l.IndexOf(label, StringComparison.Ordinal) + label.Length)..].Trim())
             .FirstOrDefault();
+
+    /// <summary>Lists the images of a PDF with pdfimages -list (poppler-utils): each one's type (image, smask, ...), width and height.</summary>
+    private static async Task<IReadOnlyList<(string Type, int Width, int Height)>> PdfImagesAsync(byte[] pdf)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"invoice-{Guid.NewGuid():N}.pdf");
+        await File.WriteAllBytesAsync(path, pdf);
+        try
+        {
+            using var process = Process.Start(new ProcessStartInfo("pdfimages", ["-list", path]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+            var output = await process.StandardOutput.ReadToEndAsync();
+            await process.WaitForExitAsync();
+            Assert.That(process.ExitCode, Is.Zero, await process.StandardError.ReadToEndAsync());
+            // Two header lines (names, dashes), then page num type width height ...
+            return output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(2)
+                .Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                .Select(c => (c[2], int.Parse(c[3], CultureInfo.InvariantCulture), int.Parse(c[4], CultureInfo.InvariantCulture)))
+                .ToList();
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
 
     private static async Task<string> PdfTextAsync(byte[] pdf)
     {

@@ -391,7 +391,7 @@ export interface paths {
         get: operations["getBranding"];
         /**
          * Replace the tenant's branding (null fields fall back to the platform's)
-         * @description Needs the admin role or higher. URLs must be https; the colour #rrggbb; names at most 100 characters. The tenant's emails (invitations, usage alerts, billing notices, webhook notices) carry the logo, colour and product name, and the sender name as the From display name.
+         * @description Needs the admin role or higher. URLs must be https; the colour #rrggbb; names at most 100 characters; logo_png, the logo as a base64 PNG (at most 64 KB and 2000 x 2000 pixels), is kept by Platform and drawn on invoice PDFs (ADR 0779). The tenant's emails (invitations, usage alerts, billing notices, webhook notices) carry the logo, colour and product name, and the sender name as the From display name.
          */
         put: operations["replaceBranding"];
         post?: never;
@@ -918,8 +918,8 @@ export interface paths {
         };
         get?: never;
         /**
-         * Price a meter for a plan: cents per unit beyond what the plan includes, as a reversible founder action
-         * @description Needs the super_admin operator role and a reason code. api_calls, storage_gb and gpu_hours are billed beyond the tenant's effective quota; any other meter beyond `included` (none when left out). The next close and billing estimate use the price.
+         * Price a meter for a plan in a currency: minor units per unit beyond what the plan includes, as a reversible founder action
+         * @description Needs the super_admin operator role and a reason code. api_calls, storage_gb and gpu_hours are billed beyond the tenant's effective quota; any other meter beyond `included` (none when left out). The next close and billing estimate use the price. `currency` (usd when left out) is the currency of the price: tenants billed in it pay it; a meter with no price in a tenant's currency is not billed to it. The usd price comes first and holds `included`, the same in every currency.
          */
         put: operations["setMeterPrice"];
         post?: never;
@@ -2617,6 +2617,15 @@ export interface components {
             user_agent: null | string;
             request_id: null | string;
         };
+        /** @description Is a postal address as Stripe reports it; country is ISO 3166-1 alpha-2. */
+        BillingAddressResponse: {
+            line1: null | string;
+            line2: null | string;
+            postal_code: null | string;
+            city: null | string;
+            state: null | string;
+            country: null | string;
+        };
         /** @description Is the wire form of a close's summary; amounts in cents. */
         BillingCloseResponse: {
             period: string;
@@ -2639,11 +2648,18 @@ export interface components {
             /** Format: double */
             elapsed_seconds: number;
         };
+        /** @description Is who invoices are addressed to: the billing email, and the billing name and postal address kept from Stripe (null until reported). */
+        BillingDetailsResponse: {
+            email: null | string;
+            name: null | string;
+            address: null | components["schemas"]["BillingAddressResponse"];
+        };
         /**
          * @description Is the wire form of the billing summary: plan, status, subscription, credit balance, the current period's estimate, the tenant's billing
          *         currency (fixed once chosen; the installation's until then, currency_fixed false) and whether it is fixed, this month's use per meter
          *         (used, included — null when unlimited —, overage, cost so far with its currency) and the quotas that hold now (plan or trial, overrides on top); and whether billing runs online
-         *         (Stripe Checkout, portal and pack checkout usable).
+         *         (Stripe Checkout, portal and pack checkout usable); the card on file (brand, last four digits, expiry; null when none was attached) and the billing
+         *         details invoices are addressed to (billing email, and the name and address the customer gave Stripe), ADR 0778.
          */
         BillingSummaryResponse: {
             plan: string;
@@ -2660,22 +2676,26 @@ export interface components {
             current_usage: components["schemas"]["MeterUsage"][];
             quotas: null | components["schemas"]["PlanLimits"];
             online_billing: boolean;
+            payment_method: null | components["schemas"]["PaymentMethodResponse"];
+            billing_details: components["schemas"]["BillingDetailsResponse"];
         };
-        /** @description Is the body of a branding replacement; every field is optional and null clears it. */
+        /** @description Is the body of a branding replacement; every field is optional and null clears it; logo_png is the logo as a base64 PNG (ADR 0779). */
         BrandingRequest: {
             logo_url?: null | string;
             custom_css_url?: null | string;
             primary_color?: null | string;
             product_name?: null | string;
             email_sender_name?: null | string;
+            logo_png?: null | string;
         };
-        /** @description Is the wire form of a tenant's branding. */
+        /** @description Is the wire form of a tenant's branding; has_logo_png tells whether a logo image is kept (drawn on invoice PDFs). */
         BrandingResponse: {
             logo_url: null | string;
             custom_css_url: null | string;
             primary_color: null | string;
             product_name: null | string;
             email_sender_name: null | string;
+            has_logo_png: boolean;
         };
         /** @description Is the wire form of a user who met fair-use limits (ADR 0520). */
         CappedUserResponse: {
@@ -2897,7 +2917,16 @@ export interface components {
             checkout_session_id: string;
             url: string;
         };
-        /** @description Is the wire form of a credit pack: credits and price in minor units. */
+        /** @description Is a credit pack's price in one currency (lower-case ISO 4217), in minor units. */
+        CreditPackPriceResponse: {
+            currency: string;
+            /** Format: int64 */
+            price_cents: number;
+        };
+        /**
+         * @description Is the wire form of a credit pack: credits and price in minor units of its primary currency, and its price in every currency (a tenant
+         *         pays the one in its billing currency, ADR 0777).
+         */
         CreditPackResponse: {
             id: string;
             /** Format: int64 */
@@ -2905,6 +2934,7 @@ export interface components {
             /** Format: int64 */
             price_cents: number;
             currency: string;
+            prices: components["schemas"]["CreditPackPriceResponse"][];
         };
         /** @description Is the wire form of a credit pack purchase; online it carries the PaymentIntent id and its client secret (shown once). */
         CreditPurchaseResponse: {
@@ -3372,8 +3402,9 @@ export interface components {
             included?: null | number;
             reason_code?: null | string;
             reason_note?: null | string;
+            currency?: null | string;
         };
-        /** @description Is one plan's price of a meter. */
+        /** @description Is one plan's price of a meter in one currency (lower-case ISO 4217); included is the same in every currency. */
         MeterPriceResponse: {
             plan: string;
             /** Format: double */
@@ -3382,6 +3413,7 @@ export interface components {
             included: null | number;
             /** Format: date-time */
             updated_at: string;
+            currency: string;
         };
         /** @description Is a new meter as an operator sends it; name defaults to the key, decimals to 0. */
         MeterRequest: {
@@ -3482,6 +3514,15 @@ export interface components {
          * @enum {null|string}
          */
         OperatorStatus: "active" | "disabled" | null;
+        /** @description Is the card on file as Platform keeps it (never the number): brand, last four digits and expiry month and year. */
+        PaymentMethodResponse: {
+            brand: null | string;
+            last4: null | string;
+            /** Format: int32 */
+            exp_month: null | number;
+            /** Format: int32 */
+            exp_year: null | number;
+        };
         /** @description Holds a plan's quotas; -1 means unlimited. Units: runs per UTC day, tokens and API calls per month, GB, GPU hours per month, days, credits per month, webhook endpoints. */
         PlanLimits: {
             /** Format: int32 */

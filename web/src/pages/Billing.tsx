@@ -100,6 +100,19 @@ export function BillingPage() {
           {sub?.cancel_at_period_end ? <Text color="orange">Ends on {day(sub.current_period_end)}.</Text> : null}
           {b.credit_balance !== null && b.credit_balance !== undefined ? <Text data-testid="credit-balance">Credits: {b.credit_balance.toLocaleString("en-US")}</Text> : null}
           <Text>Estimated this period: <Text weight="bold">{formatCents(b.estimated_cost.total_cents, b.estimated_cost.currency)}</Text></Text>
+          {b.payment_method ? (
+            <Text data-testid="payment-method">
+              Card: {b.payment_method.brand ?? "card"} ending {b.payment_method.last4}
+              {b.payment_method.exp_month && b.payment_method.exp_year ? `, expires ${String(b.payment_method.exp_month).padStart(2, "0")}/${b.payment_method.exp_year}` : ""}
+            </Text>
+          ) : null}
+          {b.billing_details.name || b.billing_details.address ? (
+            <Text color="gray" data-testid="billing-details">
+              Billed to: {[b.billing_details.name, b.billing_details.address?.line1, b.billing_details.address?.line2,
+                [b.billing_details.address?.postal_code, b.billing_details.address?.city].filter(Boolean).join(" "),
+                b.billing_details.address?.state, b.billing_details.address?.country].filter(Boolean).join(", ")}
+            </Text>
+          ) : null}
           {notice ? <Text role="status" color="green" data-testid="billing-notice">{notice}</Text> : null}
           {checkoutNotice ? <Text role="status" color={checkoutNotice.ok ? "green" : "orange"} data-testid="checkout-notice">{checkoutNotice.text}</Text> : null}
           {portal.isError ? <ProblemCallout error={portal.error} /> : null}
