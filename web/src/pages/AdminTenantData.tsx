@@ -9,7 +9,7 @@ import { formatCents } from "../lib/format";
 import { firstPage, formatInstant, type CursorTrail } from "../lib/paging";
 import { RoleBadge } from "./Members";
 import { KeyboardScroll, Pager } from "./Pager";
-import { EstimateTable, UsageBar } from "./Usage";
+import { EstimateTable, UsageBar } from "./UsageParts";
 
 /**
  * The operator's view of one tenant's data (ADR 0745): usage, billing, invoices (mark paid), members and API keys (freeze/unfreeze),

@@ -8,7 +8,7 @@ import { Empty, Loading, ProblemCallout } from "../components";
 import { effectiveCycle, planAction, priceIn, type BillingCycle, type PlanAction } from "../lib/billing";
 import { formatCents } from "../lib/format";
 import { KeyboardScroll } from "./Pager";
-import { useBilling } from "./Usage";
+import { useBilling } from "./UsageParts";
 
 type InvoiceStatus = Schemas["InvoiceResponse"]["status"];
 const invoiceColour: Record<NonNullable<InvoiceStatus>, "gray" | "blue" | "green" | "red" | "orange"> = {

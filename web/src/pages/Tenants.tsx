@@ -11,7 +11,7 @@ import { Empty, Loading, ProblemCallout } from "../components";
 import { formatCents, slugify } from "../lib/format";
 import { Field } from "./AuthPages";
 import { TopBar, useMe } from "./Shell";
-import { UsageBar, useBilling, useUsage } from "./Usage";
+import { UsageBar, useBilling, useUsage } from "./UsageParts";
 
 const schema = z.object({
   name: z.string().trim().min(1, "Enter a name").max(200),

@@ -2,7 +2,7 @@ import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAx
 import { Flex, Grid, Text } from "@radix-ui/themes";
 import type { Schemas } from "../api/types";
 import { dailySeries, monthLabel, type UsagePeriod } from "../lib/usage";
-import { meterLabel } from "./Usage";
+import { meterLabel } from "./UsageParts";
 
 const palette = ["#3e63dd", "#12a594", "#e54d2e", "#ab4aba", "#ffc53d", "#0090ff"];
 
