@@ -226,7 +226,9 @@ internal static class WebhookBenchmark
 
     private static Process StartDispatcher(string root, int index, string? profileDir)
     {
-        var start = new ProcessStartInfo("dotnet", [Path.Combine(root, "src", "Api", "bin", "Release", "net10.0", "Platform.Api.dll"), "serve"])
+        // The service as ./platform run starts it (the ReadyToRun publish, BENCH_API_DLL), not the plain build, which a fresh checkout does not have.
+        var dll = Environment.GetEnvironmentVariable("BENCH_API_DLL") is { Length: > 0 } published ? published : Path.Combine(root, "src", "Api", "bin", "Release", "net10.0", "Platform.Api.dll");
+        var start = new ProcessStartInfo("dotnet", [dll, "serve"])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -234,6 +236,11 @@ internal static class WebhookBenchmark
         start.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
         start.Environment["Platform__RunJobs"] = "true";
         start.Environment["Webhooks__AllowLoopback"] = "true";
+        // The bench's own service warms 64 connections (cmd_bench exports Platform__WarmUpConnections=64 for the admission load, ADR 0780); three
+        // dispatchers inheriting that held 186 idle connections beside its 64, past PostgreSQL's 100, and their jobs got none (0 deliveries).
+        // They only deliver: no warm-up of the admission paths.
+        start.Environment.Remove("Platform__WarmUpConnections");
+        start.Environment["Platform__WarmUp"] = "false";
         if (profileDir is not null)
         {
             // A line per dispatch round (claim, requests, finish), written to the profile folder (ADR 0700).
