@@ -76,6 +76,8 @@ public sealed class DailyUsageAndCheckoutTests
 
         var pack = page.GetByTestId("pack-credits_500");
         await Expect(pack).ToContainTextAsync("Buy 500 credits");
+        // Priced in the tenant's billing currency (USD by default here), which the purchase charges, not in the pack's primary currency (EUR 7.00).
+        await Expect(pack).ToContainTextAsync("$7.70");
         await pack.ClickAsync();
         await Expect(page.GetByTestId("credits-notice")).ToHaveTextAsync("500 credits added.");
         await Expect(page.GetByTestId("credits-balance")).ToContainTextAsync((before + 500).ToString("N0", CultureInfo.InvariantCulture));

@@ -176,7 +176,7 @@ export function BillingPage() {
       </Flex>
 
       {isAdmin ? <Invoices tenantId={tenantId} /> : null}
-      {isAdmin ? <Credits tenantId={tenantId} isOwner={isOwner} online={online} /> : null}
+      {isAdmin ? <Credits tenantId={tenantId} isOwner={isOwner} online={online} currency={billing.data?.currency} /> : null}
     </Flex>
   );
 }
@@ -274,7 +274,12 @@ function InvoiceDetail({ tenantId, invoiceId, number }: { tenantId: string; invo
   );
 }
 
-function Credits({ tenantId, isOwner, online }: { tenantId: string; isOwner: boolean; online: boolean }) {
+/** Gives a pack's price in the tenant's billing currency, which is what a purchase charges (ADR 0777), else its primary price. */
+function packPrice(p: { price_cents: number; currency: string; prices: { currency: string; price_cents: number }[] }, currency?: string) {
+  return p.prices.find((x) => x.currency === currency) ?? { currency: p.currency, price_cents: p.price_cents };
+}
+
+function Credits({ tenantId, isOwner, online, currency }: { tenantId: string; isOwner: boolean; online: boolean; currency?: string }) {
   const queries = useQueryClient();
   const [bought, setBought] = useState<string | null>(null);
   const buy = useMutation({
@@ -315,7 +320,7 @@ function Credits({ tenantId, isOwner, online }: { tenantId: string; isOwner: boo
         <Flex gap="2" wrap="wrap" aria-label="Credit packs" role="group">
           {account.data.packs.map((p) => (
             <Button key={p.id} size="1" variant="soft" data-testid={`pack-${p.id}`} loading={buy.isPending && buy.variables === p.id} onClick={() => buy.mutate(p.id)}>
-              Buy {p.credits.toLocaleString("en-US")} credits · {formatCents(p.price_cents, p.currency)}
+              Buy {p.credits.toLocaleString("en-US")} credits · {formatCents(packPrice(p, currency).price_cents, packPrice(p, currency).currency)}
             </Button>
           ))}
         </Flex>
