@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { effectiveCycle, planAction, priceIn } from "./billing";
+import { effectiveCycle, planAction, planPriceIn, priceIn } from "./billing";
 
 const starter = { id: "starter", price_monthly_cents: 2900, price_yearly_cents: 29000 };
 const pro = { id: "professional", price_monthly_cents: 9900, price_yearly_cents: 99000 };
@@ -8,6 +8,14 @@ const free = { id: "free", price_monthly_cents: 0, price_yearly_cents: 0 };
 describe("priceIn", () => {
   it("is the monthly price monthly", () => expect(priceIn(pro, "monthly")).toBe(9900));
   it("is the whole year's price annually", () => expect(priceIn(pro, "annual")).toBe(99000));
+});
+
+describe("planPriceIn", () => {
+  const sold = { ...pro, currency: "usd", prices: [{ currency: "usd", monthly_cents: 9900, yearly_cents: 99000 }, { currency: "eur", monthly_cents: 8900, yearly_cents: 89000 }] };
+  it("is the price in the tenant's currency", () => expect(planPriceIn(sold, "monthly", "eur")).toEqual({ cents: 8900, currency: "eur" }));
+  it("is the annual price in the tenant's currency", () => expect(planPriceIn(sold, "annual", "eur")).toEqual({ cents: 89000, currency: "eur" }));
+  it("falls back to the primary price for a currency the plan is not sold in", () =>
+    expect(planPriceIn(sold, "monthly", "gbp")).toEqual({ cents: 9900, currency: "usd" }));
 });
 
 describe("effectiveCycle", () => {

@@ -9,6 +9,16 @@ export function priceIn(plan: Priced, cycle: BillingCycle): number {
   return cycle === "annual" ? plan.price_yearly_cents : plan.price_monthly_cents;
 }
 
+type PricedIn = Priced & { currency: string; prices?: { currency: string; monthly_cents: number; yearly_cents: number }[] };
+
+/** A plan's price in a cycle in the tenant's billing currency (GET /billing `currency`), which is what it is charged; the plan's primary price
+ * when the plan is not sold in that currency. */
+export function planPriceIn(plan: PricedIn, cycle: BillingCycle, currency?: string): { cents: number; currency: string } {
+  const local = plan.prices?.find((p) => p.currency === currency);
+  if (local) return { cents: cycle === "annual" ? local.yearly_cents : local.monthly_cents, currency: local.currency };
+  return { cents: priceIn(plan, cycle), currency: plan.currency };
+}
+
 /**
  * The cycle the plan catalogue offers: a live subscription keeps its own (the API refuses a change of cycle with 409
  * billing_cycle_change_not_supported), anything else the one chosen on the page.

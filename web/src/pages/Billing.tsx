@@ -5,7 +5,7 @@ import { useOutletContext, useSearchParams } from "react-router";
 import { api, unwrap } from "../api/client";
 import type { Membership, Schemas } from "../api/types";
 import { Empty, Loading, ProblemCallout } from "../components";
-import { effectiveCycle, planAction, priceIn, type BillingCycle, type PlanAction } from "../lib/billing";
+import { effectiveCycle, planAction, planPriceIn, type BillingCycle, type PlanAction } from "../lib/billing";
 import { formatCents } from "../lib/format";
 import { KeyboardScroll } from "./Pager";
 import { useBilling } from "./UsageParts";
@@ -162,7 +162,7 @@ export function BillingPage() {
                 <Card key={p.id} data-testid={`plan-${p.id}`}>
                   <Flex direction="column" gap="1">
                     <Text weight="bold">{p.name}</Text>
-                    <Text data-testid="plan-price">{formatCents(priceIn(p, cycle), p.currency)} / {cycle === "annual" ? "year" : "month"}</Text>
+                    <Text data-testid="plan-price">{formatCents(planPriceIn(p, cycle, b?.currency).cents, planPriceIn(p, cycle, b?.currency).currency)} / {cycle === "annual" ? "year" : "month"}</Text>
                     {current ? <Badge highContrast color="green" style={{ alignSelf: "start" }}>Current plan</Badge> : isOwner ? (
                       <Button size="1" variant="soft" loading={changePlan.isPending && changePlan.variables?.body.plan === p.id}
                         onClick={() => changePlan.mutate(action)} aria-label={`${action.verb}: ${p.name}`}>{action.verb}</Button>
