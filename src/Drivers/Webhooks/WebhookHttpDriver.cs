@@ -20,8 +20,9 @@ public sealed class DnsWebhookResolver : IWebhookResolver
     public Task<IPAddress[]> ResolveAsync(string host, CancellationToken cancellationToken) => Dns.GetHostAddressesAsync(host, cancellationToken);
 }
 
-/// <summary>Holds the delivery client's settings (from Webhooks:TimeoutSeconds, Webhooks:AllowLoopback and Webhooks:MaxInFlightPerEndpoint).</summary>
-public sealed record WebhookClientSettings(int TimeoutSeconds, bool AllowLoopback, int MaxInFlightPerEndpoint = 32);
+/// <summary>Holds the delivery client's settings (from Webhooks:TimeoutSeconds, Webhooks:AllowLoopback, Webhooks:MaxInFlightPerEndpoint and
+/// Webhooks:MaxConnectionsPerHost).</summary>
+public sealed record WebhookClientSettings(int TimeoutSeconds, bool AllowLoopback, int MaxInFlightPerEndpoint = 32, int MaxConnectionsPerHost = 256);
 
 /// <summary>Is thrown by the connect step when a resolved address may not receive webhooks; nothing was dialled.</summary>
 public sealed class WebhookAddressRefusedException(IPAddress address, AddressClass addressClass)
@@ -39,7 +40,7 @@ public interface IWebhookHttpDriver
     Task<WebhookResponse> SendAsync(WebhookRequest request, CancellationToken cancellationToken);
 }
 
-/// <summary>Sends over one HttpClient (one keep-alive pool per host and port, at most 256 connections), at most Webhooks:MaxInFlightPerEndpoint requests
+/// <summary>Sends over one HttpClient (one keep-alive pool per host and port, at most Webhooks:MaxConnectionsPerHost connections, ADR 0790), at most Webhooks:MaxInFlightPerEndpoint requests
 /// to one endpoint at a time (ADR 0700; the wait for a turn counts against the attempt's timeout, so an attempt never outlasts it and its lease); no
 /// redirects followed, no cookies, no proxy, and a connect step that resolves the host itself, refuses the connection when ANY resolved address is not
 /// allowed (mixed answers cannot slip through), and only then dials an allowed address.</summary>
@@ -50,7 +51,12 @@ internal sealed class WebhookHttpDriver : IWebhookHttpDriver, IDisposable
     /// <summary>Is how long an endpoint's gate is kept without a request.</summary>
     internal static readonly TimeSpan IdleLifetime = TimeSpan.FromMinutes(5);
 
+    /// <summary>Is how many connections one process dials to one host and port at once (ADR 0790); more wait for a dial to end.</summary>
+    internal const int DialsPerHost = 8;
+
     private readonly HttpClient client;
+    // Striped by host and port: a fixed set, never swept; two hosts that share a stripe share its dials, which only paces them.
+    private readonly SemaphoreSlim[] dials = Enumerable.Range(0, 64).Select(_ => new SemaphoreSlim(DialsPerHost, DialsPerHost)).ToArray();
     private readonly WebhookClientSettings settings;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, EndpointGate> gates = new();
     private long nextSweep = Environment.TickCount64 + (long)IdleLifetime.TotalMilliseconds;
@@ -66,8 +72,9 @@ internal sealed class WebhookHttpDriver : IWebhookHttpDriver, IDisposable
             AutomaticDecompression = DecompressionMethods.None,
             PooledConnectionLifetime = TimeSpan.FromMinutes(2),
             ConnectTimeout = TimeSpan.FromSeconds(settings.TimeoutSeconds),
-            MaxConnectionsPerServer = 256,
-            ConnectCallback = (context, token) => ConnectAsync(resolver, settings.AllowLoopback, context.DnsEndPoint, token),
+            MaxConnectionsPerServer = settings.MaxConnectionsPerHost,
+            ConnectCallback = (context, token) => ConnectAsync(resolver, settings.AllowLoopback, context.DnsEndPoint, token,
+                dials[(int)((uint)HashCode.Combine(context.DnsEndPoint.Host, context.DnsEndPoint.Port) % (uint)dials.Length)]),
         };
         client = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
     }
@@ -133,8 +140,13 @@ internal sealed class WebhookHttpDriver : IWebhookHttpDriver, IDisposable
         public bool Dropped { get; set; }
     }
 
-    /// <summary>Resolves the endpoint's host (or takes its literal address), judges every address with WebhookAddressPolicy, and connects to the first allowed one.</summary>
-    internal static async ValueTask<Stream> ConnectAsync(IWebhookResolver resolver, bool allowLoopback, DnsEndPoint endPoint, CancellationToken cancellationToken)
+    /// <summary>Resolves the endpoint's host (or takes its literal address), judges every address with WebhookAddressPolicy, and connects to the first allowed one;
+    /// with a dial gate, only while holding one of its turns.</summary>
+    /// <remarks>The gate paces new connections to a host (ADR 0790): when a burst of deliveries meets an empty pool, the client would otherwise dial every
+    /// connection it may open at once, and a receiver that accepts them more slowly than they come overflows its accept queue; the kernel drops those
+    /// handshakes and retries them only after 1 s and 3 s, which the deliveries then wait in their slots.</remarks>
+    internal static async ValueTask<Stream> ConnectAsync(IWebhookResolver resolver, bool allowLoopback, DnsEndPoint endPoint, CancellationToken cancellationToken,
+        SemaphoreSlim? dialGate = null)
     {
         var addresses = IPAddress.TryParse(endPoint.Host.Trim('[', ']'), out var literal)
             ? [literal]
@@ -150,6 +162,10 @@ internal sealed class WebhookHttpDriver : IWebhookHttpDriver, IDisposable
                 throw new WebhookAddressRefusedException(address, WebhookAddressPolicy.Classify(address));
             }
         }
+        if (dialGate is not null)
+        {
+            await dialGate.WaitAsync(cancellationToken);
+        }
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
@@ -160,6 +176,10 @@ internal sealed class WebhookHttpDriver : IWebhookHttpDriver, IDisposable
         {
             socket.Dispose();
             throw;
+        }
+        finally
+        {
+            dialGate?.Release();
         }
     }
 

@@ -23,7 +23,7 @@ internal sealed class WebhooksModule : IFeatureModule
         services.AddSingleton(provider =>
         {
             var options = provider.GetRequiredService<WebhooksOptions>();
-            return new WebhookClientSettings(options.TimeoutSeconds, options.AllowLoopback, options.MaxInFlightPerEndpoint);
+            return new WebhookClientSettings(options.TimeoutSeconds, options.AllowLoopback, options.MaxInFlightPerEndpoint, options.MaxConnectionsPerHost);
         });
     }
 

@@ -43,7 +43,7 @@ public sealed class WebhooksOptions
     public int BatchSize { get; set; } = 64;
 
     /// <summary>Gets or sets how many deliveries one dispatcher process has leased and in flight at once (Webhooks:MaxConcurrency): its pipeline's
-    /// slots; a slot is free again when its attempt is recorded (ADR 0760). At most 256 connections per host whatever this says (ADR 0700).</summary>
+    /// slots; a slot is free again when its attempt is recorded (ADR 0760). Requests share at most MaxConnectionsPerHost connections per host (ADR 0790).</summary>
     [Range(1, 4000)]
     public int MaxConcurrency { get; set; } = 256;
 
@@ -52,10 +52,16 @@ public sealed class WebhooksOptions
     [Range(1, 1000)]
     public int MaxInFlightPerEndpoint { get; set; } = 32;
 
+    /// <summary>Gets or sets how many connections one dispatcher process keeps to one host and port at most (Webhooks:MaxConnectionsPerHost, ADR 0790):
+    /// endpoints on the same receiver share them, and requests beyond them wait for a free one within the attempt's timeout. Connections are kept
+    /// alive and reused, and dialled at most 8 at a time per host (a burst of hundreds of dials overflowed a receiver's accept queue).</summary>
+    [Range(1, 1000)]
+    public int MaxConnectionsPerHost { get; set; } = 256;
+
     /// <summary>Gets or sets how long, in milliseconds, a dispatcher gathers before a claim after the previous one and before recording finished
     /// attempts (Webhooks:LingerMilliseconds): a burst of commits or answers becomes one statement (ADR 0760).</summary>
     [Range(0, 1000)]
-    public int LingerMilliseconds { get; set; } = 5;
+    public int LingerMilliseconds { get; set; } = 25;
 
     /// <summary>Gets the retry schedule as delays; the first element is the delay of the first attempt.</summary>
     public IReadOnlyList<TimeSpan> RetryDelays => ParseSchedule(RetrySchedule) ?? [];

@@ -85,4 +85,33 @@ public sealed class DeliveryWakeupTests : DatabaseTest
             Assert.That(bed.Warnings, Is.Empty);
         });
     }
+
+    [Test]
+    [CancelAfter(120_000)]
+    public async Task Endpoints_on_one_host_share_at_most_MaxConnectionsPerHost_connections_and_every_delivery_still_succeeds()
+    {
+        await using var receiver = await ReceiverProcess.StartAsync();
+        await using var bed = DeliveryTestBed.Build(new() { ["Webhooks:MaxInFlightPerEndpoint"] = "4", ["Webhooks:MaxConnectionsPerHost"] = "3" });
+        var tenantId = await TestApi.CreateTenantAsync(await TestApi.SignUpAsync());
+        var secret = DeliveryTestBed.NewSecret();
+        // Two endpoints on the receiver's one host and port may have 4 requests in flight each, 8 in all; the host's pool holds 3 connections.
+        string[] paths = ["shared-a", "shared-b"];
+        foreach (var path in paths)
+        {
+            await receiver.ConfigureAsync(path, [secret], delayMs: 200, recordBodies: false);
+            await bed.CreateEndpointAsync(tenantId, receiver.Url(path), secret);
+        }
+        const int events = 6;
+        await bed.EmitAsync(tenantId, events);
+
+        var result = await bed.DrainAsync(limit: 100);
+        var stats = await receiver.StatsAsync();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.Succeeded, Is.EqualTo(events * paths.Length), "the requests beyond the connections waited for one, within the timeout");
+            Assert.That(stats.MaxInFlight, Is.EqualTo(3), "one request per connection, 3 connections to the host");
+            Assert.That(bed.Warnings, Is.Empty);
+        });
+    }
 }
