@@ -145,6 +145,8 @@ var quotaBare = !Runs("quota") ? none : await LoadGenerator.RunAsync(clients, wa
     using var response = await http.GetAsync("/healthz");
     return response.IsSuccessStatusCode;
 });
+// Per second of the measured windows: a ramp in the plain checks' figure is warm-up (JIT, caches) rather than steady cost.
+Console.WriteLine($"quota checks per second: {string.Join(", ", quota.PerSecondBuckets)}; bare per second: {string.Join(", ", quotaBare.PerSecondBuckets)}");
 Console.WriteLine($"quota checks: {quota.PerSecond:F0} req/s p99 {quota.P99Ms:F1} ms errors {quota.Errors}; reserving: {quotaReserve.PerSecond:F0} req/s p99 {quotaReserve.P99Ms:F1} ms errors {quotaReserve.Errors}; reserving on a hard meter: {quotaHard.PerSecond:F0} req/s p99 {quotaHard.P99Ms:F1} ms errors {quotaHard.Errors}; bare: {quotaBare.PerSecond:F0} req/s");
 
 // The same admit benchmark with 100,000 more tenants in the database, beside the 10-tenant figure measured again
