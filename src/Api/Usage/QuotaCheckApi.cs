@@ -23,7 +23,7 @@ public sealed class QuotaCheckApi : IEndpointGroup
                 + "A reservation holds the amount for reserve_seconds (default Usage:ReservationDefaultSeconds, at most Usage:ReservationMaxSeconds); "
                 + "a usage event carrying its reservation_id consumes it, an unconsumed one lapses at its expiry. A hard meter refuses with 429 "
                 + "quota_exceeded when used plus the active holds plus amount would pass the limit; a soft meter is always allowed. "
-                + "A plain check (no reserve) takes no lock and writes nothing: an API key's is answered from figures this instance read at most "
+                + "A plain check (no reserve) takes no lock and writes nothing: an API key's or a member's is answered from figures this instance read at most "
                 + "Usage:SummaryCacheMilliseconds ago (default 1 s), which count this instance's own ingestion and reservations at once, other instances' "
                 + "within that time, and stop counting a hold at its expiry; it is advice. Only a reservation is exact under concurrency.")
             .Produces<QuotaCheckResponse>()

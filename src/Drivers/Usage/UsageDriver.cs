@@ -22,8 +22,9 @@ public interface IUsageDriver
     /// returns the rollup's total before and after this write.</summary>
     Task<RollupChange> AddToRollupAsync(IDbSession session, Guid tenantId, string meter, decimal amount, DateTimeOffset at, DateTimeOffset now, CancellationToken cancellationToken);
 
-    /// <summary>Lists which of the given meters the tenant's policy makes hard, each with whether its aggregation is sum (unknown meters sum).</summary>
-    Task<IReadOnlyList<(string Meter, bool Summed)>> ListHardAsync(IDbSession session, Guid tenantId, IReadOnlyList<string> meters, CancellationToken cancellationToken);
+    /// <summary>Lists which of the given meters the tenant's policy makes hard, each with whether its aggregation is sum (unknown meters sum) and whether
+    /// it reports a level (gauge, max: each event's amount is the value itself, ADR 0795).</summary>
+    Task<IReadOnlyList<(string Meter, bool Summed, bool Level)>> ListHardAsync(IDbSession session, Guid tenantId, IReadOnlyList<string> meters, CancellationToken cancellationToken);
 
     /// <summary>Locks the rollup rows of the given (meter, month) pairs in (meter, month) order, creating those missing with 0, and returns each one's total
     /// (the per-event admission of hard summed meters, ADR 0770: the rows stay locked until the transaction ends).</summary>
@@ -190,19 +191,19 @@ internal sealed class UsageDriver : IUsageDriver
         return new RollupChange(row.Meter, DateOnly.FromDateTime(row.PeriodStart), MeterPrecision.Normalize(row.Used - amount), MeterPrecision.Normalize(row.Used));
     }
 
-    public async Task<IReadOnlyList<(string Meter, bool Summed)>> ListHardAsync(IDbSession session, Guid tenantId, IReadOnlyList<string> meters,
+    public async Task<IReadOnlyList<(string Meter, bool Summed, bool Level)>> ListHardAsync(IDbSession session, Guid tenantId, IReadOnlyList<string> meters,
         CancellationToken cancellationToken)
     {
         var list = meters.ToArray();
         var rows = await session.QueryAsync<HardRow>(
             """
-            SELECT p.meter, coalesce(m.aggregation, 'sum') = 'sum' AS summed
+            SELECT p.meter, coalesce(m.aggregation, 'sum') = 'sum' AS summed, coalesce(m.aggregation IN ('gauge', 'max'), false) AS level
             FROM usage_meter_policies p LEFT JOIN meters m ON m.key = p.meter
             WHERE p.tenant_id = @tenantId AND p.policy = 'hard' AND p.meter = ANY (@list)
             ORDER BY p.meter
             """,
             new { tenantId, list }, cancellationToken);
-        return rows.Select(r => (r.Meter, r.Summed)).ToList();
+        return rows.Select(r => (r.Meter, r.Summed, r.Level)).ToList();
     }
 
     public async Task<IReadOnlyDictionary<(string Meter, DateOnly Period), decimal>> LockRollupsAsync(IDbSession session, Guid tenantId,
@@ -409,6 +410,7 @@ internal sealed class UsageDriver : IUsageDriver
     {
         public string Meter { get; init; } = "";
         public bool Summed { get; init; }
+        public bool Level { get; init; }
     }
 
     private sealed class RollupRow

@@ -100,6 +100,16 @@ internal sealed class TenantGate(IDbSessionFactory sessions, ITenantDriver tenan
         CheckStatus(tenant, TenantRole.Member, access);
     }
 
+    /// <summary>Applies EnterAsync's checks of a member to a tenant and a role read earlier, without a session (held quota figures, ADR 0795).</summary>
+    public static void CheckMember(TenantSnapshot tenant, TenantRole role, TenantRole minimumRole, Access access)
+    {
+        CheckStatus(tenant, role, access);
+        if (role < minimumRole)
+        {
+            throw new ForbiddenException($"This action needs the {minimumRole.ToWire()} role or higher.");
+        }
+    }
+
     private static void CheckKeyPermission(Caller caller, string? keyPermission)
     {
         if (keyPermission is null || !caller.HasPermission(keyPermission))

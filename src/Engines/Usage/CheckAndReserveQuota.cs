@@ -48,7 +48,7 @@ internal sealed class CheckAndReserveQuotaHandler(TenantGate gate, IReservationD
         var amount = MeterPrecision.Normalize(command.Amount!.Value);
         var now = clock.UtcNow;
         var period = DateOnly.FromDateTime(Meters.MonthStart(now).UtcDateTime);
-        if (!command.Reserve && command.Caller.Kind == CallerKind.ApiKey)
+        if (!command.Reserve && command.Caller.Kind is CallerKind.ApiKey or CallerKind.User)
         {
             return await CheckFromMemoryAsync(command, meter, amount, now, period, cancellationToken);
         }
@@ -81,21 +81,42 @@ internal sealed class CheckAndReserveQuotaHandler(TenantGate gate, IReservationD
         return Answer(meter, limit, hold.Used, hold.Reserved + amount, hold.Hard, now, reservationId, expiresAt);
     }
 
-    /// <summary>Answers an API key's plain check from the tenant's figures held in memory, read at most Usage:SummaryCacheMilliseconds ago by one
-    /// statement shared by the callers that missed (ADR 0765): no transaction, no lock, nothing written.</summary>
+    /// <summary>Answers a plain check of an API key or a member from the tenant's figures held in memory, read at most Usage:SummaryCacheMilliseconds ago
+    /// by one statement shared by the callers that missed (ADR 0765): no transaction, no lock, nothing written. A member's role is read through the gate
+    /// the first time and then kept with those figures (ADR 0795), so it is as old as they are at most: any tenant write evicts both.</summary>
     private async Task<QuotaCheckResult> CheckFromMemoryAsync(CheckAndReserveQuota command, string meter, decimal amount, DateTimeOffset now, DateOnly period,
         CancellationToken cancellationToken)
     {
-        if (command.Caller.KeyTenantId != command.TenantId)
+        var caller = command.Caller;
+        if (caller.Kind == CallerKind.ApiKey && caller.KeyTenantId != command.TenantId)
         {
             throw new NotFoundException("tenant");
         }
         var held = await figures.GetOrFillAsync(command.TenantId, period, () => ReadFiguresAsync(command.TenantId, period, CancellationToken.None), cancellationToken,
             usable: f => f.NextExpiry is not { } expiry || clock.UtcNow < expiry);
-        TenantGate.CheckKey(command.TenantId, command.Caller, held.Tenant, Access.Read, ApiKeyPermissions.QuotaCheck);
+        if (caller.Kind == CallerKind.ApiKey)
+        {
+            TenantGate.CheckKey(command.TenantId, caller, held.Tenant, Access.Read, ApiKeyPermissions.QuotaCheck);
+        }
+        else
+        {
+            var userId = caller.RequireUserId();
+            if (!held.Roles.TryGetValue(userId, out var role))
+            {
+                // Not a member: 404 here, and nothing is kept. The role is kept in the entry read before it, so a role read before a change of the
+                // membership lands only in figures that the change's eviction has already dropped.
+                await using (var scope = await gate.EnterAsync(command.TenantId, caller, TenantRole.Member, Access.Read, cancellationToken))
+                {
+                    role = scope.Role;
+                }
+                held.Remember(userId, role);
+            }
+            TenantGate.CheckMember(held.Tenant, role, TenantRole.Member, Access.Read);
+        }
         var limit = MeterQuotas.For(held.Tenant, held.Limits, meter);
         var state = held.Meters.GetValueOrDefault(meter);
         var (used, reserved, hard) = state is null ? (0m, 0m, false) : (state.Used, state.Reserved, state.Hard);
+        used = figures.Used(command.TenantId, period, meter, used);
         Decide(meter, amount, limit, used, reserved, hard, now);
         return Answer(meter, limit, used, reserved, hard, now, null, null);
     }

@@ -17,7 +17,7 @@ internal sealed class RecordApiCallsValidator : AbstractValidator<RecordApiCalls
     public RecordApiCallsValidator() => RuleFor(c => c.Count).GreaterThan(0);
 }
 
-internal sealed class RecordApiCallsHandler(TenantGate gate, IUsageDriver usage, UsageAlerts alerts, IClock clock) : IRequestHandler<RecordApiCalls, long>
+internal sealed class RecordApiCallsHandler(TenantGate gate, IUsageDriver usage, UsageAlerts alerts, QuotaFiguresCache figures, IClock clock) : IRequestHandler<RecordApiCalls, long>
 {
     public async Task<long> Handle(RecordApiCalls command, CancellationToken cancellationToken)
     {
@@ -27,6 +27,8 @@ internal sealed class RecordApiCallsHandler(TenantGate gate, IUsageDriver usage,
         var change = await usage.AddToRollupAsync(scope.Session, command.TenantId, Meters.ApiCalls, command.Count, command.At.ToUniversalTime(), now, cancellationToken);
         await alerts.QueueCrossedAsync(scope, [change], now, cancellationToken);
         await scope.CommitAsync(cancellationToken);
+        // Plain quota checks of this instance count the flushed calls at once; their figures of other meters stay held (ADR 0795).
+        figures.RaiseApiCalls(command.TenantId, change.PeriodStart, change.After);
         return command.Count;
     }
 }

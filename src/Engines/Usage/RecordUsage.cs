@@ -151,15 +151,15 @@ internal sealed class RecordUsageHandler(TenantGate gate, IUsageDriver usage, IR
 
         // Hard meters with a finite quota admit each event on its own (ADR 0770); every other event is written as before.
         var hard = await usage.ListHardAsync(scope.Session, command.TenantId, all.Select(e => e.Meter).Distinct(StringComparer.Ordinal).ToList(), cancellationToken);
-        Dictionary<string, (long Quota, bool Summed)>? quotas = null;
+        Dictionary<string, (long Quota, bool Summed, bool Level)>? quotas = null;
         if (hard.Count > 0)
         {
             var limits = await scope.LimitsAsync(cancellationToken);
-            foreach (var (meter, summed) in hard)
+            foreach (var (meter, summed, level) in hard)
             {
                 if (MeterQuotas.For(scope.Tenant, limits, meter) is { } quota and not PlanCatalog.Unlimited)
                 {
-                    (quotas ??= new(StringComparer.Ordinal))[meter] = (quota, summed);
+                    (quotas ??= new(StringComparer.Ordinal))[meter] = (quota, summed, level);
                 }
             }
         }
@@ -239,7 +239,7 @@ internal sealed class RecordUsageHandler(TenantGate gate, IUsageDriver usage, IR
     /// <summary>Admits the events of hard summed meters one at a time in the order sent: under the locks of their rollup rows (then the meter's lock for the
     /// active holds of the current month, ADR 0710), an event is accepted while the month's use, the active holds and the batch's earlier accepted
     /// events leave room for its amount; a stored or repeated key is a duplicate and counts nothing.</summary>
-    private async Task<Admission> AdmitSummedAsync(TenantScope scope, Guid tenantId, UsageEvent[] all, Dictionary<string, (long Quota, bool Summed)> quotas,
+    private async Task<Admission> AdmitSummedAsync(TenantScope scope, Guid tenantId, UsageEvent[] all, Dictionary<string, (long Quota, bool Summed, bool Level)> quotas,
         Dictionary<int, UsageReservationRef> consumedBy, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var admission = new Admission();
@@ -292,8 +292,11 @@ internal sealed class RecordUsageHandler(TenantGate gate, IUsageDriver usage, IR
     }
 
     /// <summary>Admits the events of hard non-summed meters (gauge, max, latest, count, unique_count) one at a time in the order sent: each is written and
-    /// its meter's rollups computed again under a savepoint, and undone alone when a rollup it raised would pass the quota (with the month's active holds).</summary>
-    private async Task<int> AdmitAggregatedAsync(TenantScope scope, Guid tenantId, UsageEvent[] all, Dictionary<string, (long Quota, bool Summed)> quotas,
+    /// its meter's rollups computed again under a savepoint, and undone alone when a rollup it raised would pass the quota (with the month's active holds).
+    /// A level meter (gauge, max: the event's amount is the level itself) refuses an event whose level passes the quota (with the month's active holds when
+    /// it falls in the current month), whatever the month's rollup: a gauge's GB-month averages the level over the month, so a level far above the quota
+    /// reported late in the month would otherwise pass (ADR 0795).</summary>
+    private async Task<int> AdmitAggregatedAsync(TenantScope scope, Guid tenantId, UsageEvent[] all, Dictionary<string, (long Quota, bool Summed, bool Level)> quotas,
         Admission admission, Dictionary<int, UsageReservationRef> consumedBy, List<RollupChange> changes, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var currentPeriod = Period(now);
@@ -301,7 +304,7 @@ internal sealed class RecordUsageHandler(TenantGate gate, IUsageDriver usage, IR
         foreach (var i in admission.Later.Order())
         {
             var e = all[i];
-            var quota = quotas[e.Meter].Quota;
+            var (quota, _, level) = quotas[e.Meter];
             await usage.SavepointAsync(scope.Session, cancellationToken);
             var inserted = await usage.InsertEventsAsync(scope.Session, tenantId, [e], now, cancellationToken);
             if (inserted.Inserted == 0)
@@ -316,7 +319,11 @@ internal sealed class RecordUsageHandler(TenantGate gate, IUsageDriver usage, IR
                 admission.Held[e.Meter] = await reservations.SumActiveAsync(scope.Session, tenantId, e.Meter, now, cancellationToken) + Pending(consumedBy, e.Meter);
             }
             var held = Own(admission, i, e, consumedBy, current: true);
-            var over = recomputed.FirstOrDefault(c => c.After > c.Before && c.After + (c.PeriodStart == currentPeriod ? held : 0m) > quota);
+            var over = level
+                ? (e.Amount + (Period(e.OccurredAt) == currentPeriod ? held : 0m) > quota
+                    ? recomputed.FirstOrDefault(c => c.PeriodStart == Period(e.OccurredAt)) ?? new RollupChange(e.Meter, Period(e.OccurredAt), 0m, 0m)
+                    : null)
+                : recomputed.FirstOrDefault(c => c.After > c.Before && c.After + (c.PeriodStart == currentPeriod ? held : 0m) > quota);
             if (over is not null)
             {
                 await usage.EndSavepointAsync(scope.Session, rollback: true, cancellationToken);
