@@ -165,33 +165,61 @@ internal sealed class HotRouteWarmUp(WarmUpState state, PlatformOptions options,
         var lastCount = compiledAtStart;
         var lastChange = clock.Elapsed;
         var rounds = 0;
+        var stoppedBy = "";
+        // The cap also ends a round in flight (a database that does not answer would hold a round for its connection timeout).
+        using var capped = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        capped.CancelAfter(cap);
         while (true)
         {
-            await Task.WhenAll(Enumerable.Range(0, 16).Select(async i =>
+            var failed = 0;
+            try
             {
-                using var request = (i % 3) switch
+                await Task.WhenAll(Enumerable.Range(0, 16).Select(async i =>
                 {
-                    0 => new HttpRequestMessage(HttpMethod.Post, $"/v1/tenants/{tenant}/runs") { Content = JsonContent.Create(new { worker_id = "summarizer", task = "warm-up" }) },
-                    1 => new HttpRequestMessage(HttpMethod.Post, $"/v1/tenants/{tenant}/usage/events") { Content = JsonContent.Create(new[] { new { meter = "api_calls", amount = 1, idempotency_key = "warm-up" } }) },
-                    _ => new HttpRequestMessage(HttpMethod.Get, $"/v1/tenants/{tenant}/usage"),
-                };
-                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
-                request.Headers.TryAddWithoutValidation(WarmUpState.Header, state.Token);
-                using var response = await http.SendAsync(request, cancellationToken);
-            }));
+                    using var request = (i % 3) switch
+                    {
+                        0 => new HttpRequestMessage(HttpMethod.Post, $"/v1/tenants/{tenant}/runs") { Content = JsonContent.Create(new { worker_id = "summarizer", task = "warm-up" }) },
+                        1 => new HttpRequestMessage(HttpMethod.Post, $"/v1/tenants/{tenant}/usage/events") { Content = JsonContent.Create(new[] { new { meter = "api_calls", amount = 1, idempotency_key = "warm-up" } }) },
+                        _ => new HttpRequestMessage(HttpMethod.Get, $"/v1/tenants/{tenant}/usage"),
+                    };
+                    request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+                    request.Headers.TryAddWithoutValidation(WarmUpState.Header, state.Token);
+                    using var response = await http.SendAsync(request, capped.Token);
+                    if ((int)response.StatusCode >= 500)
+                    {
+                        Interlocked.Increment(ref failed);
+                    }
+                }));
+            }
+            catch (OperationCanceledException) when (capped.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                stoppedBy = " (stopped at Platform:WarmUpMaxSeconds)";
+                break;
+            }
             rounds++;
+            if (failed > 0)
+            {
+                // The database does not answer (503): nothing more to warm; /readyz reports the database itself.
+                stoppedBy = " (stopped: the service answered 5xx)";
+                break;
+            }
             var count = System.Runtime.JitInfo.GetCompiledMethodCount();
             if (count != lastCount)
             {
                 lastCount = count;
                 lastChange = clock.Elapsed;
             }
-            if (clock.Elapsed >= cap || (rounds >= MinimumRounds && clock.Elapsed - lastChange >= SettleWindow))
+            if (clock.Elapsed >= cap)
+            {
+                stoppedBy = " (stopped at Platform:WarmUpMaxSeconds)";
+                break;
+            }
+            if (rounds >= MinimumRounds && clock.Elapsed - lastChange >= SettleWindow)
             {
                 break;
             }
         }
         logger.LogInformation("Warm-up sent {Rounds} rounds of the hot routes in {Milliseconds} ms; the JIT compiled {Methods} methods meanwhile{Capped}",
-            rounds, (long)clock.Elapsed.TotalMilliseconds, lastCount - compiledAtStart, clock.Elapsed >= cap ? " (stopped at Platform:WarmUpMaxSeconds)" : "");
+            rounds, (long)clock.Elapsed.TotalMilliseconds, System.Runtime.JitInfo.GetCompiledMethodCount() - compiledAtStart, stoppedBy);
     }
 }
