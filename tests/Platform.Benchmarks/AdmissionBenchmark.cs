@@ -147,8 +147,9 @@ internal static partial class AdmissionBenchmark
             var label = variant.Split(':', 2)[0];
             var settings = variant.Split(':', 2).ElementAtOrDefault(1)?.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(kv => kv.Split('=', 2)).ToDictionary(kv => kv[0], kv => kv[1]) ?? new Dictionary<string, string>();
             var warmClient = settings.Remove("client", out var c) && c == "warm";
+            var steadyAfter = settings.Remove("after", out var a) && a == "1";
             var path = settings.Remove("dll", out var d) && d == "plain" ? plainDll : dll;
-            var fresh = await FreshStartAsync(path, settings, tenants, clients, warmClient);
+            var fresh = await FreshStartAsync(path, settings, tenants, clients, warmClient, steadyAfter ? seconds : null);
             Console.WriteLine($"warmstart {label}: ready {fresh.ReadySeconds:F1} s; {fresh.Load.PerSecond:F0}/s p99 {fresh.Load.P99Ms:F1} ms max {fresh.Load.MaxMs:F1} ms errors {fresh.Load.Errors}; per second {string.Join(", ", fresh.Load.PerSecondBuckets)}; per-second max {string.Join(", ", fresh.Load.MaxMsPerSecond)}; {fresh.Log}");
         }
         Console.WriteLine($"warmstart load average: {File.ReadAllText("/proc/loadavg").Trim()}");
@@ -159,12 +160,13 @@ internal static partial class AdmissionBenchmark
 
     /// <summary>Starts another service process on the same database, waits for /readyz to answer ready and loads it at once for 10 s.</summary>
     private static async Task<(double ReadySeconds, LoadResult Load, string Log)> FreshStartAsync(
-        string dll, IReadOnlyDictionary<string, string> settings, List<(Guid Tenant, string Key)> tenants, int clients, bool warmClient = false)
+        string dll, IReadOnlyDictionary<string, string> settings, List<(Guid Tenant, string Key)> tenants, int clients, bool warmClient = false,
+        TimeSpan? steadyAfter = null)
     {
         var port = FreePort();
         var start = new ProcessStartInfo("dotnet", [dll, "serve"]) { RedirectStandardOutput = true, RedirectStandardError = true };
         start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
-        start.Environment["Logging__LogLevel__Platform.Api.Hosting.WarmUpService"] = "Information";
+        start.Environment["Logging__LogLevel__Platform.Api.Hosting"] = "Information";
         foreach (var (key, value) in settings)
         {
             start.Environment[key] = value;
@@ -213,6 +215,17 @@ internal static partial class AdmissionBenchmark
                     return AdmitAsync(client, caller.Tenant, caller.Key);
                 });
             var after = await ScrapeAsync(client);
+            if (steadyAfter is { } window)
+            {
+                // Variant key after=1 (BENCH_ONLY=warmstart): the same process's steady state right after, so that settings that change the
+                // steady-state tail (Platform__AdmissionConcurrency, ADR 0800) are compared on processes started alike.
+                var steady = await LoadGenerator.RunAsync(clients, TimeSpan.FromSeconds(3), window, (c, n) =>
+                {
+                    var caller = tenants[Random.Shared.Next(tenants.Count)];
+                    return AdmitAsync(client, caller.Tenant, caller.Key);
+                });
+                Console.WriteLine($"  steady after (same process, {string.Join(' ', settings.Select(kv => kv.Key + "=" + kv.Value))}): {steady.PerSecond:F0}/s p50 {steady.P50Ms:F1} ms p99 {steady.P99Ms:F1} ms max {steady.MaxMs:F1} ms errors {steady.Errors}; per-second max {string.Join(", ", steady.MaxMsPerSecond)}");
+            }
             process.Kill(entireProcessTree: true);
             var log = string.Join(" | ", (await output).Split('\n').Where(l => l.Contains("Warm-up", StringComparison.Ordinal)).Select(l => l.Trim()));
             // The service's own view of the window (its /metrics, runtime and HTTP server instruments): what changed while it was loaded.

@@ -74,7 +74,10 @@ internal sealed class ApiKeyAuthenticationHandler(
         }
         catch (UnauthorizedException e)
         {
-            return AuthenticateResult.Fail(e.Message);
+            // The start-up warm-up's own key does not exist on purpose: no result (still a 401) instead of a failure the handler would log
+            // at information level as "not authenticated", which reads like an attack (ADR 0800).
+            return Context.RequestServices.GetRequiredService<Hosting.WarmUpState>().IsWarmUpRequest(Context)
+                ? AuthenticateResult.NoResult() : AuthenticateResult.Fail(e.Message);
         }
         var claims = new List<Claim>
         {

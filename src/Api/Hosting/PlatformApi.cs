@@ -8,6 +8,7 @@ using Platform.Api.Auth;
 using Platform.Api.Errors;
 using Platform.Api.Input;
 using Platform.Api.Idempotency;
+using Platform.Api.Runs;
 using Platform.Api.Tenancy;
 using Platform.Engines;
 using Platform.Engines.Hosting;
@@ -48,6 +49,8 @@ public static class PlatformApi
         services.AddSingleton<IWarmUpStep, HotRouteWarmUp>();
         services.AddHostedService<WarmUpService>();
         services.AddEngines();
+        // Admissions and completions execute a bounded number at once, the rest in arrival order (ADR 0800).
+        services.AddAdmissionConcurrency();
         if ((configuration.GetSection("Platform").Get<PlatformOptions>() ?? new PlatformOptions()).RunJobs)
         {
             services.AddPlatformJobs();
@@ -112,11 +115,23 @@ public static class PlatformApi
         // Then CORS: a preflight is answered before anything else runs, and every answer (problem details too) carries the CORS headers.
         app.UseCors();
         app.Use(RequestLogScope.RequestAsync);
+        // The start-up warm-up's requests (loopback, this process's token): their refusals are expected, not logged as news (ADR 0800).
+        // Async, so that the mark ends with this request (an async method's AsyncLocal changes do not flow back to its caller).
+        app.Use(static async (context, next) =>
+        {
+            if (context.RequestServices.GetRequiredService<WarmUpState>().IsWarmUpRequest(context))
+            {
+                Platform.Engines.Pipeline.RefusalLog.Expect();
+            }
+            await next(context);
+        });
         app.UsePlatformMetrics();
         app.UseIdempotencyRecorder();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.Use(RefuseOversizedBodies);
+        // Before the body is read and the caller authenticated: a queued admission has cost nothing yet (ADR 0800).
+        app.UseRateLimiter();
         // Before authentication: a credential or an id with text PostgreSQL cannot store never reaches an engine (ADR 0180).
         app.UseMiddleware<StorableTextMiddleware>();
         app.UseAuthentication();

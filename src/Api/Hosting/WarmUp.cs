@@ -12,7 +12,19 @@ namespace Platform.Api.Hosting;
 /// <summary>Tells whether the start-up warm-up is over; /readyz answers ready only then (ADR 0751).</summary>
 public sealed class WarmUpState
 {
+    /// <summary>Is the header a warm-up request carries its process's token in.</summary>
+    public const string Header = "X-Platform-Warm-Up";
+
     private readonly TaskCompletionSource done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Gets this process's warm-up token: random per start, never logged or returned, so only the warm-up itself can send it (ADR 0800).</summary>
+    public string Token { get; } = Convert.ToHexString(RandomNumberGenerator.GetBytes(24));
+
+    /// <summary>Tells whether the request is this process's own warm-up: from loopback and carrying the token (compared in fixed time).</summary>
+    public bool IsWarmUpRequest(HttpContext context) =>
+        context.Connection.RemoteIpAddress is { } remote && System.Net.IPAddress.IsLoopback(remote)
+        && context.Request.Headers.TryGetValue(Header, out var sent) && sent.Count == 1
+        && CryptographicOperations.FixedTimeEquals(System.Text.Encoding.ASCII.GetBytes(sent.ToString()), System.Text.Encoding.ASCII.GetBytes(Token));
 
     /// <summary>Gets whether the warm-up is over (done, skipped or failed).</summary>
     public bool Ready => done.Task.IsCompleted;
@@ -122,11 +134,20 @@ internal sealed class DatabasePoolWarmUp(IServiceScopeFactory scopes, IConfigura
     }
 }
 
-/// <summary>Sends the admission, usage and usage-summary routes a few rounds of requests over loopback with a well-formed key that does not exist
-/// (401), so that routing, authentication (the key look-up by hash), problem details and their JSON run once before real callers come. Nothing is
-/// written.</summary>
-internal sealed class HotRouteWarmUp : IWarmUpStep
+/// <summary>Sends the admission, usage and usage-summary routes rounds of requests over loopback with a well-formed key that does not exist
+/// (401), so that routing, authentication (the key look-up by hash), problem details and their JSON run before real callers come. Nothing is
+/// written. It sends at least <see cref="MinimumRounds"/> rounds (each route well past the runtime's tier-1 call count of 30, so that the
+/// re-compilation of the hot code happens now, not under the first load) and then goes on until the JIT has compiled nothing new for
+/// <see cref="SettleWindow"/>, at most Platform:WarmUpMaxSeconds in all (ADR 0800). The requests carry the process's warm-up token: their
+/// refusals are not logged as if they were attacks.</summary>
+internal sealed class HotRouteWarmUp(WarmUpState state, PlatformOptions options, ILogger<HotRouteWarmUp> logger) : IWarmUpStep
 {
+    /// <summary>Is how many rounds of 16 requests are always sent: each route gets more than 80 calls.</summary>
+    internal const int MinimumRounds = 16;
+
+    /// <summary>Is how long the JIT's compiled-method count must stay unchanged for the warm-up to end.</summary>
+    internal static readonly TimeSpan SettleWindow = TimeSpan.FromMilliseconds(500);
+
     public string Name => "hot routes";
 
     public async Task RunAsync(Uri? address, CancellationToken cancellationToken)
@@ -138,19 +159,67 @@ internal sealed class HotRouteWarmUp : IWarmUpStep
         using var http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(10) };
         var key = "pk_live_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
         var tenant = Guid.NewGuid();
-        for (var round = 0; round < 3; round++)
+        var clock = Stopwatch.StartNew();
+        var cap = TimeSpan.FromSeconds(options.WarmUpMaxSeconds);
+        var compiledAtStart = System.Runtime.JitInfo.GetCompiledMethodCount();
+        var lastCount = compiledAtStart;
+        var lastChange = clock.Elapsed;
+        var rounds = 0;
+        var stoppedBy = "";
+        // The cap also ends a round in flight (a database that does not answer would hold a round for its connection timeout).
+        using var capped = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        capped.CancelAfter(cap);
+        while (true)
         {
-            await Task.WhenAll(Enumerable.Range(0, 16).Select(async i =>
+            var failed = 0;
+            try
             {
-                using var request = (i % 3) switch
+                await Task.WhenAll(Enumerable.Range(0, 16).Select(async i =>
                 {
-                    0 => new HttpRequestMessage(HttpMethod.Post, $"/v1/tenants/{tenant}/runs") { Content = JsonContent.Create(new { worker_id = "summarizer", task = "warm-up" }) },
-                    1 => new HttpRequestMessage(HttpMethod.Post, $"/v1/tenants/{tenant}/usage/events") { Content = JsonContent.Create(new[] { new { meter = "api_calls", amount = 1, idempotency_key = "warm-up" } }) },
-                    _ => new HttpRequestMessage(HttpMethod.Get, $"/v1/tenants/{tenant}/usage"),
-                };
-                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
-                using var response = await http.SendAsync(request, cancellationToken);
-            }));
+                    using var request = (i % 3) switch
+                    {
+                        0 => new HttpRequestMessage(HttpMethod.Post, $"/v1/tenants/{tenant}/runs") { Content = JsonContent.Create(new { worker_id = "summarizer", task = "warm-up" }) },
+                        1 => new HttpRequestMessage(HttpMethod.Post, $"/v1/tenants/{tenant}/usage/events") { Content = JsonContent.Create(new[] { new { meter = "api_calls", amount = 1, idempotency_key = "warm-up" } }) },
+                        _ => new HttpRequestMessage(HttpMethod.Get, $"/v1/tenants/{tenant}/usage"),
+                    };
+                    request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+                    request.Headers.TryAddWithoutValidation(WarmUpState.Header, state.Token);
+                    using var response = await http.SendAsync(request, capped.Token);
+                    if ((int)response.StatusCode >= 500)
+                    {
+                        Interlocked.Increment(ref failed);
+                    }
+                }));
+            }
+            catch (OperationCanceledException) when (capped.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                stoppedBy = " (stopped at Platform:WarmUpMaxSeconds)";
+                break;
+            }
+            rounds++;
+            if (failed > 0)
+            {
+                // The database does not answer (503): nothing more to warm; /readyz reports the database itself.
+                stoppedBy = " (stopped: the service answered 5xx)";
+                break;
+            }
+            var count = System.Runtime.JitInfo.GetCompiledMethodCount();
+            if (count != lastCount)
+            {
+                lastCount = count;
+                lastChange = clock.Elapsed;
+            }
+            if (clock.Elapsed >= cap)
+            {
+                stoppedBy = " (stopped at Platform:WarmUpMaxSeconds)";
+                break;
+            }
+            if (rounds >= MinimumRounds && clock.Elapsed - lastChange >= SettleWindow)
+            {
+                break;
+            }
         }
+        logger.LogInformation("Warm-up sent {Rounds} rounds of the hot routes in {Milliseconds} ms; the JIT compiled {Methods} methods meanwhile{Capped}",
+            rounds, (long)clock.Elapsed.TotalMilliseconds, System.Runtime.JitInfo.GetCompiledMethodCount() - compiledAtStart, stoppedBy);
     }
 }

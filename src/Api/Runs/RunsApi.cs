@@ -22,7 +22,7 @@ public sealed class RunsApi : IEndpointGroup
     public static void Map(IEndpointRouteBuilder routes)
     {
         var runs = routes.MapTenantGroup("/runs").WithTags("Runs");
-        runs.MapPost("/", CreateAsync).WithIdempotency()
+        runs.MapPost("/", CreateAsync).WithIdempotency().RequireRateLimiting(AdmissionConcurrency.Policy)
             .WithName("createRun")
             .WithSummary("Start a worker run, admitted against the tenant's, the key's and the worker's limits")
             .WithDescription("Needs the member role or higher, or an API key with runs:write; refused while the tenant is suspended. "
@@ -47,7 +47,7 @@ public sealed class RunsApi : IEndpointGroup
             .WithSummary("Get a run")
             .WithDescription("Any member (viewer or higher), or an API key with runs:read.")
             .Refuses(StatusCodes.Status404NotFound, RunNotFound);
-        runs.MapPost("/{run_id}/complete", CompleteAsync).WithIdempotency()
+        runs.MapPost("/{run_id}/complete", CompleteAsync).WithIdempotency().RequireRateLimiting(AdmissionConcurrency.Policy)
             .WithName("completeRun")
             .WithSummary("Report a run's outcome: success, tokens, latency and output")
             .WithDescription("Needs the member role or higher, or an API key with runs:write; refused while the tenant is suspended. "

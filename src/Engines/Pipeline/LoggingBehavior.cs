@@ -30,7 +30,9 @@ internal sealed class LoggingBehavior<TRequest, TResponse>(ILogger<LoggingBehavi
         }
         catch (PlatformException e)
         {
-            logger.LogInformation("{Command} for tenant {TenantId} refused with {Code} after {ElapsedMs:F1} ms", name, tenantId, e.Code, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            // Expected refusals (the start-up warm-up's unknown key, ADR 0800) are not news: debug level.
+            logger.Log(RefusalLog.IsQuiet ? LogLevel.Debug : LogLevel.Information,
+                "{Command} for tenant {TenantId} refused with {Code} after {ElapsedMs:F1} ms", name, tenantId, e.Code, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             throw;
         }
         catch (Exception e) when (e is not OperationCanceledException)

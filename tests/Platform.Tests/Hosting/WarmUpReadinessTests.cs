@@ -85,6 +85,39 @@ public sealed class WarmUpReadinessTests : DatabaseTest
         });
     }
 
+    [Test]
+    public async Task The_hot_route_warm_up_repeats_until_the_jit_settles_and_its_refusals_are_not_logged_while_a_stranger_with_a_wrong_token_is()
+    {
+        // ADR 0800: at least 16 rounds, then until the JIT compiled nothing new for 0.5 s; the warm-up's 401s carry the process's token and
+        // are not logged as "The API key is not valid" (they read like an attack in ./platform run), a request with another token still is.
+        await using var api = ServiceProcess.StartApi(ServiceProcess.ApiFolder, new Dictionary<string, string>
+        {
+            ["Logging__LogLevel__Default"] = "Information",
+            ["Logging__LogLevel__Platform.Api.Hosting"] = "Information",
+        });
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        await api.WaitUntilServingAsync(client, TimeSpan.FromMinutes(1), CancellationToken.None);
+        Assert.That(await api.WaitForLineAsync("Warm-up done", TimeSpan.FromMinutes(1), CancellationToken.None), Is.True, api.Output);
+        var warmUpLog = api.Output;
+
+        using var stranger = new HttpRequestMessage(HttpMethod.Get, new Uri(api.Url!, $"/v1/tenants/{Guid.NewGuid()}/usage"));
+        stranger.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "pk_live_" + new string('A', 43));
+        stranger.Headers.Add(WarmUpState.Header, new string('0', 48));
+        using var refused = await client.SendAsync(stranger);
+
+        var rounds = System.Text.RegularExpressions.Regex.Match(warmUpLog, @"Warm-up sent (\d+) rounds");
+        Assert.Multiple(async () =>
+        {
+            Assert.That(rounds.Success, Is.True, warmUpLog);
+            Assert.That(int.Parse(rounds.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), Is.GreaterThanOrEqualTo(16), warmUpLog);
+            Assert.That(warmUpLog, Does.Not.Contain("The API key is not valid"));
+            Assert.That(warmUpLog, Does.Not.Contain("refused with unauthorized"));
+            Assert.That(refused.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+            Assert.That(await api.WaitForLineAsync("The API key is not valid", TimeSpan.FromSeconds(30), CancellationToken.None), Is.True,
+                "a request with a wrong warm-up token is logged as any other: " + api.Output);
+        });
+    }
+
     private static WebApplicationFactory<Program> Host(IWarmUpStep step) =>
         new WebApplicationFactory<Program>().WithWebHostBuilder(b => b.ConfigureTestServices(s => s.AddSingleton(step)));
 
