@@ -33,6 +33,13 @@ public sealed class BrandingApi : IEndpointGroup
             .RefusesBody("`validation_failed`: a URL is not https (javascript:, data: and http: are refused) or too long, the colour is not #rrggbb, logo_png is not a "
                 + "base64 PNG within the limits, or a name is "
                 + "empty, longer than 100 characters or holds control characters (`errors` names each field); or text PostgreSQL cannot store.");
+        branding.MapGet("/logo.png", GetLogoAsync).RequireFeature(Features.Branding)
+            .WithName("getBrandingLogo")
+            .WithSummary("Download the tenant's logo image, the PNG kept with logo_png (ADR 0779)")
+            .WithDescription("Any member (viewer or higher) may read it; API keys cannot. The dashboard previews it and sends it back as logo_png with "
+                + "each replacement of the branding, which clears a logo it leaves out (ADR 0805).")
+            .Produces(StatusCodes.Status200OK, contentType: "image/png")
+            .Refuses(StatusCodes.Status404NotFound, ProblemResponses.NotATenantOfYours + " Also when the tenant keeps no logo image.");
         routes.MapGet("/v1/branding", GetPublicAsync).WithTags("Branding").AllowAnonymous()
             .WithName("getPublicBranding")
             .WithSummary("Get the branding a sign-in page shows for a host: {slug}.{base host} or a verified custom domain")
@@ -50,6 +57,12 @@ public sealed class BrandingApi : IEndpointGroup
         var saved = await request.Send(new UpdateBranding(request.Caller, request.TenantId,
             new TenantBranding(body.LogoUrl, body.CustomCssUrl, body.PrimaryColor, body.ProductName, body.EmailSenderName) { LogoPng = Base64(body.LogoPng) }));
         return TypedResults.Ok(BrandingResponse.From(saved));
+    }
+
+    private static async Task<FileContentHttpResult> GetLogoAsync([AsParameters] TenantRequest request)
+    {
+        var branding = await request.Send(new GetBranding(request.Caller, request.TenantId));
+        return TypedResults.File(branding.LogoPng ?? throw new NotFoundException("logo image"), "image/png");
     }
 
     /// <summary>Decodes the logo image's base64, refusing text that is not base64 with 422 naming logo_png.</summary>

@@ -64,25 +64,23 @@ public sealed class TenantDetailAdminApi : IEndpointGroup
     private static async Task<Ok<BillingSummaryResponse>> BillingAsync(Guid tenant_id, HttpContext http, IMediator mediator, CancellationToken ct) =>
         TypedResults.Ok(BillingSummaryResponse.From(await mediator.Send(new GetBillingSummary(http.ToOperatorCaller(), tenant_id), ct)));
 
-    private static async Task<Ok<ListResponse<InvoiceResponse>>> InvoicesAsync(
-        Guid tenant_id, HttpContext http, IMediator mediator, string? status, string? cursor, int? limit, CancellationToken ct)
-    {
-        var page = await mediator.Send(new ListInvoices(http.ToOperatorCaller(), tenant_id, status, cursor, limit ?? Paging.DefaultLimit), ct);
-        return TypedResults.Ok(ListResponse<InvoiceResponse>.From(page, InvoiceResponse.From));
-    }
+    private static Task<Ok<ListResponse<InvoiceResponse>>> InvoicesAsync(
+        Guid tenant_id, HttpContext http, IMediator mediator, string? status, string? cursor, int? limit, CancellationToken ct) =>
+        PageAsync(mediator, new ListInvoices(http.ToOperatorCaller(), tenant_id, status, cursor, limit ?? Paging.DefaultLimit), InvoiceResponse.From, ct);
 
-    private static async Task<Ok<ListResponse<MemberResponse>>> MembersAsync(
-        Guid tenant_id, HttpContext http, IMediator mediator, string? cursor, int? limit, CancellationToken ct)
-    {
-        var page = await mediator.Send(new ListMembers(http.ToOperatorCaller(), tenant_id, cursor, limit ?? Paging.DefaultLimit), ct);
-        return TypedResults.Ok(ListResponse<MemberResponse>.From(page, MemberResponse.From));
-    }
+    private static Task<Ok<ListResponse<MemberResponse>>> MembersAsync(
+        Guid tenant_id, HttpContext http, IMediator mediator, string? cursor, int? limit, CancellationToken ct) =>
+        PageAsync(mediator, new ListMembers(http.ToOperatorCaller(), tenant_id, cursor, limit ?? Paging.DefaultLimit), MemberResponse.From, ct);
 
-    private static async Task<Ok<ListResponse<ApiKeyResponse>>> ApiKeysAsync(
+    private static Task<Ok<ListResponse<ApiKeyResponse>>> ApiKeysAsync(
         Guid tenant_id, HttpContext http, IMediator mediator, IClock clock, string? cursor, int? limit, CancellationToken ct)
     {
-        var page = await mediator.Send(new ListApiKeys(http.ToOperatorCaller(), tenant_id, cursor, limit ?? Paging.DefaultLimit), ct);
         var now = clock.UtcNow;
-        return TypedResults.Ok(ListResponse<ApiKeyResponse>.From(page, k => ApiKeyResponse.From(k, now)));
+        return PageAsync(mediator, new ListApiKeys(http.ToOperatorCaller(), tenant_id, cursor, limit ?? Paging.DefaultLimit), k => ApiKeyResponse.From(k, now), ct);
     }
+
+    /// <summary>Sends a tenant feature's own paged list query (the operator as caller) and maps its page to the wire form.</summary>
+    private static async Task<Ok<ListResponse<TResponse>>> PageAsync<TItem, TResponse>(
+        IMediator mediator, IRequest<Page<TItem>> query, Func<TItem, TResponse> map, CancellationToken ct) =>
+        TypedResults.Ok(ListResponse<TResponse>.From(await mediator.Send(query, ct), map));
 }

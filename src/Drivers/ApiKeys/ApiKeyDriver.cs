@@ -254,45 +254,16 @@ internal sealed class ApiKeyDriver : IApiKeyDriver
             cancellationToken);
     }
 
+    private static readonly string CountRequest =
+        SlidingWindows.CountStatement("api_key_rate_windows", "key_id", "VALUES (@tenantId, @id, @windowStart, 1, 0)");
+    private static readonly string FetchWindow = SlidingWindows.FetchStatement("api_key_rate_windows", "key_id");
+
     public async Task<int?> TryCountRequestAsync(
-        IDbSession session, Guid tenantId, Guid keyId, DateTimeOffset windowStart, double previousWeight, int limit, CancellationToken cancellationToken)
-    {
-        // One conditional upsert. The row rolls forward when a newer window starts (the count it had becomes the previous
-        // count if that window was the one just before, else 0); the request is counted only while the weighted estimate
-        // of the last 60 seconds stays below the limit. A row from a later window (another instance's clock ahead) counts as current.
-        return await session.QuerySingleOrDefaultAsync<int?>(
-            """
-            INSERT INTO api_key_rate_windows AS w (tenant_id, key_id, window_start, request_count, previous_count)
-            VALUES (@tenantId, @keyId, @windowStart, 1, 0)
-            ON CONFLICT (tenant_id, key_id) DO UPDATE SET
-                previous_count = CASE WHEN w.window_start >= EXCLUDED.window_start THEN w.previous_count
-                                      WHEN w.window_start = EXCLUDED.window_start - interval '1 minute' THEN w.request_count
-                                      ELSE 0 END,
-                request_count = CASE WHEN w.window_start >= EXCLUDED.window_start THEN w.request_count + 1 ELSE 1 END,
-                window_start = greatest(w.window_start, EXCLUDED.window_start)
-            WHERE floor(CASE WHEN w.window_start >= EXCLUDED.window_start THEN w.previous_count
-                             WHEN w.window_start = EXCLUDED.window_start - interval '1 minute' THEN w.request_count
-                             ELSE 0 END * @previousWeight::float8)
-                  + CASE WHEN w.window_start >= EXCLUDED.window_start THEN w.request_count ELSE 0 END < @limit
-            RETURNING w.request_count
-            """,
-            new { tenantId, keyId, windowStart, previousWeight, limit }, cancellationToken);
-    }
+        IDbSession session, Guid tenantId, Guid keyId, DateTimeOffset windowStart, double previousWeight, int limit, CancellationToken cancellationToken) =>
+        await session.QuerySingleOrDefaultAsync<int?>(CountRequest, new { tenantId, id = keyId, windowStart, previousWeight, limit }, cancellationToken);
 
-    public async Task<RateWindow?> FetchRateWindowAsync(IDbSession session, Guid tenantId, Guid keyId, CancellationToken cancellationToken)
-    {
-        var row = await session.QuerySingleOrDefaultAsync<RateWindowRow>(
-            "SELECT window_start, previous_count, request_count FROM api_key_rate_windows WHERE tenant_id = @tenantId AND key_id = @keyId",
-            new { tenantId, keyId }, cancellationToken);
-        return row is null ? null : new RateWindow(row.WindowStart.ToUtcOffset(), row.PreviousCount, row.RequestCount);
-    }
-
-    private sealed class RateWindowRow
-    {
-        public DateTime WindowStart { get; init; }
-        public int PreviousCount { get; init; }
-        public int RequestCount { get; init; }
-    }
+    public Task<RateWindow?> FetchRateWindowAsync(IDbSession session, Guid tenantId, Guid keyId, CancellationToken cancellationToken) =>
+        SlidingWindows.FetchAsync(session, FetchWindow, tenantId, keyId, cancellationToken);
 
     private sealed class SlotRow
     {

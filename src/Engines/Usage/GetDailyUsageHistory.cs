@@ -5,7 +5,6 @@ using Platform.Drivers.Usage;
 using Platform.Engines.Pipeline;
 using Platform.Engines.Sessions;
 using Platform.Models;
-using Platform.Models.Tenants;
 using Platform.Models.Usage;
 
 namespace Platform.Engines.Usage;
@@ -14,7 +13,7 @@ namespace Platform.Engines.Usage;
 /// aggregation, optionally of one meter, worker or API key (viewer or higher, key "usage:read"). Days of the current month run up to today; a future
 /// month has no days. Meters counted without raw events (api_calls) are left out (ADR 0740).</summary>
 public sealed record GetDailyUsageHistory(Caller Caller, Guid TenantId, string? Month, string? Meter, string? WorkerId = null, Guid? ApiKeyId = null)
-    : IRequest<IReadOnlyList<UsageRollup>>, ITenantRead, ICallerCommand
+    : IRequest<IReadOnlyList<UsageRollup>>, ITenantRead, ICallerCommand, IUsageHistoryQuery
 {
     /// <summary>Reads "YYYY-MM" as the first day of that month, or null when it is not one (years 2000 to 8999).</summary>
     public static DateOnly? ParseMonth(string? month) =>
@@ -24,14 +23,12 @@ public sealed record GetDailyUsageHistory(Caller Caller, Guid TenantId, string? 
             : null;
 }
 
-internal sealed class GetDailyUsageHistoryValidator : AbstractValidator<GetDailyUsageHistory>
+internal sealed class GetDailyUsageHistoryValidator : UsageHistoryValidator<GetDailyUsageHistory>
 {
     public GetDailyUsageHistoryValidator()
     {
         RuleFor(c => c.Month).Must(m => GetDailyUsageHistory.ParseMonth(m) is not null).When(c => c.Month is not null)
             .WithMessage("month is a calendar month written YYYY-MM (2000-01 to 8999-12).");
-        RuleFor(c => c.Meter).Must(MeterNames.IsValid).When(c => c.Meter is not null).WithMessage("The meter name is not valid.");
-        RuleFor(c => c.WorkerId).Must(WorkerIds.IsValid).When(c => c.WorkerId is not null).WithMessage("The worker id is not valid.");
     }
 }
 
@@ -46,12 +43,11 @@ internal sealed class GetDailyUsageHistoryHandler(TenantGate gate, IUsageDriver 
         {
             last = today;
         }
-        await using var scope = await gate.EnterAsync(query.TenantId, query.Caller, TenantRole.Viewer, Access.Read, cancellationToken, keyPermission: "usage:read");
+        await using var scope = await gate.EnterAsync(query, cancellationToken);
         if (last < month)
         {
             return [];
         }
-        return await usage.ListDailyAsync(scope.Session, query.TenantId, month, last,
-            new UsageEventFilter(query.Meter, null, null, query.WorkerId, query.ApiKeyId), cancellationToken);
+        return await usage.ListDailyAsync(scope.Session, query.TenantId, month, last, query.Filter(), cancellationToken);
     }
 }

@@ -133,6 +133,43 @@ public sealed class BrandingTests : DatabaseTest
     }
 
     [Test]
+    public async Task Members_download_the_kept_logo_image_as_a_PNG_and_a_tenant_without_one_or_another_tenant_gets_404()
+    {
+        // A 1x1 PNG (ADR 0779); GET …/branding/logo.png gives back its bytes for the dashboard's preview (ADR 0805).
+        var png = Convert.FromBase64String("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==");
+        var (owner, tenantId, _) = await ProfessionalTenantAsync();
+        var viewer = await TestApi.MemberAsync(tenantId, "viewer");
+        using (var none = await TestApi.Client(viewer.Token).GetAsync($"/v1/tenants/{tenantId}/branding/logo.png"))
+        {
+            await TestApi.ExpectProblemAsync(none, HttpStatusCode.NotFound, "not_found");
+        }
+        using (var put = await PutAsync(owner, tenantId, new { product_name = "Acme", logo_png = Convert.ToBase64String(png) }))
+        {
+            await TestApi.ExpectAsync(put, HttpStatusCode.OK);
+        }
+        using (var logo = await TestApi.Client(viewer.Token).GetAsync($"/v1/tenants/{tenantId}/branding/logo.png"))
+        {
+            await TestApi.ExpectAsync(logo, HttpStatusCode.OK);
+            Assert.That(logo.Content.Headers.ContentType?.MediaType, Is.EqualTo("image/png"));
+            Assert.That(await logo.Content.ReadAsByteArrayAsync(), Is.EqualTo(png));
+        }
+        var stranger = await TestApi.SignUpAsync();
+        using (var other = await TestApi.Client(stranger.Token).GetAsync($"/v1/tenants/{tenantId}/branding/logo.png"))
+        {
+            await TestApi.ExpectProblemAsync(other, HttpStatusCode.NotFound, "not_found");
+        }
+        // A replacement that leaves logo_png out clears it, as every field of the replacement.
+        using (var cleared = await PutAsync(owner, tenantId, new { product_name = "Acme" }))
+        {
+            await TestApi.ExpectAsync(cleared, HttpStatusCode.OK);
+        }
+        using (var gone = await TestApi.Client(viewer.Token).GetAsync($"/v1/tenants/{tenantId}/branding/logo.png"))
+        {
+            await TestApi.ExpectProblemAsync(gone, HttpStatusCode.NotFound, "not_found");
+        }
+    }
+
+    [Test]
     public async Task A_plan_without_branding_gets_403_and_a_downgrade_stops_showing_it()
     {
         var owner = await TestApi.SignUpAsync();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { brandingSchema } from "../pages/Branding";
-import { isHexColour, mayBeTenantHost } from "./branding";
+import { isHexColour, mayBeTenantHost, readBase64 } from "./branding";
 
 describe("public branding lookup", () => {
   it("asks only for hosts a tenant could be served on", () => {
@@ -27,5 +27,14 @@ describe("branding form", () => {
     expect(insecure.success).toBe(false);
     expect(insecure.error?.issues[0]?.path).toEqual(["logo_url"]);
     expect(brandingSchema.safeParse({ ...base, primary_color: "red" }).success).toBe(false);
+  });
+});
+
+describe("logo image upload", () => {
+  it("reads a file as the base64 PUT …/branding takes, in chunks for files larger than one call's arguments", async () => {
+    expect(await readBase64(new Blob([new Uint8Array([0x89, 0x50, 0x4e, 0x47])]))).toBe("iVBORw==");
+    const large = new Uint8Array(100_000).map((_, i) => (i * 7) % 256);
+    const text = await readBase64(new Blob([large]));
+    expect(Uint8Array.from(atob(text), (c) => c.charCodeAt(0))).toEqual(large);
   });
 });

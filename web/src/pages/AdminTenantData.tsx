@@ -5,9 +5,9 @@ import { adminApi, OperatorContext, operatorMay } from "../api/admin";
 import { unwrap } from "../api/client";
 import type { Schemas } from "../api/types";
 import { Empty, Loading, ProblemCallout } from "../components";
-import { formatCents } from "../lib/format";
 import { firstPage, formatInstant, type CursorTrail } from "../lib/paging";
 import { RoleBadge } from "./Members";
+import { InvoiceTable } from "./InvoiceTable";
 import { KeyboardScroll, Pager } from "./Pager";
 import { EstimateTable, UsageBar } from "./UsageParts";
 
@@ -16,8 +16,6 @@ import { EstimateTable, UsageBar } from "./UsageParts";
  * each read from the /v1/admin/tenants/{id}/… routes, each row action asking for its reason in a dialog.
  */
 
-type InvoiceStatus = NonNullable<Schemas["InvoiceResponse"]["status"]>;
-const invoiceColour: Record<InvoiceStatus, "gray" | "blue" | "green" | "red"> = { draft: "gray", open: "blue", paid: "green", void: "gray", uncollectible: "red" };
 const keyColour: Record<string, "green" | "blue" | "gray" | "red"> = { active: "green", frozen: "blue", expired: "gray", revoked: "red" };
 
 export type Reason = { reason_code: string; reason_note: string | null };
@@ -124,34 +122,12 @@ export function TenantInvoices({ tenantId, onDone }: { tenantId: string; onDone(
       {invoices.isPending ? <Loading label="Loading invoices" /> : invoices.isError ? <ProblemCallout error={invoices.error} /> :
         invoices.data.data.length === 0 ? <Empty>No invoices yet.</Empty> : (
           <>
-            <KeyboardScroll label="Invoices"><Table.Root variant="surface" aria-label="Invoices">
-              <Table.Header>
-                <Table.Row>
-                  <Table.ColumnHeaderCell>Number</Table.ColumnHeaderCell>
-                  <Table.ColumnHeaderCell>Period</Table.ColumnHeaderCell>
-                  <Table.ColumnHeaderCell>Status</Table.ColumnHeaderCell>
-                  <Table.ColumnHeaderCell justify="end">Total</Table.ColumnHeaderCell>
-                  <Table.ColumnHeaderCell>Action</Table.ColumnHeaderCell>
-                </Table.Row>
-              </Table.Header>
-              <Table.Body>
-                {invoices.data.data.map((i) => (
-                  <Table.Row key={i.id} data-testid={`admin-invoice-${i.number}`}>
-                    <Table.Cell>{i.number}</Table.Cell>
-                    <Table.Cell>{formatInstant(i.period_start)}</Table.Cell>
-                    <Table.Cell><Badge highContrast color={i.status ? invoiceColour[i.status] : "gray"} data-testid="invoice-status">{i.status}</Badge></Table.Cell>
-                    <Table.Cell justify="end">{formatCents(i.total_cents, i.currency)}</Table.Cell>
-                    <Table.Cell>
-                      {i.status === "open" && mayPay ? (
-                        <ReasonDialog label="Mark paid" ariaLabel={`Mark paid invoice ${i.number}`} title={`Mark invoice ${i.number} paid?`} defaultCode="offline_payment"
-                          description="A payment received outside Stripe, recorded as a founder action; this cannot be reversed."
-                          onConfirm={(reason) => pay.mutate({ invoice: i, reason })} />
-                      ) : <Text size="1" color="gray">—</Text>}
-                    </Table.Cell>
-                  </Table.Row>
-                ))}
-              </Table.Body>
-            </Table.Root></KeyboardScroll>
+            <InvoiceTable invoices={invoices.data.data} rowTestId={(i) => `admin-invoice-${i.number}`} lastColumn="Action" renderLast={(i) =>
+              i.status === "open" && mayPay ? (
+                <ReasonDialog label="Mark paid" ariaLabel={`Mark paid invoice ${i.number}`} title={`Mark invoice ${i.number} paid?`} defaultCode="offline_payment"
+                  description="A payment received outside Stripe, recorded as a founder action; this cannot be reversed."
+                  onConfirm={(reason) => pay.mutate({ invoice: i, reason })} />
+              ) : <Text size="1" color="gray">—</Text>} />
             <Pager label="Invoices" trail={trail} nextCursor={invoices.data.next_cursor} onChange={setTrail} />
           </>
         )}

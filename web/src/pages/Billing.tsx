@@ -3,17 +3,13 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { useOutletContext, useSearchParams } from "react-router";
 import { api, unwrap } from "../api/client";
-import type { Membership, Schemas } from "../api/types";
+import type { Membership } from "../api/types";
 import { Empty, Loading, ProblemCallout } from "../components";
 import { effectiveCycle, planAction, planPriceIn, type BillingCycle, type PlanAction } from "../lib/billing";
 import { formatCents } from "../lib/format";
+import { InvoiceTable } from "./InvoiceTable";
 import { KeyboardScroll } from "./Pager";
 import { useBilling } from "./UsageParts";
-
-type InvoiceStatus = Schemas["InvoiceResponse"]["status"];
-const invoiceColour: Record<NonNullable<InvoiceStatus>, "gray" | "blue" | "green" | "red" | "orange"> = {
-  draft: "gray", open: "blue", paid: "green", void: "gray", uncollectible: "red",
-};
 
 /** Sends the browser to a Stripe-hosted page (Checkout or the customer portal). */
 const goTo = (url: string) => window.location.assign(url);
@@ -191,28 +187,8 @@ function Invoices({ tenantId }: { tenantId: string }) {
       <Heading as="h2" size="4">Invoices</Heading>
       {invoices.isPending ? <Loading label="Loading invoices" /> : invoices.isError ? <ProblemCallout error={invoices.error} /> :
         invoices.data.data.length === 0 ? <Empty>No invoices yet.</Empty> : (
-          <Table.Root variant="surface" aria-label="Invoices">
-            <Table.Header>
-              <Table.Row>
-                <Table.ColumnHeaderCell>Number</Table.ColumnHeaderCell>
-                <Table.ColumnHeaderCell>Period</Table.ColumnHeaderCell>
-                <Table.ColumnHeaderCell>Status</Table.ColumnHeaderCell>
-                <Table.ColumnHeaderCell justify="end">Total</Table.ColumnHeaderCell>
-                <Table.ColumnHeaderCell>Detail</Table.ColumnHeaderCell>
-              </Table.Row>
-            </Table.Header>
-            <Table.Body>
-              {invoices.data.data.map((i) => (
-                <Table.Row key={i.id} data-testid={`invoice-${i.number}`}>
-                  <Table.Cell>#{i.number}</Table.Cell>
-                  <Table.Cell>{day(i.period_start)} – {day(i.period_end)}</Table.Cell>
-                  <Table.Cell><Badge highContrast color={i.status ? invoiceColour[i.status] : "gray"}>{i.status}</Badge></Table.Cell>
-                  <Table.Cell justify="end">{formatCents(i.total_cents, i.currency)}</Table.Cell>
-                  <Table.Cell><InvoiceDetail tenantId={tenantId} invoiceId={i.id} number={i.number} /></Table.Cell>
-                </Table.Row>
-              ))}
-            </Table.Body>
-          </Table.Root>
+          <InvoiceTable invoices={invoices.data.data} rowTestId={(i) => `invoice-${i.number}`} lastColumn="Detail"
+            renderLast={(i) => <InvoiceDetail tenantId={tenantId} invoiceId={i.id} number={i.number} />} />
         )}
     </Flex>
   );

@@ -8,7 +8,7 @@ import { z } from "zod";
 import { api, unwrap } from "../api/client";
 import type { Membership, Schemas } from "../api/types";
 import { Loading, ProblemCallout } from "../components";
-import { isHexColour } from "../lib/branding";
+import { isHexColour, readBase64 } from "../lib/branding";
 import { ProblemError } from "../lib/problem";
 import { Field } from "./AuthPages";
 
@@ -74,9 +74,29 @@ function BrandingEditor({ tenantId, branding, canEdit, fallbackName }: { tenantI
   const form = useForm<BrandingForm>({ resolver: zodResolver(brandingSchema), defaultValues: toForm(branding) });
   useEffect(() => form.reset(toForm(branding)), [branding, form]);
   const live = useWatch({ control: form.control });
+  // The logo image (ADR 0779, 0805): the replacement clears a logo it leaves out, so the editor holds the kept image's bytes (read back from
+  // …/branding/logo.png) and sends them with every save, or the chosen file's, or none once removed.
+  const kept = useQuery({
+    enabled: branding.has_logo_png,
+    queryKey: ["branding-logo", tenantId],
+    queryFn: async () => {
+      const r = await api.GET("/v1/tenants/{tenant_id}/branding/logo.png", { params: { path: { tenant_id: tenantId } }, parseAs: "blob" });
+      return LogoImage.of(unwrap(r as { data?: Blob; error?: unknown; response: Response }));
+    },
+  });
+  const [chosen, setChosen] = useState<LogoChoice>({ kind: "kept" });
+  const [logoError, setLogoError] = useState<string | null>(null);
+  useEffect(() => setChosen({ kind: "kept" }), [branding]);
+  const logo = chosen.kind === "kept" ? (branding.has_logo_png ? kept.data ?? null : null) : chosen.kind === "file" ? chosen.image : null;
   const submit = form.handleSubmit(async (v) => {
     setError(null);
+    setLogoError(null);
     setSaved(false);
+    if (branding.has_logo_png && chosen.kind === "kept" && !kept.data) {
+      // Saving before the kept image is read back would clear it.
+      setLogoError("The saved logo image could not be read; choose it again or remove it.");
+      return;
+    }
     try {
       const updated = unwrap(await api.PUT("/v1/tenants/{tenant_id}/branding", {
         params: { path: { tenant_id: tenantId } },
@@ -86,12 +106,17 @@ function BrandingEditor({ tenantId, branding, canEdit, fallbackName }: { tenantI
           primary_color: v.primary_color || null,
           product_name: v.product_name || null,
           email_sender_name: v.email_sender_name || null,
+          logo_png: logo ? await logo.base64() : null,
         },
       }));
+      if (logo) queries.setQueryData(["branding-logo", tenantId], logo);
       queries.setQueryData(["branding", tenantId], updated);
       setSaved(true);
     } catch (e) {
-      setError(e);
+      // The server's refusal of the image is shown next to its control; anything else above the form.
+      const logoProblem = e instanceof ProblemError ? e.problem.errors?.logo_png : undefined;
+      if (logoProblem) setLogoError(logoProblem.join(" "));
+      if (!(logoProblem && Object.keys((e as ProblemError).problem.errors ?? {}).length === 1)) setError(e);
     }
   });
   const err = form.formState.errors;
@@ -108,6 +133,18 @@ function BrandingEditor({ tenantId, branding, canEdit, fallbackName }: { tenantI
             <Field id="primary-color" label="Primary colour" placeholder="#rrggbb" disabled={!canEdit} {...form.register("primary_color")} error={err.primary_color?.message} />
             <Field id="css-url" label="Stylesheet URL" placeholder="https://" disabled={!canEdit} {...form.register("custom_css_url")} error={err.custom_css_url?.message} />
             <Field id="sender-name" label="Email sender name" disabled={!canEdit} {...form.register("email_sender_name")} error={err.email_sender_name?.message} />
+            <LogoPicker logo={logo} loading={branding.has_logo_png && chosen.kind === "kept" && kept.isPending} canEdit={canEdit} error={logoError}
+              unsaved={chosen.kind !== "kept"}
+              onChoose={(file) => {
+                setSaved(false);
+                setLogoError(null);
+                setChosen({ kind: "file", image: LogoImage.of(file) });
+              }}
+              onRemove={() => {
+                setSaved(false);
+                setLogoError(null);
+                setChosen({ kind: "removed" });
+              }} />
             {saved ? <Text role="status" color="green" data-testid="branding-saved">Saved.</Text> : null}
             {canEdit ? <Button type="submit" loading={form.formState.isSubmitting} style={{ alignSelf: "start" }}>Save branding</Button> : null}
           </Flex>
@@ -118,6 +155,51 @@ function BrandingEditor({ tenantId, branding, canEdit, fallbackName }: { tenantI
         logoUrl={live.logo_url && httpsUrl.safeParse(live.logo_url).success ? live.logo_url.trim() : null}
         color={live.primary_color && isHexColour(live.primary_color) ? live.primary_color.trim() : null}
       />
+    </Flex>
+  );
+}
+
+/** Is a logo image the editor holds: its bytes (sent as base64) and, for a PNG, an object URL to preview it. */
+class LogoImage {
+  private constructor(private readonly blob: Blob, readonly previewUrl: string | null) {}
+
+  static of(blob: Blob): LogoImage {
+    return new LogoImage(blob, blob.type === "image/png" ? URL.createObjectURL(blob) : null);
+  }
+
+  base64(): Promise<string> {
+    return readBase64(this.blob);
+  }
+}
+
+type LogoChoice = { kind: "kept" } | { kind: "file"; image: LogoImage } | { kind: "removed" };
+
+/** Chooses, previews and removes the logo image drawn on invoice PDFs; what the server refuses (not a PNG, too large) is said beside it. */
+function LogoPicker({ logo, loading, canEdit, error, unsaved, onChoose, onRemove }: {
+  logo: LogoImage | null; loading: boolean; canEdit: boolean; error: string | null; unsaved: boolean; onChoose(file: File): void; onRemove(): void;
+}) {
+  const describedBy = ["logo-png-hint", error ? "logo-png-error" : null].filter(Boolean).join(" ");
+  return (
+    <Flex direction="column" gap="1" data-testid="logo-png">
+      <Text as="label" htmlFor="logo-png-file" size="2" weight="medium">Logo image (PNG)</Text>
+      <Text id="logo-png-hint" size="1" color="gray">Drawn on invoice PDFs. A PNG file of at most 64 KB and 2000 × 2000 pixels; saved with the branding.</Text>
+      {canEdit ? (
+        <input id="logo-png-file" type="file" accept="image/png" aria-describedby={describedBy} aria-invalid={error ? true : undefined}
+          onChange={(e) => {
+            const file = e.currentTarget.files?.[0];
+            if (file) onChoose(file);
+            e.currentTarget.value = "";
+          }} />
+      ) : null}
+      <Flex align="center" gap="3" style={{ minHeight: 44 }}>
+        {loading ? <Text size="2" color="gray">Loading the logo image…</Text>
+          : logo?.previewUrl ? <img src={logo.previewUrl} alt="Logo image" data-testid="logo-png-preview" style={{ maxHeight: 40, maxWidth: 160 }} />
+          : logo ? <Text size="2" color="gray">No preview: the file is not a PNG.</Text>
+          : <Text size="2" color="gray" data-testid="logo-png-none">No logo image.</Text>}
+        {logo && canEdit ? <Button type="button" size="1" variant="soft" onClick={onRemove}>Remove logo image</Button> : null}
+      </Flex>
+      {unsaved && !error ? <Text size="1" color="gray" data-testid="logo-png-unsaved">Not saved yet: Save branding keeps the change.</Text> : null}
+      {error ? <Text id="logo-png-error" role="alert" size="2" color="red" highContrast data-testid="logo-png-error">{error}</Text> : null}
     </Flex>
   );
 }
