@@ -130,13 +130,14 @@ public static class PlatformApi
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.Use(RefuseOversizedBodies);
-        // Before the body is read and the caller authenticated: a queued admission has cost nothing yet (ADR 0800).
-        app.UseRateLimiter();
         // Before authentication: a credential or an id with text PostgreSQL cannot store never reaches an engine (ADR 0180).
         app.UseMiddleware<StorableTextMiddleware>();
         app.UseAuthentication();
         app.Use(RequestLogScope.CallerAsync);
         app.UseAuthorization();
+        // After authorization, before the body is read: only callers who may admit queue for an admission slot, so that an anonymous
+        // flood or a wrong key never fills the queue other tenants wait in, and a queued admission has cost little yet (ADR 0800).
+        app.UseRateLimiter();
 
         app.MapPlatformOpenApi();
         // Every feature's IEndpointGroup, found in this assembly: adding a feature edits no list here (ADR 0400).

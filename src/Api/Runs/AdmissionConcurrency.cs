@@ -14,6 +14,10 @@ public static class AdmissionConcurrency
     /// <summary>Is the rate-limiting policy the admission and completion routes name.</summary>
     public const string Policy = "admission";
 
+    /// <summary>Is the OpenAPI description of the 503 a full queue answers.</summary>
+    public const string QueueFull = "`admission_queue_full`: more admissions are waiting in this process than Platform:AdmissionQueueLimit allows; "
+        + "nothing is written, retry after Retry-After (ADR 0800). A database outage answers 503 too.";
+
     /// <summary>Is the Retry-After, in seconds, of a request refused because the queue is full.</summary>
     public const int RetryAfterSeconds = 1;
 

@@ -37,7 +37,8 @@ public sealed class RunsApi : IEndpointGroup
                 + "is above the config's max_tokens_per_run; `max_workers_exceeded`: a first run of a worker the tenant has no config of would enable one more "
                 + "worker than max_workers (`quota`, `limit`, `current`; ADR 0771); `idempotency_key_in_flight`.")
             .Refuses(StatusCodes.Status429TooManyRequests, "`quota_exceeded`: a limit is reached (quota names it: max_runs_per_day, max_concurrent_runs, max_tokens_per_month, "
-                + "key_concurrent_runs, worker_max_runs_per_day; Retry-After when it resets); " + ProblemResponses.KeyThrottled);
+                + "key_concurrent_runs, worker_max_runs_per_day; Retry-After when it resets); " + ProblemResponses.KeyThrottled)
+            .Refuses(StatusCodes.Status503ServiceUnavailable, AdmissionConcurrency.QueueFull);
         runs.MapGet("/", ListAsync)
             .WithName("listRuns")
             .WithSummary("List a tenant's runs, newest first, by status or worker")
@@ -56,7 +57,8 @@ public sealed class RunsApi : IEndpointGroup
                 + "max_tokens_per_run, is recorded as failed, with the JSON pointers of the mismatch in error and the policy violation named.")
             .RefusesBody(ProblemResponses.InvalidOrKeyReused)
             .Refuses(StatusCodes.Status404NotFound, RunNotFound)
-            .Refuses(StatusCodes.Status409Conflict, "`run_already_completed`: the run was completed before (or timed out); `idempotency_key_in_flight`: a request with this Idempotency-Key is still running.");
+            .Refuses(StatusCodes.Status409Conflict, "`run_already_completed`: the run was completed before (or timed out); `idempotency_key_in_flight`: a request with this Idempotency-Key is still running.")
+            .Refuses(StatusCodes.Status503ServiceUnavailable, AdmissionConcurrency.QueueFull);
 
         routes.MapGet("/v1/workers", ListWorkersAsync).WithTags("Runs")
             .WithName("listWorkers")

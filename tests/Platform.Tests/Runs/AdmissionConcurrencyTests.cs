@@ -10,7 +10,7 @@ using Platform.Models.Runs;
 namespace Platform.Tests.Runs;
 
 /// <summary>Platform:AdmissionConcurrency bounds the run admissions executing at once and queues the rest first in, first out; a full queue
-/// answers 503 admission_queue_full with Retry-After and writes nothing (ADR 0800). A probe in the admission command's pipeline counts how many
+/// answers 503 admission_queue_full with Retry-After and writes nothing, and callers who may not admit never queue (ADR 0800). A probe in the admission command's pipeline counts how many
 /// admissions execute at the same moment.</summary>
 public sealed class AdmissionConcurrencyTests : DatabaseTest
 {
@@ -55,12 +55,19 @@ public sealed class AdmissionConcurrencyTests : DatabaseTest
         await probe.FirstEntered.Task.WaitAsync(TimeSpan.FromMinutes(1));
         using var refused = await client.PostAsJsonAsync($"/v1/tenants/{tenantId}/runs", new { worker_id = "summarizer", task = "finds the queue full" });
         var problem = await TestApi.ExpectProblemAsync(refused, HttpStatusCode.ServiceUnavailable, "admission_queue_full");
+        // Callers who may not admit never take a place in the queue: with the queue full they are still told who they are not.
+        using var anonymous = factory.CreateClient();
+        using var noCredential = await anonymous.PostAsJsonAsync($"/v1/tenants/{tenantId}/runs", new { worker_id = "summarizer", task = "anonymous" });
+        anonymous.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "pk_live_not_a_key_of_anyone");
+        using var wrongKey = await anonymous.PostAsJsonAsync($"/v1/tenants/{tenantId}/runs", new { worker_id = "summarizer", task = "wrong key" });
         probe.Gate.SetResult();
         using var admitted = await first;
 
         Assert.Multiple(async () =>
         {
             Assert.That(refused.Headers.RetryAfter?.Delta, Is.EqualTo(TimeSpan.FromSeconds(1)));
+            Assert.That(noCredential.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized), "an anonymous caller is refused before the admission queue");
+            Assert.That(wrongKey.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized), "a wrong credential is refused before the admission queue");
             Assert.That((string?)problem["request_id"], Is.Not.Empty);
             Assert.That(admitted.StatusCode, Is.EqualTo(HttpStatusCode.Created));
             Assert.That(probe.Entered, Is.EqualTo(1), "the refused admission never reached the engine");
