@@ -46,6 +46,7 @@ public static class PlatformApi
         // The hot paths are warmed once the server listens; /readyz answers ready after (ADR 0751).
         services.AddSingleton<WarmUpState>();
         services.AddSingleton<IWarmUpStep, DatabasePoolWarmUp>();
+        services.AddSingleton<IWarmUpStep, SuccessPathWarmUp>();
         services.AddSingleton<IWarmUpStep, HotRouteWarmUp>();
         services.AddHostedService<WarmUpService>();
         services.AddEngines();
@@ -122,6 +123,9 @@ public static class PlatformApi
             if (context.RequestServices.GetRequiredService<WarmUpState>().IsWarmUpRequest(context))
             {
                 Platform.Engines.Pipeline.RefusalLog.Expect();
+                // While the success-path warm-up runs, its requests run one at a time in its rolled-back sandbox (ADR 0815).
+                await context.RequestServices.GetRequiredService<Platform.Engines.Health.WarmUpSandboxes>().RunRequestAsync(() => next(context), context.RequestAborted);
+                return;
             }
             await next(context);
         });

@@ -22,7 +22,7 @@ public sealed class PlatformOptions
     [Range(0, 1000)]
     public int WarmUpConnections { get; set; } = 16;
 
-    /// <summary>Gets or sets the longest the hot-route warm-up goes on waiting for the JIT to settle, in seconds (Platform:WarmUpMaxSeconds, ADR 0800).</summary>
+    /// <summary>Gets or sets the longest the warm-up steps that wait for the JIT to settle go on together, in seconds (Platform:WarmUpMaxSeconds, ADR 0800, 0815).</summary>
     [Range(0, 600)]
     public int WarmUpMaxSeconds { get; set; } = 10;
 

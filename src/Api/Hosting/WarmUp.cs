@@ -4,8 +4,15 @@ using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using System.Text.Json.Nodes;
 using MediatR;
+using Platform.Engines.ApiKeys;
 using Platform.Engines.Health;
+using Platform.Engines.Tenants;
+using Platform.Engines.Users;
+using Platform.Models;
+using Platform.Models.ApiKeys;
+using Platform.Models.Plans;
 
 namespace Platform.Api.Hosting;
 
@@ -25,6 +32,15 @@ public sealed class WarmUpState
         context.Connection.RemoteIpAddress is { } remote && System.Net.IPAddress.IsLoopback(remote)
         && context.Request.Headers.TryGetValue(Header, out var sent) && sent.Count == 1
         && CryptographicOperations.FixedTimeEquals(System.Text.Encoding.ASCII.GetBytes(sent.ToString()), System.Text.Encoding.ASCII.GetBytes(Token));
+
+    private readonly Stopwatch clock = new();
+
+    /// <summary>Starts the warm-up's clock (the steps share one Platform:WarmUpMaxSeconds, ADR 0815).</summary>
+    public void Start() => clock.Start();
+
+    /// <summary>Gets how long a step that repeats until the JIT settles may still go on: what is left of the warm-up's cap since it started,
+    /// but never less than the floor (a step's minimum rounds still run).</summary>
+    public TimeSpan Remaining(TimeSpan cap, TimeSpan floor) => cap - clock.Elapsed is var left && left > floor ? left : floor;
 
     /// <summary>Gets whether the warm-up is over (done, skipped or failed).</summary>
     public bool Ready => done.Task.IsCompleted;
@@ -60,6 +76,7 @@ internal sealed class WarmUpService(
                 return;
             }
             var clock = Stopwatch.StartNew();
+            state.Start();
             var timings = new List<string>();
             foreach (var step in steps)
             {
@@ -134,6 +151,135 @@ internal sealed class DatabasePoolWarmUp(IServiceScopeFactory scopes, IConfigura
     }
 }
 
+/// <summary>Runs the hot routes' success paths for real before /readyz says ready, inside the warm-up sandbox, a transaction that is always
+/// rolled back (ADR 0815): in-process, a sign-up, a free tenant and an API key; then over loopback, with that key and this process's warm-up
+/// token, rounds of admit, complete, usage ingestion, usage summary and quota check, so that the code of a 201 (the engines, the drivers'
+/// readers, Npgsql's converters, the JSON of each answer) is compiled, and re-compiled at tier 1, before the first caller needs it. The server
+/// runs the token's requests one at a time in the sandbox; nothing of it is committed, counted or cached. At least
+/// <see cref="MinimumRounds"/> rounds, then until the JIT has compiled nothing new for <see cref="HotRouteWarmUp.SettleWindow"/>, at most
+/// Platform:WarmUpMaxSeconds.</summary>
+internal sealed class SuccessPathWarmUp(
+    WarmUpState state, WarmUpSandboxes sandboxes, IServiceScopeFactory scopes, PlatformOptions options, ILogger<SuccessPathWarmUp> logger)
+    : IWarmUpStep
+{
+    /// <summary>Is how many rounds are always sent: each route is then called past the runtime's tier-1 call count of 30.</summary>
+    internal const int MinimumRounds = 40;
+
+    /// <summary>Is how many runs the warm-up admits at most: the free plan's day has 100.</summary>
+    internal const int MaximumRuns = 90;
+
+    /// <summary>Is how many rounds are in flight at once (the server still runs them one at a time): the free plan's concurrent runs.</summary>
+    private const int Lanes = 2;
+
+    public string Name => "success paths";
+
+    public async Task RunAsync(Uri? address, CancellationToken cancellationToken)
+    {
+        if (address is null)
+        {
+            return;
+        }
+        string? secret = null;
+        var tenant = Guid.Empty;
+        var clock = Stopwatch.StartNew();
+        var rounds = 0;
+        var admitted = 0;
+        var failures = new System.Collections.Concurrent.ConcurrentDictionary<string, int>();
+        var stoppedBy = "";
+        await sandboxes.RunAsync(
+            async token =>
+            {
+                using var scope = scopes.CreateScope();
+                var mediator = scope.ServiceProvider.GetRequiredService<IMediator>();
+                var name = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+                var user = await mediator.Send(new SignUp($"warm-up-{name}@warm-up.invalid", Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)), "Warm-up", null), token);
+                var owner = Caller.User(user.Id);
+                var membership = await mediator.Send(new CreateTenant(owner, "Warm-up", "warm-up-" + name, PlanCatalog.Free, null, TrialFallbacks.Free), token);
+                tenant = membership.Tenant.Id;
+                var key = await mediator.Send(new CreateApiKey(owner, tenant, "warm-up",
+                    [ApiKeyPermissions.RunsWrite, ApiKeyPermissions.RunsRead, ApiKeyPermissions.UsageWrite, ApiKeyPermissions.UsageRead, ApiKeyPermissions.QuotaCheck],
+                    null, null, null, null), token);
+                secret = key.Secret;
+            },
+            async token =>
+            {
+                using var http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(10) };
+                using var capped = CancellationTokenSource.CreateLinkedTokenSource(token);
+                capped.CancelAfter(state.Remaining(TimeSpan.FromSeconds(options.WarmUpMaxSeconds), TimeSpan.FromSeconds(2)));
+                var lastCount = System.Runtime.JitInfo.GetCompiledMethodCount();
+                var lastChange = clock.Elapsed;
+                try
+                {
+                    while (true)
+                    {
+                        await Task.WhenAll(Enumerable.Range(0, Lanes).Select(_ => RoundAsync(http, tenant, secret!, () => Volatile.Read(ref admitted) < MaximumRuns, () => Interlocked.Increment(ref admitted), failures, capped.Token)));
+                        rounds += Lanes;
+                        var count = System.Runtime.JitInfo.GetCompiledMethodCount();
+                        if (count != lastCount)
+                        {
+                            lastCount = count;
+                            lastChange = clock.Elapsed;
+                        }
+                        if (rounds >= MinimumRounds && clock.Elapsed - lastChange >= HotRouteWarmUp.SettleWindow)
+                        {
+                            break;
+                        }
+                        if (failures.Values.Sum() > 3 * Lanes)
+                        {
+                            stoppedBy = " (stopped: the routes kept failing)";
+                            break;
+                        }
+                    }
+                }
+                catch (OperationCanceledException) when (capped.IsCancellationRequested && !token.IsCancellationRequested)
+                {
+                    stoppedBy = " (stopped at Platform:WarmUpMaxSeconds)";
+                }
+            },
+            cancellationToken);
+        logger.LogInformation("Warm-up ran {Rounds} rounds of the success paths in {Milliseconds} ms, {Runs} runs admitted and rolled back{Failures}{Stopped}",
+            rounds, (long)clock.Elapsed.TotalMilliseconds, admitted,
+            failures.IsEmpty ? "" : "; unexpected answers: " + string.Join(", ", failures.Select(f => $"{f.Key} x{f.Value}")), stoppedBy);
+    }
+
+    /// <summary>Sends one round: admit and complete a run (while the day allows), record a usage event, read the summary and check a quota.</summary>
+    private async Task RoundAsync(HttpClient http, Guid tenant, string secret, Func<bool> mayAdmit, Action admitted,
+        System.Collections.Concurrent.ConcurrentDictionary<string, int> failures, CancellationToken cancellationToken)
+    {
+        if (mayAdmit())
+        {
+            var run = await SendAsync(http, HttpMethod.Post, $"/v1/tenants/{tenant}/runs", new { worker_id = "summarizer", task = "warm-up" }, secret, failures, cancellationToken);
+            if (run?["id"]?.GetValue<string>() is { } id)
+            {
+                admitted();
+                await SendAsync(http, HttpMethod.Post, $"/v1/tenants/{tenant}/runs/{id}/complete",
+                    new { success = true, total_tokens = 100, latency_ms = 5 }, secret, failures, cancellationToken);
+            }
+        }
+        await SendAsync(http, HttpMethod.Post, $"/v1/tenants/{tenant}/usage/events",
+            new[] { new { meter = "api_calls", amount = 1, idempotency_key = Guid.NewGuid().ToString("N") } }, secret, failures, cancellationToken);
+        await SendAsync(http, HttpMethod.Get, $"/v1/tenants/{tenant}/usage", null, secret, failures, cancellationToken);
+        await SendAsync(http, HttpMethod.Post, $"/v1/tenants/{tenant}/quota-checks", new { meter = "api_calls", amount = 1 }, secret, failures, cancellationToken);
+    }
+
+    /// <summary>Sends one request with the key and the warm-up token; a non-2xx answer is counted by route and status, not thrown.</summary>
+    private async Task<JsonNode?> SendAsync(HttpClient http, HttpMethod method, string path, object? body, string secret,
+        System.Collections.Concurrent.ConcurrentDictionary<string, int> failures, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", secret);
+        request.Headers.TryAddWithoutValidation(WarmUpState.Header, state.Token);
+        using var response = await http.SendAsync(request, cancellationToken);
+        if (!response.IsSuccessStatusCode)
+        {
+            var route = System.Text.RegularExpressions.Regex.Replace(path, "[0-9a-f]{8}-[0-9a-f-]{27}", "{id}");
+            failures.AddOrUpdate($"{method} {route} {(int)response.StatusCode}", 1, (_, n) => n + 1);
+            return null;
+        }
+        return method == HttpMethod.Get ? null : await response.Content.ReadFromJsonAsync<JsonNode>(cancellationToken);
+    }
+}
+
 /// <summary>Sends the admission, usage and usage-summary routes rounds of requests over loopback with a well-formed key that does not exist
 /// (401), so that routing, authentication (the key look-up by hash), problem details and their JSON run before real callers come. Nothing is
 /// written. It sends at least <see cref="MinimumRounds"/> rounds (each route well past the runtime's tier-1 call count of 30, so that the
@@ -160,7 +306,8 @@ internal sealed class HotRouteWarmUp(WarmUpState state, PlatformOptions options,
         var key = "pk_live_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
         var tenant = Guid.NewGuid();
         var clock = Stopwatch.StartNew();
-        var cap = TimeSpan.FromSeconds(options.WarmUpMaxSeconds);
+        // What the success paths left of the warm-up's cap (ADR 0815), at least 2 s for the minimum rounds.
+        var cap = state.Remaining(TimeSpan.FromSeconds(options.WarmUpMaxSeconds), TimeSpan.FromSeconds(2));
         var compiledAtStart = System.Runtime.JitInfo.GetCompiledMethodCount();
         var lastCount = compiledAtStart;
         var lastChange = clock.Elapsed;

@@ -21,4 +21,8 @@ public interface IDbSessionFactory
 
     /// <summary>Opens a connection and begins a transaction whose app.tenant_id and app.user_id are sent together with its first statement, which must be a tenant read that supports it (ITenantDriver.FetchTenantAsync or FetchAccessAsync); any other statement first is refused.</summary>
     Task<IDbSession> OpenScopePendingAsync(Guid tenantId, Guid? userId, CancellationToken cancellationToken);
+
+    /// <summary>Opens the start-up warm-up's sandbox: one transaction that is always rolled back, in which the sessions of the flows run
+    /// inside it are savepoints (ADR 0815).</summary>
+    Task<WarmUpSandbox> OpenWarmUpSandboxAsync(CancellationToken cancellationToken);
 }

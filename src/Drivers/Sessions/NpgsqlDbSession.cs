@@ -4,7 +4,8 @@ using Npgsql;
 
 namespace Platform.Drivers.Sessions;
 
-internal sealed class NpgsqlDbSession(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid? tenantId, Guid? userId)
+internal sealed class NpgsqlDbSession(
+    NpgsqlConnection connection, NpgsqlTransaction transaction, Guid? tenantId, Guid? userId, WarmUpSandbox.Savepoint? savepoint = null)
     : IDbSession
 {
     public NpgsqlConnection Connection { get; } = connection;
@@ -19,6 +20,12 @@ internal sealed class NpgsqlDbSession(NpgsqlConnection connection, NpgsqlTransac
     {
         // A request holding an Idempotency-Key marks it in the transaction of its effect (ADR 0190).
         await Idempotency.IdempotencyEffect.MarkAsync(this, cancellationToken);
+        if (savepoint is not null)
+        {
+            // In the warm-up sandbox (ADR 0815) a commit only keeps the work for the sandbox's own later sessions; nothing is ever committed.
+            await savepoint.ReleaseAsync(cancellationToken);
+            return;
+        }
         await Transaction.CommitAsync(cancellationToken);
     }
 
@@ -27,6 +34,16 @@ internal sealed class NpgsqlDbSession(NpgsqlConnection connection, NpgsqlTransac
 
     public async ValueTask DisposeAsync()
     {
+        if (savepoint is not null)
+        {
+            // The sandbox's connection and transaction outlive this session: only its savepoint ends (returned to unless committed).
+            await savepoint.EndAsync();
+            if (Faulted)
+            {
+                ResetPreparedStatements();
+            }
+            return;
+        }
         try
         {
             await Transaction.DisposeAsync();
@@ -180,6 +197,10 @@ internal sealed class NpgsqlDbSessionFactory(NpgsqlDataSource dataSource) : IDbS
 
     public async Task<IDbSession> OpenScopePendingAsync(Guid tenantId, Guid? userId, CancellationToken cancellationToken)
     {
+        if (WarmUpSandbox.Of() is { } sandbox)
+        {
+            return await sandbox.OpenSessionAsync(tenantId, userId, cancellationToken);
+        }
         var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         try
         {
@@ -198,6 +219,10 @@ internal sealed class NpgsqlDbSessionFactory(NpgsqlDataSource dataSource) : IDbS
 
     public async Task<IDbSession> OpenAsync(Guid? tenantId, Guid? userId, CancellationToken cancellationToken)
     {
+        if (WarmUpSandbox.Of() is { } sandbox)
+        {
+            return await sandbox.OpenSessionAsync(tenantId, userId, cancellationToken);
+        }
         var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         NpgsqlDbSession session;
         try
@@ -229,6 +254,8 @@ internal sealed class NpgsqlDbSessionFactory(NpgsqlDataSource dataSource) : IDbS
             throw;
         }
     }
+
+    public Task<WarmUpSandbox> OpenWarmUpSandboxAsync(CancellationToken cancellationToken) => WarmUpSandbox.OpenAsync(dataSource, cancellationToken);
 }
 
 internal static class SessionExtensions

@@ -42,6 +42,11 @@ internal sealed class ApiKeyUsageRecorder : IApiKeyUsageRecorder
 
     public void RecordUserRequest(Guid tenantId, DateTimeOffset at)
     {
+        if (Platform.Drivers.Sessions.WarmUpSandbox.Active)
+        {
+            // The warm-up's rolled-back tenant (ADR 0815): a count of it would be flushed for a tenant that never existed.
+            return;
+        }
         var counter = userCounters.GetOrAdd(tenantId, static t => new Counter(t));
         Interlocked.Increment(ref counter.Requests);
         counter.SeenAt(at.UtcTicks);
@@ -63,6 +68,11 @@ internal sealed class ApiKeyUsageRecorder : IApiKeyUsageRecorder
 
     public void Record(Guid tenantId, Guid keyId, DateTimeOffset at)
     {
+        if (Platform.Drivers.Sessions.WarmUpSandbox.Active)
+        {
+            // The warm-up's rolled-back key (ADR 0815): a count of it would be flushed for a key that never existed.
+            return;
+        }
         var counter = counters.GetOrAdd(keyId, static (_, t) => new Counter(t), tenantId);
         Interlocked.Increment(ref counter.Requests);
         counter.SeenAt(at.UtcTicks);

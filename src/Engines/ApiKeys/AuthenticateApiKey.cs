@@ -36,7 +36,8 @@ internal sealed class AuthenticateApiKeyHandler(
                 key = await keys.FindCredentialsByHashAsync(session, hash, cancellationToken)
                     ?? throw new UnauthorizedException("The API key is not valid.");
             }
-            if (key.RevokedAt is null && key.FrozenAt is null)
+            // The warm-up sandbox's key (ADR 0815) is never cached: it exists only inside the sandbox's transaction.
+            if (key.RevokedAt is null && key.FrozenAt is null && !WarmUpSandbox.Active)
             {
                 cache.Store(hashKey, key, seen);
             }

@@ -21,11 +21,11 @@ internal sealed partial class PostgresXmlRepository(
     public IReadOnlyCollection<XElement> GetAllElements()
     {
         ImportLegacyFolderOnce();
-        var rows = Task.Run(async () =>
+        var rows = Detached(async () =>
         {
             await using var session = await sessions.OpenAsync(null, null, CancellationToken.None);
             return await keys.ListKeyElementsAsync(session, CancellationToken.None);
-        }).GetAwaiter().GetResult();
+        });
         var elements = rows.Select(r => XElement.Parse(r.Xml)).ToList();
         RequireKeyEncryptionKeysOf(elements);
         return elements;
@@ -49,12 +49,26 @@ internal sealed partial class PostgresXmlRepository(
     }
 
     public void StoreElement(XElement element, string friendlyName) =>
-        Task.Run(async () =>
+        Detached(async () =>
         {
             await using var session = await sessions.OpenAsync(null, null, CancellationToken.None);
             await keys.InsertKeyElementAsync(session, new StoredKeyElement(friendlyName, element.ToString(SaveOptions.DisableFormatting)), clock.UtcNow, CancellationToken.None);
             await session.CommitAsync(CancellationToken.None);
-        }).GetAwaiter().GetResult();
+            return true;
+        });
+
+    /// <summary>Runs the key ring's database work on the thread pool without the caller's execution context, and waits for it: a key is never
+    /// read or stored inside whatever the caller's flow is in, such as the start-up warm-up's rolled-back sandbox (ADR 0815), where a key
+    /// created for a first Protect would be kept in memory and used while its row is rolled back.</summary>
+    private static T Detached<T>(Func<Task<T>> work)
+    {
+        Task<T> task;
+        using (ExecutionContext.SuppressFlow())
+        {
+            task = Task.Run(work);
+        }
+        return task.GetAwaiter().GetResult();
+    }
 
     /// <summary>Copies the keys of the former key folder (DataProtection:KeysFolder) into the table once, encrypting their secrets, so that
     /// secrets protected before the key ring moved still open; keys already in the table are skipped.</summary>
@@ -77,11 +91,11 @@ internal sealed partial class PostgresXmlRepository(
             {
                 return;
             }
-            var existing = Task.Run(async () =>
+            var existing = Detached(async () =>
             {
                 await using var session = await sessions.OpenAsync(null, null, CancellationToken.None);
                 return await keys.ListKeyElementsAsync(session, CancellationToken.None);
-            }).GetAwaiter().GetResult().Select(r => r.Name).ToHashSet(StringComparer.Ordinal);
+            }).Select(r => r.Name).ToHashSet(StringComparer.Ordinal);
             foreach (var file in files.Order(StringComparer.Ordinal))
             {
                 var name = Path.GetFileNameWithoutExtension(file);

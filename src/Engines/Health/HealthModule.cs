@@ -9,6 +9,7 @@ internal sealed class HealthModule : IFeatureModule
     public void AddServices(IServiceCollection services)
     {
         services.AddFeatureOptions<GaugeOptions>("Metrics");
+        services.AddSingleton<WarmUpSandboxes>();
         services.AddHostedService<JobLagGauges>();
         services.AddHostedService<DatabaseUpGauge>();
     }

@@ -55,8 +55,12 @@ internal sealed class CreateRunHandler(
         }
         finally
         {
-            Telemetry.RunAdmissionDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds,
-                new KeyValuePair<string, object?>("outcome", outcome));
+            // The warm-up's admissions (rolled back, ADR 0815) are not the service's.
+            if (!WarmUpSandbox.Active)
+            {
+                Telemetry.RunAdmissionDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds,
+                    new KeyValuePair<string, object?>("outcome", outcome));
+            }
         }
     }
 

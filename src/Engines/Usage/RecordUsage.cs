@@ -212,7 +212,11 @@ internal sealed class RecordUsageHandler(TenantGate gate, IUsageDriver usage, IR
         // Under the rollup rows' locks each batch sees its own before and after, so of many batches crossing a threshold together one alerts.
         await alerts.QueueCrossedAsync(scope, changes, now, cancellationToken);
         await scope.CommitAsync(cancellationToken);
-        // Counted after the commit: a refused or rolled-back batch took nothing in.
+        // Counted after the commit: a refused or rolled-back batch took nothing in (nor does the warm-up's sandbox, ADR 0815).
+        if (Platform.Drivers.Sessions.WarmUpSandbox.Active)
+        {
+            return result;
+        }
         Telemetry.UsageEventsIngested.Add(result.Accepted, new KeyValuePair<string, object?>("outcome", "accepted"));
         if (result.Duplicates > 0)
         {

@@ -80,7 +80,7 @@ public sealed class WarmUpReadinessTests : DatabaseTest
         {
             Assert.That(api.Output, Does.Contain($"Warm-up opened {4 - 2} of {4 - 2} database connections (pool 4)"));
             Assert.That(api.Output, Does.Not.Contain("Warm-up step"));
-            Assert.That(api.Lines.Single(l => l.Contains("Warm-up done", StringComparison.Ordinal)), Does.Contain("database pool").And.Contain("hot routes"));
+            Assert.That(api.Lines.Single(l => l.Contains("Warm-up done", StringComparison.Ordinal)), Does.Contain("database pool").And.Contain("success paths").And.Contain("hot routes"));
             Assert.That(ready.StatusCode, Is.EqualTo(HttpStatusCode.OK), api.Output);
         });
     }
@@ -106,10 +106,19 @@ public sealed class WarmUpReadinessTests : DatabaseTest
         using var refused = await client.SendAsync(stranger);
 
         var rounds = System.Text.RegularExpressions.Regex.Match(warmUpLog, @"Warm-up sent (\d+) rounds");
+        // ADR 0815: the success paths ran for real in the rolled-back sandbox, every answer a success, and none of it reached the metrics.
+        var success = System.Text.RegularExpressions.Regex.Match(warmUpLog, @"Warm-up ran (\d+) rounds of the success paths in \d+ ms, (\d+) runs admitted and rolled back(.*)");
+        var metrics = await client.GetStringAsync(new Uri(api.Url!, "/metrics"));
         Assert.Multiple(async () =>
         {
             Assert.That(rounds.Success, Is.True, warmUpLog);
             Assert.That(int.Parse(rounds.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), Is.GreaterThanOrEqualTo(16), warmUpLog);
+            Assert.That(success.Success, Is.True, warmUpLog);
+            Assert.That(int.Parse(success.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), Is.GreaterThanOrEqualTo(SuccessPathWarmUp.MinimumRounds), warmUpLog);
+            Assert.That(int.Parse(success.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture), Is.GreaterThanOrEqualTo(SuccessPathWarmUp.MinimumRounds), warmUpLog);
+            Assert.That(success.Groups[3].Value, Does.Not.Contain("unexpected answers"), warmUpLog);
+            Assert.That(metrics, Does.Contain("# TYPE"), "the metrics were read");
+            Assert.That(metrics, Does.Not.Contain("run_admission_duration_seconds_count"), "the warm-up's admissions are not the service's");
             Assert.That(warmUpLog, Does.Not.Contain("The API key is not valid"));
             Assert.That(warmUpLog, Does.Not.Contain("refused with unauthorized"));
             Assert.That(refused.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));

@@ -1,0 +1,137 @@
+using System.Net.Http.Json;
+using MediatR;
+using Microsoft.Extensions.DependencyInjection;
+using Platform.Engines.ApiKeys;
+using Platform.Engines.Health;
+using Platform.Engines.Runs;
+using Platform.Engines.Tenants;
+using Platform.Engines.Usage;
+using Platform.Engines.Users;
+using Platform.Models;
+using Platform.Models.ApiKeys;
+using Platform.Models.Errors;
+using Platform.Models.Plans;
+
+namespace Platform.Tests.Hosting;
+
+/// <summary>The start-up warm-up's sandbox (ADR 0815): what runs inside it is real (sign-up, tenant, key, admission, completion, usage) and
+/// sees its own work, but nothing of it is ever committed, no flow outside it sees it, and nothing that outlives it (the key usage counters,
+/// the key cache) takes it in.</summary>
+public sealed class WarmUpSandboxTests : DatabaseTest
+{
+    [Test]
+    public async Task Work_in_the_sandbox_is_real_inside_invisible_outside_and_gone_after_and_is_neither_counted_nor_cached()
+    {
+        var sandboxes = TestApi.Services.GetRequiredService<WarmUpSandboxes>();
+        var recorder = TestApi.Services.GetRequiredService<IApiKeyUsageRecorder>();
+        await using var scope = TestApi.Services.CreateAsyncScope();
+        var mediator = scope.ServiceProvider.GetRequiredService<IMediator>();
+        var name = Guid.NewGuid().ToString("N")[..12];
+        Guid userId = default, tenantId = default, keyId = default, runId = default;
+        string secret = "";
+        Exception? outsideKey = null;
+        long runsSeenOutside = -1;
+        Platform.Models.Runs.RunStatus? runSeenInside = null;
+        var refusedInside = false;
+
+        await sandboxes.RunAsync(
+            async ct =>
+            {
+                var user = await mediator.Send(new SignUp($"warm-up-{name}@warm-up.invalid", "a-long-password-1", "Warm-up", null), ct);
+                userId = user.Id;
+                var membership = await mediator.Send(new CreateTenant(Caller.User(userId), "Warm-up", "warm-up-" + name, PlanCatalog.Free, null, TrialFallbacks.Free), ct);
+                tenantId = membership.Tenant.Id;
+                var key = await mediator.Send(new CreateApiKey(Caller.User(userId), tenantId, "warm-up",
+                    [ApiKeyPermissions.RunsWrite, ApiKeyPermissions.RunsRead, ApiKeyPermissions.UsageWrite], null, null, null, null), ct);
+                keyId = key.Key.Id;
+                secret = key.Secret;
+            },
+            async ct =>
+            {
+                // Outside the sandbox (this flow left it after the set-up) the key does not exist.
+                try
+                {
+                    await mediator.Send(new AuthenticateApiKey(secret), ct);
+                }
+                catch (Exception e)
+                {
+                    outsideKey = e;
+                }
+                // A warm-up request, inside: the key authenticates, a refused command (unknown worker) returns to its savepoint and the
+                // sandbox goes on, a run is admitted and completed, a usage event recorded; a session inside sees the run.
+                await sandboxes.RunRequestAsync(async () =>
+                {
+                    var credentials = await mediator.Send(new AuthenticateApiKey(secret), ct);
+                    var caller = Caller.ApiKey(credentials.Id, tenantId, credentials.Permissions.ToHashSet());
+                    try
+                    {
+                        await mediator.Send(new CreateRun(caller, tenantId, "no-such-worker", "warm-up", null, null), ct);
+                    }
+                    catch (ValidationFailedException)
+                    {
+                        refusedInside = true;
+                    }
+                    var run = await mediator.Send(new CreateRun(caller, tenantId, "summarizer", "warm-up", null, null), ct);
+                    runId = run.Id;
+                    await mediator.Send(new CompleteRun(caller, tenantId, run.Id, true, null, null, 100, 5, null, null, null), ct);
+                    await mediator.Send(new RecordUsage(caller, tenantId, [new UsageEventInput("api_calls", 1m, "warm-up-" + name, null)]), ct);
+                    runSeenInside = (await mediator.Send(new GetRun(caller, tenantId, run.Id), ct)).Status;
+                }, ct);
+                // Another transaction never sees what the sandbox did, though the sandbox's sessions "committed" it.
+                runsSeenOutside = await OwnerSql.CountAsync("SELECT count(*) FROM runs", tenantId);
+            },
+            CancellationToken.None);
+
+        var keyAfter = Assert.ThrowsAsync<UnauthorizedException>(() => mediator.Send(new AuthenticateApiKey(secret)));
+        Assert.Multiple(async () =>
+        {
+            Assert.That(outsideKey, Is.InstanceOf<UnauthorizedException>(), "outside the sandbox its key is unknown");
+            Assert.That(refusedInside, Is.True);
+            Assert.That(runId, Is.Not.EqualTo(Guid.Empty));
+            Assert.That(runSeenInside, Is.EqualTo(Platform.Models.Runs.RunStatus.Succeeded), "inside, the sandbox sees its own committed work");
+            Assert.That(runsSeenOutside, Is.Zero, "outside, never");
+            Assert.That(keyAfter!.Message, Does.Contain("not valid"), "the sandbox's key was not cached");
+            Assert.That(await OwnerSql.CountAsync("SELECT count(*) FROM users WHERE id = @u", null, ("u", userId)), Is.Zero);
+            Assert.That(await OwnerSql.CountAsync("SELECT count(*) FROM users WHERE email = @e", null, ("e", $"warm-up-{name}@warm-up.invalid")), Is.Zero);
+            Assert.That(await OwnerSql.CountAsync("SELECT count(*) FROM tenants WHERE id = @t", tenantId, ("t", tenantId)), Is.Zero);
+            foreach (var table in new[] { "runs", "api_keys", "audit_log", "usage_events", "memberships", "outbox_messages" })
+            {
+                Assert.That(await OwnerSql.CountAsync($"SELECT count(*) FROM {table} WHERE tenant_id = @t", tenantId, ("t", tenantId)), Is.Zero, table);
+            }
+            Assert.That(recorder.Drain().Where(u => u.KeyId == keyId || u.TenantId == tenantId), Is.Empty, "the sandbox's requests are not counted");
+        });
+    }
+
+    [Test]
+    public async Task Requests_outside_the_sandbox_are_not_held_by_it_while_it_is_open()
+    {
+        // A member's real work while the sandbox is open and busy: it neither waits for the sandbox's turn nor lands in it.
+        var sandboxes = TestApi.Services.GetRequiredService<WarmUpSandboxes>();
+        var owner = await TestApi.SignUpAsync();
+        var tenant = await TestApi.CreateTenantAsync(owner, plan: "free");
+        var inside = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var sandbox = sandboxes.RunAsync(_ => Task.CompletedTask, async ct =>
+        {
+            await sandboxes.RunRequestAsync(async () =>
+            {
+                inside.SetResult();
+                await release.Task;
+            }, ct);
+        }, CancellationToken.None);
+        await inside.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        using var client = TestApi.Client(owner.Token);
+        using var response = await client.PostAsJsonAsync($"/v1/tenants/{tenant}/api-keys", new { name = "real", permissions = new[] { "runs:write" } })
+            .WaitAsync(TimeSpan.FromSeconds(30));
+        var created = (await TestApi.ReadAsync(response))["id"]!.GetValue<Guid>();
+        release.SetResult();
+        await sandbox;
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(response.StatusCode, Is.EqualTo(System.Net.HttpStatusCode.Created));
+            Assert.That(await OwnerSql.CountAsync("SELECT count(*) FROM api_keys WHERE id = @k", tenant, ("k", created)), Is.EqualTo(1));
+        });
+    }
+}
