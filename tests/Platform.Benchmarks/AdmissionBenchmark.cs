@@ -197,7 +197,9 @@ internal static partial class AdmissionBenchmark
                 }
                 if (clock.Elapsed > TimeSpan.FromMinutes(2))
                 {
-                    throw new InvalidOperationException("The fresh service did not become ready in 2 minutes.");
+                    process.Kill(entireProcessTree: true);
+                    var said = await output;
+                    throw new InvalidOperationException("The fresh service did not become ready in 2 minutes. It said: " + said[Math.Max(0, said.Length - 6000)..]);
                 }
                 await Task.Delay(20);
             }
