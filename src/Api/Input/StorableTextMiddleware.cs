@@ -24,14 +24,14 @@ internal sealed class StorableTextMiddleware(RequestDelegate next, PlatformOptio
         {
             foreach (var value in values)
             {
-                Check(ref errors, "header:" + name, value);
+                Check(ref errors, "header:", name, value);
             }
         }
         foreach (var (key, value) in request.RouteValues)
         {
             if (value is string text)
             {
-                Check(ref errors, "route:" + key, text);
+                Check(ref errors, "route:", key, text);
             }
         }
         if (request.QueryString.HasValue)
@@ -45,7 +45,7 @@ internal sealed class StorableTextMiddleware(RequestDelegate next, PlatformOptio
                 }
                 foreach (var value in values)
                 {
-                    Check(ref errors, "query:" + key, value);
+                    Check(ref errors, "query:", key, value);
                 }
             }
         }
@@ -66,11 +66,12 @@ internal sealed class StorableTextMiddleware(RequestDelegate next, PlatformOptio
         await next(context);
     }
 
-    private static void Check(ref Dictionary<string, string[]>? errors, string field, string? text)
+    /// <summary>Checks one text; the field's name (kind + name) is only built for a problem, so a clean request allocates none (ADR 0812).</summary>
+    private static void Check(ref Dictionary<string, string[]>? errors, string kind, string name, string? text)
     {
         if (text is not null && StorableText.Problem(text) is { } problem)
         {
-            Add(ref errors, field, problem);
+            Add(ref errors, kind + name, problem);
         }
     }
 
