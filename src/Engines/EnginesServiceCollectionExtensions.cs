@@ -15,16 +15,23 @@ namespace Platform.Engines;
 /// <summary>Registers MediatR 5.1.0, the engines' handlers and validators (by Scrutor scanning), the pipeline behaviours and the drivers beneath.</summary>
 public static class EnginesServiceCollectionExtensions
 {
+    /// <summary>Holds the snake_case wire name of each member name FluentValidation has asked for (bounded: member names are few).</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> WireNames = new(StringComparer.Ordinal);
+
+    private static string WireName(string name) =>
+        WireNames.TryGetValue(name, out var wire) ? wire
+        : WireNames.Count < 4096 ? WireNames.GetOrAdd(name, n => System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(n))
+        : System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(name);
+
     /// <summary>Adds the engines and the drivers; every setting comes from the container's configuration, each feature binding its own section in its
     /// module (ADR 0440), so the API and the Worker call it alike.</summary>
     public static IServiceCollection AddEngines(this IServiceCollection services)
     {
         // Validation errors name fields as the wire does (snake_case).
+        // The names are converted once per member name and kept: FluentValidation asks for them on every validation (ADR 0812).
         ValidatorOptions.Global.PropertyNameResolver = (_, member, expression) =>
-            System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(member?.Name ?? expression?.ToString() ?? "");
-        ValidatorOptions.Global.DisplayNameResolver = (_, member, _) => member?.Name is { } name
-            ? System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(name)
-            : null;
+            WireName(member?.Name ?? expression?.ToString() ?? "");
+        ValidatorOptions.Global.DisplayNameResolver = (_, member, _) => member?.Name is { } name ? WireName(name) : null;
         services.AddFeatureOptions<ConnectionStringsOptions>("ConnectionStrings");
         services.AddDrivers(
             provider => provider.GetRequiredService<ConnectionStringsOptions>().Platform!,

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Security.Claims;
 using System.Text.Encodings.Web;
 using MediatR;
@@ -6,6 +7,7 @@ using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.Options;
 using Platform.Engines;
 using Platform.Engines.ApiKeys;
+using Platform.Models;
 using Platform.Models.ApiKeys;
 using Platform.Models.Errors;
 
@@ -35,7 +37,7 @@ public static class PlatformAuthentication
             // /v1/admin takes operator tokens only: the default scheme authenticates them with the operator scheme there, so the user JWT
             // scheme never tries (and logs IDX10214 for) an operator token's audience (ADR 0583).
             .AddPolicyScheme(Scheme, "JWT or API key", o => o.ForwardDefaultSelector = context =>
-                ReadKeySecret(context.Request) is not null ? ApiKeyScheme
+                HoldsKeySecret(context.Request) ? ApiKeyScheme
                 : context.Request.Path.StartsWithSegments(AdminPath, StringComparison.OrdinalIgnoreCase) ? OperatorAuth.Scheme
                 : JwtBearerDefaults.AuthenticationScheme)
             .AddJwtBearer(o => o.MapInboundClaims = false)
@@ -43,15 +45,23 @@ public static class PlatformAuthentication
     }
 
     /// <summary>Reads the secret of "Authorization: Bearer pk_live_…", or null when the header holds no key.</summary>
-    public static string? ReadKeySecret(HttpRequest request)
+    public static string? ReadKeySecret(HttpRequest request) =>
+        KeySecret(request) is { Length: > 0 } secret ? secret.ToString() : null;
+
+    /// <summary>Tells whether the request holds a key secret, without allocating (the policy scheme asks on every request).</summary>
+    public static bool HoldsKeySecret(HttpRequest request) => !KeySecret(request).IsEmpty;
+
+    private static ReadOnlySpan<char> KeySecret(HttpRequest request)
     {
-        var header = request.Headers.Authorization.ToString();
+        var values = request.Headers.Authorization;
+        // One value is the header as sent (no copy); several are joined as before.
+        var header = values.Count == 1 ? values[0].AsSpan() : values.ToString().AsSpan();
         if (!header.StartsWith(BearerPrefix, StringComparison.OrdinalIgnoreCase))
         {
-            return null;
+            return default;
         }
         var token = header[BearerPrefix.Length..].Trim();
-        return token.StartsWith(ApiKeyPermissions.SecretPrefix, StringComparison.Ordinal) ? token : null;
+        return token.StartsWith(ApiKeyPermissions.SecretPrefix, StringComparison.Ordinal) ? token : default;
     }
 }
 
@@ -79,13 +89,25 @@ internal sealed class ApiKeyAuthenticationHandler(
             return Context.RequestServices.GetRequiredService<Hosting.WarmUpState>().IsWarmUpRequest(Context)
                 ? AuthenticateResult.NoResult() : AuthenticateResult.Fail(e.Message);
         }
-        var claims = new List<Claim>
+        return AuthenticateResult.Success(Tickets.GetOrAdd(key, static (credentials, scheme) => BuildTicket(credentials, scheme), Scheme.Name));
+    }
+
+    /// <summary>Holds the ticket built for each credentials instance of the key cache. The instance is replaced when the key changes (revoked,
+    /// frozen, edited: the cache's change notification) and the engine refuses a revoked, frozen or expired key before this is read, so a ticket
+    /// never outlives its credentials; it dies with them (ADR 0810). Tickets and their principals are shared across requests: nothing in the
+    /// service adds claims or identities to a principal (no claims transformation).</summary>
+    private static readonly ConditionalWeakTable<ApiKeyCredentials, AuthenticationTicket> Tickets = new();
+
+    private static AuthenticationTicket BuildTicket(ApiKeyCredentials key, string scheme)
+    {
+        var claims = new List<Claim>(2 + key.Permissions.Count)
         {
             new(PlatformAuthentication.KeyIdClaim, key.Id.ToString()),
             new(PlatformAuthentication.KeyTenantClaim, key.TenantId.ToString()),
         };
         claims.AddRange(key.Permissions.Select(p => new Claim(PlatformAuthentication.KeyPermissionClaim, p)));
-        var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, Scheme.Name));
-        return AuthenticateResult.Success(new AuthenticationTicket(principal, Scheme.Name));
+        var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, scheme));
+        CallerExtensions.RememberKeyCaller(principal, Caller.ApiKey(key.Id, key.TenantId, key.Permissions.ToHashSet(StringComparer.Ordinal)));
+        return new AuthenticationTicket(principal, scheme);
     }
 }

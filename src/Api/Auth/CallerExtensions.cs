@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Security.Claims;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Platform.Models;
@@ -41,15 +42,26 @@ public static class CallerExtensions
 
     /// <summary>Gets the tenant of the API key that authenticated the request, or null for other callers.</summary>
     public static Guid? KeyTenantId(this ClaimsPrincipal principal) =>
-        Guid.TryParse(principal.FindFirstValue(PlatformAuthentication.KeyTenantClaim), out var tenantId) ? tenantId : null;
+        KeyCallers.TryGetValue(principal, out var known) ? known.KeyTenantId
+        : Guid.TryParse(principal.FindFirstValue(PlatformAuthentication.KeyTenantClaim), out var tenantId) ? tenantId : null;
 
     /// <summary>Gets the signed-in user of a user's access token (its sub claim), or null for key callers and anonymous requests.</summary>
     public static Guid? UserId(this ClaimsPrincipal principal) =>
         principal.Identity?.IsAuthenticated == true && principal.KeyTenantId() is null
         && Guid.TryParse(principal.FindFirstValue(JwtRegisteredClaimNames.Sub), out var userId) ? userId : null;
 
+    /// <summary>Holds the caller of each API-key principal, built once with it (ADR 0810); other principals are read from their claims.</summary>
+    private static readonly ConditionalWeakTable<ClaimsPrincipal, Caller> KeyCallers = new();
+
+    /// <summary>Remembers the caller of a principal the API key scheme built and shares across requests.</summary>
+    internal static void RememberKeyCaller(ClaimsPrincipal principal, Caller caller) => KeyCallers.AddOrUpdate(principal, caller);
+
     private static Caller FromPrincipal(ClaimsPrincipal principal)
     {
+        if (KeyCallers.TryGetValue(principal, out var known))
+        {
+            return known;
+        }
         if (Guid.TryParse(principal.FindFirstValue(PlatformAuthentication.KeyIdClaim), out var keyId) && principal.KeyTenantId() is { } tenantId)
         {
             var permissions = principal.FindAll(PlatformAuthentication.KeyPermissionClaim).Select(c => c.Value).ToHashSet(StringComparer.Ordinal);

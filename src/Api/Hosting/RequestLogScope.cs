@@ -16,11 +16,7 @@ internal static class RequestLogScope
     public static async Task RequestAsync(HttpContext http, Func<Task> next)
     {
         var logger = http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(LoggerName);
-        using (logger.BeginScope(new Scope(
-        [
-            new("request_id", http.TraceIdentifier),
-            new("trace_id", Activity.Current?.TraceId.ToHexString()),
-        ])))
+        using (logger.BeginScope(new RequestScope(http.TraceIdentifier, Activity.Current)))
         {
             await next();
         }
@@ -30,16 +26,15 @@ internal static class RequestLogScope
     public static async Task CallerAsync(HttpContext http, Func<Task> next)
     {
         var logger = http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(LoggerName);
-        using (logger.BeginScope(new Scope([new("tenant_id", TenantOf(http)), new("caller", CallerOf(http.User))])))
+        var routeTenant = http.Request.RouteValues.TryGetValue("tenant_id", out var value) ? value as string : null;
+        using (logger.BeginScope(new CallerScope(routeTenant, http.User)))
         {
             await next();
         }
     }
 
-    private static string? TenantOf(HttpContext http) =>
-        http.Request.RouteValues.TryGetValue("tenant_id", out var value) && Guid.TryParse(value as string, out var tenantId)
-            ? tenantId.ToString()
-            : http.User.KeyTenantId()?.ToString();
+    private static string? TenantOf(string? routeTenant, ClaimsPrincipal user) =>
+        Guid.TryParse(routeTenant, out var tenantId) ? tenantId.ToString() : user.KeyTenantId()?.ToString();
 
     private static string CallerOf(ClaimsPrincipal user)
     {
@@ -54,17 +49,43 @@ internal static class RequestLogScope
         return "anonymous";
     }
 
-    /// <summary>Is a scope of named values, which the console formatters write as properties (and as "k:v" text in the simple format).</summary>
-    private sealed class Scope(KeyValuePair<string, object?>[] values) : IReadOnlyList<KeyValuePair<string, object?>>
+    /// <summary>Is the request's scope. It holds what the values come from (the request id, the request's activity) and formats them only
+    /// when a line is written in the scope: most requests write none (ADR 0813).</summary>
+    private sealed class RequestScope(string requestId, Activity? activity) : Scope
     {
-        public int Count => values.Length;
+        protected override KeyValuePair<string, object?>[] Format() =>
+        [
+            new("request_id", requestId),
+            new("trace_id", activity?.TraceId.ToHexString()),
+        ];
+    }
 
-        public KeyValuePair<string, object?> this[int index] => values[index];
+    /// <summary>Is the caller's scope: it holds the route's tenant id (as sent) and the principal, both fixed once authenticated, and formats
+    /// the values only when a line is written in the scope (ADR 0813).</summary>
+    private sealed class CallerScope(string? routeTenant, ClaimsPrincipal user) : Scope
+    {
+        protected override KeyValuePair<string, object?>[] Format() =>
+            [new("tenant_id", TenantOf(routeTenant, user)), new("caller", CallerOf(user))];
+    }
 
-        public IEnumerator<KeyValuePair<string, object?>> GetEnumerator() => ((IEnumerable<KeyValuePair<string, object?>>)values).GetEnumerator();
+    /// <summary>Is a scope of two named values, which the console formatters write as properties (and as "k:v" text in the simple format),
+    /// formatted on first read.</summary>
+    private abstract class Scope : IReadOnlyList<KeyValuePair<string, object?>>
+    {
+        private KeyValuePair<string, object?>[]? values;
 
-        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => values.GetEnumerator();
+        private KeyValuePair<string, object?>[] Values => values ??= Format();
 
-        public override string ToString() => string.Join(' ', values.Select(v => $"{v.Key}:{v.Value}"));
+        public int Count => 2;
+
+        public KeyValuePair<string, object?> this[int index] => Values[index];
+
+        public IEnumerator<KeyValuePair<string, object?>> GetEnumerator() => ((IEnumerable<KeyValuePair<string, object?>>)Values).GetEnumerator();
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => Values.GetEnumerator();
+
+        public override string ToString() => string.Join(' ', Values.Select(v => $"{v.Key}:{v.Value}"));
+
+        protected abstract KeyValuePair<string, object?>[] Format();
     }
 }

@@ -43,24 +43,31 @@ public static class Telemetry
     /// exported as usage_events_ingested_total. Its rate is the ingestion rate.</summary>
     public static readonly Counter<long> UsageEventsIngested = Meter.CreateCounter<long>("usage_events_ingested", description: "Usage events in committed batches, by outcome (accepted, duplicate).");
 
+    /// <summary>Tells whether spans are recorded: only when they are exported (OTEL_EXPORTER_OTLP_ENDPOINT is set, ADR 0811).</summary>
+    public static bool RecordsSpans(IConfiguration configuration) =>
+        !string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+
     /// <summary>Registers OpenTelemetry with the service name; the host adds its own instrumentation (ASP.NET Core, the Prometheus exporter) through the callbacks.</summary>
     public static IServiceCollection AddPlatformTelemetry(this IServiceCollection services, IConfiguration configuration, string serviceName,
         Action<TracerProviderBuilder>? tracing = null, Action<MeterProviderBuilder>? metrics = null)
     {
         var telemetry = services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService(serviceName))
-            .WithTracing(t =>
-            {
-                t.AddSource(Name).AddHttpClientInstrumentation().AddNpgsql();
-                tracing?.Invoke(t);
-            })
             .WithMetrics(m =>
             {
                 m.AddMeter(Name, JobsMeter, TenantsMeter, "Npgsql").AddRuntimeInstrumentation().AddHttpClientInstrumentation();
                 metrics?.Invoke(m);
             });
-        if (!string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        if (RecordsSpans(configuration))
         {
+            // Spans are recorded only when something consumes them: without an exporter a tracer provider would still start, sample and tag
+            // an activity per request and per command for nobody (ADR 0811). Trace ids in logs and problem details do not need it: ASP.NET
+            // Core's hosting starts the request's activity for logging either way.
+            telemetry.WithTracing(t =>
+            {
+                t.AddSource(Name).AddHttpClientInstrumentation().AddNpgsql();
+                tracing?.Invoke(t);
+            });
             telemetry.UseOtlpExporter();
         }
         return services;

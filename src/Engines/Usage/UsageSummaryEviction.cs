@@ -8,12 +8,12 @@ namespace Platform.Engines.Usage;
 /// command is one or the other (ADR 0412).</summary>
 internal sealed class UsageSummaryEviction<TRequest, TResponse>(UsageSummaryCache cache, QuotaFiguresCache figures) : IPipelineBehavior<TRequest, TResponse>
 {
-    public async Task<TResponse> Handle(TRequest request, CancellationToken cancellationToken, RequestHandlerDelegate<TResponse> next)
+    // A command that writes nothing of a tenant's passes straight through, without a state machine (ADR 0812).
+    public Task<TResponse> Handle(TRequest request, CancellationToken cancellationToken, RequestHandlerDelegate<TResponse> next) =>
+        request is ITenantWrite command ? EvictAfterAsync(command, next) : next();
+
+    private async Task<TResponse> EvictAfterAsync(ITenantWrite command, RequestHandlerDelegate<TResponse> next)
     {
-        if (request is not ITenantWrite command)
-        {
-            return await next();
-        }
         try
         {
             return await next();
@@ -23,7 +23,7 @@ internal sealed class UsageSummaryEviction<TRequest, TResponse>(UsageSummaryCach
             cache.Evict(command.TenantId);
             // The api_calls flush changes nothing else of the figures and raises their api_calls itself (ADR 0795): evicting them each second for
             // every busy tenant sent its plain checks to the database.
-            if (request is not RecordApiCalls)
+            if (command is not RecordApiCalls)
             {
                 figures.Evict(command.TenantId);
             }
