@@ -204,36 +204,35 @@ internal sealed class SuccessPathWarmUp(
             async token =>
             {
                 using var http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(10) };
-                using var capped = CancellationTokenSource.CreateLinkedTokenSource(token);
-                capped.CancelAfter(state.Remaining(TimeSpan.FromSeconds(options.WarmUpMaxSeconds), TimeSpan.FromSeconds(2)));
+                // The cap is checked between rounds, never by cancelling a request in flight: an aborted request would abort its statement
+                // on the sandbox's one connection, and a reader left mid-way there held the rollback (and readiness) for good once.
+                var deadline = clock.Elapsed + state.Remaining(TimeSpan.FromSeconds(options.WarmUpMaxSeconds), TimeSpan.FromSeconds(2));
                 var lastCount = System.Runtime.JitInfo.GetCompiledMethodCount();
                 var lastChange = clock.Elapsed;
-                try
+                while (true)
                 {
-                    while (true)
+                    await Task.WhenAll(Enumerable.Range(0, Lanes).Select(_ => RoundAsync(http, tenant, secret!, () => Volatile.Read(ref admitted) < MaximumRuns, () => Interlocked.Increment(ref admitted), failures, CancellationToken.None)));
+                    rounds += Lanes;
+                    var count = System.Runtime.JitInfo.GetCompiledMethodCount();
+                    if (count != lastCount)
                     {
-                        await Task.WhenAll(Enumerable.Range(0, Lanes).Select(_ => RoundAsync(http, tenant, secret!, () => Volatile.Read(ref admitted) < MaximumRuns, () => Interlocked.Increment(ref admitted), failures, capped.Token)));
-                        rounds += Lanes;
-                        var count = System.Runtime.JitInfo.GetCompiledMethodCount();
-                        if (count != lastCount)
-                        {
-                            lastCount = count;
-                            lastChange = clock.Elapsed;
-                        }
-                        if (rounds >= MinimumRounds && clock.Elapsed - lastChange >= HotRouteWarmUp.SettleWindow)
-                        {
-                            break;
-                        }
-                        if (failures.Values.Sum() > 3 * Lanes)
-                        {
-                            stoppedBy = " (stopped: the routes kept failing)";
-                            break;
-                        }
+                        lastCount = count;
+                        lastChange = clock.Elapsed;
                     }
-                }
-                catch (OperationCanceledException) when (capped.IsCancellationRequested && !token.IsCancellationRequested)
-                {
-                    stoppedBy = " (stopped at Platform:WarmUpMaxSeconds)";
+                    if (rounds >= MinimumRounds && clock.Elapsed - lastChange >= HotRouteWarmUp.SettleWindow)
+                    {
+                        break;
+                    }
+                    if (failures.Values.Sum() > 3 * Lanes)
+                    {
+                        stoppedBy = " (stopped: the routes kept failing)";
+                        break;
+                    }
+                    if (clock.Elapsed >= deadline || token.IsCancellationRequested)
+                    {
+                        stoppedBy = " (stopped at Platform:WarmUpMaxSeconds)";
+                        break;
+                    }
                 }
             },
             cancellationToken);
