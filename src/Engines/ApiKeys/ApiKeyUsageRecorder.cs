@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Platform.Drivers.Sessions;
 using Platform.Models.ApiKeys;
 
 namespace Platform.Engines.ApiKeys;
@@ -42,7 +43,7 @@ internal sealed class ApiKeyUsageRecorder : IApiKeyUsageRecorder
 
     public void RecordUserRequest(Guid tenantId, DateTimeOffset at)
     {
-        if (Platform.Drivers.Sessions.WarmUpSandbox.Active)
+        if (WarmUpSandbox.Active)
         {
             // The warm-up's rolled-back tenant (ADR 0815): a count of it would be flushed for a tenant that never existed.
             return;
@@ -68,7 +69,7 @@ internal sealed class ApiKeyUsageRecorder : IApiKeyUsageRecorder
 
     public void Record(Guid tenantId, Guid keyId, DateTimeOffset at)
     {
-        if (Platform.Drivers.Sessions.WarmUpSandbox.Active)
+        if (WarmUpSandbox.Active)
         {
             // The warm-up's rolled-back key (ADR 0815): a count of it would be flushed for a key that never existed.
             return;

@@ -2,6 +2,7 @@ using System.Text.Json;
 using FluentValidation;
 using MediatR;
 using Platform.Engines.Plans;
+using Platform.Drivers.Sessions;
 using Platform.Drivers.Usage;
 using Platform.Engines.Audit;
 using Platform.Engines.Hosting;
@@ -213,7 +214,7 @@ internal sealed class RecordUsageHandler(TenantGate gate, IUsageDriver usage, IR
         await alerts.QueueCrossedAsync(scope, changes, now, cancellationToken);
         await scope.CommitAsync(cancellationToken);
         // Counted after the commit: a refused or rolled-back batch took nothing in (nor does the warm-up's sandbox, ADR 0815).
-        if (Platform.Drivers.Sessions.WarmUpSandbox.Active)
+        if (WarmUpSandbox.Active)
         {
             return result;
         }
