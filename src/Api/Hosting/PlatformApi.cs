@@ -123,10 +123,11 @@ public static class PlatformApi
             if (context.RequestServices.GetRequiredService<WarmUpState>().IsWarmUpRequest(context))
             {
                 Platform.Engines.Pipeline.RefusalLog.Expect();
-                // While the success-path warm-up runs, its requests run one at a time in its rolled-back sandbox (ADR 0815), never cancelled
-                // half-way: an aborted statement could leave the sandbox's one connection mid-read and hold its rollback.
+                // While the success-path warm-up runs, its requests run one at a time per lane in the lane's rolled-back sandbox (ADR 0815,
+                // 0820), never cancelled half-way: an aborted statement could leave the sandbox's one connection mid-read and hold its rollback.
                 context.RequestAborted = CancellationToken.None;
-                await context.RequestServices.GetRequiredService<Platform.Engines.Health.WarmUpSandboxes>().RunRequestAsync(() => next(context), CancellationToken.None);
+                var lane = int.TryParse(context.Request.Headers[WarmUpState.LaneHeader], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var named) ? named : 0;
+                await context.RequestServices.GetRequiredService<Platform.Engines.Health.WarmUpSandboxes>().RunRequestAsync(lane, () => next(context), CancellationToken.None);
                 return;
             }
             await next(context);

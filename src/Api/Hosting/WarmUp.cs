@@ -22,6 +22,9 @@ public sealed class WarmUpState
     /// <summary>Is the header a warm-up request carries its process's token in.</summary>
     public const string Header = "X-Platform-Warm-Up";
 
+    /// <summary>Is the header a warm-up request names its sandbox lane in (ADR 0820); read only on requests that carry the token.</summary>
+    public const string LaneHeader = "X-Platform-Warm-Up-Lane";
+
     private readonly TaskCompletionSource done = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Gets this process's warm-up token: random per start, never logged or returned, so only the warm-up itself can send it (ADR 0800).</summary>
@@ -141,35 +144,47 @@ internal sealed class DatabasePoolWarmUp(IServiceScopeFactory scopes, IConfigura
         {
             return;
         }
-        var builder = new DbConnectionStringBuilder { ConnectionString = configuration.GetConnectionString("Platform") ?? "" };
-        var poolSize = builder.TryGetValue("Maximum Pool Size", out var max) || builder.TryGetValue("MaxPoolSize", out max)
-            ? Convert.ToInt32(max, System.Globalization.CultureInfo.InvariantCulture) : 100;
-        var wanted = Math.Max(0, Math.Min(poolSize - LeftToOthers, options.WarmUpConnections));
+        var (wanted, poolSize) = Connections(configuration, options);
         using var scope = scopes.CreateScope();
         var opened = await scope.ServiceProvider.GetRequiredService<IMediator>().Send(new WarmDatabasePool(wanted, TimeSpan.FromSeconds(5)), cancellationToken);
         logger.LogInformation("Warm-up opened {Opened} of {Wanted} database connections (pool {PoolSize})", opened, wanted, poolSize);
     }
+
+    /// <summary>Gets how many connections the warm-up opens (Platform:WarmUpConnections, at most the pool's Maximum Pool Size less
+    /// <see cref="LeftToOthers"/>) and the pool's size.</summary>
+    internal static (int Wanted, int PoolSize) Connections(IConfiguration configuration, PlatformOptions options)
+    {
+        var builder = new DbConnectionStringBuilder { ConnectionString = configuration.GetConnectionString("Platform") ?? "" };
+        var poolSize = builder.TryGetValue("Maximum Pool Size", out var max) || builder.TryGetValue("MaxPoolSize", out max)
+            ? Convert.ToInt32(max, System.Globalization.CultureInfo.InvariantCulture) : 100;
+        return (Math.Max(0, Math.Min(poolSize - LeftToOthers, options.WarmUpConnections)), poolSize);
+    }
 }
 
-/// <summary>Runs the hot routes' success paths for real before /readyz says ready, inside the warm-up sandbox, a transaction that is always
-/// rolled back (ADR 0815): in-process, a sign-up, a free tenant and an API key; then over loopback, with that key and this process's warm-up
-/// token, rounds of admit, complete, usage ingestion, usage summary and quota check, so that the code of a 201 (the engines, the drivers'
-/// readers, Npgsql's converters, the JSON of each answer) is compiled, and re-compiled at tier 1, before the first caller needs it. The server
-/// runs the token's requests one at a time in the sandbox; nothing of it is committed, counted or cached. At least
-/// <see cref="MinimumRounds"/> rounds, then until the JIT has compiled nothing new for <see cref="HotRouteWarmUp.SettleWindow"/>, at most
-/// Platform:WarmUpMaxSeconds.</summary>
+/// <summary>Runs the hot routes' success paths for real before /readyz says ready, inside the warm-up sandboxes, transactions that are always
+/// rolled back (ADR 0815, 0820): one lane per database connection the pool warm-up opens, each lane a sandbox on its own connection with its
+/// own owner, free tenant and API key (in-process; the first lane's owner signs up, the others are made without bcrypt), then over loopback,
+/// with the lane's key, the lane's number and this process's warm-up token, rounds of admit, complete, usage ingestion, usage summary and
+/// quota check on every lane at once. So the code of a 201 (the engines, the drivers' readers, Npgsql's converters, the JSON of each answer) is
+/// compiled, and re-compiled at tier 1, and every pooled connection's PostgreSQL backend has planned and prepared the hot statements and
+/// compiled the PL/pgSQL they call, before the first caller needs it. The server runs each lane's requests one at a time in its sandbox;
+/// nothing of it is committed, counted or cached. At least <see cref="MinimumRounds"/> rounds in all and
+/// <see cref="MinimumRoundsPerLane"/> per lane, then until the JIT has compiled nothing new for <see cref="HotRouteWarmUp.SettleWindow"/>, at
+/// most Platform:WarmUpMaxSeconds.</summary>
 internal sealed class SuccessPathWarmUp(
-    WarmUpState state, WarmUpSandboxes sandboxes, IServiceScopeFactory scopes, PlatformOptions options, ILogger<SuccessPathWarmUp> logger)
+    WarmUpState state, WarmUpSandboxes sandboxes, IServiceScopeFactory scopes, IConfiguration configuration, PlatformOptions options,
+    ILogger<SuccessPathWarmUp> logger)
     : IWarmUpStep
 {
-    /// <summary>Is how many rounds are always sent: each route is then called past the runtime's tier-1 call count of 30.</summary>
+    /// <summary>Is how many rounds are always sent in all: each route is then called past the runtime's tier-1 call count of 30.</summary>
     internal const int MinimumRounds = 40;
 
-    /// <summary>Is how many runs the warm-up admits at most: the free plan's day has 100.</summary>
-    internal const int MaximumRuns = 90;
+    /// <summary>Is how many rounds each lane always sends: Npgsql prepares a statement on its second use on a connection (AutoPrepareMinUsages),
+    /// the third runs it prepared.</summary>
+    internal const int MinimumRoundsPerLane = 3;
 
-    /// <summary>Is how many rounds are in flight at once (the server still runs them one at a time): the free plan's concurrent runs.</summary>
-    private const int Lanes = 2;
+    /// <summary>Is how many runs a lane admits at most: the free plan's day has 100.</summary>
+    internal const int MaximumRunsPerLane = 90;
 
     public string Name => "success paths";
 
@@ -179,51 +194,47 @@ internal sealed class SuccessPathWarmUp(
         {
             return;
         }
-        string? secret = null;
-        var tenant = Guid.Empty;
         var clock = Stopwatch.StartNew();
         var rounds = 0;
-        var admitted = 0;
+        IReadOnlyList<Lane> lanesRun = [];
         var failures = new System.Collections.Concurrent.ConcurrentDictionary<string, int>();
         var stoppedBy = "";
         await sandboxes.RunAsync(
-            async token =>
+            Math.Max(1, DatabasePoolWarmUp.Connections(configuration, options).Wanted),
+            async (lane, token) =>
             {
                 using var scope = scopes.CreateScope();
                 var mediator = scope.ServiceProvider.GetRequiredService<IMediator>();
                 var name = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
-                var user = await mediator.Send(new SignUp($"warm-up-{name}@warm-up.invalid", Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)), "Warm-up", null), token);
-                var owner = Caller.User(user.Id);
+                var email = $"warm-up-{name}@warm-up.invalid";
+                // The first lane runs the sign-up itself; the others' owners skip its bcrypt work (a quarter of a second each).
+                var ownerId = lane == 0
+                    ? (await mediator.Send(new SignUp(email, Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)), "Warm-up", null), token)).Id
+                    : await mediator.Send(new CreateWarmUpOwner(email), token);
+                var owner = Caller.User(ownerId);
                 var membership = await mediator.Send(new CreateTenant(owner, "Warm-up", "warm-up-" + name, PlanCatalog.Free, null, TrialFallbacks.Free), token);
-                tenant = membership.Tenant.Id;
-                var key = await mediator.Send(new CreateApiKey(owner, tenant, "warm-up",
+                var key = await mediator.Send(new CreateApiKey(owner, membership.Tenant.Id, "warm-up",
                     [ApiKeyPermissions.RunsWrite, ApiKeyPermissions.RunsRead, ApiKeyPermissions.UsageWrite, ApiKeyPermissions.UsageRead, ApiKeyPermissions.QuotaCheck],
                     null, null, null, null), token);
-                secret = key.Secret;
+                return new Lane(membership.Tenant.Id, key.Secret);
             },
-            async token =>
+            async (lanes, token) =>
             {
+                lanesRun = lanes;
                 using var http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(10) };
                 // The cap is checked between rounds, never by cancelling a request in flight: an aborted request would abort its statement
-                // on the sandbox's one connection, and a reader left mid-way there held the rollback (and readiness) for good once.
+                // on a sandbox's one connection, and a reader left mid-way there held the rollback (and readiness) for good once.
                 var deadline = clock.Elapsed + state.Remaining(TimeSpan.FromSeconds(options.WarmUpMaxSeconds), TimeSpan.FromSeconds(2));
-                var lastCount = System.Runtime.JitInfo.GetCompiledMethodCount();
-                var lastChange = clock.Elapsed;
-                while (true)
+                var jit = new JitWatch();
+                for (var iteration = 1; ; iteration++)
                 {
-                    await Task.WhenAll(Enumerable.Range(0, Lanes).Select(_ => RoundAsync(http, tenant, secret!, () => Volatile.Read(ref admitted) < MaximumRuns, () => Interlocked.Increment(ref admitted), failures, CancellationToken.None)));
-                    rounds += Lanes;
-                    var count = System.Runtime.JitInfo.GetCompiledMethodCount();
-                    if (count != lastCount)
-                    {
-                        lastCount = count;
-                        lastChange = clock.Elapsed;
-                    }
-                    if (rounds >= MinimumRounds && clock.Elapsed - lastChange >= HotRouteWarmUp.SettleWindow)
+                    await Task.WhenAll(lanes.Select((lane, index) => RoundAsync(http, index, lane, failures)));
+                    rounds += lanes.Count;
+                    if (jit.Settled() && rounds >= MinimumRounds && iteration >= MinimumRoundsPerLane)
                     {
                         break;
                     }
-                    if (failures.Values.Sum() > 3 * Lanes)
+                    if (failures.Values.Sum() > 3 * lanes.Count)
                     {
                         stoppedBy = " (stopped: the routes kept failing)";
                         break;
@@ -236,46 +247,58 @@ internal sealed class SuccessPathWarmUp(
                 }
             },
             cancellationToken);
-        logger.LogInformation("Warm-up ran {Rounds} rounds of the success paths in {Milliseconds} ms, {Runs} runs admitted and rolled back{Failures}{Stopped}",
-            rounds, (long)clock.Elapsed.TotalMilliseconds, admitted,
+        logger.LogInformation("Warm-up ran {Rounds} rounds of the success paths on {Lanes} connections in {Milliseconds} ms, {Runs} runs admitted and rolled back{Failures}{Stopped}",
+            rounds, lanesRun.Count, (long)clock.Elapsed.TotalMilliseconds, lanesRun.Sum(lane => lane.Admitted),
             failures.IsEmpty ? "" : "; unexpected answers: " + string.Join(", ", failures.Select(f => $"{f.Key} x{f.Value}")), stoppedBy);
     }
 
-    /// <summary>Sends one round: admit and complete a run (while the day allows), record a usage event, read the summary and check a quota.</summary>
-    private async Task RoundAsync(HttpClient http, Guid tenant, string secret, Func<bool> mayAdmit, Action admitted,
-        System.Collections.Concurrent.ConcurrentDictionary<string, int> failures, CancellationToken cancellationToken)
+    /// <summary>Is one lane's tenant and key, made in its sandbox, and how many runs it admitted.</summary>
+    private sealed class Lane(Guid tenant, string secret)
     {
-        if (mayAdmit())
-        {
-            var run = await SendAsync(http, HttpMethod.Post, $"/v1/tenants/{tenant}/runs", new { worker_id = "summarizer", task = "warm-up" }, secret, failures, cancellationToken);
-            if (run?["id"]?.GetValue<string>() is { } id)
-            {
-                admitted();
-                await SendAsync(http, HttpMethod.Post, $"/v1/tenants/{tenant}/runs/{id}/complete",
-                    new { success = true, total_tokens = 100, latency_ms = 5 }, secret, failures, cancellationToken);
-            }
-        }
-        await SendAsync(http, HttpMethod.Post, $"/v1/tenants/{tenant}/usage/events",
-            new[] { new { meter = "api_calls", amount = 1, idempotency_key = Guid.NewGuid().ToString("N") } }, secret, failures, cancellationToken);
-        await SendAsync(http, HttpMethod.Get, $"/v1/tenants/{tenant}/usage", null, secret, failures, cancellationToken);
-        await SendAsync(http, HttpMethod.Post, $"/v1/tenants/{tenant}/quota-checks", new { meter = "api_calls", amount = 1 }, secret, failures, cancellationToken);
+        public Guid Tenant { get; } = tenant;
+
+        public string Secret { get; } = secret;
+
+        public int Admitted { get; set; }
     }
 
-    /// <summary>Sends one request with the key and the warm-up token; a non-2xx answer is counted by route and status, not thrown.</summary>
-    private async Task<JsonNode?> SendAsync(HttpClient http, HttpMethod method, string path, object? body, string secret,
-        System.Collections.Concurrent.ConcurrentDictionary<string, int> failures, CancellationToken cancellationToken)
+    /// <summary>Sends one round of a lane: admit and complete a run (while the lane's day allows), record a usage event, read the summary and
+    /// check a quota.</summary>
+    private async Task RoundAsync(HttpClient http, int index, Lane lane, System.Collections.Concurrent.ConcurrentDictionary<string, int> failures)
+    {
+        if (lane.Admitted < MaximumRunsPerLane)
+        {
+            var run = await SendAsync(http, HttpMethod.Post, $"/v1/tenants/{lane.Tenant}/runs", new { worker_id = "summarizer", task = "warm-up" }, index, lane, failures);
+            if (run?["id"]?.GetValue<string>() is { } id)
+            {
+                lane.Admitted++;
+                await SendAsync(http, HttpMethod.Post, $"/v1/tenants/{lane.Tenant}/runs/{id}/complete",
+                    new { success = true, total_tokens = 100, latency_ms = 5 }, index, lane, failures);
+            }
+        }
+        await SendAsync(http, HttpMethod.Post, $"/v1/tenants/{lane.Tenant}/usage/events",
+            new[] { new { meter = "api_calls", amount = 1, idempotency_key = Guid.NewGuid().ToString("N") } }, index, lane, failures);
+        await SendAsync(http, HttpMethod.Get, $"/v1/tenants/{lane.Tenant}/usage", null, index, lane, failures);
+        await SendAsync(http, HttpMethod.Post, $"/v1/tenants/{lane.Tenant}/quota-checks", new { meter = "api_calls", amount = 1 }, index, lane, failures);
+    }
+
+    /// <summary>Sends one request of a lane with its key, its number and the warm-up token; a non-2xx answer is counted by route and status,
+    /// not thrown.</summary>
+    private async Task<JsonNode?> SendAsync(HttpClient http, HttpMethod method, string path, object? body, int index, Lane lane,
+        System.Collections.Concurrent.ConcurrentDictionary<string, int> failures)
     {
         using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", secret);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", lane.Secret);
         request.Headers.TryAddWithoutValidation(WarmUpState.Header, state.Token);
-        using var response = await http.SendAsync(request, cancellationToken);
+        request.Headers.TryAddWithoutValidation(WarmUpState.LaneHeader, index.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        using var response = await http.SendAsync(request, CancellationToken.None);
         if (!response.IsSuccessStatusCode)
         {
             var route = System.Text.RegularExpressions.Regex.Replace(path, "[0-9a-f]{8}-[0-9a-f-]{27}", "{id}");
             failures.AddOrUpdate($"{method} {route} {(int)response.StatusCode}", 1, (_, n) => n + 1);
             return null;
         }
-        return method == HttpMethod.Get ? null : await response.Content.ReadFromJsonAsync<JsonNode>(cancellationToken);
+        return method == HttpMethod.Get ? null : await response.Content.ReadFromJsonAsync<JsonNode>(CancellationToken.None);
     }
 }
 
@@ -307,9 +330,7 @@ internal sealed class HotRouteWarmUp(WarmUpState state, PlatformOptions options,
         var clock = Stopwatch.StartNew();
         // What the success paths left of the warm-up's cap (ADR 0815), at least 2 s for the minimum rounds.
         var cap = state.Remaining(TimeSpan.FromSeconds(options.WarmUpMaxSeconds), TimeSpan.FromSeconds(2));
-        var compiledAtStart = System.Runtime.JitInfo.GetCompiledMethodCount();
-        var lastCount = compiledAtStart;
-        var lastChange = clock.Elapsed;
+        var jit = new JitWatch();
         var rounds = 0;
         var stoppedBy = "";
         // The cap also ends a round in flight (a database that does not answer would hold a round for its connection timeout).
@@ -349,23 +370,44 @@ internal sealed class HotRouteWarmUp(WarmUpState state, PlatformOptions options,
                 stoppedBy = " (stopped: the service answered 5xx)";
                 break;
             }
-            var count = System.Runtime.JitInfo.GetCompiledMethodCount();
-            if (count != lastCount)
-            {
-                lastCount = count;
-                lastChange = clock.Elapsed;
-            }
             if (clock.Elapsed >= cap)
             {
                 stoppedBy = " (stopped at Platform:WarmUpMaxSeconds)";
                 break;
             }
-            if (rounds >= MinimumRounds && clock.Elapsed - lastChange >= SettleWindow)
+            if (jit.Settled() && rounds >= MinimumRounds)
             {
                 break;
             }
         }
         logger.LogInformation("Warm-up sent {Rounds} rounds of the hot routes in {Milliseconds} ms; the JIT compiled {Methods} methods meanwhile{Capped}",
-            rounds, (long)clock.Elapsed.TotalMilliseconds, System.Runtime.JitInfo.GetCompiledMethodCount() - compiledAtStart, stoppedBy);
+            rounds, (long)clock.Elapsed.TotalMilliseconds, jit.Compiled, stoppedBy);
+    }
+}
+
+/// <summary>Watches the JIT for the warm-up steps that repeat until it settles: settled once its compiled-method count has not changed for
+/// <see cref="HotRouteWarmUp.SettleWindow"/>, checked between rounds.</summary>
+internal sealed class JitWatch
+{
+    private readonly Stopwatch clock = Stopwatch.StartNew();
+    private readonly long first = System.Runtime.JitInfo.GetCompiledMethodCount();
+    private long last;
+    private TimeSpan lastChange;
+
+    public JitWatch() => last = first;
+
+    /// <summary>Gets how many methods the JIT compiled since the watch began.</summary>
+    public long Compiled => System.Runtime.JitInfo.GetCompiledMethodCount() - first;
+
+    /// <summary>Reads the count now and tells whether it has stayed the same for the settle window.</summary>
+    public bool Settled()
+    {
+        var count = System.Runtime.JitInfo.GetCompiledMethodCount();
+        if (count != last)
+        {
+            last = count;
+            lastChange = clock.Elapsed;
+        }
+        return clock.Elapsed - lastChange >= HotRouteWarmUp.SettleWindow;
     }
 }

@@ -79,6 +79,7 @@ public sealed class WarmUpReadinessTests : DatabaseTest
         Assert.Multiple(() =>
         {
             Assert.That(api.Output, Does.Contain($"Warm-up opened {4 - 2} of {4 - 2} database connections (pool 4)"));
+            Assert.That(api.Output, Does.Contain($"success paths on {4 - 2} connections"), "a lane per connection the pool step opened (ADR 0820)");
             Assert.That(api.Output, Does.Not.Contain("Warm-up step"));
             Assert.That(api.Lines.Single(l => l.Contains("Warm-up done", StringComparison.Ordinal)), Does.Contain("database pool").And.Contain("success paths").And.Contain("hot routes"));
             Assert.That(ready.StatusCode, Is.EqualTo(HttpStatusCode.OK), api.Output);
@@ -89,7 +90,7 @@ public sealed class WarmUpReadinessTests : DatabaseTest
     public async Task The_hot_route_warm_up_repeats_until_the_jit_settles_and_its_refusals_are_not_logged_while_a_stranger_with_a_wrong_token_is()
     {
         // ADR 0800: at least 16 rounds, then until the JIT compiled nothing new for 0.5 s; the warm-up's 401s carry the process's token and
-        // are not logged as "The API key is not valid" (they read like an attack in ./platform run), a request with another token still is.
+        // are not logged as refusals (they read like an attack in ./platform run), a request with another token still is.
         await using var api = ServiceProcess.StartApi(ServiceProcess.ApiFolder, new Dictionary<string, string>
         {
             ["Logging__LogLevel__Default"] = "Information",
@@ -107,7 +108,7 @@ public sealed class WarmUpReadinessTests : DatabaseTest
 
         var rounds = System.Text.RegularExpressions.Regex.Match(warmUpLog, @"Warm-up sent (\d+) rounds");
         // ADR 0815: the success paths ran for real in the rolled-back sandbox, every answer a success, and none of it reached the metrics.
-        var success = System.Text.RegularExpressions.Regex.Match(warmUpLog, @"Warm-up ran (\d+) rounds of the success paths in \d+ ms, (\d+) runs admitted and rolled back(.*)");
+        var success = System.Text.RegularExpressions.Regex.Match(warmUpLog, @"Warm-up ran (\d+) rounds of the success paths on (\d+) connections in \d+ ms, (\d+) runs admitted and rolled back(.*)");
         var metrics = await client.GetStringAsync(new Uri(api.Url!, "/metrics"));
         Assert.Multiple(async () =>
         {
@@ -115,14 +116,19 @@ public sealed class WarmUpReadinessTests : DatabaseTest
             Assert.That(int.Parse(rounds.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), Is.GreaterThanOrEqualTo(16), warmUpLog);
             Assert.That(success.Success, Is.True, warmUpLog);
             Assert.That(int.Parse(success.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), Is.GreaterThanOrEqualTo(SuccessPathWarmUp.MinimumRounds), warmUpLog);
-            Assert.That(int.Parse(success.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture), Is.GreaterThanOrEqualTo(SuccessPathWarmUp.MinimumRounds), warmUpLog);
-            Assert.That(success.Groups[3].Value, Does.Not.Contain("unexpected answers"), warmUpLog);
+            // ADR 0820: one lane per connection the pool step opened (Platform:WarmUpConnections, 16 by default), each through its rounds.
+            Assert.That(success.Groups[2].Value, Is.EqualTo("16"), warmUpLog);
+            Assert.That(int.Parse(success.Groups[3].Value, System.Globalization.CultureInfo.InvariantCulture), Is.GreaterThanOrEqualTo(16 * SuccessPathWarmUp.MinimumRoundsPerLane), warmUpLog);
+            Assert.That(success.Groups[4].Value, Does.Not.Contain("unexpected answers"), warmUpLog);
+            // The warm-up's 401s do not fill the log with the authentication handler's challenges (appsettings.json keeps it at Warning).
+            Assert.That(warmUpLog, Does.Not.Contain("was challenged"), warmUpLog);
             Assert.That(metrics, Does.Contain("# TYPE"), "the metrics were read");
             Assert.That(metrics, Does.Not.Contain("run_admission_duration_seconds_count"), "the warm-up's admissions are not the service's");
             Assert.That(warmUpLog, Does.Not.Contain("The API key is not valid"));
             Assert.That(warmUpLog, Does.Not.Contain("refused with unauthorized"));
             Assert.That(refused.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
-            Assert.That(await api.WaitForLineAsync("The API key is not valid", TimeSpan.FromSeconds(30), CancellationToken.None), Is.True,
+            // The engine's refusal log (the authentication handler's own Information lines are kept at Warning by appsettings.json).
+            Assert.That(await api.WaitForLineAsync("refused with unauthorized", TimeSpan.FromSeconds(30), CancellationToken.None), Is.True,
                 "a request with a wrong warm-up token is logged as any other: " + api.Output);
         });
     }

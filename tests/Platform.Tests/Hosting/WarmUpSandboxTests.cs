@@ -134,4 +134,83 @@ public sealed class WarmUpSandboxTests : DatabaseTest
             Assert.That(await OwnerSql.CountAsync("SELECT count(*) FROM api_keys WHERE id = @k", tenant, ("k", created)), Is.EqualTo(1));
         });
     }
+
+    [Test]
+    public async Task Each_lane_is_its_own_sandbox_a_lane_whose_set_up_fails_is_left_out_and_nothing_of_any_lane_outlives_them()
+    {
+        // ADR 0820: one sandbox per lane, each on its own connection (so that every pooled backend runs the hot paths); a lane's requests see
+        // its own set-up and never another lane's; the lanes run at once (each holds its turn while the others run); all is rolled back.
+        var sandboxes = TestApi.Services.GetRequiredService<WarmUpSandboxes>();
+        IReadOnlyList<(Guid User, Guid Tenant, string Secret)> lanes = [];
+        var seen = new System.Collections.Concurrent.ConcurrentDictionary<(int Lane, int Secret), bool>();
+        var allInside = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var inside = 0;
+        await sandboxes.RunAsync(
+            4,
+            async (lane, ct) =>
+            {
+                await using var scope = TestApi.Services.CreateAsyncScope();
+                var mediator = scope.ServiceProvider.GetRequiredService<IMediator>();
+                if (lane == 2)
+                {
+                    throw new InvalidOperationException("this lane's set-up fails");
+                }
+                var name = Guid.NewGuid().ToString("N")[..12];
+                var user = await mediator.Send(new CreateWarmUpOwner($"warm-up-{name}@warm-up.invalid"), ct);
+                var membership = await mediator.Send(new CreateTenant(Caller.User(user), "Warm-up", "warm-up-" + name, PlanCatalog.Free, null, TrialFallbacks.Free), ct);
+                var key = await mediator.Send(new CreateApiKey(Caller.User(user), membership.Tenant.Id, "warm-up", [ApiKeyPermissions.RunsWrite], null, null, null, null), ct);
+                return (user, membership.Tenant.Id, key.Secret);
+            },
+            async (live, ct) =>
+            {
+                lanes = live;
+                await Task.WhenAll(live.Select((_, index) => sandboxes.RunRequestAsync(index, async () =>
+                {
+                    // Every lane holds its turn until all are inside: lanes that shared a sandbox (or a turn) would never all get here.
+                    if (Interlocked.Increment(ref inside) == live.Count)
+                    {
+                        allInside.SetResult();
+                    }
+                    await allInside.Task.WaitAsync(TimeSpan.FromSeconds(20), ct);
+                    await using var scope = TestApi.Services.CreateAsyncScope();
+                    var mediator = scope.ServiceProvider.GetRequiredService<IMediator>();
+                    for (var other = 0; other < live.Count; other++)
+                    {
+                        try
+                        {
+                            await mediator.Send(new AuthenticateApiKey(live[other].Secret), ct);
+                            seen[(index, other)] = true;
+                        }
+                        catch (UnauthorizedException)
+                        {
+                            seen[(index, other)] = false;
+                        }
+                    }
+                }, ct)));
+            },
+            CancellationToken.None);
+
+        await using var outside = TestApi.Services.CreateAsyncScope();
+        var refusedOutside = Assert.ThrowsAsync<InvalidOperationException>(() =>
+            outside.ServiceProvider.GetRequiredService<IMediator>().Send(new CreateWarmUpOwner($"warm-up-{Guid.NewGuid():N}@warm-up.invalid")));
+        Assert.Multiple(async () =>
+        {
+            Assert.That(lanes, Has.Count.EqualTo(3), "the lane whose set-up failed is left out, the others run");
+            Assert.That(inside, Is.EqualTo(3), "the three lanes held their turns at once");
+            for (var lane = 0; lane < lanes.Count; lane++)
+            {
+                for (var other = 0; other < lanes.Count; other++)
+                {
+                    Assert.That(seen[(lane, other)], Is.EqualTo(lane == other), $"lane {lane} sees the key of lane {other} only if it is its own");
+                }
+            }
+            Assert.That(refusedOutside!.Message, Does.Contain("only inside a warm-up sandbox"));
+            foreach (var (user, tenant, _) in lanes)
+            {
+                Assert.That(await OwnerSql.CountAsync("SELECT count(*) FROM users WHERE id = @u", null, ("u", user)), Is.Zero);
+                Assert.That(await OwnerSql.CountAsync("SELECT count(*) FROM tenants WHERE id = @t", tenant, ("t", tenant)), Is.Zero);
+                Assert.That(await OwnerSql.CountAsync("SELECT count(*) FROM api_keys WHERE tenant_id = @t", tenant, ("t", tenant)), Is.Zero);
+            }
+        });
+    }
 }
