@@ -70,6 +70,7 @@ public sealed class WarmUpReadinessTests : DatabaseTest
             ["ConnectionStrings__Platform"] = DatabaseFixture.AppConnectionString + ";Maximum Pool Size=4",
             ["Platform__WarmUpConnections"] = "64",
             ["Logging__LogLevel__Platform.Api.Hosting"] = "Information",
+            ["Platform__WarmUp"] = "true",
         });
         using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
         await api.WaitUntilServingAsync(client, TimeSpan.FromMinutes(1), CancellationToken.None);
@@ -95,6 +96,7 @@ public sealed class WarmUpReadinessTests : DatabaseTest
         {
             ["Logging__LogLevel__Default"] = "Information",
             ["Logging__LogLevel__Platform.Api.Hosting"] = "Information",
+            ["Platform__WarmUp"] = "true",
         });
         using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
         await api.WaitUntilServingAsync(client, TimeSpan.FromMinutes(1), CancellationToken.None);

@@ -61,7 +61,8 @@ public sealed class ServiceProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts the API with the run's database, a fresh port and the given settings (environment variables), in the given working folder.</summary>
+    /// <summary>Starts the API with the run's database, a fresh port and the given settings (environment variables), in the given working folder;
+    /// without the start-up warm-up unless the settings turn it on (Platform__WarmUp).</summary>
     public static ServiceProcess StartApi(string workingDirectory, IDictionary<string, string>? settings = null, string verb = "serve")
     {
         var port = FreePort();
@@ -70,6 +71,9 @@ public sealed class ServiceProcess : IAsyncDisposable
         start.Environment["ASPNETCORE_URLS"] = url.ToString().TrimEnd('/');
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment.Remove("ConnectionStrings__PlatformOwner");
+        // The start-up warm-up (ADR 0815, 0820: a lane per pooled connection, up to 10 s of load) is proven by WarmUpReadinessTests, which
+        // turn it on; elsewhere it would only load the machine under the test's own timings (two processes of ScaleOutTests at once).
+        start.Environment["Platform__WarmUp"] = "false";
         Apply(start, settings);
         return new ServiceProcess(Process.Start(start)!, url);
     }
