@@ -162,7 +162,7 @@ internal sealed class DatabasePoolWarmUp(IServiceScopeFactory scopes, IConfigura
 }
 
 /// <summary>Runs the hot routes' success paths for real before /readyz says ready, inside the warm-up sandboxes, transactions that are always
-/// rolled back (ADR 0815, 0820): one lane per database connection the pool warm-up opens, each lane a sandbox on its own connection with its
+/// rolled back (ADR 0815, 0820): one lane per database connection the pool warm-up opens (<see cref="Lanes"/>), each lane a sandbox on its own connection with its
 /// own owner, free tenant and API key (in-process; the first lane's owner signs up, the others are made without bcrypt), then over loopback,
 /// with the lane's key, the lane's number and this process's warm-up token, rounds of admit, complete, usage ingestion, usage summary and
 /// quota check on every lane at once. So the code of a 201 (the engines, the drivers' readers, Npgsql's converters, the JSON of each answer) is
@@ -186,7 +186,17 @@ internal sealed class SuccessPathWarmUp(
     /// <summary>Is how many runs a lane admits at most: the free plan's day has 100.</summary>
     internal const int MaximumRunsPerLane = 90;
 
+    /// <summary>Is how many pooled connections the lanes leave beside the pool step's <see cref="DatabasePoolWarmUp.LeftToOthers"/>: a process
+    /// that runs its jobs holds two more listeners on the pool (the worker catalogue's and the webhook wake-up's), and the lanes hold theirs
+    /// for seconds, not an instant, so that no job nor readiness check waits for a connection meanwhile.</summary>
+    internal const int LeftBesideLanes = 2;
+
     public string Name => "success paths";
+
+    /// <summary>Gets how many lanes run: one per connection the pool step opened, less <see cref="LeftBesideLanes"/> when the pool is that
+    /// tight, and at least one.</summary>
+    internal static int Lanes((int Wanted, int PoolSize) connections) =>
+        Math.Max(1, Math.Min(connections.Wanted, connections.PoolSize - DatabasePoolWarmUp.LeftToOthers - LeftBesideLanes));
 
     public async Task RunAsync(Uri? address, CancellationToken cancellationToken)
     {
@@ -200,7 +210,7 @@ internal sealed class SuccessPathWarmUp(
         var failures = new System.Collections.Concurrent.ConcurrentDictionary<string, int>();
         var stoppedBy = "";
         await sandboxes.RunAsync(
-            Math.Max(1, DatabasePoolWarmUp.Connections(configuration, options).Wanted),
+            Lanes(DatabasePoolWarmUp.Connections(configuration, options)),
             async (lane, token) =>
             {
                 using var scope = scopes.CreateScope();
@@ -247,7 +257,7 @@ internal sealed class SuccessPathWarmUp(
                 }
             },
             cancellationToken);
-        logger.LogInformation("Warm-up ran {Rounds} rounds of the success paths on {Lanes} connections in {Milliseconds} ms, {Runs} runs admitted and rolled back{Failures}{Stopped}",
+        logger.LogInformation("Warm-up ran {Rounds} rounds of the success paths in {Lanes} lanes (a connection each) in {Milliseconds} ms, {Runs} runs admitted and rolled back{Failures}{Stopped}",
             rounds, lanesRun.Count, (long)clock.Elapsed.TotalMilliseconds, lanesRun.Sum(lane => lane.Admitted),
             failures.IsEmpty ? "" : "; unexpected answers: " + string.Join(", ", failures.Select(f => $"{f.Key} x{f.Value}")), stoppedBy);
     }

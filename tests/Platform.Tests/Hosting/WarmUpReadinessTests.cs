@@ -60,6 +60,16 @@ public sealed class WarmUpReadinessTests : DatabaseTest
         });
     }
 
+    [TestCase(16, 100, 16)]
+    [TestCase(62, 64, 60)]
+    [TestCase(2, 4, 1)]
+    [TestCase(0, 2, 1)]
+    public void The_success_paths_run_a_lane_per_warmed_connection_and_leave_a_tight_pool_two_more(int wanted, int poolSize, int lanes)
+    {
+        // ADR 0820: the lanes hold their connections for seconds; a process running its jobs holds two more listeners than the pool step counts.
+        Assert.That(SuccessPathWarmUp.Lanes((wanted, poolSize)), Is.EqualTo(lanes));
+    }
+
     [Test]
     public async Task The_pool_step_of_a_real_process_leaves_the_listeners_connection_and_the_warm_up_ends_without_a_failure()
     {
@@ -80,7 +90,7 @@ public sealed class WarmUpReadinessTests : DatabaseTest
         Assert.Multiple(() =>
         {
             Assert.That(api.Output, Does.Contain($"Warm-up opened {4 - 2} of {4 - 2} database connections (pool 4)"));
-            Assert.That(api.Output, Does.Contain($"success paths on {4 - 2} connections"), "a lane per connection the pool step opened (ADR 0820)");
+            Assert.That(api.Output, Does.Contain("success paths in 1 lanes"), "a pool this tight leaves its connections to the listeners and jobs: one lane (ADR 0820)");
             Assert.That(api.Output, Does.Not.Contain("Warm-up step"));
             Assert.That(api.Lines.Single(l => l.Contains("Warm-up done", StringComparison.Ordinal)), Does.Contain("database pool").And.Contain("success paths").And.Contain("hot routes"));
             Assert.That(ready.StatusCode, Is.EqualTo(HttpStatusCode.OK), api.Output);
@@ -110,7 +120,7 @@ public sealed class WarmUpReadinessTests : DatabaseTest
 
         var rounds = System.Text.RegularExpressions.Regex.Match(warmUpLog, @"Warm-up sent (\d+) rounds");
         // ADR 0815: the success paths ran for real in the rolled-back sandbox, every answer a success, and none of it reached the metrics.
-        var success = System.Text.RegularExpressions.Regex.Match(warmUpLog, @"Warm-up ran (\d+) rounds of the success paths on (\d+) connections in \d+ ms, (\d+) runs admitted and rolled back(.*)");
+        var success = System.Text.RegularExpressions.Regex.Match(warmUpLog, @"Warm-up ran (\d+) rounds of the success paths in (\d+) lanes \(a connection each\) in \d+ ms, (\d+) runs admitted and rolled back(.*)");
         var metrics = await client.GetStringAsync(new Uri(api.Url!, "/metrics"));
         Assert.Multiple(async () =>
         {
