@@ -25,10 +25,25 @@ pg_as_owner() {
   if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
+# Tells whether a TCP socket of this machine holds port $1: a listener, or a connection's own end. A port of the ephemeral range can be a
+# client's local end, which a connect test does not see and on which PostgreSQL's bind then fails ("Address already in use"); the kernel's
+# socket tables show both. Without them (no /proc), a connect test.
+pg_port_used() {
+  local hex files=()
+  hex=$(printf ':%04X' "$1")
+  [[ -r /proc/net/tcp ]] && files+=(/proc/net/tcp)
+  [[ -r /proc/net/tcp6 ]] && files+=(/proc/net/tcp6)
+  if (( ${#files[@]} )); then
+    awk -v p="$hex" 'FNR > 1 && substr($2, length($2) - 4) == p { found = 1 } END { exit !found }' "${files[@]}"
+    return
+  fi
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
 # Prints a free TCP port on 127.0.0.1 at or above $1.
 pg_free_port() {
   local port=${1:-55432}
-  while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+  while pg_port_used "$port"; do port=$((port + 1)); done
   printf '%s\n' "$port"
 }
 
@@ -36,7 +51,7 @@ pg_free_port() {
 # secrets file (the embedded install's pinned port) and announces, so the next start uses it too.
 pg_port_or_free() {
   local port=$1 secrets=$2 free
-  if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then printf '%s\n' "$port"; return 0; fi
+  if ! pg_port_used "$port"; then printf '%s\n' "$port"; return 0; fi
   free=$(pg_free_port $((port + 1)))
   sed -i "s/^PG_PORT=.*/PG_PORT=$free/" "$secrets"
   pg_log "port $port is taken by another process; PostgreSQL uses port $free from now on (saved in $secrets)"

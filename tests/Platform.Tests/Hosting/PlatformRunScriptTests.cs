@@ -84,6 +84,47 @@ public sealed class PlatformRunScriptTests
         }
     }
 
+    [Test]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task A_port_that_is_only_a_connections_own_end_is_taken_for_the_scripts_port_choice()
+    {
+        // The run above once moved to a port nobody listened on but a client's connection had as its own end (the ephemeral range), and
+        // PostgreSQL's bind failed: "Address already in use". The script's check reads the kernel's socket tables (scripts/pg.sh).
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        using var client = new TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, ((IPEndPoint)listener.LocalEndpoint).Port);
+        var clientEnd = ((IPEndPoint)client.Client.LocalEndPoint!).Port;
+        int closed;
+        using (var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
+        {
+            probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            closed = ((IPEndPoint)probe.LocalEndPoint!).Port;
+        }
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(await PgShAsync($"pg_port_used {((IPEndPoint)listener.LocalEndpoint).Port} && echo used || echo free"), Is.EqualTo("used"), "a listener");
+            Assert.That(await PgShAsync($"pg_port_used {clientEnd} && echo used || echo free"), Is.EqualTo("used"), "a connection's own end");
+            Assert.That(await PgShAsync($"pg_port_used {closed} && echo used || echo free"), Is.EqualTo("free"), "a port bound and let go");
+            Assert.That(int.Parse(await PgShAsync($"pg_free_port {clientEnd}"), System.Globalization.CultureInfo.InvariantCulture), Is.GreaterThan(clientEnd));
+        });
+    }
+
+    /// <summary>Runs a line of bash with scripts/pg.sh sourced and returns what it printed, trimmed.</summary>
+    private static async Task<string> PgShAsync(string line)
+    {
+        var start = new ProcessStartInfo("bash", ["-c", $"source scripts/pg.sh; {line}"])
+        {
+            RedirectStandardOutput = true,
+            WorkingDirectory = ServiceProcess.RepositoryRoot,
+        };
+        using var process = Process.Start(start)!;
+        var output = await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return output.Trim();
+    }
+
     /// <summary>Stops a cluster the script may have left running when the test failed half-way.</summary>
     private static void StopCluster(string dir)
     {
