@@ -88,6 +88,8 @@ public sealed class BrowserFixture
             ["Auth__LoginAttemptsPerMinutePerIp"] = "0",
             ["Auth__InvitationAttemptsPerMinutePerIp"] = "0",
             ["Auth__OperatorLoginsPerMinutePerIp"] = "0",
+            // No start-up warm-up (ADR 0815, 0820): its sandboxes' load and row locks would only meet the first screens' requests.
+            ["Platform__WarmUp"] = "false",
         };
         foreach (var (key, value) in settings)
         {

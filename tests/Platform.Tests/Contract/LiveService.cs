@@ -24,6 +24,9 @@ public sealed class LiveService : IAsyncDisposable
     public static async Task<LiveService> StartAsync()
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production", ApplicationName = typeof(Program).Assembly.GetName().Name });
+        // No start-up warm-up (ADR 0815, 0820): its rolled-back sandboxes would hold row locks on the test database that the next test's
+        // reset waits for; WarmUpReadinessTests prove the warm-up.
+        builder.Configuration["Platform:WarmUp"] = "false";
         builder.AddPlatformApi();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         var app = builder.Build();

@@ -18,7 +18,8 @@ internal sealed class CaddyProcess : IAsyncDisposable
     public static async Task<WebApplication> StartApiAsync(string nameServers)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production", ApplicationName = typeof(Program).Assembly.GetName().Name });
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Domains:NameServers"] = nameServers });
+        // No start-up warm-up: see LiveService.
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Domains:NameServers"] = nameServers, ["Platform:WarmUp"] = "false" });
         builder.AddPlatformApi();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         var app = builder.Build();

@@ -18,6 +18,8 @@ public sealed class KestrelRefusalTests
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production", ApplicationName = typeof(Program).Assembly.GetName().Name });
         builder.Configuration["Platform:MaxRequestBodyBytes"] = "1024";
+        // No start-up warm-up: see LiveService.
+        builder.Configuration["Platform:WarmUp"] = "false";
         builder.AddPlatformApi();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.WebHost.ConfigureKestrel(k => k.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(2));

@@ -144,6 +144,8 @@ public sealed class DeliveryConcurrencyTests : DatabaseTest
         start.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment["Platform__RunJobs"] = "true";
+        // No start-up warm-up: see ServiceProcess.StartApi.
+        start.Environment["Platform__WarmUp"] = "false";
         start.Environment["Seed__Demo"] = "false";
         start.Environment["Webhooks__AllowLoopback"] = "true";
         start.Environment["Webhooks__TimeoutSeconds"] = "2";
