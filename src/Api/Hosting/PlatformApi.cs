@@ -46,6 +46,7 @@ public static class PlatformApi
         // The hot paths are warmed once the server listens; /readyz answers ready after (ADR 0751).
         services.AddSingleton<WarmUpState>();
         services.AddSingleton<IWarmUpStep, DatabasePoolWarmUp>();
+        services.AddSingleton<IWarmUpStep, RecentCallersWarmUp>();
         services.AddSingleton<IWarmUpStep, SuccessPathWarmUp>();
         services.AddSingleton<IWarmUpStep, HotRouteWarmUp>();
         services.AddHostedService<WarmUpService>();

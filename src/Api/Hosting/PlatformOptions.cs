@@ -22,6 +22,11 @@ public sealed class PlatformOptions
     [Range(0, 1000)]
     public int WarmUpConnections { get; set; } = 16;
 
+    /// <summary>Gets or sets how many of the API keys used in the last hour the warm-up puts in the key cache, with their tenants' IP allowlists,
+    /// before /readyz answers ready; 0 = none (Platform:WarmUpCachedKeys, ADR 0821).</summary>
+    [Range(0, 1_000_000)]
+    public int WarmUpCachedKeys { get; set; } = 10_000;
+
     /// <summary>Gets or sets the longest the warm-up steps that wait for the JIT to settle go on together, in seconds (Platform:WarmUpMaxSeconds, ADR 0800, 0815).</summary>
     [Range(0, 600)]
     public int WarmUpMaxSeconds { get; set; } = 10;

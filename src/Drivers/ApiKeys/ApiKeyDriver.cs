@@ -59,6 +59,10 @@ public interface IApiKeyDriver
     /// <summary>Finds a key of any tenant by the SHA-256 of its secret (through api_key_by_hash), or null.</summary>
     Task<ApiKeyCredentials?> FindCredentialsByHashAsync(IDbSession session, byte[] keyHash, CancellationToken cancellationToken);
 
+    /// <summary>Lists the keys of any tenant used since a time that could authenticate now (not revoked, frozen or expired), most recently used
+    /// first, at most limit, with their hashes (through api_keys_used_since; ADR 0821).</summary>
+    Task<IReadOnlyList<RecentApiKey>> ListUsedSinceAsync(IDbSession session, DateTimeOffset since, int limit, CancellationToken cancellationToken);
+
     /// <summary>Finds the tenant of a key by the key's id, across tenants (through api_key_tenant_id), or null.</summary>
     Task<Guid?> FindTenantIdOfKeyAsync(IDbSession session, Guid keyId, CancellationToken cancellationToken);
 
@@ -234,6 +238,16 @@ internal sealed class ApiKeyDriver : IApiKeyDriver
             new { keyHash }, (CredentialsRow r) => r.ToSnapshot(), cancellationToken);
     }
 
+    public async Task<IReadOnlyList<RecentApiKey>> ListUsedSinceAsync(IDbSession session, DateTimeOffset since, int limit, CancellationToken cancellationToken)
+    {
+        return await session.ListAsync(
+            """
+            SELECT key_hash, tenant_id, id, permissions, allowed_workers, rate_limit_rpm, max_concurrent_runs, expires_at, revoked_at, frozen_at
+            FROM api_keys_used_since(@since, @limit)
+            """,
+            new { since, limit }, (RecentRow r) => new RecentApiKey(r.KeyHash, r.ToSnapshot()), cancellationToken);
+    }
+
     public async Task<Guid?> FindTenantIdOfKeyAsync(IDbSession session, Guid keyId, CancellationToken cancellationToken)
     {
         return await session.QuerySingleOrDefaultAsync<Guid?>(
@@ -307,7 +321,7 @@ internal sealed class ApiKeyDriver : IApiKeyDriver
         public string? CreatorRole { get; init; }
     }
 
-    private sealed class CredentialsRow
+    private class CredentialsRow
     {
         public Guid TenantId { get; init; }
         public Guid Id { get; init; }
@@ -322,5 +336,10 @@ internal sealed class ApiKeyDriver : IApiKeyDriver
         public ApiKeyCredentials ToSnapshot() => new(
             TenantId, Id, Permissions, AllowedWorkers, RateLimitRpm, MaxConcurrentRuns,
             ExpiresAt.ToUtcOffset(), RevokedAt.ToUtcOffset(), FrozenAt.ToUtcOffset());
+    }
+
+    private sealed class RecentRow : CredentialsRow
+    {
+        public byte[] KeyHash { get; init; } = [];
     }
 }

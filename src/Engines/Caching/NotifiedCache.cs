@@ -51,7 +51,7 @@ public abstract class NotifiedCache<TKey, TValue>(IClock clock, string channel, 
     /// <summary>Gets a trusted entry, or false.</summary>
     public bool TryGet(TKey key, out TValue value)
     {
-        if (serving && entries.TryGetValue(key, out var entry) && clock.UtcNow - entry.CachedAt < TimeToLive)
+        if (serving && entries.TryGetValue(key, out var entry) && clock.UtcNow < entry.ExpiresAt)
         {
             value = entry.Value;
             return true;
@@ -60,18 +60,23 @@ public abstract class NotifiedCache<TKey, TValue>(IClock clock, string channel, 
         return false;
     }
 
-    /// <summary>Stores a value read from the database, unless an invalidation ran since seenGeneration was read.</summary>
-    public void Store(TKey key, TValue value, long seenGeneration)
+    /// <summary>Stores a value read from the database, unless an invalidation ran since seenGeneration was read; returns whether it was kept.
+    /// The entry is trusted for <see cref="TimeToLive"/>, or for lifetime when given (at most that): a start-up fill spreads its entries'
+    /// lifetimes so that they do not all expire, and go back to the database, in the same second (ADR 0821).</summary>
+    public bool Store(TKey key, TValue value, long seenGeneration, TimeSpan? lifetime = null)
     {
         if (!serving)
         {
-            return;
+            return false;
         }
-        entries[key] = new Entry(value, clock.UtcNow);
+        var life = lifetime is { } given && given < TimeToLive ? given : TimeToLive;
+        entries[key] = new Entry(value, clock.UtcNow + life);
         if (Generation != seenGeneration || !serving)
         {
             entries.TryRemove(key, out _);
+            return false;
         }
+        return true;
     }
 
     /// <inheritdoc/>
@@ -128,7 +133,7 @@ public abstract class NotifiedCache<TKey, TValue>(IClock clock, string channel, 
         entries.Clear();
     }
 
-    private sealed record Entry(TValue Value, DateTimeOffset CachedAt);
+    private sealed record Entry(TValue Value, DateTimeOffset ExpiresAt);
 
     private sealed class AckWait(int listeners)
     {

@@ -76,6 +76,9 @@ public sealed record ApiKeyCredentials(
     DateTimeOffset? RevokedAt,
     DateTimeOffset? FrozenAt);
 
+/// <summary>Holds a key used lately and the SHA-256 of its secret, as a starting instance reads them to fill its key cache (ADR 0821).</summary>
+public sealed record RecentApiKey(byte[] KeyHash, ApiKeyCredentials Credentials);
+
 /// <summary>Holds the requests one key made since the last flush and the time of the latest one.</summary>
 public sealed record ApiKeyUsage(Guid TenantId, Guid KeyId, long Requests, DateTimeOffset LastUsedAt);
 

@@ -75,6 +75,17 @@ public sealed class WarmUpReadinessTests : DatabaseTest
     {
         // A pool of 4 and a wish for 64: before ADR 0780 the step asked for the whole pool while the change listener held one of its connections,
         // waited for the pool's timeout and failed, so the routes were never warmed and readiness came 15 s late.
+        // A key used a minute ago and one used two hours ago: the first is in the key cache before ready (ADR 0821), the second is not.
+        var owner = await TestApi.SignUpAsync();
+        var tenantId = await TestApi.CreateTenantAsync(owner);
+        var recent = await ApiKeys.Keys.CreateAsync(owner.Token, tenantId);
+        var stale = await ApiKeys.Keys.CreateAsync(owner.Token, tenantId);
+        await using (var scope = await TenantScope.OwnerAsync(tenantId))
+        {
+            await scope.ExecuteAsync("UPDATE api_keys SET last_used_at = now() - interval '1 minute' WHERE id = @id", ("id", recent.Id));
+            await scope.ExecuteAsync("UPDATE api_keys SET last_used_at = now() - interval '2 hours' WHERE id = @id", ("id", stale.Id));
+            await scope.CommitAsync();
+        }
         await using var api = ServiceProcess.StartApi(ServiceProcess.ApiFolder, new Dictionary<string, string>
         {
             ["ConnectionStrings__Platform"] = DatabaseFixture.AppConnectionString + ";Maximum Pool Size=4",
@@ -92,7 +103,8 @@ public sealed class WarmUpReadinessTests : DatabaseTest
             Assert.That(api.Output, Does.Contain($"Warm-up opened {4 - 2} of {4 - 2} database connections (pool 4)"));
             Assert.That(api.Output, Does.Contain("success paths in 1 lanes"), "a pool this tight leaves its connections to the listeners and jobs: one lane (ADR 0820)");
             Assert.That(api.Output, Does.Not.Contain("Warm-up step"));
-            Assert.That(api.Lines.Single(l => l.Contains("Warm-up done", StringComparison.Ordinal)), Does.Contain("database pool").And.Contain("success paths").And.Contain("hot routes"));
+            Assert.That(api.Lines.Single(l => l.Contains("Warm-up done", StringComparison.Ordinal)), Does.Contain("database pool").And.Contain("recent callers").And.Contain("success paths").And.Contain("hot routes"));
+            Assert.That(api.Output, Does.Contain("Warm-up cached 1 API keys used in the last hour and the IP allowlists of their 1 tenants"));
             Assert.That(ready.StatusCode, Is.EqualTo(HttpStatusCode.OK), api.Output);
         });
     }

@@ -1,3 +1,4 @@
+using NSubstitute;
 using Platform.Engines.ApiKeys;
 using Platform.Models;
 using Platform.Models.ApiKeys;
@@ -75,6 +76,68 @@ public sealed class ApiKeyInMemoryTests
     }
 
     [Test]
+    public void A_given_lifetime_ends_an_entry_sooner_but_never_later_than_the_time_to_live()
+    {
+        var clock = new MovableClock();
+        var cache = new ApiKeyCache(clock);
+        cache.StartServing();
+        cache.Store("short", Key(Guid.NewGuid()), cache.Generation, TimeSpan.FromMinutes(3));
+        cache.Store("long", Key(Guid.NewGuid()), cache.Generation, TimeSpan.FromMinutes(30));
+        cache.Store("plain", Key(Guid.NewGuid()), cache.Generation);
+        clock.UtcNow += TimeSpan.FromMinutes(3) - TimeSpan.FromTicks(1);
+        Assert.That(cache.TryGet("short", out _), Is.True);
+        clock.UtcNow += TimeSpan.FromTicks(1);
+        Assert.Multiple(() =>
+        {
+            Assert.That(cache.TryGet("short", out _), Is.False);
+            Assert.That(cache.TryGet("long", out _), Is.True);
+            Assert.That(cache.TryGet("plain", out _), Is.True);
+        });
+        clock.UtcNow += TimeSpan.FromMinutes(2);
+        Assert.Multiple(() =>
+        {
+            Assert.That(cache.TryGet("long", out _), Is.False, "a lifetime longer than the time to live is cut to it");
+            Assert.That(cache.TryGet("plain", out _), Is.False);
+        });
+    }
+
+    [Test]
+    public async Task A_start_up_fill_spreads_its_entries_lifetimes_over_the_second_half_of_the_time_to_live()
+    {
+        // ADR 0821: four keys, most recent first, live 5, 4.375, 3.75 and 3.125 minutes, so that they go back to the database a few at a time.
+        var clock = new MovableClock();
+        var cache = new ApiKeyCache(clock);
+        cache.StartServing();
+        var recent = Enumerable.Range(0, 4).Select(i => new RecentApiKey([(byte)i], Key(Guid.NewGuid()))).ToList();
+        var keys = Substitute.For<Platform.Drivers.ApiKeys.IApiKeyDriver>();
+        keys.ListUsedSinceAsync(default!, default, default, default).ReturnsForAnyArgs(recent);
+        var sessions = Substitute.For<Platform.Drivers.Sessions.IDbSessionFactory>();
+        sessions.OpenAsync(default, default, default).ReturnsForAnyArgs(Substitute.For<Platform.Drivers.Sessions.IDbSession>());
+        var handler = new PreloadApiKeyCacheHandler(sessions, keys, cache, clock);
+
+        var preloaded = await handler.Handle(new PreloadApiKeyCache(10, TimeSpan.FromHours(1), TimeSpan.Zero), CancellationToken.None);
+        bool[] Alive() => recent.Select(r => cache.TryGet(Convert.ToBase64String(r.KeyHash), out _)).ToArray();
+        var start = clock.UtcNow;
+        var seen = new List<bool[]>();
+        foreach (var minutes in new[] { 3.1, 3.2, 3.8, 4.4, 5.0 })
+        {
+            clock.UtcNow = start + TimeSpan.FromMinutes(minutes);
+            seen.Add(Alive());
+        }
+        Assert.Multiple(async () =>
+        {
+            Assert.That(preloaded.Cached, Is.EqualTo(4));
+            Assert.That(preloaded.Tenants, Is.EqualTo(recent.Select(r => r.Credentials.TenantId)));
+            Assert.That(seen[0], Is.EqualTo(new[] { true, true, true, true }));
+            Assert.That(seen[1], Is.EqualTo(new[] { true, true, true, false }));
+            Assert.That(seen[2], Is.EqualTo(new[] { true, true, false, false }));
+            Assert.That(seen[3], Is.EqualTo(new[] { true, false, false, false }));
+            Assert.That(seen[4], Is.EqualTo(new[] { false, false, false, false }));
+            await keys.Received(1).ListUsedSinceAsync(Arg.Any<Platform.Drivers.Sessions.IDbSession>(), start - TimeSpan.FromHours(1), 10, Arg.Any<CancellationToken>());
+        });
+    }
+
+    [Test]
     public void A_change_waits_for_the_acknowledgement_of_every_listening_instance()
     {
         var cache = new ApiKeyCache(new SystemClock());
@@ -105,5 +168,10 @@ public sealed class ApiKeyInMemoryTests
             Assert.That(ApiKeySecrets.DisplayPrefix(a), Is.EqualTo(a[..16]));
             Assert.That(new AuthenticateApiKey(a).ToString(), Does.Not.Contain(a[8..]));
         });
+    }
+
+    private sealed class MovableClock : IClock
+    {
+        public DateTimeOffset UtcNow { get; set; } = new(2026, 12, 7, 12, 0, 0, TimeSpan.Zero);
     }
 }
