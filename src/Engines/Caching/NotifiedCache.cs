@@ -61,15 +61,16 @@ public abstract class NotifiedCache<TKey, TValue>(IClock clock, string channel, 
     }
 
     /// <summary>Stores a value read from the database, unless an invalidation ran since seenGeneration was read; returns whether it was kept.
-    /// The entry is trusted for <see cref="TimeToLive"/>, or for lifetime when given (at most that): a start-up fill spreads its entries'
-    /// lifetimes so that they do not all expire, and go back to the database, in the same second (ADR 0821).</summary>
+    /// The entry is trusted for lifetime when given (at most <see cref="TimeToLive"/>), else for a random 75 to 100 % of it: entries filled
+    /// together (a start-up fill, the first second of load after a start) then do not all expire, and go back to the database, in the same
+    /// second (ADR 0821).</summary>
     public bool Store(TKey key, TValue value, long seenGeneration, TimeSpan? lifetime = null)
     {
         if (!serving)
         {
             return false;
         }
-        var life = lifetime is { } given && given < TimeToLive ? given : TimeToLive;
+        var life = lifetime is { } given && given < TimeToLive ? given : TimeToLive * (lifetime is null ? 1 - Random.Shared.NextDouble() / 4 : 1);
         entries[key] = new Entry(value, clock.UtcNow + life);
         if (Generation != seenGeneration || !serving)
         {

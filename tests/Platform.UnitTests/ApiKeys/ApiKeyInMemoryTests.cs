@@ -102,6 +102,35 @@ public sealed class ApiKeyInMemoryTests
     }
 
     [Test]
+    public void Entries_filled_together_expire_spread_over_the_last_quarter_of_the_time_to_live()
+    {
+        // ADR 0821: a fill without a lifetime lives a random 75-100 % of the time to live, so that the entries of one second do not all go back
+        // to the database in one second five minutes later.
+        var clock = new MovableClock();
+        var cache = new ApiKeyCache(clock);
+        cache.StartServing();
+        for (var i = 0; i < 400; i++)
+        {
+            cache.Store("k" + i, Key(Guid.NewGuid()), cache.Generation);
+        }
+        int Alive() => Enumerable.Range(0, 400).Count(i => cache.TryGet("k" + i, out _));
+        var start = clock.UtcNow;
+        var alive = new[] { 3.74, 4.0, 4.375, 4.75, 5.0 }.Select(minutes =>
+        {
+            clock.UtcNow = start + TimeSpan.FromMinutes(minutes);
+            return Alive();
+        }).ToArray();
+        Assert.Multiple(() =>
+        {
+            Assert.That(alive[0], Is.EqualTo(400), "none expires before 75 %");
+            Assert.That(alive[1], Is.InRange(200, 400 - 1), "some expire between 75 and 80 %");
+            Assert.That(alive[2], Is.InRange(120, 280), "about half expire by 87.5 %");
+            Assert.That(alive[3], Is.InRange(1, 150), "some live past 95 %");
+            Assert.That(alive[4], Is.Zero, "none outlives the time to live");
+        });
+    }
+
+    [Test]
     public async Task A_start_up_fill_spreads_its_entries_lifetimes_over_the_second_half_of_the_time_to_live()
     {
         // ADR 0821: four keys, most recent first, live 5, 4.375, 3.75 and 3.125 minutes, so that they go back to the database a few at a time.
