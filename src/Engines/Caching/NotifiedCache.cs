@@ -70,7 +70,7 @@ public abstract class NotifiedCache<TKey, TValue>(IClock clock, string channel, 
         {
             return false;
         }
-        var life = lifetime is { } given && given < TimeToLive ? given : TimeToLive * (lifetime is null ? 1 - Random.Shared.NextDouble() / 4 : 1);
+        var life = lifetime is { } given ? (given < TimeToLive ? given : TimeToLive) : TimeToLive * (1 - (Random.Shared.NextDouble() / 4));
         entries[key] = new Entry(value, clock.UtcNow + life);
         if (Generation != seenGeneration || !serving)
         {
