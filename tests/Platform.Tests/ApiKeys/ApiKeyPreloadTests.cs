@@ -31,15 +31,9 @@ public sealed class ApiKeyPreloadTests : DatabaseTest
             await scope.CommitAsync();
         }
 
-        using var host = Keys.NewHost();
-        await Keys.WaitUntilListeningAsync(host.Services);
+        using var host = await ListeningHostAsync();
         var cache = host.Services.GetRequiredService<ApiKeyCache>();
-        PreloadedApiKeys preloaded;
-        using (var scope = host.Services.CreateScope())
-        {
-            preloaded = await scope.ServiceProvider.GetRequiredService<IMediator>()
-                .Send(new PreloadApiKeyCache(100, TimeSpan.FromHours(1), TimeSpan.FromSeconds(5)));
-        }
+        var preloaded = await PreloadAsync(host, 100);
 
         Assert.Multiple(() =>
         {
@@ -91,12 +85,9 @@ public sealed class ApiKeyPreloadTests : DatabaseTest
             await scope.CommitAsync();
         }
 
-        using var host = Keys.NewHost();
-        await Keys.WaitUntilListeningAsync(host.Services);
+        using var host = await ListeningHostAsync();
         var cache = host.Services.GetRequiredService<ApiKeyCache>();
-        using var scopeOnHost = host.Services.CreateScope();
-        var preloaded = await scopeOnHost.ServiceProvider.GetRequiredService<IMediator>()
-            .Send(new PreloadApiKeyCache(3, TimeSpan.FromHours(1), TimeSpan.FromSeconds(5)));
+        var preloaded = await PreloadAsync(host, 3);
 
         Assert.Multiple(() =>
         {
@@ -117,20 +108,17 @@ public sealed class ApiKeyPreloadTests : DatabaseTest
             await scope.ExecuteAsync("UPDATE api_keys SET last_used_at = now() WHERE id = @id", ("id", key.Id));
             await scope.CommitAsync();
         }
-        using var host = Keys.NewHost();
-        await Keys.WaitUntilListeningAsync(host.Services);
+        using var host = await ListeningHostAsync();
         var cache = host.Services.GetRequiredService<ApiKeyCache>();
-        using var scopeOnHost = host.Services.CreateScope();
-        var mediator = scopeOnHost.ServiceProvider.GetRequiredService<IMediator>();
 
-        var none = await mediator.Send(new PreloadApiKeyCache(0, TimeSpan.FromHours(1), TimeSpan.FromSeconds(5)));
+        var none = await PreloadAsync(host, 0);
         // A fill made before LISTEN took effect could miss a change: with the listener lost, the preload waits for it, then gives up.
         cache.StopServing();
         var started = System.Diagnostics.Stopwatch.StartNew();
-        var unheard = await mediator.Send(new PreloadApiKeyCache(100, TimeSpan.FromHours(1), TimeSpan.FromMilliseconds(300)));
+        var unheard = await PreloadAsync(host, 100, TimeSpan.FromMilliseconds(300));
         var waited = started.Elapsed;
         cache.StartServing();
-        var heard = await mediator.Send(new PreloadApiKeyCache(100, TimeSpan.FromHours(1), TimeSpan.FromSeconds(5)));
+        var heard = await PreloadAsync(host, 100);
 
         Assert.Multiple(() =>
         {
@@ -142,6 +130,23 @@ public sealed class ApiKeyPreloadTests : DatabaseTest
             Assert.That(heard.Cached, Is.EqualTo(1));
             Assert.That(cache.TryGet(HashOf(key.Secret), out _), Is.True);
         });
+    }
+
+    /// <summary>Starts another in-process API host on the same database and waits until its change listener is connected.</summary>
+    private static async Task<Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactory<Program>> ListeningHostAsync()
+    {
+        var host = Keys.NewHost();
+        await Keys.WaitUntilListeningAsync(host.Services);
+        return host;
+    }
+
+    /// <summary>Sends the start-up fill on the host: keys used in the last hour, at most limit, waiting up to waitForListener (5 s).</summary>
+    private static async Task<PreloadedApiKeys> PreloadAsync(
+        Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactory<Program> host, int limit, TimeSpan? waitForListener = null)
+    {
+        using var scope = host.Services.CreateScope();
+        return await scope.ServiceProvider.GetRequiredService<IMediator>()
+            .Send(new PreloadApiKeyCache(limit, TimeSpan.FromHours(1), waitForListener ?? TimeSpan.FromSeconds(5)));
     }
 
     private static string HashOf(string secret) => Convert.ToBase64String(ApiKeySecrets.Hash(secret));
