@@ -17,17 +17,9 @@ public sealed class WarmUpSandboxes(IDbSessionFactory sessions, ILogger<WarmUpSa
 
     private volatile WarmUpSandbox[] open = [];
 
-    /// <summary>Runs one lane (<see cref="RunAsync{T}"/>): the set-up, then the traffic while the sandbox is open to the warm-up's requests.</summary>
-    public Task RunAsync(Func<CancellationToken, Task> setup, Func<CancellationToken, Task> traffic, CancellationToken cancellationToken) =>
-        RunAsync(1, async (_, token) =>
-        {
-            await setup(token);
-            return 0;
-        }, (_, token) => traffic(token), cancellationToken);
-
     /// <summary>Opens up to <paramref name="lanes"/> sandboxes at once (each on its own connection; a lane whose connection is not had in time,
     /// or whose set-up fails, is left out), runs each lane's set-up inside its sandbox, then runs the traffic with the live lanes' set-up results
-    /// (a lane's index in that list is the one its requests name, <see cref="RunRequestAsync(int, Func{Task}, CancellationToken)"/>), and rolls
+    /// (a lane's index in that list is the one its requests name, <see cref="RunRequestAsync"/>), and rolls
     /// everything back. Throws what the first lane's set-up threw when no lane is left.</summary>
     public async Task RunAsync<T>(
         int lanes, Func<int, CancellationToken, Task<T>> setup, Func<IReadOnlyList<T>, CancellationToken, Task> traffic, CancellationToken cancellationToken)
@@ -97,9 +89,6 @@ public sealed class WarmUpSandboxes(IDbSessionFactory sessions, ILogger<WarmUpSa
             }));
         }
     }
-
-    /// <summary>Runs the rest of a warm-up request (the caller has checked its token) inside the first lane's sandbox (<see cref="RunRequestAsync(int, Func{Task}, CancellationToken)"/>).</summary>
-    public Task RunRequestAsync(Func<Task> next, CancellationToken cancellationToken) => RunRequestAsync(0, next, cancellationToken);
 
     /// <summary>Runs the rest of a warm-up request (the caller has checked its token) inside the open sandbox of the lane it names, one request
     /// at a time per lane, or as it is when no sandbox of that lane is open.</summary>
