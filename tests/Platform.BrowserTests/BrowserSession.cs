@@ -80,7 +80,7 @@ public sealed class BrowserSession : IAsyncDisposable
     }
 
     /// <summary>Takes a screenshot in at most three tries of 10 s each. Headless Chromium's capture now and then never answers while the
-    /// machine is loaded (CI runs this project beside the integration suite): once it held a test for its whole 30 s after the page had
+    /// machine is loaded (before ADR 0822 this project ran beside the integration suite): once it held a test for its whole 30 s after the page had
     /// rendered and every expectation had passed. A test artefact (not <paramref name="required"/>) that fails three times is named in the
     /// test's output and skipped, since no assertion reads it; a README screen fails the run.</summary>
     private async Task ScreenshotAsync(string path, bool fullPage, bool required)
